@@ -1,0 +1,170 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/trnn/trnn/ops"
+)
+
+// Form says how a graph's values are laid out and so which executor runs it.
+type Form uint8
+
+const (
+	// FormSequence graphs are compiled from a spec. Every value is a batch of
+	// sequences [batch, time, width] (or [batch, width] after LastStep) with
+	// the row lengths implicit; the runtime executes them packed
+	// (ops.Packing) and can train them. Only sequence ops appear.
+	FormSequence Form = iota + 1
+	// FormTensor graphs are imported from ONNX: values are dense tensors and
+	// nodes are ONNX operators with ONNX semantics, lengths included as
+	// ordinary inputs. The runtime runs them for inference only.
+	FormTensor
+)
+
+func (f Form) String() string {
+	switch f {
+	case FormSequence:
+		return "sequence"
+	case FormTensor:
+		return "tensor"
+	}
+	return fmt.Sprintf("Form(%d)", uint8(f))
+}
+
+// Symbolic dimension names.
+const (
+	DimBatch = "batch"
+	DimTime  = "time"
+)
+
+// Dim is one dimension of a value's shape: a symbol (Sym ≠ ""), or a size.
+type Dim struct {
+	Size int
+	Sym  string
+}
+
+// Fixed returns a dimension of a known size.
+func Fixed(n int) Dim { return Dim{Size: n} }
+
+// Sym returns a symbolic dimension.
+func Sym(name string) Dim { return Dim{Sym: name} }
+
+func (d Dim) String() string {
+	if d.Sym != "" {
+		return d.Sym
+	}
+	return fmt.Sprint(d.Size)
+}
+
+// Shape is a value's shape over fixed and symbolic dimensions. A nil Shape in
+// a FormTensor graph means unknown.
+type Shape []Dim
+
+func (s Shape) String() string {
+	out := "["
+	for i, d := range s {
+		if i > 0 {
+			out += ","
+		}
+		out += d.String()
+	}
+	return out + "]"
+}
+
+// Value is a named graph input, output or intermediate result.
+type Value struct {
+	Name  string
+	DType ops.DType
+	Shape Shape
+}
+
+// Param is a named constant tensor: a learned parameter, fitted statistics
+// (Trainable false), or an ONNX initializer.
+type Param struct {
+	Name      string
+	Tensor    *ops.Tensor
+	Trainable bool
+	// Init names how a compiled parameter was initialised: "glorot_uniform",
+	// "orthogonal", "zeros", "lstm_bias" (zeros with forget-gate block 1),
+	// "ones", "fitted" (statistics of the training split), "onnx" (imported).
+	Init string
+}
+
+// AttrKind is the type of a node attribute.
+type AttrKind uint8
+
+const (
+	AttrInt AttrKind = iota + 1
+	AttrFloat
+	AttrString
+	AttrInts
+	AttrFloats
+	AttrStrings
+	AttrTensor
+)
+
+// Attr is a node attribute; the field matching Kind holds its value.
+type Attr struct {
+	Kind    AttrKind
+	Int     int64
+	Float   float32
+	String  string
+	Ints    []int64
+	Floats  []float32
+	Strings []string
+	Tensor  *ops.Tensor
+}
+
+// Node is one operation. Inputs name values or params in the op's input
+// order; "" is an omitted optional input (ONNX form). Sequence-form nodes
+// take (x, params...) as listed on each ops.Op.
+type Node struct {
+	Name    string
+	Op      ops.Op
+	Inputs  []string
+	Outputs []string
+	Attrs   map[string]Attr
+}
+
+// Graph is the op graph the compiler produces and the importer reads back.
+// Stages after the compiler only read it.
+type Graph struct {
+	Name    string
+	Form    Form
+	Inputs  []Value
+	Outputs []Value
+	Nodes   []*Node  // in execution (topological) order
+	Params  []*Param // in creation order
+	// Values holds the type and shape of every input, output and
+	// intermediate value, by name (filled by shape inference).
+	Values map[string]*Value
+	// Meta is free-form metadata carried to and from ONNX metadata_props.
+	Meta map[string]string
+}
+
+// Param returns the parameter with the given name, or nil.
+func (g *Graph) Param(name string) *Param {
+	for _, p := range g.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Program is what the compiler hands to the runtime and the exporter: the
+// resolved spec (every default filled in) and the graph lowered from it.
+type Program struct {
+	Spec  *Spec
+	Graph *Graph
+}
+
+// Names of the values every compiled graph has, which the runtime and the
+// exporter rely on.
+const (
+	ValueX         = "x"          // input: float32 [batch, time, features]
+	ValueLengths   = "lengths"    // input: int32 [batch], valid steps per row
+	ValueLogits    = "logits"     // output: the head at every step [batch, time, labels]
+	ValueStepProbs = "step_probs" // output: sigmoid(logits), 0 at padded steps
+	ValueProbs     = "probs"      // output: step_probs at each row's last valid step [batch, labels]
+)

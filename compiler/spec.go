@@ -1,0 +1,123 @@
+package compiler
+
+// Spec is a parsed spec file with every default filled in. Its YAML field
+// names are documented in docs/spec.md; they are an interface and stay stable.
+type Spec struct {
+	Name      string
+	Inputs    Inputs
+	Layers    []Layer
+	Outputs   Outputs
+	Objective Objective
+	Training  Training
+	Data      Data
+	Export    Export
+
+	// Dir is the folder of the spec file; relative data paths resolve
+	// against it. Empty when the spec did not come from a file.
+	Dir string
+}
+
+// Inputs is the spec's inputs section.
+type Inputs struct {
+	Features     int      // number of features per step
+	FeatureNames []string // len Features; generated ("f0", "f1", ...) when the spec gives a count
+	Normalize    string   // "none" | "standard"
+}
+
+// Layer kinds.
+const (
+	LayerLSTM    = "lstm"
+	LayerGRU     = "gru"
+	LayerDropout = "dropout"
+)
+
+// Layer is one entry of the layer stack.
+type Layer struct {
+	Kind  string  // LayerLSTM | LayerGRU | LayerDropout
+	Units int     // lstm, gru
+	Rate  float64 // dropout
+}
+
+// Outputs is the spec's outputs section.
+type Outputs struct {
+	Labels     int      // number of labels; 1 = binary
+	LabelNames []string // len Labels; generated ("y" for one label, "y0", "y1", ... otherwise) from a count
+}
+
+// Averaging conventions for the target-replication term.
+const (
+	AverageAllSteps     = "all_steps"
+	AverageExcludeFinal = "exclude_final"
+	AverageLinearGain   = "linear_gain"
+)
+
+// Objective is the spec's objective section.
+type Objective struct {
+	Alpha   float64 // target_replication.alpha, in [0, 1]
+	Average string  // target_replication.average
+	// ClassWeight is set for binary labels: per-class sequence weights.
+	ClassWeight *ClassWeight
+	// PosWeight, when non-nil, has one positive-term weight per label.
+	PosWeight []float64
+}
+
+// ClassWeight is a binary class weighting: explicit weights, or "balanced"
+// (weights N / (2·count_c) computed from the training split).
+type ClassWeight struct {
+	Balanced bool
+	W0, W1   float64
+}
+
+// Training is the spec's training section.
+type Training struct {
+	Optimizer    string // "sgd" | "adam" | "adamw"
+	LearningRate float64
+	Momentum     float64
+	WeightDecay  float64
+	ClipNorm     float64 // 0 = no clipping
+	BatchSize    int
+	Epochs       int
+	Shuffle      bool
+	Seed         uint64
+	Validation   Validation
+}
+
+// Validation is training.validation.
+type Validation struct {
+	Split    float64 // fraction held out of the training file; 0 = none (unless File)
+	File     string  // a separate validation file; overrides Split
+	Monitor  string  // a final-step metric name (MonitorMetrics)
+	Patience int     // epochs without improvement before stopping; 0 = off
+}
+
+// MonitorMetrics are the final-step metrics validation may monitor. The
+// loss package computes every one of them.
+var MonitorMetrics = []string{
+	"loss", "auroc", "auprc", "accuracy", "f1", "brier",
+	"micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc",
+	"micro_f1", "macro_f1", "precision_at_10",
+}
+
+// LowerIsBetter reports whether a smaller value of the monitored metric is an
+// improvement.
+func LowerIsBetter(metric string) bool { return metric == "loss" || metric == "brier" }
+
+// Data is the spec's data section.
+type Data struct {
+	Train string      // training file, NPZ or CSV, resolved against Dir
+	CSV   *CSVColumns // column roles when the data is long-form CSV
+}
+
+// CSVColumns names the columns of a long-form CSV file.
+type CSVColumns struct {
+	ID       string
+	Step     string // optional ordering column
+	Features []string
+	Labels   []string
+}
+
+// Export is the spec's export section.
+type Export struct {
+	Opset     int
+	StepProbs bool
+}

@@ -1,0 +1,143 @@
+package ops
+
+import "fmt"
+
+// Op is the kind of a graph node. The set is closed: every graph trnn builds,
+// compiles or imports is made of these operations.
+//
+// The first group are sequence ops: in a graph compiled from a spec
+// (compiler.FormSequence) their inputs and outputs are batches of sequences
+// [B, T, width], executed packed (see Packing), with the lengths implicit.
+// The second group are ONNX operators with ONNX semantics, as found in
+// imported models (compiler.FormTensor). LSTM, GRU and Sigmoid belong to both:
+// the same kernels and the same parameter layout serve both forms.
+type Op uint8
+
+const (
+	OpInvalid Op = iota
+
+	// Sequence ops (spec-compiled graphs).
+	OpNormalize // (x, mean[F], std[F]) → (x − mean) / std
+	OpLSTM      // (x, W[4H,I], R[4H,H], B[4H]) → y[B,T,H]; ONNX form: ONNX LSTM
+	OpGRU       // (x, W[3H,I], R[3H,H], B[6H]) → y[B,T,H]; ONNX form: ONNX GRU
+	OpDropout   // (x) → x with inverted dropout while training; identity otherwise
+	OpDense     // (x, W[K,I], b[K]) → x·Wᵀ + b at every step
+	OpSigmoid   // elementwise logistic
+	OpLastStep  // (x[B,T,K]) → x[B,K] at each row's last valid step
+
+	// ONNX operators (imported graphs).
+	OpAdd
+	OpSub
+	OpMul
+	OpDiv
+	OpMatMul
+	OpGemm
+	OpTanh
+	OpRelu
+	OpTranspose
+	OpSqueeze
+	OpUnsqueeze
+	OpReshape
+	OpGather
+	OpCast
+	OpConstant
+	OpShape
+	OpConcat
+	OpIdentity
+	OpRange
+	OpLess
+	OpGreater
+	OpEqual
+	OpWhere
+	OpSlice
+	OpExpand
+	OpNot
+	OpAnd
+
+	numOps
+)
+
+var opNames = [numOps]string{
+	OpInvalid:   "Invalid",
+	OpNormalize: "Normalize",
+	OpLSTM:      "LSTM",
+	OpGRU:       "GRU",
+	OpDropout:   "Dropout",
+	OpDense:     "Dense",
+	OpSigmoid:   "Sigmoid",
+	OpLastStep:  "LastStep",
+	OpAdd:       "Add",
+	OpSub:       "Sub",
+	OpMul:       "Mul",
+	OpDiv:       "Div",
+	OpMatMul:    "MatMul",
+	OpGemm:      "Gemm",
+	OpTanh:      "Tanh",
+	OpRelu:      "Relu",
+	OpTranspose: "Transpose",
+	OpSqueeze:   "Squeeze",
+	OpUnsqueeze: "Unsqueeze",
+	OpReshape:   "Reshape",
+	OpGather:    "Gather",
+	OpCast:      "Cast",
+	OpConstant:  "Constant",
+	OpShape:     "Shape",
+	OpConcat:    "Concat",
+	OpIdentity:  "Identity",
+	OpRange:     "Range",
+	OpLess:      "Less",
+	OpGreater:   "Greater",
+	OpEqual:     "Equal",
+	OpWhere:     "Where",
+	OpSlice:     "Slice",
+	OpExpand:    "Expand",
+	OpNot:       "Not",
+	OpAnd:       "And",
+}
+
+// String returns the op's name; for ONNX operators it is the ONNX op_type.
+func (o Op) String() string {
+	if o < numOps {
+		return opNames[o]
+	}
+	return fmt.Sprintf("Op(%d)", uint8(o))
+}
+
+// IsSequence reports whether o may appear in a spec-compiled (sequence form)
+// graph.
+func (o Op) IsSequence() bool { return o >= OpNormalize && o <= OpLastStep }
+
+// IsONNX reports whether o is an ONNX operator, valid in an imported (tensor
+// form) graph.
+func (o Op) IsONNX() bool {
+	return o == OpLSTM || o == OpGRU || o == OpSigmoid || (o >= OpAdd && o < numOps)
+}
+
+// OpByName returns the op with the given name (an ONNX op_type for ONNX
+// operators) and whether it exists.
+func OpByName(name string) (Op, bool) {
+	for i, n := range opNames {
+		if n == name && Op(i) != OpInvalid {
+			return Op(i), true
+		}
+	}
+	return OpInvalid, false
+}
+
+// LSTM gate blocks in W, R and B, in ONNX's order. Block g of W is rows
+// g·H..(g+1)·H−1. Keras stores i, f, c, o and PyTorch i, f, g, o.
+const (
+	LSTMGateI = iota // input gate
+	LSTMGateO        // output gate
+	LSTMGateF        // forget gate
+	LSTMGateC        // cell candidate
+	LSTMGates        // number of gate blocks
+)
+
+// GRU gate blocks in W, R and each half of B, in ONNX's order.
+const (
+	GRUGateZ = iota // update gate
+	GRUGateR        // reset gate
+	GRUGateH        // candidate
+	GRUGates        // number of gate blocks
+)
