@@ -1,0 +1,286 @@
+package ortcheck
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/trnn/trnn/ops"
+)
+
+// EnvLib names the environment variable holding the path of
+// libonnxruntime.so.1; the Makefile sets it.
+const EnvLib = "TRNN_ORT_LIB"
+
+// LibRel is where scripts/deps.sh installs the library, relative to the
+// module root.
+const LibRel = ".deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
+
+// ErrUnavailable is returned (wrapped) when ONNX Runtime cannot be loaded.
+var ErrUnavailable = errors.New("onnx runtime unavailable")
+
+var (
+	initOnce sync.Once
+	initErr  error
+	initLib  string
+)
+
+// LibraryPath returns the path of the ONNX Runtime shared library: the value
+// of TRNN_ORT_LIB when set, else LibRel under the module root (the first
+// folder above the working directory holding go.mod). It does not check that
+// the file exists.
+func LibraryPath() string {
+	if p := os.Getenv(EnvLib); p != "" {
+		return p
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return LibRel
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, LibRel)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return LibRel
+		}
+		dir = parent
+	}
+}
+
+// Init loads ONNX Runtime and creates its environment, once per process;
+// later calls return the first call's result.
+func Init() error {
+	initOnce.Do(func() {
+		initLib = LibraryPath()
+		if _, err := os.Stat(initLib); err != nil {
+			initErr = fmt.Errorf("%w: %s not found (run `make deps`)", ErrUnavailable, initLib)
+			return
+		}
+		ort.SetSharedLibraryPath(initLib)
+		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+			initErr = fmt.Errorf("%w: loading %s: %v", ErrUnavailable, initLib, err)
+		}
+	})
+	return initErr
+}
+
+// Version is the version string the loaded ONNX Runtime reports; Init must
+// have succeeded.
+func Version() string { return ort.GetVersion() }
+
+// Require calls Init and stops the test when ONNX Runtime is unavailable: it
+// skips it with a message saying how to install the library, or fails it
+// when the environment variable CI is "true".
+func Require(t testing.TB) {
+	t.Helper()
+	err := Init()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%v; CI=true, so this is a failure", err)
+	}
+	t.Skipf("%v; skipping", err)
+}
+
+// Session is a model loaded in ONNX Runtime with fixed input and output
+// names. It runs one call at a time.
+type Session struct {
+	mu      sync.Mutex
+	s       *ort.DynamicAdvancedSession
+	inputs  []string
+	outputs []string
+}
+
+// Open loads an ONNX model (its serialised bytes) into ONNX Runtime. Run
+// will take the inputs named in inputs and return the outputs named in
+// outputs. ONNX Runtime uses one thread per session.
+func Open(model []byte, inputs, outputs []string) (*Session, error) {
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	opts, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("onnx runtime: session options: %v", err)
+	}
+	defer opts.Destroy()
+	if err := opts.SetIntraOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("onnx runtime: %v", err)
+	}
+	if err := opts.SetInterOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("onnx runtime: %v", err)
+	}
+	s, err := ort.NewDynamicAdvancedSessionWithONNXData(model, inputs, outputs, opts)
+	if err != nil {
+		return nil, fmt.Errorf("onnx runtime: loading model: %v", err)
+	}
+	return &Session{
+		s:       s,
+		inputs:  append([]string(nil), inputs...),
+		outputs: append([]string(nil), outputs...),
+	}, nil
+}
+
+// Close releases the session.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s == nil {
+		return nil
+	}
+	err := s.s.Destroy()
+	s.s = nil
+	return err
+}
+
+// Run runs the model on the named inputs, which must be exactly the names
+// given to Open, and returns the outputs by name.
+func (s *Session) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tensor, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s == nil {
+		return nil, errors.New("ortcheck: Run on a closed session")
+	}
+	if len(inputs) != len(s.inputs) {
+		return nil, fmt.Errorf("onnx runtime: got inputs %s, the session takes %s", names(inputs), strings.Join(s.inputs, ", "))
+	}
+	in := make([]ort.Value, len(s.inputs))
+	defer func() {
+		for _, v := range in {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	for i, name := range s.inputs {
+		t, ok := inputs[name]
+		if !ok {
+			return nil, fmt.Errorf("onnx runtime: input %q missing", name)
+		}
+		v, err := toORT(t)
+		if err != nil {
+			return nil, fmt.Errorf("onnx runtime: input %q: %v", name, err)
+		}
+		in[i] = v
+	}
+	out := make([]ort.Value, len(s.outputs))
+	defer func() {
+		for _, v := range out {
+			if v != nil {
+				v.Destroy()
+			}
+		}
+	}()
+	if err := s.s.Run(in, out); err != nil {
+		return nil, fmt.Errorf("onnx runtime: %v", err)
+	}
+	res := make(map[string]*ops.Tensor, len(out))
+	for i, name := range s.outputs {
+		t, err := fromORT(out[i])
+		if err != nil {
+			return nil, fmt.Errorf("onnx runtime: output %q: %v", name, err)
+		}
+		res[name] = t
+	}
+	return res, nil
+}
+
+// Run loads model, runs it once on inputs and returns the named outputs.
+// The input names are those of the inputs map.
+func Run(model []byte, inputs map[string]*ops.Tensor, outputs []string) (map[string]*ops.Tensor, error) {
+	inNames := make([]string, 0, len(inputs))
+	for name := range inputs {
+		inNames = append(inNames, name)
+	}
+	sort.Strings(inNames)
+	s, err := Open(model, inNames, outputs)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	return s.Run(inputs)
+}
+
+func names(m map[string]*ops.Tensor) string {
+	var out []string
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// toORT copies t into a new ONNX Runtime tensor.
+func toORT(t *ops.Tensor) (ort.Value, error) {
+	if t == nil {
+		return nil, errors.New("nil tensor")
+	}
+	if t.Len() != ops.Size(t.Shape) {
+		return nil, fmt.Errorf("%d elements for shape %v", t.Len(), t.Shape)
+	}
+	shape := make(ort.Shape, len(t.Shape))
+	for i, d := range t.Shape {
+		shape[i] = int64(d)
+	}
+	if len(shape) == 0 {
+		// ONNX Runtime's Go binding has no rank-0 tensors of these
+		// types; scalars go through NewScalar.
+		switch t.DType {
+		case ops.Float32:
+			return ort.NewScalar(t.F32[0])
+		case ops.Float64:
+			return ort.NewScalar(t.F64[0])
+		case ops.Int32:
+			return ort.NewScalar(t.I32[0])
+		case ops.Int64:
+			return ort.NewScalar(t.I64[0])
+		case ops.Bool:
+			return ort.NewScalar(t.B[0])
+		}
+		return nil, fmt.Errorf("unsupported dtype %v", t.DType)
+	}
+	switch t.DType {
+	case ops.Float32:
+		return ort.NewTensor(shape, append([]float32(nil), t.F32...))
+	case ops.Float64:
+		return ort.NewTensor(shape, append([]float64(nil), t.F64...))
+	case ops.Int32:
+		return ort.NewTensor(shape, append([]int32(nil), t.I32...))
+	case ops.Int64:
+		return ort.NewTensor(shape, append([]int64(nil), t.I64...))
+	case ops.Bool:
+		return ort.NewTensor(shape, append([]bool(nil), t.B...))
+	}
+	return nil, fmt.Errorf("unsupported dtype %v", t.DType)
+}
+
+// fromORT copies an ONNX Runtime output into an ops.Tensor.
+func fromORT(v ort.Value) (*ops.Tensor, error) {
+	shape := v.GetShape()
+	dims := make([]int, len(shape))
+	for i, d := range shape {
+		dims[i] = int(d)
+	}
+	switch x := v.(type) {
+	case *ort.Tensor[float32]:
+		return &ops.Tensor{DType: ops.Float32, Shape: dims, F32: append([]float32(nil), x.GetData()...)}, nil
+	case *ort.Tensor[float64]:
+		return &ops.Tensor{DType: ops.Float64, Shape: dims, F64: append([]float64(nil), x.GetData()...)}, nil
+	case *ort.Tensor[int32]:
+		return &ops.Tensor{DType: ops.Int32, Shape: dims, I32: append([]int32(nil), x.GetData()...)}, nil
+	case *ort.Tensor[int64]:
+		return &ops.Tensor{DType: ops.Int64, Shape: dims, I64: append([]int64(nil), x.GetData()...)}, nil
+	case *ort.Tensor[bool]:
+		return &ops.Tensor{DType: ops.Bool, Shape: dims, B: append([]bool(nil), x.GetData()...)}, nil
+	}
+	return nil, fmt.Errorf("unsupported output type %T", v)
+}
