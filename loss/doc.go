@@ -1,0 +1,42 @@
+// Package loss holds trnn's training objective and its evaluation metrics:
+// target replication (TR) over packed batches, class weights, and the
+// final-step metrics that validation, early stopping and `trnn eval` report.
+// docs/objective.md states every formula as implemented.
+//
+// Shape legend used across the package's files:
+//
+//	B  rows (sequences) of a batch or shard, ordered as in ops.Packing
+//	T  steps; T_b is row b's own length
+//	N  packed steps, Σ_b T_b
+//	K  labels (1 = binary)
+//	n  samples (sequences) evaluated by the metrics
+//
+// # The objective
+//
+// TR.Forward, TR.Backward and TR.ForwardBackward read per-step logits in
+// ops.Packing's layout ([N, K], padding removed) and return sums over their
+// rows, never means: the runtime splits a mini-batch into shards, calls the
+// objective once per shard, adds the sums and divides by the number of
+// sequences in the mini-batch (Keras semantics for class weights: Σ w_i·L_i
+// / N, with N the number of sequences, not Σ w_i). The gradient is
+// accumulated into the caller's [N, K] buffer, scaled by the caller's scale
+// (1/N for a mean); entries of padded steps do not exist in that layout, so
+// they are never touched and the runtime's scatter back to [B, T, K] leaves
+// them 0. The objective allocates nothing and does O(N·K) work.
+//
+// # Metrics
+//
+// Evaluate computes every final-step metric named by MetricNames from
+// final-step probabilities (and, optionally, logits, for an exact log loss).
+// A metric that is undefined on the evaluated set (AUROC of a label with one
+// class only, a macro average over no defined label...) is reported as
+// undefined (Value.OK false), never as a made-up number.
+//
+// # Errors
+//
+// Functions that read values a user supplied (ParseAverage, TR.Check,
+// CheckLabels, BalancedWeights, Evaluate) return one-line errors naming the
+// place (a spec field, y[i,k], probs[i,k]) and the rule broken; callers
+// prefix the file name. Inconsistent shapes are programming errors and panic
+// with a message prefixed "loss: ".
+package loss
