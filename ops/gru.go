@@ -1,0 +1,442 @@
+package ops
+
+import "fmt"
+
+// The fused, length-masked GRU over a packed batch, forward and backward.
+//
+// Shape legend: B rows, T steps, N packed steps (Σ lengths), I input width,
+// H hidden units. Gate blocks are in ONNX's order z, r, h (GRUGate*).
+//
+// Equations (ONNX GRU, default activations; ⊙ elementwise, σ sigmoid):
+//
+//	z_t = σ(x_t·W_zᵀ + H_{t−1}·R_zᵀ + Wb_z + Rb_z)
+//	r_t = σ(x_t·W_rᵀ + H_{t−1}·R_rᵀ + Wb_r + Rb_r)
+//	ĥ_t = tanh(x_t·W_hᵀ + (r_t⊙H_{t−1})·R_hᵀ + Rb_h + Wb_h)     linear_before_reset = 0
+//	ĥ_t = tanh(x_t·W_hᵀ + r_t⊙(H_{t−1}·R_hᵀ + Rb_h) + Wb_h)     linear_before_reset = 1
+//	H_t = (1 − z_t)⊙ĥ_t + z_t⊙H_{t−1}
+//
+// linear_before_reset = 1 is PyTorch's and cuDNN's GRU, the form trnn trains
+// and exports; 0 is ONNX's default, found in imported models. A row's steps
+// t ≥ len are not computed; hT is the state at its last valid step, and 0
+// for a row of length 0 whatever h0 holds (ONNX Runtime's rule).
+
+// GRUWeights are one GRU layer's parameters, as stored in the graph
+// (docs/graph.md) and, per direction, in ONNX.
+type GRUWeights struct {
+	I, H int       // input width, hidden units
+	W    []float32 // [3H, I] input weights, gate blocks z, r, h
+	R    []float32 // [3H, H] recurrent weights, gate blocks z, r, h
+	B    []float32 // [6H] input bias Wb (z, r, h) then recurrent bias Rb (z, r, h); nil = 0
+	// LinearBeforeReset selects ONNX's linear_before_reset = 1 form.
+	LinearBeforeReset bool
+}
+
+// GRUGrads are where GRUBackward accumulates gradients (it adds to them: a
+// separate step zeroes them). A nil slice is a gradient not wanted.
+type GRUGrads struct {
+	DX  []float32 // [N, I] packed, like x
+	DW  []float32 // [3H, I]
+	DR  []float32 // [3H, H]
+	DB  []float32 // [6H] Wb then Rb, like B
+	DH0 []float32 // [B, H]
+}
+
+// GRUCache holds what GRUForward keeps for GRUBackward and the workspace of
+// both, with the same contract as LSTMCache: the zero value is ready, it
+// grows only for a batch larger than any before (or beyond Reserve), its
+// buffers are reused without being zeroed, and GRUBackward reads the latest
+// GRUForward on the same cache, which it does not change.
+type GRUCache struct {
+	fwd, bwd arena
+	sum      []float64 // [3H] column sums for dB
+
+	rows, n, h int
+	hasH0, lbr bool
+	valid      bool
+
+	gates []float32 // [N, 3H] activations z, r, ĥ
+	hr    []float32 // [N, H] lbr=1: H_{t−1}·R_hᵀ + Rb_h; lbr=0: r_t⊙H_{t−1}
+	hprev []float32 // [N, H] H_{t−1} of each packed row (h0 or 0 at t = 0)
+	rec   []float32 // [B, 3H] lbr=1: H_{t−1}·Rᵀ of one step
+	zeros []float32 // [6H] zeros, standing in for a nil B
+
+	// dG [N, 3H]: ∂L/∂ of the pre-activations of z and r, and in the h block
+	// the gradient on the recurrent side: lbr=1 ∂L/∂(H_{t−1}·R_hᵀ + Rb_h),
+	// lbr=0 ∂L/∂ĥ's pre-activation (the same on both sides).
+	dG  []float32
+	dxh []float32 // [N, H] lbr=1: ∂L/∂ĥ's pre-activation (input side)
+	dh  []float32 // [B, H] ∂L/∂H flowing back through the steps
+	drh []float32 // [B, H] lbr=0: ∂L/∂(r_t⊙H_{t−1}) of one step
+}
+
+// Reserve sizes c for forward and backward on batches of up to rows
+// sequences, n packed steps and h hidden units, so that later calls within
+// those bounds allocate nothing.
+func (c *GRUCache) Reserve(rows, n, h int) {
+	c.fwd.reset(gruFwdSize(rows, n, h))
+	c.bwd.reset(gruBwdSize(rows, n, h))
+	c.sum = float64s(c.sum, 3*h)
+}
+
+func gruFwdSize(rows, n, h int) int { return 3*n*h + 2*n*h + 3*rows*h + 6*h }
+func gruBwdSize(rows, n, h int) int { return 3*n*h + n*h + 2*rows*h }
+
+// GRUForward runs one GRU layer over the packed batch p.
+//
+//	x   [N, I] packed input
+//	h0  [B, H] initial hidden state; nil = 0
+//	y   [N, H] packed output H_t, every element written
+//	hT  [B, H] hidden state at each row's last valid step (0 for length 0); nil = not wanted
+//
+// Rows of h0 and hT are in p's row order. c keeps what GRUBackward needs.
+// Shapes are not validated beyond a panic on inconsistent lengths.
+func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
+	const fn = "GRUForward"
+	checkPacking(fn, p)
+	B, N, T, I, H := p.Rows(), p.N(), p.Steps(), w.I, w.H
+	w.check(fn)
+	checkLen(fn, "x", x, N*I, false)
+	checkLen(fn, "y", y, N*H, false)
+	checkLen(fn, "h0", h0, B*H, true)
+	checkLen(fn, "hT", hT, B*H, true)
+
+	G := 3 * H
+	c.fwd.reset(gruFwdSize(B, N, H))
+	c.gates = c.fwd.take(N * G)
+	c.hr = c.fwd.take(N * H)
+	c.hprev = c.fwd.take(N * H)
+	c.rec = c.fwd.take(B * G)
+	c.zeros = c.fwd.take(2 * G)
+	clear(c.zeros)
+	c.rows, c.n, c.h, c.hasH0, c.lbr, c.valid = B, N, H, h0 != nil, w.LinearBeforeReset, true
+
+	if N > 0 {
+		Gemm(false, true, N, G, I, 1, x, I, w.W, I, 0, c.gates, G)
+		n0 := p.Active[0]
+		if h0 != nil {
+			copy(c.hprev[:n0*H], h0)
+		} else {
+			clear(c.hprev[:n0*H])
+		}
+	}
+	bias := w.B
+	if bias == nil {
+		bias = c.zeros
+	}
+	for t := 0; t < T; t++ {
+		n, off := p.Active[t], p.Offset[t]
+		g := c.gates[off*G : (off+n)*G]
+		hp := c.hprev[off*H : (off+n)*H]
+		hr := c.hr[off*H : (off+n)*H]
+		yt := y[off*H : (off+n)*H]
+		recur := t > 0 || h0 != nil
+		if w.LinearBeforeReset {
+			rec := c.rec[:n*G]
+			if recur {
+				Gemm(false, true, n, G, H, 1, hp, H, w.R, H, 0, rec, G)
+			} else {
+				clear(rec)
+			}
+			gruStepForwardLBR(H, g, rec, hp, hr, yt, bias)
+		} else {
+			if recur {
+				// z and r blocks: H_{t−1}·R_{zr}ᵀ.
+				Gemm(false, true, n, 2*H, H, 1, hp, H, w.R, H, 1, g, G)
+			}
+			gruStepResetGates(H, g, hp, hr, bias)
+			if recur {
+				// h block: (r_t⊙H_{t−1})·R_hᵀ.
+				Gemm(false, true, n, H, H, 1, hr, H, w.R[2*H*H:], H, 1, g[2*H:], G)
+			}
+			gruStepCandidate(H, g, hp, yt, bias)
+		}
+		if t+1 < T {
+			next, nn := p.Offset[t+1], p.Active[t+1]
+			copy(c.hprev[next*H:(next+nn)*H], yt[:nn*H])
+		}
+	}
+	writeFinalState(p, y, hT, H)
+}
+
+// gruStepForwardLBR applies the gates of one step in the
+// linear_before_reset = 1 form. g [n, 3H] holds x·Wᵀ and is overwritten by
+// the activations z, r, ĥ; rec [n, 3H] is H_{t−1}·Rᵀ; hp, hr, y are [n, H]:
+// hr receives H_{t−1}·R_hᵀ + Rb_h.
+func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
+	G := 3 * H
+	wbz, wbr, wbh := bias[0:H], bias[H:2*H], bias[2*H:3*H]
+	rbz, rbr, rbh := bias[3*H:4*H], bias[4*H:5*H], bias[5*H:6*H]
+	for r := 0; r*G < len(g); r++ {
+		gr := g[r*G : (r+1)*G]
+		gz, gR, gh := gr[0:H], gr[H:2*H], gr[2*H:3*H]
+		rc := rec[r*G : (r+1)*G]
+		rz, rr, rh := rc[0:H], rc[H:2*H], rc[2*H:3*H]
+		hpr, hrr, yr := hp[r*H:(r+1)*H], hr[r*H:(r+1)*H], y[r*H:(r+1)*H]
+		m := len(gz)
+		gR, gh, rz, rr, rh = gR[:m], gh[:m], rz[:m], rr[:m], rh[:m]
+		hpr, hrr, yr = hpr[:m], hrr[:m], yr[:m]
+		wbz, wbr, wbh, rbz, rbr, rbh = wbz[:m], wbr[:m], wbh[:m], rbz[:m], rbr[:m], rbh[:m]
+		for j := range gz {
+			z := sigmoid(gz[j] + wbz[j] + rz[j] + rbz[j])
+			rg := sigmoid(gR[j] + wbr[j] + rr[j] + rbr[j])
+			hn := rh[j] + rbh[j]
+			hh := tanh(gh[j] + wbh[j] + rg*hn)
+			gz[j], gR[j], gh[j] = z, rg, hh
+			hrr[j] = hn
+			yr[j] = (1-z)*hh + z*hpr[j]
+		}
+	}
+}
+
+// gruStepResetGates is the first half of a linear_before_reset = 0 step:
+// g [n, 3H] holds the z and r pre-activations without bias, overwritten by
+// z and r; hr [n, H] receives r⊙H_{t−1}.
+func gruStepResetGates(H int, g, hp, hr, bias []float32) {
+	G := 3 * H
+	wbz, wbr := bias[0:H], bias[H:2*H]
+	rbz, rbr := bias[3*H:4*H], bias[4*H:5*H]
+	for r := 0; r*G < len(g); r++ {
+		gr := g[r*G : (r+1)*G]
+		gz, gR := gr[0:H], gr[H:2*H]
+		hpr, hrr := hp[r*H:(r+1)*H], hr[r*H:(r+1)*H]
+		m := len(gz)
+		gR, hpr, hrr = gR[:m], hpr[:m], hrr[:m]
+		wbz, wbr, rbz, rbr = wbz[:m], wbr[:m], rbz[:m], rbr[:m]
+		for j := range gz {
+			z := sigmoid(gz[j] + wbz[j] + rbz[j])
+			rg := sigmoid(gR[j] + wbr[j] + rbr[j])
+			gz[j], gR[j] = z, rg
+			hrr[j] = rg * hpr[j]
+		}
+	}
+}
+
+// gruStepCandidate is the second half of a linear_before_reset = 0 step: the
+// h block of g holds the candidate's pre-activation without bias,
+// overwritten by ĥ; y [n, H] receives H_t.
+func gruStepCandidate(H int, g, hp, y, bias []float32) {
+	G := 3 * H
+	wbh, rbh := bias[2*H:3*H], bias[5*H:6*H]
+	for r := 0; r*G < len(g); r++ {
+		gr := g[r*G : (r+1)*G]
+		gz, gh := gr[0:H], gr[2*H:3*H]
+		hpr, yr := hp[r*H:(r+1)*H], y[r*H:(r+1)*H]
+		m := len(gz)
+		gh, hpr, yr = gh[:m], hpr[:m], yr[:m]
+		wbh, rbh = wbh[:m], rbh[:m]
+		for j := range gz {
+			z := gz[j]
+			hh := tanh(gh[j] + wbh[j] + rbh[j])
+			gh[j] = hh
+			yr[j] = (1-z)*hh + z*hpr[j]
+		}
+	}
+}
+
+// GRUBackward is GRUForward's backward pass through time. It reads the values
+// c kept from the forward on the same p, w and x, and accumulates into g the
+// gradients of a loss whose gradients with respect to the forward's outputs
+// are
+//
+//	dy   [N, H] ∂L/∂y, packed; nil = 0
+//	dhT  [B, H] ∂L/∂hT; nil = 0
+//
+// Rows of length 0 contribute nothing. g.DH0 is the gradient with respect to
+// h0, also when the forward took it as 0.
+func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []float32, g GRUGrads) {
+	const fn = "GRUBackward"
+	checkPacking(fn, p)
+	B, N, T, I, H := p.Rows(), p.N(), p.Steps(), w.I, w.H
+	w.check(fn)
+	if !c.valid || c.rows != B || c.n != N || c.h != H || c.lbr != w.LinearBeforeReset {
+		panic(fmt.Sprintf("ops: %s: cache holds no forward of this batch (B=%d N=%d H=%d)", fn, B, N, H))
+	}
+	G := 3 * H
+	checkLen(fn, "x", x, N*I, false)
+	checkLen(fn, "dy", dy, N*H, true)
+	checkLen(fn, "dhT", dhT, B*H, true)
+	checkLen(fn, "DX", g.DX, N*I, true)
+	checkLen(fn, "DW", g.DW, G*I, true)
+	checkLen(fn, "DR", g.DR, G*H, true)
+	checkLen(fn, "DB", g.DB, 2*G, true)
+	checkLen(fn, "DH0", g.DH0, B*H, true)
+	if N == 0 {
+		return
+	}
+
+	c.bwd.reset(gruBwdSize(B, N, H))
+	c.dG = c.bwd.take(N * G)
+	if w.LinearBeforeReset {
+		c.dxh = c.bwd.take(N * H)
+	} else {
+		c.dxh = nil
+	}
+	c.dh = c.bwd.take(B * H)
+	c.drh = c.bwd.take(B * H)
+	if dhT != nil {
+		copy(c.dh, dhT)
+	} else {
+		clear(c.dh)
+	}
+	Rh := w.R[2*H*H:]
+	for t := T - 1; t >= 0; t-- {
+		n, off := p.Active[t], p.Offset[t]
+		var dyt []float32
+		if dy != nil {
+			dyt = dy[off*H : (off+n)*H]
+		}
+		gates := c.gates[off*G : (off+n)*G]
+		hp := c.hprev[off*H : (off+n)*H]
+		hr := c.hr[off*H : (off+n)*H]
+		dG := c.dG[off*G : (off+n)*G]
+		dh := c.dh[:n*H]
+		if w.LinearBeforeReset {
+			gruStepBackwardLBR(H, gates, hp, hr, dyt, dh, dG, c.dxh[off*H:(off+n)*H])
+			if t > 0 || g.DH0 != nil {
+				Gemm(false, false, n, H, G, 1, dG, G, w.R, H, 1, dh, H)
+			}
+		} else {
+			gruStepBackwardCandidate(H, gates, hp, dyt, dh, dG)
+			drh := c.drh[:n*H]
+			Gemm(false, false, n, H, H, 1, dG[2*H:], G, Rh, H, 0, drh, H)
+			gruStepBackwardResetGate(H, gates, hp, drh, dh, dG)
+			if t > 0 || g.DH0 != nil {
+				Gemm(false, false, n, H, 2*H, 1, dG, G, w.R, H, 1, dh, H)
+			}
+		}
+	}
+	if n0 := p.Active[0]; g.DH0 != nil {
+		addRows(g.DH0[:n0*H], c.dh[:n0*H])
+	}
+
+	s0 := 0 // rows of step 0 started from H = 0 unless h0 was given
+	if !c.hasH0 {
+		s0 = p.Active[0]
+	}
+	c.sum = float64s(c.sum, G)
+	if w.LinearBeforeReset {
+		if g.DW != nil {
+			Gemm(true, false, 2*H, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
+			Gemm(true, false, H, I, N, 1, c.dxh, H, x, I, 1, g.DW[2*H*I:], I)
+		}
+		if g.DR != nil && s0 < N {
+			Gemm(true, false, G, H, N-s0, 1, c.dG[s0*G:], G, c.hprev[s0*H:], H, 1, g.DR, H)
+		}
+		if g.DB != nil {
+			addColSums(g.DB[:2*H], c.dG, N, G, c.sum)
+			addColSums(g.DB[2*H:3*H], c.dxh, N, H, c.sum)
+			addColSums(g.DB[3*H:], c.dG, N, G, c.sum)
+		}
+		if g.DX != nil {
+			Gemm(false, false, N, I, 2*H, 1, c.dG, G, w.W, I, 1, g.DX, I)
+			Gemm(false, false, N, I, H, 1, c.dxh, H, w.W[2*H*I:], I, 1, g.DX, I)
+		}
+		return
+	}
+	if g.DW != nil {
+		Gemm(true, false, G, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
+	}
+	if g.DR != nil && s0 < N {
+		Gemm(true, false, 2*H, H, N-s0, 1, c.dG[s0*G:], G, c.hprev[s0*H:], H, 1, g.DR, H)
+		Gemm(true, false, H, H, N-s0, 1, c.dG[s0*G+2*H:], G, c.hr[s0*H:], H, 1, g.DR[2*H*H:], H)
+	}
+	if g.DB != nil {
+		addColSums(g.DB[:G], c.dG, N, G, c.sum)
+		addColSums(g.DB[G:], c.dG, N, G, c.sum)
+	}
+	if g.DX != nil {
+		Gemm(false, false, N, I, G, 1, c.dG, G, w.W, I, 1, g.DX, I)
+	}
+}
+
+// gruStepBackwardLBR computes the gate gradients of one
+// linear_before_reset = 1 step. gates [n, 3H] are z, r, ĥ; hp, hr [n, H] the
+// forward's H_{t−1} and H_{t−1}·R_hᵀ + Rb_h; dy [n, H] (nil = 0). On entry
+// dh [n, H] holds the gradient reaching H_t from later steps or the final
+// state; on return it holds ∂L/∂H_{t−1} through the direct path z⊙H_{t−1},
+// to which the caller's GEMM adds the path through R. dG [n, 3H] receives
+// the z and r pre-activation gradients and ∂L/∂(H_{t−1}·R_hᵀ + Rb_h); dxh
+// [n, H] receives ĥ's pre-activation gradient.
+func gruStepBackwardLBR(H int, gates, hp, hr, dy, dh, dG, dxh []float32) {
+	G := 3 * H
+	for r := 0; r*G < len(gates); r++ {
+		gr := gates[r*G : (r+1)*G]
+		gz, gR, gh := gr[0:H], gr[H:2*H], gr[2*H:3*H]
+		dr := dG[r*G : (r+1)*G]
+		dz, dR, dn := dr[0:H], dr[H:2*H], dr[2*H:3*H]
+		hpr, hrr, dhr, dxr := hp[r*H:(r+1)*H], hr[r*H:(r+1)*H], dh[r*H:(r+1)*H], dxh[r*H:(r+1)*H]
+		m := len(gz)
+		gR, gh, dz, dR, dn = gR[:m], gh[:m], dz[:m], dR[:m], dn[:m]
+		hpr, hrr, dhr, dxr = hpr[:m], hrr[:m], dhr[:m], dxr[:m]
+		if dy != nil {
+			addRows(dhr, dy[r*H:(r+1)*H])
+		}
+		for j := range gz {
+			z, rg, hh := gz[j], gR[j], gh[j]
+			dH := dhr[j]
+			dhp := dH * (1 - z) * (1 - hh*hh)
+			dz[j] = dH * (hpr[j] - hh) * z * (1 - z)
+			dR[j] = dhp * hrr[j] * rg * (1 - rg)
+			dn[j] = dhp * rg
+			dxr[j] = dhp
+			dhr[j] = dH * z
+		}
+	}
+}
+
+// gruStepBackwardCandidate is the first half of a linear_before_reset = 0
+// backward step: with dh as in gruStepBackwardLBR, it writes the z and ĥ
+// pre-activation gradients into dG [n, 3H] and leaves in dh the direct path
+// z⊙∂L/∂H_t.
+func gruStepBackwardCandidate(H int, gates, hp, dy, dh, dG []float32) {
+	G := 3 * H
+	for r := 0; r*G < len(gates); r++ {
+		gr := gates[r*G : (r+1)*G]
+		gz, gh := gr[0:H], gr[2*H:3*H]
+		dr := dG[r*G : (r+1)*G]
+		dz, dhh := dr[0:H], dr[2*H:3*H]
+		hpr, dhr := hp[r*H:(r+1)*H], dh[r*H:(r+1)*H]
+		m := len(gz)
+		gh, dz, dhh, hpr, dhr = gh[:m], dz[:m], dhh[:m], hpr[:m], dhr[:m]
+		if dy != nil {
+			addRows(dhr, dy[r*H:(r+1)*H])
+		}
+		for j := range gz {
+			z, hh := gz[j], gh[j]
+			dH := dhr[j]
+			dz[j] = dH * (hpr[j] - hh) * z * (1 - z)
+			dhh[j] = dH * (1 - z) * (1 - hh*hh)
+			dhr[j] = dH * z
+		}
+	}
+}
+
+// gruStepBackwardResetGate is the second half of a linear_before_reset = 0
+// backward step: from drh [n, H] = ∂L/∂(r⊙H_{t−1}) it writes r's
+// pre-activation gradient into dG and adds the path r⊙drh to dh.
+func gruStepBackwardResetGate(H int, gates, hp, drh, dh, dG []float32) {
+	G := 3 * H
+	for r := 0; r*G < len(gates); r++ {
+		gR := gates[r*G+H : r*G+2*H]
+		dR := dG[r*G+H : r*G+2*H]
+		hpr, drr, dhr := hp[r*H:(r+1)*H], drh[r*H:(r+1)*H], dh[r*H:(r+1)*H]
+		m := len(gR)
+		dR, hpr, drr, dhr = dR[:m], hpr[:m], drr[:m], dhr[:m]
+		for j := range gR {
+			rg := gR[j]
+			d := drr[j]
+			dR[j] = d * hpr[j] * rg * (1 - rg)
+			dhr[j] += d * rg
+		}
+	}
+}
+
+// check panics unless w's slices match its sizes.
+func (w *GRUWeights) check(fn string) {
+	if w.I <= 0 || w.H <= 0 {
+		panic(fmt.Sprintf("ops: %s: sizes I=%d H=%d", fn, w.I, w.H))
+	}
+	checkLen(fn, "W", w.W, 3*w.H*w.I, false)
+	checkLen(fn, "R", w.R, 3*w.H*w.H, false)
+	checkLen(fn, "B", w.B, 6*w.H, true)
+}
