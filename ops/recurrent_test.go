@@ -522,7 +522,7 @@ func to64(s []float32) []float64 {
 // Against central differences of the float32 kernel itself (step ε = 1e-2,
 // the loss summed in float64): the outputs' float32 rounding gives the loss a
 // noise δ ≈ 1e-7·Σ|terms| ≈ 1e-6, which the quotient turns into δ/ε ≈ 1e-4 at
-// worst, and truncation adds ε²·L'''/6 ≈ 1e-5. Measured worst difference:
+// worst, and truncation adds ε²·|L‴|/6 ≈ 1e-5. Measured worst difference:
 // 6e-5. atol 3e-4 + rtol 1e-3 holds that with a margin of five and still
 // catches a 1% error in a gradient of size ≥ 0.05.
 const (
@@ -700,7 +700,7 @@ func TestRecurrentPaddingInvariance(t *testing.T) {
 	for _, kind := range []recKind{kindLSTM, kindGRU0, kindGRU1} {
 		t.Run(kind.String(), func(t *testing.T) {
 			c := newRecCase(kind, 3, 4, mixedLengths, true, true, true, 31)
-			B, T, I, H := len(c.lengths), c.T, c.I, c.H
+			T, I, H := c.T, c.I, c.H
 			fill := func(v float32) {
 				x := c.vals["x"]
 				for b, l := range c.lengths {
@@ -762,7 +762,6 @@ func TestRecurrentPaddingInvariance(t *testing.T) {
 					}
 				}
 			}
-			_ = B
 		})
 	}
 }
