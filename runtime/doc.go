@@ -1,0 +1,24 @@
+// Package runtime executes trnn graphs: it trains sequence-form graphs
+// compiled from a spec, runs them for inference, and interprets tensor-form
+// graphs imported from ONNX.
+//
+// # Training
+//
+// A mini-batch is split into fixed shards of at most ShardRows sequences,
+// interleaved by length so the shards carry equal work. Each shard is packed
+// (ops.Packing: rows by descending length, time-major, padding removed) and
+// runs forward, the objective and backward on one of the persistent workers
+// with buffers planned once per capacity; shard gradients are then summed in
+// shard order. The shard layout depends only on the batch, never on the
+// number of cores or on scheduling, so a seed fixes every result bit for bit.
+// Dropout masks come from generators seeded by (seed, epoch, batch, shard,
+// node), so a resumed run draws exactly what an uninterrupted one would.
+//
+// A steady-state training step allocates nothing.
+//
+// # Errors
+//
+// Bad data and bad checkpoints are reported as errors naming the file and
+// the place; a loss that becomes NaN or infinite stops training with an error
+// naming the epoch and batch. Panics signal bugs (prefix "runtime: ").
+package runtime
