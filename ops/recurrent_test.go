@@ -1,9 +1,12 @@
 package ops
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"testing"
@@ -1058,4 +1061,224 @@ func TestRecurrentShapePanics(t *testing.T) {
 			tc.f()
 		})
 	}
+}
+
+// goldenCase is a case written by testdata/golden/recurrent/make_golden.py:
+// a 2-layer PyTorch stack over a padded batch, its outputs, loss and every
+// gradient, in the kernels' layout (see the script).
+type goldenCase struct {
+	Source  string      `json:"source"`
+	Kind    string      `json:"kind"`
+	B       int         `json:"B"`
+	T       int         `json:"T"`
+	I       int         `json:"I"`
+	H       int         `json:"H"`
+	Layers  int         `json:"layers"`
+	Lengths []int       `json:"lengths"`
+	X       []float64   `json:"x"`
+	Params  []goldenWRB `json:"params"`
+	Ay      []float64   `json:"ay"`
+	Ah      [][]float64 `json:"ah"`
+	Ac      [][]float64 `json:"ac"`
+	Y       []float64   `json:"y"`
+	HT      [][]float64 `json:"hT"`
+	CT      [][]float64 `json:"cT"`
+	Loss    float64     `json:"loss"`
+	Grads   struct {
+		X      []float64   `json:"x"`
+		Params []goldenWRB `json:"params"`
+	} `json:"grads"`
+}
+
+type goldenWRB struct {
+	W []float64 `json:"W"`
+	R []float64 `json:"R"`
+	B []float64 `json:"B"`
+}
+
+func loadGolden(t *testing.T, name string) *goldenCase {
+	t.Helper()
+	path := filepath.Join("..", "testdata", "golden", "recurrent", name)
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (regenerate with /usr/bin/python3 testdata/golden/recurrent/make_golden.py)", err)
+	}
+	var g goldenCase
+	if err := json.Unmarshal(raw, &g); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if g.Layers != len(g.Params) || len(g.Lengths) != g.B || len(g.X) != g.B*g.T*g.I {
+		t.Fatalf("%s: inconsistent case (layers %d, %d params, %d lengths, %d x values)", path, g.Layers, len(g.Params), len(g.Lengths), len(g.X))
+	}
+	return &g
+}
+
+func f32s(v []float64) []float32 {
+	o := make([]float32, len(v))
+	for i, a := range v {
+		o[i] = float32(a)
+	}
+	return o
+}
+
+// Tolerances against the golden files, which hold float64 results for
+// float32 inputs: the kernels' float32 rounding through two layers of T = 6
+// steps measures ≤ 1.2e-7 on outputs and ≤ 3.2e-7 on gradients (sums over
+// up to N rows); the bounds keep a margin of about ten.
+const (
+	goldenFwdTol             = 1e-6
+	goldenGradAtol, goldenRt = 3e-6, 1e-5
+)
+
+// runGolden runs a golden case through the kernels, stacked as in the file,
+// with one more row of length 0 (NaN input) inserted at row zpos, which
+// PyTorch's packing cannot take: it must produce zeros and change nothing
+// else. Outputs, loss and every gradient are compared with the file's.
+func runGolden(t *testing.T, g *goldenCase, zpos int) {
+	kind := kindLSTM
+	if g.Kind == "gru" {
+		kind = kindGRU1
+	}
+	T, H, L := g.T, g.H, g.Layers
+	B := g.B + 1
+	// Caller-order row k of the test batch is golden row src[k] (−1: the extra row).
+	src := make([]int, B)
+	lengths := make([]int, B)
+	for k := range src {
+		switch {
+		case k < zpos:
+			src[k] = k
+		case k == zpos:
+			src[k] = -1
+		default:
+			src[k] = k - 1
+		}
+		if src[k] >= 0 {
+			lengths[k] = g.Lengths[src[k]]
+		}
+	}
+	// rows expands golden [g.B, w] data to the test batch (fill for the extra row).
+	rows := func(v []float64, w int, fill float64) []float64 {
+		o := make([]float64, B*w)
+		for k, s := range src {
+			for i := 0; i < w; i++ {
+				if s < 0 {
+					o[k*w+i] = fill
+				} else {
+					o[k*w+i] = v[s*w+i]
+				}
+			}
+		}
+		return o
+	}
+	pk := newPacker(lengths)
+	N := pk.p.N()
+	x := f32s(rows(g.X, T*g.I, math.NaN()))
+	for b, l := range lengths { // padded steps hold NaN too: nothing may read them
+		for s := l; s < T; s++ {
+			for k := 0; k < g.I; k++ {
+				x[(b*T+s)*g.I+k] = float32(math.NaN())
+			}
+		}
+	}
+
+	type layer struct {
+		I      int
+		lw     LSTMWeights
+		gw     GRUWeights
+		lc     LSTMCache
+		gc     GRUCache
+		x, y   []float32 // packed input and output
+		hT, cT []float32 // packing order
+		dW, dR []float32
+		dB, dx []float32
+		dhT    []float32
+		dcT    []float32
+	}
+	layers := make([]*layer, L)
+	in := pk.packSeq(x, T, g.I)
+	for l := 0; l < L; l++ {
+		I := g.I
+		if l > 0 {
+			I = H
+		}
+		ly := &layer{I: I, x: in, y: make([]float32, N*H), hT: make([]float32, B*H), cT: make([]float32, B*H)}
+		p := g.Params[l]
+		ly.lw = LSTMWeights{I: I, H: H, W: f32s(p.W), R: f32s(p.R), B: f32s(p.B)}
+		ly.gw = GRUWeights{I: I, H: H, W: f32s(p.W), R: f32s(p.R), B: f32s(p.B), LinearBeforeReset: true}
+		if kind == kindLSTM {
+			LSTMForward(&pk.p, ly.lw, ly.x, nil, nil, ly.y, ly.hT, ly.cT, &ly.lc)
+		} else {
+			GRUForward(&pk.p, ly.gw, ly.x, nil, ly.y, ly.hT, &ly.gc)
+		}
+		layers[l] = ly
+		in = ly.y
+	}
+
+	// Outputs: the extra row must be 0; the others as in the file.
+	y := pk.unpackSeq(layers[L-1].y, T, H)
+	expectClose(t, g.Kind+" y", y, rows(g.Y, T*H, 0), goldenFwdTol, 0)
+	for l, ly := range layers {
+		expectClose(t, fmt.Sprintf("%s hT[layer %d]", g.Kind, l), pk.unpackRows(ly.hT, H), rows(g.HT[l], H, 0), goldenFwdTol, 0)
+		if kind == kindLSTM {
+			expectClose(t, fmt.Sprintf("%s cT[layer %d]", g.Kind, l), pk.unpackRows(ly.cT, H), rows(g.CT[l], H, 0), goldenFwdTol, 0)
+		}
+	}
+	ay := rows(g.Ay, T*H, 1)
+	loss := 0.0
+	for b, l := range lengths {
+		for s := 0; s < l; s++ {
+			for j := 0; j < H; j++ {
+				loss += ay[(b*T+s)*H+j] * float64(y[(b*T+s)*H+j])
+			}
+		}
+	}
+	ah := make([][]float64, L)
+	ac := make([][]float64, L)
+	for l, ly := range layers {
+		ah[l] = rows(g.Ah[l], H, 1) // the extra row's coefficients are 1: its hT is constant
+		hT := pk.unpackRows(ly.hT, H)
+		for i := range hT {
+			loss += ah[l][i] * float64(hT[i])
+		}
+		if kind == kindLSTM {
+			ac[l] = rows(g.Ac[l], H, 1)
+			cT := pk.unpackRows(ly.cT, H)
+			for i := range cT {
+				loss += ac[l][i] * float64(cT[i])
+			}
+		}
+	}
+	if d := math.Abs(loss - g.Loss); d > goldenFwdTol*float64(N*H) {
+		t.Errorf("%s loss %.9g, want %.9g", g.Kind, loss, g.Loss)
+	}
+
+	// Backward from the top: each layer's dx is the dy of the one below.
+	dy := pk.packSeq(f32s(ay), T, H)
+	for l := L - 1; l >= 0; l-- {
+		ly := layers[l]
+		G := 4
+		if kind != kindLSTM {
+			G = 3
+		}
+		ly.dW, ly.dR, ly.dx = make([]float32, G*H*ly.I), make([]float32, G*H*H), make([]float32, N*ly.I)
+		dhT := pk.packRows(f32s(ah[l]), H)
+		if kind == kindLSTM {
+			ly.dB = make([]float32, 4*H)
+			LSTMBackward(&pk.p, ly.lw, ly.x, &ly.lc, dy, dhT, pk.packRows(f32s(ac[l]), H),
+				LSTMGrads{DX: ly.dx, DW: ly.dW, DR: ly.dR, DB: ly.dB})
+		} else {
+			ly.dB = make([]float32, 6*H)
+			GRUBackward(&pk.p, ly.gw, ly.x, &ly.gc, dy, dhT, GRUGrads{DX: ly.dx, DW: ly.dW, DR: ly.dR, DB: ly.dB})
+		}
+		dy = ly.dx
+	}
+	for l, ly := range layers {
+		want := g.Grads.Params[l]
+		expectClose(t, fmt.Sprintf("%s dW[layer %d]", g.Kind, l), ly.dW, want.W, goldenGradAtol, goldenRt)
+		expectClose(t, fmt.Sprintf("%s dR[layer %d]", g.Kind, l), ly.dR, want.R, goldenGradAtol, goldenRt)
+		expectClose(t, fmt.Sprintf("%s dB[layer %d]", g.Kind, l), ly.dB, want.B, goldenGradAtol, goldenRt)
+	}
+	dx := pk.unpackSeq(layers[0].dx, T, g.I)
+	expectClose(t, g.Kind+" dx", dx, rows(g.Grads.X, T*g.I, 0), goldenGradAtol, goldenRt)
 }
