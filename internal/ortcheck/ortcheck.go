@@ -284,3 +284,33 @@ func fromORT(v ort.Value) (*ops.Tensor, error) {
 	}
 	return nil, fmt.Errorf("unsupported output type %T", v)
 }
+
+// Metadata loads model in ONNX Runtime and returns its custom metadata
+// (metadata_props) and producer name as ONNX Runtime reads them.
+func Metadata(model []byte) (map[string]string, string, error) {
+	if err := Init(); err != nil {
+		return nil, "", err
+	}
+	md, err := ort.GetModelMetadataWithONNXData(model)
+	if err != nil {
+		return nil, "", fmt.Errorf("onnx runtime: %v", err)
+	}
+	defer md.Destroy()
+	producer, err := md.GetProducerName()
+	if err != nil {
+		return nil, "", fmt.Errorf("onnx runtime: %v", err)
+	}
+	keys, err := md.GetCustomMetadataMapKeys()
+	if err != nil {
+		return nil, "", fmt.Errorf("onnx runtime: %v", err)
+	}
+	out := make(map[string]string, len(keys))
+	for _, k := range keys {
+		v, _, err := md.LookupCustomMetadataMap(k)
+		if err != nil {
+			return nil, "", fmt.Errorf("onnx runtime: metadata %q: %v", k, err)
+		}
+		out[k] = v
+	}
+	return out, producer, nil
+}

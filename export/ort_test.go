@@ -1,0 +1,315 @@
+package export_test
+
+// Parity with ONNX Runtime: exported models run in ONNX Runtime (loaded
+// from Go through internal/ortcheck) must agree with the float64 reference
+// forward pass (refForward) to 1e-5 on ragged batches whose padded positions
+// hold garbage, and step_probs must be exactly 0 at padded steps.
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/internal/ortcheck"
+	"github.com/trnn/trnn/ops"
+)
+
+// parityTol is the largest absolute difference accepted between ONNX
+// Runtime and a reference: ONNX Runtime's sigmoid and tanh are rational
+// approximations good to about 1e-6.
+const parityTol = 1e-5
+
+// ortCase is one exported model of the parity matrix.
+type ortCase struct {
+	cell      string // compiler.LayerLSTM or compiler.LayerGRU
+	depth     int    // recurrent layers: 1 or 3
+	K         int
+	normalize bool
+	stepProbs bool
+	opset     int
+}
+
+func (c ortCase) String() string {
+	s := fmt.Sprintf("%s-%dL-K%d", c.cell, c.depth, c.K)
+	if c.normalize {
+		s += "-norm"
+	}
+	if c.stepProbs {
+		s += "-steps"
+	}
+	return s + fmt.Sprintf("-opset%d", c.opset)
+}
+
+// config is the model of a case: F = 5 features, hidden sizes that differ
+// from each other and from F and K, a dropout layer in the deep stack.
+func (c ortCase) config(seed uint64) progConfig {
+	cell := lstm
+	if c.cell == compiler.LayerGRU {
+		cell = gru
+	}
+	layers := []compiler.Layer{cell(7)}
+	if c.depth == 3 {
+		layers = []compiler.Layer{cell(7), dropout(0.5), cell(4), cell(6)}
+	}
+	return progConfig{name: c.String(), layers: layers, F: 5, K: c.K, normalize: c.normalize, seed: seed}
+}
+
+// ortMatrix is every combination the parity test covers.
+func ortMatrix() []ortCase {
+	var out []ortCase
+	for _, opset := range []int{14, 17, 21} {
+		for _, cell := range []string{compiler.LayerLSTM, compiler.LayerGRU} {
+			for _, depth := range []int{1, 3} {
+				for _, K := range []int{1, 5} {
+					for _, norm := range []bool{false, true} {
+						for _, steps := range []bool{false, true} {
+							out = append(out, ortCase{cell, depth, K, norm, steps, opset})
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// batch is one ragged input batch.
+type batch struct {
+	name    string
+	B, T    int
+	x       []float32 // [B, T, F]; padded positions hold garbage
+	lengths []int32   // [B]
+}
+
+// garbage is what padded positions of x hold: NaN in even rows, ±1e6 in
+// odd ones. A model that reads a padded step gives NaN or saturated output.
+func garbage(b, t int) float32 {
+	if b%2 == 0 {
+		return float32(math.NaN())
+	}
+	if t%2 == 0 {
+		return 1e6
+	}
+	return -1e6
+}
+
+// makeBatch draws x uniformly in [-2, 2] (features around the
+// normalisation means) with the given lengths, and garbage after them.
+func makeBatch(name string, F, T int, lengths []int32, seed uint64) batch {
+	rng := rand.New(rand.NewPCG(seed, 77))
+	B := len(lengths)
+	x := make([]float32, B*T*F)
+	for b := 0; b < B; b++ {
+		for t := 0; t < T; t++ {
+			for f := 0; f < F; f++ {
+				if t < int(lengths[b]) {
+					x[(b*T+t)*F+f] = float32(rng.Float64()*4 - 2)
+				} else {
+					x[(b*T+t)*F+f] = garbage(b, t)
+				}
+			}
+		}
+	}
+	return batch{name: name, B: B, T: T, x: x, lengths: lengths}
+}
+
+// paritybatches are the ragged batches every model runs on: batch 1 and 64,
+// lengths all 1, all T, and mixed (1 and T included).
+func parityBatches(F int) []batch {
+	const T = 9
+	fill := func(B int, l int32) []int32 {
+		out := make([]int32, B)
+		for i := range out {
+			out[i] = l
+		}
+		return out
+	}
+	mixed := make([]int32, 64)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range mixed {
+		mixed[i] = int32(1 + rng.IntN(T))
+	}
+	mixed[0], mixed[1], mixed[63] = 1, T, T
+	return []batch{
+		makeBatch("b1-len1", F, T, fill(1, 1), 1),
+		makeBatch("b1-lenT", F, T, fill(1, T), 2),
+		makeBatch("b1-mixed", F, T, []int32{4}, 3),
+		makeBatch("b64-len1", F, T, fill(64, 1), 4),
+		makeBatch("b64-lenT", F, T, fill(64, T), 5),
+		makeBatch("b64-mixed", F, T, mixed, 6),
+	}
+}
+
+func (b batch) inputs() map[string]*ops.Tensor {
+	F := len(b.x) / (b.B * b.T)
+	return map[string]*ops.Tensor{
+		"x":       ops.FromF32(b.x, b.B, b.T, F),
+		"lengths": {DType: ops.Int32, Shape: []int{b.B}, I32: b.lengths},
+	}
+}
+
+// maxDiff returns max |got − want| and its index; NaN anywhere is +Inf.
+func maxDiff(got []float32, want []float64) (float64, int) {
+	worst, at := 0.0, -1
+	for i := range want {
+		d := math.Abs(float64(got[i]) - want[i])
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		if d > worst || at < 0 {
+			worst, at = d, i
+		}
+	}
+	return worst, at
+}
+
+// checkOutputs compares a runtime's outputs on batch b with the reference
+// and returns the max abs differences of probs and step_probs (-1 when
+// absent). who names the runtime in failure messages.
+func checkOutputs(t *testing.T, who string, b batch, K int, stepProbs bool, got map[string]*ops.Tensor, refProbs, refSteps []float64) (float64, float64) {
+	t.Helper()
+	p := got["probs"]
+	if p == nil || p.DType != ops.Float32 || len(p.Shape) != 2 || p.Shape[0] != b.B || p.Shape[1] != K {
+		t.Fatalf("%s %s: probs %+v, want float32 [%d %d]", who, b.name, p, b.B, K)
+	}
+	dp, at := maxDiff(p.F32, refProbs)
+	if dp > parityTol {
+		t.Errorf("%s %s: probs differ from the reference by %.3g at row %d label %d: got %v, want %v",
+			who, b.name, dp, at/K, at%K, p.F32[at], refProbs[at])
+	}
+	if !stepProbs {
+		if got["step_probs"] != nil {
+			t.Errorf("%s %s: step_probs present in a model exported without it", who, b.name)
+		}
+		return dp, -1
+	}
+	s := got["step_probs"]
+	if s == nil || s.DType != ops.Float32 || len(s.Shape) != 3 || s.Shape[0] != b.B || s.Shape[1] != b.T || s.Shape[2] != K {
+		t.Fatalf("%s %s: step_probs %+v, want float32 [%d %d %d]", who, b.name, s, b.B, b.T, K)
+	}
+	ds, at := maxDiff(s.F32, refSteps)
+	if ds > parityTol {
+		t.Errorf("%s %s: step_probs differ from the reference by %.3g at row %d step %d label %d: got %v, want %v",
+			who, b.name, ds, at/(b.T*K), at/K%b.T, at%K, s.F32[at], refSteps[at])
+	}
+	for r := 0; r < b.B; r++ {
+		for step := int(b.lengths[r]); step < b.T; step++ {
+			for k := 0; k < K; k++ {
+				if v := s.F32[(r*b.T+step)*K+k]; v != 0 || math.Signbit(float64(v)) {
+					t.Fatalf("%s %s: step_probs[%d, %d, %d] = %v at a padded step (length %d), want exactly 0",
+						who, b.name, r, step, k, v, b.lengths[r])
+				}
+			}
+		}
+	}
+	return dp, ds
+}
+
+func exportBytes(t *testing.T, prog *compiler.Program, opts export.Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := export.WriteONNX(&buf, prog, opts); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func outputNames(stepProbs bool) []string {
+	if stepProbs {
+		return []string{"probs", "step_probs"}
+	}
+	return []string{"probs"}
+}
+
+// TestORTParity runs every model of the matrix in ONNX Runtime on every
+// parity batch and compares with the reference forward pass.
+func TestORTParity(t *testing.T) {
+	ortcheck.Require(t)
+	t.Logf("ONNX Runtime %s", ortcheck.Version())
+	overall := 0.0
+	for i, c := range ortMatrix() {
+		t.Run(c.String(), func(t *testing.T) {
+			prog := testProgram(t, c.config(uint64(100+i)))
+			model := exportBytes(t, prog, export.Options{Opset: c.opset, StepProbs: c.stepProbs, Version: testVersion})
+			s, err := ortcheck.Open(model, []string{"x", "lengths"}, outputNames(c.stepProbs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			worstP, worstS := 0.0, -1.0
+			for _, b := range parityBatches(5) {
+				refP, refS := refForward(prog, b.x, b.B, b.T, b.lengths)
+				got, err := s.Run(b.inputs())
+				if err != nil {
+					t.Fatalf("%s: %v", b.name, err)
+				}
+				dp, ds := checkOutputs(t, "onnx runtime", b, c.K, c.stepProbs, got, refP, refS)
+				worstP, worstS = math.Max(worstP, dp), math.Max(worstS, ds)
+			}
+			overall = math.Max(overall, math.Max(worstP, worstS))
+			if c.stepProbs {
+				t.Logf("max |onnx runtime − reference|: probs %.2e, step_probs %.2e", worstP, worstS)
+			} else {
+				t.Logf("max |onnx runtime − reference|: probs %.2e", worstP)
+			}
+		})
+	}
+	t.Logf("max |onnx runtime − reference| over all %d models: %.2e", len(ortMatrix()), overall)
+}
+
+// TestORTZeroLength: a row of length 0 has a zero final state in ONNX
+// Runtime, so probs is the sigmoid of the head's bias and every step_probs
+// is 0; the other rows are unaffected.
+func TestORTZeroLength(t *testing.T) {
+	ortcheck.Require(t)
+	for _, cell := range []string{compiler.LayerLSTM, compiler.LayerGRU} {
+		c := ortCase{cell: cell, depth: 3, K: 3, normalize: true, stepProbs: true, opset: 17}
+		prog := testProgram(t, c.config(9))
+		b := makeBatch("zero-length", 5, 6, []int32{3, 0, 6, 0, 1}, 7)
+		refP, refS := refForward(prog, b.x, b.B, b.T, b.lengths)
+		got, err := ortcheck.Run(exportBytes(t, prog, export.Options{StepProbs: true}), b.inputs(), outputNames(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dp, ds := checkOutputs(t, "onnx runtime "+cell, b, c.K, true, got, refP, refS)
+		bias := prog.Graph.Param("head.b").Tensor.F32
+		for k, bk := range bias {
+			want := 1 / (1 + math.Exp(-float64(bk)))
+			if d := math.Abs(float64(got["probs"].F32[1*c.K+k]) - want); d > parityTol {
+				t.Errorf("%s: probs of the length-0 row, label %d = %v, want sigmoid(b) = %v", cell, k, got["probs"].F32[1*c.K+k], want)
+			}
+		}
+		t.Logf("%s with length-0 rows: max |onnx runtime − reference| probs %.2e, step_probs %.2e", cell, dp, ds)
+	}
+}
+
+// TestORTMetadata: ONNX Runtime reads the exported metadata and producer.
+func TestORTMetadata(t *testing.T) {
+	ortcheck.Require(t)
+	prog := testProgram(t, demoConfig)
+	md, producer, err := ortcheck.Metadata(exportBytes(t, prog, export.Options{Version: "9.9.9"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if producer != "trnn" {
+		t.Errorf("producer %q", producer)
+	}
+	for key, want := range map[string]string{
+		export.MetaVersion:      "9.9.9",
+		export.MetaSpecName:     "demo",
+		export.MetaNormalize:    "standard",
+		export.MetaFeatureNames: `["feat_0","feat_1","feat_2","feat_3"]`,
+		export.MetaLabelNames:   `["dx_0","dx_1"]`,
+	} {
+		if md[key] != want {
+			t.Errorf("onnx runtime reads %s = %q, want %q", key, md[key], want)
+		}
+	}
+	if md[export.MetaNormMean] == "" || md[export.MetaNormStd] == "" {
+		t.Errorf("normalisation statistics missing: %v", md)
+	}
+}
