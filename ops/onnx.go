@@ -1,0 +1,623 @@
+package ops
+
+// ONNX operators on dense tensors, for tensor-form graphs (models imported
+// from ONNX). Each kernel follows the ONNX operator specification; where the
+// specification leaves a case open (padded steps of LSTM and GRU) ONNX
+// Runtime's CPU kernels are the reference.
+//
+// Unlike the sequence kernels, these validate their operands and return an
+// error for a bad one: shapes and values arrive with the data at run time, so
+// a mismatch is a user error, not a programming error. Messages are one
+// lowercase line stating the rule and what was found; the runtime prefixes
+// the node. Kernels never write into their inputs.
+//
+// Outputs come from an Alloc, so a runtime can reuse buffers across calls;
+// a nil Alloc allocates fresh tensors.
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Alloc returns a tensor of type dt and the given shape for a kernel's output
+// or scratch space. The contents are not zeroed: a kernel writes every
+// element it returns. The shape slice is not retained.
+type Alloc func(dt DType, shape []int) *Tensor
+
+// get returns a tensor from a, or a new zeroed tensor when a is nil.
+func (a Alloc) get(dt DType, shape []int) *Tensor {
+	if a == nil {
+		return NewTensor(dt, shape...)
+	}
+	return a(dt, shape)
+}
+
+// MaxElements bounds the number of elements of any tensor an ONNX kernel
+// creates, so that a shape computed from user data (Reshape, Expand, Range)
+// fails with an error instead of exhausting memory.
+const MaxElements = 1 << 31
+
+// onnxNum is the set of numeric element types; onnxElem adds bool.
+type onnxNum interface {
+	float32 | float64 | int32 | int64
+}
+
+type onnxElem interface {
+	onnxNum | bool
+}
+
+// elems returns t's data slice for element type T, which must match t.DType.
+func elems[T onnxElem](t *Tensor) []T {
+	var z T
+	switch any(z).(type) {
+	case float32:
+		return any(t.F32).([]T)
+	case float64:
+		return any(t.F64).([]T)
+	case int32:
+		return any(t.I32).([]T)
+	case int64:
+		return any(t.I64).([]T)
+	case bool:
+		return any(t.B).([]T)
+	}
+	panic("ops: elems: unreachable")
+}
+
+// FormatShape prints a shape as [2, 3, 4]; a scalar is [].
+func FormatShape(shape []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, d := range shape {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, d)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// CheckTensor reports whether t is well formed: a supported dtype, no
+// negative dimension, at most MaxElements elements, and a data slice of
+// exactly that many elements.
+func CheckTensor(t *Tensor) error {
+	if t == nil {
+		return fmt.Errorf("missing tensor")
+	}
+	switch t.DType {
+	case Float32, Float64, Int32, Int64, Bool:
+	default:
+		return fmt.Errorf("unsupported element type %v", t.DType)
+	}
+	n, err := checkedSize(t.Shape)
+	if err != nil {
+		return err
+	}
+	if t.Len() != n {
+		return fmt.Errorf("%d elements for shape %s (%d expected)", t.Len(), FormatShape(t.Shape), n)
+	}
+	return nil
+}
+
+// checkedSize is Size(shape) with a check for negative dimensions and for
+// more than MaxElements elements.
+func checkedSize(shape []int) (int, error) {
+	n := 1
+	zero := false
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("negative dimension in shape %s", FormatShape(shape))
+		}
+		if d == 0 {
+			zero = true
+			continue
+		}
+		if n > MaxElements/d {
+			return 0, fmt.Errorf("shape %s has more than %d elements", FormatShape(shape), MaxElements)
+		}
+		n *= d
+	}
+	if zero {
+		return 0, nil
+	}
+	return n, nil
+}
+
+// normAxis maps axis in [-rank, rank) to [0, rank).
+func normAxis(axis int64, rank int) (int, error) {
+	if axis < -int64(rank) || axis >= int64(rank) {
+		return 0, fmt.Errorf("axis %d out of range for rank %d", axis, rank)
+	}
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	return int(axis), nil
+}
+
+// copyElems copies n elements from src[si:] to dst[di:]; both have dst's
+// dtype.
+func copyElems(dst *Tensor, di int, src *Tensor, si, n int) {
+	switch dst.DType {
+	case Float32:
+		copy(dst.F32[di:di+n], src.F32[si:si+n])
+	case Float64:
+		copy(dst.F64[di:di+n], src.F64[si:si+n])
+	case Int32:
+		copy(dst.I32[di:di+n], src.I32[si:si+n])
+	case Int64:
+		copy(dst.I64[di:di+n], src.I64[si:si+n])
+	case Bool:
+		copy(dst.B[di:di+n], src.B[si:si+n])
+	default:
+		panic("ops: copyElems: unsupported dtype " + dst.DType.String())
+	}
+}
+
+// Clone returns a deep copy of t allocated from alloc.
+func Clone(t *Tensor, alloc Alloc) *Tensor {
+	out := alloc.get(t.DType, t.Shape)
+	copyElems(out, 0, t, 0, t.Len())
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Broadcasting (numpy's multidirectional rule, as ONNX's Broadcasting.md).
+
+// BroadcastShapes returns the shape that all of shapes broadcast to: shapes
+// are aligned on their last dimension and, dimension by dimension, must be
+// equal or 1.
+func BroadcastShapes(shapes ...[]int) ([]int, error) {
+	r := 0
+	for _, s := range shapes {
+		r = max(r, len(s))
+	}
+	out := make([]int, r)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, s := range shapes {
+		off := r - len(s)
+		for i, d := range s {
+			o := out[off+i]
+			switch {
+			case d == o || d == 1:
+			case o == 1:
+				out[off+i] = d
+			default:
+				return nil, fmt.Errorf("shapes %s are not broadcastable", formatShapes(shapes))
+			}
+		}
+	}
+	return out, nil
+}
+
+func formatShapes(shapes [][]int) string {
+	parts := make([]string, len(shapes))
+	for i, s := range shapes {
+		parts[i] = FormatShape(s)
+	}
+	if len(parts) == 2 {
+		return parts[0] + " and " + parts[1]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// bcastPlan walks an output tensor in contiguous runs along its innermost
+// (merged) dimension, giving for each run the offset of every operand. Inner
+// is each operand's stride along the run: 1, or 0 when broadcast.
+type bcastPlan struct {
+	dims    []int   // merged output dimensions, outermost first
+	strides [][]int // [operand][dim] element strides, 0 where broadcast
+	inner   []int   // [operand] stride along the innermost dimension
+	size    int     // output elements
+}
+
+// newBcastPlan plans the walk of an output of shape out over operands whose
+// shapes broadcast to it (unidirectionally: each operand to out).
+func newBcastPlan(out []int, shapes ...[]int) *bcastPlan {
+	r := len(out)
+	p := &bcastPlan{size: Size(out), strides: make([][]int, len(shapes)), inner: make([]int, len(shapes))}
+	full := make([][]int, len(shapes))
+	for k, s := range shapes {
+		st := make([]int, r)
+		off := r - len(s)
+		acc := 1
+		for i := len(s) - 1; i >= 0; i-- {
+			if s[i] != 1 {
+				st[off+i] = acc
+			}
+			acc *= s[i]
+		}
+		full[k] = st
+	}
+	// Drop unit output dimensions, then merge neighbours that are contiguous
+	// for every operand.
+	var dims []int
+	var idx []int
+	for i := 0; i < r; i++ {
+		if out[i] != 1 {
+			dims = append(dims, out[i])
+			idx = append(idx, i)
+		}
+	}
+	for k := range shapes {
+		p.strides[k] = make([]int, 0, len(idx))
+		for _, i := range idx {
+			p.strides[k] = append(p.strides[k], full[k][i])
+		}
+	}
+	merged := dims[:0:0]
+	for j, d := range dims {
+		if len(merged) > 0 {
+			last := len(merged) - 1
+			ok := true
+			for k := range shapes {
+				if p.strides[k][last] != p.strides[k][j]*d {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				merged[last] *= d
+				for k := range shapes {
+					p.strides[k][last] = p.strides[k][j]
+				}
+				continue
+			}
+		}
+		merged = append(merged, d)
+		for k := range shapes {
+			p.strides[k][len(merged)-1] = p.strides[k][j]
+		}
+	}
+	if len(merged) == 0 {
+		merged = append(merged, 1)
+		for k := range shapes {
+			p.strides[k] = append(p.strides[k][:0], 0)
+		}
+	}
+	p.dims = merged
+	for k := range shapes {
+		p.strides[k] = p.strides[k][:len(merged)]
+		p.inner[k] = p.strides[k][len(merged)-1]
+	}
+	return p
+}
+
+// run calls fn for every run: the output offset o, the operand offsets off
+// and the run length n.
+func (p *bcastPlan) run(fn func(o int, off []int, n int)) {
+	if p.size == 0 {
+		return
+	}
+	last := len(p.dims) - 1
+	n := p.dims[last]
+	ctr := make([]int, last)
+	off := make([]int, len(p.strides))
+	for o := 0; o < p.size; o += n {
+		fn(o, off, n)
+		// Advance the odometer over the outer dimensions.
+		for d := last - 1; d >= 0; d-- {
+			ctr[d]++
+			for k, st := range p.strides {
+				off[k] += st[d]
+			}
+			if ctr[d] < p.dims[d] {
+				break
+			}
+			for k, st := range p.strides {
+				off[k] -= st[d] * p.dims[d]
+			}
+			ctr[d] = 0
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise binary operators.
+
+// ONNXBinary computes an elementwise binary ONNX operator with
+// multidirectional broadcasting: Add, Sub, Mul, Div (numeric operands, same
+// type out), Less, Greater (numeric operands, bool out), Equal (numeric or
+// bool operands, bool out) and And (bool). Integer Div truncates toward zero
+// and fails on a zero divisor.
+func ONNXBinary(op Op, a, b *Tensor, alloc Alloc) (*Tensor, error) {
+	if a.DType != b.DType {
+		return nil, fmt.Errorf("operands have different types: %v and %v", a.DType, b.DType)
+	}
+	dt := a.DType
+	switch op {
+	case OpAdd, OpSub, OpMul, OpDiv, OpLess, OpGreater:
+		if dt == Bool {
+			return nil, fmt.Errorf("expected numeric operands, found %v", dt)
+		}
+	case OpEqual:
+	case OpAnd:
+		if dt != Bool {
+			return nil, fmt.Errorf("expected bool operands, found %v", dt)
+		}
+	default:
+		panic("ops: ONNXBinary: not a binary op: " + op.String())
+	}
+	shape, err := BroadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkedSize(shape); err != nil {
+		return nil, err
+	}
+	if op == OpDiv && (dt == Int32 || dt == Int64) && hasZero(b) {
+		return nil, fmt.Errorf("integer division by zero")
+	}
+	outType := dt
+	if op == OpLess || op == OpGreater || op == OpEqual {
+		outType = Bool
+	}
+	out := alloc.get(outType, shape)
+	p := newBcastPlan(shape, a.Shape, b.Shape)
+	switch dt {
+	case Float32:
+		binaryTyped(op, p, a, b, out, arithRun[float32], cmpRun[float32])
+	case Float64:
+		binaryTyped(op, p, a, b, out, arithRun[float64], cmpRun[float64])
+	case Int32:
+		binaryTyped(op, p, a, b, out, arithRun[int32], cmpRun[int32])
+	case Int64:
+		binaryTyped(op, p, a, b, out, arithRun[int64], cmpRun[int64])
+	case Bool:
+		av, bv, ov := a.B, b.B, out.B
+		sa, sb := p.inner[0], p.inner[1]
+		p.run(func(o int, off []int, n int) {
+			boolRun(op, ov[o:o+n], av[off[0]:], sa, bv[off[1]:], sb)
+		})
+	}
+	return out, nil
+}
+
+func hasZero(t *Tensor) bool {
+	switch t.DType {
+	case Int32:
+		for _, v := range t.I32 {
+			if v == 0 {
+				return true
+			}
+		}
+	case Int64:
+		for _, v := range t.I64 {
+			if v == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func binaryTyped[T onnxNum](op Op, p *bcastPlan, a, b, out *Tensor,
+	arith func(Op, []T, []T, int, []T, int), cmp func(Op, []bool, []T, int, []T, int)) {
+	av, bv := elems[T](a), elems[T](b)
+	sa, sb := p.inner[0], p.inner[1]
+	if out.DType == Bool {
+		ov := out.B
+		p.run(func(o int, off []int, n int) {
+			cmp(op, ov[o:o+n], av[off[0]:], sa, bv[off[1]:], sb)
+		})
+		return
+	}
+	ov := elems[T](out)
+	p.run(func(o int, off []int, n int) {
+		arith(op, ov[o:o+n], av[off[0]:], sa, bv[off[1]:], sb)
+	})
+}
+
+// arithRun computes o[i] = a[i·sa] op b[i·sb].
+func arithRun[T onnxNum](op Op, o, a []T, sa int, b []T, sb int) {
+	switch op {
+	case OpAdd:
+		for i := range o {
+			o[i] = a[i*sa] + b[i*sb]
+		}
+	case OpSub:
+		for i := range o {
+			o[i] = a[i*sa] - b[i*sb]
+		}
+	case OpMul:
+		for i := range o {
+			o[i] = a[i*sa] * b[i*sb]
+		}
+	case OpDiv:
+		for i := range o {
+			o[i] = a[i*sa] / b[i*sb]
+		}
+	}
+}
+
+// cmpRun computes o[i] = a[i·sa] op b[i·sb] for a comparison op.
+func cmpRun[T onnxNum](op Op, o []bool, a []T, sa int, b []T, sb int) {
+	switch op {
+	case OpLess:
+		for i := range o {
+			o[i] = a[i*sa] < b[i*sb]
+		}
+	case OpGreater:
+		for i := range o {
+			o[i] = a[i*sa] > b[i*sb]
+		}
+	case OpEqual:
+		for i := range o {
+			o[i] = a[i*sa] == b[i*sb]
+		}
+	}
+}
+
+func boolRun(op Op, o, a []bool, sa int, b []bool, sb int) {
+	switch op {
+	case OpEqual:
+		for i := range o {
+			o[i] = a[i*sa] == b[i*sb]
+		}
+	case OpAnd:
+		for i := range o {
+			o[i] = a[i*sa] && b[i*sb]
+		}
+	}
+}
+
+// ONNXWhere selects x where cond is true and y elsewhere, broadcasting all
+// three operands together.
+func ONNXWhere(cond, x, y *Tensor, alloc Alloc) (*Tensor, error) {
+	if cond.DType != Bool {
+		return nil, fmt.Errorf("condition must be bool, found %v", cond.DType)
+	}
+	if x.DType != y.DType {
+		return nil, fmt.Errorf("X and Y have different types: %v and %v", x.DType, y.DType)
+	}
+	shape, err := BroadcastShapes(cond.Shape, x.Shape, y.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkedSize(shape); err != nil {
+		return nil, err
+	}
+	out := alloc.get(x.DType, shape)
+	p := newBcastPlan(shape, cond.Shape, x.Shape, y.Shape)
+	switch x.DType {
+	case Float32:
+		whereTyped[float32](p, cond, x, y, out)
+	case Float64:
+		whereTyped[float64](p, cond, x, y, out)
+	case Int32:
+		whereTyped[int32](p, cond, x, y, out)
+	case Int64:
+		whereTyped[int64](p, cond, x, y, out)
+	case Bool:
+		whereTyped[bool](p, cond, x, y, out)
+	}
+	return out, nil
+}
+
+func whereTyped[T onnxElem](p *bcastPlan, cond, x, y, out *Tensor) {
+	c, xv, yv, ov := cond.B, elems[T](x), elems[T](y), elems[T](out)
+	sc, sx, sy := p.inner[0], p.inner[1], p.inner[2]
+	p.run(func(o int, off []int, n int) {
+		c, xv, yv := c[off[0]:], xv[off[1]:], yv[off[2]:]
+		for i := range n {
+			if c[i*sc] {
+				ov[o+i] = xv[i*sx]
+			} else {
+				ov[o+i] = yv[i*sy]
+			}
+		}
+	})
+}
+
+// ONNXExpand broadcasts x to shape (ONNX Expand): the result has the
+// broadcast of x's shape and shape, so a 1 in shape keeps x's dimension.
+func ONNXExpand(x *Tensor, shape []int64, alloc Alloc) (*Tensor, error) {
+	target := make([]int, len(shape))
+	for i, d := range shape {
+		if d < 0 || d > MaxElements {
+			return nil, fmt.Errorf("shape has invalid dimension %d", d)
+		}
+		target[i] = int(d)
+	}
+	outShape, err := BroadcastShapes(x.Shape, target)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkedSize(outShape); err != nil {
+		return nil, err
+	}
+	out := alloc.get(x.DType, outShape)
+	p := newBcastPlan(outShape, x.Shape)
+	s := p.inner[0]
+	p.run(func(o int, off []int, n int) {
+		if s == 1 {
+			copyElems(out, o, x, off[0], n)
+			return
+		}
+		for i := range n {
+			copyElems(out, o+i, x, off[0], 1)
+		}
+	})
+	return out, nil
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise unary operators.
+
+// ONNXUnary computes an elementwise unary ONNX operator: Sigmoid and Tanh
+// (float), Relu (float and integer), Not (bool) and Identity (any type).
+// Sigmoid and Tanh on float32 use the same functions as the recurrent
+// kernels.
+func ONNXUnary(op Op, x *Tensor, alloc Alloc) (*Tensor, error) {
+	dt := x.DType
+	switch op {
+	case OpSigmoid, OpTanh:
+		if dt != Float32 && dt != Float64 {
+			return nil, fmt.Errorf("expected a float tensor, found %v", dt)
+		}
+	case OpRelu:
+		if dt == Bool {
+			return nil, fmt.Errorf("expected a numeric tensor, found %v", dt)
+		}
+	case OpNot:
+		if dt != Bool {
+			return nil, fmt.Errorf("expected a bool tensor, found %v", dt)
+		}
+	case OpIdentity:
+		return Clone(x, alloc), nil
+	default:
+		panic("ops: ONNXUnary: not a unary op: " + op.String())
+	}
+	out := alloc.get(dt, x.Shape)
+	switch op {
+	case OpSigmoid:
+		if dt == Float32 {
+			for i, v := range x.F32 {
+				out.F32[i] = sigmoid(v)
+			}
+		} else {
+			for i, v := range x.F64 {
+				out.F64[i] = 1 / (1 + math.Exp(-v))
+			}
+		}
+	case OpTanh:
+		if dt == Float32 {
+			for i, v := range x.F32 {
+				out.F32[i] = tanh(v)
+			}
+		} else {
+			for i, v := range x.F64 {
+				out.F64[i] = math.Tanh(v)
+			}
+		}
+	case OpRelu:
+		switch dt {
+		case Float32:
+			reluRun(out.F32, x.F32)
+		case Float64:
+			reluRun(out.F64, x.F64)
+		case Int32:
+			reluRun(out.I32, x.I32)
+		case Int64:
+			reluRun(out.I64, x.I64)
+		}
+	case OpNot:
+		for i, v := range x.B {
+			out.B[i] = !v
+		}
+	}
+	return out, nil
+}
+
+// reluRun computes o = max(x, 0); NaN stays NaN, as in ONNX Runtime.
+func reluRun[T onnxNum](o, x []T) {
+	for i, v := range x {
+		if v < 0 {
+			v = 0
+		}
+		o[i] = v
+	}
+}

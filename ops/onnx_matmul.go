@@ -1,0 +1,201 @@
+package ops
+
+// ONNX MatMul and Gemm. float32 products go through Gemm (the kernel the
+// recurrent layers use); the other types use a plain triple loop.
+//
+// Shape legend: M rows of A, K inner dimension, N columns of B.
+
+import "fmt"
+
+// ONNXMatMul is numpy's matmul: a 1-D A is a row [1, K] and a 1-D B a
+// column [K, 1] (the added dimension is dropped from the result), and the
+// leading (batch) dimensions of A and B broadcast together.
+func ONNXMatMul(a, b *Tensor, alloc Alloc) (*Tensor, error) {
+	if a.DType != b.DType {
+		return nil, fmt.Errorf("operands have different types: %v and %v", a.DType, b.DType)
+	}
+	if a.DType == Bool {
+		return nil, fmt.Errorf("expected numeric operands, found bool")
+	}
+	ra, rb := len(a.Shape), len(b.Shape)
+	if ra == 0 || rb == 0 {
+		return nil, fmt.Errorf("operands must have rank ≥ 1, found shapes %s and %s", FormatShape(a.Shape), FormatShape(b.Shape))
+	}
+	as, bs := a.Shape, b.Shape
+	if ra == 1 {
+		as = []int{1, as[0]}
+	}
+	if rb == 1 {
+		bs = []int{bs[0], 1}
+	}
+	m, k := as[len(as)-2], as[len(as)-1]
+	k2, n := bs[len(bs)-2], bs[len(bs)-1]
+	if k != k2 {
+		return nil, fmt.Errorf("shapes %s and %s: inner dimensions %d and %d differ", FormatShape(a.Shape), FormatShape(b.Shape), k, k2)
+	}
+	batchA, batchB := as[:len(as)-2], bs[:len(bs)-2]
+	batch, err := BroadcastShapes(batchA, batchB)
+	if err != nil {
+		return nil, fmt.Errorf("batch dimensions of %s and %s are not broadcastable", FormatShape(a.Shape), FormatShape(b.Shape))
+	}
+	shape := append([]int(nil), batch...)
+	if ra > 1 {
+		shape = append(shape, m)
+	}
+	if rb > 1 {
+		shape = append(shape, n)
+	}
+	if _, err := checkedSize(shape); err != nil {
+		return nil, err
+	}
+	out := alloc.get(a.DType, shape)
+	p := newBcastPlan(batch, batchA, batchB)
+	// Each "element" of the batch walk is one matrix product.
+	sa, sb := p.inner[0], p.inner[1]
+	p.run(func(o int, off []int, cnt int) {
+		for i := range cnt {
+			ia, ib, io := (off[0]+i*sa)*m*k, (off[1]+i*sb)*k*n, (o+i)*m*n
+			matmulOne(out, io, a, ia, b, ib, m, n, k)
+		}
+	})
+	return out, nil
+}
+
+// matmulOne computes out[io:] = a[ia:] (m×k) · b[ib:] (k×n).
+func matmulOne(out *Tensor, io int, a *Tensor, ia int, b *Tensor, ib int, m, n, k int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	switch a.DType {
+	case Float32:
+		c := out.F32[io : io+m*n]
+		if k == 0 {
+			clear(c)
+			return
+		}
+		Gemm(false, false, m, n, k, 1, a.F32[ia:ia+m*k], k, b.F32[ib:ib+k*n], n, 0, c, n)
+	case Float64:
+		matmulNaive(out.F64[io:io+m*n], a.F64[ia:ia+m*k], b.F64[ib:ib+k*n], m, n, k)
+	case Int32:
+		matmulNaive(out.I32[io:io+m*n], a.I32[ia:ia+m*k], b.I32[ib:ib+k*n], m, n, k)
+	case Int64:
+		matmulNaive(out.I64[io:io+m*n], a.I64[ia:ia+m*k], b.I64[ib:ib+k*n], m, n, k)
+	}
+}
+
+// matmulNaive computes c = a·b for row-major a [M, K], b [K, N], c [M, N].
+func matmulNaive[T onnxNum](c, a, b []T, m, n, k int) {
+	for i := range m {
+		ci := c[i*n : (i+1)*n]
+		clear(ci)
+		for p := range k {
+			av := a[i*k+p]
+			bp := b[p*n : (p+1)*n]
+			for j := range ci {
+				ci[j] += av * bp[j]
+			}
+		}
+	}
+}
+
+// ONNXGemm computes Y = alpha·op(A)·op(B) + beta·C for 2-D float A and B,
+// where op transposes when transA/transB is set; C (optional, nil) must
+// broadcast to [M, N].
+func ONNXGemm(a, b, c *Tensor, transA, transB bool, alpha, beta float32, alloc Alloc) (*Tensor, error) {
+	if a.DType != b.DType || (c != nil && c.DType != a.DType) {
+		return nil, fmt.Errorf("operands have different types")
+	}
+	if a.DType != Float32 && a.DType != Float64 {
+		return nil, fmt.Errorf("expected float operands, found %v", a.DType)
+	}
+	if len(a.Shape) != 2 || len(b.Shape) != 2 {
+		return nil, fmt.Errorf("A and B must be matrices, found shapes %s and %s", FormatShape(a.Shape), FormatShape(b.Shape))
+	}
+	m, k := a.Shape[0], a.Shape[1]
+	if transA {
+		m, k = k, m
+	}
+	k2, n := b.Shape[0], b.Shape[1]
+	if transB {
+		k2, n = n, k2
+	}
+	if k != k2 {
+		return nil, fmt.Errorf("A %s (transA=%v) and B %s (transB=%v): inner dimensions %d and %d differ",
+			FormatShape(a.Shape), transA, FormatShape(b.Shape), transB, k, k2)
+	}
+	shape := []int{m, n}
+	if _, err := checkedSize(shape); err != nil {
+		return nil, err
+	}
+	out := alloc.get(a.DType, shape)
+	haveC := c != nil && beta != 0
+	if c != nil {
+		if len(c.Shape) > 2 {
+			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", FormatShape(c.Shape), m, n)
+		}
+		got, err := BroadcastShapes(c.Shape, shape)
+		if err != nil || got[0] != m || got[1] != n {
+			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", FormatShape(c.Shape), m, n)
+		}
+	}
+	if haveC {
+		// out = beta·C broadcast, then the product is accumulated into it.
+		p := newBcastPlan(shape, c.Shape)
+		s := p.inner[0]
+		p.run(func(o int, off []int, cnt int) {
+			for i := range cnt {
+				if a.DType == Float32 {
+					out.F32[o+i] = beta * c.F32[off[0]+i*s]
+				} else {
+					out.F64[o+i] = float64(beta) * c.F64[off[0]+i*s]
+				}
+			}
+		})
+	}
+	if a.DType == Float32 {
+		switch {
+		case m == 0 || n == 0:
+		case k == 0:
+			if !haveC {
+				clear(out.F32)
+			}
+		default:
+			var bt float32
+			if haveC {
+				bt = 1
+			}
+			Gemm(transA, transB, m, n, k, alpha, a.F32, a.Shape[1], b.F32, b.Shape[1], bt, out.F32, n)
+		}
+		return out, nil
+	}
+	gemmNaive64(transA, transB, m, n, k, float64(alpha), a.F64, a.Shape[1], b.F64, b.Shape[1], haveC, out.F64)
+	return out, nil
+}
+
+// gemmNaive64 is Gemm for float64: c = alpha·op(A)·op(B) (+ c when acc).
+func gemmNaive64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, acc bool, c []float64) {
+	for i := range m {
+		for j := range n {
+			var s float64
+			for p := range k {
+				var av, bv float64
+				if transA {
+					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
+				}
+				if transB {
+					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
+				}
+				s += av * bv
+			}
+			if acc {
+				c[i*n+j] += alpha * s
+			} else {
+				c[i*n+j] = alpha * s
+			}
+		}
+	}
+}

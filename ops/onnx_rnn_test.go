@@ -1,0 +1,335 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// onnxRNNCase builds the inputs of an ONNX LSTM (gates 4) or GRU (gates 3).
+type onnxRNNCase struct {
+	op                 Op
+	T, B, I, H         int
+	dir                string
+	layout             int
+	lens               []int32 // nil = no sequence_lens
+	bias, h0, c0, peep bool
+	lbr                bool
+}
+
+func (c onnxRNNCase) String() string {
+	return fmt.Sprintf("%v T=%d B=%d dir=%s layout=%d lens=%v bias=%v h0=%v c0=%v peep=%v lbr=%v",
+		c.op, c.T, c.B, c.dir, c.layout, c.lens, c.bias, c.h0, c.c0, c.peep, c.lbr)
+}
+
+func (c onnxRNNCase) inputs(rng *rand.Rand) (ONNXRNNInputs, ONNXRNNAttrs) {
+	D := 1
+	if c.dir == DirBidirectional {
+		D = 2
+	}
+	g := 4
+	if c.op == OpGRU {
+		g = 3
+	}
+	var in ONNXRNNInputs
+	if c.layout == 0 {
+		in.X = onnxRandF32(rng, c.T, c.B, c.I)
+	} else {
+		in.X = onnxRandF32(rng, c.B, c.T, c.I)
+	}
+	in.W = onnxRandF32(rng, D, g*c.H, c.I)
+	in.R = onnxRandF32(rng, D, g*c.H, c.H)
+	state := []int{D, c.B, c.H}
+	if c.layout == 1 {
+		state = []int{c.B, D, c.H}
+	}
+	if c.bias {
+		in.B = onnxRandF32(rng, D, 2*g*c.H)
+	}
+	if c.lens != nil {
+		in.SeqLens = &Tensor{DType: Int32, Shape: []int{c.B}, I32: slices.Clone(c.lens)}
+	}
+	if c.h0 {
+		in.H0 = onnxRandF32(rng, state...)
+	}
+	if c.c0 {
+		in.C0 = onnxRandF32(rng, state...)
+	}
+	if c.peep {
+		in.P = onnxRandF32(rng, D, 3*c.H)
+	}
+	return in, ONNXRNNAttrs{HiddenSize: c.H, Direction: c.dir, Layout: c.layout, LinearBeforeReset: c.lbr}
+}
+
+// onnxRNNCases covers directions, layouts, lengths (with zeros, full,
+// none), initial states, biases and peepholes.
+func onnxRNNCases(op Op) []onnxRNNCase {
+	var cs []onnxRNNCase
+	lensets := [][]int32{nil, {3, 5, 0, 5, 1}, {5, 5, 5, 5, 5}, {0, 0, 0, 0, 0}, {2, 4, 4, 1, 3}}
+	i := 0
+	for _, dir := range []string{DirForward, DirReverse, DirBidirectional} {
+		for layout := range 2 {
+			for _, lens := range lensets {
+				i++
+				c := onnxRNNCase{op: op, T: 5, B: 5, I: 3, H: 4, dir: dir, layout: layout, lens: lens,
+					bias: i%2 == 0, h0: i%3 != 0, lbr: i%2 == 1}
+				if op == OpLSTM {
+					c.c0 = i%4 != 1
+					c.peep = i%3 == 1
+				}
+				cs = append(cs, c)
+			}
+		}
+	}
+	return cs
+}
+
+// onnxCloseF32 fails unless got and want agree to tol (absolute), printing
+// the max difference and the first bad index.
+func onnxCloseF32(t *testing.T, what string, got, want *Tensor, tol float64) {
+	t.Helper()
+	if got == nil || want == nil {
+		t.Fatalf("%s: got %v, want %v", what, got, want)
+	}
+	if !slices.Equal(got.Shape, want.Shape) {
+		t.Fatalf("%s: shape %v, want %v", what, got.Shape, want.Shape)
+	}
+	maxd, bad := 0.0, -1
+	for i := range got.F32 {
+		d := math.Abs(float64(got.F32[i]) - float64(want.F32[i]))
+		if d > maxd || math.IsNaN(d) {
+			maxd = d
+		}
+		if (d > tol || math.IsNaN(d)) && bad < 0 {
+			bad = i
+		}
+	}
+	if bad >= 0 {
+		t.Fatalf("%s: max |diff| %.3g > %.1g; first bad index %d: got %v, want %v", what, maxd, tol, bad, got.F32[bad], want.F32[bad])
+	}
+}
+
+func testONNXRecurrentMatchesNaive(t *testing.T, op Op) {
+	rng := rand.New(rand.NewPCG(7, uint64(op)))
+	var work ONNXRNNWork // reused across cases of different shapes
+	for _, c := range onnxRNNCases(op) {
+		in, a := c.inputs(rng)
+		saved := []*Tensor{Clone(in.X, nil), Clone(in.W, nil), Clone(in.R, nil)}
+		out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+		run := ONNXLSTM
+		if op == OpGRU {
+			run = ONNXGRU
+		}
+		if err := run(in, a, &out, &work, nil); err != nil {
+			t.Fatalf("%v: %v", c, err)
+		}
+		y, yh, yc, err := onnxRecurrentNaive(op, in, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		onnxCloseF32(t, c.String()+" Y", out.Y, y, 2e-6)
+		onnxCloseF32(t, c.String()+" Y_h", out.Yh, yh, 2e-6)
+		if op == OpLSTM {
+			onnxCloseF32(t, c.String()+" Y_c", out.Yc, yc, 2e-6)
+		} else if out.Yc != nil {
+			t.Fatalf("%v: GRU returned Y_c", c)
+		}
+		onnxMustEqual(t, "X after the call", in.X, saved[0])
+		onnxMustEqual(t, "W after the call", in.W, saved[1])
+		onnxMustEqual(t, "R after the call", in.R, saved[2])
+	}
+}
+
+func TestONNXLSTMMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, OpLSTM) }
+
+// TestONNXRNNZeroLengthIgnoresInitialState pins ONNX Runtime's rule: a row
+// of length 0 yields zeros, whatever initial_h and initial_c hold.
+func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	c := onnxRNNCase{op: OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
+	in, a := c.inputs(rng)
+	out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := ONNXLSTM(in, a, &out, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	H := c.H
+	for dir := range 2 {
+		for j := range H {
+			if out.Yh.F32[(dir*2+0)*H+j] != 0 || out.Yc.F32[(dir*2+0)*H+j] != 0 {
+				t.Fatalf("direction %d: Y_h/Y_c of the empty row are %v/%v, want 0", dir, out.Yh.F32[dir*2*H:dir*2*H+H], out.Yc.F32[dir*2*H:dir*2*H+H])
+			}
+			if out.Yh.F32[(dir*2+1)*H+j] == 0 {
+				t.Fatalf("direction %d: Y_h of the row of length 2 is 0", dir)
+			}
+		}
+	}
+	// Y at padded steps (t ≥ len) is 0: row 1 at step 2, row 0 everywhere.
+	for s := range 3 {
+		for dir := range 2 {
+			for b := range 2 {
+				if s < int(c.lens[b]) {
+					continue
+				}
+				for j := range H {
+					if v := out.Y.F32[((s*2+dir)*2+b)*H+j]; v != 0 {
+						t.Fatalf("Y[step %d, dir %d, row %d] = %v at a padded step", s, dir, b, v)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestONNXRNNInvariants: values at padded steps do not matter, and
+// permuting rows permutes the outputs.
+func TestONNXRNNInvariants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	c := onnxRNNCase{op: OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
+	in, a := c.inputs(rng)
+	base := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := ONNXLSTM(in, a, &base, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Scribble over padded steps.
+	in2 := in
+	in2.X = Clone(in.X, nil)
+	for s := range c.T {
+		for b := range c.B {
+			if s >= int(c.lens[b]) {
+				for i := range c.I {
+					in2.X.F32[(s*c.B+b)*c.I+i] = 1e6
+				}
+			}
+		}
+	}
+	pad := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := ONNXLSTM(in2, a, &pad, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "Y with scribbled padding", pad.Y, base.Y)
+	onnxMustEqual(t, "Y_h with scribbled padding", pad.Yh, base.Yh)
+
+	// Permute rows: perm[b] is the new position of row b.
+	perm := []int{2, 0, 3, 1}
+	in3 := in
+	in3.X = NewTensor(Float32, in.X.Shape...)
+	in3.H0 = NewTensor(Float32, in.H0.Shape...)
+	in3.C0 = NewTensor(Float32, in.C0.Shape...)
+	in3.SeqLens = NewTensor(Int32, c.B)
+	H, I := c.H, c.I
+	for b, nb := range perm {
+		in3.SeqLens.I32[nb] = c.lens[b]
+		for s := range c.T {
+			copy(in3.X.F32[(s*c.B+nb)*I:(s*c.B+nb+1)*I], in.X.F32[(s*c.B+b)*I:(s*c.B+b+1)*I])
+		}
+		for dir := range 2 {
+			copy(in3.H0.F32[(dir*c.B+nb)*H:(dir*c.B+nb+1)*H], in.H0.F32[(dir*c.B+b)*H:(dir*c.B+b+1)*H])
+			copy(in3.C0.F32[(dir*c.B+nb)*H:(dir*c.B+nb+1)*H], in.C0.F32[(dir*c.B+b)*H:(dir*c.B+b+1)*H])
+		}
+	}
+	pr := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := ONNXLSTM(in3, a, &pr, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for b, nb := range perm {
+		for dir := range 2 {
+			got := pr.Yh.F32[(dir*c.B+nb)*H : (dir*c.B+nb+1)*H]
+			want := base.Yh.F32[(dir*c.B+b)*H : (dir*c.B+b+1)*H]
+			if !slices.Equal(got, want) {
+				t.Fatalf("row %d moved to %d: Y_h %v, want %v", b, nb, got, want)
+			}
+			for s := range c.T {
+				got := pr.Y.F32[((s*2+dir)*c.B+nb)*H : ((s*2+dir)*c.B+nb+1)*H]
+				want := base.Y.F32[((s*2+dir)*c.B+b)*H : ((s*2+dir)*c.B+b+1)*H]
+				if !slices.Equal(got, want) {
+					t.Fatalf("row %d moved to %d: Y at step %d differs", b, nb, s)
+				}
+			}
+		}
+	}
+}
+
+// TestONNXRNNOmittedOutputs: outputs not wanted are not computed into
+// tensors, and the ones wanted are unaffected.
+func TestONNXRNNOmittedOutputs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	c := onnxRNNCase{op: OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirReverse, lens: []int32{4, 1, 3}}
+	in, a := c.inputs(rng)
+	all := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	only := ONNXRNNOutputs{WantYc: true}
+	if err := ONNXLSTM(in, a, &all, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ONNXLSTM(in, a, &only, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if only.Y != nil || only.Yh != nil {
+		t.Fatal("outputs not wanted were returned")
+	}
+	onnxMustEqual(t, "Y_c alone", only.Yc, all.Yc)
+}
+
+// TestONNXRNNSteadyStateAllocatesNothing: with a reused workspace and an
+// Alloc that recycles output tensors, a call allocates nothing.
+func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	c := onnxRNNCase{op: OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
+	in, a := c.inputs(rng)
+	var work ONNXRNNWork
+	held := map[int]*Tensor{}
+	alloc := func(dt DType, shape []int) *Tensor {
+		n := Size(shape)
+		if t, ok := held[n]; ok {
+			return t
+		}
+		t := NewTensor(dt, shape...)
+		held[n] = t
+		return t
+	}
+	out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	run := func() {
+		if err := ONNXLSTM(in, a, &out, &work, alloc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if n := testing.AllocsPerRun(20, run); n != 0 {
+		t.Fatalf("steady-state ONNXLSTM allocates %v times per call", n)
+	}
+}
+
+func TestONNXRNNErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	c := onnxRNNCase{op: OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirForward, lens: []int32{4, 1, 3}, h0: true}
+	for _, e := range []struct {
+		edit func(*ONNXRNNInputs, *ONNXRNNAttrs)
+		want string
+	}{
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens.I32[1] = 5 }, "sequence_lens[1] = 5 is outside [0, 4] (seq_length)"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens.I32[2] = -1 }, "sequence_lens[2] = -1 is outside [0, 4] (seq_length)"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = NewTensor(Int64, 3) }, "sequence_lens must be int32, found int64"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = NewTensor(Int32, 2) }, "sequence_lens must have shape [3], found [2]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.W = NewTensor(Float32, 1, 12, 3) }, "W must have shape [1, 12, 2], found [1, 12, 3]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.H0 = NewTensor(Float32, 3, 1, 3) }, "initial_h must have shape [1, 3, 3], found [3, 1, 3]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = NewTensor(Float32, 4, 3) }, "X must have rank 3, found shape [4, 3]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = NewTensor(Float64, 4, 3, 2) }, "X is float64; only float32 is supported"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { a.Direction = "sideways" }, `direction "sideways" is not forward, reverse or bidirectional`},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { a.HiddenSize = 4 }, "W must have shape [1, 16, 2], found [1, 12, 2]"},
+	} {
+		in, a := c.inputs(rng)
+		e.edit(&in, &a)
+		out := ONNXRNNOutputs{WantY: true}
+		err := ONNXLSTM(in, a, &out, nil, nil)
+		if err == nil || err.Error() != e.want {
+			t.Errorf("error %v, want %q", err, e.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("multi-line error %q", err)
+		}
+	}
+}
+
+func TestONNXGRUMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, OpGRU) }

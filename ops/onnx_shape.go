@@ -1,0 +1,648 @@
+package ops
+
+// ONNX operators that move, select or convert elements without arithmetic:
+// Transpose, Squeeze, Unsqueeze, Reshape, Gather, Concat, Slice, Shape,
+// Range, Cast, Constant. Axes follow ONNX: a negative axis counts from the
+// end.
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// ONNXTranspose permutes x's dimensions: output dimension i is input
+// dimension perm[i]. An empty perm reverses the dimensions.
+func ONNXTranspose(x *Tensor, perm []int64, alloc Alloc) (*Tensor, error) {
+	r := len(x.Shape)
+	p := make([]int, r)
+	if len(perm) == 0 {
+		for i := range p {
+			p[i] = r - 1 - i
+		}
+	} else {
+		if len(perm) != r {
+			return nil, fmt.Errorf("perm has %d entries for an input of rank %d", len(perm), r)
+		}
+		seen := make([]bool, r)
+		for i, v := range perm {
+			if v < 0 || v >= int64(r) || seen[v] {
+				return nil, fmt.Errorf("perm %v is not a permutation of 0..%d", perm, r-1)
+			}
+			seen[v] = true
+			p[i] = int(v)
+		}
+	}
+	outShape := make([]int, r)
+	inStride := make([]int, r)
+	acc := 1
+	for i := r - 1; i >= 0; i-- {
+		inStride[i] = acc
+		acc *= x.Shape[i]
+	}
+	// st[i] is the input stride of output dimension i.
+	st := make([]int, r)
+	for i, d := range p {
+		outShape[i] = x.Shape[d]
+		st[i] = inStride[d]
+	}
+	out := alloc.get(x.DType, outShape)
+	n := Size(outShape)
+	if n == 0 {
+		return out, nil
+	}
+	switch x.DType {
+	case Float32:
+		permute(out.F32, x.F32, 0, outShape, st)
+	case Float64:
+		permute(out.F64, x.F64, 0, outShape, st)
+	case Int32:
+		permute(out.I32, x.I32, 0, outShape, st)
+	case Int64:
+		permute(out.I64, x.I64, 0, outShape, st)
+	case Bool:
+		permute(out.B, x.B, 0, outShape, st)
+	}
+	return out, nil
+}
+
+// permute writes dst (row-major over shape) from src read from offset base
+// with strides st (which may be negative).
+func permute[T onnxElem](dst, src []T, base int, shape, st []int) {
+	r := len(shape)
+	if r == 0 {
+		dst[0] = src[base]
+		return
+	}
+	ctr := make([]int, r)
+	off := base
+	inner, innerSt := shape[r-1], st[r-1]
+	for o := 0; o < len(dst); o += inner {
+		for i := range inner {
+			dst[o+i] = src[off+i*innerSt]
+		}
+		for d := r - 2; d >= 0; d-- {
+			ctr[d]++
+			off += st[d]
+			if ctr[d] < shape[d] {
+				break
+			}
+			off -= st[d] * shape[d]
+			ctr[d] = 0
+		}
+	}
+}
+
+// ONNXSqueeze removes the listed dimensions of x, each of which must be 1.
+// With no axes it removes every dimension of size 1.
+func ONNXSqueeze(x *Tensor, axes []int64, alloc Alloc) (*Tensor, error) {
+	r := len(x.Shape)
+	drop := make([]bool, r)
+	if len(axes) == 0 {
+		for i, d := range x.Shape {
+			drop[i] = d == 1
+		}
+	}
+	for _, a := range axes {
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return nil, err
+		}
+		if drop[ax] {
+			return nil, fmt.Errorf("axis %d listed twice", a)
+		}
+		if x.Shape[ax] != 1 {
+			return nil, fmt.Errorf("cannot squeeze axis %d of shape %s: its size is %d, not 1", a, FormatShape(x.Shape), x.Shape[ax])
+		}
+		drop[ax] = true
+	}
+	var shape []int
+	for i, d := range x.Shape {
+		if !drop[i] {
+			shape = append(shape, d)
+		}
+	}
+	return reshaped(x, shape, alloc), nil
+}
+
+// ONNXUnsqueeze inserts dimensions of size 1 at the listed axes of the
+// output, whose rank is x's rank plus len(axes).
+func ONNXUnsqueeze(x *Tensor, axes []int64, alloc Alloc) (*Tensor, error) {
+	if len(axes) == 0 {
+		return nil, fmt.Errorf("axes must not be empty")
+	}
+	r := len(x.Shape) + len(axes)
+	ins := make([]bool, r)
+	for _, a := range axes {
+		ax, err := normAxis(a, r)
+		if err != nil {
+			return nil, err
+		}
+		if ins[ax] {
+			return nil, fmt.Errorf("axis %d listed twice", a)
+		}
+		ins[ax] = true
+	}
+	shape := make([]int, r)
+	j := 0
+	for i := range shape {
+		if ins[i] {
+			shape[i] = 1
+		} else {
+			shape[i] = x.Shape[j]
+			j++
+		}
+	}
+	return reshaped(x, shape, alloc), nil
+}
+
+// reshaped copies x into a tensor of the given shape (same element count).
+func reshaped(x *Tensor, shape []int, alloc Alloc) *Tensor {
+	out := alloc.get(x.DType, shape)
+	copyElems(out, 0, x, 0, x.Len())
+	return out
+}
+
+// ONNXReshape gives x the target shape. A 0 copies the input dimension at
+// the same index (unless allowZero, when it is a real 0) and one -1 is
+// inferred from the element count.
+func ONNXReshape(x *Tensor, target []int64, allowZero bool, alloc Alloc) (*Tensor, error) {
+	shape := make([]int, len(target))
+	infer := -1
+	known := 1
+	for i, d := range target {
+		switch {
+		case d == -1:
+			if infer >= 0 {
+				return nil, fmt.Errorf("shape %v has more than one -1", target)
+			}
+			infer = i
+			continue
+		case d == 0 && !allowZero:
+			if i >= len(x.Shape) {
+				return nil, fmt.Errorf("shape %v copies dimension %d, but the input %s has rank %d", target, i, FormatShape(x.Shape), len(x.Shape))
+			}
+			shape[i] = x.Shape[i]
+		case d < 0 || d > MaxElements:
+			return nil, fmt.Errorf("shape %v has invalid dimension %d", target, d)
+		default:
+			shape[i] = int(d)
+		}
+		if shape[i] != 0 && known > MaxElements/shape[i] {
+			return nil, fmt.Errorf("shape %v has more than %d elements", target, MaxElements)
+		}
+		known *= shape[i]
+	}
+	n := x.Len()
+	if infer >= 0 {
+		if known == 0 {
+			if n != 0 || allowZero {
+				return nil, fmt.Errorf("cannot infer the -1 of shape %v for %d elements", target, n)
+			}
+			shape[infer] = 0
+		} else {
+			if n%known != 0 {
+				return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", FormatShape(x.Shape), n, target)
+			}
+			shape[infer] = n / known
+		}
+	}
+	if Size(shape) != n {
+		return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", FormatShape(x.Shape), n, target)
+	}
+	return reshaped(x, shape, alloc), nil
+}
+
+// ONNXGather takes, along axis, the slices of data at indices (int32 or
+// int64; negative counts from the end). The output shape is
+// data.shape[:axis] + indices.shape + data.shape[axis+1:].
+func ONNXGather(data, indices *Tensor, axis int64, alloc Alloc) (*Tensor, error) {
+	r := len(data.Shape)
+	if r == 0 {
+		return nil, fmt.Errorf("data must have rank ≥ 1")
+	}
+	ax, err := normAxis(axis, r)
+	if err != nil {
+		return nil, err
+	}
+	idx, err := indexValues(indices)
+	if err != nil {
+		return nil, err
+	}
+	dim := data.Shape[ax]
+	for i, v := range idx {
+		if v < -int64(dim) || v >= int64(dim) {
+			return nil, fmt.Errorf("index %d (element %d of indices) out of range for axis %d of size %d", v, i, axis, dim)
+		}
+	}
+	shape := append(append(append([]int(nil), data.Shape[:ax]...), indices.Shape...), data.Shape[ax+1:]...)
+	if _, err := checkedSize(shape); err != nil {
+		return nil, err
+	}
+	out := alloc.get(data.DType, shape)
+	outer := Size(data.Shape[:ax])
+	block := Size(data.Shape[ax+1:])
+	o := 0
+	for b := range outer {
+		for _, v := range idx {
+			if v < 0 {
+				v += int64(dim)
+			}
+			copyElems(out, o, data, (b*dim+int(v))*block, block)
+			o += block
+		}
+	}
+	return out, nil
+}
+
+// indexValues returns an int32 or int64 tensor's values as int64.
+func indexValues(t *Tensor) ([]int64, error) {
+	switch t.DType {
+	case Int64:
+		return t.I64, nil
+	case Int32:
+		v := make([]int64, len(t.I32))
+		for i, x := range t.I32 {
+			v[i] = int64(x)
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("indices must be int32 or int64, found %v", t.DType)
+}
+
+// ONNXConcat joins tensors of one type and rank along axis; their other
+// dimensions must agree.
+func ONNXConcat(xs []*Tensor, axis int64, alloc Alloc) (*Tensor, error) {
+	if len(xs) == 0 {
+		return nil, fmt.Errorf("no inputs")
+	}
+	first := xs[0]
+	r := len(first.Shape)
+	if r == 0 {
+		return nil, fmt.Errorf("inputs must have rank ≥ 1")
+	}
+	ax, err := normAxis(axis, r)
+	if err != nil {
+		return nil, err
+	}
+	shape := slices.Clone(first.Shape)
+	shape[ax] = 0
+	for i, x := range xs {
+		if x.DType != first.DType {
+			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, x.DType, first.DType)
+		}
+		if len(x.Shape) != r {
+			return nil, fmt.Errorf("input %d has shape %s, input 0 has %s: ranks differ", i, FormatShape(x.Shape), FormatShape(first.Shape))
+		}
+		for d := range r {
+			if d != ax && x.Shape[d] != first.Shape[d] {
+				return nil, fmt.Errorf("input %d has shape %s, input 0 has %s: dimension %d differs", i, FormatShape(x.Shape), FormatShape(first.Shape), d)
+			}
+		}
+		shape[ax] += x.Shape[ax]
+	}
+	if _, err := checkedSize(shape); err != nil {
+		return nil, err
+	}
+	out := alloc.get(first.DType, shape)
+	outer := Size(shape[:ax])
+	inner := Size(shape[ax+1:])
+	o := 0
+	for b := range outer {
+		for _, x := range xs {
+			n := x.Shape[ax] * inner
+			copyElems(out, o, x, b*n, n)
+			o += n
+		}
+	}
+	return out, nil
+}
+
+// ONNXSlice takes x[starts:ends:steps] along axes (all axes in order when
+// axes is nil; steps default to 1). Starts and ends count from the end when
+// negative and are clamped to the dimension, as ONNX specifies for positive
+// and negative steps.
+func ONNXSlice(x *Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*Tensor, error) {
+	r := len(x.Shape)
+	if len(starts) != len(ends) {
+		return nil, fmt.Errorf("starts has %d entries and ends %d", len(starts), len(ends))
+	}
+	if axes != nil && len(axes) != len(starts) {
+		return nil, fmt.Errorf("axes has %d entries and starts %d", len(axes), len(starts))
+	}
+	if steps != nil && len(steps) != len(starts) {
+		return nil, fmt.Errorf("steps has %d entries and starts %d", len(steps), len(starts))
+	}
+	begin := make([]int, r)
+	step := make([]int, r)
+	shape := slices.Clone(x.Shape)
+	for i := range step {
+		step[i] = 1
+	}
+	seen := make([]bool, r)
+	for i := range starts {
+		ax := i
+		if axes != nil {
+			a, err := normAxis(axes[i], r)
+			if err != nil {
+				return nil, err
+			}
+			ax = a
+		} else if i >= r {
+			return nil, fmt.Errorf("%d starts for an input of rank %d", len(starts), r)
+		}
+		if seen[ax] {
+			return nil, fmt.Errorf("axis %d sliced twice", ax)
+		}
+		seen[ax] = true
+		st := int64(1)
+		if steps != nil {
+			st = steps[i]
+		}
+		if st == 0 {
+			return nil, fmt.Errorf("step of axis %d is 0", ax)
+		}
+		dim := int64(x.Shape[ax])
+		s, e := starts[i], ends[i]
+		if s < 0 {
+			s += dim
+		}
+		if e < 0 {
+			e += dim
+		}
+		var n int64
+		if st > 0 {
+			s = min(max(s, 0), dim)
+			e = min(max(e, 0), dim)
+			if e > s {
+				n = (e - s + st - 1) / st
+			}
+		} else {
+			s = min(max(s, -1), dim-1)
+			e = min(max(e, -1), dim-1)
+			if s > e {
+				n = (s - e - st - 1) / -st
+			}
+		}
+		begin[ax], step[ax], shape[ax] = int(s), int(st), int(n)
+	}
+	out := alloc.get(x.DType, shape)
+	if Size(shape) == 0 {
+		return out, nil
+	}
+	inStride := make([]int, r)
+	acc := 1
+	for i := r - 1; i >= 0; i-- {
+		inStride[i] = acc
+		acc *= x.Shape[i]
+	}
+	base := 0
+	st := make([]int, r)
+	for i := range r {
+		base += begin[i] * inStride[i]
+		st[i] = step[i] * inStride[i]
+	}
+	switch x.DType {
+	case Float32:
+		permute(out.F32, x.F32, base, shape, st)
+	case Float64:
+		permute(out.F64, x.F64, base, shape, st)
+	case Int32:
+		permute(out.I32, x.I32, base, shape, st)
+	case Int64:
+		permute(out.I64, x.I64, base, shape, st)
+	case Bool:
+		permute(out.B, x.B, base, shape, st)
+	}
+	return out, nil
+}
+
+// ONNXShape returns x's shape as a 1-D int64 tensor, dimensions start..end-1
+// (opset 15: negative bounds count from the end, and both are clamped to
+// [0, rank]). hasEnd false means end = rank.
+func ONNXShape(x *Tensor, start, end int64, hasEnd bool, alloc Alloc) *Tensor {
+	r := int64(len(x.Shape))
+	if !hasEnd {
+		end = r
+	}
+	clamp := func(v int64) int64 {
+		if v < 0 {
+			v += r
+		}
+		return min(max(v, 0), r)
+	}
+	s, e := clamp(start), clamp(end)
+	n := max(e-s, 0)
+	out := alloc.get(Int64, []int{int(n)})
+	for i := range out.I64 {
+		out.I64[i] = int64(x.Shape[int(s)+i])
+	}
+	return out
+}
+
+// ONNXRange returns start, start+delta, ... up to but excluding limit:
+// max(⌈(limit−start)/delta⌉, 0) elements of the scalars' common type,
+// element i being start + i·delta.
+func ONNXRange(start, limit, delta *Tensor, alloc Alloc) (*Tensor, error) {
+	for _, t := range []*Tensor{start, limit, delta} {
+		if len(t.Shape) != 0 && !(len(t.Shape) == 1 && t.Shape[0] == 1) {
+			return nil, fmt.Errorf("start, limit and delta must be scalars, found shape %s", FormatShape(t.Shape))
+		}
+	}
+	dt := start.DType
+	if limit.DType != dt || delta.DType != dt {
+		return nil, fmt.Errorf("start, limit and delta have different types: %v, %v, %v", dt, limit.DType, delta.DType)
+	}
+	var s, l, d float64
+	switch dt {
+	case Float32:
+		s, l, d = float64(start.F32[0]), float64(limit.F32[0]), float64(delta.F32[0])
+	case Float64:
+		s, l, d = start.F64[0], limit.F64[0], delta.F64[0]
+	case Int32:
+		s, l, d = float64(start.I32[0]), float64(limit.I32[0]), float64(delta.I32[0])
+	case Int64:
+		s, l, d = float64(start.I64[0]), float64(limit.I64[0]), float64(delta.I64[0])
+	default:
+		return nil, fmt.Errorf("expected numeric scalars, found %v", dt)
+	}
+	if d == 0 {
+		return nil, fmt.Errorf("delta is 0")
+	}
+	nf := math.Ceil((l - s) / d)
+	if math.IsNaN(nf) || nf > MaxElements {
+		return nil, fmt.Errorf("range from %v to %v by %v has too many elements", s, l, d)
+	}
+	n := int(max(nf, 0))
+	out := alloc.get(dt, []int{n})
+	switch dt {
+	case Float32:
+		v, dv := start.F32[0], delta.F32[0]
+		for i := range out.F32 {
+			out.F32[i] = v + float32(i)*dv
+		}
+	case Float64:
+		v, dv := start.F64[0], delta.F64[0]
+		for i := range out.F64 {
+			out.F64[i] = v + float64(i)*dv
+		}
+	case Int32:
+		v, dv := start.I32[0], delta.I32[0]
+		for i := range out.I32 {
+			out.I32[i] = v + int32(i)*dv
+		}
+	case Int64:
+		v, dv := start.I64[0], delta.I64[0]
+		for i := range out.I64 {
+			out.I64[i] = v + int64(i)*dv
+		}
+	}
+	return out, nil
+}
+
+// ONNXCast converts x to type to. Float to integer truncates toward zero
+// (NaN and out-of-range values give the integer type's minimum, as on
+// x86-64), bool is 1 or 0, and any nonzero value casts to true.
+func ONNXCast(x *Tensor, to DType, alloc Alloc) (*Tensor, error) {
+	switch to {
+	case Float32, Float64, Int32, Int64, Bool:
+	default:
+		return nil, fmt.Errorf("cannot cast to %v", to)
+	}
+	out := alloc.get(to, x.Shape)
+	if x.DType == to {
+		copyElems(out, 0, x, 0, x.Len())
+		return out, nil
+	}
+	switch x.DType {
+	case Float32:
+		castFrom(out, x.F32)
+	case Float64:
+		castFrom(out, x.F64)
+	case Int32:
+		castFrom(out, x.I32)
+	case Int64:
+		castFrom(out, x.I64)
+	case Bool:
+		for i, v := range x.B {
+			var f float64
+			if v {
+				f = 1
+			}
+			setFloat(out, i, f)
+		}
+	default:
+		return nil, fmt.Errorf("cannot cast from %v", x.DType)
+	}
+	return out, nil
+}
+
+func castFrom[T onnxNum](out *Tensor, src []T) {
+	switch out.DType {
+	case Float32:
+		for i, v := range src {
+			out.F32[i] = float32(v)
+		}
+	case Float64:
+		for i, v := range src {
+			out.F64[i] = float64(v)
+		}
+	case Int32:
+		for i, v := range src {
+			out.I32[i] = toInt32(v)
+		}
+	case Int64:
+		for i, v := range src {
+			out.I64[i] = toInt64(v)
+		}
+	case Bool:
+		for i, v := range src {
+			out.B[i] = v != 0
+		}
+	}
+}
+
+// toInt32 converts with truncation toward zero; a float that is NaN or out
+// of range gives math.MinInt32 (x86-64's cvttss2si result), so the outcome
+// does not depend on Go's implementation-defined conversion.
+func toInt32[T onnxNum](v T) int32 {
+	switch x := any(v).(type) {
+	case float32:
+		if x != x || x >= 1<<31 || x < -(1<<31) {
+			return math.MinInt32
+		}
+	case float64:
+		if x != x || x >= 1<<31 || x < -(1<<31) {
+			return math.MinInt32
+		}
+	}
+	return int32(v)
+}
+
+// toInt64 is toInt32 for int64.
+func toInt64[T onnxNum](v T) int64 {
+	switch x := any(v).(type) {
+	case float32:
+		if x != x || x >= 1<<63 || x < -(1<<63) {
+			return math.MinInt64
+		}
+	case float64:
+		if x != x || x >= 1<<63 || x < -(1<<63) {
+			return math.MinInt64
+		}
+	}
+	return int64(v)
+}
+
+// setFloat stores v at index i of a numeric or bool tensor.
+func setFloat(t *Tensor, i int, v float64) {
+	switch t.DType {
+	case Float32:
+		t.F32[i] = float32(v)
+	case Float64:
+		t.F64[i] = v
+	case Int32:
+		t.I32[i] = int32(v)
+	case Int64:
+		t.I64[i] = int64(v)
+	case Bool:
+		t.B[i] = v != 0
+	}
+}
+
+// ONNXConstantKind names the attribute a Constant node takes its value from.
+type ONNXConstantKind uint8
+
+const (
+	ConstValue       ONNXConstantKind = iota + 1 // value: a tensor
+	ConstValueFloat                              // value_float: a float32 scalar
+	ConstValueFloats                             // value_floats: a 1-D float32 tensor
+	ConstValueInt                                // value_int: an int64 scalar
+	ConstValueInts                               // value_ints: a 1-D int64 tensor
+)
+
+// ONNXConstant returns the value of a Constant node as a new tensor, from
+// whichever of its attributes is set (kind).
+func ONNXConstant(kind ONNXConstantKind, value *Tensor, f float32, fs []float32, i int64, is []int64, alloc Alloc) *Tensor {
+	switch kind {
+	case ConstValue:
+		return Clone(value, alloc)
+	case ConstValueFloat:
+		t := alloc.get(Float32, nil)
+		t.F32[0] = f
+		return t
+	case ConstValueFloats:
+		t := alloc.get(Float32, []int{len(fs)})
+		copy(t.F32, fs)
+		return t
+	case ConstValueInt:
+		t := alloc.get(Int64, nil)
+		t.I64[0] = i
+		return t
+	case ConstValueInts:
+		t := alloc.get(Int64, []int{len(is)})
+		copy(t.I64, is)
+		return t
+	}
+	panic(fmt.Sprintf("ops: ONNXConstant: bad kind %d", kind))
+}

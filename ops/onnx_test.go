@@ -1,0 +1,593 @@
+package ops
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// onnxRandF32 returns a float32 tensor of the given shape with values in
+// [-2, 2).
+func onnxRandF32(rng *rand.Rand, shape ...int) *Tensor {
+	t := NewTensor(Float32, shape...)
+	for i := range t.F32 {
+		t.F32[i] = float32(rng.Float64()*4 - 2)
+	}
+	return t
+}
+
+// onnxRandI64 returns an int64 tensor with values in [-5, 5], never 0 when
+// nonzero is set.
+func onnxRandI64(rng *rand.Rand, nonzero bool, shape ...int) *Tensor {
+	t := NewTensor(Int64, shape...)
+	for i := range t.I64 {
+		v := rng.Int64N(11) - 5
+		for nonzero && v == 0 {
+			v = rng.Int64N(11) - 5
+		}
+		t.I64[i] = v
+	}
+	return t
+}
+
+// onnxRefIndex maps a multi-index of a broadcast output to the flat index of
+// an operand of the given shape (numpy's rule, computed the slow way).
+func onnxRefIndex(idx []int, shape []int) int {
+	off := len(idx) - len(shape)
+	flat := 0
+	for i, d := range shape {
+		v := idx[off+i]
+		if d == 1 {
+			v = 0
+		}
+		flat = flat*d + v
+	}
+	return flat
+}
+
+// onnxUnflatten returns the multi-index of flat index i in shape.
+func onnxUnflatten(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for d := len(shape) - 1; d >= 0; d-- {
+		idx[d] = i % shape[d]
+		i /= shape[d]
+	}
+	return idx
+}
+
+// onnxMustEqual fails unless got equals want (shape, dtype and data).
+func onnxMustEqual(t *testing.T, what string, got, want *Tensor) {
+	t.Helper()
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
+		t.Fatalf("%s: got %v %v, want %v %v", what, got.DType, FormatShape(got.Shape), want.DType, FormatShape(want.Shape))
+	}
+	if !reflect.DeepEqual(got, want) {
+		for _, pair := range [][2]any{{got.F32, want.F32}, {got.F64, want.F64}, {got.I32, want.I32}, {got.I64, want.I64}, {got.B, want.B}} {
+			if !reflect.DeepEqual(pair[0], pair[1]) {
+				t.Fatalf("%s: data %v, want %v", what, pair[0], pair[1])
+			}
+		}
+	}
+}
+
+var onnxBroadcastCases = [][2][]int{
+	{{2, 3, 4}, {2, 3, 4}},
+	{{2, 3, 4}, {4}},
+	{{2, 1, 4}, {3, 1}},
+	{{}, {2, 3}},
+	{{2, 3}, {}},
+	{{1}, {5, 1, 1}},
+	{{0, 3}, {1, 3}},
+	{{3, 1, 5}, {3, 4, 1}},
+	{{1, 1}, {1}},
+	{{4, 1}, {1, 6}},
+	{{2, 1, 3, 1}, {1, 5, 1, 2}},
+}
+
+func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range onnxBroadcastCases {
+		a, b := onnxRandF32(rng, c[0]...), onnxRandF32(rng, c[1]...)
+		ai, bi := onnxRandI64(rng, false, c[0]...), onnxRandI64(rng, true, c[1]...)
+		aCopy, bCopy := Clone(a, nil), Clone(b, nil)
+		shape, err := BroadcastShapes(c[0], c[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, op := range []Op{OpAdd, OpSub, OpMul, OpDiv, OpLess, OpGreater, OpEqual} {
+			got, err := ONNXBinary(op, a, b, nil)
+			if err != nil {
+				t.Fatalf("%v %v: %v", op, c, err)
+			}
+			goti, err := ONNXBinary(op, ai, bi, nil)
+			if err != nil {
+				t.Fatalf("%v %v int64: %v", op, c, err)
+			}
+			if !slices.Equal(got.Shape, shape) || !slices.Equal(goti.Shape, shape) {
+				t.Fatalf("%v %v: shape %v, want %v", op, c, got.Shape, shape)
+			}
+			for i := range Size(shape) {
+				idx := onnxUnflatten(i, shape)
+				x, y := a.F32[onnxRefIndex(idx, c[0])], b.F32[onnxRefIndex(idx, c[1])]
+				xi, yi := ai.I64[onnxRefIndex(idx, c[0])], bi.I64[onnxRefIndex(idx, c[1])]
+				var want float32
+				var wanti int64
+				var wantb, wantbi bool
+				switch op {
+				case OpAdd:
+					want, wanti = x+y, xi+yi
+				case OpSub:
+					want, wanti = x-y, xi-yi
+				case OpMul:
+					want, wanti = x*y, xi*yi
+				case OpDiv:
+					want, wanti = x/y, xi/yi
+				case OpLess:
+					wantb, wantbi = x < y, xi < yi
+				case OpGreater:
+					wantb, wantbi = x > y, xi > yi
+				case OpEqual:
+					wantb, wantbi = x == y, xi == yi
+				}
+				if got.DType == Bool {
+					if got.B[i] != wantb || goti.B[i] != wantbi {
+						t.Fatalf("%v %v at %v: got %v/%v, want %v/%v", op, c, idx, got.B[i], goti.B[i], wantb, wantbi)
+					}
+				} else if got.F32[i] != want || goti.I64[i] != wanti {
+					t.Fatalf("%v %v at %v: got %v/%v, want %v/%v", op, c, idx, got.F32[i], goti.I64[i], want, wanti)
+				}
+			}
+		}
+		onnxMustEqual(t, "input a after ops", a, aCopy)
+		onnxMustEqual(t, "input b after ops", b, bCopy)
+	}
+}
+
+func TestONNXIntegerDivTruncatesTowardZero(t *testing.T) {
+	a := &Tensor{DType: Int32, Shape: []int{4}, I32: []int32{7, -7, 7, -7}}
+	b := &Tensor{DType: Int32, Shape: []int{4}, I32: []int32{2, 2, -2, -2}}
+	got, err := ONNXBinary(OpDiv, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int32{3, -3, -3, 3}; !slices.Equal(got.I32, want) {
+		t.Fatalf("got %v, want %v", got.I32, want)
+	}
+}
+
+func TestONNXBinaryErrors(t *testing.T) {
+	f := NewTensor(Float32, 2, 3)
+	for _, c := range []struct {
+		op   Op
+		a, b *Tensor
+		want string
+	}{
+		{OpAdd, f, NewTensor(Float32, 4), "shapes [2, 3] and [4] are not broadcastable"},
+		{OpAdd, f, NewTensor(Int64, 3), "operands have different types: float32 and int64"},
+		{OpDiv, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{1, 2}}, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{1, 0}}, "integer division by zero"},
+		{OpAnd, f, f, "expected bool operands, found float32"},
+		{OpAdd, NewTensor(Bool, 1), NewTensor(Bool, 1), "expected numeric operands, found bool"},
+	} {
+		_, err := ONNXBinary(c.op, c.a, c.b, nil)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%v: error %v, want %q", c.op, err, c.want)
+		}
+	}
+}
+
+func TestONNXBoolOps(t *testing.T) {
+	a := &Tensor{DType: Bool, Shape: []int{2, 2}, B: []bool{true, true, false, false}}
+	b := &Tensor{DType: Bool, Shape: []int{2}, B: []bool{true, false}}
+	and, err := ONNXBinary(OpAnd, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq, err := ONNXBinary(OpEqual, a, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	not, err := ONNXUnary(OpNot, a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(and.B, []bool{true, false, false, false}) || !slices.Equal(eq.B, []bool{true, false, false, true}) || !slices.Equal(not.B, []bool{false, false, true, true}) {
+		t.Fatalf("and %v, equal %v, not %v", and.B, eq.B, not.B)
+	}
+}
+
+func TestONNXWhereBroadcastsThreeWays(t *testing.T) {
+	cond := &Tensor{DType: Bool, Shape: []int{2, 1}, B: []bool{true, false}}
+	x := &Tensor{DType: Int64, Shape: []int{3}, I64: []int64{1, 2, 3}}
+	y := &Tensor{DType: Int64, Shape: []int{}, I64: []int64{-1}}
+	got, err := ONNXWhere(cond, x, y, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "where", got, &Tensor{DType: Int64, Shape: []int{2, 3}, I64: []int64{1, 2, 3, -1, -1, -1}})
+	if _, err := ONNXWhere(x, x, y, nil); err == nil || err.Error() != "condition must be bool, found int64" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestONNXExpand(t *testing.T) {
+	x := &Tensor{DType: Float32, Shape: []int{3, 1}, F32: []float32{1, 2, 3}}
+	got, err := ONNXExpand(x, []int64{2, 1, 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "expand", got, &Tensor{DType: Float32, Shape: []int{2, 3, 2}, F32: []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}})
+	// A 1 in the target keeps the input's dimension (bidirectional rule).
+	got, err = ONNXExpand(x, []int64{1, 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "expand keeps", got, x)
+	if _, err := ONNXExpand(x, []int64{2, 2}, nil); err == nil || !strings.Contains(err.Error(), "not broadcastable") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := ONNXExpand(x, []int64{1 << 20, 3, 1 << 20}, nil); err == nil || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("huge expand: error %v", err)
+	}
+}
+
+func TestONNXUnary(t *testing.T) {
+	x := &Tensor{DType: Float32, Shape: []int{4}, F32: []float32{-1, 0, 2, float32(math.NaN())}}
+	relu, _ := ONNXUnary(OpRelu, x, nil)
+	if relu.F32[0] != 0 || relu.F32[1] != 0 || relu.F32[2] != 2 || !math.IsNaN(float64(relu.F32[3])) {
+		t.Fatalf("relu %v", relu.F32)
+	}
+	sig, _ := ONNXUnary(OpSigmoid, x, nil)
+	th, _ := ONNXUnary(OpTanh, x, nil)
+	for i := range 3 {
+		if sig.F32[i] != Sigmoid(x.F32[i]) || th.F32[i] != Tanh(x.F32[i]) {
+			t.Fatalf("sigmoid/tanh differ from the shared activations at %d", i)
+		}
+	}
+	x64 := &Tensor{DType: Float64, Shape: []int{1}, F64: []float64{0.5}}
+	s64, _ := ONNXUnary(OpSigmoid, x64, nil)
+	if math.Abs(s64.F64[0]-1/(1+math.Exp(-0.5))) > 1e-16 {
+		t.Fatalf("float64 sigmoid %v", s64.F64[0])
+	}
+	ri, _ := ONNXUnary(OpRelu, &Tensor{DType: Int32, Shape: []int{2}, I32: []int32{-3, 4}}, nil)
+	if !slices.Equal(ri.I32, []int32{0, 4}) {
+		t.Fatalf("int relu %v", ri.I32)
+	}
+	id, _ := ONNXUnary(OpIdentity, x, nil)
+	if &id.F32[0] == &x.F32[0] {
+		t.Fatal("Identity aliases its input")
+	}
+	if _, err := ONNXUnary(OpTanh, ri, nil); err == nil || err.Error() != "expected a float tensor, found int32" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestONNXMatMulMatchesNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range []struct{ a, b, want []int }{
+		{[]int{3, 4}, []int{4, 5}, []int{3, 5}},
+		{[]int{4}, []int{4, 5}, []int{5}},
+		{[]int{3, 4}, []int{4}, []int{3}},
+		{[]int{4}, []int{4}, []int{}},
+		{[]int{2, 3, 4}, []int{4, 5}, []int{2, 3, 5}},
+		{[]int{2, 1, 3, 4}, []int{5, 4, 2}, []int{2, 5, 3, 2}},
+		{[]int{3, 0}, []int{0, 2}, []int{3, 2}},
+	} {
+		a, b := onnxRandF32(rng, c.a...), onnxRandF32(rng, c.b...)
+		got, err := ONNXMatMul(a, b, nil)
+		if err != nil {
+			t.Fatalf("%v·%v: %v", c.a, c.b, err)
+		}
+		if !slices.Equal(got.Shape, c.want) {
+			t.Fatalf("%v·%v: shape %v, want %v", c.a, c.b, got.Shape, c.want)
+		}
+		// Reference: float64 sums over the numpy-promoted operands.
+		as, bs := c.a, c.b
+		if len(as) == 1 {
+			as = []int{1, as[0]}
+		}
+		if len(bs) == 1 {
+			bs = []int{bs[0], 1}
+		}
+		m, k, n := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
+		batch, _ := BroadcastShapes(as[:len(as)-2], bs[:len(bs)-2])
+		full := append(append(slices.Clone(batch), m), n)
+		for i := range Size(full) {
+			idx := onnxUnflatten(i, full)
+			bi := idx[:len(batch)]
+			ao := onnxRefIndex(bi, as[:len(as)-2]) * m * k
+			bo := onnxRefIndex(bi, bs[:len(bs)-2]) * k * n
+			r, col := idx[len(batch)], idx[len(batch)+1]
+			var s float64
+			for p := range k {
+				s += float64(a.F32[ao+r*k+p]) * float64(b.F32[bo+p*n+col])
+			}
+			if d := math.Abs(float64(got.F32[i]) - s); d > 1e-5 {
+				t.Fatalf("%v·%v at %v: got %v, want %v", c.a, c.b, idx, got.F32[i], s)
+			}
+		}
+	}
+	ai := &Tensor{DType: Int64, Shape: []int{2, 2}, I64: []int64{1, 2, 3, 4}}
+	got, err := ONNXMatMul(ai, ai, nil)
+	if err != nil || !slices.Equal(got.I64, []int64{7, 10, 15, 22}) {
+		t.Fatalf("int64 matmul %v %v", got, err)
+	}
+	if _, err := ONNXMatMul(NewTensor(Float32, 2, 3), NewTensor(Float32, 2, 3), nil); err == nil || err.Error() != "shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestONNXGemm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	M, K, N := 3, 4, 5
+	for _, ta := range []bool{false, true} {
+		for _, tb := range []bool{false, true} {
+			for _, cShape := range [][]int{nil, {}, {N}, {1, N}, {M, 1}, {M, N}} {
+				as, bs := []int{M, K}, []int{K, N}
+				if ta {
+					as = []int{K, M}
+				}
+				if tb {
+					bs = []int{N, K}
+				}
+				a, b := onnxRandF32(rng, as...), onnxRandF32(rng, bs...)
+				var c *Tensor
+				if cShape != nil {
+					c = onnxRandF32(rng, cShape...)
+				}
+				const alpha, beta = 0.5, -1.5
+				got, err := ONNXGemm(a, b, c, ta, tb, alpha, beta, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range M {
+					for j := range N {
+						var s float64
+						for p := range K {
+							av, bv := a.F32[i*K+p], b.F32[p*N+j]
+							if ta {
+								av = a.F32[p*M+i]
+							}
+							if tb {
+								bv = b.F32[j*K+p]
+							}
+							s += float64(av) * float64(bv)
+						}
+						s *= alpha
+						if c != nil {
+							s += beta * float64(c.F32[onnxRefIndex([]int{i, j}, cShape)])
+						}
+						if d := math.Abs(float64(got.F32[i*N+j]) - s); d > 1e-5 {
+							t.Fatalf("transA=%v transB=%v C%v at (%d,%d): got %v, want %v", ta, tb, cShape, i, j, got.F32[i*N+j], s)
+						}
+					}
+				}
+			}
+		}
+	}
+	_, err := ONNXGemm(NewTensor(Float32, 2, 3), NewTensor(Float32, 3, 4), NewTensor(Float32, 3, 4), false, false, 1, 1, nil)
+	if err == nil || err.Error() != "C has shape [3, 4], which does not broadcast to [2, 4]" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestONNXTranspose(t *testing.T) {
+	x := &Tensor{DType: Int64, Shape: []int{2, 3, 4}, I64: make([]int64, 24)}
+	for i := range x.I64 {
+		x.I64[i] = int64(i)
+	}
+	for _, perm := range [][]int64{nil, {0, 1, 2}, {1, 0, 2}, {2, 0, 1}, {0, 2, 1}} {
+		got, err := ONNXTranspose(x, perm, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := perm
+		if p == nil {
+			p = []int64{2, 1, 0}
+		}
+		for i := range got.I64 {
+			idx := onnxUnflatten(i, got.Shape)
+			src := make([]int, 3)
+			for j, d := range p {
+				src[d] = idx[j]
+			}
+			if want := int64((src[0]*3+src[1])*4 + src[2]); got.I64[i] != want {
+				t.Fatalf("perm %v at %v: got %d, want %d", perm, idx, got.I64[i], want)
+			}
+		}
+	}
+	if _, err := ONNXTranspose(x, []int64{0, 0, 1}, nil); err == nil || err.Error() != "perm [0 0 1] is not a permutation of 0..2" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestONNXSqueezeUnsqueezeReshape(t *testing.T) {
+	x := NewTensor(Float32, 1, 3, 1, 2)
+	for i := range x.F32 {
+		x.F32[i] = float32(i)
+	}
+	for _, c := range []struct {
+		name string
+		f    func() (*Tensor, error)
+		want []int
+		err  string
+	}{
+		{"squeeze all", func() (*Tensor, error) { return ONNXSqueeze(x, nil, nil) }, []int{3, 2}, ""},
+		{"squeeze -2", func() (*Tensor, error) { return ONNXSqueeze(x, []int64{-2}, nil) }, []int{1, 3, 2}, ""},
+		{"squeeze non-1", func() (*Tensor, error) { return ONNXSqueeze(x, []int64{1}, nil) }, nil, "cannot squeeze axis 1 of shape [1, 3, 1, 2]: its size is 3, not 1"},
+		{"squeeze out of range", func() (*Tensor, error) { return ONNXSqueeze(x, []int64{4}, nil) }, nil, "axis 4 out of range for rank 4"},
+		{"unsqueeze", func() (*Tensor, error) { return ONNXUnsqueeze(x, []int64{0, -1}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
+		{"unsqueeze unsorted", func() (*Tensor, error) { return ONNXUnsqueeze(x, []int64{5, 0}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
+		{"unsqueeze twice", func() (*Tensor, error) { return ONNXUnsqueeze(x, []int64{0, -6}, nil) }, nil, "axis -6 listed twice"},
+		{"reshape -1", func() (*Tensor, error) { return ONNXReshape(x, []int64{-1, 2}, false, nil) }, []int{3, 2}, ""},
+		{"reshape 0", func() (*Tensor, error) { return ONNXReshape(x, []int64{0, 0, -1}, false, nil) }, []int{1, 3, 2}, ""},
+		{"reshape bad", func() (*Tensor, error) { return ONNXReshape(x, []int64{4, -1}, false, nil) }, nil, "cannot reshape [1, 3, 1, 2] (6 elements) to [4 -1]"},
+		{"reshape two -1", func() (*Tensor, error) { return ONNXReshape(x, []int64{-1, -1}, false, nil) }, nil, "shape [-1 -1] has more than one -1"},
+		{"reshape allowzero", func() (*Tensor, error) { return ONNXReshape(NewTensor(Float32, 0, 3), []int64{3, 0}, true, nil) }, []int{3, 0}, ""},
+		{"reshape allowzero -1", func() (*Tensor, error) { return ONNXReshape(NewTensor(Float32, 0, 3), []int64{0, -1}, true, nil) }, nil, "cannot infer the -1 of shape [0 -1] for 0 elements"},
+	} {
+		got, err := c.f()
+		if c.err != "" {
+			if err == nil || err.Error() != c.err {
+				t.Errorf("%s: error %v, want %q", c.name, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if !slices.Equal(got.Shape, c.want) || (got.Len() > 0 && !slices.Equal(got.F32, x.F32)) {
+			t.Errorf("%s: got %v %v", c.name, got.Shape, got.F32)
+		}
+	}
+}
+
+func TestONNXGatherConcatSlice(t *testing.T) {
+	x := NewTensor(Int32, 3, 4)
+	for i := range x.I32 {
+		x.I32[i] = int32(i)
+	}
+	g, err := ONNXGather(x, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{-1, 0}}, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "gather axis 1", g, &Tensor{DType: Int32, Shape: []int{3, 2}, I32: []int32{3, 0, 7, 4, 11, 8}})
+	g, err = ONNXGather(x, &Tensor{DType: Int32, Shape: []int{}, I32: []int32{2}}, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "gather scalar index", g, &Tensor{DType: Int32, Shape: []int{4}, I32: []int32{8, 9, 10, 11}})
+	if _, err := ONNXGather(x, &Tensor{DType: Int64, Shape: []int{1}, I64: []int64{3}}, 0, nil); err == nil || err.Error() != "index 3 (element 0 of indices) out of range for axis 0 of size 3" {
+		t.Fatalf("error %v", err)
+	}
+
+	c, err := ONNXConcat([]*Tensor{x, onnxReshapeT(g, 1, 4)}, -2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Shape, []int{4, 4}) || !slices.Equal(c.I32[12:], []int32{8, 9, 10, 11}) || !slices.Equal(c.I32[:12], x.I32) {
+		t.Fatalf("concat %v %v", c.Shape, c.I32)
+	}
+	if _, err := ONNXConcat([]*Tensor{x, NewTensor(Int32, 3, 3)}, 0, nil); err == nil || err.Error() != "input 1 has shape [3, 3], input 0 has [3, 4]: dimension 1 differs" {
+		t.Fatalf("error %v", err)
+	}
+
+	for _, s := range []struct {
+		starts, ends, axes, steps []int64
+		want                      []int32
+		shape                     []int
+	}{
+		{[]int64{1}, []int64{3}, []int64{1}, nil, []int32{1, 2, 5, 6, 9, 10}, []int{3, 2}},
+		{[]int64{-1, 0}, []int64{-1000, 100}, nil, []int64{-1, 3}, []int32{8, 11, 4, 7, 0, 3}, []int{3, 2}},
+		{[]int64{0, 3}, []int64{1 << 40, -1 << 40}, []int64{0, -1}, []int64{2, -2}, []int32{3, 1, 11, 9}, []int{2, 2}},
+		{[]int64{5}, []int64{10}, []int64{0}, nil, nil, []int{0, 4}},
+	} {
+		got, err := ONNXSlice(x, s.starts, s.ends, s.axes, s.steps, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Shape, s.shape) || !slices.Equal(got.I32, s.want) && len(s.want) > 0 {
+			t.Fatalf("slice %v: got %v %v, want %v %v", s, got.Shape, got.I32, s.shape, s.want)
+		}
+	}
+	if _, err := ONNXSlice(x, []int64{0}, []int64{1}, []int64{0}, []int64{0}, nil); err == nil || err.Error() != "step of axis 0 is 0" {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// onnxReshapeT returns t with a new shape (same data).
+func onnxReshapeT(t *Tensor, shape ...int) *Tensor {
+	c := *t
+	c.Shape = shape
+	return &c
+}
+
+func TestONNXShapeRangeCastConstant(t *testing.T) {
+	x := NewTensor(Float32, 2, 3, 4)
+	for _, c := range []struct {
+		start, end int64
+		hasEnd     bool
+		want       []int64
+	}{
+		{0, 0, false, []int64{2, 3, 4}},
+		{1, 0, false, []int64{3, 4}},
+		{-1, 0, false, []int64{4}},
+		{0, -1, true, []int64{2, 3}},
+		{-10, 10, true, []int64{2, 3, 4}},
+		{2, 1, true, []int64{}},
+	} {
+		if got := ONNXShape(x, c.start, c.end, c.hasEnd, nil); !slices.Equal(got.I64, c.want) || got.Shape[0] != len(c.want) {
+			t.Errorf("shape start=%d end=%d: %v, want %v", c.start, c.end, got.I64, c.want)
+		}
+	}
+
+	sc := func(v float32) *Tensor { return &Tensor{DType: Float32, Shape: []int{}, F32: []float32{v}} }
+	r, err := ONNXRange(sc(1), sc(2), sc(0.25), nil)
+	if err != nil || !slices.Equal(r.F32, []float32{1, 1.25, 1.5, 1.75}) {
+		t.Fatalf("range %v %v", r, err)
+	}
+	ri := func(v int32) *Tensor { return &Tensor{DType: Int32, Shape: []int{}, I32: []int32{v}} }
+	r, err = ONNXRange(ri(10), ri(4), ri(-3), nil)
+	if err != nil || !slices.Equal(r.I32, []int32{10, 7}) {
+		t.Fatalf("range int %v %v", r, err)
+	}
+	r, err = ONNXRange(ri(10), ri(4), ri(3), nil)
+	if err != nil || len(r.I32) != 0 || r.Shape[0] != 0 {
+		t.Fatalf("empty range %v %v", r, err)
+	}
+	if _, err := ONNXRange(ri(0), ri(4), ri(0), nil); err == nil || err.Error() != "delta is 0" {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := ONNXRange(sc(0), sc(1e30), sc(1), nil); err == nil || !strings.Contains(err.Error(), "too many elements") {
+		t.Fatalf("error %v", err)
+	}
+
+	f := &Tensor{DType: Float32, Shape: []int{5}, F32: []float32{2.7, -2.7, 0, 0.5, float32(math.NaN())}}
+	ci, _ := ONNXCast(f, Int64, nil)
+	if !slices.Equal(ci.I64, []int64{2, -2, 0, 0, math.MinInt64}) {
+		t.Fatalf("cast to int64 %v", ci.I64)
+	}
+	cb, _ := ONNXCast(f, Bool, nil)
+	if !slices.Equal(cb.B, []bool{true, true, false, true, true}) {
+		t.Fatalf("cast to bool %v", cb.B)
+	}
+	cf, _ := ONNXCast(&Tensor{DType: Bool, Shape: []int{2}, B: []bool{true, false}}, Float64, nil)
+	if !slices.Equal(cf.F64, []float64{1, 0}) {
+		t.Fatalf("cast bool to float64 %v", cf.F64)
+	}
+	c32, _ := ONNXCast(&Tensor{DType: Int64, Shape: []int{1}, I64: []int64{1<<32 + 5}}, Int32, nil)
+	if c32.I32[0] != 5 {
+		t.Fatalf("int64→int32 should wrap, got %d", c32.I32[0])
+	}
+	if _, err := ONNXCast(f, DType(10), nil); err == nil || err.Error() != "cannot cast to dtype(10)" {
+		t.Fatalf("error %v", err)
+	}
+
+	k := ONNXConstant(ConstValueInts, nil, 0, nil, 0, []int64{4, 5}, nil)
+	onnxMustEqual(t, "value_ints", k, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{4, 5}})
+	k = ONNXConstant(ConstValueFloat, nil, 1.5, nil, 0, nil, nil)
+	onnxMustEqual(t, "value_float", k, &Tensor{DType: Float32, Shape: []int{}, F32: []float32{1.5}})
+}
+
+func TestCheckTensor(t *testing.T) {
+	for _, c := range []struct {
+		t    *Tensor
+		want string
+	}{
+		{&Tensor{DType: Float32, Shape: []int{2, 3}, F32: make([]float32, 5)}, "5 elements for shape [2, 3] (6 expected)"},
+		{&Tensor{DType: Float32, Shape: []int{-1}}, "negative dimension in shape [-1]"},
+		{&Tensor{DType: DType(8), Shape: []int{1}}, "unsupported element type dtype(8)"},
+		{&Tensor{DType: Int32, Shape: []int{1 << 20, 1 << 20}}, "shape [1048576, 1048576] has more than 2147483648 elements"},
+		{nil, "missing tensor"},
+	} {
+		if err := CheckTensor(c.t); err == nil || err.Error() != c.want {
+			t.Errorf("CheckTensor: %v, want %q", err, c.want)
+		}
+	}
+	if err := CheckTensor(&Tensor{DType: Bool, Shape: []int{0, 4}}); err != nil {
+		t.Errorf("empty tensor: %v", err)
+	}
+}
