@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/trnn/trnn/compiler"
@@ -311,5 +312,34 @@ func TestORTMetadata(t *testing.T) {
 	}
 	if md[export.MetaNormMean] == "" || md[export.MetaNormStd] == "" {
 		t.Errorf("normalisation statistics missing: %v", md)
+	}
+}
+
+// TestORTLengthsContract pins what docs/onnx.md says about lengths: ONNX
+// Runtime refuses a length above the batch's time dimension or below 0 (in
+// the first recurrent node), and accepts 0..time.
+func TestORTLengthsContract(t *testing.T) {
+	ortcheck.Require(t)
+	for _, cell := range []string{compiler.LayerLSTM, compiler.LayerGRU} {
+		c := ortCase{cell: cell, depth: 1, K: 2, stepProbs: true, opset: 17}
+		model := exportBytes(t, testProgram(t, c.config(1)), export.Options{StepProbs: true})
+		for _, tc := range []struct {
+			lengths []int32
+			ok      bool
+		}{
+			{[]int32{6, 0}, true},
+			{[]int32{7, 3}, false},
+			{[]int32{-1, 3}, false},
+		} {
+			b := makeBatch("lengths", 5, 6, []int32{3, 3}, 1)
+			b.lengths = tc.lengths
+			_, err := ortcheck.Run(model, b.inputs(), outputNames(true))
+			if tc.ok && err != nil {
+				t.Errorf("%s, lengths %v (time 6): %v", cell, tc.lengths, err)
+			}
+			if !tc.ok && (err == nil || !strings.Contains(err.Error(), "sequence_lens")) {
+				t.Errorf("%s, lengths %v (time 6): err = %v, want ONNX Runtime's sequence_lens error", cell, tc.lengths, err)
+			}
+		}
 	}
 }

@@ -6,7 +6,8 @@
 // onnxruntime-node package carries; scripts/deps.sh (`make deps`) installs
 // it under .deps/ort in the module root. The library is found at the path in
 // the TRNN_ORT_LIB environment variable, or else at its place under the
-// module root. The environment is initialised once per process.
+// module root. The environment is initialised once per process, logging
+// only fatal messages: errors reach the caller as returned values.
 //
 // Tensors cross the boundary as ops.Tensor (float32, int32, int64, bool and
 // float64); inputs are copied, never modified, and outputs are copied out of

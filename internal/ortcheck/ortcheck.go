@@ -66,7 +66,7 @@ func Init() error {
 			return
 		}
 		ort.SetSharedLibraryPath(initLib)
-		if err := ort.InitializeEnvironment(ort.WithLogLevelError()); err != nil {
+		if err := ort.InitializeEnvironment(ort.WithLogLevelFatal()); err != nil {
 			initErr = fmt.Errorf("%w: loading %s: %v", ErrUnavailable, initLib, err)
 		}
 	})
