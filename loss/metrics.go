@@ -143,13 +143,19 @@ func (m *Metrics) Get(name string) (v float64, ok bool) {
 }
 
 // Evaluate computes the final-step metrics of probs [n, K] against the
-// labels y [n, K]. It returns an error naming the first entry that is out of
-// its domain: a label not 0 or 1, a probability outside [0, 1] or NaN, a
-// logit that is not finite.
+// labels y [n, K]. It returns an error for options out of range and for the
+// first entry out of its domain, naming it: a label not 0 or 1, a
+// probability outside [0, 1] or NaN, a logit that is not finite.
 func Evaluate(probs, y []float32, n, K int, opts EvalOptions) (*Metrics, error) {
 	if n < 0 || K < 1 || len(probs) != n*K || len(y) != n*K || (opts.Logits != nil && len(opts.Logits) != n*K) {
 		panic(fmt.Sprintf("loss: Evaluate: n = %d, K = %d with len(probs) = %d, len(y) = %d, len(logits) = %d",
 			n, K, len(probs), len(y), len(opts.Logits)))
+	}
+	if !(opts.Threshold >= 0 && opts.Threshold <= 1) {
+		return nil, fmt.Errorf("threshold: expected a number in [0, 1], found %v", opts.Threshold)
+	}
+	if opts.TopK < 0 {
+		return nil, fmt.Errorf("precision@k: expected a positive k, found %d", opts.TopK)
 	}
 	if err := CheckLabels(y, n, K); err != nil {
 		return nil, err

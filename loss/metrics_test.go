@@ -238,6 +238,19 @@ func TestEvaluateErrors(t *testing.T) {
 			t.Errorf("Evaluate error = %v (metrics %v); want %s", err, m != nil, c.err)
 		}
 	}
+	for _, c := range []struct {
+		opts EvalOptions
+		err  string
+	}{
+		{EvalOptions{Threshold: 1.5}, "threshold: expected a number in [0, 1], found 1.5"},
+		{EvalOptions{Threshold: math.NaN()}, "threshold: expected a number in [0, 1], found NaN"},
+		{EvalOptions{TopK: -3}, "precision@k: expected a positive k, found -3"},
+	} {
+		_, err := Evaluate([]float32{0.5}, []float32{1}, 1, 1, c.opts)
+		if err == nil || err.Error() != c.err {
+			t.Errorf("Evaluate(%+v) error = %v; want %s", c.opts, err, c.err)
+		}
+	}
 	defer func() {
 		if s, _ := recover().(string); !strings.HasPrefix(s, "loss: Evaluate: ") {
 			t.Errorf("shape mismatch: recovered %q; want a loss: Evaluate panic", s)
