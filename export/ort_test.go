@@ -1,9 +1,11 @@
 package export_test
 
 // Parity with ONNX Runtime: exported models run in ONNX Runtime (loaded
-// from Go through internal/ortcheck) must agree with the float64 reference
-// forward pass (refForward) to 1e-5 on ragged batches whose padded positions
-// hold garbage, and step_probs must be exactly 0 at padded steps.
+// from Go through internal/ortcheck) and in trnn's own runtime (the same
+// file read back by DecodeONNX and run by runtime.Interpreter) must agree
+// with the float64 reference forward pass (refForward) and with each other
+// to 1e-5 on ragged batches whose padded positions hold garbage, and
+// step_probs must be exactly 0 at padded steps.
 
 import (
 	"bytes"
@@ -17,6 +19,7 @@ import (
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/internal/ortcheck"
 	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/runtime"
 )
 
 // parityTol is the largest absolute difference accepted between ONNX
@@ -226,12 +229,37 @@ func outputNames(stepProbs bool) []string {
 	return []string{"probs"}
 }
 
-// TestORTParity runs every model of the matrix in ONNX Runtime on every
-// parity batch and compares with the reference forward pass.
+// goRuntime reads an exported model back with DecodeONNX and returns trnn's
+// interpreter for it.
+func goRuntime(t *testing.T, name string, model []byte) *runtime.Interpreter {
+	t.Helper()
+	g, err := export.DecodeONNX(name, model)
+	if err != nil {
+		t.Fatalf("trnn cannot read its own export: %v", err)
+	}
+	ip, err := runtime.NewInterpreter(g)
+	if err != nil {
+		t.Fatalf("trnn's runtime refuses its own export: %v", err)
+	}
+	return ip
+}
+
+// tensorsF64 widens a float32 tensor for comparisons.
+func tensorF64(t *ops.Tensor) []float64 {
+	out := make([]float64, len(t.F32))
+	for i, v := range t.F32 {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// TestORTParity runs every model of the matrix in ONNX Runtime and in the
+// Go runtime on every parity batch, and compares both with the reference
+// forward pass and with each other.
 func TestORTParity(t *testing.T) {
 	ortcheck.Require(t)
 	t.Logf("ONNX Runtime %s", ortcheck.Version())
-	overall := 0.0
+	var overallRef, overallGo float64
 	for i, c := range ortMatrix() {
 		t.Run(c.String(), func(t *testing.T) {
 			prog := testProgram(t, c.config(uint64(100+i)))
@@ -241,25 +269,53 @@ func TestORTParity(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			worstP, worstS := 0.0, -1.0
+			ip := goRuntime(t, c.String()+".onnx", model)
+			// worst[i][j]: max difference of output j (probs, step_probs)
+			// between ONNX Runtime and the reference (i = 0), the Go
+			// runtime and the reference (1), ONNX Runtime and Go (2).
+			var worst [3][2]float64
 			for _, b := range parityBatches(5) {
 				refP, refS := refForward(prog, b.x, b.B, b.T, b.lengths)
-				got, err := s.Run(b.inputs())
+				ortOut, err := s.Run(b.inputs())
 				if err != nil {
-					t.Fatalf("%s: %v", b.name, err)
+					t.Fatalf("onnx runtime %s: %v", b.name, err)
 				}
-				dp, ds := checkOutputs(t, "onnx runtime", b, c.K, c.stepProbs, got, refP, refS)
-				worstP, worstS = math.Max(worstP, dp), math.Max(worstS, ds)
+				in := b.inputs()
+				goOut, err := ip.Run(in)
+				if err != nil {
+					t.Fatalf("go runtime %s: %v", b.name, err)
+				}
+				if !equalF32(in["x"].F32, b.x) {
+					t.Fatalf("go runtime %s: the input x was modified", b.name)
+				}
+				var d [3][2]float64
+				d[0][0], d[0][1] = checkOutputs(t, "onnx runtime", b, c.K, c.stepProbs, ortOut, refP, refS)
+				d[1][0], d[1][1] = checkOutputs(t, "go runtime", b, c.K, c.stepProbs, goOut, refP, refS)
+				d[2][0], d[2][1] = checkOutputs(t, "go runtime vs onnx runtime", b, c.K, c.stepProbs, goOut,
+					tensorF64(ortOut["probs"]), func() []float64 {
+						if c.stepProbs {
+							return tensorF64(ortOut["step_probs"])
+						}
+						return nil
+					}())
+				for i := range d {
+					for j := range d[i] {
+						worst[i][j] = math.Max(worst[i][j], d[i][j])
+					}
+				}
 			}
-			overall = math.Max(overall, math.Max(worstP, worstS))
+			overallRef = math.Max(overallRef, math.Max(math.Max(worst[0][0], worst[0][1]), math.Max(worst[1][0], worst[1][1])))
+			overallGo = math.Max(overallGo, math.Max(worst[2][0], worst[2][1]))
 			if c.stepProbs {
-				t.Logf("max |onnx runtime − reference|: probs %.2e, step_probs %.2e", worstP, worstS)
+				t.Logf("max abs diff probs/step_probs: onnx runtime−reference %.2e/%.2e, go−reference %.2e/%.2e, go−onnx runtime %.2e/%.2e",
+					worst[0][0], worst[0][1], worst[1][0], worst[1][1], worst[2][0], worst[2][1])
 			} else {
-				t.Logf("max |onnx runtime − reference|: probs %.2e", worstP)
+				t.Logf("max abs diff probs: onnx runtime−reference %.2e, go−reference %.2e, go−onnx runtime %.2e",
+					worst[0][0], worst[1][0], worst[2][0])
 			}
 		})
 	}
-	t.Logf("max |onnx runtime − reference| over all %d models: %.2e", len(ortMatrix()), overall)
+	t.Logf("over all %d models: max |runtime − reference| %.2e, max |go runtime − onnx runtime| %.2e", len(ortMatrix()), overallRef, overallGo)
 }
 
 // TestORTZeroLength: a row of length 0 has a zero final state in ONNX
