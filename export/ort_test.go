@@ -319,8 +319,8 @@ func TestORTParity(t *testing.T) {
 }
 
 // TestORTZeroLength: a row of length 0 has a zero final state in ONNX
-// Runtime, so probs is the sigmoid of the head's bias and every step_probs
-// is 0; the other rows are unaffected.
+// Runtime and in the Go runtime, so probs is the sigmoid of the head's bias
+// and every step_probs is 0; the other rows are unaffected.
 func TestORTZeroLength(t *testing.T) {
 	ortcheck.Require(t)
 	for _, cell := range []string{compiler.LayerLSTM, compiler.LayerGRU} {
@@ -333,6 +333,11 @@ func TestORTZeroLength(t *testing.T) {
 			t.Fatal(err)
 		}
 		dp, ds := checkOutputs(t, "onnx runtime "+cell, b, c.K, true, got, refP, refS)
+		goOut, err := goRuntime(t, cell+".onnx", exportBytes(t, prog, export.Options{StepProbs: true})).Run(b.inputs())
+		if err != nil {
+			t.Fatalf("go runtime: %v", err)
+		}
+		gp, gs := checkOutputs(t, "go runtime "+cell, b, c.K, true, goOut, refP, refS)
 		bias := prog.Graph.Param("head.b").Tensor.F32
 		for k, bk := range bias {
 			want := 1 / (1 + math.Exp(-float64(bk)))
@@ -340,7 +345,7 @@ func TestORTZeroLength(t *testing.T) {
 				t.Errorf("%s: probs of the length-0 row, label %d = %v, want sigmoid(b) = %v", cell, k, got["probs"].F32[1*c.K+k], want)
 			}
 		}
-		t.Logf("%s with length-0 rows: max |onnx runtime − reference| probs %.2e, step_probs %.2e", cell, dp, ds)
+		t.Logf("%s with length-0 rows: max |onnx runtime − reference| probs %.2e, step_probs %.2e; max |go runtime − reference| %.2e, %.2e", cell, dp, ds, gp, gs)
 	}
 }
 
