@@ -539,13 +539,13 @@ func TestBuildErrors(t *testing.T) {
 			func() {
 				defer func() {
 					if r := recover(); r != nil {
-						t.Fatalf("export.Build panicked: %v", r)
+						t.Fatalf("Build panicked: %v", r)
 					}
 				}()
 				_, err = export.Build(prog, tc.opts)
 			}()
 			if err == nil {
-				t.Fatalf("export.Build succeeded, want an error matching %s", tc.want)
+				t.Fatalf("Build succeeded, want an error matching %s", tc.want)
 			}
 			if !regexp.MustCompile(tc.want).MatchString(err.Error()) {
 				t.Errorf("error:\n  %v\nwant a match for\n  %s", err, tc.want)
@@ -556,7 +556,7 @@ func TestBuildErrors(t *testing.T) {
 		})
 	}
 	if _, err := export.Build(nil, export.Options{}); err == nil {
-		t.Error("export.Build(nil) succeeded")
+		t.Error("Build(nil) succeeded")
 	}
 }
 
@@ -576,9 +576,19 @@ func TestWriteONNXFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, buf.Bytes()) {
-		t.Error("export.WriteONNXFile and export.WriteONNX wrote different bytes")
+		t.Error("WriteONNXFile and WriteONNX wrote different bytes")
 	}
-	// Deterministic, and decodes back to what export.Build returns.
+	// The program is only read.
+	fresh := testProgram(t, demoConfig)
+	for i, p := range prog.Graph.Params {
+		if !equalF32(p.Tensor.F32, fresh.Graph.Params[i].Tensor.F32) || fmt.Sprint(p.Tensor.Shape) != fmt.Sprint(fresh.Graph.Params[i].Tensor.Shape) {
+			t.Errorf("exporting changed parameter %s", p.Name)
+		}
+	}
+	if len(prog.Graph.Nodes) != len(fresh.Graph.Nodes) || len(prog.Graph.Meta) != len(fresh.Graph.Meta) {
+		t.Error("exporting changed the graph")
+	}
+	// Deterministic, and decodes back to what Build returns.
 	var again bytes.Buffer
 	export.WriteONNX(&again, testProgram(t, demoConfig), export.Options{Version: testVersion})
 	if !bytes.Equal(again.Bytes(), got) {
@@ -615,7 +625,7 @@ func TestWriteONNXFile(t *testing.T) {
 	}
 	var fw failWriter
 	if err := export.WriteONNX(&fw, prog, export.Options{}); !errors.Is(err, errFailWriter) {
-		t.Errorf("export.WriteONNX to a failing writer: err = %v", err)
+		t.Errorf("WriteONNX to a failing writer: err = %v", err)
 	}
 }
 
