@@ -1,0 +1,338 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/trnn/trnn/compiler"
+)
+
+// Shapes: N sequences (ids), F feature columns, K label columns.
+
+// ReadCSV reads a long-form CSV data file: a header row, then one row per
+// step. cols names the id column, the optional step column, the feature
+// columns and the label columns; other columns are ignored. Rows of one id
+// need not be adjacent: sequences come out in order of first appearance.
+// With a step column each sequence is ordered by it, numerically, and a
+// step may appear only once per id; without one, file order is step order.
+// Every cell of a named column must hold a value: an empty cell is refused,
+// never imputed. Labels must be 0 or 1 and the same on every row of an id.
+func ReadCSV(path string, cols compiler.CSVColumns) (*Dataset, error) {
+	return readCSVFile(path, cols, false)
+}
+
+func readCSVFile(path string, cols compiler.CSVColumns, stepIfPresent bool) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(path, "cannot open", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return nil, &Error{File: path, Msg: "is a directory, want a CSV file"}
+	}
+	return decodeCSV(path, f, cols, stepIfPresent)
+}
+
+// csvSeq accumulates the rows of one id.
+type csvSeq struct {
+	id     string
+	line   int       // line of the first row (where the labels were read)
+	labels []float32 // [K]
+	vals   []float32 // [rows·F] in file order
+	steps  []float64 // [rows] step values, when there is a step column
+	lines  []int     // [rows] file lines, when there is a step column
+	texts  []string  // [rows] step cells as written, when there is a step column
+}
+
+// decodeCSV reads CSV data from r; name is the file name for messages. With
+// stepIfPresent, cols.Step is used only if the header has that column.
+func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent bool) (*Dataset, error) {
+	errf := func(line int, where, format string, args ...any) *Error {
+		return &Error{File: name, Line: line, Where: where, Msg: fmt.Sprintf(format, args...)}
+	}
+	if err := checkRoles(cols); err != nil {
+		return nil, errf(0, "", "%s", err)
+	}
+	F, K := len(cols.Features), len(cols.Labels)
+
+	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	parseErr := func(err error) *Error {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return &Error{File: name, Line: pe.Line, Msg: fmt.Sprintf("malformed CSV at character %d: %v", pe.Column, pe.Err), Err: err}
+		}
+		return &Error{File: name, Msg: "cannot read: " + err.Error(), Err: err}
+	}
+
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errf(0, "", "empty file, want a header row and one row per step")
+	}
+	if err != nil {
+		return nil, parseErr(err)
+	}
+	header = slices.Clone(header)
+	header[0] = strings.TrimPrefix(header[0], "\uFEFF") // a byte-order mark some spreadsheets write
+	column := map[string]int{}
+	for j, h := range header {
+		h = strings.TrimSpace(h)
+		header[j] = h
+		if _, dup := column[h]; dup {
+			column[h] = -1 - j // ambiguous; an error only if a role names it
+		} else {
+			column[h] = j
+		}
+	}
+	find := func(name string) (int, *Error) {
+		j, ok := column[name]
+		switch {
+		case !ok:
+			return 0, errf(1, "", "missing column %q (header has: %s)", name, listNames(header))
+		case j < 0:
+			return 0, errf(1, "", "column %q appears twice in the header", name)
+		}
+		return j, nil
+	}
+	idCol, e := find(cols.ID)
+	if e != nil {
+		return nil, e
+	}
+	stepCol := -1
+	if cols.Step != "" {
+		if _, ok := column[cols.Step]; ok || !stepIfPresent {
+			if stepCol, e = find(cols.Step); e != nil {
+				return nil, e
+			}
+		}
+	}
+	featCols := make([]int, F)
+	for k, c := range cols.Features {
+		if featCols[k], e = find(c); e != nil {
+			return nil, e
+		}
+	}
+	labelCols := make([]int, K)
+	for k, c := range cols.Labels {
+		if labelCols[k], e = find(c); e != nil {
+			return nil, e
+		}
+	}
+
+	var seqs []*csvSeq
+	byID := map[string]*csvSeq{}
+	labels := make([]float32, K)
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, parseErr(err)
+		}
+		line, _ := cr.FieldPos(0)
+		if len(rec) != len(header) {
+			return nil, errf(line, "", "row has %d fields, the header has %d", len(rec), len(header))
+		}
+		id := strings.TrimSpace(rec[idCol])
+		if id == "" {
+			return nil, errf(line, fmt.Sprintf("column %q", cols.ID), "empty id")
+		}
+		for k, j := range labelCols {
+			cell := strings.TrimSpace(rec[j])
+			v, err := strconv.ParseFloat(cell, 64)
+			switch {
+			case cell == "":
+				return nil, errf(line, fmt.Sprintf("column %q", cols.Labels[k]), "empty cell, want a label 0 or 1")
+			case err != nil || (v != 0 && v != 1):
+				return nil, errf(line, fmt.Sprintf("column %q", cols.Labels[k]), "labels must be 0 or 1, got %q", cell)
+			}
+			labels[k] = float32(v)
+		}
+		s := byID[id]
+		if s == nil {
+			s = &csvSeq{id: id, line: line, labels: slices.Clone(labels)}
+			byID[id] = s
+			seqs = append(seqs, s)
+		} else {
+			for k := range labels {
+				if labels[k] != s.labels[k] {
+					return nil, errf(line, fmt.Sprintf("id %q", id), "label %q changes from %v to %v within one sequence (first row on line %d)",
+						cols.Labels[k], s.labels[k], labels[k], s.line)
+				}
+			}
+		}
+		for k, j := range featCols {
+			cell := strings.TrimSpace(rec[j])
+			v, err := strconv.ParseFloat(cell, 64)
+			where := fmt.Sprintf("column %q", cols.Features[k])
+			switch {
+			case cell == "":
+				return nil, errf(line, where, "empty cell (missing values are not imputed)")
+			case err != nil && !errors.Is(err, strconv.ErrRange):
+				return nil, errf(line, where, "not a number: %q", cell)
+			case math.IsNaN(v) || math.IsInf(float64(float32(v)), 0):
+				return nil, errf(line, where, "values must be finite float32 numbers, got %q", cell)
+			}
+			s.vals = append(s.vals, float32(v))
+		}
+		if stepCol >= 0 {
+			cell := strings.TrimSpace(rec[stepCol])
+			v, err := strconv.ParseFloat(cell, 64)
+			if cell == "" || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, errf(line, fmt.Sprintf("column %q", cols.Step), "step must be a finite number, got %q", cell)
+			}
+			s.steps = append(s.steps, v)
+			s.lines = append(s.lines, line)
+			s.texts = append(s.texts, cell)
+		}
+	}
+	if len(seqs) == 0 {
+		return nil, errf(0, "", "no rows")
+	}
+
+	d := &Dataset{
+		Source:       name,
+		F:            F,
+		K:            K,
+		X:            make([][]float32, len(seqs)),
+		Y:            make([]float32, 0, len(seqs)*K),
+		IDs:          make([]string, len(seqs)),
+		FeatureNames: slices.Clone(cols.Features),
+		LabelNames:   slices.Clone(cols.Labels),
+	}
+	total := 0
+	for _, s := range seqs {
+		total += len(s.vals)
+	}
+	store := make([]float32, total) // every sequence's steps, contiguous
+	var dup *Error
+	for i, s := range seqs {
+		d.IDs[i] = s.id
+		d.Y = append(d.Y, s.labels...)
+		x := store[:len(s.vals):len(s.vals)]
+		store = store[len(s.vals):]
+		d.X[i] = x
+		if stepCol < 0 {
+			copy(x, s.vals)
+			continue
+		}
+		order, e := stepOrder(s)
+		if e != nil {
+			if dup == nil || e.line < dup.Line {
+				dup = errf(e.line, fmt.Sprintf("id %q", s.id), "step %s appears twice (first on line %d)", e.text, e.first)
+			}
+			continue
+		}
+		for r, o := range order {
+			copy(x[r*F:(r+1)*F], s.vals[o*F:(o+1)*F])
+		}
+	}
+	if dup != nil {
+		return nil, dup
+	}
+	return d, nil
+}
+
+// stepDup is a step that appears twice in one sequence: on line first, then
+// on line line (file order).
+type stepDup struct {
+	line, first int
+	text        string
+}
+
+// stepOrder returns s's rows sorted by step value (stably), or the
+// duplicate step whose second row comes first in the file.
+func stepOrder(s *csvSeq) ([]int, *stepDup) {
+	order := make([]int, len(s.steps))
+	for r := range order {
+		order[r] = r
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case s.steps[a] < s.steps[b]:
+			return -1
+		case s.steps[a] > s.steps[b]:
+			return 1
+		}
+		return 0
+	})
+	var dup *stepDup
+	for r := 1; r < len(order); r++ {
+		a, b := order[r-1], order[r] // a < b: the stable sort keeps file order among equals
+		if s.steps[a] == s.steps[b] && (dup == nil || s.lines[b] < dup.line) {
+			dup = &stepDup{line: s.lines[b], first: s.lines[a], text: s.texts[b]}
+		}
+	}
+	if dup != nil {
+		return nil, dup
+	}
+	return order, nil
+}
+
+// checkRoles checks that cols names an id, at least one feature and one
+// label, and no column twice.
+func checkRoles(cols compiler.CSVColumns) error {
+	if cols.ID == "" {
+		return errors.New("no id column is named (data.csv.id)")
+	}
+	if len(cols.Features) == 0 {
+		return errors.New("no feature columns are named (data.csv.features)")
+	}
+	if len(cols.Labels) == 0 {
+		return errors.New("no label columns are named (data.csv.labels)")
+	}
+	role := map[string]string{}
+	add := func(name, r string) error {
+		if name == "" {
+			return fmt.Errorf("empty column name for a %s", r)
+		}
+		if prev, ok := role[name]; ok {
+			return fmt.Errorf("column %q is named both as the %s and as a %s", name, prev, r)
+		}
+		role[name] = r
+		return nil
+	}
+	if err := add(cols.ID, "id column"); err != nil {
+		return err
+	}
+	if cols.Step != "" {
+		if err := add(cols.Step, "step column"); err != nil {
+			return err
+		}
+	}
+	for _, c := range cols.Features {
+		if err := add(c, "feature"); err != nil {
+			return err
+		}
+	}
+	for _, c := range cols.Labels {
+		if err := add(c, "label"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listNames quotes up to 20 names for a message.
+func listNames(names []string) string {
+	const most = 20
+	q := make([]string, 0, min(len(names), most)+1)
+	for i, n := range names {
+		if i == most {
+			q = append(q, fmt.Sprintf("… %d more", len(names)-most))
+			break
+		}
+		q = append(q, strconv.Quote(n))
+	}
+	return strings.Join(q, ", ")
+}

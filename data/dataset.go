@@ -1,0 +1,225 @@
+package data
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+)
+
+// Shapes: N sequences, F features, K labels, len_i steps of sequence i.
+
+// Dataset is a set of labelled variable-length sequences holding valid steps
+// only. Sequence i is X[i], len_i·F values row-major over its steps (step t,
+// feature f at X[i][t·F+f]); its labels are Y[i·K : (i+1)·K], each 0 or 1.
+//
+// Readers return datasets whose every sequence has at least one step and
+// whose values are finite. Subset shares the step storage of its parent, so
+// X's rows must be treated as read-only once a dataset is shared.
+type Dataset struct {
+	Source string      // the file it came from (for messages); "" when built in memory
+	F, K   int         // features per step, labels per sequence
+	X      [][]float32 // [N] sequences, each [len_i·F] row-major over its valid steps only
+	Y      []float32   // [N·K] 0/1
+	// IDs names the sequences: CSV ids in order of first appearance, or the
+	// original indices of a Subset of an NPZ file. nil means index i is the
+	// id (a whole NPZ file).
+	IDs []string
+	// FeatureNames and LabelNames come from the CSV header when known
+	// (len F and len K), else nil.
+	FeatureNames, LabelNames []string
+}
+
+// N is the number of sequences.
+func (d *Dataset) N() int { return len(d.X) }
+
+// Len is the number of valid steps of sequence i.
+func (d *Dataset) Len(i int) int { return len(d.X[i]) / d.F }
+
+// MaxLen is the longest sequence's length, 0 for an empty dataset.
+func (d *Dataset) MaxLen() int {
+	m := 0
+	for i := range d.X {
+		m = max(m, d.Len(i))
+	}
+	return m
+}
+
+// Steps is the total number of valid steps, Σ len_i.
+func (d *Dataset) Steps() int {
+	n := 0
+	for _, x := range d.X {
+		n += len(x)
+	}
+	return n / d.F
+}
+
+// ID names sequence i for messages and prediction files: its CSV id, or its
+// index in the file it came from.
+func (d *Dataset) ID(i int) string {
+	if d.IDs != nil {
+		return d.IDs[i]
+	}
+	return strconv.Itoa(i)
+}
+
+// Labels returns the K labels of sequence i (a view into Y).
+func (d *Dataset) Labels(i int) []float32 { return d.Y[i*d.K : (i+1)*d.K : (i+1)*d.K] }
+
+// Positives counts, for each label, the sequences where it is 1 ([K]).
+func (d *Dataset) Positives() []int {
+	p := make([]int, d.K)
+	for i, v := range d.Y {
+		if v == 1 {
+			p[i%d.K]++
+		}
+	}
+	return p
+}
+
+// Subset returns the sequences idx in that order. Step data is shared with d
+// (not copied); labels and ids are copied. A subset of a file without ids
+// gets the original indices as ids, so ID keeps naming sequences as the
+// file does.
+func (d *Dataset) Subset(idx []int) *Dataset {
+	s := &Dataset{
+		Source:       d.Source,
+		F:            d.F,
+		K:            d.K,
+		X:            make([][]float32, len(idx)),
+		Y:            make([]float32, 0, len(idx)*d.K),
+		IDs:          make([]string, len(idx)),
+		FeatureNames: d.FeatureNames,
+		LabelNames:   d.LabelNames,
+	}
+	for j, i := range idx {
+		if i < 0 || i >= d.N() {
+			panic(fmt.Sprintf("data: Subset: index %d out of range [0, %d)", i, d.N()))
+		}
+		s.X[j] = d.X[i]
+		s.Y = append(s.Y, d.Labels(i)...)
+		s.IDs[j] = d.ID(i)
+	}
+	return s
+}
+
+// Split holds out a fraction frac ∈ [0, 1) of the sequences for validation,
+// deterministically for a seed. Every sequence lands in exactly one part and
+// both parts keep the original order.
+//
+// With one label the split is stratified: each class c of n_c sequences
+// sends round(frac·n_c) of them to val, but at least one and at most n_c − 1
+// when n_c ≥ 2 and frac > 0, so both parts keep both classes whenever the
+// data allow it. With several labels a plain random round(frac·N) go to val
+// (at least one when N ≥ 2 and frac > 0). frac = 0 gives an empty val.
+func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
+	if !(frac >= 0 && frac < 1) {
+		panic(fmt.Sprintf("data: Split: fraction %v outside [0, 1)", frac))
+	}
+	inVal := make([]bool, d.N())
+	rng := newRNG(seed, splitStream)
+	pick := func(group []int) {
+		n := len(group)
+		v := int(frac*float64(n) + 0.5)
+		if frac > 0 && n >= 2 {
+			v = min(max(v, 1), n-1)
+		}
+		rng.shuffle(group)
+		for _, i := range group[:v] {
+			inVal[i] = true
+		}
+	}
+	if d.K == 1 {
+		var neg, pos []int
+		for i := range d.N() {
+			if d.Y[i] == 1 {
+				pos = append(pos, i)
+			} else {
+				neg = append(neg, i)
+			}
+		}
+		pick(neg)
+		pick(pos)
+	} else {
+		all := make([]int, d.N())
+		for i := range all {
+			all[i] = i
+		}
+		pick(all)
+	}
+	var ti, vi []int
+	for i, v := range inVal {
+		if v {
+			vi = append(vi, i)
+		} else {
+			ti = append(ti, i)
+		}
+	}
+	return d.Subset(ti), d.Subset(vi)
+}
+
+// Padded returns the sequences idx as a right-padded batch, the ONNX model's
+// inputs: x [B·T·F] row-major [B, T, F] with zeros past each length, lengths
+// [B], and T the longest of their lengths.
+func (d *Dataset) Padded(idx []int) (x []float32, lengths []int32, T int) {
+	for _, i := range idx {
+		T = max(T, d.Len(i))
+	}
+	x = make([]float32, len(idx)*T*d.F)
+	lengths = make([]int32, len(idx))
+	d.PadInto(x, lengths, idx, T)
+	return x, lengths, T
+}
+
+// PadInto writes the sequences idx into x [B·T·F] ([B, T, F], zeros past each
+// length: every element of x is written) and their lengths into lengths [B],
+// allocating nothing. T must be at least the longest of their lengths.
+func (d *Dataset) PadInto(x []float32, lengths []int32, idx []int, T int) {
+	row := T * d.F
+	if len(x) != len(idx)*row || len(lengths) != len(idx) {
+		panic(fmt.Sprintf("data: PadInto: %d values and %d lengths for %d sequences of %d×%d", len(x), len(lengths), len(idx), T, d.F))
+	}
+	for b, i := range idx {
+		s := d.X[i]
+		if len(s) > row {
+			panic(fmt.Sprintf("data: PadInto: sequence %d has %d steps, T is %d", i, d.Len(i), T))
+		}
+		dst := x[b*row : (b+1)*row]
+		copy(dst, s)
+		clear(dst[len(s):])
+		lengths[b] = int32(len(s) / d.F)
+	}
+}
+
+// Equal reports whether two datasets hold the same sequences, labels, ids
+// and names (Source is not compared). Values compare bit for bit.
+func (d *Dataset) Equal(e *Dataset) bool {
+	if d.F != e.F || d.K != e.K || d.N() != e.N() {
+		return false
+	}
+	for i := range d.X {
+		if !slices.Equal(d.X[i], e.X[i]) {
+			return false
+		}
+	}
+	return slices.Equal(d.Y, e.Y) && slices.Equal(d.IDs, e.IDs) &&
+		slices.Equal(d.FeatureNames, e.FeatureNames) && slices.Equal(d.LabelNames, e.LabelNames)
+}
+
+// check panics if d's slices disagree with each other (a programming error
+// in whoever built d).
+func (d *Dataset) check(where string) {
+	if d.F < 1 || d.K < 1 {
+		panic(fmt.Sprintf("data: %s: F = %d, K = %d", where, d.F, d.K))
+	}
+	if len(d.Y) != d.N()*d.K {
+		panic(fmt.Sprintf("data: %s: %d labels for %d sequences of %d", where, len(d.Y), d.N(), d.K))
+	}
+	if d.IDs != nil && len(d.IDs) != d.N() {
+		panic(fmt.Sprintf("data: %s: %d ids for %d sequences", where, len(d.IDs), d.N()))
+	}
+	for i, x := range d.X {
+		if len(x) == 0 || len(x)%d.F != 0 {
+			panic(fmt.Sprintf("data: %s: sequence %d has %d values for %d features", where, i, len(x), d.F))
+		}
+	}
+}

@@ -1,0 +1,61 @@
+// Package data reads, checks, writes and generates the labelled sequence
+// data sets trnn trains on.
+//
+// # The in-memory form
+//
+// A Dataset keeps only the valid steps of each sequence (ragged storage):
+// padding never exists past the readers, so nothing downstream can mistake
+// a padded step for data. Padded re-creates the right-padded batch the ONNX
+// model takes.
+//
+// Shape legend used across the package's files:
+//
+//	N  sequences in a data set, B sequences in a batch
+//	T  steps (the longest length in a file or batch), len_i the steps of sequence i
+//	F  features per step, K labels per sequence
+//
+// # Files
+//
+// NPZ (ReadNPZ, WriteNPZ): arrays x float32/float64 [N, T, F], lengths of any
+// integer dtype [N] (optional: absent means every sequence has T steps), and
+// y [N] or [N, K] of 0/1 in any numeric dtype or bool. The archive and the
+// array headers are read through codeberg.org/sbinet/npyio after this
+// package has checked every size they claim against the bytes the file
+// really holds, so a small file claiming a huge array is refused before
+// anything is allocated.
+//
+// CSV (ReadCSV, WriteCSV): long form, one row per step under a header row; the
+// spec's data.csv names the id column, an optional step column (ordering),
+// the feature columns and the label columns. Rows of one id may be
+// interleaved with other ids; sequences come out in order of first
+// appearance. Labels are constant within an id.
+//
+// Load picks the reader by the file's extension and checks the result
+// against a spec (feature and label counts).
+//
+// # Errors
+//
+// Every defect in a file is reported as an *Error: one line naming the file,
+// the place (a CSV line, an array element such as x[17, 3, 2], an id) and the
+// rule broken with what was found, e.g.
+//
+//	train.npz: lengths[4]: must be in [1, 48], got 0
+//	data.csv:45: column "hr": not a number: "abc"
+//
+// Readers stop at the first defect, in file order. No sequence is ever
+// dropped or repaired silently: NaN and ±Inf in valid steps, empty cells,
+// labels other than 0 and 1, labels that change within one CSV id, lengths
+// outside [1, T], count mismatches between arrays, empty data and truncated
+// or corrupt files are all refused. Values in padded steps are not read.
+//
+// Functions given inconsistent in-memory values by their caller (a Dataset
+// whose slices disagree, invalid SynthOptions) panic with a message prefixed
+// "data: ": that is a programming error, never a user error.
+//
+// # Synthetic data
+//
+// Synth generates labelled sequences whose evidence for the label sits in
+// the first few steps of long sequences, so that learning from the final
+// step alone needs gradients through many steps and target replication
+// visibly helps; see SynthOptions and docs/data.md for the generative story.
+package data

@@ -1,0 +1,51 @@
+package data
+
+import (
+	"errors"
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+// Error is a defect in a data file, printed on one line as
+//
+//	file[:line][: where]: msg
+//
+// for instance "data.csv:45: column "hr": not a number: "abc"" or
+// "train.npz: x[17, 3, 2]: NaN in a valid step (sequence 17 has 12 steps)".
+type Error struct {
+	File  string // the file as the caller named it
+	Line  int    // 1-based line of a CSV file; 0 when not applicable
+	Where string // the place inside the file: `x[17, 3, 2]`, `column "hr"`, `id "p7"`; may be empty
+	Msg   string // the rule broken and what was found
+	Err   error  // the underlying error, if any (for errors.Is and errors.As)
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteByte(':')
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	if e.Where != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Where)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// fileError reports a failure to open, read or write the file itself, with
+// the operating system's reason but without repeating the path.
+func fileError(file, verb string, err error) *Error {
+	reason := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		reason = pe.Err.Error()
+	}
+	return &Error{File: file, Msg: verb + ": " + reason, Err: err}
+}

@@ -1,0 +1,628 @@
+package data
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"codeberg.org/sbinet/npyio/npy"
+)
+
+// Shapes: N sequences, T steps (x's second dimension), F features, K labels.
+
+// ReadNPZ reads an NPZ data file: x float32 or float64 [N, T, F], lengths of
+// any integer dtype [N] (optional: every sequence has T steps when absent),
+// y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means K = 1).
+// Other arrays in the archive are ignored. Values of x past a sequence's
+// length are not read; NaN, ±Inf and float64 values beyond float32's range
+// are refused in valid steps.
+func ReadNPZ(path string) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileError(path, "cannot open", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fileError(path, "cannot read", err)
+	}
+	if st.IsDir() {
+		return nil, &Error{File: path, Msg: "is a directory, want an NPZ file"}
+	}
+	return decodeNPZ(path, f, st.Size())
+}
+
+// Limits on what an array header may claim; each is checked before
+// anything is allocated.
+const (
+	// maxHeaderLen bounds an .npy header's dictionary (NumPy writes about
+	// 120 bytes and itself refuses more than 10000 by default).
+	maxHeaderLen = 1 << 16
+	// maxDeflateRatio bounds the size a Deflate stream can expand to per
+	// byte stored: Deflate's limit is about 1032.
+	maxDeflateRatio = 1040
+)
+
+// decodeNPZ reads an NPZ archive of size bytes from r; name is the file
+// name used in messages.
+func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return nil, &Error{File: name, Msg: "not a readable NPZ file: " + trimPkg(err), Err: err}
+	}
+	entries := map[string]*zip.File{}
+	var found []string
+	for _, f := range zr.File {
+		key := strings.TrimSuffix(f.Name, ".npy")
+		if _, dup := entries[key]; dup || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		entries[key] = f
+		found = append(found, key)
+	}
+	missing := func(key string) error {
+		list := "the archive is empty"
+		if len(found) > 0 {
+			list = "found: " + strings.Join(found, ", ")
+		}
+		return &Error{File: name, Msg: fmt.Sprintf("missing array %q (%s)", key, list)}
+	}
+	rd := npzReader{name: name, size: size}
+
+	// x [N, T, F]
+	fx := entries["x"]
+	if fx == nil {
+		return nil, missing("x")
+	}
+	xa, err := rd.open("x", fx)
+	if err != nil {
+		return nil, err
+	}
+	if len(xa.shape) != 3 {
+		return nil, rd.errf("", "x has %d dimensions, want 3 [sequences, steps, features]", len(xa.shape))
+	}
+	if xa.kind != 'f' || (xa.size != 4 && xa.size != 8) {
+		return nil, rd.errf("", "x has dtype %s, want float32 or float64", xa.dtypeName())
+	}
+	N, T, F := xa.shape[0], xa.shape[1], xa.shape[2]
+	switch {
+	case N == 0:
+		return nil, rd.errf("", "x has no sequences (shape %s)", shapeString(xa.shape))
+	case T == 0:
+		return nil, rd.errf("", "x has no steps (shape %s)", shapeString(xa.shape))
+	case F == 0:
+		return nil, rd.errf("", "x has no features (shape %s)", shapeString(xa.shape))
+	}
+
+	// y [N] or [N, K]
+	fy := entries["y"]
+	if fy == nil {
+		return nil, missing("y")
+	}
+	ya, err := rd.open("y", fy)
+	if err != nil {
+		return nil, err
+	}
+	K := 1
+	switch len(ya.shape) {
+	case 1:
+	case 2:
+		K = ya.shape[1]
+		if K == 0 {
+			return nil, rd.errf("", "y has no labels (shape %s)", shapeString(ya.shape))
+		}
+	default:
+		return nil, rd.errf("", "y has %d dimensions, want 1 [sequences] or 2 [sequences, labels]", len(ya.shape))
+	}
+	if ya.shape[0] != N {
+		return nil, rd.errf("", "y has %d rows, x has %d sequences", ya.shape[0], N)
+	}
+	if ya.kind != 'b' && ya.kind != 'i' && ya.kind != 'u' && !(ya.kind == 'f' && ya.size >= 4) {
+		return nil, rd.errf("", "y has dtype %s, want bool, an integer type, float32 or float64", ya.dtypeName())
+	}
+
+	// lengths [N], optional
+	var la *npyArray
+	if fl := entries["lengths"]; fl != nil {
+		la, err = rd.open("lengths", fl)
+		if err != nil {
+			return nil, err
+		}
+		if len(la.shape) != 1 {
+			return nil, rd.errf("", "lengths has %d dimensions, want 1 [sequences]", len(la.shape))
+		}
+		if la.shape[0] != N {
+			return nil, rd.errf("", "lengths has %d entries, x has %d sequences", la.shape[0], N)
+		}
+		if la.kind != 'i' && la.kind != 'u' {
+			return nil, rd.errf("", "lengths has dtype %s, want an integer type", la.dtypeName())
+		}
+	}
+
+	// All headers agree: read the data, smallest arrays first.
+	lengths := make([]int, N)
+	if la == nil {
+		for i := range lengths {
+			lengths[i] = T
+		}
+	} else {
+		li, err := rd.readInts(la)
+		if err != nil {
+			return nil, err
+		}
+		for i := range N {
+			v, ok := li.int(i)
+			if !ok || v < 1 || v > int64(T) {
+				return nil, rd.errf(fmt.Sprintf("lengths[%d]", i), "must be in [1, %d], got %s", T, li.text(i))
+			}
+			lengths[i] = int(v)
+		}
+	}
+
+	d := &Dataset{Source: name, F: F, K: K, X: make([][]float32, N), Y: make([]float32, N*K)}
+	if err := rd.readLabels(ya, d.Y); err != nil {
+		return nil, err
+	}
+
+	total := 0
+	for _, l := range lengths {
+		total += l * F
+	}
+	store := make([]float32, total)
+	off := 0
+	for i, l := range lengths {
+		d.X[i] = store[off : off+l*F : off+l*F]
+		off += l * F
+	}
+	if xa.size == 4 {
+		raw, err := readAll[float32](&rd, xa)
+		if err != nil {
+			return nil, err
+		}
+		err = compactX(&rd, d, lengths, T, raw, func(v float32) (float32, bool) {
+			return v, !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+		})
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		raw, err := readAll[float64](&rd, xa)
+		if err != nil {
+			return nil, err
+		}
+		err = compactX(&rd, d, lengths, T, raw, func(v float64) (float32, bool) {
+			w := float32(v)
+			return w, !math.IsNaN(v) && !math.IsInf(float64(w), 0)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// compactX copies the valid steps of raw (x, [N·T·F] in C order) into d.X,
+// refusing non-finite values there.
+func compactX[E float32 | float64](rd *npzReader, d *Dataset, lengths []int, T int, raw []E, conv func(E) (float32, bool)) error {
+	F := d.F
+	for i, l := range lengths {
+		src := raw[i*T*F : i*T*F+l*F]
+		dst := d.X[i]
+		for j, v := range src {
+			w, ok := conv(v)
+			if !ok {
+				t, f := j/F, j%F
+				what := "NaN"
+				switch {
+				case math.IsInf(float64(v), 1):
+					what = "+Inf"
+				case math.IsInf(float64(v), -1):
+					what = "-Inf"
+				case !math.IsNaN(float64(v)):
+					what = strconv.FormatFloat(float64(v), 'g', -1, 64) + " (beyond float32's range)"
+				}
+				return rd.errf(fmt.Sprintf("x[%d, %d, %d]", i, t, f), "%s in a valid step (sequence %d has %d steps)", what, i, l)
+			}
+			dst[j] = w
+		}
+	}
+	return nil
+}
+
+// npzReader reads the arrays of one archive.
+type npzReader struct {
+	name string // file name for messages
+	size int64  // the archive's size in bytes
+}
+
+func (rd *npzReader) errf(where, format string, args ...any) *Error {
+	return &Error{File: rd.name, Where: where, Msg: fmt.Sprintf(format, args...)}
+}
+
+// npyArray is an array entry whose header has been read and checked: its
+// data, n elements of size bytes, follow in r.
+type npyArray struct {
+	key     string
+	kind    byte // 'b' bool, 'i' signed, 'u' unsigned, 'f' float, 0 other
+	size    int  // bytes per element
+	shape   []int
+	n       int  // elements
+	fortran bool // column-major on disk
+	entry   *zip.File
+	rc      io.ReadCloser
+	rr      *npy.Reader
+	descr   string
+}
+
+func (a *npyArray) dtypeName() string {
+	switch a.kind {
+	case 'b':
+		return "bool"
+	case 'i':
+		return fmt.Sprintf("int%d", 8*a.size)
+	case 'u':
+		return fmt.Sprintf("uint%d", 8*a.size)
+	case 'f':
+		return fmt.Sprintf("float%d", 8*a.size)
+	}
+	return strconv.Quote(a.descr)
+}
+
+// open reads and checks the header of the array key stored in f, leaving
+// the entry open at its data. Every size the header claims is checked
+// against the bytes the archive holds before anything is allocated.
+func (rd *npzReader) open(key string, f *zip.File) (a *npyArray, err error) {
+	bad := func(format string, args ...any) *Error {
+		return rd.errf(key, "not a readable array: "+format, args...)
+	}
+	if f.CompressedSize64 > uint64(rd.size) {
+		return nil, bad("the archive claims %d bytes stored in a file of %d", f.CompressedSize64, rd.size)
+	}
+	if f.UncompressedSize64 > f.CompressedSize64*maxDeflateRatio+1024 {
+		return nil, bad("the archive claims %d bytes compressed into %d", f.UncompressedSize64, f.CompressedSize64)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, bad("%s", trimPkg(err))
+	}
+	defer func() {
+		if err != nil {
+			rc.Close()
+		}
+	}()
+	br := bufio.NewReaderSize(rc, 64<<10)
+
+	// Preamble: magic, version, header length (NEP 1).
+	var pre [12]byte
+	if _, err := io.ReadFull(br, pre[:10]); err != nil {
+		return nil, bad("truncated header (%s)", trimPkg(err))
+	}
+	if !bytes.Equal(pre[:6], npy.Magic[:]) {
+		return nil, bad("not an .npy array (bad magic bytes)")
+	}
+	preLen, hdrLen := 10, 0
+	switch pre[6] {
+	case 1:
+		hdrLen = int(binary.LittleEndian.Uint16(pre[8:10]))
+	case 2:
+		if _, err := io.ReadFull(br, pre[10:12]); err != nil {
+			return nil, bad("truncated header (%s)", trimPkg(err))
+		}
+		preLen = 12
+		hdrLen = int(binary.LittleEndian.Uint32(pre[8:12]))
+	default:
+		return nil, bad("unsupported .npy format version %d.%d", pre[6], pre[7])
+	}
+	if hdrLen > maxHeaderLen || uint64(preLen+hdrLen) > f.UncompressedSize64 {
+		return nil, bad("header of %d bytes in an entry of %d", hdrLen, f.UncompressedSize64)
+	}
+	hdr := make([]byte, preLen+hdrLen)
+	copy(hdr, pre[:preLen])
+	if _, err := io.ReadFull(br, hdr[preLen:]); err != nil {
+		return nil, bad("truncated header (%s)", trimPkg(err))
+	}
+	if hdrLen == 0 || hdr[len(hdr)-1] != '\n' {
+		return nil, bad("malformed header (no final newline)")
+	}
+	rr, err := newNPYReader(io.MultiReader(bytes.NewReader(hdr), br))
+	if err != nil {
+		return nil, bad("malformed header (%s)", trimPkg(err))
+	}
+	a = &npyArray{key: key, shape: rr.Header.Descr.Shape, fortran: rr.Header.Descr.Fortran, entry: f, rc: rc, rr: rr}
+	a.descr = strings.Trim(strings.TrimSpace(rr.Header.Descr.Type), `'"`)
+	a.kind, a.size = parseDescr(a.descr)
+	if a.kind == 0 {
+		return nil, rd.errf("", "%s has dtype %s, which trnn does not read (want bool, integers or floats)", key, a.dtypeName())
+	}
+	n := uint64(1)
+	for _, d := range a.shape {
+		if d < 0 {
+			return nil, bad("negative dimension in shape %s", shapeString(a.shape))
+		}
+		hi, lo := mulOverflow(n, uint64(d))
+		if hi {
+			return nil, bad("shape %s is too large", shapeString(a.shape))
+		}
+		n = lo
+	}
+	data := f.UncompressedSize64 - uint64(preLen+hdrLen)
+	if hi, need := mulOverflow(n, uint64(a.size)); hi || need != data {
+		return nil, bad("shape %s of %s needs %s bytes, the entry holds %d",
+			shapeString(a.shape), a.dtypeName(), bytesNeeded(n, a.size), data)
+	}
+	a.n = int(n)
+	return a, nil
+}
+
+// newNPYReader parses an .npy header through npyio, turning a panic of its
+// parser on a malformed header into an error.
+func newNPYReader(r io.Reader) (rr *npy.Reader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rr, err = nil, errors.New("unparsable dictionary")
+		}
+	}()
+	return npy.NewReader(r)
+}
+
+// parseDescr reads a NumPy dtype string such as "<f4" or "|b1". Only
+// non-structured little- or big-endian numbers and bools are accepted;
+// kind is 0 otherwise.
+func parseDescr(s string) (kind byte, size int) {
+	if s != "" && strings.IndexByte("<>|=", s[0]) >= 0 {
+		s = s[1:]
+	}
+	if len(s) < 2 {
+		return 0, 0
+	}
+	n, err := strconv.Atoi(s[1:])
+	if err != nil {
+		return 0, 0
+	}
+	switch {
+	case s[0] == 'b' && n == 1:
+		return 'b', 1
+	case (s[0] == 'i' || s[0] == 'u') && (n == 1 || n == 2 || n == 4 || n == 8):
+		return s[0], n
+	case s[0] == 'f' && (n == 2 || n == 4 || n == 8):
+		return 'f', n
+	}
+	return 0, 0
+}
+
+// readAll reads a's n elements of type E (which must match a's dtype) in C
+// order, then checks the entry's checksum.
+func readAll[E any](rd *npzReader, a *npyArray) ([]E, error) {
+	defer a.rc.Close()
+	s := make([]E, a.n)
+	if a.n > 0 {
+		if err := readNPY(a.rr, &s); err != nil {
+			return nil, rd.errf(a.key, "not a readable array: %s", dataError(err))
+		}
+	}
+	// Reading to the end makes archive/zip verify the size and CRC-32.
+	if _, err := io.Copy(io.Discard, a.rc); err != nil {
+		return nil, rd.errf(a.key, "not a readable array: %s", dataError(err))
+	}
+	if a.fortran && len(a.shape) > 1 {
+		s = toCOrder(s, a.shape)
+	}
+	return s, nil
+}
+
+// readNPY reads into ptr through npyio, turning a panic into an error.
+func readNPY(rr *npy.Reader, ptr any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("unreadable data (%v)", p)
+		}
+	}()
+	return rr.Read(ptr)
+}
+
+func dataError(err error) string {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "truncated data"
+	}
+	return trimPkg(err)
+}
+
+// toCOrder reorders column-major (Fortran) data of the given shape into
+// row-major order.
+func toCOrder[E any](s []E, shape []int) []E {
+	out := make([]E, len(s))
+	idx := make([]int, len(shape))
+	for c := range out { // c walks row-major order; f is the column-major offset
+		f, stride := 0, 1
+		for k := range shape {
+			f += idx[k] * stride
+			stride *= shape[k]
+		}
+		out[c] = s[f]
+		for k := len(shape) - 1; k >= 0; k-- {
+			idx[k]++
+			if idx[k] < shape[k] {
+				break
+			}
+			idx[k] = 0
+		}
+	}
+	return out
+}
+
+// intArray is an integer array widened to int64; values of a uint64 array
+// beyond int64's range are kept aside for messages.
+type intArray struct {
+	v   []int64
+	big map[int]uint64
+}
+
+func (a intArray) int(i int) (int64, bool) {
+	_, big := a.big[i]
+	return a.v[i], !big
+}
+
+func (a intArray) text(i int) string {
+	if u, ok := a.big[i]; ok {
+		return strconv.FormatUint(u, 10)
+	}
+	return strconv.FormatInt(a.v[i], 10)
+}
+
+// readInts reads an integer array of any width.
+func (rd *npzReader) readInts(a *npyArray) (intArray, error) {
+	switch {
+	case a.kind == 'i' && a.size == 1:
+		return readWiden[int8](rd, a)
+	case a.kind == 'i' && a.size == 2:
+		return readWiden[int16](rd, a)
+	case a.kind == 'i' && a.size == 4:
+		return readWiden[int32](rd, a)
+	case a.kind == 'i' && a.size == 8:
+		s, err := readAll[int64](rd, a)
+		return intArray{v: s}, err
+	case a.kind == 'u' && a.size == 1:
+		return readWiden[uint8](rd, a)
+	case a.kind == 'u' && a.size == 2:
+		return readWiden[uint16](rd, a)
+	case a.kind == 'u' && a.size == 4:
+		return readWiden[uint32](rd, a)
+	case a.kind == 'u' && a.size == 8:
+		s, err := readAll[uint64](rd, a)
+		if err != nil {
+			return intArray{}, err
+		}
+		r := intArray{v: make([]int64, len(s))}
+		for i, u := range s {
+			if u > math.MaxInt64 {
+				if r.big == nil {
+					r.big = map[int]uint64{}
+				}
+				r.big[i] = u
+			}
+			r.v[i] = int64(u)
+		}
+		return r, nil
+	}
+	panic("data: readInts: " + a.dtypeName())
+}
+
+func readWiden[E int8 | int16 | int32 | uint8 | uint16 | uint32](rd *npzReader, a *npyArray) (intArray, error) {
+	s, err := readAll[E](rd, a)
+	if err != nil {
+		return intArray{}, err
+	}
+	v := make([]int64, len(s))
+	for i, x := range s {
+		v[i] = int64(x)
+	}
+	return intArray{v: v}, nil
+}
+
+// readLabels reads y ([N] or [N, K] of any numeric dtype or bool) into dst
+// [N·K], refusing values other than 0 and 1.
+func (rd *npzReader) readLabels(a *npyArray, dst []float32) error {
+	where := func(i int) string {
+		if len(a.shape) == 1 {
+			return fmt.Sprintf("y[%d]", i)
+		}
+		return fmt.Sprintf("y[%d, %d]", i/a.shape[1], i%a.shape[1])
+	}
+	bad := func(i int, got string) error {
+		return rd.errf(where(i), "labels must be 0 or 1, got %s", got)
+	}
+	switch a.kind {
+	case 'b':
+		s, err := readAll[bool](rd, a)
+		if err != nil {
+			return err
+		}
+		for i, v := range s {
+			if v {
+				dst[i] = 1
+			}
+		}
+	case 'f':
+		var s []float64
+		if a.size == 4 {
+			s32, err := readAll[float32](rd, a)
+			if err != nil {
+				return err
+			}
+			s = make([]float64, len(s32))
+			for i, v := range s32 {
+				s[i] = float64(v)
+			}
+		} else {
+			var err error
+			if s, err = readAll[float64](rd, a); err != nil {
+				return err
+			}
+		}
+		for i, v := range s {
+			if v != 0 && v != 1 {
+				return bad(i, strconv.FormatFloat(v, 'g', -1, 64))
+			}
+			dst[i] = float32(v)
+		}
+	default:
+		s, err := rd.readInts(a)
+		if err != nil {
+			return err
+		}
+		for i := range s.v {
+			v, ok := s.int(i)
+			if !ok || (v != 0 && v != 1) {
+				return bad(i, s.text(i))
+			}
+			dst[i] = float32(v)
+		}
+	}
+	return nil
+}
+
+// mulOverflow returns a·b and whether it overflowed 64 bits or int.
+func mulOverflow(a, b uint64) (overflow bool, p uint64) {
+	if a == 0 || b == 0 {
+		return false, 0
+	}
+	p = a * b
+	return p/b != a || p > math.MaxInt, p
+}
+
+func bytesNeeded(n uint64, size int) string {
+	if hi, p := mulOverflow(n, uint64(size)); !hi {
+		return strconv.FormatUint(p, 10)
+	}
+	return "more than 2^63"
+}
+
+func shapeString(shape []int) string {
+	parts := make([]string, len(shape))
+	for i, d := range shape {
+		parts[i] = strconv.Itoa(d)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// trimPkg drops Go package prefixes ("zip: ", "npy: ", "flate: ") from a
+// library's message; the caller prefixes the file name.
+func trimPkg(err error) string {
+	s := err.Error()
+	for {
+		i := strings.Index(s, ": ")
+		if i < 0 || i > 8 || !slices.Contains([]string{"zip", "npy", "npz", "flate", "gzip"}, s[:i]) {
+			return s
+		}
+		s = s[i+2:]
+	}
+}

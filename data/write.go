@@ -1,0 +1,154 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"codeberg.org/sbinet/npyio/npz"
+	"github.com/trnn/trnn/compiler"
+)
+
+// Shapes: N sequences, T = d.MaxLen(), F features, K labels.
+
+// WriteNPZ writes d as an NPZ file that ReadNPZ reads back equal (ids and
+// names are not stored): x float32 [N, T, F] right-padded with zeros,
+// lengths int32 [N], and y float32 [N] for one label, else [N, K]. The
+// arrays are Deflate-compressed. The file is replaced atomically: readers
+// see the old file or the complete new one.
+func WriteNPZ(path string, d *Dataset) error {
+	d.check("WriteNPZ")
+	if d.N() == 0 {
+		return &Error{File: path, Msg: "cannot write a data set with no sequences"}
+	}
+	idx := make([]int, d.N())
+	for i := range idx {
+		idx[i] = i
+	}
+	flat, lengths, T := d.Padded(idx)
+	// npyio takes the shape from nested slices: views into flat, no copy.
+	x := make([][][]float32, d.N())
+	rows := make([][]float32, d.N()*T)
+	for i := range x {
+		x[i] = rows[i*T : (i+1)*T]
+		for t := range x[i] {
+			o := (i*T + t) * d.F
+			x[i][t] = flat[o : o+d.F]
+		}
+	}
+	var y any = d.Y
+	if d.K > 1 {
+		y2 := make([][]float32, d.N())
+		for i := range y2 {
+			y2[i] = d.Labels(i)
+		}
+		y = y2
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		zw := npz.NewWriter(w)
+		for _, a := range []struct {
+			name string
+			v    any
+		}{{"x.npy", x}, {"lengths.npy", lengths}, {"y.npy", y}} {
+			if err := zw.Write(a.name, a.v); err != nil {
+				return err
+			}
+		}
+		return zw.Close()
+	})
+}
+
+// WriteCSV writes d as a long-form CSV file that ReadCSV reads back equal
+// with the same cols: a header (id, step if cols.Step is set, the features,
+// the labels), then one row per step, sequences in order, steps numbered
+// from 0. Values are written in the shortest form that reads back to the
+// same float32. The file is replaced atomically.
+func WriteCSV(path string, d *Dataset, cols compiler.CSVColumns) error {
+	d.check("WriteCSV")
+	if err := checkRoles(cols); err != nil {
+		return &Error{File: path, Msg: err.Error()}
+	}
+	if len(cols.Features) != d.F || len(cols.Labels) != d.K {
+		return &Error{File: path, Msg: fmt.Sprintf("%d feature and %d label columns named for data with %d features and %d labels",
+			len(cols.Features), len(cols.Labels), d.F, d.K)}
+	}
+	if d.N() == 0 {
+		return &Error{File: path, Msg: "cannot write a data set with no sequences"}
+	}
+	return writeAtomic(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		rec := []string{cols.ID}
+		if cols.Step != "" {
+			rec = append(rec, cols.Step)
+		}
+		rec = append(rec, cols.Features...)
+		rec = append(rec, cols.Labels...)
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+		var buf []byte
+		for i := range d.N() {
+			labels := make([]string, d.K)
+			for k, v := range d.Labels(i) {
+				labels[k] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+			}
+			id := d.ID(i)
+			for t := range d.Len(i) {
+				rec = append(rec[:0], id)
+				if cols.Step != "" {
+					rec = append(rec, strconv.Itoa(t))
+				}
+				for _, v := range d.X[i][t*d.F : (t+1)*d.F] {
+					buf = strconv.AppendFloat(buf[:0], float64(v), 'g', -1, 32)
+					rec = append(rec, string(buf))
+				}
+				rec = append(rec, labels...)
+				if err := cw.Write(rec); err != nil {
+					return err
+				}
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
+}
+
+// writeAtomic writes a file through a temporary file in the same folder,
+// renamed over path once complete.
+func writeAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return fileError(path, "cannot write", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := write(bw); err != nil {
+		return &Error{File: path, Msg: "cannot write: " + trimPkg(err), Err: err}
+	}
+	if err := bw.Flush(); err != nil {
+		return fileError(path, "cannot write", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fileError(path, "cannot write", err)
+	}
+	if err := f.Close(); err != nil {
+		return fileError(path, "cannot write", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fileError(path, "cannot write", err)
+	}
+	return nil
+}
