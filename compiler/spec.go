@@ -15,6 +15,10 @@ type Spec struct {
 	// Dir is the folder of the spec file; relative data paths resolve
 	// against it. Empty when the spec did not come from a file.
 	Dir string
+
+	// src remembers where each field was written when the spec was parsed
+	// from a file (nil otherwise), for positioned validation errors.
+	src *source
 }
 
 // Inputs is the spec's inputs section.

@@ -1,0 +1,82 @@
+package compiler
+
+// Values of the spec's enumerated fields.
+const (
+	NormalizeNone     = "none"
+	NormalizeStandard = "standard"
+
+	OptimizerSGD   = "sgd"
+	OptimizerAdam  = "adam"
+	OptimizerAdamW = "adamw"
+)
+
+// Defaults of the spec's optional fields (docs/spec.md). They are what a
+// reader of the target-replication paper expects.
+const (
+	DefaultNormalize    = NormalizeStandard
+	DefaultAlpha        = 0.5
+	DefaultAverage      = AverageAllSteps
+	DefaultOptimizer    = OptimizerAdam
+	DefaultLearningRate = 0.001
+	DefaultBatchSize    = 32
+	DefaultEpochs       = 20
+	DefaultShuffle      = true
+	DefaultSeed         = 1
+	DefaultSplit        = 0.2
+	DefaultMonitor      = "auroc"
+	DefaultOpset        = 17
+)
+
+// Limits the validator enforces.
+const (
+	// MinOpset and MaxOpset bound the ONNX opsets the exporter writes.
+	MinOpset = 14
+	MaxOpset = 21
+	// MaxUnits, MaxFeatures and MaxLabels bound a spec's sizes, and
+	// MaxParams the parameter count of the compiled model, so that a typo
+	// cannot make the compiler allocate gigabytes.
+	MaxUnits    = 4096
+	MaxFeatures = 100_000
+	MaxLabels   = 100_000
+	MaxParams   = 100_000_000
+)
+
+// Limits of the parser: a spec file is small, and deeply nested flow
+// collections ([[[[...) only come from corrupt or hostile input.
+const (
+	maxSpecBytes = 1 << 20
+	maxFlowDepth = 32
+)
+
+var (
+	normalizeNames = []string{NormalizeNone, NormalizeStandard}
+	optimizerNames = []string{OptimizerSGD, OptimizerAdam, OptimizerAdamW}
+	averageNames   = []string{AverageAllSteps, AverageExcludeFinal, AverageLinearGain}
+	layerKindNames = []string{LayerLSTM, LayerGRU, LayerDropout}
+	dataExtensions = []string{".npz", ".csv"}
+)
+
+// DefaultSpec returns a spec with every optional field at its default. The
+// required fields (inputs.features, layers, outputs.labels) are zero.
+func DefaultSpec() *Spec {
+	return &Spec{
+		Inputs: Inputs{Normalize: DefaultNormalize},
+		Objective: Objective{
+			Alpha:   DefaultAlpha,
+			Average: DefaultAverage,
+		},
+		Training: Training{
+			Optimizer:    DefaultOptimizer,
+			LearningRate: DefaultLearningRate,
+			BatchSize:    DefaultBatchSize,
+			Epochs:       DefaultEpochs,
+			Shuffle:      DefaultShuffle,
+			Seed:         DefaultSeed,
+			Validation: Validation{
+				Split:   DefaultSplit,
+				Monitor: DefaultMonitor,
+			},
+		},
+		Export: Export{Opset: DefaultOpset},
+	}
+}

@@ -1,0 +1,150 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/trnn/trnn/ops"
+)
+
+// CompileFile parses, validates and compiles the spec file at path.
+func CompileFile(path string) (*Program, error) {
+	spec, err := ParseFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(spec)
+}
+
+// Compile validates spec and lowers it to a sequence-form graph, as
+// docs/graph.md lays it out: parameters initialised from training.seed,
+// every value's shape inferred and checked, and the result verified.
+//
+// Compile may run on a spec whose fields were changed after parsing
+// (command-line overrides): it first completes what derives from other
+// fields (generated names, CSV columns, the validation split a validation
+// file replaces) and validates, so bad values are reported as errors, never
+// compiled. The returned Program holds spec itself.
+func Compile(spec *Spec) (*Program, error) {
+	if spec == nil {
+		return nil, fmt.Errorf("compiler: Compile: nil spec")
+	}
+	spec.complete("", spec.src)
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	g, err := lower(spec)
+	if err != nil {
+		return nil, err
+	}
+	vals, errs := inferShapes(g)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("compiler: internal error: shape inference failed on the lowered graph:\n%v", errs)
+	}
+	g.Values = vals
+	if err := Verify(g); err != nil {
+		return nil, fmt.Errorf("compiler: internal error: the lowered graph fails verification:\n%v", err)
+	}
+	return &Program{Spec: spec, Graph: g}, nil
+}
+
+// Names of nodes and values that lowering gives, beyond the graph's inputs
+// and outputs (graph.go).
+const (
+	NodeNormalize         = "normalize"
+	NodeHead              = "head"
+	NodeSigmoid           = "sigmoid"
+	NodeLast              = "last"
+	ValueXNorm            = "x_norm"
+	ParamMean             = "inputs.mean"
+	ParamStd              = "inputs.std"
+	ParamHeadW            = "head.W"
+	ParamHeadB            = "head.b"
+	AttrHiddenSize        = "hidden_size"
+	AttrRate              = "rate"
+	AttrLinearBeforeReset = "linear_before_reset"
+)
+
+// LayerNode is the name of the node of the spec's layer i ("layers.0"),
+// LayerOutput its output ("layers.0.y") and LayerParam one of its
+// parameters (LayerParam(0, "W") = "layers.0.W").
+func LayerNode(i int) string               { return fmt.Sprintf("layers.%d", i) }
+func LayerOutput(i int) string             { return LayerNode(i) + ".y" }
+func LayerParam(i int, name string) string { return LayerNode(i) + "." + name }
+
+// lower builds the graph of docs/graph.md from a valid spec.
+func lower(s *Spec) (*Graph, error) {
+	F, K := s.Inputs.Features, s.Outputs.Labels
+	batch, time := Sym(DimBatch), Sym(DimTime)
+	g := &Graph{
+		Name: s.Name,
+		Form: FormSequence,
+		Inputs: []Value{
+			{Name: ValueX, DType: ops.Float32, Shape: Shape{batch, time, Fixed(F)}},
+			{Name: ValueLengths, DType: ops.Int32, Shape: Shape{batch}},
+		},
+		Meta: map[string]string{},
+	}
+	var err error
+	param := func(name, init string, trainable bool, shape ...int) string {
+		p := &Param{Name: name, Tensor: ops.NewTensor(ops.Float32, shape...), Trainable: trainable, Init: init}
+		if e := InitParam(p, s.Training.Seed); e != nil && err == nil {
+			err = e
+		}
+		g.Params = append(g.Params, p)
+		return name
+	}
+	node := func(name string, op ops.Op, out string, attrs map[string]Attr, inputs ...string) {
+		g.Nodes = append(g.Nodes, &Node{Name: name, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
+	}
+
+	prev, width := ValueX, F
+	if s.Inputs.Normalize == NormalizeStandard {
+		mean := param(ParamMean, InitFitted, false, F)
+		std := param(ParamStd, InitFitted, false, F)
+		std1 := g.Params[len(g.Params)-1].Tensor.F32
+		for i := range std1 {
+			std1[i] = 1
+		}
+		node(NodeNormalize, ops.OpNormalize, ValueXNorm, nil, prev, mean, std)
+		prev = ValueXNorm
+	}
+	for i, l := range s.Layers {
+		name, out := LayerNode(i), LayerOutput(i)
+		H := l.Units
+		switch l.Kind {
+		case LayerLSTM:
+			G := ops.LSTMGates
+			node(name, ops.OpLSTM, out, map[string]Attr{AttrHiddenSize: {Kind: AttrInt, Int: int64(H)}}, prev,
+				param(LayerParam(i, "W"), InitGlorotUniform, true, G*H, width),
+				param(LayerParam(i, "R"), InitOrthogonal, true, G*H, H),
+				param(LayerParam(i, "B"), InitLSTMBias, true, G*H))
+			width = H
+		case LayerGRU:
+			G := ops.GRUGates
+			node(name, ops.OpGRU, out, map[string]Attr{
+				AttrHiddenSize:        {Kind: AttrInt, Int: int64(H)},
+				AttrLinearBeforeReset: {Kind: AttrInt, Int: 1},
+			}, prev,
+				param(LayerParam(i, "W"), InitGlorotUniform, true, G*H, width),
+				param(LayerParam(i, "R"), InitOrthogonal, true, G*H, H),
+				param(LayerParam(i, "B"), InitZeros, true, 2*G*H))
+			width = H
+		case LayerDropout:
+			node(name, ops.OpDropout, out, map[string]Attr{AttrRate: {Kind: AttrFloat, Float: float32(l.Rate)}}, prev)
+		default:
+			return nil, fmt.Errorf("compiler: internal error: layer %d has kind %q after validation", i, l.Kind)
+		}
+		prev = out
+	}
+	node(NodeHead, ops.OpDense, ValueLogits, nil, prev,
+		param(ParamHeadW, InitGlorotUniform, true, K, width),
+		param(ParamHeadB, InitZeros, true, K))
+	node(NodeSigmoid, ops.OpSigmoid, ValueStepProbs, nil, ValueLogits)
+	node(NodeLast, ops.OpLastStep, ValueProbs, nil, ValueStepProbs)
+	g.Outputs = []Value{
+		{Name: ValueLogits, DType: ops.Float32, Shape: Shape{batch, time, Fixed(K)}},
+		{Name: ValueStepProbs, DType: ops.Float32, Shape: Shape{batch, time, Fixed(K)}},
+		{Name: ValueProbs, DType: ops.Float32, Shape: Shape{batch, Fixed(K)}},
+	}
+	return g, err
+}

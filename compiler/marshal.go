@@ -1,0 +1,156 @@
+package compiler
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// MarshalSpec writes the spec as YAML with every default filled in: what
+// `trnn check --resolved` prints. Parsing the output gives back the same
+// spec (with Dir from the new file name). Feature and label names are
+// written as a count when they are the generated ones.
+func MarshalSpec(s *Spec) ([]byte, error) {
+	if s == nil {
+		return nil, fmt.Errorf("compiler: MarshalSpec: nil spec")
+	}
+	var b bytes.Buffer
+	w := func(indent int, format string, args ...any) {
+		b.WriteString(strings.Repeat("  ", indent))
+		fmt.Fprintf(&b, format, args...)
+		b.WriteByte('\n')
+	}
+	w(0, "name: %s", yamlString(s.Name))
+	w(0, "inputs:")
+	w(1, "features: %s", countOrNames(s.Inputs.Features, s.Inputs.FeatureNames, "f", ""))
+	w(1, "normalize: %s", yamlString(s.Inputs.Normalize))
+	w(0, "layers:")
+	for _, l := range s.Layers {
+		switch l.Kind {
+		case LayerDropout:
+			w(1, "- %s: {rate: %s}", yamlString(l.Kind), yamlFloat64(l.Rate))
+		default:
+			w(1, "- %s: {units: %d}", yamlString(l.Kind), l.Units)
+		}
+	}
+	w(0, "outputs:")
+	w(1, "labels: %s", countOrNames(s.Outputs.Labels, s.Outputs.LabelNames, "y", "y"))
+	o := s.Objective
+	w(0, "objective:")
+	w(1, "target_replication:")
+	w(2, "alpha: %s", yamlFloat64(o.Alpha))
+	w(2, "average: %s", yamlString(o.Average))
+	if cw := o.ClassWeight; cw != nil {
+		if cw.Balanced {
+			w(1, "class_weight: balanced")
+		} else {
+			w(1, "class_weight: {0: %s, 1: %s}", yamlFloat64(cw.W0), yamlFloat64(cw.W1))
+		}
+	}
+	if o.PosWeight != nil {
+		ws := make([]string, len(o.PosWeight))
+		for i, x := range o.PosWeight {
+			ws[i] = yamlFloat64(x)
+		}
+		w(1, "pos_weight: [%s]", strings.Join(ws, ", "))
+	}
+	t := s.Training
+	w(0, "training:")
+	w(1, "optimizer: %s", yamlString(t.Optimizer))
+	w(1, "learning_rate: %s", yamlFloat64(t.LearningRate))
+	w(1, "momentum: %s", yamlFloat64(t.Momentum))
+	w(1, "weight_decay: %s", yamlFloat64(t.WeightDecay))
+	w(1, "clip_norm: %s", yamlFloat64(t.ClipNorm))
+	w(1, "batch_size: %d", t.BatchSize)
+	w(1, "epochs: %d", t.Epochs)
+	w(1, "shuffle: %t", t.Shuffle)
+	w(1, "seed: %d", t.Seed)
+	w(1, "validation:")
+	w(2, "split: %s", yamlFloat64(t.Validation.Split))
+	if t.Validation.File != "" {
+		w(2, "file: %s", yamlString(t.Validation.File))
+	}
+	w(2, "monitor: %s", yamlString(t.Validation.Monitor))
+	w(2, "patience: %d", t.Validation.Patience)
+	if s.Data.Train != "" || s.Data.CSV != nil {
+		w(0, "data:")
+		if s.Data.Train != "" {
+			w(1, "train: %s", yamlString(s.Data.Train))
+		}
+		if c := s.Data.CSV; c != nil {
+			w(1, "csv:")
+			w(2, "id: %s", yamlString(c.ID))
+			if c.Step != "" {
+				w(2, "step: %s", yamlString(c.Step))
+			}
+			if c.Features != nil {
+				w(2, "features: %s", yamlList(c.Features))
+			}
+			if c.Labels != nil {
+				w(2, "labels: %s", yamlList(c.Labels))
+			}
+		}
+	}
+	w(0, "export:")
+	w(1, "opset: %d", s.Export.Opset)
+	w(1, "step_probs: %t", s.Export.StepProbs)
+	return b.Bytes(), nil
+}
+
+// countOrNames writes a count when names are the generated ones.
+func countOrNames(n int, names []string, prefix, one string) string {
+	if len(names) == n && isGenerated(names, prefix, one) {
+		return strconv.Itoa(n)
+	}
+	return yamlList(names)
+}
+
+func yamlList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = yamlString(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// plainSafe matches strings YAML reads back as the same string when written
+// unquoted, inside or outside a flow collection.
+var plainSafe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_./-]*$`)
+
+// yamlString writes s plain when that is unambiguous, else double-quoted.
+func yamlString(s string) string {
+	if plainSafe.MatchString(s) {
+		switch strings.ToLower(s) {
+		case "true", "false", "null", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity":
+		default:
+			return s
+		}
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// yamlFloat64 writes x so that it reads back as the same float64 and looks
+// like a number with a fraction or exponent.
+func yamlFloat64(x float64) string {
+	s := strconv.FormatFloat(x, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eEnN") {
+		s += ".0"
+	}
+	return s
+}

@@ -1,0 +1,420 @@
+package compiler
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Validate checks every rule of docs/spec.md on the spec's values and
+// returns an ErrorList of all problems, or nil.
+//
+// For a spec parsed from a file, each error points at the value in the file
+// ("spec.yaml:12:5: layers[0].lstm.units: must be a positive integer, got
+// -3"). A field changed since parsing (a command-line override) is not the
+// file's fault: its error has no position and names the field, or the flag
+// recorded with SetOrigin ("--epochs: must be a positive integer, got 0").
+// A spec built in Go has no positions at all.
+func (s *Spec) Validate() error {
+	v := &validator{s: s, src: s.src}
+	v.run()
+	return v.errs.Err()
+}
+
+// SetOrigin records that the value of field, a spec path such as
+// "training.epochs" or "data.train", now comes from somewhere other than the
+// spec file, such as a command-line flag ("--epochs"). Validation errors
+// about the field then name origin instead of a place in the file.
+//
+// A path given on the command line should be stored absolute (or relative
+// to Dir), since Path resolves relative paths against Dir.
+func (s *Spec) SetOrigin(field, origin string) {
+	if s.src == nil {
+		s.src = &source{pos: map[string]Pos{}, bad: map[string]bool{}, snap: map[string]string{}}
+	}
+	if s.src.origin == nil {
+		s.src.origin = map[string]string{}
+	}
+	s.src.origin[field] = origin
+}
+
+// Path resolves a data path of the spec (Data.Train, Validation.File)
+// against the spec file's folder. Absolute paths and specs without a folder
+// are returned unchanged.
+func (s *Spec) Path(p string) string {
+	if p == "" || filepath.IsAbs(p) || s.Dir == "" {
+		return p
+	}
+	return filepath.Join(s.Dir, p)
+}
+
+// complete fills in what the spec derives from other fields: the name from
+// the file name, generated feature and label names, the CSV columns from the
+// names, and no validation split when a validation file replaces it. src may
+// be nil.
+func (s *Spec) complete(filename string, src *source) {
+	if s.Name == "" && !src.written("name") {
+		s.Name = defaultName(filename)
+	}
+	if s.Inputs.FeatureNames == nil && s.Inputs.Features >= 1 && s.Inputs.Features <= MaxFeatures {
+		s.Inputs.FeatureNames = generatedNames("f", s.Inputs.Features)
+	}
+	if s.Outputs.LabelNames == nil && s.Outputs.Labels >= 1 && s.Outputs.Labels <= MaxLabels {
+		if s.Outputs.Labels == 1 {
+			s.Outputs.LabelNames = []string{"y"}
+		} else {
+			s.Outputs.LabelNames = generatedNames("y", s.Outputs.Labels)
+		}
+	}
+	if c := s.Data.CSV; c != nil {
+		if c.Features == nil && !src.isBadOrNil("data.csv.features") {
+			c.Features = slices.Clone(s.Inputs.FeatureNames)
+		}
+		if c.Labels == nil && !src.isBadOrNil("data.csv.labels") {
+			c.Labels = slices.Clone(s.Outputs.LabelNames)
+		}
+	}
+	if s.Training.Validation.File != "" && src != nil && !src.written("training.validation.split") {
+		s.Training.Validation.Split = 0
+	}
+}
+
+func (s *source) isBadOrNil(path string) bool { return s != nil && s.isBad(path) }
+
+// defaultName is a spec file's base name without its extension.
+func defaultName(filename string) string {
+	base := filepath.Base(filename)
+	base = strings.TrimSuffix(base, filepath.Ext(base))
+	if base == "" || base == "." || base == string(filepath.Separator) {
+		return "model"
+	}
+	return base
+}
+
+// generatedNames returns prefix0 .. prefix{n-1}.
+func generatedNames(prefix string, n int) []string {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return names
+}
+
+// isGenerated reports whether names are the ones complete generates for a
+// count.
+func isGenerated(names []string, prefix string, one string) bool {
+	if len(names) == 1 && one != "" {
+		return names[0] == one
+	}
+	for i, n := range names {
+		if len(n) <= len(prefix) || n[:len(prefix)] != prefix || n[len(prefix):] != strconv.Itoa(i) {
+			return false
+		}
+	}
+	return true
+}
+
+// validator checks a Spec's values against the rules of docs/spec.md.
+type validator struct {
+	s   *Spec
+	src *source // nil for a spec built in Go
+	// record is set while validating a freshly parsed spec: every checked
+	// value is remembered, so a later Validate can tell which fields were
+	// changed after parsing.
+	record bool
+	errs   ErrorList
+}
+
+// check reports the message at path unless ok. cur is the field's current
+// value: it is recorded when parsing and compared later, to tell whether the
+// file still holds it.
+func (v *validator) check(ok bool, path string, cur any, format string, args ...any) {
+	if v.src != nil {
+		if v.src.isBad(path) {
+			return
+		}
+		if v.record {
+			v.src.snap[path] = fmt.Sprint(cur)
+		}
+	}
+	if ok {
+		return
+	}
+	pos, name := v.at(path, cur)
+	v.errs.Add(pos, name+": "+fmt.Sprintf(format, args...))
+}
+
+// at returns where to report a problem with path and the name to give it.
+func (v *validator) at(path string, cur any) (Pos, string) {
+	if v.src == nil {
+		return Pos{}, path
+	}
+	if o := v.src.origin[path]; o != "" {
+		return Pos{}, o
+	}
+	if old, ok := v.src.snap[path]; ok && old != fmt.Sprint(cur) {
+		return Pos{}, path
+	}
+	return v.src.lookup(path), path
+}
+
+func (v *validator) bad(path string) bool { return v.src != nil && v.src.isBad(path) }
+
+// enum checks that val is one of names, suggesting the nearest.
+func (v *validator) enum(path, val string, names []string) {
+	hint := ""
+	if s := suggest(val, names); s != "" {
+		hint = fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	v.check(slices.Contains(names, val), path, val, "must be %s, got %s%s", oneOf(names), quoteShort(val), hint)
+}
+
+func finite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }
+
+// Rules shared by several fields; each message says the rule it checks.
+
+func (v *validator) positiveInt(path string, x, limit int) {
+	v.check(x >= 1, path, x, "must be a positive integer, got %d", x)
+	if x >= 1 {
+		v.check(x <= limit, path, x, "must be at most %d, got %d", limit, x)
+	}
+}
+
+func (v *validator) nonNegative(path string, x float64) {
+	v.check(x >= 0 && finite(x), path, x, "must be a non-negative number, got %g", x)
+}
+
+func (v *validator) unitInterval(path string, x float64, note string) {
+	v.check(x >= 0 && x < 1, path, x, "must be in [0, 1), got %g%s", x, note)
+}
+
+func (v *validator) run() {
+	s := v.s
+	v.check(s.Name != "", "name", s.Name, "must not be empty")
+	v.names("inputs.features", s.Inputs.Features, s.Inputs.FeatureNames, MaxFeatures, "feature", "f", "")
+	v.enum("inputs.normalize", s.Inputs.Normalize, normalizeNames)
+	v.layers()
+	v.names("outputs.labels", s.Outputs.Labels, s.Outputs.LabelNames, MaxLabels, "label", "y", "y")
+	v.objective()
+	v.training()
+	v.data()
+	v.check(s.Export.Opset >= MinOpset && s.Export.Opset <= MaxOpset, "export.opset", s.Export.Opset,
+		"must be an integer from %d to %d (the opsets the exporter supports), got %d", MinOpset, MaxOpset, s.Export.Opset)
+	if n, ok := paramCount(s); ok {
+		v.check(n <= MaxParams, "layers", len(s.Layers),
+			"the model would have %d parameters, more than the limit of %d", n, MaxParams)
+	}
+}
+
+// names checks a count-or-names field (inputs.features, outputs.labels).
+// The names generated for a count (prefix0, prefix1, ..., or one alone) are
+// distinct by construction and not checked one by one.
+func (v *validator) names(path string, n int, names []string, limit int, what, prefix, one string) {
+	if names != nil && len(names) == 0 {
+		v.check(false, path, n, "must list at least one %s name, got an empty list", what)
+		return
+	}
+	v.positiveInt(path, n, limit)
+	if n < 1 || n > limit {
+		return
+	}
+	if len(names) != n {
+		v.check(false, path, n, "has %d %ss but %d names", n, what, len(names))
+		return
+	}
+	if isGenerated(names, prefix, one) {
+		return // f0, f1, ... are distinct
+	}
+	v.unique(path, names, what+" name", nil)
+}
+
+// unique checks that names are non-empty and distinct; seen, when not nil,
+// carries the names of other fields that must differ too (CSV columns).
+func (v *validator) unique(path string, names []string, what string, seen map[string]string) {
+	if seen == nil {
+		seen = map[string]string{}
+	}
+	for i, name := range names {
+		p := indexPath(path, i)
+		if name == "" {
+			v.check(false, p, name, "must be a non-empty %s", what)
+			continue
+		}
+		first, dup := seen[name]
+		v.check(!dup, p, name, "duplicate %s %s (also %s)", what, quoteShort(name), first)
+		if !dup {
+			seen[name] = p
+		}
+	}
+}
+
+func (v *validator) layers() {
+	s := v.s
+	if len(s.Layers) == 0 {
+		v.check(false, "layers", len(s.Layers), "must list at least one layer (lstm or gru), got an empty list")
+		return
+	}
+	prev := ""
+	for i, l := range s.Layers {
+		p := indexPath("layers", i)
+		if v.bad(p) {
+			prev = ""
+			continue
+		}
+		switch l.Kind {
+		case LayerLSTM, LayerGRU:
+			v.positiveInt(p+"."+l.Kind+".units", l.Units, MaxUnits)
+		case LayerDropout:
+			v.check(l.Rate >= 0 && l.Rate < 1, p+".dropout.rate", l.Rate, "must be in [0, 1), got %g", l.Rate)
+			switch prev {
+			case "":
+				if i == 0 {
+					v.check(false, p, l.Kind, "dropout must follow a recurrent layer (lstm or gru), not come first")
+				}
+			case LayerDropout:
+				v.check(false, p, l.Kind, "dropout must follow a recurrent layer (lstm or gru), not another dropout")
+			}
+		default:
+			v.check(false, p, l.Kind, "unknown layer kind %s, expected %s", quoteShort(l.Kind), oneOf(layerKindNames))
+		}
+		prev = l.Kind
+	}
+}
+
+func (v *validator) objective() {
+	s := v.s
+	o := s.Objective
+	v.check(o.Alpha >= 0 && o.Alpha <= 1, "objective.target_replication.alpha", o.Alpha,
+		"must be in [0, 1], got %g", o.Alpha)
+	v.enum("objective.target_replication.average", o.Average, averageNames)
+	if cw := o.ClassWeight; cw != nil {
+		v.check(s.Outputs.Labels == 1, "objective.class_weight", *cw,
+			"only applies to one (binary) label, outputs has %d labels; use pos_weight", s.Outputs.Labels)
+		if !cw.Balanced {
+			v.nonNegative("objective.class_weight.0", cw.W0)
+			v.nonNegative("objective.class_weight.1", cw.W1)
+			v.check(cw.W0 != 0 || cw.W1 != 0, "objective.class_weight", *cw, "the two weights must not both be 0")
+		}
+	}
+	if o.PosWeight != nil {
+		v.check(o.ClassWeight == nil, "objective.pos_weight", o.PosWeight,
+			"cannot be combined with class_weight; give one or the other")
+		v.check(len(o.PosWeight) == s.Outputs.Labels, "objective.pos_weight", o.PosWeight,
+			"must have one weight per label (%d), got %d", s.Outputs.Labels, len(o.PosWeight))
+		for i, w := range o.PosWeight {
+			v.nonNegative(indexPath("objective.pos_weight", i), w)
+		}
+	}
+}
+
+func (v *validator) training() {
+	t := v.s.Training
+	v.enum("training.optimizer", t.Optimizer, optimizerNames)
+	v.check(t.LearningRate > 0 && finite(t.LearningRate), "training.learning_rate", t.LearningRate,
+		"must be a positive number, got %g", t.LearningRate)
+	v.unitInterval("training.momentum", t.Momentum, "")
+	if t.Momentum != 0 && t.Optimizer != OptimizerSGD && slices.Contains(optimizerNames, t.Optimizer) {
+		v.check(false, "training.momentum", t.Momentum,
+			"only the sgd optimizer uses momentum, the optimizer is %s", t.Optimizer)
+	}
+	v.nonNegative("training.weight_decay", t.WeightDecay)
+	v.nonNegative("training.clip_norm", t.ClipNorm)
+	v.check(t.BatchSize >= 1, "training.batch_size", t.BatchSize, "must be a positive integer, got %d", t.BatchSize)
+	v.check(t.Epochs >= 1, "training.epochs", t.Epochs, "must be a positive integer, got %d", t.Epochs)
+	val := t.Validation
+	v.unitInterval("training.validation.split", val.Split, " (0 means no validation)")
+	if val.File != "" {
+		v.check(val.Split == 0, "training.validation.split", val.Split,
+			"cannot be combined with file, which replaces the split")
+		v.dataFile("training.validation.file", val.File)
+	}
+	v.enum("training.validation.monitor", val.Monitor, MonitorMetrics)
+	v.check(val.Patience >= 0, "training.validation.patience", val.Patience,
+		"must be a non-negative integer, got %d", val.Patience)
+	if val.Patience > 0 {
+		v.check(val.Split > 0 || val.File != "", "training.validation.patience", val.Patience,
+			"early stopping needs validation data, but split is 0 and there is no file")
+	}
+}
+
+// dataFile checks that a data file is NPZ or CSV by its extension.
+func (v *validator) dataFile(path, file string) {
+	ext := strings.ToLower(filepath.Ext(file))
+	v.check(slices.Contains(dataExtensions, ext), path, file, "must be an .npz or .csv file, got %s", quoteShort(file))
+}
+
+func isCSV(file string) bool { return strings.EqualFold(filepath.Ext(file), ".csv") }
+func isNPZ(file string) bool { return strings.EqualFold(filepath.Ext(file), ".npz") }
+
+func (v *validator) data() {
+	s := v.s
+	d := s.Data
+	if d.Train != "" {
+		v.dataFile("data.train", d.Train)
+		if isCSV(d.Train) {
+			v.check(d.CSV != nil || v.bad("data.csv"), "data.train", d.Train,
+				"a CSV file needs data.csv, the roles of its columns")
+		}
+	}
+	c := d.CSV
+	if c == nil {
+		return
+	}
+	if isNPZ(d.Train) {
+		v.check(false, "data.csv", "csv", "only applies to CSV data, but data.train is an NPZ file")
+	}
+	v.check(c.ID != "", "data.csv.id", c.ID, "must name the column that identifies each sequence")
+	if c.Features != nil {
+		v.check(len(c.Features) == s.Inputs.Features, "data.csv.features", c.Features,
+			"must name one column per feature (%d), got %d", s.Inputs.Features, len(c.Features))
+	}
+	if c.Labels != nil {
+		v.check(len(c.Labels) == s.Outputs.Labels, "data.csv.labels", c.Labels,
+			"must name one column per label (%d), got %d", s.Outputs.Labels, len(c.Labels))
+	}
+	seen := map[string]string{}
+	if c.ID != "" {
+		seen[c.ID] = "data.csv.id"
+	}
+	if c.Step != "" {
+		v.check(c.Step != c.ID, "data.csv.step", c.Step, "column %s is already the id column", quoteShort(c.Step))
+		seen[c.Step] = "data.csv.step"
+	}
+	v.unique("data.csv.features", c.Features, "column", seen)
+	v.unique("data.csv.labels", c.Labels, "column", seen)
+}
+
+// paramCount is the number of parameters a spec compiles to, if its sizes
+// are valid.
+func paramCount(s *Spec) (int, bool) {
+	I := s.Inputs.Features
+	if I < 1 || I > MaxFeatures || s.Outputs.Labels < 1 || s.Outputs.Labels > MaxLabels {
+		return 0, false
+	}
+	n := 0
+	if s.Inputs.Normalize == NormalizeStandard {
+		n += 2 * I
+	}
+	for _, l := range s.Layers {
+		H := l.Units
+		switch l.Kind {
+		case LayerLSTM:
+			if H < 1 || H > MaxUnits {
+				return 0, false
+			}
+			n += 4*H*I + 4*H*H + 4*H
+			I = H
+		case LayerGRU:
+			if H < 1 || H > MaxUnits {
+				return 0, false
+			}
+			n += 3*H*I + 3*H*H + 6*H
+			I = H
+		}
+	}
+	K := s.Outputs.Labels
+	return n + K*I + K, true
+}

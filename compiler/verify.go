@@ -1,0 +1,442 @@
+package compiler
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/trnn/trnn/ops"
+)
+
+// Verify checks a graph's invariants and returns every violation found (an
+// ErrorList without positions), or nil.
+//
+// For both forms: the form is known; input, parameter and node output names
+// are unique and never reused (one producer per value); every node's op
+// belongs to the form (ops.Op.IsSequence, ops.Op.IsONNX); every input a
+// node names is a graph input, a parameter or the output of an earlier
+// node; every graph output is defined; parameters hold tensors whose data
+// matches their shape; Values, when present, is keyed by value name.
+//
+// For sequence form (compiled) graphs, also: the inputs are exactly x
+// float32 [batch, time, F] and lengths int32 [batch]; each op has its arity,
+// attributes and parameters of the right shapes for its input (shape
+// inference over every edge); the graph outputs logits, step_probs and
+// probs; no node output and no parameter is left unused; and Values holds
+// exactly the inferred type and shape of every value.
+//
+// Tensor form (imported) graphs may leave shapes unknown and are checked
+// only for what does not depend on them.
+func Verify(g *Graph) error {
+	if g == nil {
+		return ErrorList{{Msg: "graph: nil"}}
+	}
+	c := newChecker(g)
+	c.run()
+	if g.Form == FormSequence && len(c.errs) == 0 {
+		c.compareValues()
+	}
+	return c.errs.Err()
+}
+
+// inferShapes returns the type and shape of every value of a sequence-form
+// graph, checking every edge on the way.
+func inferShapes(g *Graph) (map[string]*Value, ErrorList) {
+	c := newChecker(g)
+	c.run()
+	return c.vals, c.errs
+}
+
+// checker walks a graph once, checking definitions and, in sequence form,
+// inferring shapes.
+type checker struct {
+	g        *Graph
+	errs     ErrorList
+	params   map[string]*Param
+	defined  map[string]string // value or param name → what defines it
+	producer map[string]int    // node output → index of the first node producing it
+	vals     map[string]*Value // inferred values (sequence form)
+	used     map[string]bool
+}
+
+func newChecker(g *Graph) *checker {
+	return &checker{
+		g:        g,
+		params:   map[string]*Param{},
+		defined:  map[string]string{},
+		producer: map[string]int{},
+		vals:     map[string]*Value{},
+		used:     map[string]bool{},
+	}
+}
+
+func (c *checker) errorf(format string, args ...any) {
+	c.errs.Add(Pos{}, fmt.Sprintf("graph %q: ", c.g.Name)+fmt.Sprintf(format, args...))
+}
+
+func (c *checker) run() {
+	g := c.g
+	seq := g.Form == FormSequence
+	if g.Form != FormSequence && g.Form != FormTensor {
+		c.errorf("unknown form %v", g.Form)
+		return
+	}
+	c.params = map[string]*Param{}
+	for i, p := range g.Params {
+		switch {
+		case p == nil:
+			c.errorf("parameter %d is nil", i)
+			continue
+		case p.Name == "":
+			c.errorf("parameter %d has no name", i)
+			continue
+		case c.params[p.Name] != nil:
+			c.errorf("parameter %q is defined twice", p.Name)
+			continue
+		}
+		c.params[p.Name] = p
+		c.defined[p.Name] = "a parameter"
+		t := p.Tensor
+		switch {
+		case t == nil:
+			c.errorf("parameter %q has no tensor", p.Name)
+		case slices.ContainsFunc(t.Shape, func(d int) bool { return d < 0 }):
+			c.errorf("parameter %q has a negative dimension in shape %v", p.Name, t.Shape)
+		case t.Len() != ops.Size(t.Shape):
+			c.errorf("parameter %q has %d values for shape %v", p.Name, t.Len(), t.Shape)
+		case seq && t.DType != ops.Float32:
+			c.errorf("parameter %q is %v, want float32", p.Name, t.DType)
+		}
+	}
+	for i, in := range g.Inputs {
+		switch {
+		case in.Name == "":
+			c.errorf("input %d has no name", i)
+			continue
+		case c.defined[in.Name] != "":
+			c.errorf("input %q is already defined as %s", in.Name, c.defined[in.Name])
+			continue
+		}
+		c.defined[in.Name] = "a graph input"
+		v := in
+		c.vals[in.Name] = &v
+	}
+	if seq {
+		c.checkSeqInputs()
+	}
+	for i, n := range g.Nodes {
+		if n == nil {
+			continue
+		}
+		for _, out := range n.Outputs {
+			if _, ok := c.producer[out]; !ok && out != "" {
+				c.producer[out] = i
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, n := range g.Nodes {
+		if n == nil {
+			c.errorf("node %d is nil", i)
+			continue
+		}
+		if seq || n.Name != "" {
+			switch {
+			case n.Name == "":
+				c.errorf("node %d has no name", i)
+			case names[n.Name] && seq:
+				c.errorf("node name %q is used twice", n.Name)
+			}
+			names[n.Name] = true
+		}
+		c.node(i, n)
+	}
+	outs := map[string]bool{}
+	for _, out := range g.Outputs {
+		switch {
+		case out.Name == "":
+			c.errorf("a graph output has no name")
+		case outs[out.Name]:
+			c.errorf("graph output %q is listed twice", out.Name)
+		case c.defined[out.Name] == "":
+			c.errorf("graph output %q is not defined by any node, input or parameter", out.Name)
+		}
+		outs[out.Name] = true
+		c.used[out.Name] = true
+	}
+	for name, v := range g.Values {
+		if v == nil || v.Name != name {
+			c.errorf("Values[%q] does not describe the value %q", name, name)
+		}
+	}
+	if !seq {
+		return
+	}
+	for _, want := range []string{ValueLogits, ValueStepProbs, ValueProbs} {
+		if !outs[want] {
+			c.errorf("graph output %q is missing", want)
+		}
+	}
+	for _, out := range g.Outputs {
+		if v := c.vals[out.Name]; v != nil && (out.DType != v.DType || !shapeEqual(out.Shape, v.Shape)) {
+			c.errorf("graph output %q is declared %v %v, but its producer gives %v %v", out.Name, out.DType, out.Shape, v.DType, v.Shape)
+		}
+	}
+	for i, n := range g.Nodes {
+		if n == nil {
+			continue
+		}
+		for _, out := range n.Outputs {
+			if out != "" && !c.used[out] && c.producer[out] == i {
+				c.errorf("node %q: output %q is dangling: no node reads it and it is not a graph output", n.Name, out)
+			}
+		}
+	}
+	for _, p := range g.Params {
+		if p != nil && p.Name != "" && !c.used[p.Name] {
+			c.errorf("parameter %q is not used by any node", p.Name)
+		}
+	}
+}
+
+// checkSeqInputs checks the two inputs every sequence-form graph has.
+func (c *checker) checkSeqInputs() {
+	in := c.g.Inputs
+	if len(in) != 2 || in[0].Name != ValueX || in[1].Name != ValueLengths {
+		names := make([]string, len(in))
+		for i, v := range in {
+			names[i] = v.Name
+		}
+		c.errorf("inputs are %q, want [x lengths]", names)
+		return
+	}
+	x, l := in[0], in[1]
+	if x.DType != ops.Float32 || len(x.Shape) != 3 || x.Shape[0] != Sym(DimBatch) || x.Shape[1] != Sym(DimTime) ||
+		x.Shape[2].Sym != "" || x.Shape[2].Size < 1 {
+		c.errorf("input x is %v %v, want float32 [batch,time,F] with F ≥ 1", x.DType, x.Shape)
+	}
+	if l.DType != ops.Int32 || !shapeEqual(l.Shape, Shape{Sym(DimBatch)}) {
+		c.errorf("input lengths is %v %v, want int32 [batch]", l.DType, l.Shape)
+	}
+}
+
+// node checks one node: its op, its inputs' definitions and, in sequence
+// form, its arity, attributes and shapes, recording its output's value.
+func (c *checker) node(i int, n *Node) {
+	g := c.g
+	seq := g.Form == FormSequence
+	where := fmt.Sprintf("node %q (%v)", n.Name, n.Op)
+	switch {
+	case seq && !n.Op.IsSequence():
+		c.errorf("%s: op %v is not a sequence op", where, n.Op)
+		return
+	case !seq && !n.Op.IsONNX():
+		c.errorf("%s: op %v is not an ONNX operator", where, n.Op)
+		return
+	}
+	ok := true
+	for k, in := range n.Inputs {
+		if in == "" {
+			if seq {
+				c.errorf("%s: input %d is empty", where, k)
+				ok = false
+			}
+			continue
+		}
+		c.used[in] = true
+		if c.defined[in] != "" {
+			continue
+		}
+		ok = false
+		if p, later := c.producer[in]; later && p >= i {
+			c.errorf("%s: input %q is used before node %q defines it", where, in, g.Nodes[p].Name)
+		} else {
+			c.errorf("%s: input %q is not defined", where, in)
+		}
+	}
+	for _, out := range n.Outputs {
+		if out == "" {
+			if seq {
+				c.errorf("%s: an output has no name", where)
+			}
+			continue
+		}
+		if what := c.defined[out]; what != "" {
+			c.errorf("%s: output %q is already defined as %s", where, out, what)
+			ok = false
+			continue
+		}
+		c.defined[out] = fmt.Sprintf("the output of node %q", n.Name)
+	}
+	if seq && ok {
+		c.inferSeq(where, n)
+	}
+}
+
+// Each sequence op's arity: inputs (x then parameters) and attributes.
+var seqArity = map[ops.Op]struct {
+	params []string // roles of inputs 1..
+	attrs  []string
+}{
+	ops.OpNormalize: {params: []string{"mean", "std"}},
+	ops.OpLSTM:      {params: []string{"W", "R", "B"}, attrs: []string{AttrHiddenSize}},
+	ops.OpGRU:       {params: []string{"W", "R", "B"}, attrs: []string{AttrHiddenSize, AttrLinearBeforeReset}},
+	ops.OpDropout:   {attrs: []string{AttrRate}},
+	ops.OpDense:     {params: []string{"W", "b"}},
+	ops.OpSigmoid:   {},
+	ops.OpLastStep:  {},
+}
+
+// inferSeq checks a sequence-form node whose inputs are all defined and
+// records the type and shape of its output.
+func (c *checker) inferSeq(where string, n *Node) {
+	ar := seqArity[n.Op]
+	if len(n.Inputs) != 1+len(ar.params) || len(n.Outputs) != 1 {
+		c.errorf("%s: has %d inputs and %d outputs, want %d and 1", where, len(n.Inputs), len(n.Outputs), 1+len(ar.params))
+		return
+	}
+	for name := range n.Attrs {
+		if !slices.Contains(ar.attrs, name) {
+			c.errorf("%s: unexpected attribute %q", where, name)
+		}
+	}
+	x := c.vals[n.Inputs[0]]
+	if x == nil {
+		if c.params[n.Inputs[0]] != nil {
+			c.errorf("%s: input x %q is a parameter, want a value", where, n.Inputs[0])
+		}
+		return
+	}
+	ps := make([][]int, len(ar.params))
+	for k, role := range ar.params {
+		name := n.Inputs[1+k]
+		p := c.params[name]
+		if p == nil {
+			c.errorf("%s: input %s %q is not a parameter", where, role, name)
+			return
+		}
+		if p.Tensor == nil {
+			return
+		}
+		ps[k] = p.Tensor.Shape
+	}
+	if x.DType != ops.Float32 {
+		c.errorf("%s: input %q is %v, want float32", where, x.Name, x.DType)
+		return
+	}
+	rank3 := len(x.Shape) == 3 && x.Shape[2].Sym == "" && x.Shape[2].Size >= 1
+	if !rank3 && n.Op != ops.OpSigmoid {
+		c.errorf("%s: input %q has shape %v, want [batch,time,width]", where, x.Name, x.Shape)
+		return
+	}
+	out := &Value{Name: n.Outputs[0], DType: ops.Float32, Shape: slices.Clone(x.Shape)}
+	var I int
+	if rank3 {
+		I = x.Shape[2].Size
+	}
+	want := func(k int, dims ...int) bool {
+		if !slices.Equal(ps[k], dims) {
+			c.errorf("%s: %s %q has shape %v, want %v", where, ar.params[k], n.Inputs[1+k], ps[k], dims)
+			return false
+		}
+		return true
+	}
+	hidden := func() (int, bool) {
+		a, ok := n.Attrs[AttrHiddenSize]
+		if !ok || a.Kind != AttrInt || a.Int < 1 || a.Int > MaxUnits {
+			c.errorf("%s: attribute hidden_size must be an int from 1 to %d", where, MaxUnits)
+			return 0, false
+		}
+		return int(a.Int), true
+	}
+	switch n.Op {
+	case ops.OpNormalize:
+		if !want(0, I) || !want(1, I) {
+			return
+		}
+	case ops.OpLSTM:
+		H, ok := hidden()
+		if !ok {
+			return
+		}
+		G := ops.LSTMGates
+		if !want(0, G*H, I) || !want(1, G*H, H) || !want(2, G*H) {
+			return
+		}
+		out.Shape[2] = Fixed(H)
+	case ops.OpGRU:
+		H, ok := hidden()
+		if !ok {
+			return
+		}
+		if a, ok := n.Attrs[AttrLinearBeforeReset]; !ok || a.Kind != AttrInt || a.Int != 1 {
+			c.errorf("%s: attribute linear_before_reset must be the int 1", where)
+			return
+		}
+		G := ops.GRUGates
+		if !want(0, G*H, I) || !want(1, G*H, H) || !want(2, 2*G*H) {
+			return
+		}
+		out.Shape[2] = Fixed(H)
+	case ops.OpDropout:
+		a, ok := n.Attrs[AttrRate]
+		if !ok || a.Kind != AttrFloat || !(a.Float >= 0 && a.Float < 1) {
+			c.errorf("%s: attribute rate must be a float in [0, 1)", where)
+			return
+		}
+	case ops.OpDense:
+		if len(ps[0]) != 2 || ps[0][1] != I || ps[0][0] < 1 {
+			c.errorf("%s: W %q has shape %v, want [K,%d]", where, n.Inputs[1], ps[0], I)
+			return
+		}
+		K := ps[0][0]
+		if !want(1, K) {
+			return
+		}
+		out.Shape[2] = Fixed(K)
+	case ops.OpSigmoid:
+	case ops.OpLastStep:
+		out.Shape = Shape{x.Shape[0], x.Shape[2]}
+	}
+	c.vals[out.Name] = out
+}
+
+// compareValues checks that g.Values holds exactly the inferred values.
+func (c *checker) compareValues() {
+	g := c.g
+	if g.Values == nil {
+		c.errorf("Values is not filled in")
+		return
+	}
+	for name, want := range c.vals {
+		got := g.Values[name]
+		switch {
+		case got == nil:
+			c.errorf("Values has no entry for %q", name)
+		case got.DType != want.DType || !shapeEqual(got.Shape, want.Shape):
+			c.errorf("Values[%q] is %v %v, but inference gives %v %v", name, got.DType, got.Shape, want.DType, want.Shape)
+		}
+	}
+	for name := range g.Values {
+		if c.vals[name] == nil {
+			c.errorf("Values has %q, which is not a value of the graph", name)
+		}
+	}
+}
+
+func shapeEqual(a, b Shape) bool { return slices.Equal(a, b) }
+
+// ParamCount returns the number of parameter values in the graph, and how
+// many of them are trainable.
+func (g *Graph) ParamCount() (total, trainable int) {
+	for _, p := range g.Params {
+		if p == nil || p.Tensor == nil {
+			continue
+		}
+		n := ops.Size(p.Tensor.Shape)
+		total += n
+		if p.Trainable {
+			trainable += n
+		}
+	}
+	return total, trainable
+}
