@@ -10,20 +10,23 @@ import "math"
 //	ℓ(z, y) = −posWeight·y·log σ(z) − (1−y)·log(1−σ(z))
 //	∂ℓ/∂z   = posWeight·y·(σ(z)−1) + (1−y)·σ(z)
 //
-// It is finite for every finite z: log σ(z) = −softplus(−z) and
-// log(1−σ(z)) = −softplus(z), with softplus(u) = max(u, 0) + log1p(e^−|u|).
-// For posWeight = 1 this is max(z, 0) − z·y + log(1 + e^−|z|).
+// It is finite for every finite z: with e = e^−|z| and s = log1p(e),
+// −log σ(z) = max(−z, 0) + s and −log(1−σ(z)) = max(z, 0) + s. For
+// posWeight = 1 this is max(z, 0) − z·y + log(1 + e^−|z|). One exponential
+// and one logarithm serve the loss and σ(z) alike.
 func BCEWithLogits(z, y, posWeight float32) (loss float64, dz float32) {
 	zz, yy, pw := float64(z), float64(y), float64(posWeight)
-	spNeg := softplus(-zz) // −log σ(z)
-	spPos := softplus(zz)  // −log(1−σ(z))
+	e := math.Exp(-math.Abs(zz))
+	s := math.Log1p(e)
+	spNeg := math.Max(-zz, 0) + s // −log σ(z)
+	spPos := math.Max(zz, 0) + s  // −log(1−σ(z))
 	loss = pw*yy*spNeg + (1-yy)*spPos
-	s := 1 / (1 + math.Exp(-zz))
-	dz = float32(pw*yy*(s-1) + (1-yy)*s)
+	var sig float64 // σ(z), from e without overflow
+	if zz >= 0 {
+		sig = 1 / (1 + e)
+	} else {
+		sig = e / (1 + e)
+	}
+	dz = float32(pw*yy*(sig-1) + (1-yy)*sig)
 	return loss, dz
-}
-
-// softplus is log(1 + e^u), computed without overflow.
-func softplus(u float64) float64 {
-	return math.Max(u, 0) + math.Log1p(math.Exp(-math.Abs(u)))
 }
