@@ -100,9 +100,9 @@ func (c *checker) run() {
 		case t == nil:
 			c.errorf("parameter %q has no tensor", p.Name)
 		case slices.ContainsFunc(t.Shape, func(d int) bool { return d < 0 }):
-			c.errorf("parameter %q has a negative dimension in shape %v", p.Name, t.Shape)
+			c.errorf("parameter %q has a negative dimension in shape %s", p.Name, intsText(t.Shape))
 		case t.Len() != ops.Size(t.Shape):
-			c.errorf("parameter %q has %d values for shape %v", p.Name, t.Len(), t.Shape)
+			c.errorf("parameter %q has %d values for shape %s", p.Name, t.Len(), intsText(t.Shape))
 		case seq && t.DType != ops.Float32:
 			c.errorf("parameter %q is %v, want float32", p.Name, t.DType)
 		}
@@ -335,7 +335,7 @@ func (c *checker) inferSeq(where string, n *Node) {
 	}
 	want := func(k int, dims ...int) bool {
 		if !slices.Equal(ps[k], dims) {
-			c.errorf("%s: %s %q has shape %v, want %v", where, ar.params[k], n.Inputs[1+k], ps[k], dims)
+			c.errorf("%s: %s %q has shape %s, want %s", where, ar.params[k], n.Inputs[1+k], intsText(ps[k]), intsText(dims))
 			return false
 		}
 		return true
@@ -385,7 +385,7 @@ func (c *checker) inferSeq(where string, n *Node) {
 		}
 	case ops.OpDense:
 		if len(ps[0]) != 2 || ps[0][1] != I || ps[0][0] < 1 {
-			c.errorf("%s: W %q has shape %v, want [K,%d]", where, n.Inputs[1], ps[0], I)
+			c.errorf("%s: W %q has shape %s, want [K,%d]", where, n.Inputs[1], intsText(ps[0]), I)
 			return
 		}
 		K := ps[0][0]
