@@ -54,6 +54,7 @@ const (
 	MetaNormMean     = "trnn.norm_mean"     // JSON array of F numbers (standard only)
 	MetaNormStd      = "trnn.norm_std"      // JSON array of F numbers (standard only)
 	MetaAlpha        = "trnn.alpha"         // target-replication weight used in training
+	MetaSpec         = "trnn.spec"          // the resolved spec as YAML, its export section as written
 )
 
 // Options controls an export.
@@ -898,6 +899,15 @@ func (e *exporter) metadata() ([]*onnxpb.StringStringEntryProto, error) {
 	} else {
 		m[MetaNormalize] = "none"
 	}
+	// The spec as resolved for this file: its export section says what
+	// was written.
+	resolved := *e.spec
+	resolved.Export = compiler.Export{Opset: e.opset, StepProbs: e.stepProbs}
+	spec, err := compiler.MarshalSpec(&resolved)
+	if err != nil {
+		return nil, e.errorf("writing the spec: %v", err)
+	}
+	m[MetaSpec] = string(spec)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

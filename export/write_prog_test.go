@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/compiler"
-	"github.com/trnn/trnn/ops"
 )
 
 // progConfig describes a test model.
@@ -47,22 +46,18 @@ func describe(layers []compiler.Layer) string {
 	return strings.Join(s, "-")
 }
 
-// testSpec is the resolved spec of a test model.
+// testSpec is the spec of a test model, from the compiler's defaults.
 func testSpec(c progConfig) *compiler.Spec {
-	spec := &compiler.Spec{
-		Name:    c.name,
-		Inputs:  compiler.Inputs{Features: c.F, Normalize: "none"},
-		Layers:  c.layers,
-		Outputs: compiler.Outputs{Labels: c.K},
-		Objective: compiler.Objective{
-			Alpha:   0.5,
-			Average: compiler.AverageAllSteps,
-		},
-		Export: compiler.Export{Opset: c.opset, StepProbs: c.stepProbs},
-	}
+	spec := compiler.DefaultSpec()
+	spec.Name = c.name
+	spec.Inputs.Features = c.F
+	spec.Inputs.Normalize = compiler.NormalizeNone
 	if c.normalize {
-		spec.Inputs.Normalize = "standard"
+		spec.Inputs.Normalize = compiler.NormalizeStandard
 	}
+	spec.Layers = c.layers
+	spec.Outputs.Labels = c.K
+	spec.Objective.Alpha = 0.5
 	for i := 0; i < c.F; i++ {
 		spec.Inputs.FeatureNames = append(spec.Inputs.FeatureNames, fmt.Sprintf("feat_%d", i))
 	}
@@ -76,23 +71,27 @@ func testSpec(c progConfig) *compiler.Spec {
 	return spec
 }
 
-// testProgram returns a compiled program for c with random parameters:
-// weights uniform in ±0.6, biases in ±0.4, non-trivial normalisation
-// statistics. The graph is the canonical lowering of docs/graph.md, built by
-// lowerByHand.
+// testProgram compiles the model c describes with compiler.Compile and gives
+// it random "trained" parameters: weights uniform in ±0.6, biases in ±0.4,
+// non-trivial normalisation statistics. The spec's export section is set
+// after compiling to c.opset and c.stepProbs, values the compiler might
+// refuse, so that the exporter's own checks are tested.
 func testProgram(t testing.TB, c progConfig) *compiler.Program {
 	t.Helper()
-	spec := testSpec(c)
-	prog := lowerByHand(spec)
+	prog, err := compiler.Compile(testSpec(c))
+	if err != nil {
+		t.Fatalf("compiling %s: %v", c.name, err)
+	}
+	prog.Spec.Export = compiler.Export{Opset: c.opset, StepProbs: c.stepProbs}
 	rng := rand.New(rand.NewPCG(c.seed, 0x5eed))
 	for _, p := range prog.Graph.Params {
 		f := p.Tensor.F32
 		switch {
-		case p.Name == "inputs.mean":
+		case p.Name == compiler.ParamMean:
 			for i := range f {
 				f[i] = float32(rng.Float64()*4 - 2)
 			}
-		case p.Name == "inputs.std":
+		case p.Name == compiler.ParamStd:
 			for i := range f {
 				f[i] = float32(0.5 + rng.Float64()*2)
 			}
@@ -107,80 +106,6 @@ func testProgram(t testing.TB, c progConfig) *compiler.Program {
 		}
 	}
 	return prog
-}
-
-// lowerByHand lowers a spec to a sequence-form graph exactly as docs/graph.md
-// describes (node and value names, parameter names and layouts), with zeroed
-// parameters.
-func lowerByHand(spec *compiler.Spec) *compiler.Program {
-	F, K := spec.Inputs.Features, spec.Outputs.Labels
-	g := &compiler.Graph{
-		Name: spec.Name,
-		Form: compiler.FormSequence,
-		Inputs: []compiler.Value{
-			{Name: compiler.ValueX, DType: ops.Float32, Shape: compiler.Shape{compiler.Sym(compiler.DimBatch), compiler.Sym(compiler.DimTime), compiler.Fixed(F)}},
-			{Name: compiler.ValueLengths, DType: ops.Int32, Shape: compiler.Shape{compiler.Sym(compiler.DimBatch)}},
-		},
-		Values: map[string]*compiler.Value{},
-		Meta:   map[string]string{},
-	}
-	param := func(name string, trainable bool, init string, shape ...int) string {
-		g.Params = append(g.Params, &compiler.Param{Name: name, Tensor: ops.NewTensor(ops.Float32, shape...), Trainable: trainable, Init: init})
-		return name
-	}
-	seq := func(name string, w int) {
-		g.Values[name] = &compiler.Value{Name: name, DType: ops.Float32, Shape: compiler.Shape{compiler.Sym(compiler.DimBatch), compiler.Sym(compiler.DimTime), compiler.Fixed(w)}}
-	}
-	seq(compiler.ValueX, F)
-	cur, width := compiler.ValueX, F
-	if spec.Inputs.Normalize == "standard" {
-		g.Nodes = append(g.Nodes, &compiler.Node{Name: "normalize", Op: ops.OpNormalize,
-			Inputs:  []string{cur, param("inputs.mean", false, "fitted", F), param("inputs.std", false, "fitted", F)},
-			Outputs: []string{"x_norm"}})
-		cur = "x_norm"
-		seq(cur, width)
-	}
-	for i, l := range spec.Layers {
-		name := fmt.Sprintf("layers.%d", i)
-		out := name + ".y"
-		switch l.Kind {
-		case compiler.LayerLSTM:
-			H := l.Units
-			g.Nodes = append(g.Nodes, &compiler.Node{Name: name, Op: ops.OpLSTM,
-				Inputs: []string{cur, param(name+".W", true, "glorot_uniform", 4*H, width),
-					param(name+".R", true, "orthogonal", 4*H, H), param(name+".B", true, "lstm_bias", 4*H)},
-				Outputs: []string{out},
-				Attrs:   map[string]compiler.Attr{"hidden_size": {Kind: compiler.AttrInt, Int: int64(H)}}})
-			width = H
-		case compiler.LayerGRU:
-			H := l.Units
-			g.Nodes = append(g.Nodes, &compiler.Node{Name: name, Op: ops.OpGRU,
-				Inputs: []string{cur, param(name+".W", true, "glorot_uniform", 3*H, width),
-					param(name+".R", true, "orthogonal", 3*H, H), param(name+".B", true, "zeros", 6*H)},
-				Outputs: []string{out},
-				Attrs: map[string]compiler.Attr{"hidden_size": {Kind: compiler.AttrInt, Int: int64(H)},
-					"linear_before_reset": {Kind: compiler.AttrInt, Int: 1}}})
-			width = H
-		case compiler.LayerDropout:
-			g.Nodes = append(g.Nodes, &compiler.Node{Name: name, Op: ops.OpDropout, Inputs: []string{cur}, Outputs: []string{out},
-				Attrs: map[string]compiler.Attr{"rate": {Kind: compiler.AttrFloat, Float: float32(l.Rate)}}})
-		}
-		cur = out
-		seq(cur, width)
-	}
-	g.Nodes = append(g.Nodes,
-		&compiler.Node{Name: "head", Op: ops.OpDense, Inputs: []string{cur, param("head.W", true, "glorot_uniform", K, width), param("head.b", true, "zeros", K)}, Outputs: []string{compiler.ValueLogits}},
-		&compiler.Node{Name: "sigmoid", Op: ops.OpSigmoid, Inputs: []string{compiler.ValueLogits}, Outputs: []string{compiler.ValueStepProbs}},
-		&compiler.Node{Name: "last", Op: ops.OpLastStep, Inputs: []string{compiler.ValueStepProbs}, Outputs: []string{compiler.ValueProbs}},
-	)
-	seq(compiler.ValueLogits, K)
-	seq(compiler.ValueStepProbs, K)
-	g.Values[compiler.ValueLengths] = &g.Inputs[1]
-	g.Values[compiler.ValueProbs] = &compiler.Value{Name: compiler.ValueProbs, DType: ops.Float32, Shape: compiler.Shape{compiler.Sym(compiler.DimBatch), compiler.Fixed(K)}}
-	for _, name := range []string{compiler.ValueLogits, compiler.ValueStepProbs, compiler.ValueProbs} {
-		g.Outputs = append(g.Outputs, *g.Values[name])
-	}
-	return &compiler.Program{Spec: spec, Graph: g}
 }
 
 // refForward is the oracle: the model's forward pass in float64, written

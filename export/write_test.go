@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -112,7 +113,11 @@ func dumpModel(m *onnxpb.ModelProto) string {
 		b.WriteByte('\n')
 	}
 	for _, p := range m.GetMetadataProps() {
-		fmt.Fprintf(&b, "metadata %s = %s\n", p.GetKey(), p.GetValue())
+		v := p.GetValue()
+		if strings.Contains(v, "\n") {
+			v = "|\n    " + strings.ReplaceAll(strings.TrimSuffix(v, "\n"), "\n", "\n    ")
+		}
+		fmt.Fprintf(&b, "metadata %s = %s\n", p.GetKey(), v)
 	}
 	return b.String()
 }
@@ -418,6 +423,21 @@ func TestMetadata(t *testing.T) {
 		if !equalF32(got, want) {
 			t.Errorf("%s = %v, want %v", key, got, want)
 		}
+	}
+
+	// The resolved spec parses back to the program's spec, with the export
+	// section of this file.
+	back, err := compiler.Parse("trnn.spec", []byte(md[export.MetaSpec]))
+	if err != nil {
+		t.Fatalf("%s does not parse: %v\n%s", export.MetaSpec, err, md[export.MetaSpec])
+	}
+	want := *prog.Spec
+	want.Export = compiler.Export{Opset: 17, StepProbs: true}
+	b1, _ := compiler.MarshalSpec(back)
+	b2, _ := compiler.MarshalSpec(&want)
+	if string(b1) != string(b2) || !reflect.DeepEqual(back.Layers, want.Layers) || back.Export != want.Export ||
+		!reflect.DeepEqual(back.Inputs, want.Inputs) || !reflect.DeepEqual(back.Outputs, want.Outputs) {
+		t.Errorf("%s parses to\n%+v\nwant\n%+v", export.MetaSpec, back, &want)
 	}
 
 	// Without normalisation: "none" and no statistics; generated names.
