@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/trnn/trnn/compiler"
 )
 
 // A checkpoint file holds everything needed to continue a run exactly where
@@ -182,7 +184,10 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("%s: %v", path, unwrapPathError(err))
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = f.Chmod(0o644) // CreateTemp makes the file private; outputs are ordinary files
+	if err == nil {
+		_, err = f.Write(data)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -211,4 +216,30 @@ func unwrapPathError(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// Program rebuilds the trained program a checkpoint holds: its spec
+// compiled anew, with the parameters replaced by the stored values — the
+// best epoch's when best is true and the run validated, else the latest.
+func (c *Checkpoint) Program(file string, best bool) (*compiler.Program, error) {
+	spec, err := compiler.Parse(file+" (spec)", []byte(c.Header.Spec))
+	if err != nil {
+		return nil, err
+	}
+	spec.Dir = c.Header.SpecDir
+	prog, err := compiler.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range prog.Graph.Params {
+		v, ok := c.Tensors["param/"+p.Name]
+		if b, okb := c.Tensors["best/"+p.Name]; best && okb && c.Header.Best != nil {
+			v, ok = b, true
+		}
+		if !ok || len(v) != len(p.Tensor.F32) {
+			return nil, fmt.Errorf("%s: parameter %s is missing or has another shape than the spec's", file, p.Name)
+		}
+		copy(p.Tensor.F32, v)
+	}
+	return prog, nil
 }

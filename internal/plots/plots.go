@@ -76,7 +76,10 @@ func writePanels(path string, panels []Panel, w, h vg.Length) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(tmp)
+	err = tmp.Chmod(0o644)
+	if err == nil {
+		_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(tmp)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/trnn/trnn"
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/runtime"
+)
+
+// openModel loads MODEL for eval and predict: an exported .onnx file, or a
+// trnn checkpoint (its best weights, exported in memory), so both run
+// through the same Go runtime path. It returns the session and a spec
+// describing the model's data: the model's own resolved spec when it is a
+// trnn model, else one built from the model's input and output shapes.
+func openModel(path string) (*trnn.Session, *compiler.Spec, error) {
+	head := make([]byte, 8)
+	if f, err := os.Open(path); err == nil {
+		f.Read(head)
+		f.Close()
+	} else {
+		return nil, nil, fmt.Errorf("%s: %v", path, pathErr(err))
+	}
+	var sess *trnn.Session
+	if bytes.Equal(head, []byte("TRNNCKPT")) {
+		c, err := runtime.ReadCheckpoint(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		prog, err := c.Program(path, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		tmp, err := os.MkdirTemp("", "trnn-model")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(tmp)
+		onnx := filepath.Join(tmp, "model.onnx")
+		if err := export.WriteONNXFile(onnx, prog, export.Options{Version: version}); err != nil {
+			return nil, nil, err
+		}
+		if sess, err = trnn.Load(onnx); err != nil {
+			return nil, nil, err
+		}
+		spec := *prog.Spec
+		return sess, &spec, nil
+	}
+	sess, err := trnn.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := modelSpec(path, sess)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sess, spec, nil
+}
+
+// modelSpec describes the data a model expects.
+func modelSpec(path string, sess *trnn.Session) (*compiler.Spec, error) {
+	meta := sess.Metadata()
+	if y, ok := meta["trnn.spec"]; ok {
+		spec, err := compiler.Parse(path+" (metadata trnn.spec)", []byte(y))
+		if err != nil {
+			return nil, err
+		}
+		spec.Dir = filepath.Dir(path)
+		return spec, nil
+	}
+	F, K, err := modelDims(path, sess)
+	if err != nil {
+		return nil, err
+	}
+	spec := &compiler.Spec{Name: filepath.Base(path)}
+	spec.Inputs.Features = F
+	spec.Outputs.Labels = K
+	for i := 0; i < F; i++ {
+		spec.Inputs.FeatureNames = append(spec.Inputs.FeatureNames, "f"+strconv.Itoa(i))
+	}
+	if K == 1 {
+		spec.Outputs.LabelNames = []string{"y"}
+	} else {
+		for k := 0; k < K; k++ {
+			spec.Outputs.LabelNames = append(spec.Outputs.LabelNames, "y"+strconv.Itoa(k))
+		}
+	}
+	return spec, nil
+}
+
+func pathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// modelDims reads the feature count F from the model's float input
+// [batch, time, F] and the label count K from its first output [batch, K].
+func modelDims(path string, sess *trnn.Session) (F, K int, err error) {
+	for _, v := range sess.Inputs() {
+		if len(v.Shape) == 3 && v.Shape[2].Sym == "" {
+			F = v.Shape[2].Size
+		}
+	}
+	if outs := sess.Outputs(); len(outs) > 0 && len(outs[0].Shape) == 2 && outs[0].Shape[1].Sym == "" {
+		K = outs[0].Shape[1].Size
+	}
+	if F == 0 || K == 0 {
+		return 0, 0, fmt.Errorf("%s: %v", path, errors.New("cannot tell the feature and label counts: the model needs an input [batch, time, features] and an output [batch, labels] with fixed features and labels"))
+	}
+	return F, K, nil
+}

@@ -1,0 +1,271 @@
+package runtime
+
+// Shape legend: B rows in a batch or shard, T steps, N packed steps (Σ
+// lengths), F features, K labels, W a value's width.
+
+import (
+	"fmt"
+	"math"
+	goruntime "runtime"
+
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/ops"
+)
+
+// ShardRows is the most sequences one shard of a batch holds. Shards are the
+// unit of parallel work; their layout depends on the batch alone.
+const ShardRows = 16
+
+// Model is a sequence-form program bound to parameter values: the trainer
+// updates it, and it predicts final-step probabilities directly. Its methods
+// are not safe for concurrent use.
+type Model struct {
+	prog *compiler.Program
+	plan *seqPlan
+	// Trainable parameters live in one flat vector (and their gradients in
+	// another of the same layout), fitted statistics in a second one.
+	train []float32
+	fixed []float32
+	pool  *pool
+}
+
+// paramSlot places a graph parameter in the model's flat vectors.
+type paramSlot struct {
+	name      string
+	shape     []int
+	trainable bool
+	off, size int
+}
+
+// seqPlan is a sequence-form graph prepared for execution.
+type seqPlan struct {
+	F, K      int
+	widths    []int          // per value index: its width W
+	valueIdx  map[string]int // value name → index
+	xIdx      int            // the input x
+	logitsIdx int            // the head's output
+	nodes     []seqNode      // nodes x → logits, in execution order
+	params    []paramSlot
+	paramIdx  map[string]int
+	nTrain    int
+	nFixed    int
+}
+
+// seqNode is one executable node of a sequence-form graph. Nodes keep no
+// per-batch state themselves: it lives in the shard (nodeState), so shards
+// can run concurrently.
+type seqNode interface {
+	// newState returns the per-shard workspace for up to rows sequences and
+	// n packed steps.
+	newState(rows, n int) any
+	// forward computes the node's outputs from its inputs for s's packing.
+	forward(m *Model, s *shard, st any, train bool)
+	// backward accumulates the gradients of the node's inputs and
+	// parameters from the gradient of its output.
+	backward(m *Model, s *shard, st any)
+}
+
+// NewModel prepares a compiled program for training and inference. The
+// program's parameter values are copied: the Program itself is not modified.
+func NewModel(prog *compiler.Program) (*Model, error) {
+	g := prog.Graph
+	if g.Form != compiler.FormSequence {
+		return nil, fmt.Errorf("runtime: NewModel needs a sequence-form graph, got %s form", g.Form)
+	}
+	pl := &seqPlan{valueIdx: map[string]int{}, paramIdx: map[string]int{}}
+	m := &Model{prog: prog, plan: pl}
+	for _, p := range g.Params {
+		if p.Tensor == nil || p.Tensor.DType != ops.Float32 {
+			return nil, fmt.Errorf("runtime: parameter %s: want float32 data", p.Name)
+		}
+		sl := paramSlot{name: p.Name, shape: p.Tensor.Shape, trainable: p.Trainable, size: len(p.Tensor.F32)}
+		if p.Trainable {
+			sl.off = pl.nTrain
+			pl.nTrain += sl.size
+		} else {
+			sl.off = pl.nFixed
+			pl.nFixed += sl.size
+		}
+		pl.paramIdx[p.Name] = len(pl.params)
+		pl.params = append(pl.params, sl)
+	}
+	m.train = make([]float32, pl.nTrain)
+	m.fixed = make([]float32, pl.nFixed)
+	for i, p := range g.Params {
+		copy(m.paramData(i), p.Tensor.F32)
+	}
+	width := func(name string) (int, error) {
+		v := g.Values[name]
+		if v == nil || len(v.Shape) == 0 {
+			return 0, fmt.Errorf("runtime: value %q has no shape", name)
+		}
+		d := v.Shape[len(v.Shape)-1]
+		if d.Sym != "" {
+			return 0, fmt.Errorf("runtime: value %q has a symbolic width", name)
+		}
+		return d.Size, nil
+	}
+	addValue := func(name string) (int, error) {
+		if i, ok := pl.valueIdx[name]; ok {
+			return i, nil
+		}
+		w, err := width(name)
+		if err != nil {
+			return 0, err
+		}
+		pl.valueIdx[name] = len(pl.widths)
+		pl.widths = append(pl.widths, w)
+		return len(pl.widths) - 1, nil
+	}
+	var err error
+	if pl.xIdx, err = addValue(compiler.ValueX); err != nil {
+		return nil, err
+	}
+	pl.F = pl.widths[pl.xIdx]
+	for _, n := range g.Nodes {
+		if n.Op == ops.OpSigmoid || n.Op == ops.OpLastStep {
+			continue // the outputs past the logits are computed directly
+		}
+		node, err := newSeqNode(m, n, addValue)
+		if err != nil {
+			return nil, err
+		}
+		pl.nodes = append(pl.nodes, node)
+	}
+	li, ok := pl.valueIdx[compiler.ValueLogits]
+	if !ok {
+		return nil, fmt.Errorf("runtime: graph %q has no %q value", g.Name, compiler.ValueLogits)
+	}
+	pl.logitsIdx = li
+	pl.K = pl.widths[li]
+	m.pool = newPool(goruntime.GOMAXPROCS(0))
+	return m, nil
+}
+
+// Close stops the model's workers.
+func (m *Model) Close() { m.pool.Close() }
+
+// paramData returns the storage of parameter i (a graph param index).
+func (m *Model) paramData(i int) []float32 {
+	sl := m.plan.params[i]
+	if sl.trainable {
+		return m.train[sl.off : sl.off+sl.size : sl.off+sl.size]
+	}
+	return m.fixed[sl.off : sl.off+sl.size : sl.off+sl.size]
+}
+
+// Param returns the current values of the named parameter (aliasing the
+// model's storage), or nil.
+func (m *Model) Param(name string) []float32 {
+	i, ok := m.plan.paramIdx[name]
+	if !ok {
+		return nil
+	}
+	return m.paramData(i)
+}
+
+// Program returns a copy of the model's program whose parameters hold the
+// model's current values. The copy shares nothing mutable with the model.
+func (m *Model) Program() *compiler.Program {
+	g := *m.prog.Graph
+	g.Params = make([]*compiler.Param, len(m.prog.Graph.Params))
+	for i, p := range m.prog.Graph.Params {
+		q := *p
+		t := *p.Tensor
+		t.Shape = append([]int(nil), p.Tensor.Shape...)
+		t.F32 = append([]float32(nil), m.paramData(i)...)
+		q.Tensor = &t
+		g.Params[i] = &q
+	}
+	return &compiler.Program{Spec: m.prog.Spec, Graph: &g}
+}
+
+// Features and Labels are F and K.
+func (m *Model) Features() int { return m.plan.F }
+func (m *Model) Labels() int   { return m.plan.K }
+
+// Predict returns the logits at each sequence's last valid step, [n·K] in
+// the dataset's order, running the model in inference mode (no dropout).
+func (m *Model) Predict(d *data.Dataset) []float32 {
+	ev := m.newEvaluator()
+	return ev.run(d)
+}
+
+// evaluator runs inference over a dataset in batches of shards.
+type evaluator struct {
+	m      *Model
+	shards []*shard
+	d      *data.Dataset
+	order  []int // dataset rows of the current batch, by descending length
+	out    []float32
+	fn     func(int)
+}
+
+const evalBatch = ShardRows * 8
+
+func (m *Model) newEvaluator() *evaluator {
+	ev := &evaluator{m: m}
+	ev.fn = ev.shardForward
+	return ev
+}
+
+func (ev *evaluator) run(d *data.Dataset) []float32 {
+	m := ev.m
+	K := m.plan.K
+	ev.d = d
+	ev.out = make([]float32, d.N()*K)
+	if len(ev.shards) == 0 {
+		T := d.MaxLen()
+		for i := 0; i < evalBatch/ShardRows; i++ {
+			ev.shards = append(ev.shards, m.newShard(ShardRows, ShardRows*T))
+		}
+	}
+	idx := make([]int, 0, evalBatch)
+	for lo := 0; lo < d.N(); lo += evalBatch {
+		hi := min(lo+evalBatch, d.N())
+		idx = idx[:0]
+		for i := lo; i < hi; i++ {
+			idx = append(idx, i)
+		}
+		n := assignShards(d, idx, ev.shards)
+		m.pool.Run(n, ev.fn)
+	}
+	return ev.out
+}
+
+func (ev *evaluator) shardForward(i int) {
+	s := ev.shards[i]
+	m := ev.m
+	m.load(s, ev.d)
+	m.forward(s, false)
+	K := m.plan.K
+	logits := s.act[m.plan.logitsIdx]
+	for b, row := range s.rows {
+		copy(ev.out[row*K:(row+1)*K], logits[s.pk.Last(b)*K:])
+	}
+}
+
+// forward runs every node on shard s.
+func (m *Model) forward(s *shard, train bool) {
+	for i, n := range m.plan.nodes {
+		n.forward(m, s, s.state[i], train)
+	}
+}
+
+// backward runs every node's backward pass in reverse order; the gradient of
+// the logits must be in s.grad[logitsIdx].
+func (m *Model) backward(s *shard) {
+	for i := len(m.plan.nodes) - 1; i >= 0; i-- {
+		m.plan.nodes[i].backward(m, s, s.state[i])
+	}
+}
+
+// Sigmoid maps logits to probabilities in place, as the exported model does.
+func Sigmoid(v []float32) {
+	for i, z := range v {
+		v[i] = ops.Sigmoid(z)
+	}
+}
+
+var _ = math.NaN

@@ -1,0 +1,224 @@
+package runtime
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/internal/plots"
+)
+
+// saveRun writes the run directory after an epoch: model.onnx when best
+// (the weights it should hold changed), then the checkpoint, then
+// metrics.csv and curves.png. The order makes a run killed at any point
+// resumable: the checkpoint is the source of truth, and a resumed epoch
+// rewrites the files after it identically.
+func (t *Trainer) saveRun(best bool) error {
+	dir := t.opts.Dir
+	if dir == "" {
+		return nil
+	}
+	if best && t.opts.Export != nil {
+		if err := t.opts.Export(t.m.Program(), filepath.Join(dir, ModelFile)); err != nil {
+			return err
+		}
+	}
+	if err := WriteCheckpoint(filepath.Join(dir, CheckpointFile), t.checkpoint()); err != nil {
+		return err
+	}
+	return t.writeReports()
+}
+
+// writeReports rewrites metrics.csv and curves.png from the history.
+func (t *Trainer) writeReports() error {
+	dir := t.opts.Dir
+	cols := t.valColumns()
+	if err := writeFileAtomic(filepath.Join(dir, MetricsFile), metricsCSV(t.header.History, cols)); err != nil {
+		return err
+	}
+	return curves(filepath.Join(dir, CurvesFile), t.header.History, t.valSet != nil, t.spec.Training.Validation.Monitor, t.header.Best)
+}
+
+// valColumns are the validation metrics metrics.csv reports: the headline
+// ones for the label count, plus the monitored metric.
+func (t *Trainer) valColumns() []string {
+	if t.valSet == nil {
+		return nil
+	}
+	cols := []string{"loss", "auroc", "auprc", "accuracy", "f1", "brier"}
+	if t.m.plan.K > 1 {
+		cols = []string{"loss", "micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc", "micro_f1", "macro_f1", "precision_at_10"}
+	}
+	mon := t.spec.Training.Validation.Monitor
+	for _, c := range cols {
+		if c == mon {
+			return cols
+		}
+	}
+	return append(cols, mon)
+}
+
+// metricsCSV formats the history: epoch, train_loss, train_final_loss, one
+// val_<metric> column per validation metric (empty when undefined), seconds.
+func metricsCSV(history []EpochRecord, valCols []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("epoch,train_loss,train_final_loss")
+	for _, c := range valCols {
+		b.WriteString(",val_" + c)
+	}
+	b.WriteString(",seconds\n")
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+	for _, r := range history {
+		fmt.Fprintf(&b, "%d,%s,%s", r.Epoch, f(r.TrainLoss), f(r.TrainFinalLoss))
+		for _, c := range valCols {
+			b.WriteByte(',')
+			if v, ok := r.Val[c]; ok {
+				b.WriteString(f(v))
+			}
+		}
+		fmt.Fprintf(&b, ",%s\n", strconv.FormatFloat(r.Seconds, 'f', 3, 64))
+	}
+	return b.Bytes()
+}
+
+// curves draws the losses per epoch and, with validation, the monitored
+// metric with the best epoch marked.
+func curves(path string, history []EpochRecord, val bool, monitor string, best *Best) error {
+	n := len(history)
+	x := make([]float64, n)
+	train, trainFinal, valLoss, metric := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, r := range history {
+		x[i] = float64(r.Epoch)
+		train[i], trainFinal[i] = r.TrainLoss, r.TrainFinalLoss
+		valLoss[i], metric[i] = math.NaN(), math.NaN()
+		if v, ok := r.Val["loss"]; ok {
+			valLoss[i] = v
+		}
+		if v, ok := r.Val[monitor]; ok {
+			metric[i] = v
+		}
+	}
+	mark, markLabel := math.NaN(), ""
+	if best != nil {
+		mark, markLabel = float64(best.Epoch), fmt.Sprintf("best: epoch %d", best.Epoch)
+	}
+	lossPanel := plots.Panel{Title: "Loss", XLabel: "epoch", YLabel: "loss", MarkX: mark, MarkLabel: markLabel,
+		Lines: []plots.Series{
+			{Name: "train (objective)", X: x, Y: train},
+			{Name: "train (final step)", X: x, Y: trainFinal},
+		}}
+	if !val {
+		return plots.Curves(path, lossPanel)
+	}
+	lossPanel.Lines = append(lossPanel.Lines, plots.Series{Name: "validation (final step)", X: x, Y: valLoss})
+	return plots.Curves(path, lossPanel, plots.Panel{
+		Title: "Validation " + displayName(monitor), XLabel: "epoch", YLabel: monitor,
+		MarkX: mark, MarkLabel: markLabel,
+		Lines: []plots.Series{{Name: "val_" + monitor, X: x, Y: metric}},
+	})
+}
+
+// checkpoint captures the trainer's state at an epoch boundary.
+func (t *Trainer) checkpoint() *Checkpoint {
+	h := t.header
+	spec, err := compiler.MarshalSpec(t.spec)
+	if err != nil {
+		panic("runtime: resolved spec does not marshal: " + err.Error())
+	}
+	h.TrnnVersion = t.opts.Version
+	h.Spec = string(spec)
+	h.SpecDir = t.spec.Dir
+	h.Step = t.step
+	h.Optimizer = t.spec.Training.Optimizer
+	h.TrainFile, h.ValFile = t.opts.TrainFile, t.opts.ValFile
+	h.ClassWeight = t.classW
+	h.Tensors = nil
+	c := &Checkpoint{Tensors: map[string][]float32{}}
+	add := func(name string, shape []int, v []float32) {
+		h.Tensors = append(h.Tensors, TensorEntry{Name: name, Shape: shape})
+		c.Tensors[name] = v
+	}
+	for i, p := range t.m.plan.params {
+		add("param/"+p.name, p.shape, t.m.paramData(i))
+	}
+	if t.bestParams != nil {
+		for _, p := range t.m.plan.params {
+			if p.trainable {
+				add("best/"+p.name, p.shape, t.bestParams[p.off:p.off+p.size])
+			}
+		}
+	}
+	for name, v := range t.opt.state() {
+		add("optimizer/"+name, []int{len(v)}, v)
+	}
+	c.Header = h
+	return c
+}
+
+// restore loads a checkpoint's state into the trainer.
+func (t *Trainer) restore(c *Checkpoint) error {
+	h := c.Header
+	if h.Optimizer != t.spec.Training.Optimizer {
+		return fmt.Errorf("checkpoint: optimizer %s, the spec now says %s", h.Optimizer, t.spec.Training.Optimizer)
+	}
+	for i, p := range t.m.plan.params {
+		v, ok := c.Tensors["param/"+p.name]
+		if !ok || len(v) != p.size {
+			return fmt.Errorf("checkpoint: parameter %s missing or of another shape than the spec's", p.name)
+		}
+		copy(t.m.paramData(i), v)
+	}
+	if h.Best != nil {
+		t.bestParams = make([]float32, t.m.plan.nTrain)
+		for _, p := range t.m.plan.params {
+			if !p.trainable {
+				continue
+			}
+			v, ok := c.Tensors["best/"+p.name]
+			if !ok || len(v) != p.size {
+				return fmt.Errorf("checkpoint: best weights of %s missing", p.name)
+			}
+			copy(t.bestParams[p.off:], v)
+		}
+	}
+	for name, v := range t.opt.state() {
+		s, ok := c.Tensors["optimizer/"+name]
+		if !ok || len(s) != len(v) {
+			return fmt.Errorf("checkpoint: optimizer state %s missing", name)
+		}
+		copy(v, s)
+	}
+	t.step = h.Step
+	t.classW = h.ClassWeight
+	t.header = h
+	return nil
+}
+
+// RewriteReports rewrites metrics.csv and curves.png of a resumed run from
+// its checkpoint's history, dropping rows of epochs the checkpoint does not
+// cover.
+func (t *Trainer) RewriteReports() error {
+	if t.opts.Dir == "" {
+		return nil
+	}
+	return t.writeReports()
+}
+
+// displayName is a metric's name as figures show it: "auroc" → "AUROC",
+// "micro_auprc" → "micro AUPRC".
+func displayName(metric string) string {
+	words := strings.Split(metric, "_")
+	for i, w := range words {
+		switch w {
+		case "auroc", "auprc":
+			words[i] = strings.ToUpper(w)
+		case "f1":
+			words[i] = "F1"
+		}
+	}
+	return strings.Join(words, " ")
+}

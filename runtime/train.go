@@ -1,0 +1,467 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/loss"
+	"github.com/trnn/trnn/ops"
+)
+
+// Names of the files a run directory holds.
+const (
+	ModelFile   = "model.onnx"
+	MetricsFile = "metrics.csv"
+	CurvesFile  = "curves.png"
+)
+
+// Options configure a training run.
+type Options struct {
+	// Dir is the run directory; it receives model.onnx, the checkpoint,
+	// metrics.csv and curves.png after every epoch. "" writes nothing.
+	Dir string
+	// Version is trnn's version, recorded in checkpoints.
+	Version string
+	// Export writes prog as an ONNX model at path; the trainer calls it for
+	// model.onnx (the runtime does not depend on the exporter).
+	Export func(prog *compiler.Program, path string) error
+	// Progress receives progress reports; nil reports nothing.
+	Progress Progress
+	// Resume continues the run recorded in this checkpoint.
+	Resume *Checkpoint
+	// TrainFile and ValFile name the data, for the checkpoint's record.
+	TrainFile, ValFile string
+}
+
+// Progress receives a run's progress. Calls come from the goroutine running
+// Train.
+type Progress interface {
+	// EpochStart announces an epoch of the given number of batches.
+	EpochStart(epoch, epochs, batches int)
+	// Batch reports batches done in the epoch, sequences done, and the
+	// running mean of the objective over the epoch.
+	Batch(done, sequences int, runningLoss float64)
+	// EpochEnd reports the epoch's record; best says whether model.onnx now
+	// holds this epoch's weights.
+	EpochEnd(rec EpochRecord, best bool)
+	// Note reports a one-line remark (e.g. early stopping).
+	Note(msg string)
+}
+
+// Result summarises a finished run.
+type Result struct {
+	Epochs    int   // epochs completed in total
+	Best      *Best // nil without validation
+	Stopped   bool  // early stopping ended the run
+	History   []EpochRecord
+	Program   *compiler.Program // the weights model.onnx holds
+	ValMetric string
+}
+
+// Trainer trains one model. Create it with NewTrainer and call Train once.
+type Trainer struct {
+	m          *Model
+	spec       *compiler.Spec
+	trainSet   *data.Dataset
+	valSet     *data.Dataset
+	opts       Options
+	opt        optimizer
+	obj        loss.TR
+	rowWeight  []float32 // per training row: its class weight
+	classW     [2]float64
+	shards     []*shard
+	grad       []float32 // reduced gradient [nTrain]
+	chunkSq    []float64 // per chunk: Σ grad² (for clipping)
+	idx        []int     // the current batch's dataset rows
+	nShards    int
+	batchRows  int
+	epoch      int // 0-based epoch being trained
+	batch      int // 0-based batch within the epoch
+	step       int64
+	gradScale  float32
+	seed       uint64
+	header     CheckpointHeader
+	bestParams []float32
+	shardFn    func(int)
+	reduceFn   func(int)
+	optFn      func(int)
+}
+
+// gradChunks is the number of fixed slices the parameter vector is cut into
+// for reduction, clipping and the optimizer; fixed so sums do not depend on
+// the number of workers.
+const gradChunks = 16
+
+// NewTrainer prepares training of prog on train, validating on val (nil for
+// none). It fits normalisation statistics and balanced class weights on
+// train unless opts.Resume restores them.
+func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (*Trainer, error) {
+	spec := prog.Spec
+	m, err := NewModel(prog)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed}
+	if train.N() == 0 {
+		return nil, fmt.Errorf("%s: no sequences to train on", train.Source)
+	}
+	if train.F != m.plan.F || train.K != m.plan.K {
+		return nil, fmt.Errorf("%s: %d features and %d labels, the spec declares %d and %d", train.Source, train.F, train.K, m.plan.F, m.plan.K)
+	}
+	if val != nil && (val.F != m.plan.F || val.K != m.plan.K) {
+		return nil, fmt.Errorf("%s: %d features and %d labels, the spec declares %d and %d", val.Source, val.F, val.K, m.plan.F, m.plan.K)
+	}
+	tr := spec.Training
+	if t.opt, err = newOptimizer(tr.Optimizer, m.plan.nTrain, tr.LearningRate, tr.Momentum, tr.WeightDecay); err != nil {
+		return nil, err
+	}
+	avg, err := loss.ParseAverage(spec.Objective.Average)
+	if err != nil {
+		return nil, err
+	}
+	t.obj = loss.TR{Alpha: spec.Objective.Alpha, Average: avg}
+	if pw := spec.Objective.PosWeight; pw != nil {
+		t.obj.PosWeight = make([]float32, len(pw))
+		for i, w := range pw {
+			t.obj.PosWeight[i] = float32(w)
+		}
+	}
+	if err := t.obj.Check(m.plan.K); err != nil {
+		return nil, fmt.Errorf("objective.%v", err)
+	}
+	t.batchRows = tr.BatchSize
+	nShards := (t.batchRows + ShardRows - 1) / ShardRows
+	T := train.MaxLen()
+	if val != nil {
+		T = max(T, val.MaxLen())
+	}
+	for i := 0; i < nShards; i++ {
+		t.shards = append(t.shards, m.newShard(min(ShardRows, t.batchRows), min(ShardRows, t.batchRows)*T))
+	}
+	t.grad = make([]float32, m.plan.nTrain)
+	t.chunkSq = make([]float64, gradChunks)
+	t.idx = make([]int, 0, t.batchRows)
+	t.shardFn, t.reduceFn, t.optFn = t.shardStep, t.reduceChunk, t.optChunk
+
+	if r := opts.Resume; r != nil {
+		if err := t.restore(r); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := t.fitStatistics(); err != nil {
+			return nil, err
+		}
+		if err := t.setClassWeights(); err != nil {
+			return nil, err
+		}
+	}
+	t.rowWeight = make([]float32, train.N())
+	for i := range t.rowWeight {
+		t.rowWeight[i] = 1
+		if spec.Objective.ClassWeight != nil {
+			if train.Y[i] >= 0.5 {
+				t.rowWeight[i] = float32(t.classW[1])
+			} else {
+				t.rowWeight[i] = float32(t.classW[0])
+			}
+		}
+	}
+	return t, nil
+}
+
+// Model is the model being trained (its current weights).
+func (t *Trainer) Model() *Model { return t.m }
+
+// Close releases the trainer's workers.
+func (t *Trainer) Close() { t.m.Close() }
+
+// fitStatistics sets the Normalize node's mean and std from the training
+// split's valid steps.
+func (t *Trainer) fitStatistics() error {
+	mean, std := t.m.Param("inputs.mean"), t.m.Param("inputs.std")
+	if mean == nil || std == nil {
+		return nil
+	}
+	m, s, err := ops.FitNormalize(t.trainSet.X, t.trainSet.F)
+	if err != nil {
+		return fmt.Errorf("%s: %v", t.trainSet.Source, err)
+	}
+	copy(mean, m)
+	copy(std, s)
+	return nil
+}
+
+func (t *Trainer) setClassWeights() error {
+	cw := t.spec.Objective.ClassWeight
+	t.classW = [2]float64{1, 1}
+	if cw == nil {
+		return nil
+	}
+	if !cw.Balanced {
+		t.classW = [2]float64{cw.W0, cw.W1}
+		return nil
+	}
+	w0, w1, err := loss.BalancedWeights(t.trainSet.Y)
+	if err != nil {
+		return fmt.Errorf("%s: objective.class_weight balanced: %v", t.trainSet.Source, err)
+	}
+	t.classW = [2]float64{w0, w1}
+	return nil
+}
+
+// ErrInterrupted is returned when the context ends a run early; the run
+// directory holds the last completed epoch's checkpoint.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Train runs the remaining epochs. It returns when the epochs are done,
+// early stopping triggers, the loss stops being finite (an error naming the
+// epoch and batch), or ctx is done (ErrInterrupted).
+func (t *Trainer) Train(ctx context.Context) (*Result, error) {
+	tr := t.spec.Training
+	monitor := tr.Validation.Monitor
+	h := &t.header
+	if h.Stopped {
+		return t.result(), nil
+	}
+	n := t.trainSet.N()
+	batches := (n + t.batchRows - 1) / t.batchRows
+	perm := make([]int, n)
+	for t.epoch = h.Epoch; t.epoch < tr.Epochs; t.epoch++ {
+		t.permutation(perm)
+		if t.opts.Progress != nil {
+			t.opts.Progress.EpochStart(t.epoch+1, tr.Epochs, batches)
+		}
+		start := time.Now()
+		var lossSum, finalSum float64
+		for t.batch = 0; t.batch < batches; t.batch++ {
+			if err := ctx.Err(); err != nil {
+				return nil, ErrInterrupted
+			}
+			lo := t.batch * t.batchRows
+			hi := min(lo+t.batchRows, n)
+			l, f := t.trainStep(perm[lo:hi])
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return nil, fmt.Errorf("epoch %d, batch %d: the training loss is %v; lower training.learning_rate or set training.clip_norm", t.epoch+1, t.batch+1, l)
+			}
+			lossSum += l
+			finalSum += f
+			if t.opts.Progress != nil {
+				t.opts.Progress.Batch(t.batch+1, hi, lossSum/float64(hi))
+			}
+		}
+		rec := EpochRecord{Epoch: t.epoch + 1, TrainLoss: lossSum / float64(n), TrainFinalLoss: finalSum / float64(n),
+			Seconds: time.Since(start).Seconds(), Sequences: n}
+		best := false
+		if t.valSet != nil {
+			val, err := t.validate()
+			if err != nil {
+				return nil, fmt.Errorf("epoch %d: validation: %v", t.epoch+1, err)
+			}
+			rec.Val = val
+			v, ok := rec.Val[monitor]
+			if ok && (h.Best == nil || better(monitor, v, h.Best.Value)) {
+				h.Best = &Best{Epoch: rec.Epoch, Metric: monitor, Value: v}
+				t.bestParams = append(t.bestParams[:0], t.m.train...)
+				h.Stale = 0
+				best = true
+			} else {
+				h.Stale++
+			}
+		} else {
+			best = true // without validation model.onnx holds the last epoch
+		}
+		h.History = append(h.History, rec)
+		h.Epoch = rec.Epoch
+		stop := tr.Validation.Patience > 0 && h.Stale >= tr.Validation.Patience && t.valSet != nil
+		h.Stopped = stop
+		if err := t.saveRun(best); err != nil {
+			return nil, err
+		}
+		if t.opts.Progress != nil {
+			t.opts.Progress.EpochEnd(rec, best)
+		}
+		if stop {
+			if t.opts.Progress != nil {
+				t.opts.Progress.Note(fmt.Sprintf("early stopping: val_%s has not improved for %d epochs (best %.4f at epoch %d)",
+					monitor, h.Stale, h.Best.Value, h.Best.Epoch))
+			}
+			break
+		}
+	}
+	return t.result(), nil
+}
+
+func (t *Trainer) result() *Result {
+	h := &t.header
+	r := &Result{Epochs: h.Epoch, Best: h.Best, Stopped: h.Stopped, History: h.History, ValMetric: t.spec.Training.Validation.Monitor}
+	r.Program = t.exportProgram()
+	return r
+}
+
+// exportProgram is the program model.onnx holds: the best epoch's weights
+// when validating, else the current ones.
+func (t *Trainer) exportProgram() *compiler.Program {
+	if t.valSet == nil || t.header.Best == nil {
+		return t.m.Program()
+	}
+	cur := append([]float32(nil), t.m.train...)
+	copy(t.m.train, t.bestParams)
+	p := t.m.Program()
+	copy(t.m.train, cur)
+	return p
+}
+
+func better(metric string, v, best float64) bool {
+	if compiler.LowerIsBetter(metric) {
+		return v < best
+	}
+	return v > best
+}
+
+// permutation fills perm with the epoch's order of training rows: a seeded
+// shuffle, or file order when shuffling is off.
+func (t *Trainer) permutation(perm []int) {
+	for i := range perm {
+		perm[i] = i
+	}
+	if !t.spec.Training.Shuffle {
+		return
+	}
+	r := rand.New(rand.NewPCG(t.seed, mix(0x5eed, uint64(t.epoch))))
+	r.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+}
+
+// trainStep runs one optimizer step on the batch rows and returns the sum
+// over the batch of the weighted objective and of the final-step loss.
+func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
+	t.idx = append(t.idx[:0], rows...)
+	t.nShards = assignShards(t.trainSet, t.idx, t.shards)
+	t.gradScale = 1 / float32(len(rows))
+	t.m.pool.Run(t.nShards, t.shardFn)
+	for _, s := range t.shards[:t.nShards] {
+		lossSum += s.loss
+		finalSum += s.final
+	}
+	t.m.pool.Run(gradChunks, t.reduceFn)
+	scale := float32(1)
+	if c := t.spec.Training.ClipNorm; c > 0 {
+		var sq float64
+		for _, v := range t.chunkSq {
+			sq += v
+		}
+		// torch.nn.utils.clip_grad_norm_: scale by c/(norm+1e-6) when below 1.
+		if coef := c / (math.Sqrt(sq) + 1e-6); coef < 1 {
+			scale = float32(coef)
+		}
+	}
+	t.step++
+	t.gradScale = scale
+	t.m.pool.Run(gradChunks, t.optFn)
+	return lossSum, finalSum
+}
+
+// shardStep is the forward, objective and backward pass of shard i.
+func (t *Trainer) shardStep(i int) {
+	s := t.shards[i]
+	m := t.m
+	m.load(s, t.trainSet)
+	for b, row := range s.rows {
+		s.w[b] = t.rowWeight[row]
+	}
+	s.zeroGrads()
+	s.pcg.Seed(t.seed, mix(uint64(t.epoch)<<32|uint64(t.batch), uint64(i)))
+	m.forward(s, true)
+	B := len(s.rows)
+	s.loss = t.obj.ForwardBackward(&s.pk, m.plan.K, s.act[m.plan.logitsIdx], s.y[:B*m.plan.K], s.w[:B],
+		t.gradScale, s.dlogits, s.perSeq[:B], s.finalBCE[:B])
+	s.final = 0
+	for _, f := range s.finalBCE[:B] {
+		s.final += f
+	}
+	m.backward(s)
+}
+
+// chunkRange is the slice [lo, hi) of the parameter vector chunk c covers.
+func (t *Trainer) chunkRange(c int) (lo, hi int) {
+	n := len(t.grad)
+	return c * n / gradChunks, (c + 1) * n / gradChunks
+}
+
+// reduceChunk sums chunk c of the shard gradients, in shard order.
+func (t *Trainer) reduceChunk(c int) {
+	lo, hi := t.chunkRange(c)
+	g := t.grad[lo:hi]
+	copy(g, t.shards[0].dtrain[lo:hi])
+	for _, s := range t.shards[1:t.nShards] {
+		d := s.dtrain[lo:hi:hi]
+		for i := range g {
+			g[i] += d[i]
+		}
+	}
+	var sq float64
+	for _, v := range g {
+		sq += float64(v) * float64(v)
+	}
+	t.chunkSq[c] = sq
+}
+
+// optChunk applies the optimizer to chunk c, after clipping.
+func (t *Trainer) optChunk(c int) {
+	lo, hi := t.chunkRange(c)
+	if s := t.gradScale; s != 1 {
+		g := t.grad[lo:hi]
+		for i := range g {
+			g[i] *= s
+		}
+	}
+	t.opt.step(t.m.train, t.grad, lo, hi, t.step)
+}
+
+// validate computes the final-step metrics on the validation set.
+func (t *Trainer) validate() (map[string]float64, error) {
+	return Evaluate(t.m, t.valSet)
+}
+
+// Evaluate runs m on d and returns every defined final-step metric by name;
+// "loss" is the unweighted final-step log loss, computed from the logits.
+func Evaluate(m *Model, d *data.Dataset) (map[string]float64, error) {
+	met, err := EvaluateMetrics(m, d, loss.EvalOptions{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, name := range loss.MetricNames() {
+		if v, ok := met.Get(name); ok {
+			out[name] = v
+		}
+	}
+	return out, nil
+}
+
+// EvaluateMetrics runs m on d and returns the final-step metrics.
+func EvaluateMetrics(m *Model, d *data.Dataset, opts loss.EvalOptions) (*loss.Metrics, error) {
+	logits := m.Predict(d)
+	probs := append([]float32(nil), logits...)
+	Sigmoid(probs)
+	opts.Logits = logits
+	met, err := loss.Evaluate(probs, d.Y, d.N(), m.plan.K, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", d.Source, err)
+	}
+	return met, nil
+}
+
+// mix hashes two words into one (a splitmix64 finaliser): the same on every
+// platform, so seeds derived with it reproduce everywhere.
+func mix(a, b uint64) uint64 {
+	z := a*0x9e3779b97f4a7c15 ^ (b + 0x632be59bd9b4e019)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
