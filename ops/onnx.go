@@ -212,77 +212,72 @@ type bcastPlan struct {
 	strides [][]int // [operand][dim] element strides, 0 where broadcast
 	inner   []int   // [operand] stride along the innermost dimension
 	size    int     // output elements
+	ctr     []int   // scratch for run: odometer counters
+	off     []int   // scratch for run: operand offsets
 }
 
 // newBcastPlan plans the walk of an output of shape out over operands whose
-// shapes broadcast to it (unidirectionally: each operand to out).
+// shapes broadcast to it (unidirectionally: each operand to out). All its
+// slices share one allocation.
 func newBcastPlan(out []int, shapes ...[]int) *bcastPlan {
-	r := len(out)
-	p := &bcastPlan{size: Size(out), strides: make([][]int, len(shapes)), inner: make([]int, len(shapes))}
-	full := make([][]int, len(shapes))
-	for k, s := range shapes {
-		st := make([]int, r)
+	r, k := len(out), len(shapes)
+	// Layout of buf: dims [r+1], strides k×[r+1], inner [k], then the
+	// odometer's counters [r+1] and offsets [k] used by run.
+	w := r + 1
+	buf := make([]int, w+k*w+k+w+k)
+	p := &bcastPlan{size: Size(out), strides: make([][]int, k)}
+	dims := buf[:0:w]
+	for i := range shapes {
+		p.strides[i] = buf[w+i*w : w+i*w : w+(i+1)*w]
+	}
+	p.inner = buf[w+k*w : w+k*w+k]
+	// Drop unit output dimensions; merge neighbours that are contiguous for
+	// every operand. full(i, d) is operand i's stride along output dim d.
+	full := func(i, d int) int {
+		s := shapes[i]
 		off := r - len(s)
-		acc := 1
-		for i := len(s) - 1; i >= 0; i-- {
-			if s[i] != 1 {
-				st[off+i] = acc
-			}
-			acc *= s[i]
+		if d < off || s[d-off] == 1 {
+			return 0
 		}
-		full[k] = st
+		return Size(s[d-off+1:])
 	}
-	// Drop unit output dimensions, then merge neighbours that are contiguous
-	// for every operand.
-	var dims []int
-	var idx []int
-	for i := 0; i < r; i++ {
-		if out[i] != 1 {
-			dims = append(dims, out[i])
-			idx = append(idx, i)
+	for d := 0; d < r; d++ {
+		if out[d] == 1 {
+			continue
 		}
-	}
-	for k := range shapes {
-		p.strides[k] = make([]int, 0, len(idx))
-		for _, i := range idx {
-			p.strides[k] = append(p.strides[k], full[k][i])
-		}
-	}
-	merged := dims[:0:0]
-	for j, d := range dims {
-		if len(merged) > 0 {
-			last := len(merged) - 1
+		if n := len(dims); n > 0 {
 			ok := true
-			for k := range shapes {
-				if p.strides[k][last] != p.strides[k][j]*d {
+			for i := range shapes {
+				if p.strides[i][n-1] != full(i, d)*out[d] {
 					ok = false
 					break
 				}
 			}
 			if ok {
-				merged[last] *= d
-				for k := range shapes {
-					p.strides[k][last] = p.strides[k][j]
+				dims[n-1] *= out[d]
+				for i := range shapes {
+					p.strides[i][n-1] = full(i, d)
 				}
 				continue
 			}
 		}
-		merged = append(merged, d)
-		for k := range shapes {
-			p.strides[k][len(merged)-1] = p.strides[k][j]
+		dims = append(dims, out[d])
+		for i := range shapes {
+			p.strides[i] = append(p.strides[i], full(i, d))
 		}
 	}
-	if len(merged) == 0 {
-		merged = append(merged, 1)
-		for k := range shapes {
-			p.strides[k] = append(p.strides[k][:0], 0)
+	if len(dims) == 0 {
+		dims = append(dims, 1)
+		for i := range shapes {
+			p.strides[i] = append(p.strides[i], 0)
 		}
 	}
-	p.dims = merged
-	for k := range shapes {
-		p.strides[k] = p.strides[k][:len(merged)]
-		p.inner[k] = p.strides[k][len(merged)-1]
+	p.dims = dims
+	for i := range shapes {
+		p.inner[i] = p.strides[i][len(dims)-1]
 	}
+	p.ctr = buf[w+k*w+k : w+k*w+k+w]
+	p.off = buf[w+k*w+k+w:]
 	return p
 }
 
@@ -294,8 +289,9 @@ func (p *bcastPlan) run(fn func(o int, off []int, n int)) {
 	}
 	last := len(p.dims) - 1
 	n := p.dims[last]
-	ctr := make([]int, last)
-	off := make([]int, len(p.strides))
+	ctr, off := p.ctr[:last], p.off
+	clear(ctr)
+	clear(off)
 	for o := 0; o < p.size; o += n {
 		fn(o, off, n)
 		// Advance the odometer over the outer dimensions.

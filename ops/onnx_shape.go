@@ -15,7 +15,8 @@ import (
 // dimension perm[i]. An empty perm reverses the dimensions.
 func ONNXTranspose(x *Tensor, perm []int64, alloc Alloc) (*Tensor, error) {
 	r := len(x.Shape)
-	p := make([]int, r)
+	buf := make([]int, 4*r)
+	p, outShape, inStride, st := buf[:r], buf[r:2*r], buf[2*r:3*r], buf[3*r:]
 	if len(perm) == 0 {
 		for i := range p {
 			p[i] = r - 1 - i
@@ -33,15 +34,12 @@ func ONNXTranspose(x *Tensor, perm []int64, alloc Alloc) (*Tensor, error) {
 			p[i] = int(v)
 		}
 	}
-	outShape := make([]int, r)
-	inStride := make([]int, r)
 	acc := 1
 	for i := r - 1; i >= 0; i-- {
 		inStride[i] = acc
 		acc *= x.Shape[i]
 	}
 	// st[i] is the input stride of output dimension i.
-	st := make([]int, r)
 	for i, d := range p {
 		outShape[i] = x.Shape[d]
 		st[i] = inStride[d]

@@ -232,16 +232,8 @@ func NewInterpreter(g *compiler.Graph) (*Interpreter, error) {
 			live = append(live, n)
 			continue
 		}
-		vals := ip.consts
-		n.wantY, n.wantH, n.wantC = true, true, true
-		outs, err := n.exec(vals, nil, nil)
-		if err != nil {
+		if err := n.exec(ip.consts, nil, nil); err != nil {
 			return nil, fmt.Errorf("%s: %v", n.where(), err)
-		}
-		for k, s := range n.out {
-			if s >= 0 {
-				ip.consts[s] = outs[k]
-			}
 		}
 	}
 
@@ -547,15 +539,9 @@ func (ip *Interpreter) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tenso
 	}
 	var runErr error
 	for _, n := range ip.nodes {
-		outs, err := n.exec(vals, st.alloc, st)
-		if err != nil {
+		if err := n.exec(vals, st.alloc, st); err != nil {
 			runErr = fmt.Errorf("%s: %v", n.where(), err)
 			break
-		}
-		for k, s := range n.out {
-			if s >= 0 {
-				vals[s] = outs[k]
-			}
 		}
 		for _, s := range n.release {
 			if vals[s] != nil {
@@ -588,24 +574,20 @@ func (ip *Interpreter) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tenso
 
 // checkInputs validates the caller's inputs against the declared ones.
 func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
-	declared := make(map[string]bool, len(ip.inputs))
-	for _, in := range ip.inputs {
-		declared[in.Name] = true
-	}
-	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		if !declared[name] {
-			names := make([]string, len(ip.inputs))
-			for i, in := range ip.inputs {
-				names[i] = fmt.Sprintf("%q", in.Name)
-			}
-			return fmt.Errorf("unknown input %q (the model's inputs are %s)", name, strings.Join(names, ", "))
+	unknown := ""
+	for name := range inputs {
+		if !slices.ContainsFunc(ip.inputs, func(in interpInput) bool { return in.Name == name }) && (unknown == "" || name < unknown) {
+			unknown = name
 		}
 	}
-	syms := map[string]struct {
-		size  int
-		input string
-	}{}
-	for _, in := range ip.inputs {
+	if unknown != "" {
+		names := make([]string, len(ip.inputs))
+		for i, in := range ip.inputs {
+			names[i] = fmt.Sprintf("%q", in.Name)
+		}
+		return fmt.Errorf("unknown input %q (the model's inputs are %s)", unknown, strings.Join(names, ", "))
+	}
+	for i, in := range ip.inputs {
 		t, ok := inputs[in.Name]
 		if !ok || t == nil {
 			return fmt.Errorf("missing input %q (%s)", in.Name, interpDescribe(in.Value))
@@ -615,8 +597,8 @@ func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
 		}
 		match := t.DType == in.DType && (in.Shape == nil || len(in.Shape) == len(t.Shape))
 		if match && in.Shape != nil {
-			for i, d := range in.Shape {
-				if d.Sym == "" && d.Size != t.Shape[i] {
+			for d, dim := range in.Shape {
+				if dim.Sym == "" && dim.Size != t.Shape[d] {
 					match = false
 				}
 			}
@@ -624,20 +606,26 @@ func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
 		if !match {
 			return fmt.Errorf("input %q: expected %s, got %v %s", in.Name, interpDescribe(in.Value), t.DType, ops.FormatShape(t.Shape))
 		}
-		for i, d := range in.Shape {
-			if d.Sym == "" || d.Sym == "?" {
+		// A symbolic dimension must have the size it has wherever it first
+		// appeared among the inputs.
+		for d, dim := range in.Shape {
+			if dim.Sym == "" || dim.Sym == "?" {
 				continue
 			}
-			prev, seen := syms[d.Sym]
-			if !seen {
-				syms[d.Sym] = struct {
-					size  int
-					input string
-				}{t.Shape[i], in.Name}
-				continue
-			}
-			if prev.size != t.Shape[i] {
-				return fmt.Errorf("input %q: dimension %d (%s) is %d, but %s is %d in input %q", in.Name, i, d.Sym, t.Shape[i], d.Sym, prev.size, prev.input)
+		first:
+			for _, prev := range ip.inputs[:i+1] {
+				for pd, pdim := range prev.Shape {
+					if prev.Name == in.Name && pd >= d {
+						break first
+					}
+					if pdim.Sym != dim.Sym {
+						continue
+					}
+					if size := inputs[prev.Name].Shape[pd]; size != t.Shape[d] {
+						return fmt.Errorf("input %q: dimension %d (%s) is %d, but %s is %d in input %q", in.Name, d, dim.Sym, t.Shape[d], dim.Sym, size, prev.Name)
+					}
+					break first
+				}
 			}
 		}
 	}
@@ -656,20 +644,20 @@ func interpDescribe(v compiler.Value) string {
 	return v.DType.String() + " [" + strings.Join(parts, ", ") + "]"
 }
 
-// exec runs the node on vals (by slot) and returns its outputs (one per
-// entry of n.out). st is nil when folding constants.
-func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) ([]*ops.Tensor, error) {
+// exec runs the node on vals (by slot) and stores its outputs in vals. st
+// is nil when folding constants.
+func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) error {
 	in := func(k int) *ops.Tensor {
 		if k < len(n.in) && n.in[k] >= 0 {
 			return vals[n.in[k]]
 		}
 		return nil
 	}
-	one := func(t *ops.Tensor, err error) ([]*ops.Tensor, error) {
-		if err != nil {
-			return nil, err
+	one := func(t *ops.Tensor, err error) error {
+		if err == nil {
+			vals[n.out[0]] = t
 		}
-		return []*ops.Tensor{t}, nil
+		return err
 	}
 	switch n.op {
 	case ops.OpAdd, ops.OpSub, ops.OpMul, ops.OpDiv, ops.OpLess, ops.OpGreater, ops.OpEqual, ops.OpAnd:
@@ -689,7 +677,7 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 		if !n.hasInts && in(1) != nil {
 			var err error
 			if axes, err = interpInts(in(1), "axes"); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		if n.op == ops.OpSqueeze {
@@ -699,13 +687,13 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 	case ops.OpReshape:
 		shape, err := interpInts(in(1), "shape")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		return one(ops.ONNXReshape(in(0), shape, n.flag, alloc))
 	case ops.OpExpand:
 		shape, err := interpInts(in(1), "shape")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		return one(ops.ONNXExpand(in(0), shape, alloc))
 	case ops.OpGather:
@@ -721,7 +709,7 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 		xs := make([]*ops.Tensor, len(n.in))
 		for k := range n.in {
 			if xs[k] = in(k); xs[k] == nil {
-				return nil, fmt.Errorf("input %d is missing", k)
+				return fmt.Errorf("input %d is missing", k)
 			}
 		}
 		return one(ops.ONNXConcat(xs, n.axis, alloc))
@@ -736,7 +724,7 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 			if t := in(k + 1); t != nil {
 				v, err := interpInts(t, what)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				lists[k] = v
 			}
@@ -757,15 +745,14 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 			err = ops.ONNXGRU(rin, n.rnn, &out, work, alloc)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		outs := make([]*ops.Tensor, len(n.out))
-		for k, t := range []*ops.Tensor{out.Y, out.Yh, out.Yc} {
-			if k < len(outs) {
-				outs[k] = t
+		for k, t := range [3]*ops.Tensor{out.Y, out.Yh, out.Yc} {
+			if k < len(n.out) && n.out[k] >= 0 {
+				vals[n.out[k]] = t
 			}
 		}
-		return outs, nil
+		return nil
 	}
 	panic("runtime: interpreter: unplanned op " + n.op.String())
 }

@@ -146,17 +146,6 @@ func TestONNXNodeTests(t *testing.T) {
 			t.Errorf("%s is missing from the node tests", name)
 		}
 	}
-	if testing.Verbose() {
-		for _, name := range slices.Sorted(func(yield func(string) bool) {
-			for k := range unsupported {
-				if !yield(k) {
-					return
-				}
-			}
-		}) {
-			t.Logf("unsupported: %s", unsupported[name])
-		}
-	}
 	t.Logf("node tests: %d passed, %d unsupported of %d", passed, len(unsupported), len(dirs))
 }
 

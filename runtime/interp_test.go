@@ -1,0 +1,331 @@
+package runtime_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/runtime"
+)
+
+// interpClassifier is a small imported-style classifier, as an external
+// tool would write it: x [batch, time, F] → Transpose → LSTM(sequence_lens)
+// → Squeeze(Y_h) → Gemm → Sigmoid → probs [batch, K]; plus a Shape-based
+// branch folded at load time and a dead branch.
+func interpClassifier(rng *rand.Rand, F, H, K int) *compiler.Graph {
+	randT := func(shape ...int) *ops.Tensor {
+		t := ops.NewTensor(ops.Float32, shape...)
+		for i := range t.F32 {
+			t.F32[i] = float32(rng.Float64() - 0.5)
+		}
+		return t
+	}
+	attrInts := func(v ...int64) compiler.Attr { return compiler.Attr{Kind: compiler.AttrInts, Ints: v} }
+	attrInt := func(v int64) compiler.Attr { return compiler.Attr{Kind: compiler.AttrInt, Int: v} }
+	return &compiler.Graph{
+		Name: "classifier",
+		Form: compiler.FormTensor,
+		Inputs: []compiler.Value{
+			{Name: "x", DType: ops.Float32, Shape: compiler.Shape{compiler.Sym("batch"), compiler.Sym("time"), compiler.Fixed(F)}},
+			{Name: "lengths", DType: ops.Int32, Shape: compiler.Shape{compiler.Sym("batch")}},
+		},
+		Outputs: []compiler.Value{
+			{Name: "probs", DType: ops.Float32, Shape: compiler.Shape{compiler.Sym("batch"), compiler.Fixed(K)}},
+			{Name: "w_shape", DType: ops.Int64, Shape: compiler.Shape{compiler.Fixed(3)}},
+		},
+		Params: []*compiler.Param{
+			{Name: "W", Tensor: randT(1, 4*H, F), Init: "onnx"},
+			{Name: "R", Tensor: randT(1, 4*H, H), Init: "onnx"},
+			{Name: "B", Tensor: randT(1, 8*H), Init: "onnx"},
+			{Name: "head_w", Tensor: randT(K, H), Init: "onnx"},
+			{Name: "head_b", Tensor: randT(K), Init: "onnx"},
+			{Name: "axes0", Tensor: &ops.Tensor{DType: ops.Int64, Shape: []int{1}, I64: []int64{0}}, Init: "onnx"},
+		},
+		Nodes: []*compiler.Node{
+			{Name: "to_time_major", Op: ops.OpTranspose, Inputs: []string{"x"}, Outputs: []string{"xt"}, Attrs: map[string]compiler.Attr{"perm": attrInts(1, 0, 2)}},
+			{Name: "lstm", Op: ops.OpLSTM, Inputs: []string{"xt", "W", "R", "B", "lengths"}, Outputs: []string{"Y", "Y_h"}, Attrs: map[string]compiler.Attr{"hidden_size": attrInt(int64(H))}},
+			{Name: "squeeze", Op: ops.OpSqueeze, Inputs: []string{"Y_h", "axes0"}, Outputs: []string{"h"}},
+			{Name: "head", Op: ops.OpGemm, Inputs: []string{"h", "head_w", "head_b"}, Outputs: []string{"z"}, Attrs: map[string]compiler.Attr{"transB": attrInt(1)}},
+			{Name: "sigmoid", Op: ops.OpSigmoid, Inputs: []string{"z"}, Outputs: []string{"probs"}},
+			{Name: "shape_of_w", Op: ops.OpShape, Inputs: []string{"W"}, Outputs: []string{"w_shape"}},
+			// Dead: its output is never read, and it would fail (rank mismatch).
+			{Name: "dead", Op: ops.OpMatMul, Inputs: []string{"lengths", "x"}, Outputs: []string{"unused"}},
+		},
+	}
+}
+
+func interpBatch(rng *rand.Rand, B, T, F int) map[string]*ops.Tensor {
+	x := ops.NewTensor(ops.Float32, B, T, F)
+	for i := range x.F32 {
+		x.F32[i] = float32(rng.Float64()*2 - 1)
+	}
+	lens := ops.NewTensor(ops.Int32, B)
+	for b := range lens.I32 {
+		lens.I32[b] = int32(rng.IntN(T + 1))
+	}
+	return map[string]*ops.Tensor{"x": x, "lengths": lens}
+}
+
+func interpClone(in map[string]*ops.Tensor) map[string]*ops.Tensor {
+	out := map[string]*ops.Tensor{}
+	for k, v := range in {
+		out[k] = ops.Clone(v, nil)
+	}
+	return out
+}
+
+func interpEqual(a, b *ops.Tensor) bool {
+	return a.DType == b.DType && slices.Equal(a.Shape, b.Shape) && slices.Equal(a.F32, b.F32) &&
+		slices.Equal(a.I64, b.I64) && slices.Equal(a.I32, b.I32)
+}
+
+// interpDirect computes probs with the kernels called by hand.
+func interpDirect(t *testing.T, g *compiler.Graph, in map[string]*ops.Tensor) *ops.Tensor {
+	t.Helper()
+	p := func(name string) *ops.Tensor { return g.Param(name).Tensor }
+	xt, err := ops.ONNXTranspose(in["x"], []int64{1, 0, 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ops.ONNXRNNOutputs{WantYh: true}
+	H := p("R").Shape[2]
+	err = ops.ONNXLSTM(ops.ONNXRNNInputs{X: xt, W: p("W"), R: p("R"), B: p("B"), SeqLens: in["lengths"]}, ops.ONNXRNNAttrs{HiddenSize: H}, &out, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := ops.ONNXSqueeze(out.Yh, []int64{0}, nil)
+	z, err := ops.ONNXGemm(h, p("head_w"), p("head_b"), false, true, 1, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, _ := ops.ONNXUnary(ops.OpSigmoid, z, nil)
+	return probs
+}
+
+func TestInterpreterRunsClassifier(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	g := interpClassifier(rng, 3, 4, 2)
+	if err := compiler.Verify(g); err != nil {
+		t.Fatal(err)
+	}
+	ip, err := runtime.NewInterpreter(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Batches of changing sizes: recycled buffers must never leak values
+	// from one call into the next.
+	for i, B := range []int{5, 2, 7, 1, 7, 3} {
+		in := interpBatch(rng, B, 4+i%3, 3)
+		saved := interpClone(in)
+		out, err := ip.Run(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := interpDirect(t, g, saved); !interpEqual(out["probs"], want) {
+			t.Fatalf("batch %d: probs %v, want %v", i, out["probs"].F32, want.F32)
+		}
+		if !slices.Equal(out["w_shape"].I64, []int64{1, 16, 3}) {
+			t.Fatalf("w_shape %v", out["w_shape"])
+		}
+		for k := range in {
+			if !interpEqual(in[k], saved[k]) {
+				t.Fatalf("input %q was modified", k)
+			}
+		}
+		if len(out) != 2 {
+			t.Fatalf("outputs %v", out)
+		}
+		// Outputs belong to the caller: scribbling on them changes nothing
+		// for later calls (w_shape is a folded constant).
+		out["w_shape"].I64[0] = 99
+		clear(out["probs"].F32)
+	}
+}
+
+func TestInterpreterConcurrentRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	g := interpClassifier(rng, 3, 5, 3)
+	ip, err := runtime.NewInterpreter(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, calls = 4, 25
+	batches := make([]map[string]*ops.Tensor, workers*calls)
+	wants := make([]*ops.Tensor, len(batches))
+	for i := range batches {
+		batches[i] = interpBatch(rng, 1+i%6, 2+i%5, 3)
+		wants[i] = interpDirect(t, g, batches[i])
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(batches))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range calls {
+				i := w*calls + c
+				out, err := ip.Run(batches[i])
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !interpEqual(out["probs"], wants[i]) {
+					errs <- fmt.Errorf("call %d: probs %v, want %v", i, out["probs"].F32, wants[i].F32)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestInterpreterInputErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	ip, err := runtime.NewInterpreter(interpClassifier(rng, 3, 4, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := interpBatch(rng, 2, 5, 3)
+	for _, c := range []struct {
+		edit func(map[string]*ops.Tensor)
+		want string
+	}{
+		{func(m map[string]*ops.Tensor) { m["y"] = m["x"] }, `unknown input "y" (the model's inputs are "x", "lengths")`},
+		{func(m map[string]*ops.Tensor) { delete(m, "lengths") }, `missing input "lengths" (int32 [batch])`},
+		{func(m map[string]*ops.Tensor) { m["x"] = ops.NewTensor(ops.Int32, 2, 5) }, `input "x": expected float32 [batch, time, 3], got int32 [2, 5]`},
+		{func(m map[string]*ops.Tensor) { m["x"] = ops.NewTensor(ops.Float32, 2, 5, 4) }, `input "x": expected float32 [batch, time, 3], got float32 [2, 5, 4]`},
+		{func(m map[string]*ops.Tensor) { m["lengths"] = ops.NewTensor(ops.Int32, 3) }, `input "lengths": dimension 0 (batch) is 3, but batch is 2 in input "x"`},
+		{func(m map[string]*ops.Tensor) {
+			m["x"] = &ops.Tensor{DType: ops.Float32, Shape: []int{2, 5, 3}, F32: make([]float32, 29)}
+		},
+			`input "x": 29 elements for shape [2, 5, 3] (30 expected)`},
+		{func(m map[string]*ops.Tensor) { m["lengths"].I32[1] = 6 }, `node "lstm" (LSTM): sequence_lens[1] = 6 is outside [0, 5] (seq_length)`},
+	} {
+		in := interpClone(good)
+		c.edit(in)
+		_, err := ip.Run(in)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+	// The interpreter still works after failed calls.
+	if _, err := ip.Run(good); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNewInterpreterErrors(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, c := range []struct {
+		edit func(*compiler.Graph)
+		want string
+	}{
+		{func(g *compiler.Graph) { g.Form = compiler.FormSequence }, `interpreter: graph "classifier" is in sequence form; the interpreter runs tensor-form graphs`},
+		{func(g *compiler.Graph) { g.Nodes[2].Inputs[0] = "nope" }, `node "squeeze" (Squeeze): input 0 "nope" is not defined before the node`},
+		{func(g *compiler.Graph) { g.Nodes[1].Attrs["clip"] = compiler.Attr{Kind: compiler.AttrFloat, Float: 1} }, `node "lstm" (LSTM): attribute clip is not supported`},
+		{func(g *compiler.Graph) { g.Nodes[0].Attrs["perm"] = compiler.Attr{Kind: compiler.AttrInt} }, `node "to_time_major" (Transpose): attribute perm: expected ints`},
+		// A constant subgraph is evaluated at load time and reports there.
+		{func(g *compiler.Graph) {
+			g.Nodes = append(g.Nodes, &compiler.Node{Name: "bad_const", Op: ops.OpReshape, Inputs: []string{"W", "axes0"}, Outputs: []string{"w0"}})
+			g.Outputs = append(g.Outputs, compiler.Value{Name: "w0", DType: ops.Float32})
+		}, `node "bad_const" (Reshape): cannot reshape [1, 16, 3] (48 elements) to [0]`},
+		{func(g *compiler.Graph) { g.Outputs[0].Name = "nothing" }, `output "nothing" is not produced by any node, input or parameter`},
+		{func(g *compiler.Graph) { g.Nodes[5].Op = ops.OpLastStep }, `node "shape_of_w" (LastStep): not an ONNX operator`},
+	} {
+		g := interpClassifier(rng, 3, 4, 2)
+		c.edit(g)
+		_, err := runtime.NewInterpreter(g)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+	if _, err := runtime.NewInterpreter(nil); err == nil {
+		t.Error("nil graph accepted")
+	}
+}
+
+// TestInterpreterOutputIsInput: a graph output that is a graph input or a
+// parameter is handed out as a copy.
+func TestInterpreterOutputIsInput(t *testing.T) {
+	p := &ops.Tensor{DType: ops.Float32, Shape: []int{2}, F32: []float32{1, 2}}
+	g := &compiler.Graph{
+		Form:    compiler.FormTensor,
+		Inputs:  []compiler.Value{{Name: "a", DType: ops.Float32, Shape: compiler.Shape{compiler.Fixed(2)}}},
+		Outputs: []compiler.Value{{Name: "a", DType: ops.Float32}, {Name: "p", DType: ops.Float32}},
+		Params:  []*compiler.Param{{Name: "p", Tensor: p, Init: "onnx"}},
+	}
+	ip, err := runtime.NewInterpreter(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &ops.Tensor{DType: ops.Float32, Shape: []int{2}, F32: []float32{3, 4}}
+	out, err := ip.Run(map[string]*ops.Tensor{"a": a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["a"].F32[0], out["p"].F32[0] = -1, -1
+	if a.F32[0] != 3 || p.F32[0] != 1 {
+		t.Fatal("an output aliases an input or a parameter")
+	}
+}
+
+// TestInterpreterSteadyStateAllocations bounds what a call allocates once
+// its buffers have been recycled: the outputs and bookkeeping, not the
+// intermediates.
+func TestInterpreterSteadyStateAllocations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	ip, err := runtime.NewInterpreter(interpClassifier(rng, 8, 32, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := interpBatch(rng, 16, 20, 8)
+	run := func() {
+		if _, err := ip.Run(in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if interpRace {
+		t.Skip("the race detector makes sync.Pool drop states")
+	}
+	// 16 today: the output map and tensor, and the kernels' shape
+	// bookkeeping (a few small slices per node).
+	if n := testing.AllocsPerRun(20, run); n > 20 {
+		t.Fatalf("a steady-state call allocates %v times", n)
+	}
+}
+
+func TestInterpreterNodeErrorNamesNode(t *testing.T) {
+	g := &compiler.Graph{
+		Form: compiler.FormTensor,
+		Inputs: []compiler.Value{
+			{Name: "a", DType: ops.Int64},
+			{Name: "b", DType: ops.Int64},
+		},
+		Outputs: []compiler.Value{{Name: "q", DType: ops.Int64}},
+		Nodes:   []*compiler.Node{{Op: ops.OpDiv, Inputs: []string{"a", "b"}, Outputs: []string{"q"}}},
+	}
+	ip, err := runtime.NewInterpreter(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ip.Run(map[string]*ops.Tensor{
+		"a": {DType: ops.Int64, Shape: []int{1}, I64: []int64{1}},
+		"b": {DType: ops.Int64, Shape: []int{1}, I64: []int64{0}},
+	})
+	if err == nil || err.Error() != "node 0 (Div): integer division by zero" {
+		t.Fatalf("error %v", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "\n") {
+		t.Fatal("multi-line error")
+	}
+}
