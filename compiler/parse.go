@@ -754,7 +754,7 @@ func (d *decoder) setBool(dst *bool) func(string, ast.Node) {
 func (d *decoder) root(n ast.Node) {
 	s := d.spec
 	d.mapping("", n, "a mapping of fields (name, inputs, layers, outputs, ...)", []field{
-		{"name", d.setStr(&s.Name, "a name")},
+		{"name", d.setStr(&s.Name, "a string")},
 		{"inputs", d.inputs},
 		{"layers", d.layers},
 		{"outputs", d.outputs},
