@@ -20,8 +20,9 @@ import "fmt"
 // It runs on the calling goroutine.
 //
 // As in BLAS, A and B are not read when alpha = 0 or k = 0: C becomes beta·C
-// (zeros when beta = 0). Only the m×n window of C is written. Gemm allocates
-// nothing and may be called from several goroutines at once. It uses an
+// (zeros when beta = 0). Only the m×n window of C is written, and it must
+// not overlap A or B. Gemm allocates nothing and may be called from several
+// goroutines at once. It uses an
 // AVX2+FMA kernel when the CPU has one and a blocked pure-Go kernel
 // otherwise; both accumulate in float32, in an order that differs from
 // gemmNaive's, so results agree with it to rounding.

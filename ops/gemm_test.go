@@ -330,7 +330,10 @@ var gemmShapes = []struct {
 	m, n, k        int
 }{
 	{"step_h64_NT", false, true, 16, 256, 64},
-	{"step_h64_m4_NT", false, true, 4, 256, 64},
+	{"step_h64_m1_NT", false, true, 1, 256, 64},
+	{"step_h64_m3_NT", false, true, 3, 256, 64},
+	{"step_h64_m8_NT", false, true, 8, 256, 64},
+	{"step_h64_NN", false, false, 16, 256, 64},
 	{"step_h128_NT", false, true, 16, 512, 128},
 	{"inproj_f13_NT", false, true, 480, 256, 13},
 	{"inproj_h64_NT", false, true, 480, 256, 64},
