@@ -404,10 +404,10 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("Compile after changing batch_size: %v", err)
 	}
 	s.Training.BatchSize = 4
-	s.Data.Train = "/tmp/x.csv"
+	s.Data.Train = "/tmp/x.parquet"
 	s.SetOrigin("data.train", "--data")
-	if _, err := Compile(s); err == nil || err.Error() != "--data: a CSV file needs data.csv, the roles of its columns" {
-		t.Errorf("Compile after --data x.csv: %v", err)
+	if _, err := Compile(s); err == nil || err.Error() != `--data: must be an .npz or .csv file, got "/tmp/x.parquet"` {
+		t.Errorf("Compile after --data x.parquet: %v", err)
 	}
 	s.Data.Train = "/tmp/x.npz"
 	s.Training.Validation.File = "/tmp/v.npz"
@@ -465,4 +465,44 @@ data: {train: "my data/train.npz"}
 		t.Fatalf("%v\n%s", err, out)
 	}
 	assertSameSpec(t, s, back)
+}
+
+// TestDocsExamples keeps docs/spec.md honest: its complete example and its
+// minimal spec compile, and the listing it shows is what WriteGraph prints
+// for the complete example.
+func TestDocsExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/spec.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```(yaml)?\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	var yamls []string
+	listing := ""
+	for _, b := range blocks {
+		if b[1] == "yaml" {
+			yamls = append(yamls, b[2])
+		} else if strings.HasPrefix(b[2], "graph ") {
+			listing = b[2]
+		}
+	}
+	if len(yamls) < 2 || listing == "" {
+		t.Fatalf("docs/spec.md: found %d yaml blocks and listing %q", len(yamls), listing)
+	}
+	for i, y := range yamls {
+		s, err := Parse("mortality.yaml", []byte(y))
+		if err != nil {
+			t.Fatalf("docs/spec.md yaml block %d: %v", i, err)
+		}
+		prog, err := Compile(s)
+		if err != nil {
+			t.Fatalf("docs/spec.md yaml block %d: %v", i, err)
+		}
+		if i == 0 {
+			var b bytes.Buffer
+			WriteGraph(&b, prog.Graph)
+			if b.String() != listing {
+				t.Errorf("docs/spec.md shows\n%s\nbut WriteGraph prints\n%s", listing, b.String())
+			}
+		}
+	}
 }

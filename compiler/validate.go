@@ -346,7 +346,6 @@ func (v *validator) dataFile(path, file string) {
 	v.check(slices.Contains(dataExtensions, ext), path, file, "must be an .npz or .csv file, got %s", quoteShort(file))
 }
 
-func isCSV(file string) bool { return strings.EqualFold(filepath.Ext(file), ".csv") }
 func isNPZ(file string) bool { return strings.EqualFold(filepath.Ext(file), ".npz") }
 
 func (v *validator) data() {
@@ -354,10 +353,6 @@ func (v *validator) data() {
 	d := s.Data
 	if d.Train != "" {
 		v.dataFile("data.train", d.Train)
-		if isCSV(d.Train) {
-			v.check(d.CSV != nil || v.bad("data.csv"), "data.train", d.Train,
-				"a CSV file needs data.csv, the roles of its columns")
-		}
 	}
 	c := d.CSV
 	if c == nil {
@@ -383,8 +378,8 @@ func (v *validator) data() {
 		v.check(c.Step != c.ID, "data.csv.step", c.Step, "column %s is already the id column", quoteShort(c.Step))
 		seen[c.Step] = "data.csv.step"
 	}
-	v.unique("data.csv.features", c.Features, "column", seen)
-	v.unique("data.csv.labels", c.Labels, "column", seen)
+	v.unique("data.csv.features", c.Features, "column name", seen)
+	v.unique("data.csv.labels", c.Labels, "column name", seen)
 }
 
 // paramCount is the number of parameters a spec compiles to, if its sizes
