@@ -22,8 +22,11 @@ const (
 
 	// gemmDotMaxM is the largest m for which C = A·Bᵀ runs as dot products
 	// of rows (gemmDot2/gemmDot1), which need no packing; larger products
-	// pack Bᵀ into 16-column strips once and run the outer-product kernel.
+	// pack Bᵀ into 16-column strips once and run the outer-product kernel,
+	// unless n ≤ gemmDotMaxN, where a 16-column strip would be mostly
+	// padding (a dense head with a few labels).
 	gemmDotMaxM = 32
+	gemmDotMaxN = 8
 )
 
 // The kernels of gemm_amd64.s. Strides are in elements; pointers address
@@ -61,8 +64,8 @@ func gemmDot1(n, k int, a *float32, b *float32, ldb int, c *float32, alpha, beta
 //   - A·B and Aᵀ·B read both operands in place: op(A) by element strides
 //     (broadcasts), B's rows as 16-float vectors, in k blocks of gemmKC.
 //   - A·Bᵀ with m ≤ gemmDotMaxM (the recurrent step of an RNN: few rows,
-//     the same weights every step) takes dot products of A's and B's rows,
-//     which are both contiguous along k.
+//     the same weights every step) or n ≤ gemmDotMaxN takes dot products of
+//     A's and B's rows, which are both contiguous along k.
 //   - Other products with Bᵀ pack one k block of a 16-column strip of op(B)
 //     at a time into a stack buffer (gemmPackedB).
 //
@@ -70,7 +73,7 @@ func gemmDot1(n, k int, a *float32, b *float32, ldb int, c *float32, alpha, beta
 // concurrent calls share no state.
 func gemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if transB {
-		if !transA && m <= gemmDotMaxM {
+		if !transA && (m <= gemmDotMaxM || n <= gemmDotMaxN) {
 			i := 0
 			for ; i+2 <= m; i += 2 {
 				gemmDot2(n, k, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, alpha, beta)

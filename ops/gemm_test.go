@@ -337,6 +337,7 @@ var gemmShapes = []struct {
 	{"step_h128_NT", false, true, 16, 512, 128},
 	{"inproj_f13_NT", false, true, 480, 256, 13},
 	{"inproj_h64_NT", false, true, 480, 256, 64},
+	{"head_k1_NT", false, true, 480, 1, 64},
 	{"dh_h64_NN", false, false, 16, 64, 256},
 	{"dh_h128_NN", false, false, 16, 128, 512},
 	{"dx_h64_NN", false, false, 480, 64, 256},
@@ -425,6 +426,7 @@ func TestGemmNoAlloc(t *testing.T) {
 			a := make([]float32, s.m*s.k)
 			b := make([]float32, s.k*s.n)
 			c := make([]float32, s.m*s.n)
+			small := make([]float32, 49+15) // a 3×5×7 product with the other transpose of A
 			lda, ldb := s.k, s.n
 			if s.transA {
 				lda = s.m
@@ -434,7 +436,7 @@ func TestGemmNoAlloc(t *testing.T) {
 			}
 			allocs := testing.AllocsPerRun(5, func() {
 				gemmWith(impl.id, s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, b, ldb, 1, c, s.n)
-				gemmWith(impl.id, !s.transA, s.transB, 3, 5, 7, 1, a, 7, b, ldb, 0, c, 5)
+				gemmWith(impl.id, !s.transA, s.transB, 3, 5, 7, 1, small, 7, small, 7, 0, small[49:], 5)
 			})
 			if allocs != 0 {
 				t.Errorf("%s %s: %v allocations per call, want 0", impl.name, s.name, allocs)
