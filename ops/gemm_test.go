@@ -344,6 +344,7 @@ var gemmShapes = []struct {
 	{"dW_f13_TN", true, false, 256, 13, 480},
 	{"dR_h64_TN", true, false, 256, 64, 480},
 	{"dR_h128_TN", true, false, 512, 128, 480},
+	{"square_TT", true, true, 64, 256, 64},
 }
 
 // TestGemmConcurrent runs the workload shapes from several goroutines at
