@@ -69,24 +69,24 @@ func (l ErrorList) Less(i, j int) bool {
 	if a.Line != b.Line {
 		return a.Line < b.Line
 	}
-	if a.Col != b.Col {
-		return a.Col < b.Col
-	}
-	return l[i].Msg < l[j].Msg
+	return a.Col < b.Col
 }
 
-// Sort sorts the list by file, line, column and message. The sort is stable
-// so that errors without a position keep the order they were found in.
+// Sort sorts the list by file, line and column. The sort is stable: errors
+// at the same position, and errors without one, keep the order they were
+// found in, which follows the spec's order of fields.
 func (l ErrorList) Sort() { sort.Stable(l) }
 
 // RemoveMultiples sorts the list and removes exact duplicates.
 func (l *ErrorList) RemoveMultiples() {
 	l.Sort()
+	seen := map[Error]bool{}
 	out := (*l)[:0]
-	for i, e := range *l {
-		if i > 0 && *e == *(*l)[i-1] {
+	for _, e := range *l {
+		if seen[*e] {
 			continue
 		}
+		seen[*e] = true
 		out = append(out, e)
 	}
 	*l = out

@@ -442,6 +442,16 @@ func TestHandBuiltSpec(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("Compile = %v, want\n%s", err, want)
 	}
+	bad.Outputs.Labels = 1
+	bad.Layers[0].Kind = LayerLSTM
+	bad.Training.Epochs = 0
+	bad.SetOrigin("training.epochs", "--epochs")
+	bad.Training.BatchSize = 0
+	_, err = Compile(bad)
+	want = "training.batch_size: must be a positive integer, got 0\n--epochs: must be a positive integer, got 0"
+	if err == nil || err.Error() != want {
+		t.Errorf("Compile = %v, want\n%s", err, want)
+	}
 	if _, err := Compile(nil); err == nil {
 		t.Error("Compile(nil) succeeded")
 	}

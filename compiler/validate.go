@@ -21,6 +21,7 @@ import (
 func (s *Spec) Validate() error {
 	v := &validator{s: s, src: s.src}
 	v.run()
+	v.errs.RemoveMultiples()
 	return v.errs.Err()
 }
 
@@ -155,7 +156,7 @@ func (v *validator) at(path string, cur any) (Pos, string) {
 	if o := v.src.origin[path]; o != "" {
 		return Pos{}, o
 	}
-	if old, ok := v.src.snap[path]; ok && old != fmt.Sprint(cur) {
+	if old, ok := v.src.snap[path]; (ok && old != fmt.Sprint(cur)) || v.src.file == "" {
 		return Pos{}, path
 	}
 	return v.src.lookup(path), path
