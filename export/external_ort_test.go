@@ -3,7 +3,8 @@ package export_test
 // Models built outside trnn (testdata/onnx/*.onnx, written with onnx.helper
 // by testdata/onnx/make_external.py: Transpose → LSTM(sequence_lens) →
 // Squeeze → Gemm → Sigmoid and a GRU variant) must give ONNX Runtime's
-// answers in trnn's runtime.
+// answers in trnn's runtime, through the interpreter and through
+// trnn.Load(...).Predict, what `trnn predict` runs.
 
 import (
 	"math"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/internal/ortcheck"
@@ -80,7 +82,7 @@ func externalInputs(t *testing.T, g *compiler.Graph, B, T int, seed uint64) map[
 func TestExternalModelsORT(t *testing.T) {
 	paths, _ := filepath.Glob(filepath.Join("..", "testdata", "onnx", "*.onnx"))
 	if len(paths) == 0 {
-		t.Skip("no models in testdata/onnx")
+		t.Fatal("no models in testdata/onnx (testdata/onnx/make_external.py writes them)")
 	}
 	ortcheck.Require(t)
 	for _, path := range paths {
@@ -129,6 +131,57 @@ func checkExternalModel(t *testing.T, path string) {
 		}
 	}
 	t.Logf("max |go runtime − onnx runtime| %.2e", worst)
+
+	// trnn.Load(...).Predict on ragged sequences: the padding is its job.
+	sess, err := trnn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := externalInputs(t, g, 64, 9, 99)
+	var xName, lName string
+	for _, v := range g.Inputs {
+		if v.DType == ops.Float32 {
+			xName = v.Name
+		} else {
+			lName = v.Name
+		}
+	}
+	x := in[xName]
+	B, T, F := x.Shape[0], x.Shape[1], x.Shape[2]
+	seqs := make([][][]float32, B)
+	for r := range seqs {
+		n := T
+		if lName != "" {
+			n = int(in[lName].I32[r])
+		}
+		for s := 0; s < n; s++ {
+			seqs[r] = append(seqs[r], x.F32[(r*T+s)*F:(r*T+s+1)*F])
+		}
+	}
+	want, err := ortcheck.Run(b, in, outs[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sess.Predict(seqs)
+	if err != nil {
+		t.Fatalf("Predict: %v", err)
+	}
+	w := want[outs[0]]
+	K := len(w.F32) / B
+	worst = 0
+	for r, row := range got {
+		if len(row) != K {
+			t.Fatalf("Predict row %d: %d values, onnx runtime %d", r, len(row), K)
+		}
+		for k, v := range row {
+			d := math.Abs(float64(v) - float64(w.F32[r*K+k]))
+			if !(d <= parityTol) {
+				t.Errorf("Predict row %d output %d: %v, onnx runtime %v", r, k, v, w.F32[r*K+k])
+			}
+			worst = math.Max(worst, d)
+		}
+	}
+	t.Logf("max |trnn.Load Predict − onnx runtime| %.2e", worst)
 }
 
 func sameShape(a, b []int) bool {

@@ -1,21 +1,27 @@
 package export_test
 
 // Parity with ONNX Runtime: exported models run in ONNX Runtime (loaded
-// from Go through internal/ortcheck) and in trnn's own runtime (the same
-// file read back by DecodeONNX and run by runtime.Interpreter) must agree
-// with the float64 reference forward pass (refForward) and with each other
-// to 1e-5 on ragged batches whose padded positions hold garbage, and
-// step_probs must be exactly 0 at padded steps.
+// from Go through internal/ortcheck), in trnn's own runtime (the same file
+// read back by DecodeONNX and run by runtime.Interpreter, and through
+// trnn.Load) and the trainer's in-memory forward pass over the Program
+// (runtime.Model) must agree with the float64 reference forward pass
+// (refForward) and with each other to 1e-5 on ragged batches whose padded
+// positions hold garbage, and step_probs must be exactly 0 at padded steps.
 
 import (
 	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/internal/ortcheck"
 	"github.com/trnn/trnn/ops"
@@ -148,6 +154,33 @@ func parityBatches(F int) []batch {
 	}
 }
 
+// seqs returns the batch's rows as ragged sequences, valid steps only.
+func (b batch) seqs() [][][]float32 {
+	F := len(b.x) / (b.B * b.T)
+	out := make([][][]float32, b.B)
+	for r := range out {
+		for s := 0; s < int(b.lengths[r]); s++ {
+			out[r] = append(out[r], b.x[(r*b.T+s)*F:(r*b.T+s+1)*F])
+		}
+	}
+	return out
+}
+
+// dataset returns the batch as the trainer's dataset (valid steps only,
+// labels 0).
+func (b batch) dataset(K int) *data.Dataset {
+	F := len(b.x) / (b.B * b.T)
+	d := &data.Dataset{F: F, K: K, Y: make([]float32, b.B*K)}
+	for _, seq := range b.seqs() {
+		var row []float32
+		for _, step := range seq {
+			row = append(row, step...)
+		}
+		d.X = append(d.X, row)
+	}
+	return d
+}
+
 func (b batch) inputs() map[string]*ops.Tensor {
 	F := len(b.x) / (b.B * b.T)
 	return map[string]*ops.Tensor{
@@ -259,7 +292,7 @@ func tensorF64(t *ops.Tensor) []float64 {
 func TestORTParity(t *testing.T) {
 	ortcheck.Require(t)
 	t.Logf("ONNX Runtime %s", ortcheck.Version())
-	var overallRef, overallGo float64
+	var overallRef, overallGo, overallTrainer float64
 	for i, c := range ortMatrix() {
 		t.Run(c.String(), func(t *testing.T) {
 			prog := testProgram(t, c.config(uint64(100+i)))
@@ -270,6 +303,12 @@ func TestORTParity(t *testing.T) {
 			}
 			defer s.Close()
 			ip := goRuntime(t, c.String()+".onnx", model)
+			trainer, err := runtime.NewModel(prog)
+			if err != nil {
+				t.Fatalf("the trainer's model: %v", err)
+			}
+			defer trainer.Close()
+			worstTrainer := 0.0
 			// worst[i][j]: max difference of output j (probs, step_probs)
 			// between ONNX Runtime and the reference (i = 0), the Go
 			// runtime and the reference (1), ONNX Runtime and Go (2).
@@ -303,19 +342,30 @@ func TestORTParity(t *testing.T) {
 						worst[i][j] = math.Max(worst[i][j], d[i][j])
 					}
 				}
+				// The trainer's forward pass gives the last-step logits.
+				probs := trainer.Predict(b.dataset(c.K))
+				runtime.Sigmoid(probs)
+				dt, at := maxDiff(probs, tensorF64(ortOut["probs"]))
+				if dr, _ := maxDiff(probs, refP); dr > parityTol || dt > parityTol {
+					t.Errorf("trainer %s: probs differ from onnx runtime by %.3g at %d (%v vs %v), from the reference by %.3g",
+						b.name, dt, at, probs[at], ortOut["probs"].F32[at], dr)
+				}
+				worstTrainer = math.Max(worstTrainer, dt)
 			}
 			overallRef = math.Max(overallRef, math.Max(math.Max(worst[0][0], worst[0][1]), math.Max(worst[1][0], worst[1][1])))
 			overallGo = math.Max(overallGo, math.Max(worst[2][0], worst[2][1]))
+			overallTrainer = math.Max(overallTrainer, worstTrainer)
 			if c.stepProbs {
-				t.Logf("max abs diff probs/step_probs: onnx runtime−reference %.2e/%.2e, go−reference %.2e/%.2e, go−onnx runtime %.2e/%.2e",
-					worst[0][0], worst[0][1], worst[1][0], worst[1][1], worst[2][0], worst[2][1])
+				t.Logf("max abs diff probs/step_probs: onnx runtime−reference %.2e/%.2e, go−reference %.2e/%.2e, go−onnx runtime %.2e/%.2e; trainer−onnx runtime probs %.2e",
+					worst[0][0], worst[0][1], worst[1][0], worst[1][1], worst[2][0], worst[2][1], worstTrainer)
 			} else {
-				t.Logf("max abs diff probs: onnx runtime−reference %.2e, go−reference %.2e, go−onnx runtime %.2e",
-					worst[0][0], worst[1][0], worst[2][0])
+				t.Logf("max abs diff probs: onnx runtime−reference %.2e, go−reference %.2e, go−onnx runtime %.2e; trainer−onnx runtime %.2e",
+					worst[0][0], worst[1][0], worst[2][0], worstTrainer)
 			}
 		})
 	}
-	t.Logf("over all %d models: max |runtime − reference| %.2e, max |go runtime − onnx runtime| %.2e", len(ortMatrix()), overallRef, overallGo)
+	t.Logf("over all %d models: max |runtime − reference| %.2e, max |go runtime − onnx runtime| %.2e, max |trainer − onnx runtime| %.2e",
+		len(ortMatrix()), overallRef, overallGo, overallTrainer)
 }
 
 // TestORTZeroLength: a row of length 0 has a zero final state in ONNX
@@ -402,5 +452,67 @@ func TestORTLengthsContract(t *testing.T) {
 				t.Errorf("%s, lengths %v (time 6): err = %v, want ONNX Runtime's sequence_lens error", cell, tc.lengths, err)
 			}
 		}
+	}
+}
+
+// TestLoadPredictORT: trnn.Load on an exported file, Predict on ragged
+// sequences (no padding given) gives ONNX Runtime's probs, and Metadata
+// gives what ONNX Runtime reads.
+func TestLoadPredictORT(t *testing.T) {
+	ortcheck.Require(t)
+	dir := t.TempDir()
+	for i, c := range ortMatrix() {
+		if c.opset != 17 {
+			continue
+		}
+		t.Run(c.String(), func(t *testing.T) {
+			prog := testProgram(t, c.config(uint64(100+i)))
+			path := filepath.Join(dir, c.String()+".onnx")
+			opts := export.Options{Opset: c.opset, StepProbs: c.stepProbs, Version: testVersion}
+			if err := export.WriteONNXFile(path, prog, opts); err != nil {
+				t.Fatal(err)
+			}
+			sess, err := trnn.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			model, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := parityBatches(5)[5] // 64 rows of mixed lengths
+			want, err := ortcheck.Run(model, b.inputs(), []string{"probs"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := sess.Predict(b.seqs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != b.B {
+				t.Fatalf("Predict returned %d rows for %d sequences", len(got), b.B)
+			}
+			worst := 0.0
+			for r, row := range got {
+				if len(row) != c.K {
+					t.Fatalf("row %d: %d values, want %d", r, len(row), c.K)
+				}
+				for k, v := range row {
+					d := math.Abs(float64(v) - float64(want["probs"].F32[r*c.K+k]))
+					if !(d <= parityTol) {
+						t.Errorf("row %d label %d: Predict %v, onnx runtime %v", r, k, v, want["probs"].F32[r*c.K+k])
+					}
+					worst = math.Max(worst, d)
+				}
+			}
+			md, _, err := ortcheck.Metadata(model)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(sess.Metadata(), md) {
+				t.Errorf("trnn.Load metadata %v, onnx runtime %v", sess.Metadata(), md)
+			}
+			t.Logf("max |trnn.Load Predict − onnx runtime| %.2e", worst)
+		})
 	}
 }
