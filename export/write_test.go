@@ -122,12 +122,23 @@ func dumpModel(m *onnxpb.ModelProto) string {
 	return b.String()
 }
 
+// minimalConfig is the smallest model: one LSTM layer, one label, no
+// normalisation, probs only.
+var minimalConfig = progConfig{name: "minimal", layers: []compiler.Layer{lstm(3)}, F: 2, K: 1, seed: 2}
+
 func TestGoldenNodeList(t *testing.T) {
-	for _, opset := range []int{17} {
-		prog := testProgram(t, demoConfig)
-		m := mustBuild(t, prog, export.Options{Opset: opset, Version: testVersion})
+	for _, tc := range []struct {
+		file  string
+		c     progConfig
+		opset int
+	}{
+		{"demo_opset17.txt", demoConfig, 17},
+		{"minimal_opset14.txt", minimalConfig, 14},
+	} {
+		prog := testProgram(t, tc.c)
+		m := mustBuild(t, prog, export.Options{Opset: tc.opset, Version: testVersion})
 		got := dumpModel(m)
-		path := filepath.Join("..", "testdata", "golden", "export", fmt.Sprintf("demo_opset%d.txt", opset))
+		path := filepath.Join("..", "testdata", "golden", "export", tc.file)
 		if updating() {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				t.Fatal(err)
