@@ -71,7 +71,7 @@ func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent
 		if errors.As(err, &pe) {
 			return &Error{File: name, Line: pe.Line, Msg: fmt.Sprintf("malformed CSV at character %d: %v", pe.Column, pe.Err), Err: err}
 		}
-		return &Error{File: name, Msg: "cannot read: " + err.Error(), Err: err}
+		return &Error{File: name, Msg: "cannot read: " + trimPkg(err), Err: err}
 	}
 
 	header, err := cr.Read()

@@ -107,10 +107,11 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 // both parts keep the original order.
 //
 // With one label the split is stratified: each class c of n_c sequences
-// sends round(frac·n_c) of them to val, but at least one and at most n_c − 1
-// when n_c ≥ 2 and frac > 0, so both parts keep both classes whenever the
-// data allow it. With several labels a plain random round(frac·N) go to val
-// (at least one when N ≥ 2 and frac > 0). frac = 0 gives an empty val.
+// sends round(frac·n_c) of them to val, but at least one when n_c ≥ 2 and
+// frac > 0, and always at most n_c − 1, so training keeps both classes and
+// val does too whenever the data allow it. With several labels a plain
+// random round(frac·N) go to val, with the same bounds over all N
+// sequences. frac = 0 gives an empty val.
 func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 	if !(frac >= 0 && frac < 1) {
 		panic(fmt.Sprintf("data: Split: fraction %v outside [0, 1)", frac))
@@ -121,8 +122,9 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 		n := len(group)
 		v := int(frac*float64(n) + 0.5)
 		if frac > 0 && n >= 2 {
-			v = min(max(v, 1), n-1)
+			v = max(v, 1)
 		}
+		v = min(v, max(n-1, 0))
 		rng.shuffle(group)
 		for _, i := range group[:v] {
 			inVal[i] = true

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error is a defect in a data file, printed on one line as
@@ -34,7 +36,7 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Msg)
-	return b.String()
+	return printable(b.String()) // one line, whatever the file held
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -48,4 +50,21 @@ func fileError(file, verb string, err error) *Error {
 		reason = pe.Err.Error()
 	}
 	return &Error{File: file, Msg: verb + ": " + reason, Err: err}
+}
+
+// printable escapes what a one-line message must not carry (newlines and
+// other control characters, invalid UTF-8) the way Go string literals do.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }

@@ -67,7 +67,7 @@ func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
 			continue
 		}
 		entries[key] = f
-		found = append(found, key)
+		found = append(found, printable(key))
 	}
 	missing := func(key string) error {
 		list := "the archive is empty"
@@ -615,13 +615,14 @@ func shapeString(shape []int) string {
 }
 
 // trimPkg drops Go package prefixes ("zip: ", "npy: ", "flate: ") from a
-// library's message; the caller prefixes the file name.
+// library's message and escapes anything unprintable it quotes from the
+// file; the caller prefixes the file name.
 func trimPkg(err error) string {
 	s := err.Error()
 	for {
 		i := strings.Index(s, ": ")
 		if i < 0 || i > 8 || !slices.Contains([]string{"zip", "npy", "npz", "flate", "gzip"}, s[:i]) {
-			return s
+			return printable(s)
 		}
 		s = s[i+2:]
 	}

@@ -25,6 +25,11 @@ func WriteNPZ(path string, d *Dataset) error {
 	if d.N() == 0 {
 		return &Error{File: path, Msg: "cannot write a data set with no sequences"}
 	}
+	return writeAtomic(path, func(w io.Writer) error { return encodeNPZ(w, d) })
+}
+
+// encodeNPZ writes d as an NPZ archive to w.
+func encodeNPZ(w io.Writer, d *Dataset) error {
 	idx := make([]int, d.N())
 	for i := range idx {
 		idx[i] = i
@@ -48,18 +53,16 @@ func WriteNPZ(path string, d *Dataset) error {
 		}
 		y = y2
 	}
-	return writeAtomic(path, func(w io.Writer) error {
-		zw := npz.NewWriter(w)
-		for _, a := range []struct {
-			name string
-			v    any
-		}{{"x.npy", x}, {"lengths.npy", lengths}, {"y.npy", y}} {
-			if err := zw.Write(a.name, a.v); err != nil {
-				return err
-			}
+	zw := npz.NewWriter(w)
+	for _, a := range []struct {
+		name string
+		v    any
+	}{{"x.npy", x}, {"lengths.npy", lengths}, {"y.npy", y}} {
+		if err := zw.Write(a.name, a.v); err != nil {
+			return err
 		}
-		return zw.Close()
-	})
+	}
+	return zw.Close()
 }
 
 // WriteCSV writes d as a long-form CSV file that ReadCSV reads back equal
@@ -79,42 +82,45 @@ func WriteCSV(path string, d *Dataset, cols compiler.CSVColumns) error {
 	if d.N() == 0 {
 		return &Error{File: path, Msg: "cannot write a data set with no sequences"}
 	}
-	return writeAtomic(path, func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		rec := []string{cols.ID}
-		if cols.Step != "" {
-			rec = append(rec, cols.Step)
+	return writeAtomic(path, func(w io.Writer) error { return encodeCSV(w, d, cols) })
+}
+
+// encodeCSV writes d as long-form CSV to w.
+func encodeCSV(w io.Writer, d *Dataset, cols compiler.CSVColumns) error {
+	cw := csv.NewWriter(w)
+	rec := []string{cols.ID}
+	if cols.Step != "" {
+		rec = append(rec, cols.Step)
+	}
+	rec = append(rec, cols.Features...)
+	rec = append(rec, cols.Labels...)
+	if err := cw.Write(rec); err != nil {
+		return err
+	}
+	var buf []byte
+	for i := range d.N() {
+		labels := make([]string, d.K)
+		for k, v := range d.Labels(i) {
+			labels[k] = strconv.FormatFloat(float64(v), 'g', -1, 32)
 		}
-		rec = append(rec, cols.Features...)
-		rec = append(rec, cols.Labels...)
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-		var buf []byte
-		for i := range d.N() {
-			labels := make([]string, d.K)
-			for k, v := range d.Labels(i) {
-				labels[k] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+		id := d.ID(i)
+		for t := range d.Len(i) {
+			rec = append(rec[:0], id)
+			if cols.Step != "" {
+				rec = append(rec, strconv.Itoa(t))
 			}
-			id := d.ID(i)
-			for t := range d.Len(i) {
-				rec = append(rec[:0], id)
-				if cols.Step != "" {
-					rec = append(rec, strconv.Itoa(t))
-				}
-				for _, v := range d.X[i][t*d.F : (t+1)*d.F] {
-					buf = strconv.AppendFloat(buf[:0], float64(v), 'g', -1, 32)
-					rec = append(rec, string(buf))
-				}
-				rec = append(rec, labels...)
-				if err := cw.Write(rec); err != nil {
-					return err
-				}
+			for _, v := range d.X[i][t*d.F : (t+1)*d.F] {
+				buf = strconv.AppendFloat(buf[:0], float64(v), 'g', -1, 32)
+				rec = append(rec, string(buf))
+			}
+			rec = append(rec, labels...)
+			if err := cw.Write(rec); err != nil {
+				return err
 			}
 		}
-		cw.Flush()
-		return cw.Error()
-	})
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // writeAtomic writes a file through a temporary file in the same folder,
