@@ -47,21 +47,26 @@ func Compile(spec *Spec) (*Program, error) {
 	return &Program{Spec: spec, Graph: g}, nil
 }
 
-// Names of nodes and values that lowering gives, beyond the graph's inputs
-// and outputs (graph.go).
+// Names of the nodes, values and parameters lowering creates beyond the
+// graph's inputs and outputs (graph.go), as docs/graph.md lists them.
 const (
-	NodeNormalize         = "normalize"
-	NodeHead              = "head"
-	NodeSigmoid           = "sigmoid"
-	NodeLast              = "last"
-	ValueXNorm            = "x_norm"
-	ParamMean             = "inputs.mean"
-	ParamStd              = "inputs.std"
-	ParamHeadW            = "head.W"
-	ParamHeadB            = "head.b"
-	AttrHiddenSize        = "hidden_size"
-	AttrRate              = "rate"
-	AttrLinearBeforeReset = "linear_before_reset"
+	NodeNormalize = "normalize"
+	NodeHead      = "head"
+	NodeSigmoid   = "sigmoid"
+	NodeLast      = "last"
+	ValueXNorm    = "x_norm"
+	ParamMean     = "inputs.mean"
+	ParamStd      = "inputs.std"
+	ParamHeadW    = "head.W"
+	ParamHeadB    = "head.b"
+)
+
+// Names of node attributes (their kinds: hidden_size and
+// linear_before_reset are AttrInt, rate is AttrFloat).
+const (
+	AttrNameHiddenSize        = "hidden_size"
+	AttrNameRate              = "rate"
+	AttrNameLinearBeforeReset = "linear_before_reset"
 )
 
 // LayerNode is the name of the node of the spec's layer i ("layers.0"),
@@ -114,7 +119,7 @@ func lower(s *Spec) (*Graph, error) {
 		switch l.Kind {
 		case LayerLSTM:
 			G := ops.LSTMGates
-			node(name, ops.OpLSTM, out, map[string]Attr{AttrHiddenSize: {Kind: AttrInt, Int: int64(H)}}, prev,
+			node(name, ops.OpLSTM, out, map[string]Attr{AttrNameHiddenSize: {Kind: AttrInt, Int: int64(H)}}, prev,
 				param(LayerParam(i, "W"), InitGlorotUniform, true, G*H, width),
 				param(LayerParam(i, "R"), InitOrthogonal, true, G*H, H),
 				param(LayerParam(i, "B"), InitLSTMBias, true, G*H))
@@ -122,15 +127,15 @@ func lower(s *Spec) (*Graph, error) {
 		case LayerGRU:
 			G := ops.GRUGates
 			node(name, ops.OpGRU, out, map[string]Attr{
-				AttrHiddenSize:        {Kind: AttrInt, Int: int64(H)},
-				AttrLinearBeforeReset: {Kind: AttrInt, Int: 1},
+				AttrNameHiddenSize:        {Kind: AttrInt, Int: int64(H)},
+				AttrNameLinearBeforeReset: {Kind: AttrInt, Int: 1},
 			}, prev,
 				param(LayerParam(i, "W"), InitGlorotUniform, true, G*H, width),
 				param(LayerParam(i, "R"), InitOrthogonal, true, G*H, H),
 				param(LayerParam(i, "B"), InitZeros, true, 2*G*H))
 			width = H
 		case LayerDropout:
-			node(name, ops.OpDropout, out, map[string]Attr{AttrRate: {Kind: AttrFloat, Float: float32(l.Rate)}}, prev)
+			node(name, ops.OpDropout, out, map[string]Attr{AttrNameRate: {Kind: AttrFloat, Float: float32(l.Rate)}}, prev)
 		default:
 			return nil, fmt.Errorf("compiler: internal error: layer %d has kind %q after validation", i, l.Kind)
 		}

@@ -625,11 +625,12 @@ func (d *decoder) key(path string, mv *ast.MappingValueNode) (string, Pos, bool)
 		return "", Pos{}, false
 	}
 	pos := d.pos(mv.Key)
+	var name string
 	switch k := d.node(mv.Key).(type) {
 	case *ast.StringNode:
-		return k.Value, pos, true
+		name = k.Value
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
-		return k.GetToken().Value, pos, true
+		name = k.GetToken().Value
 	case *ast.MergeKeyNode:
 		d.errorf(pos, "%s: merge keys (<<) are not supported, write the fields out", nameOr(path, "spec"))
 		return "", pos, false
@@ -637,6 +638,21 @@ func (d *decoder) key(path string, mv *ast.MappingValueNode) (string, Pos, bool)
 		d.errorf(pos, "%s: field names must be plain strings, got %s", nameOr(path, "spec"), d.describe(mv.Key))
 		return "", pos, false
 	}
+	if !oneLine(name) {
+		d.errorf(pos, "%s: field names must be one line of text, got %s", nameOr(path, "spec"), quoteShort(name))
+		return "", pos, false
+	}
+	return name, pos, true
+}
+
+// oneLine reports whether s is valid UTF-8 without control characters.
+func oneLine(s string) bool {
+	for _, r := range s {
+		if !printable(r) || r == '\t' || r == '\n' || r == '\r' || r == 0x85 {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }
 
 // valuePos is where problems with a field's value as a whole are reported:

@@ -516,3 +516,22 @@ func TestDocsExamples(t *testing.T) {
 		}
 	}
 }
+
+func TestClassWeightForms(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want ClassWeight
+	}{
+		{`{"inputs": {"features": 2}, "layers": [{"lstm": {"units": 3}}], "outputs": {"labels": 1}, "objective": {"class_weight": {"0": 1, "1": 3.5}}}`, ClassWeight{W0: 1, W1: 3.5}},
+		{minimalSpec + "objective: {class_weight: {1: 2, 0: 0}}\n", ClassWeight{W0: 0, W1: 2}},
+		{minimalSpec + "objective: {class_weight: balanced}\n", ClassWeight{Balanced: true}},
+	} {
+		s, err := Parse("s.yaml", []byte(c.src))
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		if s.Objective.ClassWeight == nil || *s.Objective.ClassWeight != c.want {
+			t.Errorf("%s: class_weight %+v, want %+v", c.src, s.Objective.ClassWeight, c.want)
+		}
+	}
+}

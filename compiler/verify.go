@@ -278,9 +278,9 @@ var seqArity = map[ops.Op]struct {
 	attrs  []string
 }{
 	ops.OpNormalize: {params: []string{"mean", "std"}},
-	ops.OpLSTM:      {params: []string{"W", "R", "B"}, attrs: []string{AttrHiddenSize}},
-	ops.OpGRU:       {params: []string{"W", "R", "B"}, attrs: []string{AttrHiddenSize, AttrLinearBeforeReset}},
-	ops.OpDropout:   {attrs: []string{AttrRate}},
+	ops.OpLSTM:      {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize}},
+	ops.OpGRU:       {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize, AttrNameLinearBeforeReset}},
+	ops.OpDropout:   {attrs: []string{AttrNameRate}},
 	ops.OpDense:     {params: []string{"W", "b"}},
 	ops.OpSigmoid:   {},
 	ops.OpLastStep:  {},
@@ -341,7 +341,7 @@ func (c *checker) inferSeq(where string, n *Node) {
 		return true
 	}
 	hidden := func() (int, bool) {
-		a, ok := n.Attrs[AttrHiddenSize]
+		a, ok := n.Attrs[AttrNameHiddenSize]
 		if !ok || a.Kind != AttrInt || a.Int < 1 || a.Int > MaxUnits {
 			c.errorf("%s: attribute hidden_size must be an int from 1 to %d", where, MaxUnits)
 			return 0, false
@@ -368,7 +368,7 @@ func (c *checker) inferSeq(where string, n *Node) {
 		if !ok {
 			return
 		}
-		if a, ok := n.Attrs[AttrLinearBeforeReset]; !ok || a.Kind != AttrInt || a.Int != 1 {
+		if a, ok := n.Attrs[AttrNameLinearBeforeReset]; !ok || a.Kind != AttrInt || a.Int != 1 {
 			c.errorf("%s: attribute linear_before_reset must be the int 1", where)
 			return
 		}
@@ -378,7 +378,7 @@ func (c *checker) inferSeq(where string, n *Node) {
 		}
 		out.Shape[2] = Fixed(H)
 	case ops.OpDropout:
-		a, ok := n.Attrs[AttrRate]
+		a, ok := n.Attrs[AttrNameRate]
 		if !ok || a.Kind != AttrFloat || !(a.Float >= 0 && a.Float < 1) {
 			c.errorf("%s: attribute rate must be a float in [0, 1)", where)
 			return
