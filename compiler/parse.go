@@ -3,6 +3,7 @@ package compiler
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -20,7 +21,7 @@ import (
 
 // ParseFile reads and parses the spec file at path. See Parse.
 func ParseFile(path string) (*Spec, error) {
-	src, err := os.ReadFile(path)
+	src, err := readSpec(path)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -29,6 +30,17 @@ func ParseFile(path string) (*Spec, error) {
 		return nil, ErrorList{{Pos: Pos{File: path}, Msg: "cannot read spec: " + err.Error()}}
 	}
 	return Parse(path, src)
+}
+
+// readSpec reads at most one byte more than a spec may hold, so that a huge
+// file or a device such as /dev/zero is refused rather than read whole.
+func readSpec(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSpecBytes+1))
 }
 
 // Parse parses and validates a spec written in YAML (or JSON, which YAML
@@ -169,7 +181,7 @@ func (d *decoder) errorf(pos Pos, format string, args ...any) {
 func (d *decoder) checkText(src []byte) []byte {
 	at := func(line, col int) Pos { return Pos{File: d.file, Line: line, Col: col} }
 	if len(src) > maxSpecBytes {
-		d.errorf(at(1, 1), "file too large for a spec: %d bytes, the limit is %d", len(src), maxSpecBytes)
+		d.errorf(at(1, 1), "file too large for a spec: more than %d bytes", maxSpecBytes)
 		return nil
 	}
 	src = []byte(strings.TrimPrefix(string(src), "\uFEFF"))

@@ -535,3 +535,20 @@ func TestClassWeightForms(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), maxSpecBytes/10+1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{filepath.Join(dir, "none.yaml"), filepath.Join(dir, "none.yaml") + ": cannot read spec: no such file or directory"},
+		{dir, dir + ": cannot read spec: is a directory"},
+		{big, big + ":1:1: file too large for a spec: more than 1048576 bytes"},
+	} {
+		if _, err := ParseFile(c.path); err == nil || err.Error() != c.want {
+			t.Errorf("ParseFile(%s) = %v, want %q", c.path, err, c.want)
+		}
+	}
+}
