@@ -363,7 +363,8 @@ func readTensorProto(tp *onnxpb.TensorProto) (*ops.Tensor, error) {
 		shape[i] = int(d)
 		n *= int(d)
 	}
-	t := ops.NewTensor(dt, shape...)
+	// The data's length is checked before anything is allocated, so that
+	// damaged dims cannot make the reader allocate gigabytes.
 	typed := map[ops.DType]int{
 		ops.Float32: len(tp.FloatData),
 		ops.Float64: len(tp.DoubleData),
@@ -383,12 +384,14 @@ func readTensorProto(tp *onnxpb.TensorProto) (*ops.Tensor, error) {
 		if len(tp.RawData) != n*size {
 			return nil, readMalformed("raw_data has %d bytes, dims %v of %v need %d", len(tp.RawData), tp.Dims, dt, n*size)
 		}
+		t := ops.NewTensor(dt, shape...)
 		readRaw(t, tp.RawData)
 		return t, nil
 	}
 	if typed != n {
 		return nil, readMalformed("%s has %d values, dims %v need %d", fieldName, typed, tp.Dims, n)
 	}
+	t := ops.NewTensor(dt, shape...)
 	switch dt {
 	case ops.Float32:
 		copy(t.F32, tp.FloatData)
