@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -274,6 +275,25 @@ func TestDecodeONNXErrors(t *testing.T) {
 		if !errors.As(err, &re) || re.File != "m.onnx" {
 			t.Errorf("%s: not a *ReadError naming the file: %#v", c.name, err)
 		}
+	}
+}
+
+// TestDecodeONNXDamagedDimsAllocateLittle: dims that promise a huge tensor
+// the file does not hold are rejected before anything that size is
+// allocated.
+func TestDecodeONNXDamagedDimsAllocateLittle(t *testing.T) {
+	m := readModel(13)
+	m.Graph.Initializer[0] = &onnxpb.TensorProto{Name: proto.String("C"), Dims: []int64{1 << 30}, DataType: proto.Int32(1), RawData: make([]byte, 12)}
+	b := readEncode(t, m)
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	_, err := export.DecodeONNX("m.onnx", b)
+	goruntime.ReadMemStats(&after)
+	if err == nil || err.Error() != `m.onnx: initializer "C": raw_data has 12 bytes, dims [1073741824] of float32 need 4294967296` {
+		t.Fatalf("error %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("decoding allocated %d bytes", n)
 	}
 }
 
