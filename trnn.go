@@ -24,8 +24,11 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	goruntime "runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
@@ -159,19 +162,73 @@ func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 			groups = append(groups, byLen[l])
 		}
 	}
+	var batches [][]int
 	for _, g := range groups {
-		for len(g) > 0 {
-			n := len(g)
-			if p.batch > 0 {
-				n = min(n, p.batch)
+		if p.batch > 0 {
+			for len(g) > 0 {
+				n := min(len(g), p.batch)
+				batches = append(batches, g[:n])
+				g = g[n:]
 			}
-			if err := s.predictBatch(seqs, g[:n], F, res); err != nil {
-				return nil, err
+			continue
+		}
+		batches = append(batches, splitBalanced(seqs, g, min(goruntime.GOMAXPROCS(0), len(g)/predictMinRows))...)
+	}
+	// Rows are independent: batches run concurrently, each writing only its
+	// own rows of res. The first failing batch (in order) is reported.
+	errs := make([]error, len(batches))
+	workers := min(goruntime.GOMAXPROCS(0), len(batches))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= len(batches) {
+					return
+				}
+				errs[b] = s.predictBatch(seqs, batches[b], F, res)
 			}
-			g = g[n:]
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// predictMinRows is the fewest sequences worth a batch of their own when
+// Predict splits work across cores.
+const predictMinRows = 64
+
+// splitBalanced cuts the sequences idx into up to parts consecutive batches
+// of about equal total length.
+func splitBalanced(seqs [][][]float32, idx []int, parts int) [][]int {
+	if parts <= 1 {
+		return [][]int{idx}
+	}
+	total := 0
+	for _, i := range idx {
+		total += len(seqs[i]) + 1
+	}
+	var out [][]int
+	start, acc := 0, 0
+	for j, i := range idx {
+		acc += len(seqs[i]) + 1
+		if len(out) < parts-1 && acc*parts >= total*(len(out)+1) {
+			out = append(out, idx[start:j+1])
+			start = j + 1
+		}
+	}
+	if start < len(idx) {
+		out = append(out, idx[start:])
+	}
+	return out
 }
 
 // predictBatch runs the sequences idx as one padded batch and stores their

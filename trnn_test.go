@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,6 +315,41 @@ func TestTrnnExportedModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	closeRows(t, "Predict vs Run", got, out["probs"], 0)
+}
+
+// TestPredictLargeBatch: a batch large enough to be split across cores
+// gives each sequence the answer it gets alone.
+func TestPredictLargeBatch(t *testing.T) {
+	s, err := trnn.Load(externalPath("lstm_classifier", ".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	seqs := make([][][]float32, 300)
+	for i := range seqs {
+		seqs[i] = make([][]float32, rng.IntN(12))
+		for t := range seqs[i] {
+			seqs[i][t] = make([]float32, 5)
+			for f := range seqs[i][t] {
+				seqs[i][t][f] = float32(rng.NormFloat64())
+			}
+		}
+	}
+	all, err := s.Predict(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, seq := range seqs {
+		one, err := s.Predict([][][]float32{seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range one[0] {
+			if math.Abs(float64(one[0][k]-all[i][k])) > 1e-6 {
+				t.Fatalf("sequence %d: %v in the batch, %v alone", i, all[i], one[0])
+			}
+		}
+	}
 }
 
 func TestPredictConcurrent(t *testing.T) {
