@@ -329,3 +329,21 @@ func TestInterpreterNodeErrorNamesNode(t *testing.T) {
 		t.Fatal("multi-line error")
 	}
 }
+
+// BenchmarkInterpreterClassifier runs the classifier on a batch the size of
+// the paper's setting (32 sequences of up to 48 hourly steps, 13 features,
+// 64 hidden units, 128 labels).
+func BenchmarkInterpreterClassifier(b *testing.B) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	ip, err := runtime.NewInterpreter(interpClassifier(rng, 13, 64, 128))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := interpBatch(rng, 32, 48, 13)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ip.Run(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
