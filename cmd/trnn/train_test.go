@@ -1,0 +1,378 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/trnn/trnn"
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/runtime"
+)
+
+// TestMain lets a test run the trnn command in a child process (to kill it
+// mid-epoch): the child is this test binary with TRNN_RUN_MAIN set.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRNN_RUN_MAIN") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// trnnCmd runs the command line in this process.
+func trnnCmd(t *testing.T, args ...string) (status int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	status = run(args, strings.NewReader(""), &out, &errb)
+	return status, out.String(), errb.String()
+}
+
+const e2eSpec = `name: e2e
+inputs: {features: 3, normalize: standard}
+layers:
+  - lstm: {units: 12}
+  - dropout: {rate: 0.2}
+  - lstm: {units: 8}
+outputs: {labels: 1}
+objective:
+  target_replication: {alpha: 0.5}
+training:
+  optimizer: adam
+  learning_rate: 0.01
+  batch_size: 16
+  epochs: %EPOCHS%
+  seed: 7
+  validation: {split: 0.25, monitor: auroc}
+data: {train: %DATA%}
+`
+
+// setup writes a data set of n sequences and a spec training on it for
+// epochs epochs into a new temporary folder, and returns the spec's path.
+func setup(t *testing.T, n, epochs int, dataFile string) (spec string, d *data.Dataset) {
+	t.Helper()
+	dir := t.TempDir()
+	d = data.Synth(data.SynthOptions{N: n, MinLen: 2, MaxLen: 16, F: 3, K: 1, Seed: 3, PosRate: 0.4})
+	if err := data.WriteNPZ(filepath.Join(dir, dataFile), d); err != nil {
+		t.Fatal(err)
+	}
+	src := strings.NewReplacer("%EPOCHS%", strconv.Itoa(epochs), "%DATA%", dataFile).Replace(e2eSpec)
+	spec = filepath.Join(dir, "spec.yaml")
+	if err := os.WriteFile(spec, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return spec, d
+}
+
+// weights reads the trainable parameters a run directory's checkpoint holds.
+func weights(t *testing.T, dir string) map[string][]float32 {
+	t.Helper()
+	c, err := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]float32{}
+	for name, v := range c.Tensors {
+		if strings.HasPrefix(name, "param/") || strings.HasPrefix(name, "best/") {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func sameWeights(t *testing.T, what string, a, b map[string][]float32) {
+	t.Helper()
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%s: %d vs %d tensors", what, len(a), len(b))
+	}
+	for name, va := range a {
+		vb := b[name]
+		if len(va) != len(vb) {
+			t.Fatalf("%s: %s has %d vs %d values", what, name, len(va), len(vb))
+		}
+		for i := range va {
+			if math.Float32bits(va[i]) != math.Float32bits(vb[i]) {
+				t.Fatalf("%s: %s[%d] = %v vs %v", what, name, i, va[i], vb[i])
+			}
+		}
+	}
+}
+
+// TestTrainEvalPredict runs the main job end to end: train writes the run
+// directory; eval and predict read model.onnx through the Go runtime and
+// agree with the trainer's in-memory predictions; export rebuilds the same
+// model from the checkpoint.
+func TestTrainEvalPredict(t *testing.T) {
+	spec, d := setup(t, 120, 3, "train.npz")
+	dir := filepath.Join(t.TempDir(), "run")
+	status, out, errs := trnnCmd(t, "train", spec, "-o", dir)
+	if status != 0 {
+		t.Fatalf("train: status %d\n%s%s", status, out, errs)
+	}
+	for _, want := range []string{"training e2e: 90 sequences, validating on 30", "epoch 3/3", "val_auroc", "model.onnx holds epoch"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("train output lacks %q:\n%s", want, out)
+		}
+	}
+	for _, f := range []string{runtime.ModelFile, runtime.CheckpointFile, runtime.MetricsFile, runtime.CurvesFile} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("run directory lacks %s (%v)", f, err)
+		}
+	}
+	rows := readCSV(t, filepath.Join(dir, runtime.MetricsFile))
+	wantHeader := "epoch,train_loss,train_final_loss,val_loss,val_auroc,val_auprc,val_accuracy,val_f1,val_brier,seconds"
+	if got := strings.Join(rows[0], ","); got != wantHeader || len(rows) != 4 {
+		t.Fatalf("metrics.csv: header %q and %d rows, want %q and 3 epochs", got, len(rows)-1, wantHeader)
+	}
+
+	// The trainer's own predictions from the checkpoint's best weights.
+	ck, err := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := ck.Program("checkpoint", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := runtime.NewModel(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	logits := m.Predict(d)
+	runtime.Sigmoid(logits)
+
+	dataFile := filepath.Join(filepath.Dir(spec), "train.npz")
+	predFile := filepath.Join(t.TempDir(), "pred.csv")
+	if status, out, errs := trnnCmd(t, "predict", filepath.Join(dir, "model.onnx"), "--data", dataFile, "-o", predFile); status != 0 {
+		t.Fatalf("predict: status %d\n%s%s", status, out, errs)
+	}
+	pred := readCSV(t, predFile)
+	if strings.Join(pred[0], ",") != "id,y" || len(pred) != d.N()+1 {
+		t.Fatalf("predict: header %v and %d rows, want id,y and %d", pred[0], len(pred)-1, d.N())
+	}
+	worst := 0.0
+	for i, row := range pred[1:] {
+		p, _ := strconv.ParseFloat(row[1], 64)
+		if row[0] != strconv.Itoa(i) {
+			t.Fatalf("predict row %d has id %q", i, row[0])
+		}
+		worst = math.Max(worst, math.Abs(p-float64(logits[i])))
+	}
+	if worst > 1e-6 {
+		t.Fatalf("model.onnx through the Go runtime differs from the trainer's predictions by %g", worst)
+	}
+	t.Logf("train → export → import → predict vs the trainer: max |Δ| = %.2g", worst)
+
+	// Per-step rows: one per valid step; the last step of each sequence is
+	// its final-step prediction.
+	stepFile := filepath.Join(t.TempDir(), "steps.csv")
+	if status, _, errs := trnnCmd(t, "predict", filepath.Join(dir, "model.onnx"), "--data", dataFile, "--per-step", "-o", stepFile); status != 0 {
+		t.Fatalf("predict --per-step: %s", errs)
+	}
+	steps := readCSV(t, stepFile)
+	total := 0
+	for i := 0; i < d.N(); i++ {
+		total += d.Len(i)
+	}
+	if strings.Join(steps[0], ",") != "id,step,y" || len(steps) != total+1 {
+		t.Fatalf("predict --per-step: header %v and %d rows, want id,step,y and %d", steps[0], len(steps)-1, total)
+	}
+	r := 1
+	for i := 0; i < d.N(); i++ {
+		r += d.Len(i)
+		last := steps[r-1]
+		p, _ := strconv.ParseFloat(last[2], 64)
+		if last[0] != strconv.Itoa(i) || last[1] != strconv.Itoa(d.Len(i)) || math.Abs(p-float64(logits[i])) > 1e-6 {
+			t.Fatalf("sequence %d: last per-step row %v, want step %d and %v", i, last, d.Len(i), logits[i])
+		}
+	}
+
+	status, out, errs = trnnCmd(t, "eval", filepath.Join(dir, "model.onnx"), "--data", dataFile)
+	if status != 0 || !strings.Contains(out, "auroc") || !strings.Contains(out, "120 sequences") {
+		t.Fatalf("eval: status %d\n%s%s", status, out, errs)
+	}
+	status, out, _ = trnnCmd(t, "eval", filepath.Join(dir, runtime.CheckpointFile), "--data", dataFile, "--json")
+	if status != 0 || !strings.Contains(out, `"auroc":`) {
+		t.Fatalf("eval --json on the checkpoint: status %d\n%s", status, out)
+	}
+
+	exported := filepath.Join(t.TempDir(), "again.onnx")
+	if status, _, errs := trnnCmd(t, "export", filepath.Join(dir, runtime.CheckpointFile), "-o", exported); status != 0 {
+		t.Fatalf("export: %s", errs)
+	}
+	a, _ := trnn.Load(filepath.Join(dir, "model.onnx"))
+	b, err := trnn.Load(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := [][][]float32{sequence(d, 0), sequence(d, 1)}
+	pa, _ := a.Predict(seqs)
+	pb, _ := b.Predict(seqs)
+	if pa[0][0] != pb[0][0] || pa[1][0] != pb[1][0] {
+		t.Fatalf("exported checkpoint predicts %v, model.onnx %v", pb, pa)
+	}
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return rows
+}
+
+// TestTrainKilledAndResumed kills training with SIGKILL in the middle of an
+// epoch, resumes it, and ends with exactly the weights and the model.onnx
+// of an uninterrupted run.
+func TestTrainKilledAndResumed(t *testing.T) {
+	const epochs = 6
+	spec, _ := setup(t, 1200, epochs, "train.npz")
+	straight := filepath.Join(t.TempDir(), "straight")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", straight, "-q"); status != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+
+	dir := filepath.Join(t.TempDir(), "killed")
+	cmd := exec.Command(os.Args[0], "train", spec, "-o", dir, "-q")
+	cmd.Env = append(os.Environ(), "TRNN_RUN_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the first checkpoint, then kill within the next epoch.
+	deadline := time.Now().Add(2 * time.Minute)
+	var killedAfter int
+	for {
+		if c, err := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile)); err == nil {
+			killedAfter = c.Header.Epoch
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no checkpoint appeared")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGKILL)
+	err := cmd.Wait()
+	if killedAfter >= epochs {
+		t.Skipf("the run finished before it could be killed (%v)", err)
+	}
+	t.Logf("killed after the checkpoint of epoch %d (%v)", killedAfter, err)
+
+	status, out, errs := trnnCmd(t, "train", "--resume", dir)
+	if status != 0 {
+		t.Fatalf("resume: status %d\n%s%s", status, out, errs)
+	}
+	if !strings.Contains(out, "resuming after epoch") {
+		t.Errorf("resume output does not say where it resumes:\n%s", out)
+	}
+	sameWeights(t, "resumed vs uninterrupted", weights(t, straight), weights(t, dir))
+	ma, _ := os.ReadFile(filepath.Join(straight, runtime.ModelFile))
+	mb, _ := os.ReadFile(filepath.Join(dir, runtime.ModelFile))
+	if !bytes.Equal(ma, mb) {
+		t.Fatal("model.onnx of the resumed run differs from the uninterrupted run's")
+	}
+	rows := readCSV(t, filepath.Join(dir, runtime.MetricsFile))
+	if len(rows) != epochs+1 {
+		t.Fatalf("metrics.csv of the resumed run has %d epochs, want %d", len(rows)-1, epochs)
+	}
+}
+
+// TestTrainInitRoundTrip: a model exported by trnn initialises a new run
+// exactly: after an epoch at learning rate 0 the weights are the model's.
+func TestTrainInitRoundTrip(t *testing.T) {
+	spec, _ := setup(t, 80, 2, "train.npz")
+	first := filepath.Join(t.TempDir(), "first")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", first, "-q"); status != 0 {
+		t.Fatalf("train: %s", errs)
+	}
+	src, _ := os.ReadFile(spec)
+	zero := strings.Replace(string(src), "learning_rate: 0.01", "learning_rate: 0", 1)
+	zeroSpec := filepath.Join(filepath.Dir(spec), "zero.yaml")
+	os.WriteFile(zeroSpec, []byte(zero), 0o644)
+	second := filepath.Join(t.TempDir(), "second")
+	if status, out, errs := trnnCmd(t, "train", zeroSpec, "--init", filepath.Join(first, runtime.ModelFile), "--epochs", "1", "--seed", "99", "-o", second, "-q"); status != 0 {
+		t.Fatalf("train --init: status %d\n%s%s", status, out, errs)
+	}
+	w1, w2 := weights(t, first), weights(t, second)
+	for name, v := range w2 {
+		if !strings.HasPrefix(name, "param/") {
+			continue
+		}
+		want, ok := w1["best/"+strings.TrimPrefix(name, "param/")]
+		if !ok {
+			want = w1[name] // not trainable: the statistics
+		}
+		sameWeights(t, "after --init and a zero-rate epoch", map[string][]float32{name: want}, map[string][]float32{name: v})
+	}
+}
+
+// TestTrainCSVAndNPZAgree: the same data as CSV and as NPZ train the same
+// weights.
+func TestTrainCSVAndNPZAgree(t *testing.T) {
+	spec, d := setup(t, 60, 2, "train.npz")
+	dir := filepath.Dir(spec)
+	cols := compiler.CSVColumns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
+	if err := data.WriteCSV(filepath.Join(dir, "train.csv"), d, cols); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(t.TempDir(), "npz"), filepath.Join(t.TempDir(), "csv")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", a, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	if status, _, errs := trnnCmd(t, "train", spec, "--data", filepath.Join(dir, "train.csv"), "-o", b, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	sameWeights(t, "CSV vs NPZ", weights(t, a), weights(t, b))
+}
+
+// TestTrainErrors: bad command lines and bad data get one-line errors.
+func TestTrainErrors(t *testing.T) {
+	spec, _ := setup(t, 40, 1, "train.npz")
+	dir := filepath.Join(t.TempDir(), "run")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", dir, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	bad := filepath.Join(filepath.Dir(spec), "bad.npz")
+	os.WriteFile(bad, []byte("PK\x03\x04 not really a zip"), 0o644)
+	cases := []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{[]string{"train", spec, "-o", dir}, 1, "already holds a run"},
+		{[]string{"train", "--resume", dir, "--seed", "3"}, 2, "only --epochs may change"},
+		{[]string{"train", "--resume", filepath.Join(dir, "nope")}, 1, "no such file"},
+		{[]string{"train", spec, "--epochs", "-2", "-o", t.TempDir()}, 2, "--epochs: must be a positive integer, got -2"},
+		{[]string{"train", spec, "--data", bad, "-o", t.TempDir()}, 1, "bad.npz"},
+		{[]string{"train", spec, "--data", filepath.Join(dir, "missing.npz"), "-o", t.TempDir()}, 1, "missing.npz"},
+		{[]string{"train"}, 2, "expected one spec file"},
+		{[]string{"eval", filepath.Join(dir, "model.onnx")}, 2, "--data FILE is required"},
+		{[]string{"predict", spec, "--data", bad}, 1, "spec.yaml"},
+		{[]string{"export", filepath.Join(dir, runtime.CheckpointFile)}, 2, "-o FILE is required"},
+		{[]string{"export", spec, "-o", filepath.Join(t.TempDir(), "m.onnx")}, 1, "not a trnn checkpoint"},
+	}
+	for _, c := range cases {
+		status, _, errs := trnnCmd(t, c.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if status != c.status || !strings.Contains(errs, c.want) || len(lines) != 1 || strings.Contains(errs, "goroutine") {
+			t.Errorf("trnn %s: status %d, stderr %q; want status %d and one line containing %q", strings.Join(c.args, " "), status, errs, c.status, c.want)
+		}
+	}
+}
