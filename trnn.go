@@ -65,11 +65,25 @@ func Load(path string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newSession(path, g)
+}
+
+// LoadBytes is Load for a model already in memory; name stands for the file
+// in error messages.
+func LoadBytes(name string, model []byte) (*Session, error) {
+	g, err := export.DecodeONNX(name, model)
+	if err != nil {
+		return nil, err
+	}
+	return newSession(name, g)
+}
+
+func newSession(name string, g *compiler.Graph) (*Session, error) {
 	ip, err := runtime.NewInterpreter(g)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, fmt.Errorf("%s: %v", name, err)
 	}
-	s := &Session{path: path, graph: g, ip: ip}
+	s := &Session{path: name, graph: g, ip: ip}
 	s.predict = planPredict(g)
 	return s, nil
 }

@@ -265,6 +265,36 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestLoadBytes: a model in memory loads like the file, and errors carry
+// the given name.
+func TestLoadBytes(t *testing.T) {
+	path := filepath.Join("testdata", "onnx", "lstm_classifier.onnx")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := trnn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromBytes, err := trnn.LoadBytes("in-memory", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := [][][]float32{{{0.5, -1, 2, 0, 1}, {1, 0, 0.25, -2, 0.5}}, {{-0.3, 0.7, 1.1, 0, 0}}} // F = 5
+	pf, err := fromFile.Predict(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, err := fromBytes.Predict(seqs)
+	if err != nil || fmt.Sprint(pf) != fmt.Sprint(pb) {
+		t.Fatalf("Load gives %v, LoadBytes %v (%v)", pf, pb, err)
+	}
+	if _, err := trnn.LoadBytes("in-memory", b[:len(b)/2]); err == nil || !strings.HasPrefix(err.Error(), "in-memory: ") {
+		t.Fatalf("truncated model: %v", err)
+	}
+}
+
 // TestTrnnExportedModel: a model exported by trnn loads, carries its
 // metadata, and Predict agrees with Run on the padded batch.
 func TestTrnnExportedModel(t *testing.T) {

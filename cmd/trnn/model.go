@@ -37,16 +37,11 @@ func openModel(path string) (*trnn.Session, *compiler.Spec, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		tmp, err := os.MkdirTemp("", "trnn-model")
-		if err != nil {
+		var buf bytes.Buffer
+		if err := export.WriteONNX(&buf, prog, export.Options{Version: version}); err != nil {
 			return nil, nil, err
 		}
-		defer os.RemoveAll(tmp)
-		onnx := filepath.Join(tmp, "model.onnx")
-		if err := export.WriteONNXFile(onnx, prog, export.Options{Version: version}); err != nil {
-			return nil, nil, err
-		}
-		if sess, err = trnn.Load(onnx); err != nil {
+		if sess, err = trnn.LoadBytes(path, buf.Bytes()); err != nil {
 			return nil, nil, err
 		}
 		spec := *prog.Spec
