@@ -152,12 +152,20 @@ func parentPath(p string) string {
 	return p[:i]
 }
 
+// joinPath appends a field name to a path. A name that is not a plain
+// identifier (only an unknown field can be one) is quoted, so that messages
+// stay unambiguous.
 func joinPath(path, name string) string {
+	if !plainKey.MatchString(name) {
+		name = quoteShort(name)
+	}
 	if path == "" {
 		return name
 	}
 	return path + "." + name
 }
+
+var plainKey = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
 func indexPath(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
