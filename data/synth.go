@@ -23,7 +23,7 @@ type SynthOptions struct {
 // DefaultSynthOptions are the options of `trnn synth` without flags, which
 // also made the quickstart's data (examples/quickstart.npz).
 func DefaultSynthOptions() SynthOptions {
-	return SynthOptions{N: 2400, MinLen: 20, MaxLen: 60, F: 3, K: 1, Seed: 1, PosRate: 0.3}
+	return SynthOptions{N: 1500, MinLen: 60, MaxLen: 150, F: 3, K: 1, Seed: 1, PosRate: 0.3}
 }
 
 // Validate checks o's fields; the error names the first bad one the way
