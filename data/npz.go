@@ -77,6 +77,7 @@ func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
 		return &Error{File: name, Msg: fmt.Sprintf("missing array %q (%s)", key, list)}
 	}
 	rd := npzReader{name: name, size: size}
+	defer rd.closeAll()
 
 	// x [N, T, F]
 	fx := entries["x"]
@@ -240,8 +241,17 @@ func compactX[E float32 | float64](rd *npzReader, d *Dataset, lengths []int, T i
 
 // npzReader reads the arrays of one archive.
 type npzReader struct {
-	name string // file name for messages
-	size int64  // the archive's size in bytes
+	name   string // file name for messages
+	size   int64  // the archive's size in bytes
+	opened []io.Closer
+}
+
+// closeAll closes every entry opened, read or not (closing twice is
+// harmless).
+func (rd *npzReader) closeAll() {
+	for _, c := range rd.opened {
+		c.Close()
+	}
 }
 
 func (rd *npzReader) errf(where, format string, args ...any) *Error {
@@ -249,7 +259,7 @@ func (rd *npzReader) errf(where, format string, args ...any) *Error {
 }
 
 // npyArray is an array entry whose header has been read and checked: its
-// data, n elements of size bytes, follow in r.
+// data, n elements of size bytes, are next in rr.
 type npyArray struct {
 	key     string
 	kind    byte // 'b' bool, 'i' signed, 'u' unsigned, 'f' float, 0 other
@@ -257,7 +267,6 @@ type npyArray struct {
 	shape   []int
 	n       int  // elements
 	fortran bool // column-major on disk
-	entry   *zip.File
 	rc      io.ReadCloser
 	rr      *npy.Reader
 	descr   string
@@ -294,11 +303,7 @@ func (rd *npzReader) open(key string, f *zip.File) (a *npyArray, err error) {
 	if err != nil {
 		return nil, bad("%s", trimPkg(err))
 	}
-	defer func() {
-		if err != nil {
-			rc.Close()
-		}
-	}()
+	rd.opened = append(rd.opened, rc)
 	br := bufio.NewReaderSize(rc, 64<<10)
 
 	// Preamble: magic, version, header length (NEP 1).
@@ -337,7 +342,7 @@ func (rd *npzReader) open(key string, f *zip.File) (a *npyArray, err error) {
 	if err != nil {
 		return nil, bad("malformed header (%s)", trimPkg(err))
 	}
-	a = &npyArray{key: key, shape: rr.Header.Descr.Shape, fortran: rr.Header.Descr.Fortran, entry: f, rc: rc, rr: rr}
+	a = &npyArray{key: key, shape: rr.Header.Descr.Shape, fortran: rr.Header.Descr.Fortran, rc: rc, rr: rr}
 	a.descr = strings.Trim(strings.TrimSpace(rr.Header.Descr.Type), `'"`)
 	a.kind, a.size = parseDescr(a.descr)
 	if a.kind == 0 {
