@@ -42,8 +42,8 @@ func (o SynthOptions) Validate() error {
 		return fmt.Errorf("--labels: must be at least 1, got %d", o.K)
 	case !(o.PosRate > 0 && o.PosRate < 1):
 		return fmt.Errorf("--pos-rate: must be in (0, 1), got %v", o.PosRate)
-	case float64(o.N)*float64(o.MaxLen)*float64(o.F) > 1<<31:
-		return fmt.Errorf("--n × --max-len × --features: at most 2^31 values, got %d × %d × %d", o.N, o.MaxLen, o.F)
+	case float64(o.N)*float64(o.MaxLen)*float64(o.F) > 1<<28:
+		return fmt.Errorf("--n × --max-len × --features: at most 2^28 values, got %d × %d × %d", o.N, o.MaxLen, o.F)
 	}
 	return nil
 }

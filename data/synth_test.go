@@ -139,7 +139,7 @@ func TestSynthValidate(t *testing.T) {
 		{func(o *SynthOptions) { o.K = 0 }, "--labels: must be at least 1, got 0"},
 		{func(o *SynthOptions) { o.PosRate = 1 }, "--pos-rate: must be in (0, 1), got 1"},
 		{func(o *SynthOptions) { o.PosRate = math.NaN() }, "--pos-rate: must be in (0, 1), got NaN"},
-		{func(o *SynthOptions) { o.N = 1 << 30 }, "--n × --max-len × --features: at most 2^31 values, got 1073741824 × 150 × 3"},
+		{func(o *SynthOptions) { o.N = 1 << 30 }, "--n × --max-len × --features: at most 2^28 values, got 1073741824 × 150 × 3"},
 	} {
 		o := good
 		tc.mod(&o)
