@@ -11,6 +11,19 @@ import "math"
 // expected against ONNX Runtime, whose own functions are approximations, and
 // about three times cheaper than float64 math.Exp, which dominated training
 // time.
+//
+// # One result in every build
+//
+// Each function is a fixed sequence of float32 operations, each rounded on
+// its own. Go may fuse x*y + z into one fused multiply-add, which rounds
+// once (the compiler does so on amd64 with GOAMD64=v3), so products that
+// feed an addition are written float32(x*y): the conversion forces the
+// rounding and forbids the fusion. The vector kernels (sigmoidVec, tanhVec
+// and the recurrent cells' fused forms, in assembly where the CPU allows)
+// run the same sequence lane by lane without fused multiply-adds, so every
+// build, every GOAMD64 level and every kernel, scalar or vector, produces
+// the same bits, and a vector kernel may leave a slice's tail to the scalar
+// functions.
 
 const (
 	expHi   = 88.37626   // e^x overflows float32 above this
@@ -25,6 +38,7 @@ const (
 	expP4   = 1.6666665459e-1
 	expP5   = 5.0000001201e-1
 	tanhLim = 0.625 // below this tanh uses its own odd polynomial
+	tanhSat = 9.1   // above this tanh rounds to ±1 in float32
 	tanhP0  = -5.70498872745e-3
 	tanhP1  = 2.06390887954e-2
 	tanhP2  = -5.37397155531e-2
@@ -43,23 +57,22 @@ func exp32(x float32) float32 {
 		return x
 	}
 	// x = n·ln2 + r, |r| ≤ ln2/2, with n rounded to nearest.
-	fn := float32(math.Floor(float64(x*log2e + 0.5)))
-	r := x - fn*ln2Hi - fn*ln2Lo
-	z := r * r
-	p := ((((expP0*r+expP1)*r+expP2)*r+expP3)*r+expP4)*r + expP5
-	y := p*z + r + 1
-	// Scale by 2^n in two steps so that n down to −149 (subnormal results)
-	// and up to 128 stay representable.
+	fn := float32(math.Floor(float64(float32(x*log2e) + 0.5)))
+	r := float32(x-float32(fn*ln2Hi)) - float32(fn*ln2Lo)
+	p := float32(expP0*r) + expP1
+	p = float32(p*r) + expP2
+	p = float32(p*r) + expP3
+	p = float32(p*r) + expP4
+	p = float32(p*r) + expP5
+	y := float32(float32(p*float32(r*r))+r) + 1
+	// y·2^n, rounded once: y·2^(n−⌊n/2⌋) is exact (n ≥ −149 keeps it
+	// normal), and multiplying by 2^⌊n/2⌋ rounds, to a subnormal for
+	// n < −125 and to +Inf on overflow at n = 128. Both factors are normal
+	// powers of two.
 	n := int32(fn)
-	if n < -125 {
-		y *= math.Float32frombits(uint32(n+125+127) << 23)
-		return y * math.Float32frombits(uint32(-125+127)<<23)
-	}
-	if n > 127 {
-		y *= 2
-		n--
-	}
-	return y * math.Float32frombits(uint32(n+127)<<23)
+	n1 := n >> 1
+	y *= math.Float32frombits(uint32(n-n1+127) << 23)
+	return y * math.Float32frombits(uint32(n1+127)<<23)
 }
 
 // sigmoid is the logistic function 1/(1+e^−x).
@@ -75,9 +88,13 @@ func tanh(x float32) float32 {
 	}
 	if a < tanhLim {
 		z := x * x
-		return ((((tanhP0*z+tanhP1)*z+tanhP2)*z+tanhP3)*z+tanhP4)*z*x + x
+		p := float32(tanhP0*z) + tanhP1
+		p = float32(p*z) + tanhP2
+		p = float32(p*z) + tanhP3
+		p = float32(p*z) + tanhP4
+		return float32(p*z*x) + x
 	}
-	if a > 9.1 { // tanh rounds to ±1 in float32
+	if a > tanhSat {
 		if x != x {
 			return x
 		}
@@ -95,6 +112,48 @@ func Sigmoid(x float32) float32 { return sigmoid(x) }
 
 // Tanh is the hyperbolic tangent, as every kernel computes it.
 func Tanh(x float32) float32 { return tanh(x) }
+
+// sigmoidVec sets dst[i] = sigmoid(src[i]) for i < len(dst), bit for bit;
+// src needs at least len(dst) elements and may be dst itself (not otherwise
+// overlapping it). Where the CPU has AVX2 it runs 8 lanes at a time.
+func sigmoidVec(dst, src []float32) {
+	src = src[:len(dst)]
+	m := vecLen(len(dst))
+	if m > 0 {
+		sigmoidAsm(m, &dst[0], &src[0])
+	}
+	d, s := dst[m:], src[m:]
+	s = s[:len(d)]
+	for i := range d {
+		d[i] = sigmoid(s[i])
+	}
+}
+
+// tanhVec sets dst[i] = tanh(src[i]) for i < len(dst), bit for bit; src
+// needs at least len(dst) elements and may be dst itself (not otherwise
+// overlapping it). Where the CPU has AVX2 it runs 8 lanes at a time.
+func tanhVec(dst, src []float32) {
+	src = src[:len(dst)]
+	m := vecLen(len(dst))
+	if m > 0 {
+		tanhAsm(m, &dst[0], &src[0])
+	}
+	d, s := dst[m:], src[m:]
+	s = s[:len(d)]
+	for i := range d {
+		d[i] = tanh(s[i])
+	}
+}
+
+// vecLen is how many of n elements the vector kernels take: n rounded down
+// to a multiple of their 8 lanes, or 0 in a build or on a CPU without them.
+// The scalar code finishes the rest.
+func vecLen(n int) int {
+	if !haveVecAsm {
+		return 0
+	}
+	return n &^ 7
+}
 
 // sigmoidRef and tanhRef are the float64 references the fast functions are
 // tested against.

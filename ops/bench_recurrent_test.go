@@ -12,7 +12,9 @@ import (
 // it on one shard: zero the gradients, forward through both layers, backward
 // from a gradient at every valid step of the top layer (what the target
 // replication loss sends down), each layer's dx feeding the one below. They
-// report sequences per second and allocations (0 in steady state).
+// report sequences per second, the process's CPU time per step (cpu-ns/op,
+// steadier than wall time on a shared machine) and allocations (0 in steady
+// state).
 
 // recStack is a stack of recurrent layers over one packed batch.
 type recStack struct {
@@ -149,10 +151,13 @@ func benchStack(b *testing.B, kind recKind, rows, H int, train bool) {
 	step()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		step()
 	}
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "seqs/s")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkLSTMTrainR1: R1's recurrent stack (13 → 64 → 64), on a shard of

@@ -161,59 +161,75 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 // gruStepForwardLBR applies the gates of one step in the
 // linear_before_reset = 1 form. g [n, 3H] holds x·Wᵀ and is overwritten by
 // the activations z, r, ĥ; rec [n, 3H] is H_{t−1}·Rᵀ; hp, hr, y are [n, H]:
-// hr receives H_{t−1}·R_hᵀ + Rb_h.
+// hr receives H_{t−1}·R_hᵀ + Rb_h; bias [6H]. Each row runs the vector
+// kernel on its first vecLen(H) units and gruCellForwardLBR on the rest,
+// with the same bits.
 func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
 	G := 3 * H
-	wbz, wbr, wbh := bias[0:H], bias[H:2*H], bias[2*H:3*H]
-	rbz, rbr, rbh := bias[3*H:4*H], bias[4*H:5*H], bias[5*H:6*H]
+	m := vecLen(H)
+	bias = bias[:2*G]
 	for r := 0; r*G < len(g); r++ {
 		gr := g[r*G : (r+1)*G]
-		gz, gR, gh := gr[0:H], gr[H:2*H], gr[2*H:3*H]
 		rc := rec[r*G : (r+1)*G]
-		rz, rr, rh := rc[0:H], rc[H:2*H], rc[2*H:3*H]
 		hpr, hrr, yr := hp[r*H:(r+1)*H], hr[r*H:(r+1)*H], y[r*H:(r+1)*H]
-		m := len(gz)
-		gR, gh, rz, rr, rh = gR[:m], gh[:m], rz[:m], rr[:m], rh[:m]
-		hpr, hrr, yr = hpr[:m], hrr[:m], yr[:m]
-		wbz, wbr, wbh, rbz, rbr, rbh = wbz[:m], wbr[:m], wbh[:m], rbz[:m], rbr[:m], rbh[:m]
-		for j := range gz {
-			z := sigmoid(gz[j] + wbz[j] + rz[j] + rbz[j])
-			rg := sigmoid(gR[j] + wbr[j] + rr[j] + rbr[j])
-			hn := rh[j] + rbh[j]
-			hh := tanh(gh[j] + wbh[j] + rg*hn)
-			gz[j], gR[j], gh[j] = z, rg, hh
-			hrr[j] = hn
-			yr[j] = (1-z)*hh + z*hpr[j]
+		if m > 0 {
+			gruCellForwardAsm(m, H, &gr[0], &rc[0], &bias[0], &hpr[0], &hrr[0], &yr[0])
 		}
+		gruCellForwardLBR(m, H, gr, rc, bias, hpr, hrr, yr)
+	}
+}
+
+// gruCellForwardLBR is one row of gruStepForwardLBR for units j0..H−1: gr,
+// rc [3H] and bias [6H] are one row of its operands, hp, hr, y [H].
+// Products that feed a sum are rounded on their own (activation.go), as in
+// the vector kernel.
+func gruCellForwardLBR(j0, H int, gr, rc, bias, hp, hr, y []float32) {
+	gz, gR, gh := gr[j0:H], gr[H+j0:2*H], gr[2*H+j0:3*H]
+	rz, rr, rh := rc[j0:H], rc[H+j0:2*H], rc[2*H+j0:3*H]
+	wbz, wbr, wbh := bias[j0:H], bias[H+j0:2*H], bias[2*H+j0:3*H]
+	rbz, rbr, rbh := bias[3*H+j0:4*H], bias[4*H+j0:5*H], bias[5*H+j0:6*H]
+	m := len(gz)
+	gR, gh, rz, rr, rh = gR[:m], gh[:m], rz[:m], rr[:m], rh[:m]
+	wbz, wbr, wbh, rbz, rbr, rbh = wbz[:m], wbr[:m], wbh[:m], rbz[:m], rbr[:m], rbh[:m]
+	hp, hr, y = hp[j0:H][:m], hr[j0:H][:m], y[j0:H][:m]
+	for j := range gz {
+		z := sigmoid(gz[j] + wbz[j] + rz[j] + rbz[j])
+		rg := sigmoid(gR[j] + wbr[j] + rr[j] + rbr[j])
+		hn := rh[j] + rbh[j]
+		hh := tanh(gh[j] + wbh[j] + float32(rg*hn))
+		gz[j], gR[j], gh[j] = z, rg, hh
+		hr[j] = hn
+		y[j] = float32((1-z)*hh) + float32(z*hp[j])
 	}
 }
 
 // gruStepResetGates is the first half of a linear_before_reset = 0 step:
 // g [n, 3H] holds the z and r pre-activations without bias, overwritten by
-// z and r; hr [n, H] receives r⊙H_{t−1}.
+// z and r; hr [n, H] receives r⊙H_{t−1}. The z and r blocks are adjacent in
+// g and in both halves of the bias, so each row is one pass adding biases
+// and one sigmoidVec over 2H units.
 func gruStepResetGates(H int, g, hp, hr, bias []float32) {
 	G := 3 * H
-	wbz, wbr := bias[0:H], bias[H:2*H]
-	rbz, rbr := bias[3*H:4*H], bias[4*H:5*H]
+	wb, rb := bias[0:2*H], bias[3*H:5*H]
 	for r := 0; r*G < len(g); r++ {
-		gr := g[r*G : (r+1)*G]
-		gz, gR := gr[0:H], gr[H:2*H]
+		gzr := g[r*G : r*G+2*H]
 		hpr, hrr := hp[r*H:(r+1)*H], hr[r*H:(r+1)*H]
-		m := len(gz)
-		gR, hpr, hrr = gR[:m], hpr[:m], hrr[:m]
-		wbz, wbr, rbz, rbr = wbz[:m], wbr[:m], rbz[:m], rbr[:m]
-		for j := range gz {
-			z := sigmoid(gz[j] + wbz[j] + rbz[j])
-			rg := sigmoid(gR[j] + wbr[j] + rbr[j])
-			gz[j], gR[j] = z, rg
-			hrr[j] = rg * hpr[j]
+		wb, rb = wb[:len(gzr)], rb[:len(gzr)]
+		for j := range gzr {
+			gzr[j] = gzr[j] + wb[j] + rb[j]
+		}
+		sigmoidVec(gzr, gzr)
+		gR := gzr[H:]
+		hpr, hrr = hpr[:len(gR)], hrr[:len(gR)]
+		for j := range gR {
+			hrr[j] = gR[j] * hpr[j]
 		}
 	}
 }
 
 // gruStepCandidate is the second half of a linear_before_reset = 0 step: the
 // h block of g holds the candidate's pre-activation without bias,
-// overwritten by ĥ; y [n, H] receives H_t.
+// overwritten by ĥ (one tanhVec per row); y [n, H] receives H_t.
 func gruStepCandidate(H int, g, hp, y, bias []float32) {
 	G := 3 * H
 	wbh, rbh := bias[2*H:3*H], bias[5*H:6*H]
@@ -224,11 +240,12 @@ func gruStepCandidate(H int, g, hp, y, bias []float32) {
 		m := len(gz)
 		gh, hpr, yr = gh[:m], hpr[:m], yr[:m]
 		wbh, rbh = wbh[:m], rbh[:m]
-		for j := range gz {
-			z := gz[j]
-			hh := tanh(gh[j] + wbh[j] + rbh[j])
-			gh[j] = hh
-			yr[j] = (1-z)*hh + z*hpr[j]
+		for j := range gh {
+			gh[j] = gh[j] + wbh[j] + rbh[j]
+		}
+		tanhVec(gh, gh)
+		for j, z := range gz {
+			yr[j] = float32((1-z)*gh[j]) + float32(z*hpr[j])
 		}
 	}
 }
@@ -356,31 +373,59 @@ func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []f
 // state; on return it holds ∂L/∂H_{t−1} through the direct path z⊙H_{t−1},
 // to which the caller's GEMM adds the path through R. dG [n, 3H] receives
 // the z and r pre-activation gradients and ∂L/∂(H_{t−1}·R_hᵀ + Rb_h); dxh
-// [n, H] receives ĥ's pre-activation gradient.
+// [n, H] receives ĥ's pre-activation gradient. Each row runs the vector
+// kernel on its first vecLen(H) units and gruCellBackwardLBR on the rest,
+// with the same bits.
 func gruStepBackwardLBR(H int, gates, hp, hr, dy, dh, dG, dxh []float32) {
 	G := 3 * H
+	m := vecLen(H)
 	for r := 0; r*G < len(gates); r++ {
 		gr := gates[r*G : (r+1)*G]
-		gz, gR, gh := gr[0:H], gr[H:2*H], gr[2*H:3*H]
 		dr := dG[r*G : (r+1)*G]
-		dz, dR, dn := dr[0:H], dr[H:2*H], dr[2*H:3*H]
 		hpr, hrr, dhr, dxr := hp[r*H:(r+1)*H], hr[r*H:(r+1)*H], dh[r*H:(r+1)*H], dxh[r*H:(r+1)*H]
-		m := len(gz)
-		gR, gh, dz, dR, dn = gR[:m], gh[:m], dz[:m], dR[:m], dn[:m]
-		hpr, hrr, dhr, dxr = hpr[:m], hrr[:m], dhr[:m], dxr[:m]
+		var dyr []float32
 		if dy != nil {
-			addRows(dhr, dy[r*H:(r+1)*H])
+			dyr = dy[r*H : (r+1)*H]
 		}
-		for j := range gz {
-			z, rg, hh := gz[j], gR[j], gh[j]
-			dH := dhr[j]
-			dhp := dH * (1 - z) * (1 - hh*hh)
-			dz[j] = dH * (hpr[j] - hh) * z * (1 - z)
-			dR[j] = dhp * hrr[j] * rg * (1 - rg)
-			dn[j] = dhp * rg
-			dxr[j] = dhp
-			dhr[j] = dH * z
+		if m > 0 {
+			var dyp *float32
+			if dyr != nil {
+				dyp = &dyr[0]
+			}
+			gruCellBackwardAsm(m, H, &gr[0], &hpr[0], &hrr[0], dyp, &dhr[0], &dr[0], &dxr[0])
 		}
+		gruCellBackwardLBR(m, H, gr, hpr, hrr, dyr, dhr, dr, dxr)
+	}
+}
+
+// gruCellBackwardLBR is one row of gruStepBackwardLBR for units j0..H−1:
+// gates, dG [3H] are one row of its operands, hp, hr, dh, dxh [H], dy [H]
+// or nil. Products that feed a sum are rounded on their own
+// (activation.go), as in the vector kernel.
+func gruCellBackwardLBR(j0, H int, gates, hp, hr, dy, dh, dG, dxh []float32) {
+	gz, gR, gh := gates[j0:H], gates[H+j0:2*H], gates[2*H+j0:3*H]
+	dz, dR, dn := dG[j0:H], dG[H+j0:2*H], dG[2*H+j0:3*H]
+	m := len(gz)
+	gR, gh, dz, dR, dn = gR[:m], gh[:m], dz[:m], dR[:m], dn[:m]
+	hp, hr, dh, dxh = hp[j0:H][:m], hr[j0:H][:m], dh[j0:H][:m], dxh[j0:H][:m]
+	hasDy := dy != nil
+	if hasDy {
+		dy = dy[j0:H][:m]
+	} else {
+		dy = dh // never read; keeps dy's length known in the loop
+	}
+	for j := range gz {
+		z, rg, hh := gz[j], gR[j], gh[j]
+		dH := dh[j]
+		if hasDy {
+			dH += dy[j]
+		}
+		dhp := dH * (1 - z) * (1 - float32(hh*hh))
+		dz[j] = dH * (hp[j] - hh) * z * (1 - z)
+		dR[j] = dhp * hr[j] * rg * (1 - rg)
+		dn[j] = dhp * rg
+		dxh[j] = dhp
+		dh[j] = dH * z
 	}
 }
 
@@ -405,7 +450,7 @@ func gruStepBackwardCandidate(H int, gates, hp, dy, dh, dG []float32) {
 			z, hh := gz[j], gh[j]
 			dH := dhr[j]
 			dz[j] = dH * (hpr[j] - hh) * z * (1 - z)
-			dhh[j] = dH * (1 - z) * (1 - hh*hh)
+			dhh[j] = dH * (1 - z) * (1 - float32(hh*hh))
 			dhr[j] = dH * z
 		}
 	}
@@ -426,7 +471,7 @@ func gruStepBackwardResetGate(H int, gates, hp, drh, dh, dG []float32) {
 			rg := gR[j]
 			d := drr[j]
 			dR[j] = d * hpr[j] * rg * (1 - rg)
-			dhr[j] += d * rg
+			dhr[j] += float32(d * rg)
 		}
 	}
 }

@@ -165,34 +165,51 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 
 // lstmStepForward applies the gates to the rows of one step. g [n, 4H] holds
 // the gate pre-activations without bias and peepholes and is overwritten by
-// the activations i, o, f, c; cprev, cell, tanhC and y are [n, H].
+// the activations i, o, f, c; cprev, cell, tanhC and y are [n, H]; bias
+// [4H], peep [3H]. Each row runs the vector kernel on its first vecLen(H)
+// units and lstmCellForward on the rest, with the same bits.
 func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32) {
 	G := 4 * H
-	bi, bo, bf, bc := bias[0:H], bias[H:2*H], bias[2*H:3*H], bias[3*H:4*H]
-	pi, po, pf := peep[0:H], peep[H:2*H], peep[2*H:3*H]
+	m := vecLen(H)
+	bias, peep = bias[:G], peep[:3*H]
 	for r := 0; r*G < len(g); r++ {
 		gr := g[r*G : (r+1)*G]
-		gi, gO, gf, gc := gr[0:H], gr[H:2*H], gr[2*H:3*H], gr[3*H:4*H]
 		cp := cprev[r*H : (r+1)*H]
 		cr := cell[r*H : (r+1)*H]
 		tr := tanhC[r*H : (r+1)*H]
 		yr := y[r*H : (r+1)*H]
-		gO, gf, gc = gO[:len(gi)], gf[:len(gi)], gc[:len(gi)]
-		cp, cr, tr, yr = cp[:len(gi)], cr[:len(gi)], tr[:len(gi)], yr[:len(gi)]
-		bi, bo, bf, bc = bi[:len(gi)], bo[:len(gi)], bf[:len(gi)], bc[:len(gi)]
-		pi, po, pf = pi[:len(gi)], po[:len(gi)], pf[:len(gi)]
-		for j := range gi {
-			cpj := cp[j]
-			i := sigmoid(gi[j] + bi[j] + pi[j]*cpj)
-			f := sigmoid(gf[j] + bf[j] + pf[j]*cpj)
-			cc := tanh(gc[j] + bc[j])
-			cj := f*cpj + i*cc
-			o := sigmoid(gO[j] + bo[j] + po[j]*cj)
-			tc := tanh(cj)
-			gi[j], gO[j], gf[j], gc[j] = i, o, f, cc
-			cr[j], tr[j] = cj, tc
-			yr[j] = o * tc
+		if m > 0 {
+			lstmCellForwardAsm(m, H, &gr[0], &bias[0], &peep[0], &cp[0], &cr[0], &tr[0], &yr[0])
 		}
+		lstmCellForward(m, H, gr, bias, peep, cp, cr, tr, yr)
+	}
+}
+
+// lstmCellForward is one row of lstmStepForward for units j0..H−1: gr
+// [4H], bias [4H] and peep [3H] are one row of its operands, cp, cell,
+// tanhC and y [H]. Products that feed a sum are rounded on their own
+// (activation.go), as in the vector kernel.
+func lstmCellForward(j0, H int, gr, bias, peep, cp, cell, tanhC, y []float32) {
+	gi, gO, gf, gc := gr[j0:H], gr[H+j0:2*H], gr[2*H+j0:3*H], gr[3*H+j0:4*H]
+	bi, bo, bf, bc := bias[j0:H], bias[H+j0:2*H], bias[2*H+j0:3*H], bias[3*H+j0:4*H]
+	pi, po, pf := peep[j0:H], peep[H+j0:2*H], peep[2*H+j0:3*H]
+	cp, cell, tanhC, y = cp[j0:H], cell[j0:H], tanhC[j0:H], y[j0:H]
+	m := len(gi)
+	gO, gf, gc = gO[:m], gf[:m], gc[:m]
+	bi, bo, bf, bc = bi[:m], bo[:m], bf[:m], bc[:m]
+	pi, po, pf = pi[:m], po[:m], pf[:m]
+	cp, cell, tanhC, y = cp[:m], cell[:m], tanhC[:m], y[:m]
+	for j := range gi {
+		cpj := cp[j]
+		i := sigmoid(gi[j] + bi[j] + float32(pi[j]*cpj))
+		f := sigmoid(gf[j] + bf[j] + float32(pf[j]*cpj))
+		cc := tanh(gc[j] + bc[j])
+		cj := float32(f*cpj) + float32(i*cc)
+		o := sigmoid(gO[j] + bo[j] + float32(po[j]*cj))
+		tc := tanh(cj)
+		gi[j], gO[j], gf[j], gc[j] = i, o, f, cc
+		cell[j], tanhC[j] = cj, tc
+		y[j] = o * tc
 	}
 }
 
@@ -307,53 +324,83 @@ func LSTMBackward(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, dy, dhT,
 // lstmStepBackward computes the gate gradients of the rows of one step.
 // gates [n, 4H] are the activations, cell, tanhC, cprev [n, H] the forward's
 // C_t, tanh(C_t), C_{t−1}; dy [n, H] (nil = 0). On entry dh, dc [n, H] hold
-// the gradients reaching H_t and C_t from later steps or the final state; on
-// return dh holds ∂L/∂H_{t−1} through the direct path only (none for the
-// LSTM: it is left for the caller's GEMM to overwrite) and dc holds
-// ∂L/∂C_{t−1}. dG [n, 4H] receives ∂L/∂ of the gate pre-activations; dP, if
-// not nil, accumulates the peephole gradients.
+// the gradients reaching H_t and C_t from later steps or the final state; dh
+// is only read (∂L/∂H_{t−1} has no direct path in the LSTM: the caller's
+// GEMM writes it) and on return dc holds ∂L/∂C_{t−1}. dG [n, 4H] receives
+// ∂L/∂ of the gate pre-activations; dP, if not nil, accumulates the
+// peephole gradients. Each row runs the vector kernel on its first
+// vecLen(H) units and lstmCellBackward on the rest, with the same bits.
 func lstmStepBackward(H int, gates, cell, tanhC, cprev, dy, dh, dc, dG, peep, dP []float32) {
 	G := 4 * H
-	pi, po, pf := peep[0:H], peep[H:2*H], peep[2*H:3*H]
+	m := vecLen(H)
+	peep = peep[:3*H]
 	for r := 0; r*G < len(gates); r++ {
 		gr := gates[r*G : (r+1)*G]
-		gi, gO, gf, gc := gr[0:H], gr[H:2*H], gr[2*H:3*H], gr[3*H:4*H]
 		dr := dG[r*G : (r+1)*G]
-		di, dO, df, dcc := dr[0:H], dr[H:2*H], dr[2*H:3*H], dr[3*H:4*H]
-		cr := cell[r*H : (r+1)*H]
 		tr := tanhC[r*H : (r+1)*H]
 		cp := cprev[r*H : (r+1)*H]
 		dhr := dh[r*H : (r+1)*H]
 		dcr := dc[r*H : (r+1)*H]
-		m := len(gi)
-		gO, gf, gc = gO[:m], gf[:m], gc[:m]
-		di, dO, df, dcc = di[:m], dO[:m], df[:m], dcc[:m]
-		cr, tr, cp, dhr, dcr = cr[:m], tr[:m], cp[:m], dhr[:m], dcr[:m]
-		pi, po, pf = pi[:m], po[:m], pf[:m]
+		var dyr []float32
 		if dy != nil {
-			addRows(dhr, dy[r*H:(r+1)*H])
+			dyr = dy[r*H : (r+1)*H]
 		}
-		for j := range gi {
-			i, o, f, cc := gi[j], gO[j], gf[j], gc[j]
-			tc := tr[j]
-			dH := dhr[j]
-			dop := dH * tc * o * (1 - o)
-			dC := dcr[j] + dH*o*(1-tc*tc) + dop*po[j]
-			dip := dC * cc * i * (1 - i)
-			dfp := dC * cp[j] * f * (1 - f)
-			dcp := dC * i * (1 - cc*cc)
-			dcr[j] = dC*f + dip*pi[j] + dfp*pf[j]
-			di[j], dO[j], df[j], dcc[j] = dip, dop, dfp, dcp
+		if m > 0 {
+			var dyp *float32
+			if dyr != nil {
+				dyp = &dyr[0]
+			}
+			lstmCellBackwardAsm(m, H, &gr[0], &tr[0], &cp[0], dyp, &dhr[0], &dcr[0], &dr[0], &peep[0])
 		}
+		lstmCellBackward(m, H, gr, tr, cp, dyr, dhr, dcr, dr, peep)
 		if dP != nil {
+			di, dO, df := dr[0:H], dr[H:2*H], dr[2*H:3*H]
 			dPi, dPo, dPf := dP[0:H], dP[H:2*H], dP[2*H:3*H]
-			dPi, dPo, dPf = dPi[:m], dPo[:m], dPf[:m]
-			for j := range dPi {
-				dPi[j] += di[j] * cp[j]
-				dPf[j] += df[j] * cp[j]
-				dPo[j] += dO[j] * cr[j]
+			cr := cell[r*H : (r+1)*H]
+			dO, df, dPi, dPo, dPf, cp, cr = dO[:H], df[:H], dPi[:H], dPo[:H], dPf[:H], cp[:H], cr[:H]
+			for j := range di {
+				dPi[j] += float32(di[j] * cp[j])
+				dPf[j] += float32(df[j] * cp[j])
+				dPo[j] += float32(dO[j] * cr[j])
 			}
 		}
+	}
+}
+
+// lstmCellBackward is one row of lstmStepBackward for units j0..H−1: gates,
+// dG [4H] and peep [3H] are one row of its operands, tanhC, cp, dh, dc [H],
+// dy [H] or nil. Products that feed a sum are rounded on their own
+// (activation.go), as in the vector kernel.
+func lstmCellBackward(j0, H int, gates, tanhC, cp, dy, dh, dc, dG, peep []float32) {
+	gi, gO, gf, gc := gates[j0:H], gates[H+j0:2*H], gates[2*H+j0:3*H], gates[3*H+j0:4*H]
+	di, dO, df, dcc := dG[j0:H], dG[H+j0:2*H], dG[2*H+j0:3*H], dG[3*H+j0:4*H]
+	pi, po, pf := peep[j0:H], peep[H+j0:2*H], peep[2*H+j0:3*H]
+	tanhC, cp, dh, dc = tanhC[j0:H], cp[j0:H], dh[j0:H], dc[j0:H]
+	m := len(gi)
+	gO, gf, gc = gO[:m], gf[:m], gc[:m]
+	di, dO, df, dcc = di[:m], dO[:m], df[:m], dcc[:m]
+	pi, po, pf = pi[:m], po[:m], pf[:m]
+	tanhC, cp, dh, dc = tanhC[:m], cp[:m], dh[:m], dc[:m]
+	hasDy := dy != nil
+	if hasDy {
+		dy = dy[j0:H][:m]
+	} else {
+		dy = dh // never read; keeps dy's length known in the loop
+	}
+	for j := range gi {
+		i, o, f, cc := gi[j], gO[j], gf[j], gc[j]
+		tc := tanhC[j]
+		dH := dh[j]
+		if hasDy {
+			dH += dy[j]
+		}
+		dop := dH * tc * o * (1 - o)
+		dC := dc[j] + float32(dH*o*(1-float32(tc*tc))) + float32(dop*po[j])
+		dip := dC * cc * i * (1 - i)
+		dfp := dC * cp[j] * f * (1 - f)
+		dcp := dC * i * (1 - float32(cc*cc))
+		dc[j] = float32(dC*f) + float32(dip*pi[j]) + float32(dfp*pf[j])
+		di[j], dO[j], df[j], dcc[j] = dip, dop, dfp, dcp
 	}
 }
 

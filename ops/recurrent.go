@@ -57,15 +57,27 @@ func float64s(s []float64, n int) []float64 {
 
 // addColSums adds to dst[j] the sum over rows r of m[r·ld+j], j < len(dst),
 // summed in float64 (sum is scratch of at least len(dst) elements) so that a
-// bias gradient over thousands of packed rows keeps float32 accuracy.
+// bias gradient over thousands of packed rows keeps float32 accuracy. Each
+// column is summed over the rows in order; the vector kernel takes the first
+// vecLen(len(dst)) columns, with the same bits.
 func addColSums(dst []float32, m []float32, rows, ld int, sum []float64) {
 	cols := len(dst)
 	sum = sum[:cols]
-	clear(sum)
+	v := 0
+	if rows > 0 {
+		v = vecLen(cols)
+	}
+	if v > 0 {
+		_ = m[(rows-1)*ld+v-1]
+		colSumsAsm(rows, v, ld, &m[0], &sum[0])
+	}
+	tail := sum[v:]
+	clear(tail)
 	for r := 0; r < rows; r++ {
-		row := m[r*ld : r*ld+cols]
-		for j, v := range row {
-			sum[j] += float64(v)
+		row := m[r*ld+v : r*ld+cols]
+		row = row[:len(tail)]
+		for j := range tail {
+			tail[j] += float64(row[j])
 		}
 	}
 	for j, s := range sum {

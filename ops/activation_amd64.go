@@ -1,0 +1,99 @@
+//go:build amd64 && !purego
+
+package ops
+
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
+
+// haveVecAsm reports whether the CPU (and the OS, which must save the YMM
+// registers) supports the AVX2 kernels of activation_amd64.s. They use no
+// fused multiply-add (see activation.go), so AVX2 is all they need.
+var haveVecAsm = cpu.X86.HasAVX2
+
+// vecConst holds the constants of activation_amd64.s, each repeated in the 8
+// lanes of a YMM register so that the assembly reads it as a memory operand.
+// The assembly names them by offset (32 bytes apiece): keep the order.
+var vecConst = [...][8]float32{
+	splat(1),                             // 0x000 one
+	splat(0.5),                           // 0x020 half
+	splat(log2e),                         // 0x040
+	splat(ln2Hi),                         // 0x060
+	splat(ln2Lo),                         // 0x080
+	splat(expP0),                         // 0x0a0
+	splat(expP1),                         // 0x0c0
+	splat(expP2),                         // 0x0e0
+	splat(expP3),                         // 0x100
+	splat(expP4),                         // 0x120
+	splat(expP5),                         // 0x140
+	splat(expHi),                         // 0x160
+	splat(expLo),                         // 0x180
+	splat(float32(math.Inf(1))),          // 0x1a0
+	splat(math.Float32frombits(1 << 31)), // 0x1c0 sign bit (−0)
+	splat(math.Float32frombits(127)),     // 0x1e0 int32 127, the exponent bias
+	splat(2),                             // 0x200 two
+	splat(tanhLim),                       // 0x220
+	splat(tanhSat),                       // 0x240
+	splat(tanhP0),                        // 0x260
+	splat(tanhP1),                        // 0x280
+	splat(tanhP2),                        // 0x2a0
+	splat(tanhP3),                        // 0x2c0
+	splat(tanhP4),                        // 0x2e0
+	splat(-80),                           // 0x300 sigmoid's lower clamp of −x: e^−80 < 2^−24, and normal
+	splat(20),                            // 0x320 tanh's cap of 2a: above 2·tanhSat, and e^20 is finite
+}
+
+func splat(v float32) [8]float32 { return [8]float32{v, v, v, v, v, v, v, v} }
+
+// The kernels of activation_amd64.s. Each computes, on 8 lanes at a time,
+// exactly the float32 operations of its scalar counterpart (same order, one
+// rounding each, no fused multiply-add), so its results are bit-identical.
+// n and m count elements, a positive multiple of 8; h is the element
+// distance between the gate blocks of a row. Callers guarantee that every
+// addressed element lies inside its slice.
+
+// sigmoidAsm sets dst[i] = sigmoid(src[i]) for i < n.
+//
+//go:noescape
+func sigmoidAsm(n int, dst, src *float32)
+
+// tanhAsm sets dst[i] = tanh(src[i]) for i < n.
+//
+//go:noescape
+func tanhAsm(n int, dst, src *float32)
+
+// lstmCellForwardAsm is lstmCellForward on the first m units of one row:
+// gr, bias hold the blocks i, o, f, c and peep the blocks i, o, f, each h
+// apart.
+//
+//go:noescape
+func lstmCellForwardAsm(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+
+// lstmCellBackwardAsm is lstmCellBackward on the first m units of one row:
+// gates and dG hold the blocks i, o, f, c and peep the blocks i, o, f, each
+// h apart; dy may be nil.
+//
+//go:noescape
+func lstmCellBackwardAsm(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+
+// gruCellForwardAsm is gruCellForwardLBR on the first m units of one row:
+// gr and rec hold the blocks z, r, h and bias the blocks Wb z, r, h, Rb z, r,
+// h, each h apart.
+//
+//go:noescape
+func gruCellForwardAsm(m, h int, gr, rec, bias, hp, hr, y *float32)
+
+// gruCellBackwardAsm is gruCellBackwardLBR on the first m units of one row:
+// gates and dG hold the blocks z, r, h, each h apart; dy may be nil.
+//
+//go:noescape
+func gruCellBackwardAsm(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+
+// colSumsAsm sets sum[j] = Σ_{r<rows} float64(m[r*ld+j]) for j < cols,
+// summing each column over the rows in order, like addColSums's loop; rows
+// ≥ 1.
+//
+//go:noescape
+func colSumsAsm(rows, cols, ld int, m *float32, sum *float64)
