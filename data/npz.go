@@ -15,13 +15,15 @@ import (
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
+	"codeberg.org/sbinet/npyio/npy/float16"
 )
 
 // Shapes: N sequences, T steps (x's second dimension), F features, K labels.
 
 // ReadNPZ reads an NPZ data file: x float32 or float64 [N, T, F], lengths of
 // any integer dtype [N] (optional: every sequence has T steps when absent),
-// y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means K = 1).
+// y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means K = 1;
+// float16 included).
 // Other arrays in the archive are ignored. Values of x past a sequence's
 // length are not read; NaN, ±Inf and float64 values beyond float32's range
 // are refused in valid steps.
@@ -127,9 +129,7 @@ func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
 	if ya.shape[0] != N {
 		return nil, rd.errf("", "y has %d rows, x has %d sequences", ya.shape[0], N)
 	}
-	if ya.kind != 'b' && ya.kind != 'i' && ya.kind != 'u' && !(ya.kind == 'f' && ya.size >= 4) {
-		return nil, rd.errf("", "y has dtype %s, want bool, an integer type, float32 or float64", ya.dtypeName())
-	}
+	// Every dtype parseDescr accepts is numeric or bool: all are fine for y.
 
 	// lengths [N], optional
 	var la *npyArray
@@ -558,7 +558,17 @@ func (rd *npzReader) readLabels(a *npyArray, dst []float32) error {
 		}
 	case 'f':
 		var s []float64
-		if a.size == 4 {
+		switch a.size {
+		case 2:
+			s16, err := readAll[float16.Num](rd, a)
+			if err != nil {
+				return err
+			}
+			s = make([]float64, len(s16))
+			for i, v := range s16 {
+				s[i] = float64(v.Float32())
+			}
+		case 4:
 			s32, err := readAll[float32](rd, a)
 			if err != nil {
 				return err
@@ -567,7 +577,7 @@ func (rd *npzReader) readLabels(a *npyArray, dst []float32) error {
 			for i, v := range s32 {
 				s[i] = float64(v)
 			}
-		} else {
+		default:
 			var err error
 			if s, err = readAll[float64](rd, a); err != nil {
 				return err

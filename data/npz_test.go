@@ -32,6 +32,7 @@ func TestReadNPZGood(t *testing.T) {
 		{"bigendian", 4, 2, 1, 6},
 		{"compressed", 8, 4, 1, 9},
 		{"no_lengths", 3, 2, 1, 4},
+		{"f16y", 5, 2, 1, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(fixtures, "good", tc.name+".npz")
@@ -132,6 +133,7 @@ func TestReadNPZBad(t *testing.T) {
 		{"lengths_rows", `lengths has 21 entries, x has 20 sequences`},
 		{"y_half", `y[3]: labels must be 0 or 1, got 0.5`},
 		{"y2d_two", `y[3, 1]: labels must be 0 or 1, got 2`},
+		{"y_float16", `y[6]: labels must be 0 or 1, got 0.25`},
 		{"missing_x", `missing array "x" (found: a, b)`},
 		{"x_int", `x has dtype int32, want float32 or float64`},
 		{"lengths_float", `lengths has dtype float64, want an integer type`},

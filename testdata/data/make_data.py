@@ -123,3 +123,9 @@ bad("y_strings", x=x32, lengths=L, y=np.array(["a"] * 20))
 bad("x_object", pickle=True, x=np.array([None] * 20, dtype=object).reshape(20, 1, 1), lengths=L, y=y1)
 with open(os.path.join(HERE, "bad", "not_zip.npz"), "wb") as out:
     out.write(b"this is not a zip archive at all\n")
+
+# Added later, at the end so that the files above keep their bytes.
+xh, Lh, yh16 = sequences(5, 4, 2, 1)
+good("f16y", xh, Lh, yh16, ydtype="<f2", y1d=True)
+yq = y1.astype(np.float16); yq[6] = 0.25
+bad("y_float16", x=x32, lengths=L, y=yq)
