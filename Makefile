@@ -27,6 +27,8 @@ test: deps vet
 
 fuzz:
 	$(GO) test ./compiler -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./data -run '^$$' -fuzz '^FuzzReadNPZ$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./data -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./ops -run '^$$' -bench . -benchmem
