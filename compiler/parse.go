@@ -284,7 +284,7 @@ func collectAnchors(n ast.Node, anchors map[string]ast.Node) {
 	switch v := n.(type) {
 	case *ast.AnchorNode:
 		if v.Name != nil {
-			anchors[v.Name.GetToken().Value] = v.Value
+			anchors[tokenValue(v.Name)] = v.Value
 		}
 		if v.Value != nil {
 			collectAnchors(v.Value, anchors)
@@ -337,7 +337,7 @@ func (d *decoder) node(n ast.Node) ast.Node {
 			if v.Value == nil {
 				return n
 			}
-			target, ok := d.anchors[v.Value.GetToken().Value]
+			target, ok := d.anchors[tokenValue(v.Value)]
 			if !ok || target == nil {
 				return n
 			}
@@ -398,7 +398,7 @@ func (d *decoder) describe(n ast.Node) string {
 	case *ast.BoolNode:
 		return strconv.FormatBool(v.Value)
 	case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return v.GetToken().Value
+		return tokenText(v)
 	case *ast.StringNode:
 		return quoteShort(v.Value)
 	case *ast.LiteralNode:
@@ -410,13 +410,40 @@ func (d *decoder) describe(n ast.Node) string {
 	case *ast.AliasNode:
 		name := ""
 		if v.Value != nil {
-			name = v.Value.GetToken().Value
+			name = tokenValue(v.Value)
+		}
+		if !oneLine(name) {
+			name = quoteShort(name)
 		}
 		return "an alias to an undefined anchor *" + name
 	case *ast.MergeKeyNode:
 		return "a merge key (<<)"
 	}
 	return "an unsupported YAML node"
+}
+
+// tokenValue is the text of a node's token, or "".
+func tokenValue(n ast.Node) string {
+	if n == nil {
+		return ""
+	}
+	if tk := n.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return ""
+}
+
+// tokenText is the text of a scalar as written, quoted if it is not one
+// line of text, for messages.
+func tokenText(n ast.Node) string {
+	tk := n.GetToken()
+	if tk == nil {
+		return "?"
+	}
+	if !oneLine(tk.Value) {
+		return quoteShort(tk.Value)
+	}
+	return tk.Value
 }
 
 // quoteShort quotes s for a message, cut to 40 characters.
@@ -487,14 +514,14 @@ func (d *decoder) integer(path string, n ast.Node, want string) (int, bool) {
 				return int(x), true
 			}
 			d.src.bad[path] = true
-			d.errorf(d.pos(n), "%s: must be %s, got %s (out of range)", path, want, v.GetToken().Value)
+			d.errorf(d.pos(n), "%s: must be %s, got %s (out of range)", path, want, tokenText(v))
 			return 0, false
 		case uint64:
 			if x < limit {
 				return int(x), true
 			}
 			d.src.bad[path] = true
-			d.errorf(d.pos(n), "%s: must be %s, got %s (out of range)", path, want, v.GetToken().Value)
+			d.errorf(d.pos(n), "%s: must be %s, got %s (out of range)", path, want, tokenText(v))
 			return 0, false
 		}
 	case *ast.FloatNode:

@@ -71,10 +71,10 @@ func (s *Spec) complete(filename string, src *source) {
 		}
 	}
 	if c := s.Data.CSV; c != nil {
-		if c.Features == nil && !src.isBadOrNil("data.csv.features") {
+		if c.Features == nil && !src.rejected("data.csv.features") {
 			c.Features = slices.Clone(s.Inputs.FeatureNames)
 		}
-		if c.Labels == nil && !src.isBadOrNil("data.csv.labels") {
+		if c.Labels == nil && !src.rejected("data.csv.labels") {
 			c.Labels = slices.Clone(s.Outputs.LabelNames)
 		}
 	}
@@ -83,7 +83,8 @@ func (s *Spec) complete(filename string, src *source) {
 	}
 }
 
-func (s *source) isBadOrNil(path string) bool { return s != nil && s.isBad(path) }
+// rejected is isBad for a source that may be nil (a spec built in Go).
+func (s *source) rejected(path string) bool { return s != nil && s.isBad(path) }
 
 // defaultName is a spec file's base name without its extension.
 func defaultName(filename string) string {
