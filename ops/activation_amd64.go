@@ -29,10 +29,10 @@ var vecConst = [...][8]float32{
 	splat(expP4),                         // 0x120
 	splat(expP5),                         // 0x140
 	splat(expHi),                         // 0x160
-	splat(expLo),                         // 0x180
-	splat(float32(math.Inf(1))),          // 0x1a0
-	splat(math.Float32frombits(1 << 31)), // 0x1c0 sign bit (−0)
-	splat(math.Float32frombits(127)),     // 0x1e0 int32 127, the exponent bias
+	splat(float32(math.Inf(1))),          // 0x180
+	splat(math.Float32frombits(1 << 31)), // 0x1a0 sign bit (−0)
+	splat(math.Float32frombits(127)),     // 0x1c0 int32 127, the exponent bias
+	splat(math.Float32frombits(126)),     // 0x1e0 int32 126, the bias of 2^(n−1)
 	splat(2),                             // 0x200 two
 	splat(tanhLim),                       // 0x220
 	splat(tanhSat),                       // 0x240

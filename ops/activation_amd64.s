@@ -25,10 +25,10 @@
 #define EXPP4   ·vecConst+0x120(SB)
 #define EXPP5   ·vecConst+0x140(SB)
 #define EXPHI   ·vecConst+0x160(SB)
-#define EXPLO   ·vecConst+0x180(SB)
-#define INF     ·vecConst+0x1a0(SB)
-#define SIGN    ·vecConst+0x1c0(SB)
-#define BIAS    ·vecConst+0x1e0(SB)
+#define INF     ·vecConst+0x180(SB)
+#define SIGN    ·vecConst+0x1a0(SB)
+#define BIAS    ·vecConst+0x1c0(SB)
+#define BIASM1  ·vecConst+0x1e0(SB)
 #define TWO     ·vecConst+0x200(SB)
 #define TANHLIM ·vecConst+0x220(SB)
 #define TANHSAT ·vecConst+0x240(SB)
@@ -41,79 +41,79 @@
 #define TANHCAP ·vecConst+0x320(SB)
 
 // Comparison predicates of VCMPPS (false on NaN).
-#define LT $0x11
-#define GT $0x1e
+#define LT    $0x11
+#define GT    $0x1e
 #define UNORD $0x03
 
-// EXP sets out = exp32(x) for x ≥ lo (a constant ≥ expLo) and for
-// x < expLo; for expLo ≤ x < lo it computes exp32(lo) instead, a shortcut
-// for callers to whom both are the same. x is kept, t0–t2 are clobbered,
-// out ≠ x. In exp32's steps: t0 = x clamped to [lo, expHi] (which keeps the
-// integer conversion in range); t1 = fn = ⌊float32(x·log2e) + 0.5⌋; t0 = r =
-// (x − fn·ln2Hi) − fn·ln2Lo; t2 = p, Horner from P0; t2 = y =
-// (p·(r·r) + r) + 1; t0, t1 = the powers of two 2^n1, 2^(n−n1) with
-// n1 = n>>1, built in the exponent field; out = y·2^(n−n1)·2^n1. Then the
-// lanes above expHi get +Inf, those below expLo 0, and NaN lanes x.
-#define EXP(x, out, lo, t0, t1, t2) \
-	VMAXPS     lo, x, t0;       \
-	VMINPS     EXPHI, t0, t0;   \
-	VMULPS     LOG2E, t0, t1;   \
-	VADDPS     HALF, t1, t1;    \
-	VROUNDPS   $1, t1, t1;      \
-	VMULPS     LN2HI, t1, t2;   \
-	VSUBPS     t2, t0, t0;      \
-	VMULPS     LN2LO, t1, t2;   \
-	VSUBPS     t2, t0, t0;      \
-	VMULPS     EXPP0, t0, t2;   \
-	VADDPS     EXPP1, t2, t2;   \
-	VMULPS     t0, t2, t2;      \
-	VADDPS     EXPP2, t2, t2;   \
-	VMULPS     t0, t2, t2;      \
-	VADDPS     EXPP3, t2, t2;   \
-	VMULPS     t0, t2, t2;      \
-	VADDPS     EXPP4, t2, t2;   \
-	VMULPS     t0, t2, t2;      \
-	VADDPS     EXPP5, t2, t2;   \
-	VMULPS     t0, t0, out;     \
-	VMULPS     out, t2, t2;     \
-	VADDPS     t0, t2, t2;      \
-	VADDPS     ONE, t2, t2;     \
-	VCVTTPS2DQ t1, t1;          \
-	VPSRAD     $1, t1, t0;      \
-	VPSUBD     t0, t1, t1;      \
-	VPADDD     BIAS, t0, t0;    \
-	VPSLLD     $23, t0, t0;     \
-	VPADDD     BIAS, t1, t1;    \
-	VPSLLD     $23, t1, t1;     \
-	VMULPS     t1, t2, t2;      \
-	VMULPS     t0, t2, out;     \
-	VCMPPS     GT, EXPHI, x, t0; \
-	VBLENDVPS  t0, INF, out, out; \
-	VCMPPS     LT, EXPLO, x, t0; \
-	VANDNPS    out, t0, out;    \
-	VCMPPS     UNORD, x, x, t0; \
-	VBLENDVPS  t0, x, out, out
+// EXPRED runs exp32's reduction and polynomial on x, which the caller has
+// limited to [−80, expHi] (a NaN lane gives garbage for the caller to
+// replace): n = fn = ⌊float32(x·log2e) + 0.5⌋ converted to int32 lanes,
+// r = (x − fn·ln2Hi) − fn·ln2Lo, p by Horner from P0, and
+// y = (p·(r·r) + r) + 1, so that exp32(x) = y·2^n rounded once. x is kept;
+// r, n, y, t are written.
+#define EXPRED(x, r, n, y, t) \
+	VMULPS     LOG2E, x, n;  \
+	VADDPS     HALF, n, n;   \
+	VROUNDPS   $1, n, n;     \
+	VMULPS     LN2HI, n, t;  \
+	VSUBPS     t, x, r;      \
+	VMULPS     LN2LO, n, t;  \
+	VSUBPS     t, r, r;      \
+	VMULPS     EXPP0, r, y;  \
+	VADDPS     EXPP1, y, y;  \
+	VMULPS     r, y, y;      \
+	VADDPS     EXPP2, y, y;  \
+	VMULPS     r, y, y;      \
+	VADDPS     EXPP3, y, y;  \
+	VMULPS     r, y, y;      \
+	VADDPS     EXPP4, y, y;  \
+	VMULPS     r, y, y;      \
+	VADDPS     EXPP5, y, y;  \
+	VMULPS     r, r, t;      \
+	VMULPS     t, y, y;      \
+	VADDPS     r, y, y;      \
+	VADDPS     ONE, y, y;    \
+	VCVTTPS2DQ n, n
 
 // SIGMOID sets out = sigmoid(x) = 1 / (1 + exp32(−x)); x is kept unless it
-// is out; Y0–Y3 are clobbered. 1 + e rounds to 1 for every e < 2^−24, so
-// exp32(−x) may be taken as exp32(SIGLO) for −x < SIGLO: that keeps the
-// lanes with x > 87.3 from computing subnormal powers, which cost a
-// microcode assist each.
+// is out; Y0–Y4 are clobbered. With u = −x (Y3):
+//   - u is clamped to [SIGLO, expHi] before the reduction. 1 + e rounds to
+//     1 for every e < 2^−24, so below SIGLO = −80 exp32(SIGLO) serves for
+//     exp32(u), even below expLo where exp32 is 0; this keeps the lanes with
+//     x > 87.3 from computing subnormal powers, which cost a microcode
+//     assist each. Above expHi exp32 is +Inf and NaN gives u: both lanes
+//     are replaced after the scaling.
+//   - In the clamped range n ≥ −115, so y·2^(n−1) is exact (normal) and the
+//     doubling that follows is the one rounding of y·2^n (to +Inf past the
+//     largest float at n = 128), as in exp32.
 #define SIGMOID(x, out) \
-	VXORPS  SIGN, x, Y3;         \
-	EXP(Y3, out, SIGLO, Y0, Y1, Y2); \
-	VADDPS  ONE, out, out;       \
-	VMOVUPS ONE, Y0;             \
-	VDIVPS  out, Y0, out
+	VXORPS    SIGN, x, Y3;         \
+	VMAXPS    SIGLO, Y3, Y4;       \
+	VMINPS    EXPHI, Y4, Y4;       \
+	EXPRED(Y4, Y0, Y1, Y2, out);   \
+	VPADDD    BIASM1, Y1, Y1;      \
+	VPSLLD    $23, Y1, Y1;         \
+	VMULPS    Y1, Y2, Y2;          \
+	VADDPS    Y2, Y2, out;         \
+	VCMPPS    GT, EXPHI, Y3, Y0;   \
+	VBLENDVPS Y0, INF, out, out;   \
+	VCMPPS    UNORD, Y3, Y3, Y0;   \
+	VBLENDVPS Y0, Y3, out, out;    \
+	VADDPS    ONE, out, out;       \
+	VMOVUPS   ONE, Y0;             \
+	VDIVPS    out, Y0, out
 
-// TANH sets out = tanh(x); x is kept, out ≠ x, Y0–Y6 are clobbered. All
-// three branches of tanh are computed and the lanes pick theirs: Y4 =
-// float32(p(z)·z·x) + x with z = x·x (|x| < tanhLim); Y5 = the lanes with
-// x < 0 and Y3 = a = Y5 ? −x : x (NaN stays x, as in tanh); out =
-// 1 − 2/(exp32(a + a) + 1), negated in the Y5 lanes, with a + a capped at
-// TANHCAP > 2·tanhSat (VMINPS returns its last operand, a + a, on NaN) so
-// that the lanes replaced by ±1 do not compute a subnormal quotient; ±1
-// with x's sign where a > tanhSat; Y4 where a < tanhLim.
+// TANH sets out = tanh(x); x is kept, out ≠ x, Y0–Y7 are clobbered. All
+// three branches of tanh are computed and the lanes pick theirs:
+//   - Y4 = float32(p(z)·z·x) + x with z = x·x, for |x| < tanhLim;
+//   - Y5 = the lanes with x < 0 and Y3 = a = Y5 ? −x : x (NaN stays x, as
+//     in tanh);
+//   - out = 1 − 2/(exp32(a + a) + 1), negated in the Y5 lanes. a + a is
+//     capped at TANHCAP = 20 > 2·tanhSat (VMINPS returns its last operand,
+//     a + a, on NaN) so that the lanes later replaced by ±1 do not compute a
+//     subnormal quotient; in [0, 20] n ≤ 29 and y·2^n is exact, one
+//     multiplication; a NaN lane gets a + a, exp32's result;
+//   - ±1 with x's sign where a > tanhSat, Y4 where a < tanhLim.
 #define TANH(x, out) \
 	VMULPS    x, x, Y3;          \
 	VMULPS    TANHP0, Y3, Y4;    \
@@ -134,7 +134,12 @@
 	VADDPS    Y3, Y3, Y6;        \
 	VMOVUPS   TANHCAP, Y0;       \
 	VMINPS    Y6, Y0, Y6;        \
-	EXP(Y6, out, EXPLO, Y0, Y1, Y2); \
+	EXPRED(Y6, Y0, Y1, Y2, Y7);  \
+	VPADDD    BIAS, Y1, Y1;      \
+	VPSLLD    $23, Y1, Y1;       \
+	VMULPS    Y1, Y2, out;       \
+	VCMPPS    UNORD, Y6, Y6, Y0; \
+	VBLENDVPS Y0, Y6, out, out;  \
 	VADDPS    ONE, out, out;     \
 	VMOVUPS   TWO, Y0;           \
 	VDIVPS    out, Y0, out;      \
