@@ -36,7 +36,7 @@ func (a Alloc) get(dt DType, shape []int) *Tensor {
 // MaxElements bounds the number of elements of any tensor an ONNX kernel
 // creates, so that a shape computed from user data (Reshape, Expand, Range)
 // fails with an error instead of exhausting memory.
-const MaxElements = 1 << 31
+const MaxElements = 1<<31 - 1
 
 // onnxNum is the set of numeric element types; onnxElem adds bool.
 type onnxNum interface {

@@ -580,7 +580,7 @@ func TestCheckTensor(t *testing.T) {
 		{&Tensor{DType: Float32, Shape: []int{2, 3}, F32: make([]float32, 5)}, "5 elements for shape [2, 3] (6 expected)"},
 		{&Tensor{DType: Float32, Shape: []int{-1}}, "negative dimension in shape [-1]"},
 		{&Tensor{DType: DType(8), Shape: []int{1}}, "unsupported element type dtype(8)"},
-		{&Tensor{DType: Int32, Shape: []int{1 << 20, 1 << 20}}, "shape [1048576, 1048576] has more than 2147483648 elements"},
+		{&Tensor{DType: Int32, Shape: []int{1 << 20, 1 << 20}}, "shape [1048576, 1048576] has more than 2147483647 elements"},
 		{nil, "missing tensor"},
 	} {
 		if err := CheckTensor(c.t); err == nil || err.Error() != c.want {
