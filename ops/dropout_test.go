@@ -131,7 +131,7 @@ func TestDropoutBackward(t *testing.T) {
 	scale := float32(1 / (1 - float64(rate)))
 	dropped := 0
 	for i := range dx {
-		want := 0.25 + dy[i]*scale
+		want := 0.25 + float32(dy[i]*scale)
 		if y[i] == 0 {
 			want = 0.25
 			dropped++
