@@ -967,7 +967,7 @@ func (d *decoder) training(path string, n ast.Node) {
 	t := &d.spec.Training
 	d.mapping(path, n, "a mapping (optimizer, learning_rate, ..., validation)", []field{
 		{"optimizer", d.setStr(&t.Optimizer, oneOf(optimizerNames))},
-		{"learning_rate", d.setNum(&t.LearningRate, "a positive number")},
+		{"learning_rate", d.setNum(&t.LearningRate, "a non-negative number")},
 		{"momentum", d.setNum(&t.Momentum, "a number in [0, 1)")},
 		{"weight_decay", d.setNum(&t.WeightDecay, "a non-negative number")},
 		{"clip_norm", d.setNum(&t.ClipNorm, "a non-negative number")},

@@ -315,8 +315,7 @@ func (v *validator) objective() {
 func (v *validator) training() {
 	t := v.s.Training
 	v.enum("training.optimizer", t.Optimizer, optimizerNames)
-	v.check(t.LearningRate > 0 && finite(t.LearningRate), "training.learning_rate", t.LearningRate,
-		"must be a positive number, got %g", t.LearningRate)
+	v.nonNegative("training.learning_rate", t.LearningRate)
 	v.unitInterval("training.momentum", t.Momentum, "")
 	if t.Momentum != 0 && t.Optimizer != OptimizerSGD && slices.Contains(optimizerNames, t.Optimizer) {
 		v.check(false, "training.momentum", t.Momentum,
