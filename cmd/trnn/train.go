@@ -27,6 +27,7 @@ type trainFlags struct {
 	epochs, batchSize                   int
 	seed                                int64
 	quiet, force                        bool
+	epochsSet, batchSet, seedSet        bool // given on the command line
 }
 
 func newTrainCmd() *cobra.Command {
@@ -60,6 +61,11 @@ DIR, which ends with exactly the weights an uninterrupted run would have.`,
 			if len(args) == 1 {
 				spec = args[0]
 			}
+			fl := c.Flags()
+			f.epochsSet, f.batchSet, f.seedSet = fl.Changed("epochs"), fl.Changed("batch-size"), fl.Changed("seed")
+			if f.seedSet && f.seed < 0 {
+				return usageError{fmt.Errorf("--seed: must be a non-negative integer, got %d", f.seed)}
+			}
 			return runTrain(c, spec, &f)
 		},
 	}
@@ -68,7 +74,7 @@ DIR, which ends with exactly the weights an uninterrupted run would have.`,
 	fl.StringVar(&f.data, "data", "", "training data file (.npz or .csv), instead of the spec's data.train")
 	fl.StringVar(&f.validation, "validation", "", "validation data file, instead of a split of the training data")
 	fl.IntVar(&f.epochs, "epochs", 0, "number of epochs (overrides training.epochs)")
-	fl.Int64Var(&f.seed, "seed", -1, "random seed (overrides training.seed)")
+	fl.Int64Var(&f.seed, "seed", 0, "random seed (overrides training.seed)")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "sequences per batch (overrides training.batch_size)")
 	fl.StringVar(&f.init, "init", "", "start from the weights of this ONNX model (same architecture)")
 	fl.StringVar(&f.resume, "resume", "", "continue the run in this directory from its checkpoint")
@@ -88,7 +94,7 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 		err    error
 	)
 	if f.resume != "" {
-		if specPath != "" || f.data != "" || f.validation != "" || f.seed >= 0 || f.batchSize != 0 || f.init != "" || (f.out != "" && f.out != f.resume) {
+		if specPath != "" || f.data != "" || f.validation != "" || f.seedSet || f.batchSet || f.init != "" || (f.out != "" && f.out != f.resume) {
 			return usageError{errors.New("trnn train --resume DIR continues a run with its own spec and data; only --epochs may change")}
 		}
 		ckpt := filepath.Join(f.resume, runtime.CheckpointFile)
@@ -109,6 +115,9 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 	}
 	prog, err := compiler.Compile(spec)
 	if err != nil {
+		if f.epochsSet && f.epochs < 1 || f.batchSet && f.batchSize < 1 {
+			return usageError{err}
+		}
 		return err
 	}
 	trainFile := f.data
@@ -208,28 +217,26 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 	return nil
 }
 
-// applyOverrides sets the spec fields given on the command line and checks
-// them.
+// applyOverrides sets the spec fields given on the command line; errors
+// in them name the flag (Compile checks them).
 func applyOverrides(spec *compiler.Spec, f *trainFlags) error {
 	t := &spec.Training
-	if f.epochs != 0 {
-		if f.epochs < 0 {
-			return usageError{fmt.Errorf("--epochs: must be a positive integer, got %d", f.epochs)}
-		}
+	if f.epochsSet {
 		t.Epochs = f.epochs
+		spec.SetOrigin("training.epochs", "--epochs")
 	}
-	if f.seed >= 0 {
+	if f.seedSet {
 		t.Seed = uint64(f.seed)
+		spec.SetOrigin("training.seed", "--seed")
 	}
-	if f.batchSize != 0 {
-		if f.batchSize < 0 {
-			return usageError{fmt.Errorf("--batch-size: must be a positive integer, got %d", f.batchSize)}
-		}
+	if f.batchSet {
 		t.BatchSize = f.batchSize
+		spec.SetOrigin("training.batch_size", "--batch-size")
 	}
 	if f.validation != "" && f.resume == "" {
 		t.Validation.File = f.validation
 		t.Validation.Split = 0
+		spec.SetOrigin("training.validation.file", "--validation")
 	}
 	return nil
 }
