@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -57,8 +56,8 @@ func (p *progress) Batch(done, seqs int, running float64) {
 		return
 	}
 	rate := float64(seqs) / time.Since(p.start).Seconds()
-	p.bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  %.0f seq/s", p.epoch, p.epochs, running, rate))
 	p.bar.Set(done)
+	p.bar.Describe(fmt.Sprintf("epoch %d/%d  loss %.4f  %.0f seq/s", p.epoch, p.epochs, running, rate))
 }
 
 func (p *progress) EpochEnd(r runtime.EpochRecord, best bool) {
@@ -91,14 +90,4 @@ func metricString(m map[string]float64, name string) string {
 		return fmt.Sprintf("%.4f", v)
 	}
 	return "undefined"
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys(m map[string]float64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
