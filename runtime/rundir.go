@@ -116,8 +116,8 @@ func curves(path string, history []EpochRecord, val bool, monitor string, best *
 	}
 	lossPanel.Lines = append(lossPanel.Lines, plots.Series{Name: "validation (final step)", X: x, Y: valLoss})
 	return plots.Curves(path, lossPanel, plots.Panel{
-		Title: "Validation " + displayName(monitor), XLabel: "epoch", YLabel: monitor,
-		MarkX: mark, MarkLabel: markLabel,
+		Title: "Validation " + displayName(monitor), XLabel: "epoch", YLabel: displayName(monitor),
+		MarkX: mark, MarkLabel: markLabel, LegendBottom: !compiler.LowerIsBetter(monitor),
 		Lines: []plots.Series{{Name: "val_" + monitor, X: x, Y: metric}},
 	})
 }

@@ -198,7 +198,7 @@ func writeEvalPlots(dir string, probs, y []float32, m *loss.Metrics) error {
 	rec, prec := loss.PR(probs, y)
 	if err := plots.Single(filepath.Join(dir, "roc.png"), plots.Panel{
 		Title: fmt.Sprintf("ROC, %sAUROC %.4f", kind, auroc.V), XLabel: "false positive rate", YLabel: "true positive rate",
-		Lines: []plots.Series{{Name: "model", X: fpr, Y: tpr}}, Diagonal: true, Unit: true, MarkX: math.NaN(),
+		Lines: []plots.Series{{Name: "model", X: fpr, Y: tpr}}, Diagonal: true, Unit: true, MarkX: math.NaN(), LegendBottom: true,
 	}); err != nil {
 		return err
 	}

@@ -43,6 +43,9 @@ type Panel struct {
 	Diagonal bool
 	// Unit fixes both axes to [0, 1].
 	Unit bool
+	// LegendBottom puts the legend in the lower right corner, out of the
+	// way of curves that rise (the default is the upper right).
+	LegendBottom bool
 }
 
 // Curves writes the training curves of a run: losses per epoch on the left,
@@ -99,7 +102,7 @@ func build(pn Panel) (*plot.Plot, error) {
 	p.X.Label.Text = pn.XLabel
 	p.Y.Label.Text = pn.YLabel
 	p.Add(plotter.NewGrid())
-	p.Legend.Top = true
+	p.Legend.Top = !pn.LegendBottom
 	if pn.Unit {
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	}
