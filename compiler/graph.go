@@ -78,6 +78,23 @@ type Value struct {
 	Shape Shape
 }
 
+// TypeString describes the value's element type and shape as messages
+// print it: "float32 [batch, time, 13]", or "float32 of any shape" when
+// the shape is unknown.
+func (v Value) TypeString() string {
+	if v.Shape == nil {
+		return v.DType.String() + " of any shape"
+	}
+	out := v.DType.String() + " ["
+	for i, d := range v.Shape {
+		if i > 0 {
+			out += ", "
+		}
+		out += d.String()
+	}
+	return out + "]"
+}
+
 // Param is a named constant tensor: a learned parameter, fitted statistics
 // (Trainable false), or an ONNX initializer.
 type Param struct {

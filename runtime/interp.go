@@ -590,7 +590,7 @@ func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
 	for i, in := range ip.inputs {
 		t, ok := inputs[in.Name]
 		if !ok || t == nil {
-			return fmt.Errorf("missing input %q (%s)", in.Name, interpDescribe(in.Value))
+			return fmt.Errorf("missing input %q (%s)", in.Name, in.Value.TypeString())
 		}
 		if err := ops.CheckTensor(t); err != nil {
 			return fmt.Errorf("input %q: %v", in.Name, err)
@@ -604,7 +604,7 @@ func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
 			}
 		}
 		if !match {
-			return fmt.Errorf("input %q: expected %s, got %v %s", in.Name, interpDescribe(in.Value), t.DType, ops.FormatShape(t.Shape))
+			return fmt.Errorf("input %q: expected %s, got %v %s", in.Name, in.Value.TypeString(), t.DType, ops.FormatShape(t.Shape))
 		}
 		// A symbolic dimension must have the size it has wherever it first
 		// appeared among the inputs.
@@ -630,18 +630,6 @@ func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
 		}
 	}
 	return nil
-}
-
-// interpDescribe prints a declared value's type: float32 [batch, time, 13].
-func interpDescribe(v compiler.Value) string {
-	if v.Shape == nil {
-		return v.DType.String() + " of any shape"
-	}
-	parts := make([]string, len(v.Shape))
-	for i, d := range v.Shape {
-		parts[i] = d.String()
-	}
-	return v.DType.String() + " [" + strings.Join(parts, ", ") + "]"
 }
 
 // exec runs the node on vals (by slot) and stores its outputs in vals. st

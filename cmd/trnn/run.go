@@ -85,13 +85,13 @@ func runModel(c *cobra.Command, model string, inputs []string, outDir string) er
 			return fmt.Errorf("%s: input %q is already given by %s", file, name, prev)
 		}
 		if want := declared[i]; !runFits(want, t) {
-			return fmt.Errorf("%s: input %q is %v %s, the model expects %s", file, name, t.DType, ops.FormatShape(t.Shape), runDescribe(want))
+			return fmt.Errorf("%s: input %q is %v %s, the model expects %s", file, name, t.DType, ops.FormatShape(t.Shape), want.TypeString())
 		}
 		feed[name], from[name] = t, file
 	}
 	for _, v := range declared {
 		if _, ok := feed[v.Name]; !ok {
-			return fmt.Errorf("%s: missing input %q (%s): give it with --input %s=FILE.pb", model, v.Name, runDescribe(v), v.Name)
+			return fmt.Errorf("%s: missing input %q (%s): give it with --input %s=FILE.pb", model, v.Name, v.TypeString(), v.Name)
 		}
 	}
 	outs, err := sess.Run(feed)
@@ -129,18 +129,6 @@ func runFits(v compiler.Value, t *ops.Tensor) bool {
 		}
 	}
 	return true
-}
-
-// runDescribe prints a declared type: float32 [batch, time, 13].
-func runDescribe(v compiler.Value) string {
-	if v.Shape == nil {
-		return v.DType.String() + " of any shape"
-	}
-	parts := make([]string, len(v.Shape))
-	for i, d := range v.Shape {
-		parts[i] = d.String()
-	}
-	return v.DType.String() + " [" + strings.Join(parts, ", ") + "]"
 }
 
 // runOutputFile is NAME.pb with path separators and other characters that
