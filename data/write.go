@@ -1,16 +1,15 @@
 package data
 
 import (
-	"bufio"
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"codeberg.org/sbinet/npyio/npz"
+
 	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/internal/atomicfile"
 )
 
 // Shapes: N sequences, T = d.MaxLen(), F features, K labels.
@@ -125,36 +124,17 @@ func encodeCSV(w io.Writer, d *Dataset, cols compiler.CSVColumns) error {
 
 // writeAtomic writes a file through a temporary file in the same folder,
 // renamed over path once complete.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
+func writeAtomic(path string, write func(io.Writer) error) error {
+	var werr error // an error of write itself, as opposed to the file's
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		werr = write(w)
+		return werr
+	})
+	switch {
+	case err == nil:
+		return nil
+	case werr != nil:
+		return &Error{File: path, Msg: "cannot write: " + trimPkg(werr), Err: werr}
 	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fileError(path, "cannot write", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 256<<10)
-	if err := write(bw); err != nil {
-		return &Error{File: path, Msg: "cannot write: " + trimPkg(err), Err: err}
-	}
-	if err := bw.Flush(); err != nil {
-		return fileError(path, "cannot write", err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fileError(path, "cannot write", err)
-	}
-	if err := f.Close(); err != nil {
-		return fileError(path, "cannot write", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fileError(path, "cannot write", err)
-	}
-	return nil
+	return fileError(path, "cannot write", err)
 }

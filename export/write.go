@@ -21,8 +21,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +29,7 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export/onnxpb"
+	"github.com/trnn/trnn/internal/atomicfile"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -126,43 +125,13 @@ func WriteONNX(w io.Writer, prog *compiler.Program, opts Options) error {
 // WriteONNXFile writes the ONNX model Build makes from prog to path,
 // atomically: the bytes go to a temporary file in the same folder, which is
 // synced and then renamed over path. On error path is left as it was.
-func WriteONNXFile(path string, prog *compiler.Program, opts Options) (err error) {
+func WriteONNXFile(path string, prog *compiler.Program, opts Options) error {
 	b, err := writeMarshal(prog, opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(b); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Make the rename itself durable; not every file system lets a folder
-	// be synced, and the file is complete either way.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.WriteBytes(path, b); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
 }

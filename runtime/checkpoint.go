@@ -9,9 +9,9 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/internal/atomicfile"
 )
 
 // A checkpoint file holds everything needed to continue a run exactly where
@@ -175,35 +175,10 @@ func shapeSize(shape []int) int {
 	return n
 }
 
-// writeFileAtomic writes data to a temporary file next to path, syncs it and
-// renames it over path.
+// writeFileAtomic writes data to path atomically (see atomicfile).
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("%s: %v", path, unwrapPathError(err))
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644) // CreateTemp makes the file private; outputs are ordinary files
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("%s: %v", path, unwrapPathError(err))
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.WriteBytes(path, data); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
 	}
 	return nil
 }

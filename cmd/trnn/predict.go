@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/internal/atomicfile"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -48,36 +47,27 @@ with step_probs provide these directly; for others trnn runs every prefix.`,
 			if err != nil {
 				return err
 			}
-			w := c.OutOrStdout()
-			var f *os.File
-			if out != "" && out != "-" {
-				if f, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*"); err != nil {
-					return fmt.Errorf("%s: %v", out, pathErr(err))
+			write := func(w io.Writer) error {
+				if perStep {
+					return writeStepPredictions(w, sess, d, spec.Outputs.LabelNames)
 				}
-				defer os.Remove(f.Name())
-				w = f
+				return writePredictions(w, sess, d, spec.Outputs.LabelNames)
 			}
-			bw := bufio.NewWriter(w)
-			if perStep {
-				err = writeStepPredictions(bw, sess, d, spec.Outputs.LabelNames)
-			} else {
-				err = writePredictions(bw, sess, d, spec.Outputs.LabelNames)
-			}
-			if err == nil {
-				err = bw.Flush()
-			}
-			if f != nil {
-				if cerr := f.Close(); err == nil {
-					err = cerr
+			if out == "" || out == "-" {
+				bw := bufio.NewWriter(c.OutOrStdout())
+				if err := write(bw); err != nil {
+					return err
 				}
-				if err == nil {
-					err = os.Rename(f.Name(), out)
-				}
-				if err != nil {
-					return fmt.Errorf("%s: %v", out, pathErr(err))
-				}
+				return bw.Flush()
 			}
-			return err
+			var werr error // an error of the model, as opposed to the file's
+			if err := atomicfile.Write(out, func(w io.Writer) error { werr = write(w); return werr }); err != nil {
+				if werr != nil {
+					return werr
+				}
+				return fmt.Errorf("%s: %v", out, err)
+			}
+			return nil
 		},
 	}
 	c.Flags().StringVar(&dataFile, "data", "", "data file (.npz or .csv) to predict (required)")

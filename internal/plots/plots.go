@@ -7,15 +7,16 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/trnn/trnn/internal/atomicfile"
 )
 
 // Series is one named line of a figure.
@@ -75,22 +76,10 @@ func writePanels(path string, panels []Panel, w, h vg.Length) error {
 		}
 		p.Draw(tiles.At(dc, i, 0))
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("%s: %v", path, err)
-	}
-	err = tmp.Chmod(0o644)
-	if err == nil {
-		_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(tmp)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
+		return err
+	}); err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	return nil
