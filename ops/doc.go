@@ -31,8 +31,10 @@
 //
 // # Errors
 //
-// Kernels validate nothing: callers (the compiler, the runtime, the importer)
-// check shapes once at their boundary. A kernel called with inconsistent
-// shapes panics with a message prefixed "ops: ": that is a programming error,
-// never a user error.
+// The training kernels validate nothing: callers (the compiler, the
+// runtime) check shapes once at their boundary. A kernel called with
+// inconsistent shapes panics with a message prefixed "ops: ": that is a
+// programming error, never a user error. The ONNX operators (onnx*.go) are
+// the exception: their operands come from imported models, so they check
+// them and return errors.
 package ops
