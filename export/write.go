@@ -869,9 +869,13 @@ func (e *exporter) metadata() ([]*onnxpb.StringStringEntryProto, error) {
 		m[MetaNormalize] = "none"
 	}
 	// The spec as resolved for this file: its export section says what
-	// was written.
+	// was written. The training data's file names stay behind: they are
+	// paths of the machine that trained the model, and nothing that uses
+	// the model needs them (the CSV column roles are kept).
 	resolved := *e.spec
 	resolved.Export = compiler.Export{Opset: e.opset, StepProbs: e.stepProbs}
+	resolved.Data.Train = ""
+	resolved.Training.Validation.File = ""
 	spec, err := compiler.MarshalSpec(&resolved)
 	if err != nil {
 		return nil, e.errorf("writing the spec: %v", err)
