@@ -12,17 +12,17 @@ import (
 	"github.com/trnn/trnn/internal/plots"
 )
 
-// saveRun writes the run directory after an epoch: model.onnx when best
-// (the weights it should hold changed), then the checkpoint, then
+// saveRun writes the run directory after an epoch: model.onnx when
+// writeModel (the weights it should hold changed), then the checkpoint, then
 // metrics.csv and curves.png. The order makes a run killed at any point
 // resumable: the checkpoint is the source of truth, and a resumed epoch
 // rewrites the files after it identically.
-func (t *Trainer) saveRun(best bool) error {
+func (t *Trainer) saveRun(writeModel bool) error {
 	dir := t.opts.Dir
 	if dir == "" {
 		return nil
 	}
-	if best && t.opts.Export != nil {
+	if writeModel && t.opts.Export != nil {
 		if err := t.opts.Export(t.m.Program(), filepath.Join(dir, ModelFile)); err != nil {
 			return err
 		}

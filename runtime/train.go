@@ -47,9 +47,10 @@ type Progress interface {
 	// Batch reports batches done in the epoch, sequences done, and the
 	// running mean of the objective over the epoch.
 	Batch(done, sequences int, runningLoss float64)
-	// EpochEnd reports the epoch's record; best says whether model.onnx now
+	// EpochEnd reports the epoch's record; improved says whether the
+	// monitored metric beat every earlier epoch, so that model.onnx now
 	// holds this epoch's weights.
-	EpochEnd(rec EpochRecord, best bool)
+	EpochEnd(rec EpochRecord, improved bool)
 	// Note reports a one-line remark (e.g. early stopping).
 	Note(msg string)
 }
@@ -257,7 +258,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		rec := EpochRecord{Epoch: t.epoch + 1, TrainLoss: lossSum / float64(n), TrainFinalLoss: finalSum / float64(n),
 			Seconds: time.Since(start).Seconds(), Sequences: n}
-		best := false
+		// improved: the monitored metric beat every earlier epoch; write:
+		// model.onnx must be rewritten with the current weights.
+		improved, write := false, false
 		if t.valSet != nil {
 			val, err := t.validate()
 			if err != nil {
@@ -265,26 +268,35 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 			}
 			rec.Val = val
 			v, ok := rec.Val[monitor]
-			if ok && (h.Best == nil || better(monitor, v, h.Best.Value)) {
+			switch {
+			case ok && (h.Best == nil || better(monitor, v, h.Best.Value)):
 				h.Best = &Best{Epoch: rec.Epoch, Metric: monitor, Value: v}
 				t.bestParams = append(t.bestParams[:0], t.m.train...)
 				h.Stale = 0
-				best = true
-			} else {
+				improved, write = true, true
+			case !ok && h.Best == nil:
+				// Nothing to choose by yet: model.onnx follows the latest
+				// epoch until the metric is defined.
+				write = true
+				h.Stale++
+				if rec.Epoch == 1 && t.opts.Progress != nil {
+					t.opts.Progress.Note(fmt.Sprintf("val_%s is undefined on the validation data (a label with one class only?); model.onnx holds the latest epoch until it is defined", monitor))
+				}
+			default:
 				h.Stale++
 			}
 		} else {
-			best = true // without validation model.onnx holds the last epoch
+			write = true // without validation model.onnx holds the last epoch
 		}
 		h.History = append(h.History, rec)
 		h.Epoch = rec.Epoch
 		stop := tr.Validation.Patience > 0 && h.Stale >= tr.Validation.Patience && t.valSet != nil
 		h.Stopped = stop
-		if err := t.saveRun(best); err != nil {
+		if err := t.saveRun(write); err != nil {
 			return nil, err
 		}
 		if t.opts.Progress != nil {
-			t.opts.Progress.EpochEnd(rec, best)
+			t.opts.Progress.EpochEnd(rec, improved)
 		}
 		if stop {
 			if t.opts.Progress != nil {

@@ -185,6 +185,32 @@ func TestNoValidationKeepsLastEpoch(t *testing.T) {
 	}
 }
 
+// TestUndefinedMonitorKeepsLatestModel: when the monitored metric is
+// undefined (validation data with one class only), model.onnx follows the
+// latest epoch instead of never being written.
+func TestUndefinedMonitorKeepsLatestModel(t *testing.T) {
+	d := synth(120, 2, 13)
+	var negatives []int
+	for i := 0; i < d.N(); i++ {
+		if d.Y[2*i] == 0 && d.Y[2*i+1] == 0 {
+			negatives = append(negatives, i)
+		}
+	}
+	val := d.Subset(negatives)
+	exports := 0
+	final, res := train(t, compileSpec(t, testSpec, nil), d, val, Options{
+		Dir:    t.TempDir(),
+		Export: func(*compiler.Program, string) error { exports++; return nil },
+	})
+	if res.Best != nil || exports != 4 {
+		t.Fatalf("want no best epoch and model.onnx written every epoch, got best %+v and %d writes", res.Best, exports)
+	}
+	got := res.Program.Graph.Param("head.W").Tensor.F32
+	if _, same := sameBits(final[len(final)-len(got)-2:len(final)-2], got); !same {
+		t.Fatal("the result does not hold the latest weights")
+	}
+}
+
 // TestEarlyStopping: with patience 1 and a learning rate of 0 nothing
 // improves after the first epoch, so training stops after epoch 2.
 func TestEarlyStopping(t *testing.T) {
