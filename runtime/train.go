@@ -210,7 +210,7 @@ func (t *Trainer) setClassWeights() error {
 	}
 	w0, w1, err := loss.BalancedWeights(t.trainSet.Y)
 	if err != nil {
-		return fmt.Errorf("%s: objective.class_weight balanced: %v", t.trainSet.Source, err)
+		return fmt.Errorf("%s: objective.%v", t.trainSet.Source, err)
 	}
 	t.classW = [2]float64{w0, w1}
 	return nil

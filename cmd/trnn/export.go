@@ -32,6 +32,9 @@ when the run validated (--last for the latest epoch's).`,
 			if out == "" {
 				return usageError{fmt.Errorf("trnn export: -o FILE is required")}
 			}
+			if c.Flags().Changed("opset") && (opset < export.MinOpset || opset > export.MaxOpset) {
+				return usageError{fmt.Errorf("--opset: must be an integer from %d to %d, got %d", export.MinOpset, export.MaxOpset, opset)}
+			}
 			ck, err := runtime.ReadCheckpoint(args[0])
 			if err != nil {
 				return err

@@ -370,6 +370,7 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"predict", spec, "--data", bad}, 1, "spec.yaml"},
 		{[]string{"export", filepath.Join(dir, runtime.CheckpointFile)}, 2, "-o FILE is required"},
 		{[]string{"export", spec, "-o", filepath.Join(t.TempDir(), "m.onnx")}, 1, "not a trnn checkpoint"},
+		{[]string{"export", filepath.Join(dir, runtime.CheckpointFile), "-o", filepath.Join(t.TempDir(), "m.onnx"), "--opset", "99"}, 2, "--opset: must be an integer from 14 to 21, got 99"},
 	}
 	for _, c := range cases {
 		status, _, errs := trnnCmd(t, c.args...)
