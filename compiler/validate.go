@@ -61,14 +61,10 @@ func (s *Spec) complete(filename string, src *source) {
 		s.Name = defaultName(filename)
 	}
 	if s.Inputs.FeatureNames == nil && s.Inputs.Features >= 1 && s.Inputs.Features <= MaxFeatures {
-		s.Inputs.FeatureNames = generatedNames("f", s.Inputs.Features)
+		s.Inputs.FeatureNames = DefaultFeatureNames(s.Inputs.Features)
 	}
 	if s.Outputs.LabelNames == nil && s.Outputs.Labels >= 1 && s.Outputs.Labels <= MaxLabels {
-		if s.Outputs.Labels == 1 {
-			s.Outputs.LabelNames = []string{"y"}
-		} else {
-			s.Outputs.LabelNames = generatedNames("y", s.Outputs.Labels)
-		}
+		s.Outputs.LabelNames = DefaultLabelNames(s.Outputs.Labels)
 	}
 	if c := s.Data.CSV; c != nil {
 		if c.Features == nil && !src.rejected("data.csv.features") {
@@ -97,6 +93,19 @@ func defaultName(filename string) string {
 }
 
 // generatedNames returns prefix0 .. prefix{n-1}.
+// DefaultFeatureNames are the names of F features given by a count: f0,
+// f1, ...
+func DefaultFeatureNames(F int) []string { return generatedNames("f", F) }
+
+// DefaultLabelNames are the names of K labels given by a count: y for one
+// label, else y0, y1, ...
+func DefaultLabelNames(K int) []string {
+	if K == 1 {
+		return []string{"y"}
+	}
+	return generatedNames("y", K)
+}
+
 func generatedNames(prefix string, n int) []string {
 	names := make([]string, n)
 	for i := range names {
@@ -189,6 +198,19 @@ func (v *validator) nonNegative(path string, x float64) {
 	v.check(x >= 0 && finite(x), path, x, "must be a non-negative number, got %g", x)
 }
 
+// weight checks a loss weight: non-negative (positive when positive is
+// set) and finite in float32, the objective's precision.
+func (v *validator) weight(path string, x float64, positive bool) {
+	switch {
+	case positive && !(x > 0):
+		v.check(false, path, x, "must be a positive number, got %g", x)
+	case !positive && !(x >= 0):
+		v.check(false, path, x, "must be a non-negative number, got %g", x)
+	default:
+		v.check(x <= math.MaxFloat32, path, x, "must be at most 3.4e38 (a float32), got %g", x)
+	}
+}
+
 func (v *validator) unitInterval(path string, x float64, note string) {
 	v.check(x >= 0 && x < 1, path, x, "must be in [0, 1), got %g%s", x, note)
 }
@@ -270,7 +292,8 @@ func (v *validator) layers() {
 		case LayerLSTM, LayerGRU:
 			v.positiveInt(p+"."+l.Kind+".units", l.Units, MaxUnits)
 		case LayerDropout:
-			v.check(l.Rate >= 0 && l.Rate < 1, p+".dropout.rate", l.Rate, "must be in [0, 1), got %g", l.Rate)
+			// float32: the kernels see the rate in float32, where 1−1e-10 is 1.
+			v.check(l.Rate >= 0 && float32(l.Rate) < 1, p+".dropout.rate", l.Rate, "must be in [0, 1), got %g", l.Rate)
 			switch prev {
 			case "":
 				if i == 0 {
@@ -296,8 +319,8 @@ func (v *validator) objective() {
 		v.check(s.Outputs.Labels == 1, "objective.class_weight", *cw,
 			"only applies to one (binary) label, outputs has %d labels; use pos_weight", s.Outputs.Labels)
 		if !cw.Balanced {
-			v.nonNegative("objective.class_weight.0", cw.W0)
-			v.nonNegative("objective.class_weight.1", cw.W1)
+			v.weight("objective.class_weight.0", cw.W0, false)
+			v.weight("objective.class_weight.1", cw.W1, false)
 			v.check(cw.W0 != 0 || cw.W1 != 0, "objective.class_weight", *cw, "the two weights must not both be 0")
 		}
 	}
@@ -307,7 +330,7 @@ func (v *validator) objective() {
 		v.check(len(o.PosWeight) == s.Outputs.Labels, "objective.pos_weight", o.PosWeight,
 			"must have one weight per label (%d), got %d", s.Outputs.Labels, len(o.PosWeight))
 		for i, w := range o.PosWeight {
-			v.nonNegative(indexPath("objective.pos_weight", i), w)
+			v.weight(indexPath("objective.pos_weight", i), w, true)
 		}
 	}
 }
