@@ -149,7 +149,7 @@ func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent
 		}
 		for k, j := range labelCols {
 			cell := strings.TrimSpace(rec[j])
-			v, err := strconv.ParseFloat(cell, 64)
+			v, err := parseDecimal(cell)
 			switch {
 			case cell == "":
 				return nil, errf(line, fmt.Sprintf("column %q", cols.Labels[k]), "empty cell, want a label 0 or 1")
@@ -173,7 +173,7 @@ func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent
 		}
 		for k, j := range featCols {
 			cell := strings.TrimSpace(rec[j])
-			v, err := strconv.ParseFloat(cell, 64)
+			v, err := parseDecimal(cell)
 			where := fmt.Sprintf("column %q", cols.Features[k])
 			switch {
 			case cell == "":
@@ -187,7 +187,7 @@ func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent
 		}
 		if stepCol >= 0 {
 			cell := strings.TrimSpace(rec[stepCol])
-			v, err := strconv.ParseFloat(cell, 64)
+			v, err := parseDecimal(cell)
 			if cell == "" || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 				return nil, errf(line, fmt.Sprintf("column %q", cols.Step), "step must be a finite number, got %q", cell)
 			}
@@ -335,4 +335,15 @@ func listNames(names []string) string {
 		q = append(q, strconv.Quote(n))
 	}
 	return strings.Join(q, ", ")
+}
+
+// parseDecimal reads a decimal number as other tools write them (123,
+// -1.5, 2e-3, NaN, Inf). Go's hexadecimal floats (0x1p4) and digit
+// separators (1_000) are refused: a spreadsheet or NumPy never writes them,
+// so such a cell is a mistake rather than a number.
+func parseDecimal(s string) (float64, error) {
+	if strings.ContainsAny(s, "xX_") {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(s, 64)
 }

@@ -235,3 +235,16 @@ func TestWriteCSVErrors(t *testing.T) {
 		t.Errorf("file starts %q", b[:min(len(b), 20)])
 	}
 }
+
+// TestCSVRefusesGoOnlyNumberSyntax: hexadecimal floats and digit
+// separators are Go syntax, not numbers a data file holds.
+func TestCSVRefusesGoOnlyNumberSyntax(t *testing.T) {
+	for _, cell := range []string{"0x1p4", "1_0", "0X10"} {
+		path := filepath.Join(t.TempDir(), "d.csv")
+		os.WriteFile(path, []byte("id,step,f0,f1,y\na,0,"+cell+",1,0\n"), 0o644)
+		_, err := ReadCSV(path, SynthColumns(2, 1))
+		if err == nil || !strings.Contains(err.Error(), `not a number: "`+cell+`"`) {
+			t.Errorf("cell %q: got %v", cell, err)
+		}
+	}
+}

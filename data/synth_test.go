@@ -136,7 +136,9 @@ func TestSynthValidate(t *testing.T) {
 		{func(o *SynthOptions) { o.MinLen = 0 }, "--min-len: must be at least 1, got 0"},
 		{func(o *SynthOptions) { o.MaxLen = 59 }, "--max-len: must be at least --min-len (60), got 59"},
 		{func(o *SynthOptions) { o.F = -1 }, "--features: must be at least 1, got -1"},
-		{func(o *SynthOptions) { o.K = 0 }, "--labels: must be at least 1, got 0"},
+		{func(o *SynthOptions) { o.K = 0 }, "--labels: must be from 1 to 100000, got 0"},
+		{func(o *SynthOptions) { o.K = 100001 }, "--labels: must be from 1 to 100000, got 100001"},
+		{func(o *SynthOptions) { o.N, o.MinLen, o.MaxLen, o.F, o.K = 1<<20, 1, 1, 1, 1<<12 }, "--n × --labels: at most 2^28 labels, got 1048576 × 4096"},
 		{func(o *SynthOptions) { o.PosRate = 1 }, "--pos-rate: must be in (0, 1), got 1"},
 		{func(o *SynthOptions) { o.PosRate = math.NaN() }, "--pos-rate: must be in (0, 1), got NaN"},
 		{func(o *SynthOptions) { o.N = 1 << 30 }, "--n × --max-len × --features: at most 2^28 values, got 1073741824 × 150 × 3"},
@@ -150,5 +152,5 @@ func TestSynthValidate(t *testing.T) {
 	}
 	o := good
 	o.K = 0
-	mustPanic(t, "data: Synth: --labels: must be at least 1, got 0", func() { Synth(o) })
+	mustPanic(t, "data: Synth: --labels: must be from 1 to 100000, got 0", func() { Synth(o) })
 }
