@@ -42,10 +42,10 @@ func (o SynthOptions) Validate() error {
 		return fmt.Errorf("--labels: must be from 1 to %d, got %d", compiler.MaxLabels, o.K)
 	case !(o.PosRate > 0 && o.PosRate < 1):
 		return fmt.Errorf("--pos-rate: must be in (0, 1), got %v", o.PosRate)
-	case float64(o.N)*float64(o.K) > 1<<28:
-		return fmt.Errorf("--n × --labels: at most 2^28 labels, got %d × %d", o.N, o.K)
 	case float64(o.N)*float64(o.MaxLen)*float64(o.F) > 1<<28:
 		return fmt.Errorf("--n × --max-len × --features: at most 2^28 values, got %d × %d × %d", o.N, o.MaxLen, o.F)
+	case float64(o.N)*float64(o.K) > 1<<28:
+		return fmt.Errorf("--n × --labels: at most 2^28 labels, got %d × %d", o.N, o.K)
 	}
 	return nil
 }
