@@ -16,7 +16,7 @@ func TestMetadataLeavesDataPathsOut(t *testing.T) {
 inputs: {features: [hr, sbp]}
 layers: [{lstm: {units: 4}}]
 outputs: {labels: [died]}
-training: {validation: {file: /secret/place/val.csv}}
+training: {validation: {file: /secret/place/val.csv, patience: 3}}
 data:
   train: /secret/place/train.csv
   csv: {id: patient, step: hour}

@@ -875,7 +875,12 @@ func (e *exporter) metadata() ([]*onnxpb.StringStringEntryProto, error) {
 	resolved := *e.spec
 	resolved.Export = compiler.Export{Opset: e.opset, StepProbs: e.stepProbs}
 	resolved.Data.Train = ""
-	resolved.Training.Validation.File = ""
+	if resolved.Training.Validation.File != "" {
+		// Without the file the spec has no validation data, so no early
+		// stopping either (the compiler would refuse patience).
+		resolved.Training.Validation.File = ""
+		resolved.Training.Validation.Patience = 0
+	}
 	spec, err := compiler.MarshalSpec(&resolved)
 	if err != nil {
 		return nil, e.errorf("writing the spec: %v", err)

@@ -15,14 +15,16 @@ import (
 // with transB = 0) or a MatMul by [H, K] followed by an Add of [K]. LSTM
 // biases are summed (Wb + Rb), as the graph keeps one bias per gate. When
 // the model normalises its input with Sub and Div by [F] constants (trnn's
-// exports do), those statistics are copied too and statsCopied is true.
-// Errors name the file and the node that does not fit.
-func (m *Model) InitFrom(file string, g *compiler.Graph) (statsCopied bool, err error) {
+// exports do), those statistics are copied too; when it does not and m
+// normalises, m's statistics become mean 0 and std 1, so that m computes
+// what the model computes. Errors name the file and the node that does
+// not fit.
+func (m *Model) InitFrom(file string, g *compiler.Graph) error {
 	if g.Form != compiler.FormTensor {
-		return false, fmt.Errorf("runtime: InitFrom needs an imported (tensor-form) graph")
+		return fmt.Errorf("runtime: InitFrom needs an imported (tensor-form) graph")
 	}
-	fail := func(format string, a ...any) (bool, error) {
-		return false, fmt.Errorf("%s: %s", file, fmt.Sprintf(format, a...))
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("%s: %s", file, fmt.Sprintf(format, a...))
 	}
 	var mine, theirs []*compiler.Node
 	for _, n := range m.prog.Graph.Nodes {
@@ -79,7 +81,7 @@ func (m *Model) InitFrom(file string, g *compiler.Graph) (statsCopied bool, err 
 		}
 	}
 	if err := m.initHead(g, theirs[len(theirs)-1]); err != nil {
-		return false, fmt.Errorf("%s: %v", file, err)
+		return fmt.Errorf("%s: %v", file, err)
 	}
 	return m.initStats(file, g)
 }
@@ -158,11 +160,18 @@ func copyHead(W, src []float32, K, H int, kh bool) {
 }
 
 // initStats copies normalisation statistics from Sub and Div nodes applied
-// to the model's first input.
-func (m *Model) initStats(file string, g *compiler.Graph) (bool, error) {
+// to the model's first input, or makes m's normalisation the identity when
+// the model has none.
+func (m *Model) initStats(file string, g *compiler.Graph) error {
 	mean, std := m.Param("inputs.mean"), m.Param("inputs.std")
+	if mean != nil {
+		clear(mean)
+		for i := range std {
+			std[i] = 1
+		}
+	}
 	if len(g.Inputs) == 0 {
-		return false, nil
+		return nil
 	}
 	x := g.Inputs[0].Name
 	for _, n := range g.Nodes {
@@ -182,14 +191,14 @@ func (m *Model) initStats(file string, g *compiler.Graph) (bool, error) {
 				continue
 			}
 			if mean == nil {
-				return false, fmt.Errorf("%s: the model normalises its input (nodes %q, %q) but the spec has inputs.normalize: none", file, n.Name, d.Name)
+				return fmt.Errorf("%s: the model normalises its input (nodes %q, %q) but the spec has inputs.normalize: none", file, n.Name, d.Name)
 			}
 			copy(mean, mt.F32)
 			copy(std, st.F32)
-			return true, nil
+			return nil
 		}
 	}
-	return false, nil
+	return nil
 }
 
 // input is node n's input i, or "" when absent.

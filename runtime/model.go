@@ -5,7 +5,6 @@ package runtime
 
 import (
 	"fmt"
-	"math"
 	goruntime "runtime"
 
 	"github.com/trnn/trnn/compiler"
@@ -57,8 +56,8 @@ type seqPlan struct {
 // can run concurrently.
 type seqNode interface {
 	// newState returns the per-shard workspace for up to rows sequences and
-	// n packed steps.
-	newState(rows, n int) any
+	// n packed steps; without train, for the forward pass only.
+	newState(rows, n int, train bool) any
 	// forward computes the node's outputs from its inputs for s's packing.
 	forward(m *Model, s *shard, st any, train bool)
 	// backward accumulates the gradients of the node's inputs and
@@ -192,17 +191,19 @@ func (m *Model) Predict(d *data.Dataset) []float32 {
 	return ev.run(d)
 }
 
-// evaluator runs inference over a dataset in batches of shards.
+// evaluator runs inference over a dataset in batches of up to evalShards
+// forward-only shards, which it keeps for its next run.
 type evaluator struct {
 	m      *Model
 	shards []*shard
+	idx    []int // dataset rows of the current batch
 	d      *data.Dataset
-	order  []int // dataset rows of the current batch, by descending length
 	out    []float32
 	fn     func(int)
 }
 
-const evalBatch = ShardRows * 8
+// evalShards bounds the shards an evaluator runs at once.
+const evalShards = 8
 
 func (m *Model) newEvaluator() *evaluator {
 	ev := &evaluator{m: m}
@@ -215,22 +216,21 @@ func (ev *evaluator) run(d *data.Dataset) []float32 {
 	K := m.plan.K
 	ev.d = d
 	ev.out = make([]float32, d.N()*K)
-	if len(ev.shards) == 0 {
-		T := d.MaxLen()
-		for i := 0; i < evalBatch/ShardRows; i++ {
-			ev.shards = append(ev.shards, m.newShard(ShardRows, ShardRows*T))
-		}
+	T := d.MaxLen()
+	for len(ev.shards) < min(evalShards, (d.N()+ShardRows-1)/ShardRows) {
+		ev.shards = append(ev.shards, m.newShard(ShardRows, ShardRows*T, false))
 	}
-	idx := make([]int, 0, evalBatch)
-	for lo := 0; lo < d.N(); lo += evalBatch {
-		hi := min(lo+evalBatch, d.N())
-		idx = idx[:0]
+	batch := len(ev.shards) * ShardRows
+	for lo := 0; lo < d.N(); lo += batch {
+		hi := min(lo+batch, d.N())
+		ev.idx = ev.idx[:0]
 		for i := lo; i < hi; i++ {
-			idx = append(idx, i)
+			ev.idx = append(ev.idx, i)
 		}
-		n := assignShards(d, idx, ev.shards)
+		n := assignShards(d, ev.idx, ev.shards)
 		m.pool.Run(n, ev.fn)
 	}
+	ev.d = nil
 	return ev.out
 }
 
@@ -267,5 +267,3 @@ func Sigmoid(v []float32) {
 		v[i] = ops.Sigmoid(z)
 	}
 }
-
-var _ = math.NaN

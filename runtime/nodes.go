@@ -92,9 +92,11 @@ func (n *lstmNode) weights(m *Model) ops.LSTMWeights {
 	return ops.LSTMWeights{I: n.I, H: n.H, W: W, R: R, B: B}
 }
 
-func (n *lstmNode) newState(rows, N int) any {
+func (n *lstmNode) newState(rows, N int, train bool) any {
 	c := new(ops.LSTMCache)
-	c.Reserve(rows, N, n.H)
+	if train { // an inference cache sizes its forward part on first use
+		c.Reserve(rows, N, n.H)
+	}
 	return c
 }
 
@@ -125,9 +127,11 @@ func (n *gruNode) weights(m *Model) ops.GRUWeights {
 	return ops.GRUWeights{I: n.I, H: n.H, W: W, R: R, B: B, LinearBeforeReset: n.lbr}
 }
 
-func (n *gruNode) newState(rows, N int) any {
+func (n *gruNode) newState(rows, N int, train bool) any {
 	c := new(ops.GRUCache)
-	c.Reserve(rows, N, n.H)
+	if train {
+		c.Reserve(rows, N, n.H)
+	}
 	return c
 }
 
@@ -156,7 +160,7 @@ func (n *denseNode) weights(m *Model) ops.DenseWeights {
 	return ops.DenseWeights{I: n.I, K: n.K, W: W, B: B}
 }
 
-func (n *denseNode) newState(rows, N int) any { return nil }
+func (n *denseNode) newState(rows, N int, train bool) any { return nil }
 
 func (n *denseNode) forward(m *Model, s *shard, _ any, train bool) {
 	ops.DenseForward(n.weights(m), s.act[n.in], s.act[n.out])
@@ -175,7 +179,7 @@ type normalizeNode struct {
 	F int
 }
 
-func (n *normalizeNode) newState(rows, N int) any { return nil }
+func (n *normalizeNode) newState(rows, N int, train bool) any { return nil }
 
 func (n *normalizeNode) forward(m *Model, s *shard, _ any, train bool) {
 	mean, _ := n.param(m, nil, 0)
@@ -201,7 +205,10 @@ type dropoutNode struct {
 // dropoutState is a shard's dropout mask [N·W].
 type dropoutState struct{ mask []float32 }
 
-func (n *dropoutNode) newState(rows, N int) any {
+func (n *dropoutNode) newState(rows, N int, train bool) any {
+	if !train {
+		return nil // inference is the identity
+	}
 	return &dropoutState{mask: make([]float32, N*n.width)}
 }
 

@@ -12,7 +12,6 @@ import "sync"
 type pool struct {
 	tasks chan poolTask
 	wg    sync.WaitGroup
-	n     int
 	once  sync.Once
 }
 
@@ -26,7 +25,7 @@ func newPool(workers int) *pool {
 	if workers < 1 {
 		workers = 1
 	}
-	p := &pool{tasks: make(chan poolTask, 64), n: workers}
+	p := &pool{tasks: make(chan poolTask, 64)}
 	for w := 0; w < workers; w++ {
 		go func() {
 			for t := range p.tasks {
@@ -37,9 +36,6 @@ func newPool(workers int) *pool {
 	}
 	return p
 }
-
-// Workers is the number of worker goroutines.
-func (p *pool) Workers() int { return p.n }
 
 // Run calls fn(i) for i in 0..n-1 on the workers and waits for all calls.
 // With n == 1 it calls fn on the calling goroutine.

@@ -80,7 +80,7 @@ func metricsCSV(history []EpochRecord, valCols []string) []byte {
 				b.WriteString(f(v))
 			}
 		}
-		fmt.Fprintf(&b, ",%s\n", strconv.FormatFloat(r.Seconds, 'f', 3, 64))
+		fmt.Fprintf(&b, ",%s\n", strconv.FormatFloat(r.Seconds, 'g', 6, 64))
 	}
 	return b.Bytes()
 }
@@ -132,6 +132,9 @@ func (t *Trainer) checkpoint() *Checkpoint {
 	h.TrnnVersion = t.opts.Version
 	h.Spec = string(spec)
 	h.SpecDir = t.spec.Dir
+	if abs, err := filepath.Abs(t.spec.Dir); err == nil && t.spec.Dir != "" {
+		h.SpecDir = abs // resumable from any working directory
+	}
 	h.Step = t.step
 	h.Optimizer = t.spec.Training.Optimizer
 	h.TrainFile, h.ValFile = t.opts.TrainFile, t.opts.ValFile

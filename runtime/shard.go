@@ -14,9 +14,10 @@ import (
 // (every kernel writes its outputs in full, and gradients are cleared by
 // zeroGrads).
 type shard struct {
-	rows []int // dataset row of each shard row, by descending length
-	lens []int
-	pk   ops.Packing
+	train bool  // holds gradients and backward workspaces
+	rows  []int // dataset row of each shard row, by descending length
+	lens  []int
+	pk    ops.Packing
 
 	capRows, capN int
 	act           [][]float32 // per value: packed [N·W]
@@ -38,16 +39,24 @@ type shard struct {
 	rng *rand.Rand
 }
 
-func (m *Model) newShard(rows, n int) *shard {
+// newShard returns a shard sized for rows sequences and n packed steps. A
+// shard for training holds gradients and backward workspaces too; one for
+// inference (train false) only what the forward pass needs.
+func (m *Model) newShard(rows, n int, train bool) *shard {
 	pl := m.plan
 	s := &shard{
+		train:   train,
 		act:     make([][]float32, len(pl.widths)),
 		grad:    make([][]float32, len(pl.widths)),
 		actBuf:  make([][]float32, len(pl.widths)),
 		gradBuf: make([][]float32, len(pl.widths)),
 		state:   make([]any, len(pl.nodes)),
-		dtrain:  make([]float32, pl.nTrain),
+		rows:    make([]int, 0, rows),
+		lens:    make([]int, 0, rows),
 		pcg:     rand.NewPCG(0, 0),
+	}
+	if train {
+		s.dtrain = make([]float32, pl.nTrain)
 	}
 	s.rng = rand.New(s.pcg)
 	m.reserveShard(s, rows, n)
@@ -64,19 +73,19 @@ func (m *Model) reserveShard(s *shard, rows, n int) {
 	pl := m.plan
 	for i, w := range pl.widths {
 		s.actBuf[i] = make([]float32, n*w)
-		if i != pl.xIdx {
+		if i != pl.xIdx && s.train {
 			s.gradBuf[i] = make([]float32, n*w)
 		}
 	}
 	for i, node := range pl.nodes {
-		s.state[i] = node.newState(rows, n)
+		s.state[i] = node.newState(rows, n, s.train)
 	}
 	s.y = make([]float32, rows*pl.K)
 	s.w = make([]float32, rows)
 	s.perSeq = make([]float64, rows)
 	s.finalBCE = make([]float64, rows)
-	s.rows = make([]int, 0, rows)
-	s.lens = make([]int, 0, rows)
+	// rows and lens keep their contents: assignShards has filled them
+	// for the batch being loaded.
 }
 
 // assignShards orders the batch idx (dataset rows) by descending length,

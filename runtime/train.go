@@ -77,15 +77,17 @@ type Trainer struct {
 	rowWeight  []float32 // per training row: its class weight
 	classW     [2]float64
 	shards     []*shard
-	grad       []float32 // reduced gradient [nTrain]
-	chunkSq    []float64 // per chunk: Σ grad² (for clipping)
-	idx        []int     // the current batch's dataset rows
+	eval       *evaluator // validation, reused every epoch
+	grad       []float32  // reduced gradient [nTrain]
+	chunkSq    []float64  // per chunk: Σ grad² (for clipping)
+	idx        []int      // the current batch's dataset rows
 	nShards    int
 	batchRows  int
 	epoch      int // 0-based epoch being trained
 	batch      int // 0-based batch within the epoch
 	step       int64
-	gradScale  float32
+	lossScale  float32 // 1/B: the objective's gradient scale for the batch
+	clipScale  float32 // the clipping factor applied before the update
 	seed       uint64
 	header     CheckpointHeader
 	bestParams []float32
@@ -102,12 +104,17 @@ const gradChunks = 16
 // NewTrainer prepares training of prog on train, validating on val (nil for
 // none). It fits normalisation statistics and balanced class weights on
 // train unless opts.Resume restores them.
-func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (*Trainer, error) {
+func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (_ *Trainer, err error) {
 	spec := prog.Spec
 	m, err := NewModel(prog)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
 	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed}
 	if train.N() == 0 {
 		return nil, fmt.Errorf("%s: no sequences to train on", train.Source)
@@ -136,14 +143,14 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	if err := t.obj.Check(m.plan.K); err != nil {
 		return nil, fmt.Errorf("objective.%v", err)
 	}
-	t.batchRows = tr.BatchSize
+	t.batchRows = min(tr.BatchSize, train.N()) // a batch never holds more than the data
 	nShards := (t.batchRows + ShardRows - 1) / ShardRows
 	T := train.MaxLen()
 	if val != nil {
 		T = max(T, val.MaxLen())
 	}
 	for i := 0; i < nShards; i++ {
-		t.shards = append(t.shards, m.newShard(min(ShardRows, t.batchRows), min(ShardRows, t.batchRows)*T))
+		t.shards = append(t.shards, m.newShard(min(ShardRows, t.batchRows), min(ShardRows, t.batchRows)*T, true))
 	}
 	t.grad = make([]float32, m.plan.nTrain)
 	t.chunkSq = make([]float64, gradChunks)
@@ -163,16 +170,14 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 		}
 	}
 	t.rowWeight = make([]float32, train.N())
-	for i := range t.rowWeight {
-		t.rowWeight[i] = 1
-		if spec.Objective.ClassWeight != nil {
-			if train.Y[i] >= 0.5 {
-				t.rowWeight[i] = float32(t.classW[1])
-			} else {
-				t.rowWeight[i] = float32(t.classW[0])
-			}
+	if spec.Objective.ClassWeight != nil {
+		loss.SequenceWeights(train.Y, train.K, t.classW[0], t.classW[1], t.rowWeight)
+	} else {
+		for i := range t.rowWeight {
+			t.rowWeight[i] = 1
 		}
 	}
+	t.eval = m.newEvaluator()
 	return t, nil
 }
 
@@ -276,9 +281,9 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 				improved, write = true, true
 			case !ok && h.Best == nil:
 				// Nothing to choose by yet: model.onnx follows the latest
-				// epoch until the metric is defined.
+				// epoch until the metric is defined, and patience counts
+				// from the first defined value.
 				write = true
-				h.Stale++
 				if rec.Epoch == 1 && t.opts.Progress != nil {
 					t.opts.Progress.Note(fmt.Sprintf("val_%s is undefined on the validation data (a label with one class only?); model.onnx holds the latest epoch until it is defined", monitor))
 				}
@@ -290,7 +295,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		h.History = append(h.History, rec)
 		h.Epoch = rec.Epoch
-		stop := tr.Validation.Patience > 0 && h.Stale >= tr.Validation.Patience && t.valSet != nil
+		stop := tr.Validation.Patience > 0 && h.Stale >= tr.Validation.Patience && h.Best != nil
 		h.Stopped = stop
 		if err := t.saveRun(write); err != nil {
 			return nil, err
@@ -354,7 +359,7 @@ func (t *Trainer) permutation(perm []int) {
 func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 	t.idx = append(t.idx[:0], rows...)
 	t.nShards = assignShards(t.trainSet, t.idx, t.shards)
-	t.gradScale = 1 / float32(len(rows))
+	t.lossScale = 1 / float32(len(rows))
 	t.m.pool.Run(t.nShards, t.shardFn)
 	for _, s := range t.shards[:t.nShards] {
 		lossSum += s.loss
@@ -373,7 +378,7 @@ func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 		}
 	}
 	t.step++
-	t.gradScale = scale
+	t.clipScale = scale
 	t.m.pool.Run(gradChunks, t.optFn)
 	return lossSum, finalSum
 }
@@ -391,7 +396,7 @@ func (t *Trainer) shardStep(i int) {
 	m.forward(s, true)
 	B := len(s.rows)
 	s.loss = t.obj.ForwardBackward(&s.pk, m.plan.K, s.act[m.plan.logitsIdx], s.y[:B*m.plan.K], s.w[:B],
-		t.gradScale, s.dlogits, s.perSeq[:B], s.finalBCE[:B])
+		t.lossScale, s.dlogits, s.perSeq[:B], s.finalBCE[:B])
 	s.final = 0
 	for _, f := range s.finalBCE[:B] {
 		s.final += f
@@ -426,7 +431,7 @@ func (t *Trainer) reduceChunk(c int) {
 // optChunk applies the optimizer to chunk c, after clipping.
 func (t *Trainer) optChunk(c int) {
 	lo, hi := t.chunkRange(c)
-	if s := t.gradScale; s != 1 {
+	if s := t.clipScale; s != 1 {
 		g := t.grad[lo:hi]
 		for i := range g {
 			g[i] *= s
@@ -437,7 +442,11 @@ func (t *Trainer) optChunk(c int) {
 
 // validate computes the final-step metrics on the validation set.
 func (t *Trainer) validate() (map[string]float64, error) {
-	return Evaluate(t.m, t.valSet)
+	met, err := evaluateMetrics(t.m, t.eval, t.valSet, loss.EvalOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return metricMap(met), nil
 }
 
 // Evaluate runs m on d and returns every defined final-step metric by name;
@@ -447,18 +456,27 @@ func Evaluate(m *Model, d *data.Dataset) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return metricMap(met), nil
+}
+
+// metricMap holds the defined metrics by name.
+func metricMap(met *loss.Metrics) map[string]float64 {
 	out := map[string]float64{}
 	for _, name := range loss.MetricNames() {
 		if v, ok := met.Get(name); ok {
 			out[name] = v
 		}
 	}
-	return out, nil
+	return out
 }
 
 // EvaluateMetrics runs m on d and returns the final-step metrics.
 func EvaluateMetrics(m *Model, d *data.Dataset, opts loss.EvalOptions) (*loss.Metrics, error) {
-	logits := m.Predict(d)
+	return evaluateMetrics(m, m.newEvaluator(), d, opts)
+}
+
+func evaluateMetrics(m *Model, ev *evaluator, d *data.Dataset, opts loss.EvalOptions) (*loss.Metrics, error) {
+	logits := ev.run(d)
 	probs := append([]float32(nil), logits...)
 	Sigmoid(probs)
 	opts.Logits = logits

@@ -287,8 +287,9 @@ func TestShardGradientMatchesFiniteDifferences(t *testing.T) {
 	prog := compileSpec(t, src, func(s *compiler.Spec) {
 		s.Objective.ClassWeight = &compiler.ClassWeight{W0: 0.5, W1: 2}
 		s.Training.Validation.Monitor = "auroc"
+		s.Training.BatchSize = 40
 	})
-	d := synth(11, 1, 11)
+	d := synth(37, 1, 11) // three shards: the check covers their reduction
 	trn, err := NewTrainer(prog, d, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +319,7 @@ func TestShardGradientMatchesFiniteDifferences(t *testing.T) {
 	idx := append([]int(nil), rows...)
 	trn.idx = idx
 	trn.nShards = assignShards(d, trn.idx, trn.shards)
-	trn.gradScale = 1 / float32(len(rows))
+	trn.lossScale = 1 / float32(len(rows))
 	for s := 0; s < trn.nShards; s++ {
 		trn.shardStep(s)
 	}
@@ -349,6 +350,64 @@ func TestShardGradientMatchesFiniteDifferences(t *testing.T) {
 		}
 	}
 	t.Logf("%d parameters, worst |gradient − finite difference| %.2g", len(w), worst)
+}
+
+// TestGradientClipping: with clip_norm the update is the unclipped one
+// scaled by clip_norm/‖g‖ (torch.nn.utils.clip_grad_norm_), and unchanged
+// when the norm is below clip_norm.
+func TestGradientClipping(t *testing.T) {
+	d := synth(24, 2, 14)
+	rows := make([]int, 20)
+	for i := range rows {
+		rows[i] = i
+	}
+	// step returns the parameter change of one SGD step at rate 1.
+	step := func(clip float64) []float64 {
+		prog := compileSpec(t, testSpec, func(s *compiler.Spec) {
+			s.Training.Optimizer = "sgd"
+			s.Training.LearningRate = 1
+			s.Training.ClipNorm = clip
+		})
+		trn, err := NewTrainer(prog, d, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer trn.Close()
+		before := append([]float32(nil), trn.m.train...)
+		trn.trainStep(append([]int(nil), rows...))
+		delta := make([]float64, len(before))
+		for i := range delta {
+			delta[i] = float64(trn.m.train[i]) - float64(before[i])
+		}
+		return delta
+	}
+	free := step(0)
+	var norm float64
+	for _, g := range free {
+		norm += g * g
+	}
+	norm = math.Sqrt(norm)
+	if same := step(2 * norm); !equalWithin(same, free, 0) {
+		t.Fatal("clipping above the gradient norm changed the update")
+	}
+	c := norm / 10
+	clipped := step(c)
+	want := make([]float64, len(free))
+	for i := range want {
+		want[i] = free[i] * c / (norm + 1e-6)
+	}
+	if !equalWithin(clipped, want, 1e-6*norm) {
+		t.Fatalf("clipped update is not the free one scaled by %g", c/norm)
+	}
+}
+
+func equalWithin(a, b []float64, tol float64) bool {
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > tol {
+			return false
+		}
+	}
+	return true
 }
 
 // TestPredictIndependentOfBatchComposition: a sequence's prediction does

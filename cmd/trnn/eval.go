@@ -126,7 +126,7 @@ func writeEvalTable(w io.Writer, model, dataFile string, labels []string, m *los
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "label\tpositives\tauroc\tauprc\tf1")
 		for k, l := range m.Labels {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", labelName(labels, k), l.Positives, l.AUROC, l.AUPRC, l.F1)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", labels[k], l.Positives, l.AUROC, l.AUPRC, l.F1)
 		}
 		tw.Flush()
 		if s := m.SkippedAUROC; s > 0 {
@@ -140,13 +140,6 @@ func valueString(v float64, ok bool) string {
 		return "undefined"
 	}
 	return fmt.Sprintf("%.4f", v)
-}
-
-func labelName(names []string, k int) string {
-	if k < len(names) {
-		return names[k]
-	}
-	return fmt.Sprintf("y%d", k)
 }
 
 func writeEvalJSON(w io.Writer, model, dataFile string, labels []string, m *loss.Metrics) error {
@@ -172,7 +165,7 @@ func writeEvalJSON(w io.Writer, model, dataFile string, labels []string, m *loss
 	}
 	if m.K > 1 {
 		for k, l := range m.Labels {
-			doc.PerLabel = append(doc.PerLabel, label{labelName(labels, k), l.Positives, l.AUROC, l.AUPRC, l.F1})
+			doc.PerLabel = append(doc.PerLabel, label{labels[k], l.Positives, l.AUROC, l.AUPRC, l.F1})
 		}
 	}
 	enc := json.NewEncoder(w)

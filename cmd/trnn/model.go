@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/compiler"
@@ -74,18 +73,8 @@ func modelSpec(path string, sess *trnn.Session) (*compiler.Spec, error) {
 		return nil, err
 	}
 	spec := &compiler.Spec{Name: filepath.Base(path)}
-	spec.Inputs.Features = F
-	spec.Outputs.Labels = K
-	for i := 0; i < F; i++ {
-		spec.Inputs.FeatureNames = append(spec.Inputs.FeatureNames, "f"+strconv.Itoa(i))
-	}
-	if K == 1 {
-		spec.Outputs.LabelNames = []string{"y"}
-	} else {
-		for k := 0; k < K; k++ {
-			spec.Outputs.LabelNames = append(spec.Outputs.LabelNames, "y"+strconv.Itoa(k))
-		}
-	}
+	spec.Inputs.Features, spec.Inputs.FeatureNames = F, compiler.DefaultFeatureNames(F)
+	spec.Outputs.Labels, spec.Outputs.LabelNames = K, compiler.DefaultLabelNames(K)
 	return spec, nil
 }
 

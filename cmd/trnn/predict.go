@@ -103,7 +103,7 @@ func writeHeader(w io.Writer, first []string, labels []string, K int) {
 		io.WriteString(w, csvField(f))
 	}
 	for k := 0; k < K; k++ {
-		io.WriteString(w, ","+csvField(labelName(labels, k)))
+		io.WriteString(w, ","+csvField(labels[k]))
 	}
 	io.WriteString(w, "\n")
 }

@@ -25,7 +25,7 @@ func init() { subcommands = append(subcommands, newTrainCmd) }
 type trainFlags struct {
 	out, data, validation, init, resume string
 	epochs, batchSize                   int
-	seed                                int64
+	seed                                uint64
 	quiet, force                        bool
 	epochsSet, batchSet, seedSet        bool // given on the command line
 }
@@ -63,9 +63,6 @@ DIR, which ends with exactly the weights an uninterrupted run would have.`,
 			}
 			fl := c.Flags()
 			f.epochsSet, f.batchSet, f.seedSet = fl.Changed("epochs"), fl.Changed("batch-size"), fl.Changed("seed")
-			if f.seedSet && f.seed < 0 {
-				return usageError{fmt.Errorf("--seed: must be a non-negative integer, got %d", f.seed)}
-			}
 			return runTrain(c, spec, &f)
 		},
 	}
@@ -74,7 +71,7 @@ DIR, which ends with exactly the weights an uninterrupted run would have.`,
 	fl.StringVar(&f.data, "data", "", "training data file (.npz or .csv), instead of the spec's data.train")
 	fl.StringVar(&f.validation, "validation", "", "validation data file, instead of a split of the training data")
 	fl.IntVar(&f.epochs, "epochs", 0, "number of epochs (overrides training.epochs)")
-	fl.Int64Var(&f.seed, "seed", 0, "random seed (overrides training.seed)")
+	fl.Uint64Var(&f.seed, "seed", 0, "random seed (overrides training.seed)")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "sequences per batch (overrides training.batch_size)")
 	fl.StringVar(&f.init, "init", "", "start from the weights of this ONNX model (same architecture)")
 	fl.StringVar(&f.resume, "resume", "", "continue the run in this directory from its checkpoint")
@@ -125,11 +122,20 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 		if spec.Data.Train == "" {
 			return fmt.Errorf("%s: data.train is not set; give the training data with --data FILE", specPath)
 		}
-		trainFile = resolve(spec.Dir, spec.Data.Train)
+		trainFile = spec.Path(spec.Data.Train)
 	}
 	valFile := f.validation
 	if valFile == "" && spec.Training.Validation.File != "" {
-		valFile = resolve(spec.Dir, spec.Training.Validation.File)
+		valFile = spec.Path(spec.Training.Validation.File)
+	}
+	dir := f.out
+	if dir == "" {
+		dir = filepath.Join("runs", spec.Name)
+	}
+	if resume == nil {
+		if err := checkRunDir(dir, f.force); err != nil {
+			return err
+		}
 	}
 	all, err := data.Load(trainFile, spec)
 	if err != nil {
@@ -147,17 +153,10 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 		}
 	}
 
-	dir := f.out
-	if dir == "" {
-		dir = filepath.Join("runs", spec.Name)
-	}
-	if resume == nil {
-		if err := prepareRunDir(dir, f.force); err != nil {
-			return err
-		}
-	}
 	opts := runtime.Options{
-		Dir: dir, Version: version, Resume: resume, TrainFile: trainFile, ValFile: valFile,
+		// Absolute data paths in the checkpoint: --resume works from any
+		// working directory.
+		Dir: dir, Version: version, Resume: resume, TrainFile: absPath(trainFile), ValFile: absPath(valFile),
 		Export: func(p *compiler.Program, path string) error {
 			return export.WriteONNXFile(path, p, export.Options{Version: version})
 		},
@@ -175,8 +174,14 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 		if err != nil {
 			return err
 		}
-		// Statistics found in the model replace the ones just fitted.
-		if _, err := tr.Model().InitFrom(f.init, g); err != nil {
+		// The model's own statistics (or none) replace the ones just fitted.
+		if err := tr.Model().InitFrom(f.init, g); err != nil {
+			return err
+		}
+	}
+	if resume == nil {
+		// Only now, with everything checked, is an earlier run replaced.
+		if err := prepareRunDir(dir, f.force); err != nil {
 			return err
 		}
 	}
@@ -192,7 +197,16 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 	}
 	fmt.Fprintf(stdout, "; run directory %s\n", dir)
 	if resume != nil {
-		fmt.Fprintf(stdout, "resuming after epoch %d of %d\n", resume.Header.Epoch, spec.Training.Epochs)
+		h := resume.Header
+		switch {
+		case h.Stopped:
+			fmt.Fprintf(stdout, "the run was stopped early after epoch %d; nothing to resume\n", h.Epoch)
+			return nil
+		case h.Epoch >= spec.Training.Epochs:
+			fmt.Fprintf(stdout, "the run already finished its %d epochs; give --epochs N to train longer\n", h.Epoch)
+			return nil
+		}
+		fmt.Fprintf(stdout, "resuming after epoch %d of %d\n", h.Epoch, spec.Training.Epochs)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -226,7 +240,7 @@ func applyOverrides(spec *compiler.Spec, f *trainFlags) error {
 		spec.SetOrigin("training.epochs", "--epochs")
 	}
 	if f.seedSet {
-		t.Seed = uint64(f.seed)
+		t.Seed = f.seed
 		spec.SetOrigin("training.seed", "--seed")
 	}
 	if f.batchSet {
@@ -241,20 +255,32 @@ func applyOverrides(spec *compiler.Spec, f *trainFlags) error {
 	return nil
 }
 
-// resolve makes a spec-relative path usable from the working directory.
-func resolve(dir, path string) string {
-	if path == "" || filepath.IsAbs(path) || dir == "" {
-		return path
+// absPath is path made absolute, or "" for "".
+func absPath(path string) string {
+	if path == "" {
+		return ""
 	}
-	return filepath.Join(dir, path)
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
-// prepareRunDir creates dir, refusing to overwrite an earlier run unless
-// force is set.
-func prepareRunDir(dir string, force bool) error {
+// checkRunDir refuses to train into a directory that holds an earlier run
+// unless force is set.
+func checkRunDir(dir string, force bool) error {
 	if _, err := os.Stat(filepath.Join(dir, runtime.CheckpointFile)); err == nil && !force {
 		return fmt.Errorf("%s already holds a run (%s); continue it with --resume %s, or start over with --force",
 			dir, runtime.CheckpointFile, dir)
+	}
+	return nil
+}
+
+// prepareRunDir creates dir, removing an earlier run's files when force
+// is set.
+func prepareRunDir(dir string, force bool) error {
+	if err := checkRunDir(dir, force); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("%s: cannot create the run directory: %v", dir, strings.TrimPrefix(err.Error(), "mkdir "+dir+": "))

@@ -240,7 +240,7 @@ func readCSV(t *testing.T, path string) [][]string {
 // epoch, resumes it, and ends with exactly the weights and the model.onnx
 // of an uninterrupted run.
 func TestTrainKilledAndResumed(t *testing.T) {
-	const epochs = 6
+	const epochs = 30 // long enough that the kill lands well before the end
 	spec, _ := setup(t, 1200, epochs, "train.npz")
 	straight := filepath.Join(t.TempDir(), "straight")
 	if status, _, errs := trnnCmd(t, "train", spec, "-o", straight, "-q"); status != 0 {
@@ -255,10 +255,8 @@ func TestTrainKilledAndResumed(t *testing.T) {
 	}
 	// Wait for the first checkpoint, then kill within the next epoch.
 	deadline := time.Now().Add(2 * time.Minute)
-	var killedAfter int
 	for {
-		if c, err := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile)); err == nil {
-			killedAfter = c.Header.Epoch
+		if _, err := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile)); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -267,13 +265,17 @@ func TestTrainKilledAndResumed(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // into the next epoch
 	cmd.Process.Signal(syscall.SIGKILL)
 	err := cmd.Wait()
-	if killedAfter >= epochs {
-		t.Skipf("the run finished before it could be killed (%v)", err)
+	c, cerr := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile))
+	if cerr != nil {
+		t.Fatalf("the killed run left no readable checkpoint: %v", cerr)
 	}
-	t.Logf("killed after the checkpoint of epoch %d (%v)", killedAfter, err)
+	if c.Header.Epoch >= epochs {
+		t.Fatalf("the run finished all %d epochs before it was killed: nothing was interrupted (%v)", epochs, err)
+	}
+	t.Logf("killed during epoch %d of %d (%v)", c.Header.Epoch+1, epochs, err)
 
 	status, out, errs := trnnCmd(t, "train", "--resume", dir)
 	if status != 0 {
@@ -362,7 +364,7 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"train", spec, "--epochs", "-2", "-o", t.TempDir()}, 2, "--epochs: must be a positive integer, got -2"},
 		{[]string{"train", spec, "--epochs", "0", "-o", t.TempDir()}, 2, "--epochs: must be a positive integer, got 0"},
 		{[]string{"train", spec, "--batch-size", "0", "-o", t.TempDir()}, 2, "--batch-size: must be a positive integer, got 0"},
-		{[]string{"train", spec, "--seed", "-1", "-o", t.TempDir()}, 2, "--seed: must be a non-negative integer, got -1"},
+		{[]string{"train", spec, "--seed", "-1", "-o", t.TempDir()}, 2, `invalid argument "-1" for "--seed"`},
 		{[]string{"train", spec, "--data", bad, "-o", t.TempDir()}, 1, "bad.npz"},
 		{[]string{"train", spec, "--data", filepath.Join(dir, "missing.npz"), "-o", t.TempDir()}, 1, "missing.npz"},
 		{[]string{"train"}, 2, "expected one spec file"},
@@ -377,6 +379,42 @@ func TestTrainErrors(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
 		if status != c.status || !strings.Contains(errs, c.want) || len(lines) != 1 || strings.Contains(errs, "goroutine") {
 			t.Errorf("trnn %s: status %d, stderr %q; want status %d and one line containing %q", strings.Join(c.args, " "), status, errs, c.status, c.want)
+		}
+	}
+}
+
+// TestResumeFromAnotherDirectory: a run started with relative paths
+// resumes from any working directory.
+func TestResumeFromAnotherDirectory(t *testing.T) {
+	spec, _ := setup(t, 40, 3, "train.npz")
+	t.Chdir(filepath.Dir(spec))
+	if status, _, errs := trnnCmd(t, "train", "spec.yaml", "--epochs", "1", "-o", "run", "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	run := filepath.Join(filepath.Dir(spec), "run")
+	t.Chdir(t.TempDir())
+	if status, out, errs := trnnCmd(t, "train", "--resume", run); status != 0 || !strings.Contains(out, "already finished its 1 epochs") {
+		t.Fatalf("resume of a finished run: status %d\n%s%s", status, out, errs)
+	}
+	if status, out, errs := trnnCmd(t, "train", "--resume", run, "--epochs", "3"); status != 0 || !strings.Contains(out, "epoch 3/3") {
+		t.Fatalf("resume from elsewhere: status %d\n%s%s", status, out, errs)
+	}
+}
+
+// TestForceKeepsTheOldRunUntilTheNewOneStarts: a --force run that fails
+// its checks leaves the earlier run as it was.
+func TestForceKeepsTheOldRunUntilTheNewOneStarts(t *testing.T) {
+	spec, _ := setup(t, 40, 1, "train.npz")
+	dir := filepath.Join(t.TempDir(), "run")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", dir, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	if status, _, _ := trnnCmd(t, "train", spec, "-o", dir, "--force", "--init", spec); status == 0 {
+		t.Fatal("--init with a spec file instead of a model should fail")
+	}
+	for _, f := range []string{runtime.ModelFile, runtime.CheckpointFile, runtime.MetricsFile, runtime.CurvesFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("the failed --force run removed %s", f)
 		}
 	}
 }
