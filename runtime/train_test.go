@@ -198,12 +198,18 @@ func TestUndefinedMonitorKeepsLatestModel(t *testing.T) {
 	}
 	val := d.Subset(negatives)
 	exports := 0
-	final, res := train(t, compileSpec(t, testSpec, nil), d, val, Options{
+	// Patience counts from the first defined value: with none, training
+	// runs every epoch and does not stop early.
+	prog := compileSpec(t, testSpec, func(s *compiler.Spec) {
+		s.Training.Validation.Split = 0.25
+		s.Training.Validation.Patience = 1
+	})
+	final, res := train(t, prog, d, val, Options{
 		Dir:    t.TempDir(),
 		Export: func(*compiler.Program, string) error { exports++; return nil },
 	})
-	if res.Best != nil || exports != 4 {
-		t.Fatalf("want no best epoch and model.onnx written every epoch, got best %+v and %d writes", res.Best, exports)
+	if res.Best != nil || exports != 4 || res.Stopped || res.Epochs != 4 {
+		t.Fatalf("want 4 epochs, no best epoch, no early stop and model.onnx written every epoch; got best %+v, stopped %v after %d epochs, %d writes", res.Best, res.Stopped, res.Epochs, exports)
 	}
 	got := res.Program.Graph.Param("head.W").Tensor.F32
 	if _, same := sameBits(final[len(final)-len(got)-2:len(final)-2], got); !same {

@@ -33,7 +33,9 @@ runtime on every sequence of FILE and reports metrics of the prediction at
 each sequence's last valid step: log loss, AUROC, AUPRC, accuracy, F1 and
 Brier score; for several labels also micro and macro averages, precision@10
 and a per-label table. A metric the data cannot determine (a label with one
-class only) is reported as undefined.`,
+class only) is reported as undefined. The model gives probabilities, so the
+log loss is computed from them clipped to [1e-7, 1 - 1e-7]; training's
+val_loss is computed from the logits.`,
 		Example: `  trnn eval runs/quickstart/model.onnx --data examples/quickstart.npz
   trnn eval model.onnx --data test.npz --json
   trnn eval model.onnx --data test.npz --plots figures/`,
