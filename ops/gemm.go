@@ -105,14 +105,15 @@ func gemmScale(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmNaive computes C = alpha·op(A)·op(B) + beta·C on row-major float32
-// matrices, exactly as Gemm does. It is the reference for Gemm's tests.
-func gemmNaive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// gemmNaive computes C = alpha·op(A)·op(B) + beta·C on row-major matrices,
+// exactly as Gemm does. For float32 it is the reference for Gemm's tests;
+// for float64 it is the ONNX operators' kernel.
+func gemmNaive[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
-			var s float32
+			var s T
 			for p := 0; p < k; p++ {
-				var av, bv float32
+				var av, bv T
 				if transA {
 					av = a[p*lda+i]
 				} else {

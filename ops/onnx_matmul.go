@@ -168,34 +168,11 @@ func ONNXGemm(a, b, c *Tensor, transA, transB bool, alpha, beta float32, alloc A
 		}
 		return out, nil
 	}
-	gemmNaive64(transA, transB, m, n, k, float64(alpha), a.F64, a.Shape[1], b.F64, b.Shape[1], haveC, out.F64)
-	return out, nil
-}
-
-// gemmNaive64 is Gemm for float64: c = alpha·op(A)·op(B) (+ c when acc).
-func gemmNaive64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, acc bool, c []float64) {
-	for i := range m {
-		for j := range n {
-			var s float64
-			for p := range k {
-				var av, bv float64
-				if transA {
-					av = a[p*lda+i]
-				} else {
-					av = a[i*lda+p]
-				}
-				if transB {
-					bv = b[j*ldb+p]
-				} else {
-					bv = b[p*ldb+j]
-				}
-				s += av * bv
-			}
-			if acc {
-				c[i*n+j] += alpha * s
-			} else {
-				c[i*n+j] = alpha * s
-			}
-		}
+	// float64 has no fast kernel: the reference one serves (beta 1 adds C).
+	var bt64 float64
+	if haveC {
+		bt64 = 1
 	}
+	gemmNaive(transA, transB, m, n, k, float64(alpha), a.F64, a.Shape[1], b.F64, b.Shape[1], bt64, out.F64, n)
+	return out, nil
 }
