@@ -30,8 +30,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 	"github.com/trnn/trnn/runtime"
 )
@@ -39,7 +39,7 @@ import (
 // Session is a loaded model. It is immutable and safe for concurrent use.
 type Session struct {
 	path    string
-	graph   *compiler.Graph
+	graph   *graph.Graph
 	ip      *runtime.Interpreter
 	predict predictPlan
 }
@@ -47,13 +47,13 @@ type Session struct {
 // predictPlan is how Predict maps sequences onto the model's inputs.
 type predictPlan struct {
 	err       error // why Predict cannot run this model; nil if it can
-	x         compiler.Value
+	x         graph.Value
 	timeMajor bool
 	batch     int // fixed batch size, 0 if dynamic
 	steps     int // fixed number of steps, 0 if dynamic
 	features  int // fixed feature count, 0 if taken from the data
-	lengths   *compiler.Value
-	out       compiler.Value
+	lengths   *graph.Value
+	out       graph.Value
 }
 
 // Load reads an ONNX model and prepares it to run. The error names the file
@@ -78,7 +78,7 @@ func LoadBytes(name string, model []byte) (*Session, error) {
 	return newSession(name, g)
 }
 
-func newSession(name string, g *compiler.Graph) (*Session, error) {
+func newSession(name string, g *graph.Graph) (*Session, error) {
 	ip, err := runtime.NewInterpreter(g)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
@@ -90,15 +90,15 @@ func newSession(name string, g *compiler.Graph) (*Session, error) {
 
 // Inputs describes the tensors Run needs: name, element type and shape
 // (symbolic dimensions such as batch and time have Sym set).
-func (s *Session) Inputs() []compiler.Value { return cloneValues(s.graph.Inputs) }
+func (s *Session) Inputs() []graph.Value { return cloneValues(s.graph.Inputs) }
 
 // Outputs describes the tensors Run returns.
-func (s *Session) Outputs() []compiler.Value { return cloneValues(s.graph.Outputs) }
+func (s *Session) Outputs() []graph.Value { return cloneValues(s.graph.Outputs) }
 
-func cloneValues(vs []compiler.Value) []compiler.Value {
-	out := make([]compiler.Value, len(vs))
+func cloneValues(vs []graph.Value) []graph.Value {
+	out := make([]graph.Value, len(vs))
 	for i, v := range vs {
-		out[i] = compiler.Value{Name: v.Name, DType: v.DType, Shape: slices.Clone(v.Shape)}
+		out[i] = graph.Value{Name: v.Name, DType: v.DType, Shape: slices.Clone(v.Shape)}
 	}
 	return out
 }
@@ -117,7 +117,7 @@ func (s *Session) Metadata() map[string]string {
 // Run runs the model on named input tensors (one per entry of Inputs) and
 // returns every output by name. Inputs are checked against the declared
 // types and shapes and never modified; the outputs belong to the caller.
-func (s *Session) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tensor, error) {
+func (s *Session) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
 	out, err := s.ip.Run(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", s.path, err)
@@ -264,7 +264,7 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 	if p.timeMajor {
 		shape = []int{T, B, F}
 	}
-	x := ops.NewTensor(p.x.DType, shape...)
+	x := graph.NewTensor(p.x.DType, shape...)
 	for b, i := range idx {
 		for t, step := range seqs[i] {
 			off := (b*T + t) * F
@@ -272,7 +272,7 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 				off = (t*B + b) * F
 			}
 			for f, v := range step {
-				if x.DType == ops.Float32 {
+				if x.DType == graph.Float32 {
 					x.F32[off+f] = v
 				} else {
 					x.F64[off+f] = float64(v)
@@ -280,11 +280,11 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 			}
 		}
 	}
-	inputs := map[string]*ops.Tensor{p.x.Name: x}
+	inputs := map[string]*graph.Tensor{p.x.Name: x}
 	if p.lengths != nil {
-		l := ops.NewTensor(p.lengths.DType, B)
+		l := graph.NewTensor(p.lengths.DType, B)
 		for b, i := range idx {
-			if l.DType == ops.Int32 {
+			if l.DType == graph.Int32 {
 				l.I32[b] = int32(len(seqs[i]))
 			} else {
 				l.I64[b] = int64(len(seqs[i]))
@@ -297,7 +297,7 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 		return err
 	}
 	y := outs[p.out.Name]
-	if y == nil || (y.DType != ops.Float32 && y.DType != ops.Float64) || len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
+	if y == nil || (y.DType != graph.Float32 && y.DType != graph.Float64) || len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
 		got := "nothing"
 		if y != nil {
 			got = y.DType.String() + " " + ops.FormatShape(y.Shape)
@@ -311,7 +311,7 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 	for b, i := range idx {
 		row := make([]float32, K)
 		for k := range row {
-			if y.DType == ops.Float32 {
+			if y.DType == graph.Float32 {
 				row[k] = y.F32[b*K+k]
 			} else {
 				row[k] = float32(y.F64[b*K+k])
@@ -329,14 +329,14 @@ var (
 )
 
 // planPredict works out how Predict feeds g, or why it cannot.
-func planPredict(g *compiler.Graph) predictPlan {
+func planPredict(g *graph.Graph) predictPlan {
 	var p predictPlan
-	var xs, ints, others []compiler.Value
+	var xs, ints, others []graph.Value
 	for _, v := range g.Inputs {
 		switch {
-		case (v.DType == ops.Float32 || v.DType == ops.Float64) && (v.Shape == nil || len(v.Shape) == 3):
+		case (v.DType == graph.Float32 || v.DType == graph.Float64) && (v.Shape == nil || len(v.Shape) == 3):
 			xs = append(xs, v)
-		case (v.DType == ops.Int32 || v.DType == ops.Int64) && (v.Shape == nil || len(v.Shape) == 1):
+		case (v.DType == graph.Int32 || v.DType == graph.Int64) && (v.Shape == nil || len(v.Shape) == 1):
 			ints = append(ints, v)
 		default:
 			others = append(others, v)
@@ -365,7 +365,7 @@ func planPredict(g *compiler.Graph) predictPlan {
 		case p.lengths != nil && p.lengths.Shape != nil && p.lengths.Shape[0].Sym != "" && p.lengths.Shape[0].Sym != "?" &&
 			p.lengths.Shape[0].Sym == d1.Sym && d0.Sym != d1.Sym:
 			p.timeMajor = true
-		case timeName.MatchString(d0.Sym) && (batchName.MatchString(d1.Sym) || d1.Sym == compiler.DimBatch):
+		case timeName.MatchString(d0.Sym) && (batchName.MatchString(d1.Sym) || d1.Sym == graph.DimBatch):
 			p.timeMajor = true
 		}
 		b, t := d0, d1
@@ -387,7 +387,7 @@ func planPredict(g *compiler.Graph) predictPlan {
 		}
 	}
 	// Output: probs, else the only output.
-	i := slices.IndexFunc(g.Outputs, func(v compiler.Value) bool { return v.Name == compiler.ValueProbs })
+	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueProbs })
 	if i < 0 {
 		if len(g.Outputs) != 1 {
 			names := make([]string, len(g.Outputs))

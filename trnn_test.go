@@ -20,7 +20,7 @@ import (
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 // Models built outside trnn with onnx.helper by testdata/onnx/make_external.py,
@@ -34,12 +34,12 @@ func externalPath(name, suffix string) string {
 
 // externalCase loads a model's reference batch: x [N, T, F], lengths [N]
 // and the expected output [N, K].
-func externalCase(t *testing.T, name string) (x, lens, want *ops.Tensor) {
+func externalCase(t *testing.T, name string) (x, lens, want *graph.Tensor) {
 	t.Helper()
 	var err error
 	for _, f := range []struct {
 		suffix string
-		dst    **ops.Tensor
+		dst    **graph.Tensor
 	}{{".input.pb", &x}, {".seq_lens.pb", &lens}, {".output.pb", &want}} {
 		if *f.dst, _, err = export.ReadTensorFile(externalPath(name, f.suffix)); err != nil {
 			t.Fatal(err)
@@ -49,7 +49,7 @@ func externalCase(t *testing.T, name string) (x, lens, want *ops.Tensor) {
 }
 
 // ragged cuts the padded batch into sequences of their own lengths.
-func ragged(x, lens *ops.Tensor) [][][]float32 {
+func ragged(x, lens *graph.Tensor) [][][]float32 {
 	T, F := x.Shape[1], x.Shape[2]
 	seqs := make([][][]float32, x.Shape[0])
 	for b, l := range lens.I32 {
@@ -62,7 +62,7 @@ func ragged(x, lens *ops.Tensor) [][][]float32 {
 }
 
 // closeRows fails unless got (one row per sequence) matches want [N, K].
-func closeRows(t *testing.T, what string, got [][]float32, want *ops.Tensor, tol float64) {
+func closeRows(t *testing.T, what string, got [][]float32, want *graph.Tensor, tol float64) {
 	t.Helper()
 	K := want.Shape[1]
 	if len(got) != want.Shape[0] {
@@ -87,7 +87,7 @@ func TestExternalModels(t *testing.T) {
 			t.Fatal(err)
 		}
 		x, lens, want := externalCase(t, name)
-		out, err := s.Run(map[string]*ops.Tensor{"input": x, "seq_lens": lens})
+		out, err := s.Run(map[string]*graph.Tensor{"input": x, "seq_lens": lens})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +105,7 @@ func TestExternalModels(t *testing.T) {
 		closeRows(t, name+" Predict", got, want, 1e-5)
 
 		in := s.Inputs()
-		if len(in) != 2 || in[0].Name != "input" || in[0].Shape.String() != "[N,T,5]" || in[1].DType != ops.Int32 {
+		if len(in) != 2 || in[0].Name != "input" || in[0].Shape.String() != "[N,T,5]" || in[1].DType != graph.Int32 {
 			t.Fatalf("%s: inputs %+v", name, in)
 		}
 		if o := s.Outputs(); len(o) != 1 || o[0].Name != "output" {
@@ -332,15 +332,15 @@ func TestTrnnExportedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := ops.NewTensor(ops.Float32, 4, 3, 4)
-	lens := ops.NewTensor(ops.Int32, 4)
+	x := graph.NewTensor(graph.Float32, 4, 3, 4)
+	lens := graph.NewTensor(graph.Int32, 4)
 	for b, seq := range seqs {
 		lens.I32[b] = int32(len(seq))
 		for s, step := range seq {
 			copy(x.F32[(b*3+s)*4:], step)
 		}
 	}
-	out, err := s.Run(map[string]*ops.Tensor{"x": x, "lengths": lens})
+	out, err := s.Run(map[string]*graph.Tensor{"x": x, "lengths": lens})
 	if err != nil {
 		t.Fatal(err)
 	}

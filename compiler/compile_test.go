@@ -12,7 +12,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 func compileSrc(t *testing.T, src string) *Program {
@@ -27,7 +27,7 @@ func compileSrc(t *testing.T, src string) *Program {
 	if err != nil {
 		t.Fatalf("compile: %v\n%s", err, src)
 	}
-	if err := Verify(prog.Graph); err != nil {
+	if err := graph.Verify(prog.Graph); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	return prog
@@ -43,23 +43,23 @@ func TestLoweringMatchesGraphMD(t *testing.T) {
 	g := prog.Graph
 	type row struct {
 		name    string
-		op      ops.Op
+		op      graph.Op
 		inputs  []string
 		output  string
-		attrs   map[string]Attr
+		attrs   map[string]graph.Attr
 		outDims string
 	}
 	want := []row{
-		{"normalize", ops.OpNormalize, []string{"x", "inputs.mean", "inputs.std"}, "x_norm", nil, "[batch,time,13]"},
-		{"layers.0", ops.OpLSTM, []string{"x_norm", "layers.0.W", "layers.0.R", "layers.0.B"}, "layers.0.y",
-			map[string]Attr{"hidden_size": {Kind: AttrInt, Int: 64}}, "[batch,time,64]"},
-		{"layers.1", ops.OpDropout, []string{"layers.0.y"}, "layers.1.y",
-			map[string]Attr{"rate": {Kind: AttrFloat, Float: 0.5}}, "[batch,time,64]"},
-		{"layers.2", ops.OpGRU, []string{"layers.1.y", "layers.2.W", "layers.2.R", "layers.2.B"}, "layers.2.y",
-			map[string]Attr{"hidden_size": {Kind: AttrInt, Int: 32}, "linear_before_reset": {Kind: AttrInt, Int: 1}}, "[batch,time,32]"},
-		{"head", ops.OpDense, []string{"layers.2.y", "head.W", "head.b"}, "logits", nil, "[batch,time,3]"},
-		{"sigmoid", ops.OpSigmoid, []string{"logits"}, "step_probs", nil, "[batch,time,3]"},
-		{"last", ops.OpLastStep, []string{"step_probs"}, "probs", nil, "[batch,3]"},
+		{"normalize", graph.OpNormalize, []string{"x", "inputs.mean", "inputs.std"}, "x_norm", nil, "[batch,time,13]"},
+		{"layers.0", graph.OpLSTM, []string{"x_norm", "layers.0.W", "layers.0.R", "layers.0.B"}, "layers.0.y",
+			map[string]graph.Attr{"hidden_size": {Kind: graph.AttrInt, Int: 64}}, "[batch,time,64]"},
+		{"layers.1", graph.OpDropout, []string{"layers.0.y"}, "layers.1.y",
+			map[string]graph.Attr{"rate": {Kind: graph.AttrFloat, Float: 0.5}}, "[batch,time,64]"},
+		{"layers.2", graph.OpGRU, []string{"layers.1.y", "layers.2.W", "layers.2.R", "layers.2.B"}, "layers.2.y",
+			map[string]graph.Attr{"hidden_size": {Kind: graph.AttrInt, Int: 32}, "linear_before_reset": {Kind: graph.AttrInt, Int: 1}}, "[batch,time,32]"},
+		{"head", graph.OpDense, []string{"layers.2.y", "head.W", "head.b"}, "logits", nil, "[batch,time,3]"},
+		{"sigmoid", graph.OpSigmoid, []string{"logits"}, "step_probs", nil, "[batch,time,3]"},
+		{"last", graph.OpLastStep, []string{"step_probs"}, "probs", nil, "[batch,3]"},
 	}
 	if len(g.Nodes) != len(want) {
 		t.Fatalf("%d nodes, want %d", len(g.Nodes), len(want))
@@ -72,7 +72,7 @@ func TestLoweringMatchesGraphMD(t *testing.T) {
 		if len(n.Attrs) != len(w.attrs) || (len(w.attrs) > 0 && !reflect.DeepEqual(n.Attrs, w.attrs)) {
 			t.Errorf("node %s attrs = %v, want %v", n.Name, n.Attrs, w.attrs)
 		}
-		if v := g.Values[w.output]; v == nil || v.Shape.String() != w.outDims || v.DType != ops.Float32 {
+		if v := g.Values[w.output]; v == nil || v.Shape.String() != w.outDims || v.DType != graph.Float32 {
 			t.Errorf("value %s = %+v, want float32 %s", w.output, v, w.outDims)
 		}
 	}
@@ -98,7 +98,7 @@ func TestLoweringMatchesGraphMD(t *testing.T) {
 	}
 	for i, w := range params {
 		p := g.Params[i]
-		if p.Name != w.name || !slices.Equal(p.Tensor.Shape, w.shape) || p.Init != w.init || p.Trainable != w.trainable || p.Tensor.DType != ops.Float32 {
+		if p.Name != w.name || !slices.Equal(p.Tensor.Shape, w.shape) || p.Init != w.init || p.Trainable != w.trainable || p.Tensor.DType != graph.Float32 {
 			t.Errorf("param %d = %s %v %s %v, want %s %v %s %v", i, p.Name, p.Tensor.Shape, p.Init, p.Trainable, w.name, w.shape, w.init, w.trainable)
 		}
 	}
@@ -125,7 +125,7 @@ func TestLoweringMatchesGraphMD(t *testing.T) {
 	if want := []string{"logits [batch,time,3]", "step_probs [batch,time,3]", "probs [batch,3]"}; !slices.Equal(outs, want) {
 		t.Errorf("outputs %v, want %v", outs, want)
 	}
-	if g.Form != FormSequence || g.Name != "graph_md" || prog.Spec.Name != "graph_md" {
+	if g.Form != graph.FormSequence || g.Name != "graph_md" || prog.Spec.Name != "graph_md" {
 		t.Errorf("form %v name %q", g.Form, g.Name)
 	}
 }
@@ -210,11 +210,11 @@ func TestInitialisers(t *testing.T) {
 	b := g.Param("layers.0.B").Tensor.F32
 	for i, x := range b {
 		want := float32(0)
-		if i/16 == ops.LSTMGateF {
+		if i/16 == graph.LSTMGateF {
 			want = 1
 		}
 		if x != want {
-			t.Fatalf("layers.0.B[%d] = %g, want %g (forget block %d is 1, others 0)", i, x, want, ops.LSTMGateF)
+			t.Fatalf("layers.0.B[%d] = %g, want %g (forget block %d is 1, others 0)", i, x, want, graph.LSTMGateF)
 		}
 	}
 	for _, name := range []string{"layers.1.B", "head.b"} {
@@ -332,27 +332,27 @@ var (
 
 func TestInitParamErrors(t *testing.T) {
 	for _, c := range []struct {
-		p    *Param
+		p    *graph.Param
 		want string
 	}{
-		{&Param{Name: "a", Init: "he_normal", Tensor: ops.NewTensor(ops.Float32, 2, 2)}, "unknown initialiser"},
-		{&Param{Name: "b", Init: "orthogonal", Tensor: ops.NewTensor(ops.Float32, 4)}, "needs a 2-D shape"},
-		{&Param{Name: "c", Init: "lstm_bias", Tensor: ops.NewTensor(ops.Float32, 6)}, "lstm_bias needs a shape [4H]"},
-		{&Param{Name: "d", Init: "zeros", Tensor: ops.NewTensor(ops.Int32, 2)}, "want a float32 tensor"},
-		{&Param{Name: "e", Init: "zeros"}, "want a float32 tensor"},
+		{&graph.Param{Name: "a", Init: "he_normal", Tensor: graph.NewTensor(graph.Float32, 2, 2)}, "unknown initialiser"},
+		{&graph.Param{Name: "b", Init: "orthogonal", Tensor: graph.NewTensor(graph.Float32, 4)}, "needs a 2-D shape"},
+		{&graph.Param{Name: "c", Init: "lstm_bias", Tensor: graph.NewTensor(graph.Float32, 6)}, "lstm_bias needs a shape [4H]"},
+		{&graph.Param{Name: "d", Init: "zeros", Tensor: graph.NewTensor(graph.Int32, 2)}, "want a float32 tensor"},
+		{&graph.Param{Name: "e", Init: "zeros"}, "want a float32 tensor"},
 	} {
 		if err := InitParam(c.p, 1); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("InitParam(%s) = %v, want %q", c.p.Name, err, c.want)
 		}
 	}
-	p := &Param{Name: "f", Init: "fitted", Tensor: ops.FromF32([]float32{3, 4}, 2)}
+	p := &graph.Param{Name: "f", Init: "fitted", Tensor: graph.FromF32([]float32{3, 4}, 2)}
 	if err := InitParam(p, 1); err != nil || !slices.Equal(p.Tensor.F32, []float32{3, 4}) {
 		t.Errorf("fitted parameter changed: %v %v", err, p.Tensor.F32)
 	}
 }
 
-// cloneGraph deep-copies what the Verify tests mutate.
-func cloneGraph(g *Graph) *Graph {
+// cloneGraph deep-copies what the graph.Verify tests mutate.
+func cloneGraph(g *graph.Graph) *graph.Graph {
 	c := *g
 	c.Inputs = slices.Clone(g.Inputs)
 	c.Outputs = slices.Clone(g.Outputs)
@@ -361,7 +361,7 @@ func cloneGraph(g *Graph) *Graph {
 		m := *n
 		m.Inputs = slices.Clone(n.Inputs)
 		m.Outputs = slices.Clone(n.Outputs)
-		m.Attrs = map[string]Attr{}
+		m.Attrs = map[string]graph.Attr{}
 		for k, v := range n.Attrs {
 			m.Attrs[k] = v
 		}
@@ -376,7 +376,7 @@ func cloneGraph(g *Graph) *Graph {
 		q.Tensor = &t
 		c.Params = append(c.Params, &q)
 	}
-	c.Values = map[string]*Value{}
+	c.Values = map[string]*graph.Value{}
 	for k, v := range g.Values {
 		w := *v
 		c.Values[k] = &w
@@ -384,7 +384,7 @@ func cloneGraph(g *Graph) *Graph {
 	return &c
 }
 
-func nodeNamed(g *Graph, name string) *Node {
+func nodeNamed(g *graph.Graph, name string) *graph.Node {
 	for _, n := range g.Nodes {
 		if n.Name == name {
 			return n
@@ -394,7 +394,7 @@ func nodeNamed(g *Graph, name string) *Node {
 }
 
 // TestVerifyCatchesBrokenGraphs breaks a compiled graph in one way at a
-// time; Verify must name each problem.
+// time; graph.Verify must name each problem.
 func TestVerifyCatchesBrokenGraphs(t *testing.T) {
 	good, err := CompileFile(specsDir + "/good/graph_md.yaml")
 	if err != nil {
@@ -402,91 +402,97 @@ func TestVerifyCatchesBrokenGraphs(t *testing.T) {
 	}
 	cases := []struct {
 		name   string
-		mutate func(g *Graph)
+		mutate func(g *graph.Graph)
 		want   string
 	}{
-		{"undefined input", func(g *Graph) { nodeNamed(g, "head").Inputs[0] = "layers.9.y" }, `node "head" (Dense): input "layers.9.y" is not defined`},
-		{"use before definition", func(g *Graph) {
+		{"undefined input", func(g *graph.Graph) { nodeNamed(g, "head").Inputs[0] = "layers.9.y" }, `node "head" (Dense): input "layers.9.y" is not defined`},
+		{"use before definition", func(g *graph.Graph) {
 			g.Nodes[1], g.Nodes[2] = g.Nodes[2], g.Nodes[1]
 		}, `node "layers.1" (Dropout): input "layers.0.y" is used before node "layers.0" defines it`},
-		{"two producers", func(g *Graph) { nodeNamed(g, "sigmoid").Outputs[0] = "logits" }, `node "sigmoid" (Sigmoid): output "logits" is already defined as the output of node "head"`},
-		{"output shadows a parameter", func(g *Graph) { nodeNamed(g, "layers.1").Outputs[0] = "head.W" }, `output "head.W" is already defined as a parameter`},
-		{"op of the other form", func(g *Graph) { nodeNamed(g, "sigmoid").Op = ops.OpTanh }, `op Tanh is not a sequence op`},
-		{"arity", func(g *Graph) {
+		{"two producers", func(g *graph.Graph) { nodeNamed(g, "sigmoid").Outputs[0] = "logits" }, `node "sigmoid" (Sigmoid): output "logits" is already defined as the output of node "head"`},
+		{"output shadows a parameter", func(g *graph.Graph) { nodeNamed(g, "layers.1").Outputs[0] = "head.W" }, `output "head.W" is already defined as a parameter`},
+		{"op of the other form", func(g *graph.Graph) { nodeNamed(g, "sigmoid").Op = graph.OpTanh }, `op Tanh is not a sequence op`},
+		{"arity", func(g *graph.Graph) {
 			n := nodeNamed(g, "layers.0")
 			n.Inputs = n.Inputs[:3]
 		}, `node "layers.0" (LSTM): has 3 inputs and 1 outputs, want 4 and 1`},
-		{"parameter shape", func(g *Graph) {
-			g.Param("layers.0.R").Tensor = ops.NewTensor(ops.Float32, 256, 63)
+		{"parameter shape", func(g *graph.Graph) {
+			g.Param("layers.0.R").Tensor = graph.NewTensor(graph.Float32, 256, 63)
 		}, `node "layers.0" (LSTM): R "layers.0.R" has shape [256,63], want [256,64]`},
-		{"input width", func(g *Graph) {
-			g.Param("layers.2.W").Tensor = ops.NewTensor(ops.Float32, 96, 65)
+		{"input width", func(g *graph.Graph) {
+			g.Param("layers.2.W").Tensor = graph.NewTensor(graph.Float32, 96, 65)
 		}, `W "layers.2.W" has shape [96,65], want [96,64]`},
-		{"missing attribute", func(g *Graph) { delete(nodeNamed(g, "layers.0").Attrs, "hidden_size") }, `attribute hidden_size must be an int from 1 to 4096`},
-		{"GRU form", func(g *Graph) { nodeNamed(g, "layers.2").Attrs["linear_before_reset"] = Attr{Kind: AttrInt, Int: 0} }, `linear_before_reset must be the int 1`},
-		{"dropout rate", func(g *Graph) { nodeNamed(g, "layers.1").Attrs["rate"] = Attr{Kind: AttrFloat, Float: 1} }, `attribute rate must be a float in [0, 1)`},
-		{"dangling output", func(g *Graph) {
+		{"missing attribute", func(g *graph.Graph) { delete(nodeNamed(g, "layers.0").Attrs, "hidden_size") }, `attribute hidden_size must be an int from 1 to 4096`},
+		{"GRU form", func(g *graph.Graph) {
+			nodeNamed(g, "layers.2").Attrs["linear_before_reset"] = graph.Attr{Kind: graph.AttrInt, Int: 0}
+		}, `linear_before_reset must be the int 1`},
+		{"dropout rate", func(g *graph.Graph) {
+			nodeNamed(g, "layers.1").Attrs["rate"] = graph.Attr{Kind: graph.AttrFloat, Float: 1}
+		}, `attribute rate must be a float in [0, 1)`},
+		{"dangling output", func(g *graph.Graph) {
 			g.Nodes = g.Nodes[:len(g.Nodes)-1]
 			g.Outputs = g.Outputs[:2]
 		}, `graph output "probs" is missing`},
-		{"dangling node", func(g *Graph) {
-			g.Nodes = append(g.Nodes, &Node{Name: "extra", Op: ops.OpSigmoid, Inputs: []string{"logits"}, Outputs: []string{"extra.y"}})
+		{"dangling node", func(g *graph.Graph) {
+			g.Nodes = append(g.Nodes, &graph.Node{Name: "extra", Op: graph.OpSigmoid, Inputs: []string{"logits"}, Outputs: []string{"extra.y"}})
 		}, `node "extra": output "extra.y" is dangling: no node reads it and it is not a graph output`},
-		{"unused parameter", func(g *Graph) {
-			g.Params = append(g.Params, &Param{Name: "extra", Tensor: ops.NewTensor(ops.Float32, 2), Init: "zeros"})
+		{"unused parameter", func(g *graph.Graph) {
+			g.Params = append(g.Params, &graph.Param{Name: "extra", Tensor: graph.NewTensor(graph.Float32, 2), Init: "zeros"})
 		}, `parameter "extra" is not used by any node`},
-		{"parameter data", func(g *Graph) { g.Param("head.b").Tensor.F32 = nil }, `parameter "head.b" has 0 values for shape [3]`},
-		{"Values stale", func(g *Graph) { g.Values["layers.2.y"].Shape = Shape{Sym("batch"), Sym("time"), Fixed(31)} }, `Values["layers.2.y"] is float32 [batch,time,31], but inference gives float32 [batch,time,32]`},
-		{"Values missing", func(g *Graph) { delete(g.Values, "x_norm") }, `Values has no entry for "x_norm"`},
-		{"inputs", func(g *Graph) { g.Inputs[1].DType = ops.Int64 }, `input lengths is int64 [batch], want int32 [batch]`},
-		{"declared output shape", func(g *Graph) { g.Outputs[2].Shape = Shape{Sym("batch"), Fixed(4)} }, `graph output "probs" is declared float32 [batch,4], but its producer gives float32 [batch,3]`},
-		{"duplicate node name", func(g *Graph) { nodeNamed(g, "sigmoid").Name = "head" }, `node name "head" is used twice`},
-		{"unknown form", func(g *Graph) { g.Form = 0 }, `unknown form`},
+		{"parameter data", func(g *graph.Graph) { g.Param("head.b").Tensor.F32 = nil }, `parameter "head.b" has 0 values for shape [3]`},
+		{"Values stale", func(g *graph.Graph) {
+			g.Values["layers.2.y"].Shape = graph.Shape{graph.Sym("batch"), graph.Sym("time"), graph.Fixed(31)}
+		}, `Values["layers.2.y"] is float32 [batch,time,31], but inference gives float32 [batch,time,32]`},
+		{"Values missing", func(g *graph.Graph) { delete(g.Values, "x_norm") }, `Values has no entry for "x_norm"`},
+		{"inputs", func(g *graph.Graph) { g.Inputs[1].DType = graph.Int64 }, `input lengths is int64 [batch], want int32 [batch]`},
+		{"declared output shape", func(g *graph.Graph) { g.Outputs[2].Shape = graph.Shape{graph.Sym("batch"), graph.Fixed(4)} }, `graph output "probs" is declared float32 [batch,4], but its producer gives float32 [batch,3]`},
+		{"duplicate node name", func(g *graph.Graph) { nodeNamed(g, "sigmoid").Name = "head" }, `node name "head" is used twice`},
+		{"unknown form", func(g *graph.Graph) { g.Form = 0 }, `unknown form`},
 	}
 	for _, c := range cases {
 		g := cloneGraph(good.Graph)
-		if err := Verify(g); err != nil {
+		if err := graph.Verify(g); err != nil {
 			t.Fatalf("the clone does not verify: %v", err)
 		}
 		c.mutate(g)
-		err := Verify(g)
+		err := graph.Verify(g)
 		if err == nil {
-			t.Errorf("%s: Verify accepted the broken graph", c.name)
+			t.Errorf("%s: graph.Verify accepted the broken graph", c.name)
 			continue
 		}
 		if !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: Verify =\n%v\nwant a line containing %q", c.name, err, c.want)
+			t.Errorf("%s: graph.Verify =\n%v\nwant a line containing %q", c.name, err, c.want)
 		}
 	}
-	if err := Verify(nil); err == nil {
-		t.Error("Verify(nil) = nil")
+	if err := graph.Verify(nil); err == nil {
+		t.Error("graph.Verify(nil) = nil")
 	}
 }
 
 // TestVerifyTensorForm checks an imported-style graph: shapes may be
 // unknown and optional inputs empty, but definitions still count.
 func TestVerifyTensorForm(t *testing.T) {
-	g := &Graph{
+	g := &graph.Graph{
 		Name:   "imported",
-		Form:   FormTensor,
-		Inputs: []Value{{Name: "x", DType: ops.Float32}, {Name: "lengths", DType: ops.Int32}},
-		Params: []*Param{{Name: "W", Tensor: ops.NewTensor(ops.Float32, 1, 8, 2), Init: "onnx"}},
-		Nodes: []*Node{
-			{Name: "t", Op: ops.OpTranspose, Inputs: []string{"x"}, Outputs: []string{"xt"}},
-			{Name: "", Op: ops.OpLSTM, Inputs: []string{"xt", "W", "W", "", "lengths"}, Outputs: []string{"", "h", ""}},
-			{Name: "s", Op: ops.OpSigmoid, Inputs: []string{"h"}, Outputs: []string{"p"}},
+		Form:   graph.FormTensor,
+		Inputs: []graph.Value{{Name: "x", DType: graph.Float32}, {Name: "lengths", DType: graph.Int32}},
+		Params: []*graph.Param{{Name: "W", Tensor: graph.NewTensor(graph.Float32, 1, 8, 2), Init: "onnx"}},
+		Nodes: []*graph.Node{
+			{Name: "t", Op: graph.OpTranspose, Inputs: []string{"x"}, Outputs: []string{"xt"}},
+			{Name: "", Op: graph.OpLSTM, Inputs: []string{"xt", "W", "W", "", "lengths"}, Outputs: []string{"", "h", ""}},
+			{Name: "s", Op: graph.OpSigmoid, Inputs: []string{"h"}, Outputs: []string{"p"}},
 		},
-		Outputs: []Value{{Name: "p", DType: ops.Float32}},
+		Outputs: []graph.Value{{Name: "p", DType: graph.Float32}},
 	}
-	if err := Verify(g); err != nil {
+	if err := graph.Verify(g); err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
 	bad := *g
-	bad.Nodes = []*Node{g.Nodes[0], {Name: "d", Op: ops.OpDense, Inputs: []string{"xt"}, Outputs: []string{"y"}}, g.Nodes[2]}
-	err := Verify(&bad)
+	bad.Nodes = []*graph.Node{g.Nodes[0], {Name: "d", Op: graph.OpDense, Inputs: []string{"xt"}, Outputs: []string{"y"}}, g.Nodes[2]}
+	err := graph.Verify(&bad)
 	for _, want := range []string{`node "d" (Dense): op Dense is not an ONNX operator`, `node "s" (Sigmoid): input "h" is not defined`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Verify = %v, want a line containing %q", err, want)
+			t.Errorf("graph.Verify = %v, want a line containing %q", err, want)
 		}
 	}
 }
@@ -497,7 +503,7 @@ func TestWriteDot(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := WriteDot(&b, prog.Graph); err != nil {
+	if err := graph.WriteDot(&b, prog.Graph); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, specsDir+"/good/graph_md.yaml.dot", b.Bytes())

@@ -1,5 +1,7 @@
 package compiler
 
+import "github.com/trnn/trnn/graph"
+
 // Values of the spec's enumerated fields.
 const (
 	NormalizeNone     = "none"
@@ -35,7 +37,7 @@ const (
 	// MaxUnits, MaxFeatures and MaxLabels bound a spec's sizes, and
 	// MaxParams the parameter count of the compiled model, so that a typo
 	// cannot make the compiler allocate gigabytes.
-	MaxUnits    = 4096
+	MaxUnits    = graph.MaxUnits
 	MaxFeatures = 100_000
 	MaxLabels   = 100_000
 	MaxParams   = 100_000_000

@@ -8,10 +8,10 @@
 //	          so that every problem has a file:line:col; defaults filled in
 //	Validate  the rules of docs/spec.md, on Spec values (so they also run
 //	          after command-line overrides)
-//	Compile   Spec → Graph (docs/graph.md): nodes, parameters and their
+//	Compile   Spec → graph.Graph (docs/graph.md): nodes, parameters and their
 //	          seeded initialisers (init.go), shape inference over every edge,
-//	          then Verify
-//	Verify    a graph's invariants, for compiled (sequence form) and
+//	          then graph.Verify
+//	graph.Verify    a graph's invariants, for compiled (sequence form) and
 //	          imported (tensor form) graphs alike
 //
 // Stages after the compiler only read the Program it returns.
@@ -26,7 +26,7 @@
 // naming the field by its path, the rule broken and the value found. The
 // parser never panics on any input: invalid YAML, binary files, duplicate
 // keys, unknown fields (with the nearest known name suggested) and wrong
-// types are all positioned errors. Errors from Verify, and internal errors
+// types are all positioned errors. Errors from graph.Verify, and internal errors
 // of Compile, mean a graph was built wrongly: they name the graph, the node
 // and the edge at fault but have no position.
 package compiler

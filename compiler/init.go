@@ -17,10 +17,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
-// Param.Init values the compiler writes.
+// graph.Param.Init values the compiler writes.
 const (
 	InitGlorotUniform = "glorot_uniform"
 	InitOrthogonal    = "orthogonal"
@@ -43,9 +43,9 @@ func ParamRand(seed uint64, name string) *rand.Rand {
 // ParamRand(seed, p.Name). Parameters are laid out [out, in], so a 2-D
 // parameter of shape [rows, cols] has fan-in cols and fan-out rows. "fitted"
 // and "onnx" parameters keep their values; they are not drawn at random.
-func InitParam(p *Param, seed uint64) error {
+func InitParam(p *graph.Param, seed uint64) error {
 	t := p.Tensor
-	if t == nil || t.DType != ops.Float32 || len(t.F32) != ops.Size(t.Shape) {
+	if t == nil || t.DType != graph.Float32 || len(t.F32) != graph.Size(t.Shape) {
 		return fmt.Errorf("compiler: InitParam %s: want a float32 tensor whose data matches its shape", p.Name)
 	}
 	w := t.F32
@@ -73,10 +73,10 @@ func InitParam(p *Param, seed uint64) error {
 		}
 		Orthogonal(w, t.Shape[0], t.Shape[1], ParamRand(seed, p.Name))
 	case InitLSTMBias:
-		if len(t.Shape) != 1 || t.Shape[0]%ops.LSTMGates != 0 {
+		if len(t.Shape) != 1 || t.Shape[0]%graph.LSTMGates != 0 {
 			return fmt.Errorf("compiler: InitParam %s: lstm_bias needs a shape [4H], got %v", p.Name, t.Shape)
 		}
-		LSTMBias(w, t.Shape[0]/ops.LSTMGates)
+		LSTMBias(w, t.Shape[0]/graph.LSTMGates)
 	case InitFitted, InitONNX:
 	default:
 		return fmt.Errorf("compiler: InitParam %s: unknown initialiser %q", p.Name, p.Init)
@@ -99,11 +99,11 @@ func GlorotUniform(w []float32, fanIn, fanOut int, r *rand.Rand) {
 // zeros with the forget-gate block at 1 (Keras's unit_forget_bias;
 // Jozefowicz et al., 2015).
 func LSTMBias(b []float32, hidden int) {
-	if len(b) != ops.LSTMGates*hidden {
+	if len(b) != graph.LSTMGates*hidden {
 		panic(fmt.Sprintf("compiler: LSTMBias: %d values for %d hidden units", len(b), hidden))
 	}
 	clear(b)
-	f := b[ops.LSTMGateF*hidden : (ops.LSTMGateF+1)*hidden]
+	f := b[graph.LSTMGateF*hidden : (graph.LSTMGateF+1)*hidden]
 	for i := range f {
 		f[i] = 1
 	}

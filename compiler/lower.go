@@ -3,7 +3,7 @@ package compiler
 import (
 	"fmt"
 
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 // CompileFile parses, validates and compiles the spec file at path.
@@ -36,12 +36,12 @@ func Compile(spec *Spec) (*Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	vals, errs := inferShapes(g)
-	if len(errs) > 0 {
+	vals, errs := graph.InferShapes(g)
+	if errs != nil {
 		return nil, fmt.Errorf("compiler: internal error: shape inference failed on the lowered graph:\n%v", errs)
 	}
 	g.Values = vals
-	if err := Verify(g); err != nil {
+	if err := graph.Verify(g); err != nil {
 		return nil, fmt.Errorf("compiler: internal error: the lowered graph fails verification:\n%v", err)
 	}
 	return &Program{Spec: spec, Graph: g}, nil
@@ -61,14 +61,6 @@ const (
 	ParamHeadB    = "head.b"
 )
 
-// Names of node attributes (their kinds: hidden_size and
-// linear_before_reset are AttrInt, rate is AttrFloat).
-const (
-	AttrNameHiddenSize        = "hidden_size"
-	AttrNameRate              = "rate"
-	AttrNameLinearBeforeReset = "linear_before_reset"
-)
-
 // LayerNode is the name of the node of the spec's layer i ("layers.0"),
 // LayerOutput its output ("layers.0.y") and LayerParam one of its
 // parameters (LayerParam(0, "W") = "layers.0.W").
@@ -77,32 +69,32 @@ func LayerOutput(i int) string             { return LayerNode(i) + ".y" }
 func LayerParam(i int, name string) string { return LayerNode(i) + "." + name }
 
 // lower builds the graph of docs/graph.md from a valid spec.
-func lower(s *Spec) (*Graph, error) {
+func lower(s *Spec) (*graph.Graph, error) {
 	F, K := s.Inputs.Features, s.Outputs.Labels
-	batch, time := Sym(DimBatch), Sym(DimTime)
-	g := &Graph{
+	batch, time := graph.Sym(graph.DimBatch), graph.Sym(graph.DimTime)
+	g := &graph.Graph{
 		Name: s.Name,
-		Form: FormSequence,
-		Inputs: []Value{
-			{Name: ValueX, DType: ops.Float32, Shape: Shape{batch, time, Fixed(F)}},
-			{Name: ValueLengths, DType: ops.Int32, Shape: Shape{batch}},
+		Form: graph.FormSequence,
+		Inputs: []graph.Value{
+			{Name: graph.ValueX, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(F)}},
+			{Name: graph.ValueLengths, DType: graph.Int32, Shape: graph.Shape{batch}},
 		},
 		Meta: map[string]string{},
 	}
 	var err error
 	param := func(name, init string, trainable bool, shape ...int) string {
-		p := &Param{Name: name, Tensor: ops.NewTensor(ops.Float32, shape...), Trainable: trainable, Init: init}
+		p := &graph.Param{Name: name, Tensor: graph.NewTensor(graph.Float32, shape...), Trainable: trainable, Init: init}
 		if e := InitParam(p, s.Training.Seed); e != nil && err == nil {
 			err = e
 		}
 		g.Params = append(g.Params, p)
 		return name
 	}
-	node := func(name string, op ops.Op, out string, attrs map[string]Attr, inputs ...string) {
-		g.Nodes = append(g.Nodes, &Node{Name: name, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
+	node := func(name string, op graph.Op, out string, attrs map[string]graph.Attr, inputs ...string) {
+		g.Nodes = append(g.Nodes, &graph.Node{Name: name, Op: op, Inputs: inputs, Outputs: []string{out}, Attrs: attrs})
 	}
 
-	prev, width := ValueX, F
+	prev, width := graph.ValueX, F
 	if s.Inputs.Normalize == NormalizeStandard {
 		mean := param(ParamMean, InitFitted, false, F)
 		std := param(ParamStd, InitFitted, false, F)
@@ -110,7 +102,7 @@ func lower(s *Spec) (*Graph, error) {
 		for i := range std1 {
 			std1[i] = 1
 		}
-		node(NodeNormalize, ops.OpNormalize, ValueXNorm, nil, prev, mean, std)
+		node(NodeNormalize, graph.OpNormalize, ValueXNorm, nil, prev, mean, std)
 		prev = ValueXNorm
 	}
 	for i, l := range s.Layers {
@@ -118,38 +110,38 @@ func lower(s *Spec) (*Graph, error) {
 		H := l.Units
 		switch l.Kind {
 		case LayerLSTM:
-			G := ops.LSTMGates
-			node(name, ops.OpLSTM, out, map[string]Attr{AttrNameHiddenSize: {Kind: AttrInt, Int: int64(H)}}, prev,
+			G := graph.LSTMGates
+			node(name, graph.OpLSTM, out, map[string]graph.Attr{graph.AttrNameHiddenSize: {Kind: graph.AttrInt, Int: int64(H)}}, prev,
 				param(LayerParam(i, "W"), InitGlorotUniform, true, G*H, width),
 				param(LayerParam(i, "R"), InitOrthogonal, true, G*H, H),
 				param(LayerParam(i, "B"), InitLSTMBias, true, G*H))
 			width = H
 		case LayerGRU:
-			G := ops.GRUGates
-			node(name, ops.OpGRU, out, map[string]Attr{
-				AttrNameHiddenSize:        {Kind: AttrInt, Int: int64(H)},
-				AttrNameLinearBeforeReset: {Kind: AttrInt, Int: 1},
+			G := graph.GRUGates
+			node(name, graph.OpGRU, out, map[string]graph.Attr{
+				graph.AttrNameHiddenSize:        {Kind: graph.AttrInt, Int: int64(H)},
+				graph.AttrNameLinearBeforeReset: {Kind: graph.AttrInt, Int: 1},
 			}, prev,
 				param(LayerParam(i, "W"), InitGlorotUniform, true, G*H, width),
 				param(LayerParam(i, "R"), InitOrthogonal, true, G*H, H),
 				param(LayerParam(i, "B"), InitZeros, true, 2*G*H))
 			width = H
 		case LayerDropout:
-			node(name, ops.OpDropout, out, map[string]Attr{AttrNameRate: {Kind: AttrFloat, Float: float32(l.Rate)}}, prev)
+			node(name, graph.OpDropout, out, map[string]graph.Attr{graph.AttrNameRate: {Kind: graph.AttrFloat, Float: float32(l.Rate)}}, prev)
 		default:
 			return nil, fmt.Errorf("compiler: internal error: layer %d has kind %q after validation", i, l.Kind)
 		}
 		prev = out
 	}
-	node(NodeHead, ops.OpDense, ValueLogits, nil, prev,
+	node(NodeHead, graph.OpDense, graph.ValueLogits, nil, prev,
 		param(ParamHeadW, InitGlorotUniform, true, K, width),
 		param(ParamHeadB, InitZeros, true, K))
-	node(NodeSigmoid, ops.OpSigmoid, ValueStepProbs, nil, ValueLogits)
-	node(NodeLast, ops.OpLastStep, ValueProbs, nil, ValueStepProbs)
-	g.Outputs = []Value{
-		{Name: ValueLogits, DType: ops.Float32, Shape: Shape{batch, time, Fixed(K)}},
-		{Name: ValueStepProbs, DType: ops.Float32, Shape: Shape{batch, time, Fixed(K)}},
-		{Name: ValueProbs, DType: ops.Float32, Shape: Shape{batch, Fixed(K)}},
+	node(NodeSigmoid, graph.OpSigmoid, graph.ValueStepProbs, nil, graph.ValueLogits)
+	node(NodeLast, graph.OpLastStep, graph.ValueProbs, nil, graph.ValueStepProbs)
+	g.Outputs = []graph.Value{
+		{Name: graph.ValueLogits, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: graph.ValueStepProbs, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: graph.ValueProbs, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
 	}
 	return g, err
 }

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/trnn/trnn/graph"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files of testdata/specs and the fuzz seed corpus")
@@ -67,11 +69,11 @@ func TestGoodSpecs(t *testing.T) {
 			if err != nil {
 				t.Fatalf("CompileFile: %v", err)
 			}
-			if err := Verify(prog.Graph); err != nil {
+			if err := graph.Verify(prog.Graph); err != nil {
 				t.Fatalf("Verify: %v", err)
 			}
 			var listing bytes.Buffer
-			if err := WriteGraph(&listing, prog.Graph); err != nil {
+			if err := graph.WriteGraph(&listing, prog.Graph); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, file+".golden", listing.Bytes())
@@ -478,7 +480,7 @@ data: {train: "my data/train.npz"}
 }
 
 // TestDocsExamples keeps docs/spec.md honest: its complete example and its
-// minimal spec compile, and the listing it shows is what WriteGraph prints
+// minimal spec compile, and the listing it shows is what graph.WriteGraph prints
 // for the complete example.
 func TestDocsExamples(t *testing.T) {
 	doc, err := os.ReadFile("../docs/spec.md")
@@ -509,9 +511,9 @@ func TestDocsExamples(t *testing.T) {
 		}
 		if i == 0 {
 			var b bytes.Buffer
-			WriteGraph(&b, prog.Graph)
+			graph.WriteGraph(&b, prog.Graph)
 			if b.String() != listing {
-				t.Errorf("docs/spec.md shows\n%s\nbut WriteGraph prints\n%s", listing, b.String())
+				t.Errorf("docs/spec.md shows\n%s\nbut graph.WriteGraph prints\n%s", listing, b.String())
 			}
 		}
 	}

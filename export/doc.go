@@ -1,7 +1,7 @@
 // Package export is trnn's ONNX boundary. It writes a trained Program as an
 // ONNX model (inputs x [batch, time, features] and lengths [batch], output
 // probs [batch, labels] from each row's last valid step) and reads ONNX
-// models back into a tensor-form compiler.Graph that the runtime can run.
+// models back into a tensor-form graph.Graph that the runtime can run.
 //
 // Files it cannot read or write are reported as errors naming the file and
 // the node or field at fault; it never panics on a user's file.
@@ -9,7 +9,7 @@
 // # Reading
 //
 // ReadONNX and DecodeONNX accept models of the default ONNX domain, opsets
-// MinReadOpset..MaxReadOpset, made of the ONNX operators of ops.Op with the
+// MinReadOpset..MaxReadOpset, made of the ONNX operators of graph.Op with the
 // attributes docs/onnx-import.md lists. Everything is checked at this
 // boundary: op, attributes, input and output counts, that every input is
 // defined before it is read, element types, tensor data. Errors are

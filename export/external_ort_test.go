@@ -14,31 +14,30 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn"
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/ortcheck"
-	"github.com/trnn/trnn/ops"
 )
 
 // externalInputs makes ragged inputs for a model with one float32 input of
 // rank 3 ([batch, time, features]) and an optional int32 input of rank 1
 // (lengths), using each dimension's fixed size or the given B and T.
 // Padded positions of x hold NaN.
-func externalInputs(t *testing.T, g *compiler.Graph, B, T int, seed uint64) map[string]*ops.Tensor {
+func externalInputs(t *testing.T, g *graph.Graph, B, T int, seed uint64) map[string]*graph.Tensor {
 	t.Helper()
-	size := func(d compiler.Dim, sym int) int {
+	size := func(d graph.Dim, sym int) int {
 		if d.Sym == "" && d.Size > 0 {
 			return d.Size
 		}
 		return sym
 	}
-	var xv, lv *compiler.Value
+	var xv, lv *graph.Value
 	for i := range g.Inputs {
 		v := &g.Inputs[i]
 		switch {
-		case v.DType == ops.Float32 && len(v.Shape) == 3 && xv == nil:
+		case v.DType == graph.Float32 && len(v.Shape) == 3 && xv == nil:
 			xv = v
-		case v.DType == ops.Int32 && len(v.Shape) == 1 && lv == nil:
+		case v.DType == graph.Int32 && len(v.Shape) == 1 && lv == nil:
 			lv = v
 		default:
 			t.Fatalf("input %s (%v %v): not a sequence or lengths input", v.Name, v.DType, v.Shape)
@@ -72,9 +71,9 @@ func externalInputs(t *testing.T, g *compiler.Graph, B, T int, seed uint64) map[
 			}
 		}
 	}
-	in := map[string]*ops.Tensor{xv.Name: ops.FromF32(x, B, T, F)}
+	in := map[string]*graph.Tensor{xv.Name: graph.FromF32(x, B, T, F)}
 	if lv != nil {
-		in[lv.Name] = &ops.Tensor{DType: ops.Int32, Shape: []int{B}, I32: lengths}
+		in[lv.Name] = &graph.Tensor{DType: graph.Int32, Shape: []int{B}, I32: lengths}
 	}
 	return in
 }
@@ -120,7 +119,7 @@ func checkExternalModel(t *testing.T, path string) {
 		}
 		for _, name := range outs {
 			w, g := want[name], got[name]
-			if g == nil || g.DType != ops.Float32 || w.DType != ops.Float32 || len(g.F32) != len(w.F32) || !sameShape(g.Shape, w.Shape) {
+			if g == nil || g.DType != graph.Float32 || w.DType != graph.Float32 || len(g.F32) != len(w.F32) || !sameShape(g.Shape, w.Shape) {
 				t.Fatalf("output %s: go runtime %+v, onnx runtime %v %v", name, g, w.DType, w.Shape)
 			}
 			d, at := maxDiff(g.F32, tensorF64(w))
@@ -140,7 +139,7 @@ func checkExternalModel(t *testing.T, path string) {
 	in := externalInputs(t, g, 64, 9, 99)
 	var xName, lName string
 	for _, v := range g.Inputs {
-		if v.DType == ops.Float32 {
+		if v.DType == graph.Float32 {
 			xName = v.Name
 		} else {
 			lName = v.Name

@@ -23,8 +23,8 @@ import (
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/ortcheck"
-	"github.com/trnn/trnn/ops"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -181,11 +181,11 @@ func (b batch) dataset(K int) *data.Dataset {
 	return d
 }
 
-func (b batch) inputs() map[string]*ops.Tensor {
+func (b batch) inputs() map[string]*graph.Tensor {
 	F := len(b.x) / (b.B * b.T)
-	return map[string]*ops.Tensor{
-		"x":       ops.FromF32(b.x, b.B, b.T, F),
-		"lengths": {DType: ops.Int32, Shape: []int{b.B}, I32: b.lengths},
+	return map[string]*graph.Tensor{
+		"x":       graph.FromF32(b.x, b.B, b.T, F),
+		"lengths": {DType: graph.Int32, Shape: []int{b.B}, I32: b.lengths},
 	}
 }
 
@@ -207,10 +207,10 @@ func maxDiff(got []float32, want []float64) (float64, int) {
 // checkOutputs compares a runtime's outputs on batch b with the reference
 // and returns the max abs differences of probs and step_probs (-1 when
 // absent). who names the runtime in failure messages.
-func checkOutputs(t *testing.T, who string, b batch, K int, stepProbs bool, got map[string]*ops.Tensor, refProbs, refSteps []float64) (float64, float64) {
+func checkOutputs(t *testing.T, who string, b batch, K int, stepProbs bool, got map[string]*graph.Tensor, refProbs, refSteps []float64) (float64, float64) {
 	t.Helper()
 	p := got["probs"]
-	if p == nil || p.DType != ops.Float32 || len(p.Shape) != 2 || p.Shape[0] != b.B || p.Shape[1] != K {
+	if p == nil || p.DType != graph.Float32 || len(p.Shape) != 2 || p.Shape[0] != b.B || p.Shape[1] != K {
 		t.Fatalf("%s %s: probs %+v, want float32 [%d %d]", who, b.name, p, b.B, K)
 	}
 	dp, at := maxDiff(p.F32, refProbs)
@@ -225,7 +225,7 @@ func checkOutputs(t *testing.T, who string, b batch, K int, stepProbs bool, got 
 		return dp, -1
 	}
 	s := got["step_probs"]
-	if s == nil || s.DType != ops.Float32 || len(s.Shape) != 3 || s.Shape[0] != b.B || s.Shape[1] != b.T || s.Shape[2] != K {
+	if s == nil || s.DType != graph.Float32 || len(s.Shape) != 3 || s.Shape[0] != b.B || s.Shape[1] != b.T || s.Shape[2] != K {
 		t.Fatalf("%s %s: step_probs %+v, want float32 [%d %d %d]", who, b.name, s, b.B, b.T, K)
 	}
 	ds, at := maxDiff(s.F32, refSteps)
@@ -278,7 +278,7 @@ func goRuntime(t *testing.T, name string, model []byte) *runtime.Interpreter {
 }
 
 // tensorsF64 widens a float32 tensor for comparisons.
-func tensorF64(t *ops.Tensor) []float64 {
+func tensorF64(t *graph.Tensor) []float64 {
 	out := make([]float64, len(t.F32))
 	for i, v := range t.F32 {
 		out[i] = float64(v)

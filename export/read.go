@@ -1,6 +1,6 @@
 package export
 
-// Reading ONNX: a model file becomes a tensor-form compiler.Graph, validated
+// Reading ONNX: a model file becomes a tensor-form graph.Graph, validated
 // at the boundary so that everything after it (the interpreter) meets only
 // ops, attributes and types it implements.
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export/onnxpb"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -34,11 +35,11 @@ const (
 // broadcasting (Add, Sub, Mul, Div, comparisons, And, Gemm: 7), the shape
 // as an input (Reshape: 5), a required axis (Concat: 4), an integer target
 // type (Cast: 6), and the current recurrent attributes (LSTM, GRU: 7).
-var readOpSince = map[ops.Op]int{
-	ops.OpAdd: 7, ops.OpSub: 7, ops.OpMul: 7, ops.OpDiv: 7,
-	ops.OpLess: 7, ops.OpGreater: 7, ops.OpEqual: 7, ops.OpAnd: 7,
-	ops.OpGemm: 7, ops.OpLSTM: 7, ops.OpGRU: 7,
-	ops.OpReshape: 5, ops.OpConcat: 4, ops.OpCast: 6,
+var readOpSince = map[graph.Op]int{
+	graph.OpAdd: 7, graph.OpSub: 7, graph.OpMul: 7, graph.OpDiv: 7,
+	graph.OpLess: 7, graph.OpGreater: 7, graph.OpEqual: 7, graph.OpAnd: 7,
+	graph.OpGemm: 7, graph.OpLSTM: 7, graph.OpGRU: 7,
+	graph.OpReshape: 5, graph.OpConcat: 4, graph.OpCast: 6,
 }
 
 // ErrUnsupported is matched (errors.Is) by every read error caused by a
@@ -85,7 +86,7 @@ func readUnsupported(format string, args ...any) *readIssue {
 
 // ReadONNX reads an ONNX model file into a tensor-form graph; see
 // DecodeONNX. Errors name the file as given.
-func ReadONNX(path string) (*compiler.Graph, error) {
+func ReadONNX(path string) (*graph.Graph, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &ReadError{File: path, Msg: readFileErr(err)}
@@ -114,7 +115,7 @@ func readFileErr(err error) string {
 //
 // Initializers become parameters (Init "onnx") and are not graph inputs,
 // even when the file also lists them as inputs.
-func DecodeONNX(name string, b []byte) (*compiler.Graph, error) {
+func DecodeONNX(name string, b []byte) (*graph.Graph, error) {
 	var m onnxpb.ModelProto
 	if err := proto.Unmarshal(b, &m); err != nil {
 		return nil, &ReadError{File: name, Msg: "not an ONNX model: " + err.Error()}
@@ -128,7 +129,7 @@ func DecodeONNX(name string, b []byte) (*compiler.Graph, error) {
 		return nil, err
 	}
 	// The checks above imply the graph's invariants; Verify confirms them.
-	if err := compiler.Verify(g); err != nil {
+	if err := graph.Verify(g); err != nil {
 		msg := err.Error()
 		var el compiler.ErrorList
 		if errors.As(err, &el) && len(el) > 0 {
@@ -152,7 +153,7 @@ func (r *onnxReader) fail(where string, err error) error {
 	return &ReadError{File: r.file, Where: where, Msg: err.Error()}
 }
 
-func (r *onnxReader) model(m *onnxpb.ModelProto) (*compiler.Graph, error) {
+func (r *onnxReader) model(m *onnxpb.ModelProto) (*graph.Graph, error) {
 	r.opset = -1
 	for _, o := range m.OpsetImport {
 		switch o.GetDomain() {
@@ -170,10 +171,10 @@ func (r *onnxReader) model(m *onnxpb.ModelProto) (*compiler.Graph, error) {
 		return nil, r.fail("", readUnsupported("opset %d is not supported (trnn reads opsets %d to %d)", r.opset, MinReadOpset, MaxReadOpset))
 	}
 	gp := m.Graph
-	g := &compiler.Graph{
+	g := &graph.Graph{
 		Name:   gp.GetName(),
-		Form:   compiler.FormTensor,
-		Values: map[string]*compiler.Value{},
+		Form:   graph.FormTensor,
+		Values: map[string]*graph.Value{},
 	}
 	if len(m.MetadataProps) > 0 {
 		g.Meta = map[string]string{}
@@ -197,7 +198,7 @@ func (r *onnxReader) model(m *onnxpb.ModelProto) (*compiler.Graph, error) {
 			return nil, r.fail(where, err)
 		}
 		defined[tp.GetName()] = true
-		g.Params = append(g.Params, &compiler.Param{Name: tp.GetName(), Tensor: t, Init: "onnx"})
+		g.Params = append(g.Params, &graph.Param{Name: tp.GetName(), Tensor: t, Init: "onnx"})
 	}
 	for _, vi := range gp.Input {
 		where := fmt.Sprintf("input %q", vi.GetName())
@@ -260,7 +261,7 @@ func (r *onnxReader) model(m *onnxpb.ModelProto) (*compiler.Graph, error) {
 		if !defined[v.Name] {
 			return nil, r.fail(where, readMalformed("not produced by any node, input or initializer"))
 		}
-		if slices.ContainsFunc(g.Outputs, func(o compiler.Value) bool { return o.Name == v.Name }) {
+		if slices.ContainsFunc(g.Outputs, func(o graph.Value) bool { return o.Name == v.Name }) {
 			return nil, r.fail(where, readMalformed("listed twice"))
 		}
 		g.Outputs = append(g.Outputs, *v)
@@ -282,19 +283,19 @@ func readNodeWhere(i int, name, op string) string {
 // readTypes lists the element types trnn reads, for messages.
 const readTypes = "float32, float64, int32, int64 and bool"
 
-// readDType maps an ONNX element type to ops.DType.
-func readDType(t int32) (ops.DType, error) {
+// readDType maps an ONNX element type to graph.DType.
+func readDType(t int32) (graph.DType, error) {
 	switch onnxpb.TensorProto_DataType(t) {
 	case onnxpb.TensorProto_FLOAT:
-		return ops.Float32, nil
+		return graph.Float32, nil
 	case onnxpb.TensorProto_DOUBLE:
-		return ops.Float64, nil
+		return graph.Float64, nil
 	case onnxpb.TensorProto_INT32:
-		return ops.Int32, nil
+		return graph.Int32, nil
 	case onnxpb.TensorProto_INT64:
-		return ops.Int64, nil
+		return graph.Int64, nil
 	case onnxpb.TensorProto_BOOL:
-		return ops.Bool, nil
+		return graph.Bool, nil
 	case onnxpb.TensorProto_UNDEFINED:
 		return 0, readMalformed("element type is undefined")
 	}
@@ -306,7 +307,7 @@ func readDType(t int32) (ops.DType, error) {
 }
 
 // readValueInfo converts a declared input, output or value_info entry.
-func readValueInfo(vi *onnxpb.ValueInfoProto) (*compiler.Value, error) {
+func readValueInfo(vi *onnxpb.ValueInfoProto) (*graph.Value, error) {
 	if vi.GetName() == "" {
 		return nil, readMalformed("value has no name")
 	}
@@ -321,20 +322,20 @@ func readValueInfo(vi *onnxpb.ValueInfoProto) (*compiler.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &compiler.Value{Name: vi.GetName(), DType: dt}
+	v := &graph.Value{Name: vi.GetName(), DType: dt}
 	if tt.Shape != nil {
-		v.Shape = compiler.Shape{}
+		v.Shape = graph.Shape{}
 		for i, d := range tt.Shape.Dim {
 			switch x := d.GetValue().(type) {
 			case *onnxpb.TensorShapeProto_Dimension_DimValue:
 				if x.DimValue < 0 || x.DimValue > ops.MaxElements {
 					return nil, readMalformed("dimension %d is %d", i, x.DimValue)
 				}
-				v.Shape = append(v.Shape, compiler.Fixed(int(x.DimValue)))
+				v.Shape = append(v.Shape, graph.Fixed(int(x.DimValue)))
 			case *onnxpb.TensorShapeProto_Dimension_DimParam:
-				v.Shape = append(v.Shape, compiler.Sym(x.DimParam))
+				v.Shape = append(v.Shape, graph.Sym(x.DimParam))
 			default:
-				v.Shape = append(v.Shape, compiler.Sym("?"))
+				v.Shape = append(v.Shape, graph.Sym("?"))
 			}
 		}
 	}
@@ -343,7 +344,7 @@ func readValueInfo(vi *onnxpb.ValueInfoProto) (*compiler.Value, error) {
 
 // readTensorProto converts a TensorProto, checking that its data is stored in
 // the file, matches its dims and has a supported element type.
-func readTensorProto(tp *onnxpb.TensorProto) (*ops.Tensor, error) {
+func readTensorProto(tp *onnxpb.TensorProto) (*graph.Tensor, error) {
 	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL || len(tp.ExternalData) > 0 {
 		return nil, readUnsupported("external data is not supported")
 	}
@@ -365,43 +366,43 @@ func readTensorProto(tp *onnxpb.TensorProto) (*ops.Tensor, error) {
 	}
 	// The data's length is checked before anything is allocated, so that
 	// damaged dims cannot make the reader allocate gigabytes.
-	typed := map[ops.DType]int{
-		ops.Float32: len(tp.FloatData),
-		ops.Float64: len(tp.DoubleData),
-		ops.Int32:   len(tp.Int32Data),
-		ops.Bool:    len(tp.Int32Data),
-		ops.Int64:   len(tp.Int64Data),
+	typed := map[graph.DType]int{
+		graph.Float32: len(tp.FloatData),
+		graph.Float64: len(tp.DoubleData),
+		graph.Int32:   len(tp.Int32Data),
+		graph.Bool:    len(tp.Int32Data),
+		graph.Int64:   len(tp.Int64Data),
 	}[dt]
-	fieldName := map[ops.DType]string{
-		ops.Float32: "float_data", ops.Float64: "double_data", ops.Int32: "int32_data",
-		ops.Bool: "int32_data", ops.Int64: "int64_data",
+	fieldName := map[graph.DType]string{
+		graph.Float32: "float_data", graph.Float64: "double_data", graph.Int32: "int32_data",
+		graph.Bool: "int32_data", graph.Int64: "int64_data",
 	}[dt]
 	if len(tp.RawData) > 0 {
 		if typed > 0 {
 			return nil, readMalformed("both raw_data and %s are set", fieldName)
 		}
-		size := map[ops.DType]int{ops.Float32: 4, ops.Float64: 8, ops.Int32: 4, ops.Int64: 8, ops.Bool: 1}[dt]
+		size := map[graph.DType]int{graph.Float32: 4, graph.Float64: 8, graph.Int32: 4, graph.Int64: 8, graph.Bool: 1}[dt]
 		if len(tp.RawData) != n*size {
 			return nil, readMalformed("raw_data has %d bytes, dims %v of %v need %d", len(tp.RawData), tp.Dims, dt, n*size)
 		}
-		t := ops.NewTensor(dt, shape...)
+		t := graph.NewTensor(dt, shape...)
 		readRaw(t, tp.RawData)
 		return t, nil
 	}
 	if typed != n {
 		return nil, readMalformed("%s has %d values, dims %v need %d", fieldName, typed, tp.Dims, n)
 	}
-	t := ops.NewTensor(dt, shape...)
+	t := graph.NewTensor(dt, shape...)
 	switch dt {
-	case ops.Float32:
+	case graph.Float32:
 		copy(t.F32, tp.FloatData)
-	case ops.Float64:
+	case graph.Float64:
 		copy(t.F64, tp.DoubleData)
-	case ops.Int32:
+	case graph.Int32:
 		copy(t.I32, tp.Int32Data)
-	case ops.Int64:
+	case graph.Int64:
 		copy(t.I64, tp.Int64Data)
-	case ops.Bool:
+	case graph.Bool:
 		for i, v := range tp.Int32Data {
 			t.B[i] = v != 0
 		}
@@ -410,26 +411,26 @@ func readTensorProto(tp *onnxpb.TensorProto) (*ops.Tensor, error) {
 }
 
 // readRaw fills t from little-endian raw bytes of the right length.
-func readRaw(t *ops.Tensor, b []byte) {
+func readRaw(t *graph.Tensor, b []byte) {
 	le := binary.LittleEndian
 	switch t.DType {
-	case ops.Float32:
+	case graph.Float32:
 		for i := range t.F32 {
 			t.F32[i] = math.Float32frombits(le.Uint32(b[4*i:]))
 		}
-	case ops.Int32:
+	case graph.Int32:
 		for i := range t.I32 {
 			t.I32[i] = int32(le.Uint32(b[4*i:]))
 		}
-	case ops.Float64:
+	case graph.Float64:
 		for i := range t.F64 {
 			t.F64[i] = math.Float64frombits(le.Uint64(b[8*i:]))
 		}
-	case ops.Int64:
+	case graph.Int64:
 		for i := range t.I64 {
 			t.I64[i] = int64(le.Uint64(b[8*i:]))
 		}
-	case ops.Bool:
+	case graph.Bool:
 		for i := range t.B {
 			t.B[i] = b[i] != 0
 		}
@@ -437,7 +438,7 @@ func readRaw(t *ops.Tensor, b []byte) {
 }
 
 // readEncodeTensor converts t to a TensorProto with little-endian raw_data.
-func readEncodeTensor(name string, t *ops.Tensor) *onnxpb.TensorProto {
+func readEncodeTensor(name string, t *graph.Tensor) *onnxpb.TensorProto {
 	tp := &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(t.DType))}
 	tp.Dims = make([]int64, len(t.Shape))
 	for i, d := range t.Shape {
@@ -446,27 +447,27 @@ func readEncodeTensor(name string, t *ops.Tensor) *onnxpb.TensorProto {
 	le := binary.LittleEndian
 	var raw []byte
 	switch t.DType {
-	case ops.Float32:
+	case graph.Float32:
 		raw = make([]byte, 0, 4*len(t.F32))
 		for _, v := range t.F32 {
 			raw = le.AppendUint32(raw, math.Float32bits(v))
 		}
-	case ops.Float64:
+	case graph.Float64:
 		raw = make([]byte, 0, 8*len(t.F64))
 		for _, v := range t.F64 {
 			raw = le.AppendUint64(raw, math.Float64bits(v))
 		}
-	case ops.Int32:
+	case graph.Int32:
 		raw = make([]byte, 0, 4*len(t.I32))
 		for _, v := range t.I32 {
 			raw = le.AppendUint32(raw, uint32(v))
 		}
-	case ops.Int64:
+	case graph.Int64:
 		raw = make([]byte, 0, 8*len(t.I64))
 		for _, v := range t.I64 {
 			raw = le.AppendUint64(raw, uint64(v))
 		}
-	case ops.Bool:
+	case graph.Bool:
 		raw = make([]byte, len(t.B))
 		for i, v := range t.B {
 			if v {
@@ -480,7 +481,7 @@ func readEncodeTensor(name string, t *ops.Tensor) *onnxpb.TensorProto {
 
 // ReadTensorFile reads a serialized TensorProto (the .pb files of ONNX's
 // test data) and returns the tensor and its name (possibly empty).
-func ReadTensorFile(path string) (*ops.Tensor, string, error) {
+func ReadTensorFile(path string) (*graph.Tensor, string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, "", &ReadError{File: path, Msg: readFileErr(err)}
@@ -504,7 +505,7 @@ func ReadTensorFile(path string) (*ops.Tensor, string, error) {
 
 // WriteTensorFile writes t as a serialized TensorProto named name, with the
 // data in little-endian raw_data.
-func WriteTensorFile(path string, name string, t *ops.Tensor) error {
+func WriteTensorFile(path string, name string, t *graph.Tensor) error {
 	if err := ops.CheckTensor(t); err != nil {
 		return fmt.Errorf("%s: tensor %q: %v", path, name, err)
 	}
@@ -525,9 +526,9 @@ func WriteTensorFile(path string, name string, t *ops.Tensor) error {
 // which it exists ([since, until), until 0 = still current), and an optional
 // check of its value returning an *issue.
 type readAttrRule struct {
-	kind         compiler.AttrKind
+	kind         graph.AttrKind
 	since, until int
-	check        func(name string, a compiler.Attr) error
+	check        func(name string, a graph.Attr) error
 }
 
 // readOpRule describes an op: input and output counts (max −1 = unbounded) and
@@ -548,72 +549,72 @@ var (
 )
 
 var readRNNAttrs = map[string]readAttrRule{
-	"hidden_size":      {kind: compiler.AttrInt, check: readPositive},
-	"direction":        {kind: compiler.AttrString, check: readOneOf(ops.DirForward, ops.DirReverse, ops.DirBidirectional)},
-	"layout":           {kind: compiler.AttrInt, since: 14, check: readIntIn(0, 1)},
-	"activations":      {kind: compiler.AttrStrings, check: readActivations},
-	"activation_alpha": {kind: compiler.AttrFloats},
-	"activation_beta":  {kind: compiler.AttrFloats},
-	"clip":             {kind: compiler.AttrFloat, check: readNotSupported},
+	"hidden_size":      {kind: graph.AttrInt, check: readPositive},
+	"direction":        {kind: graph.AttrString, check: readOneOf(ops.DirForward, ops.DirReverse, ops.DirBidirectional)},
+	"layout":           {kind: graph.AttrInt, since: 14, check: readIntIn(0, 1)},
+	"activations":      {kind: graph.AttrStrings, check: readActivations},
+	"activation_alpha": {kind: graph.AttrFloats},
+	"activation_beta":  {kind: graph.AttrFloats},
+	"clip":             {kind: graph.AttrFloat, check: readNotSupported},
 }
 
-var readOpRules = map[ops.Op]readOpRule{
-	ops.OpAdd: readBinaryOp, ops.OpSub: readBinaryOp, ops.OpMul: readBinaryOp, ops.OpDiv: readBinaryOp,
-	ops.OpLess: readBinaryOp, ops.OpGreater: readBinaryOp, ops.OpEqual: readBinaryOp, ops.OpAnd: readBinaryOp,
-	ops.OpMatMul:  readBinaryOp,
-	ops.OpSigmoid: readUnaryOp, ops.OpTanh: readUnaryOp, ops.OpRelu: readUnaryOp, ops.OpNot: readUnaryOp, ops.OpIdentity: readUnaryOp,
-	ops.OpGemm: {minIn: 2, maxIn: 3, minOut: 1, maxOut: 1, optionalIn: []int{2}, attrs: map[string]readAttrRule{
-		"alpha": {kind: compiler.AttrFloat}, "beta": {kind: compiler.AttrFloat},
-		"transA": {kind: compiler.AttrInt}, "transB": {kind: compiler.AttrInt},
+var readOpRules = map[graph.Op]readOpRule{
+	graph.OpAdd: readBinaryOp, graph.OpSub: readBinaryOp, graph.OpMul: readBinaryOp, graph.OpDiv: readBinaryOp,
+	graph.OpLess: readBinaryOp, graph.OpGreater: readBinaryOp, graph.OpEqual: readBinaryOp, graph.OpAnd: readBinaryOp,
+	graph.OpMatMul:  readBinaryOp,
+	graph.OpSigmoid: readUnaryOp, graph.OpTanh: readUnaryOp, graph.OpRelu: readUnaryOp, graph.OpNot: readUnaryOp, graph.OpIdentity: readUnaryOp,
+	graph.OpGemm: {minIn: 2, maxIn: 3, minOut: 1, maxOut: 1, optionalIn: []int{2}, attrs: map[string]readAttrRule{
+		"alpha": {kind: graph.AttrFloat}, "beta": {kind: graph.AttrFloat},
+		"transA": {kind: graph.AttrInt}, "transB": {kind: graph.AttrInt},
 	}},
-	ops.OpTranspose: {minIn: 1, maxIn: 1, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
-		"perm": {kind: compiler.AttrInts, check: readPerm},
+	graph.OpTranspose: {minIn: 1, maxIn: 1, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
+		"perm": {kind: graph.AttrInts, check: readPerm},
 	}},
-	ops.OpSqueeze: {minOut: 1, maxOut: 1, optionalIn: []int{1},
+	graph.OpSqueeze: {minOut: 1, maxOut: 1, optionalIn: []int{1},
 		inputs: func(opset int) (int, int) {
 			if opset >= 13 {
 				return 1, 2
 			}
 			return 1, 1
 		},
-		attrs: map[string]readAttrRule{"axes": {kind: compiler.AttrInts, until: 13}}},
-	ops.OpUnsqueeze: {minOut: 1, maxOut: 1,
+		attrs: map[string]readAttrRule{"axes": {kind: graph.AttrInts, until: 13}}},
+	graph.OpUnsqueeze: {minOut: 1, maxOut: 1,
 		inputs: func(opset int) (int, int) {
 			if opset >= 13 {
 				return 2, 2
 			}
 			return 1, 1
 		},
-		attrs: map[string]readAttrRule{"axes": {kind: compiler.AttrInts, until: 13}}},
-	ops.OpReshape: {minIn: 2, maxIn: 2, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
-		"allowzero": {kind: compiler.AttrInt, since: 14},
+		attrs: map[string]readAttrRule{"axes": {kind: graph.AttrInts, until: 13}}},
+	graph.OpReshape: {minIn: 2, maxIn: 2, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
+		"allowzero": {kind: graph.AttrInt, since: 14},
 	}},
-	ops.OpGather: {minIn: 2, maxIn: 2, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
-		"axis": {kind: compiler.AttrInt},
+	graph.OpGather: {minIn: 2, maxIn: 2, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
+		"axis": {kind: graph.AttrInt},
 	}},
-	ops.OpCast: {minIn: 1, maxIn: 1, minOut: 1, maxOut: 1, required: []string{"to"}, attrs: map[string]readAttrRule{
-		"to":       {kind: compiler.AttrInt, check: readCastTo},
-		"saturate": {kind: compiler.AttrInt, since: 19},
+	graph.OpCast: {minIn: 1, maxIn: 1, minOut: 1, maxOut: 1, required: []string{"to"}, attrs: map[string]readAttrRule{
+		"to":       {kind: graph.AttrInt, check: readCastTo},
+		"saturate": {kind: graph.AttrInt, since: 19},
 	}},
-	ops.OpConstant: {minIn: 0, maxIn: 0, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
-		"value":         {kind: compiler.AttrTensor},
-		"value_float":   {kind: compiler.AttrFloat, since: 12},
-		"value_floats":  {kind: compiler.AttrFloats, since: 12},
-		"value_int":     {kind: compiler.AttrInt, since: 12},
-		"value_ints":    {kind: compiler.AttrInts, since: 12},
-		"value_string":  {kind: compiler.AttrString, since: 12, check: readNotSupported},
-		"value_strings": {kind: compiler.AttrStrings, since: 12, check: readNotSupported},
+	graph.OpConstant: {minIn: 0, maxIn: 0, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
+		"value":         {kind: graph.AttrTensor},
+		"value_float":   {kind: graph.AttrFloat, since: 12},
+		"value_floats":  {kind: graph.AttrFloats, since: 12},
+		"value_int":     {kind: graph.AttrInt, since: 12},
+		"value_ints":    {kind: graph.AttrInts, since: 12},
+		"value_string":  {kind: graph.AttrString, since: 12, check: readNotSupported},
+		"value_strings": {kind: graph.AttrStrings, since: 12, check: readNotSupported},
 	}},
-	ops.OpShape: {minIn: 1, maxIn: 1, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
-		"start": {kind: compiler.AttrInt, since: 15}, "end": {kind: compiler.AttrInt, since: 15},
+	graph.OpShape: {minIn: 1, maxIn: 1, minOut: 1, maxOut: 1, attrs: map[string]readAttrRule{
+		"start": {kind: graph.AttrInt, since: 15}, "end": {kind: graph.AttrInt, since: 15},
 	}},
-	ops.OpConcat: {minIn: 1, maxIn: -1, minOut: 1, maxOut: 1, required: []string{"axis"}, attrs: map[string]readAttrRule{
-		"axis": {kind: compiler.AttrInt},
+	graph.OpConcat: {minIn: 1, maxIn: -1, minOut: 1, maxOut: 1, required: []string{"axis"}, attrs: map[string]readAttrRule{
+		"axis": {kind: graph.AttrInt},
 	}},
-	ops.OpRange:  {minIn: 3, maxIn: 3, minOut: 1, maxOut: 1},
-	ops.OpWhere:  {minIn: 3, maxIn: 3, minOut: 1, maxOut: 1},
-	ops.OpExpand: {minIn: 2, maxIn: 2, minOut: 1, maxOut: 1},
-	ops.OpSlice: {minOut: 1, maxOut: 1, optionalIn: []int{3, 4},
+	graph.OpRange:  {minIn: 3, maxIn: 3, minOut: 1, maxOut: 1},
+	graph.OpWhere:  {minIn: 3, maxIn: 3, minOut: 1, maxOut: 1},
+	graph.OpExpand: {minIn: 2, maxIn: 2, minOut: 1, maxOut: 1},
+	graph.OpSlice: {minOut: 1, maxOut: 1, optionalIn: []int{3, 4},
 		inputs: func(opset int) (int, int) {
 			if opset >= 10 {
 				return 3, 5
@@ -621,17 +622,17 @@ var readOpRules = map[ops.Op]readOpRule{
 			return 1, 1
 		},
 		attrs: map[string]readAttrRule{
-			"starts": {kind: compiler.AttrInts, until: 10},
-			"ends":   {kind: compiler.AttrInts, until: 10},
-			"axes":   {kind: compiler.AttrInts, until: 10},
+			"starts": {kind: graph.AttrInts, until: 10},
+			"ends":   {kind: graph.AttrInts, until: 10},
+			"axes":   {kind: graph.AttrInts, until: 10},
 		}},
-	ops.OpLSTM: {minIn: 3, maxIn: 8, minOut: 0, maxOut: 3, optionalIn: []int{3, 4, 5, 6, 7},
+	graph.OpLSTM: {minIn: 3, maxIn: 8, minOut: 0, maxOut: 3, optionalIn: []int{3, 4, 5, 6, 7},
 		attrs: readWithAttrs(readRNNAttrs, map[string]readAttrRule{
-			"input_forget": {kind: compiler.AttrInt, check: readIntIn(0)},
+			"input_forget": {kind: graph.AttrInt, check: readIntIn(0)},
 		})},
-	ops.OpGRU: {minIn: 3, maxIn: 6, minOut: 0, maxOut: 2, optionalIn: []int{3, 4, 5},
+	graph.OpGRU: {minIn: 3, maxIn: 6, minOut: 0, maxOut: 2, optionalIn: []int{3, 4, 5},
 		attrs: readWithAttrs(readRNNAttrs, map[string]readAttrRule{
-			"linear_before_reset": {kind: compiler.AttrInt},
+			"linear_before_reset": {kind: graph.AttrInt},
 		})},
 }
 
@@ -646,11 +647,11 @@ func readWithAttrs(base, extra map[string]readAttrRule) map[string]readAttrRule 
 	return m
 }
 
-func (r *onnxReader) node(np *onnxpb.NodeProto) (*compiler.Node, error) {
+func (r *onnxReader) node(np *onnxpb.NodeProto) (*graph.Node, error) {
 	if d := np.GetDomain(); d != "" && d != "ai.onnx" {
 		return nil, readUnsupported("op %q of domain %q is not supported (trnn reads the default ONNX domain only)", np.GetOpType(), d)
 	}
-	op, ok := ops.OpByName(np.GetOpType())
+	op, ok := graph.OpByName(np.GetOpType())
 	if !ok || !op.IsONNX() {
 		return nil, readUnsupported("unsupported op type %q", np.GetOpType())
 	}
@@ -658,12 +659,12 @@ func (r *onnxReader) node(np *onnxpb.NodeProto) (*compiler.Node, error) {
 		return nil, readUnsupported("%s at opset %d is not supported (trnn reads %s from opset %d)", op, r.opset, op, since)
 	}
 	rule := readOpRules[op]
-	n := &compiler.Node{
+	n := &graph.Node{
 		Name:    np.GetName(),
 		Op:      op,
 		Inputs:  slices.Clone(np.Input),
 		Outputs: slices.Clone(np.Output),
-		Attrs:   map[string]compiler.Attr{},
+		Attrs:   map[string]graph.Attr{},
 	}
 	minIn, maxIn := rule.minIn, rule.maxIn
 	if rule.inputs != nil {
@@ -687,7 +688,7 @@ func (r *onnxReader) node(np *onnxpb.NodeProto) (*compiler.Node, error) {
 		return nil, readMalformed("%s takes %s, found %d", op, readCount(rule.minOut, rule.maxOut, "output"), len(n.Outputs))
 	}
 	for i, out := range n.Outputs {
-		if out == "" && !(op == ops.OpLSTM || op == ops.OpGRU) {
+		if out == "" && !(op == graph.OpLSTM || op == graph.OpGRU) {
 			return nil, readMalformed("output %d has no name", i)
 		}
 	}
@@ -730,9 +731,9 @@ func (r *onnxReader) node(np *onnxpb.NodeProto) (*compiler.Node, error) {
 }
 
 // readCheckNode applies the rules that involve several attributes or inputs.
-func readCheckNode(op ops.Op, n *compiler.Node, opset int) error {
+func readCheckNode(op graph.Op, n *graph.Node, opset int) error {
 	switch op {
-	case ops.OpConstant:
+	case graph.OpConstant:
 		count := 0
 		for name := range n.Attrs {
 			if strings.HasPrefix(name, "value") {
@@ -742,13 +743,13 @@ func readCheckNode(op ops.Op, n *compiler.Node, opset int) error {
 		if count != 1 {
 			return readMalformed("exactly one value attribute is required, found %d", count)
 		}
-	case ops.OpUnsqueeze:
+	case graph.OpUnsqueeze:
 		if opset < 13 {
 			if _, ok := n.Attrs["axes"]; !ok {
 				return readMalformed("attribute axes is required")
 			}
 		}
-	case ops.OpSlice:
+	case graph.OpSlice:
 		if opset < 10 {
 			_, s := n.Attrs["starts"]
 			_, e := n.Attrs["ends"]
@@ -756,14 +757,14 @@ func readCheckNode(op ops.Op, n *compiler.Node, opset int) error {
 				return readMalformed("attributes starts and ends are required")
 			}
 		}
-	case ops.OpLSTM, ops.OpGRU:
+	case graph.OpLSTM, graph.OpGRU:
 		dirs := 1
 		if a, ok := n.Attrs["direction"]; ok && a.String == ops.DirBidirectional {
 			dirs = 2
 		}
 		if a, ok := n.Attrs["activations"]; ok {
 			per := 3
-			if op == ops.OpGRU {
+			if op == graph.OpGRU {
 				per = 2
 			}
 			if len(a.Strings) != per*dirs {
@@ -796,13 +797,13 @@ func readCount(lo, hi int, what string) string {
 }
 
 // readAttribute converts an AttributeProto.
-func readAttribute(ap *onnxpb.AttributeProto) (compiler.Attr, error) {
+func readAttribute(ap *onnxpb.AttributeProto) (graph.Attr, error) {
 	name := ap.GetName()
 	if name == "" {
-		return compiler.Attr{}, readMalformed("attribute has no name")
+		return graph.Attr{}, readMalformed("attribute has no name")
 	}
 	if ap.GetRefAttrName() != "" {
-		return compiler.Attr{}, readMalformed("attribute %s refers to a function attribute outside a function", name)
+		return graph.Attr{}, readMalformed("attribute %s refers to a function attribute outside a function", name)
 	}
 	typ := ap.GetType()
 	if typ == onnxpb.AttributeProto_UNDEFINED {
@@ -823,29 +824,29 @@ func readAttribute(ap *onnxpb.AttributeProto) (compiler.Attr, error) {
 		case len(ap.Strings) > 0:
 			typ = onnxpb.AttributeProto_STRINGS
 		default:
-			return compiler.Attr{}, readMalformed("attribute %s has no type and no value", name)
+			return graph.Attr{}, readMalformed("attribute %s has no type and no value", name)
 		}
 	}
 	switch typ {
 	case onnxpb.AttributeProto_FLOAT:
-		return compiler.Attr{Kind: compiler.AttrFloat, Float: ap.GetF()}, nil
+		return graph.Attr{Kind: graph.AttrFloat, Float: ap.GetF()}, nil
 	case onnxpb.AttributeProto_INT:
-		return compiler.Attr{Kind: compiler.AttrInt, Int: ap.GetI()}, nil
+		return graph.Attr{Kind: graph.AttrInt, Int: ap.GetI()}, nil
 	case onnxpb.AttributeProto_STRING:
-		return compiler.Attr{Kind: compiler.AttrString, String: string(ap.GetS())}, nil
+		return graph.Attr{Kind: graph.AttrString, String: string(ap.GetS())}, nil
 	case onnxpb.AttributeProto_FLOATS:
-		return compiler.Attr{Kind: compiler.AttrFloats, Floats: slices.Clone(ap.Floats)}, nil
+		return graph.Attr{Kind: graph.AttrFloats, Floats: slices.Clone(ap.Floats)}, nil
 	case onnxpb.AttributeProto_INTS:
-		return compiler.Attr{Kind: compiler.AttrInts, Ints: slices.Clone(ap.Ints)}, nil
+		return graph.Attr{Kind: graph.AttrInts, Ints: slices.Clone(ap.Ints)}, nil
 	case onnxpb.AttributeProto_STRINGS:
 		s := make([]string, len(ap.Strings))
 		for i, b := range ap.Strings {
 			s[i] = string(b)
 		}
-		return compiler.Attr{Kind: compiler.AttrStrings, Strings: s}, nil
+		return graph.Attr{Kind: graph.AttrStrings, Strings: s}, nil
 	case onnxpb.AttributeProto_TENSOR:
 		if ap.T == nil {
-			return compiler.Attr{}, readMalformed("attribute %s: tensor missing", name)
+			return graph.Attr{}, readMalformed("attribute %s: tensor missing", name)
 		}
 		t, err := readTensorProto(ap.T)
 		if err != nil {
@@ -853,32 +854,32 @@ func readAttribute(ap *onnxpb.AttributeProto) (compiler.Attr, error) {
 			if errors.As(err, &is) {
 				is.msg = "attribute " + name + ": " + is.msg
 			}
-			return compiler.Attr{}, err
+			return graph.Attr{}, err
 		}
-		return compiler.Attr{Kind: compiler.AttrTensor, Tensor: t}, nil
+		return graph.Attr{Kind: graph.AttrTensor, Tensor: t}, nil
 	}
 	tn, ok := onnxpb.AttributeProto_AttributeType_name[int32(typ)]
 	if !ok {
-		return compiler.Attr{}, readMalformed("attribute %s has unknown type %d", name, typ)
+		return graph.Attr{}, readMalformed("attribute %s has unknown type %d", name, typ)
 	}
-	return compiler.Attr{}, readUnsupported("attribute %s of type %s is not supported", name, tn)
+	return graph.Attr{}, readUnsupported("attribute %s of type %s is not supported", name, tn)
 }
 
-func readKindName(k compiler.AttrKind) string {
+func readKindName(k graph.AttrKind) string {
 	switch k {
-	case compiler.AttrInt:
+	case graph.AttrInt:
 		return "int"
-	case compiler.AttrFloat:
+	case graph.AttrFloat:
 		return "float"
-	case compiler.AttrString:
+	case graph.AttrString:
 		return "string"
-	case compiler.AttrInts:
+	case graph.AttrInts:
 		return "ints"
-	case compiler.AttrFloats:
+	case graph.AttrFloats:
 		return "floats"
-	case compiler.AttrStrings:
+	case graph.AttrStrings:
 		return "strings"
-	case compiler.AttrTensor:
+	case graph.AttrTensor:
 		return "tensor"
 	}
 	return fmt.Sprintf("kind %d", k)
@@ -886,15 +887,15 @@ func readKindName(k compiler.AttrKind) string {
 
 // Attribute value checks: each returns an *issue naming the attribute.
 
-func readPositive(name string, a compiler.Attr) error {
+func readPositive(name string, a graph.Attr) error {
 	if a.Int <= 0 || a.Int > ops.MaxElements {
 		return readMalformed("attribute %s: expected a positive integer, found %d", name, a.Int)
 	}
 	return nil
 }
 
-func readOneOf(values ...string) func(string, compiler.Attr) error {
-	return func(name string, a compiler.Attr) error {
+func readOneOf(values ...string) func(string, graph.Attr) error {
+	return func(name string, a graph.Attr) error {
 		if !slices.Contains(values, a.String) {
 			return readMalformed("attribute %s: expected one of %s, found %q", name, strings.Join(values, ", "), a.String)
 		}
@@ -904,8 +905,8 @@ func readOneOf(values ...string) func(string, compiler.Attr) error {
 
 // readIntIn accepts the listed values. With one value, others are valid ONNX
 // that trnn does not implement; with several, they are all ONNX allows.
-func readIntIn(values ...int64) func(string, compiler.Attr) error {
-	return func(name string, a compiler.Attr) error {
+func readIntIn(values ...int64) func(string, graph.Attr) error {
+	return func(name string, a graph.Attr) error {
 		if !slices.Contains(values, a.Int) {
 			if len(values) == 1 {
 				return readUnsupported("attribute %s = %d is not supported (only %d)", name, a.Int, values[0])
@@ -916,15 +917,15 @@ func readIntIn(values ...int64) func(string, compiler.Attr) error {
 	}
 }
 
-func readNotSupported(name string, _ compiler.Attr) error {
+func readNotSupported(name string, _ graph.Attr) error {
 	return readUnsupported("attribute %s is not supported", name)
 }
 
 // readActivations accepts any list here: readCheckNode checks it against the
 // direction.
-func readActivations(string, compiler.Attr) error { return nil }
+func readActivations(string, graph.Attr) error { return nil }
 
-func readPerm(name string, a compiler.Attr) error {
+func readPerm(name string, a graph.Attr) error {
 	seen := make([]bool, len(a.Ints))
 	for _, v := range a.Ints {
 		if v < 0 || v >= int64(len(a.Ints)) || seen[v] {
@@ -935,7 +936,7 @@ func readPerm(name string, a compiler.Attr) error {
 	return nil
 }
 
-func readCastTo(name string, a compiler.Attr) error {
+func readCastTo(name string, a graph.Attr) error {
 	if a.Int < math.MinInt32 || a.Int > math.MaxInt32 {
 		return readMalformed("attribute %s: unknown element type %d", name, a.Int)
 	}

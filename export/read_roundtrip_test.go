@@ -15,7 +15,7 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -60,15 +60,15 @@ func readRoundTripSpec(t *testing.T, features, labels int, normalize string, lay
 
 // readReference runs a sequence-form program on one row (x [T][F]) in
 // float64, from the equations, and returns the per-step probabilities.
-func readReference(g *compiler.Graph, x [][]float64) [][]float64 {
+func readReference(g *graph.Graph, x [][]float64) [][]float64 {
 	param := func(name string) []float32 { return g.Param(name).Tensor.F32 }
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
-	vals := map[string][][]float64{compiler.ValueX: x}
+	vals := map[string][][]float64{graph.ValueX: x}
 	for _, n := range g.Nodes {
 		in := vals[n.Inputs[0]]
 		out := make([][]float64, len(in))
 		switch n.Op {
-		case ops.OpNormalize:
+		case graph.OpNormalize:
 			mean, std := param(n.Inputs[1]), param(n.Inputs[2])
 			for t, row := range in {
 				out[t] = make([]float64, len(row))
@@ -76,9 +76,9 @@ func readReference(g *compiler.Graph, x [][]float64) [][]float64 {
 					out[t][i] = (v - float64(mean[i])) / float64(std[i])
 				}
 			}
-		case ops.OpDropout:
+		case graph.OpDropout:
 			out = in
-		case ops.OpDense:
+		case graph.OpDense:
 			W, b := param(n.Inputs[1]), param(n.Inputs[2])
 			K := len(b)
 			for t, row := range in {
@@ -91,18 +91,18 @@ func readReference(g *compiler.Graph, x [][]float64) [][]float64 {
 					out[t][k] = s
 				}
 			}
-		case ops.OpSigmoid:
+		case graph.OpSigmoid:
 			for t, row := range in {
 				out[t] = make([]float64, len(row))
 				for i, v := range row {
 					out[t][i] = sig(v)
 				}
 			}
-		case ops.OpLSTM, ops.OpGRU:
+		case graph.OpLSTM, graph.OpGRU:
 			W, R, B := param(n.Inputs[1]), param(n.Inputs[2]), param(n.Inputs[3])
 			H := int(n.Attrs["hidden_size"].Int)
 			gates := 4
-			if n.Op == ops.OpGRU {
+			if n.Op == graph.OpGRU {
 				gates = 3
 			}
 			G := gates * H
@@ -120,7 +120,7 @@ func readReference(g *compiler.Graph, x [][]float64) [][]float64 {
 				}
 				nh := make([]float64, H)
 				for j := range H {
-					if n.Op == ops.OpLSTM { // one bias per gate, blocks i, o, f, c
+					if n.Op == graph.OpLSTM { // one bias per gate, blocks i, o, f, c
 						ig := sig(wx[j] + rh[j] + float64(B[j]))
 						og := sig(wx[H+j] + rh[H+j] + float64(B[H+j]))
 						fg := sig(wx[2*H+j] + rh[2*H+j] + float64(B[2*H+j]))
@@ -137,14 +137,14 @@ func readReference(g *compiler.Graph, x [][]float64) [][]float64 {
 				h = nh
 				out[t] = h
 			}
-		case ops.OpLastStep:
+		case graph.OpLastStep:
 			continue
 		default:
 			panic("readReference: op " + n.Op.String())
 		}
 		vals[n.Outputs[0]] = out
 	}
-	return vals[compiler.ValueStepProbs]
+	return vals[graph.ValueStepProbs]
 }
 
 func TestReadRoundTripMatchesReference(t *testing.T) {
@@ -175,7 +175,7 @@ func TestReadRoundTripMatchesReference(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(21, uint64(c.opset)))
 		lens := []int32{6, 2, 0, 5, 1}
-		x := ops.NewTensor(ops.Float32, B, T, F)
+		x := graph.NewTensor(graph.Float32, B, T, F)
 		for i := range x.F32 {
 			x.F32[i] = float32(rng.Float64()*4 - 2)
 		}
@@ -186,14 +186,14 @@ func TestReadRoundTripMatchesReference(t *testing.T) {
 				}
 			}
 		}
-		out, err := ip.Run(map[string]*ops.Tensor{
-			compiler.ValueX:       x,
-			compiler.ValueLengths: {DType: ops.Int32, Shape: []int{B}, I32: lens},
+		out, err := ip.Run(map[string]*graph.Tensor{
+			graph.ValueX:       x,
+			graph.ValueLengths: {DType: graph.Int32, Shape: []int{B}, I32: lens},
 		})
 		if err != nil {
 			t.Fatalf("%v: %v", c.layers, err)
 		}
-		probs, steps := out[compiler.ValueProbs], out[compiler.ValueStepProbs]
+		probs, steps := out[graph.ValueProbs], out[graph.ValueStepProbs]
 		K := c.labels
 		if probs == nil || steps == nil || fmt.Sprint(probs.Shape) != fmt.Sprint([]int{B, K}) || fmt.Sprint(steps.Shape) != fmt.Sprint([]int{B, T, K}) {
 			t.Fatalf("%v: outputs %v", c.layers, out)
@@ -237,7 +237,7 @@ func TestReadRoundTripMatchesReference(t *testing.T) {
 
 // readEmptyRowProb is probs of a row of length 0: the last layer's state is
 // 0 (ONNX Runtime's rule), so the head gives sigmoid(b).
-func readEmptyRowProb(g *compiler.Graph, k int) float64 {
+func readEmptyRowProb(g *graph.Graph, k int) float64 {
 	b := g.Param("head.b").Tensor.F32
 	return 1 / (1 + math.Exp(-float64(b[k])))
 }

@@ -12,10 +12,9 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 // readValue declares a float tensor value with fixed or symbolic dims.
@@ -115,10 +114,10 @@ func TestDecodeONNXValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.Form != compiler.FormTensor || len(g.Nodes) != 2 || g.Nodes[0].Op != ops.OpAdd || g.Nodes[1].Op != ops.OpRelu {
+	if g.Form != graph.FormTensor || len(g.Nodes) != 2 || g.Nodes[0].Op != graph.OpAdd || g.Nodes[1].Op != graph.OpRelu {
 		t.Fatalf("graph %+v", g)
 	}
-	if len(g.Inputs) != 1 || g.Inputs[0].Name != "X" || g.Inputs[0].DType != ops.Float32 ||
+	if len(g.Inputs) != 1 || g.Inputs[0].Name != "X" || g.Inputs[0].DType != graph.Float32 ||
 		g.Inputs[0].Shape.String() != "[batch,3]" {
 		t.Fatalf("inputs %+v", g.Inputs)
 	}
@@ -129,7 +128,7 @@ func TestDecodeONNXValid(t *testing.T) {
 	if g.Meta["k"] != "v" {
 		t.Fatalf("metadata %v", g.Meta)
 	}
-	if err := compiler.Verify(g); err != nil {
+	if err := graph.Verify(g); err != nil {
 		t.Fatal(err)
 	}
 
@@ -334,13 +333,13 @@ func TestDecodeONNXNeverPanics(t *testing.T) {
 
 func TestTensorFileRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	for _, x := range []*ops.Tensor{
-		{DType: ops.Float32, Shape: []int{2, 3}, F32: []float32{1, -2, 3.5, float32(math.Inf(1)), 0, -0.25}},
-		{DType: ops.Float64, Shape: []int{2}, F64: []float64{math.Pi, -1e300}},
-		{DType: ops.Int32, Shape: []int{3}, I32: []int32{math.MinInt32, 0, 7}},
-		{DType: ops.Int64, Shape: []int{}, I64: []int64{math.MaxInt64}},
-		{DType: ops.Bool, Shape: []int{1, 3}, B: []bool{true, false, true}},
-		{DType: ops.Float32, Shape: []int{0, 4}, F32: []float32{}},
+	for _, x := range []*graph.Tensor{
+		{DType: graph.Float32, Shape: []int{2, 3}, F32: []float32{1, -2, 3.5, float32(math.Inf(1)), 0, -0.25}},
+		{DType: graph.Float64, Shape: []int{2}, F64: []float64{math.Pi, -1e300}},
+		{DType: graph.Int32, Shape: []int{3}, I32: []int32{math.MinInt32, 0, 7}},
+		{DType: graph.Int64, Shape: []int{}, I64: []int64{math.MaxInt64}},
+		{DType: graph.Bool, Shape: []int{1, 3}, B: []bool{true, false, true}},
+		{DType: graph.Float32, Shape: []int{0, 4}, F32: []float32{}},
 	} {
 		path := filepath.Join(dir, "t.pb")
 		if err := export.WriteTensorFile(path, "val", x); err != nil {
@@ -364,18 +363,18 @@ func TestReadTensorFileTypedFields(t *testing.T) {
 	dir := t.TempDir()
 	for _, c := range []struct {
 		tp   *onnxpb.TensorProto
-		want *ops.Tensor
+		want *graph.Tensor
 	}{
 		{&onnxpb.TensorProto{Dims: []int64{2}, DataType: proto.Int32(1), FloatData: []float32{1.5, -2}},
-			&ops.Tensor{DType: ops.Float32, Shape: []int{2}, F32: []float32{1.5, -2}}},
+			&graph.Tensor{DType: graph.Float32, Shape: []int{2}, F32: []float32{1.5, -2}}},
 		{&onnxpb.TensorProto{Dims: []int64{1}, DataType: proto.Int32(11), DoubleData: []float64{0.1}},
-			&ops.Tensor{DType: ops.Float64, Shape: []int{1}, F64: []float64{0.1}}},
+			&graph.Tensor{DType: graph.Float64, Shape: []int{1}, F64: []float64{0.1}}},
 		{&onnxpb.TensorProto{Dims: []int64{2}, DataType: proto.Int32(6), Int32Data: []int32{-4, 9}},
-			&ops.Tensor{DType: ops.Int32, Shape: []int{2}, I32: []int32{-4, 9}}},
+			&graph.Tensor{DType: graph.Int32, Shape: []int{2}, I32: []int32{-4, 9}}},
 		{&onnxpb.TensorProto{Dims: []int64{2}, DataType: proto.Int32(7), Int64Data: []int64{1 << 40, -1}},
-			&ops.Tensor{DType: ops.Int64, Shape: []int{2}, I64: []int64{1 << 40, -1}}},
+			&graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{1 << 40, -1}}},
 		{&onnxpb.TensorProto{Dims: []int64{3}, DataType: proto.Int32(9), Int32Data: []int32{1, 0, 2}},
-			&ops.Tensor{DType: ops.Bool, Shape: []int{3}, B: []bool{true, false, true}}},
+			&graph.Tensor{DType: graph.Bool, Shape: []int{3}, B: []bool{true, false, true}}},
 	} {
 		path := filepath.Join(dir, "t.pb")
 		b, _ := proto.Marshal(c.tp)
@@ -424,11 +423,11 @@ func TestTensorFileErrors(t *testing.T) {
 			t.Errorf("%s: unsupported = %v, want %v", c.path, !c.unsup, c.unsup)
 		}
 	}
-	bad := &ops.Tensor{DType: ops.Float32, Shape: []int{2}, F32: []float32{1}}
+	bad := &graph.Tensor{DType: graph.Float32, Shape: []int{2}, F32: []float32{1}}
 	if err := export.WriteTensorFile(filepath.Join(dir, "bad.pb"), "b", bad); err == nil || !strings.HasSuffix(err.Error(), `bad.pb: tensor "b": 1 elements for shape [2] (2 expected)`) {
 		t.Errorf("write of an inconsistent tensor: %v", err)
 	}
-	if err := export.WriteTensorFile(filepath.Join(dir, "no", "such", "dir.pb"), "b", &ops.Tensor{DType: ops.Int64, Shape: []int{}, I64: []int64{1}}); err == nil || !strings.Contains(err.Error(), "dir.pb: cannot open: no such file or directory") {
+	if err := export.WriteTensorFile(filepath.Join(dir, "no", "such", "dir.pb"), "b", &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{1}}); err == nil || !strings.Contains(err.Error(), "dir.pb: cannot open: no such file or directory") {
 		t.Errorf("write into a missing folder: %v", err)
 	}
 }

@@ -1,6 +1,6 @@
 package export
 
-// Writing: a sequence-form compiler.Graph becomes an ONNX model.
+// Writing: a sequence-form graph.Graph becomes an ONNX model.
 //
 // Shape legend: B batch (symbolic "batch"), T steps (symbolic "time"),
 // F features, I a layer's input width, H hidden units, K labels.
@@ -29,8 +29,8 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export/onnxpb"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/atomicfile"
-	"github.com/trnn/trnn/ops"
 )
 
 // Opsets the writer can target. Squeeze and Unsqueeze take their axes as an
@@ -80,7 +80,7 @@ func Build(prog *compiler.Program, opts Options) (*onnxpb.ModelProto, error) {
 	e := &exporter{
 		g:         prog.Graph,
 		spec:      prog.Spec,
-		params:    map[string]*compiler.Param{},
+		params:    map[string]*graph.Param{},
 		vals:      map[string]*seqValue{},
 		nodeNames: map[string]bool{},
 		emitted:   map[string]bool{},
@@ -180,13 +180,13 @@ type seqValue struct {
 
 // exporter holds one export's state.
 type exporter struct {
-	g         *compiler.Graph
+	g         *graph.Graph
 	spec      *compiler.Spec
 	opset     int
 	version   string
 	stepProbs bool
 
-	params     map[string]*compiler.Param
+	params     map[string]*graph.Param
 	vals       map[string]*seqValue
 	nodeNames  map[string]bool
 	feats      int // F
@@ -203,7 +203,7 @@ func (e *exporter) errorf(format string, args ...any) error {
 	return fmt.Errorf("export: "+format, args...)
 }
 
-func (e *exporter) nodeErr(n *compiler.Node, format string, args ...any) error {
+func (e *exporter) nodeErr(n *graph.Node, format string, args ...any) error {
 	return fmt.Errorf("export: node %q (%v): %s", n.Name, n.Op, fmt.Sprintf(format, args...))
 }
 
@@ -211,7 +211,7 @@ func (e *exporter) nodeErr(n *compiler.Node, format string, args ...any) error {
 // exported outputs need.
 func (e *exporter) analyse() error {
 	g := e.g
-	if g.Form != compiler.FormSequence {
+	if g.Form != graph.FormSequence {
 		return e.errorf("graph %q is in %v form: only sequence-form graphs compiled from a spec can be exported", g.Name, g.Form)
 	}
 	for _, p := range g.Params {
@@ -233,17 +233,17 @@ func (e *exporter) analyse() error {
 	var haveX, haveLen bool
 	for _, in := range g.Inputs {
 		switch in.Name {
-		case compiler.ValueX:
+		case graph.ValueX:
 			haveX = true
-			if in.DType != ops.Float32 {
+			if in.DType != graph.Float32 {
 				return e.errorf("graph input x is %v, expected float32", in.DType)
 			}
 			if len(in.Shape) == 3 && in.Shape[2].Sym == "" && in.Shape[2].Size != e.feats {
 				return e.errorf("graph input x has %d features, the spec says %d", in.Shape[2].Size, e.feats)
 			}
-		case compiler.ValueLengths:
+		case graph.ValueLengths:
 			haveLen = true
-			if in.DType != ops.Int32 {
+			if in.DType != graph.Int32 {
 				return e.errorf("graph input lengths is %v, expected int32", in.DType)
 			}
 		default:
@@ -253,7 +253,7 @@ func (e *exporter) analyse() error {
 	if !haveX || !haveLen {
 		return e.errorf("graph %q lacks the inputs x and lengths", g.Name)
 	}
-	e.vals[compiler.ValueX] = &seqValue{name: compiler.ValueX, width: e.feats, per: compiler.ValueX}
+	e.vals[graph.ValueX] = &seqValue{name: graph.ValueX, width: e.feats, per: graph.ValueX}
 
 	// Forward: check each node and record the values it defines.
 	for i, n := range g.Nodes {
@@ -266,9 +266,9 @@ func (e *exporter) analyse() error {
 	}
 
 	// The exported outputs.
-	want := []string{compiler.ValueProbs}
+	want := []string{graph.ValueProbs}
 	if e.stepProbs {
-		want = append(want, compiler.ValueStepProbs)
+		want = append(want, graph.ValueStepProbs)
 	}
 	for _, name := range want {
 		declared := false
@@ -276,11 +276,11 @@ func (e *exporter) analyse() error {
 			declared = declared || o.Name == name
 		}
 		v := e.vals[name]
-		if !declared || v == nil || name == compiler.ValueX {
+		if !declared || v == nil || name == graph.ValueX {
 			return e.errorf("graph %q has no output %s to export", g.Name, name)
 		}
 		v.isOutput = true
-		if name == compiler.ValueProbs {
+		if name == graph.ValueProbs {
 			if !v.last {
 				return e.errorf("output probs is not taken at the last step (it must come from a LastStep node)")
 			}
@@ -293,7 +293,7 @@ func (e *exporter) analyse() error {
 		}
 		e.outputs = append(e.outputs, name)
 	}
-	if v := e.vals[compiler.ValueProbs]; v.width != e.spec.Outputs.Labels {
+	if v := e.vals[graph.ValueProbs]; v.width != e.spec.Outputs.Labels {
 		return e.errorf("output probs has %d labels, the spec says %d", v.width, e.spec.Outputs.Labels)
 	}
 	e.labels = e.spec.Outputs.Labels
@@ -303,11 +303,11 @@ func (e *exporter) analyse() error {
 		n := g.Nodes[i]
 		out, in := e.vals[n.Outputs[0]], e.vals[n.Inputs[0]]
 		switch n.Op {
-		case ops.OpLSTM, ops.OpGRU:
+		case graph.OpLSTM, graph.OpGRU:
 			if out.needPer || out.needLast {
 				in.needPer = true
 			}
-		case ops.OpLastStep:
+		case graph.OpLastStep:
 			if out.needLast {
 				in.needLast = true
 			}
@@ -316,7 +316,7 @@ func (e *exporter) analyse() error {
 			in.needLast = in.needLast || out.needLast
 		}
 	}
-	if x := e.vals[compiler.ValueX]; x.needLast {
+	if x := e.vals[graph.ValueX]; x.needLast {
 		return e.errorf("graph %q uses the input x at its last step: only per-step use of x can be exported", g.Name)
 	}
 	norm := e.spec.Inputs.Normalize
@@ -338,9 +338,9 @@ func writeB2I(b bool) int {
 
 // writeCheckParam checks that a parameter is a float32 tensor whose data matches
 // its shape and holds only finite values.
-func writeCheckParam(p *compiler.Param) error {
+func writeCheckParam(p *graph.Param) error {
 	t := p.Tensor
-	if t.DType != ops.Float32 {
+	if t.DType != graph.Float32 {
 		return fmt.Errorf("export: parameter %s is %v, expected float32", p.Name, t.DType)
 	}
 	for _, d := range t.Shape {
@@ -348,7 +348,7 @@ func writeCheckParam(p *compiler.Param) error {
 			return fmt.Errorf("export: parameter %s has shape %v with a negative dimension", p.Name, t.Shape)
 		}
 	}
-	if len(t.F32) != ops.Size(t.Shape) {
+	if len(t.F32) != graph.Size(t.Shape) {
 		return fmt.Errorf("export: parameter %s has %d values for shape %v", p.Name, len(t.F32), t.Shape)
 	}
 	for i, v := range t.F32 {
@@ -360,7 +360,7 @@ func writeCheckParam(p *compiler.Param) error {
 }
 
 // param returns the named parameter of node n, checking its shape.
-func (e *exporter) param(n *compiler.Node, i int, what string, shape ...int) (*compiler.Param, error) {
+func (e *exporter) param(n *graph.Node, i int, what string, shape ...int) (*graph.Param, error) {
 	if i >= len(n.Inputs) {
 		return nil, e.nodeErr(n, "missing input %d (%s)", i, what)
 	}
@@ -387,7 +387,7 @@ func writeEqualShape(a, b []int) bool {
 }
 
 // checkNode checks node i of the sequence graph and records its output.
-func (e *exporter) checkNode(i int, n *compiler.Node) error {
+func (e *exporter) checkNode(i int, n *graph.Node) error {
 	if n.Name == "" || e.nodeNames[n.Name] {
 		return fmt.Errorf("export: node %d (%v): name %q is empty or not unique", i, n.Op, n.Name)
 	}
@@ -403,14 +403,14 @@ func (e *exporter) checkNode(i int, n *compiler.Node) error {
 		return e.nodeErr(n, "reads %q before any node defines it", n.Inputs[0])
 	}
 	outName := n.Outputs[0]
-	if e.vals[outName] != nil || e.params[outName] != nil || outName == compiler.ValueLengths {
+	if e.vals[outName] != nil || e.params[outName] != nil || outName == graph.ValueLengths {
 		return e.nodeErr(n, "defines %q, which is already defined", outName)
 	}
-	if in.last && n.Op != ops.OpSigmoid && n.Op != ops.OpDense && n.Op != ops.OpDropout {
+	if in.last && n.Op != graph.OpSigmoid && n.Op != graph.OpDense && n.Op != graph.OpDropout {
 		return e.nodeErr(n, "reads %q, a last-step value, which this op cannot take", in.name)
 	}
-	nIn := map[ops.Op]int{ops.OpNormalize: 3, ops.OpLSTM: 4, ops.OpGRU: 4, ops.OpDropout: 1,
-		ops.OpDense: 3, ops.OpSigmoid: 1, ops.OpLastStep: 1}
+	nIn := map[graph.Op]int{graph.OpNormalize: 3, graph.OpLSTM: 4, graph.OpGRU: 4, graph.OpDropout: 1,
+		graph.OpDense: 3, graph.OpSigmoid: 1, graph.OpLastStep: 1}
 	want, ok := nIn[n.Op]
 	if !ok {
 		return e.nodeErr(n, "op %v cannot be exported (the writer handles Normalize, LSTM, GRU, Dropout, Dense, Sigmoid and LastStep)", n.Op)
@@ -421,8 +421,8 @@ func (e *exporter) checkNode(i int, n *compiler.Node) error {
 	out := &seqValue{name: outName, width: in.width, last: in.last}
 	I := in.width
 	switch n.Op {
-	case ops.OpNormalize:
-		if in.name != compiler.ValueX || e.normalized {
+	case graph.OpNormalize:
+		if in.name != graph.ValueX || e.normalized {
 			return e.nodeErr(n, "normalizes %q: only one Normalize node, reading x, can be exported", in.name)
 		}
 		if _, err := e.param(n, 1, "mean [F]", I); err != nil {
@@ -438,21 +438,21 @@ func (e *exporter) checkNode(i int, n *compiler.Node) error {
 			}
 		}
 		e.normalized = true
-	case ops.OpLSTM, ops.OpGRU:
-		gates := ops.LSTMGates
-		if n.Op == ops.OpGRU {
-			gates = ops.GRUGates
+	case graph.OpLSTM, graph.OpGRU:
+		gates := graph.LSTMGates
+		if n.Op == graph.OpGRU {
+			gates = graph.GRUGates
 		}
 		r := e.params[n.Inputs[2]]
 		if r == nil || len(r.Tensor.Shape) != 2 || r.Tensor.Shape[0] != gates*r.Tensor.Shape[1] || r.Tensor.Shape[1] == 0 {
 			return e.nodeErr(n, "input 2 (R) must be a parameter of shape [%d·H, H]", gates)
 		}
 		H := r.Tensor.Shape[1]
-		if a, ok := n.Attrs["hidden_size"]; ok && (a.Kind != compiler.AttrInt || a.Int != int64(H)) {
+		if a, ok := n.Attrs["hidden_size"]; ok && (a.Kind != graph.AttrInt || a.Int != int64(H)) {
 			return e.nodeErr(n, "attribute hidden_size is %d, but R has shape %v", a.Int, r.Tensor.Shape)
 		}
-		if n.Op == ops.OpGRU {
-			if a, ok := n.Attrs["linear_before_reset"]; ok && (a.Kind != compiler.AttrInt || a.Int != 1) {
+		if n.Op == graph.OpGRU {
+			if a, ok := n.Attrs["linear_before_reset"]; ok && (a.Kind != graph.AttrInt || a.Int != 1) {
 				return e.nodeErr(n, "attribute linear_before_reset is %d, expected 1", a.Int)
 			}
 		}
@@ -460,14 +460,14 @@ func (e *exporter) checkNode(i int, n *compiler.Node) error {
 			return err
 		}
 		nb := gates * H // LSTM: one bias per gate
-		if n.Op == ops.OpGRU {
+		if n.Op == graph.OpGRU {
 			nb = 2 * gates * H // GRU: input then recurrent bias
 		}
 		if _, err := e.param(n, 3, "B", nb); err != nil {
 			return err
 		}
 		out.width = H
-	case ops.OpDense:
+	case graph.OpDense:
 		w := e.params[n.Inputs[1]]
 		if w == nil || len(w.Tensor.Shape) != 2 || w.Tensor.Shape[1] != I || w.Tensor.Shape[0] == 0 {
 			return e.nodeErr(n, "input 1 (W) must be a parameter of shape [K, %d]", I)
@@ -477,9 +477,9 @@ func (e *exporter) checkNode(i int, n *compiler.Node) error {
 			return err
 		}
 		out.width = K
-	case ops.OpLastStep:
+	case graph.OpLastStep:
 		out.last = true
-	case ops.OpDropout:
+	case graph.OpDropout:
 		// The identity at inference: the output is another name for the
 		// input, with the same forms and demands.
 		out = in
@@ -526,7 +526,7 @@ func writeAttrString(name, v string) *onnxpb.AttributeProto {
 }
 
 // addInit adds an initializer once; later calls with the same name are no-ops.
-func (e *exporter) addInit(name string, t *ops.Tensor) string {
+func (e *exporter) addInit(name string, t *graph.Tensor) string {
 	if !e.emitted[name] {
 		e.emitted[name] = true
 		e.inits = append(e.inits, writeTensor(name, t))
@@ -538,18 +538,18 @@ func (e *exporter) addInit(name string, t *ops.Tensor) string {
 // same data, reshaped).
 func (e *exporter) paramInit(name string, shape ...int) string {
 	p := e.params[name]
-	return e.addInit(name, &ops.Tensor{DType: ops.Float32, Shape: shape, F32: p.Tensor.F32})
+	return e.addInit(name, &graph.Tensor{DType: graph.Float32, Shape: shape, F32: p.Tensor.F32})
 }
 
 // axes returns the name of an int64 [1] initializer holding axis a, for the
 // axes input of Squeeze and Unsqueeze.
 func (e *exporter) axes(a int64) string {
-	return e.addInit(fmt.Sprintf("const.axes_%d", a), &ops.Tensor{DType: ops.Int64, Shape: []int{1}, I64: []int64{a}})
+	return e.addInit(fmt.Sprintf("const.axes_%d", a), &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{a}})
 }
 
 // scalar returns the name of an int64 scalar initializer.
 func (e *exporter) scalar(name string, v int64) string {
-	return e.addInit(name, &ops.Tensor{DType: ops.Int64, Shape: []int{}, I64: []int64{v}})
+	return e.addInit(name, &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{v}})
 }
 
 // layout returns v's per-step form in the requested layout, adding a
@@ -577,21 +577,21 @@ func (e *exporter) emit() error {
 			continue // dead, or dropped (nothing exported reads it)
 		}
 		switch n.Op {
-		case ops.OpDropout:
+		case graph.OpDropout:
 			// Inference is the identity: analyse made the output an alias of
 			// the input, so there is nothing to write.
-		case ops.OpLastStep:
+		case graph.OpLastStep:
 			out.lastName = in.lastName
-		case ops.OpNormalize:
+		case graph.OpNormalize:
 			mean, std := e.paramInit(n.Inputs[1], in.width), e.paramInit(n.Inputs[2], in.width)
 			// x is batch-major; (x − mean) / std broadcasts over the last axis.
 			out.per, out.perTime = writePerName(out, false), false
 			centered := out.per + ".centered"
 			e.node(n.Name+".sub", "Sub", []string{in.per, mean}, []string{centered})
 			e.node(n.Name+".div", "Div", []string{centered, std}, []string{out.per})
-		case ops.OpLSTM, ops.OpGRU:
+		case graph.OpLSTM, graph.OpGRU:
 			e.recurrent(n, in, out)
-		case ops.OpDense:
+		case graph.OpDense:
 			K := out.width
 			if out.needLast {
 				out.lastName = writeLastName(out)
@@ -607,13 +607,13 @@ func (e *exporter) emit() error {
 						wt[i*K+k] = w.F32[k*in.width+i]
 					}
 				}
-				wtName := e.addInit(n.Inputs[1]+"_t", &ops.Tensor{DType: ops.Float32, Shape: []int{in.width, K}, F32: wt})
+				wtName := e.addInit(n.Inputs[1]+"_t", &graph.Tensor{DType: graph.Float32, Shape: []int{in.width, K}, F32: wt})
 				out.per, out.perTime = writePerName(out, false), false
 				mm := out.per + ".matmul"
 				e.node(n.Name+".matmul", "MatMul", []string{e.layout(in, false), wtName}, []string{mm})
 				e.node(n.Name+".add", "Add", []string{mm, e.paramInit(n.Inputs[2], K)}, []string{out.per})
 			}
-		case ops.OpSigmoid:
+		case graph.OpSigmoid:
 			if out.needLast {
 				out.lastName = writeLastName(out)
 				e.node(n.Name+".last", "Sigmoid", []string{in.lastName}, []string{out.lastName})
@@ -628,7 +628,7 @@ func (e *exporter) emit() error {
 	// padded steps are exactly 0.
 	for _, name := range e.outputs {
 		v := e.vals[name]
-		if name == compiler.ValueProbs {
+		if name == graph.ValueProbs {
 			e.rename(v.lastName, name)
 			continue
 		}
@@ -639,7 +639,7 @@ func (e *exporter) emit() error {
 
 // recurrent emits an LSTM or GRU node (layout 0, forward) and the Squeeze
 // nodes that give its per-step output [T, B, H] and last state [B, H].
-func (e *exporter) recurrent(n *compiler.Node, in, out *seqValue) {
+func (e *exporter) recurrent(n *graph.Node, in, out *seqValue) {
 	H := out.width
 	I := in.width
 	x := e.layout(in, true)
@@ -658,21 +658,21 @@ func (e *exporter) recurrent(n *compiler.Node, in, out *seqValue) {
 	var attrs []*onnxpb.AttributeProto
 	attrs = append(attrs, writeAttrString("direction", "forward"), writeAttrInt("hidden_size", int64(H)))
 	opType := "LSTM"
-	if n.Op == ops.OpLSTM {
-		W = e.paramInit(n.Inputs[1], 1, ops.LSTMGates*H, I)
-		R = e.paramInit(n.Inputs[2], 1, ops.LSTMGates*H, H)
+	if n.Op == graph.OpLSTM {
+		W = e.paramInit(n.Inputs[1], 1, graph.LSTMGates*H, I)
+		R = e.paramInit(n.Inputs[2], 1, graph.LSTMGates*H, H)
 		// ONNX's B is [Wb, Rb]; the graph's single bias is Wb and Rb = 0.
-		b := make([]float32, 2*ops.LSTMGates*H)
+		b := make([]float32, 2*graph.LSTMGates*H)
 		copy(b, e.params[n.Inputs[3]].Tensor.F32)
-		B = e.addInit(n.Inputs[3], &ops.Tensor{DType: ops.Float32, Shape: []int{1, 2 * ops.LSTMGates * H}, F32: b})
+		B = e.addInit(n.Inputs[3], &graph.Tensor{DType: graph.Float32, Shape: []int{1, 2 * graph.LSTMGates * H}, F32: b})
 	} else {
 		opType = "GRU"
-		W = e.paramInit(n.Inputs[1], 1, ops.GRUGates*H, I)
-		R = e.paramInit(n.Inputs[2], 1, ops.GRUGates*H, H)
-		B = e.paramInit(n.Inputs[3], 1, 2*ops.GRUGates*H)
+		W = e.paramInit(n.Inputs[1], 1, graph.GRUGates*H, I)
+		R = e.paramInit(n.Inputs[2], 1, graph.GRUGates*H, H)
+		B = e.paramInit(n.Inputs[3], 1, 2*graph.GRUGates*H)
 		attrs = append(attrs, writeAttrInt("linear_before_reset", 1))
 	}
-	e.node(n.Name, opType, []string{x, W, R, B, compiler.ValueLengths}, outputs, attrs...)
+	e.node(n.Name, opType, []string{x, W, R, B, graph.ValueLengths}, outputs, attrs...)
 	if y != "" {
 		// Y [T, 1, B, H] → [T, B, H]
 		out.per, out.perTime = writePerName(out, true), true
@@ -693,10 +693,10 @@ func (e *exporter) mask() string {
 		return name
 	}
 	e.emitted["node:"+name] = true
-	e.node("mask.shape", "Shape", []string{compiler.ValueX}, []string{"mask.x_shape"})
+	e.node("mask.shape", "Shape", []string{graph.ValueX}, []string{"mask.x_shape"})
 	e.node("mask.time", "Gather", []string{"mask.x_shape", e.scalar("const.time_axis", 1)}, []string{"mask.time"}, writeAttrInt("axis", 0))
 	e.node("mask.steps", "Range", []string{e.scalar("const.zero", 0), "mask.time", e.scalar("const.one", 1)}, []string{"mask.steps"})
-	e.node("mask.lengths", "Cast", []string{compiler.ValueLengths}, []string{"mask.lengths"}, writeAttrInt("to", int64(onnxpb.TensorProto_INT64)))
+	e.node("mask.lengths", "Cast", []string{graph.ValueLengths}, []string{"mask.lengths"}, writeAttrInt("to", int64(onnxpb.TensorProto_INT64)))
 	e.node("mask.lengths_col", "Unsqueeze", []string{"mask.lengths", e.axes(1)}, []string{"mask.lengths_col"})
 	e.node("mask.valid", "Less", []string{"mask.steps", "mask.lengths_col"}, []string{"mask.valid"})
 	e.node("mask.valid_f", "Cast", []string{"mask.valid"}, []string{"mask.valid_f"}, writeAttrInt("to", int64(onnxpb.TensorProto_FLOAT)))
@@ -709,7 +709,7 @@ func (e *exporter) mask() string {
 // read. A failure means the sequence graph's names collide with the names
 // the writer introduces.
 func (e *exporter) verify() error {
-	defined := map[string]bool{compiler.ValueX: true, compiler.ValueLengths: true}
+	defined := map[string]bool{graph.ValueX: true, graph.ValueLengths: true}
 	for _, t := range e.inits {
 		if defined[t.GetName()] {
 			return e.errorf("ONNX value %q is defined twice", t.GetName())
@@ -765,15 +765,15 @@ func (e *exporter) rename(from, to string) {
 func (e *exporter) model() (*onnxpb.ModelProto, error) {
 	F, K := int64(e.feats), int64(e.labels)
 	inputs := []*onnxpb.ValueInfoProto{
-		writeValueInfo(compiler.ValueX, onnxpb.TensorProto_FLOAT, compiler.DimBatch, compiler.DimTime, F),
-		writeValueInfo(compiler.ValueLengths, onnxpb.TensorProto_INT32, compiler.DimBatch),
+		writeValueInfo(graph.ValueX, onnxpb.TensorProto_FLOAT, graph.DimBatch, graph.DimTime, F),
+		writeValueInfo(graph.ValueLengths, onnxpb.TensorProto_INT32, graph.DimBatch),
 	}
 	var outputs []*onnxpb.ValueInfoProto
 	for _, name := range e.outputs {
-		if name == compiler.ValueProbs {
-			outputs = append(outputs, writeValueInfo(name, onnxpb.TensorProto_FLOAT, compiler.DimBatch, K))
+		if name == graph.ValueProbs {
+			outputs = append(outputs, writeValueInfo(name, onnxpb.TensorProto_FLOAT, graph.DimBatch, K))
 		} else {
-			outputs = append(outputs, writeValueInfo(name, onnxpb.TensorProto_FLOAT, compiler.DimBatch, compiler.DimTime, K))
+			outputs = append(outputs, writeValueInfo(name, onnxpb.TensorProto_FLOAT, graph.DimBatch, graph.DimTime, K))
 		}
 	}
 	meta, err := e.metadata()
@@ -860,7 +860,7 @@ func (e *exporter) metadata() ([]*onnxpb.StringStringEntryProto, error) {
 	if e.normalized {
 		m[MetaNormalize] = "standard"
 		for _, n := range e.g.Nodes {
-			if n.Op == ops.OpNormalize {
+			if n.Op == graph.OpNormalize {
 				m[MetaNormMean] = writeJSONFloats(e.params[n.Inputs[1]].Tensor.F32)
 				m[MetaNormStd] = writeJSONFloats(e.params[n.Inputs[2]].Tensor.F32)
 			}
@@ -940,7 +940,7 @@ func writeValueInfo(name string, et onnxpb.TensorProto_DataType, dims ...any) *o
 
 // writeTensor encodes a tensor as an ONNX initializer, data in raw_data
 // (little endian, as ONNX specifies).
-func writeTensor(name string, t *ops.Tensor) *onnxpb.TensorProto {
+func writeTensor(name string, t *graph.Tensor) *onnxpb.TensorProto {
 	dims := make([]int64, len(t.Shape))
 	for i, d := range t.Shape {
 		dims[i] = int64(d)
@@ -948,10 +948,10 @@ func writeTensor(name string, t *ops.Tensor) *onnxpb.TensorProto {
 	var buf bytes.Buffer
 	var dt onnxpb.TensorProto_DataType
 	switch t.DType {
-	case ops.Float32:
+	case graph.Float32:
 		dt = onnxpb.TensorProto_FLOAT
 		binary.Write(&buf, binary.LittleEndian, t.F32)
-	case ops.Int64:
+	case graph.Int64:
 		dt = onnxpb.TensorProto_INT64
 		binary.Write(&buf, binary.LittleEndian, t.I64)
 	default:

@@ -20,7 +20,7 @@ import (
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 // writeGoldenUpdate is the -update flag: rewrite the golden files instead of
@@ -470,7 +470,7 @@ func TestMetadata(t *testing.T) {
 // TestBuildErrors breaks a good program in one way at a time; each must be
 // refused with a message naming what is wrong, and none may panic.
 func TestBuildErrors(t *testing.T) {
-	node := func(p *compiler.Program, name string) *compiler.Node {
+	node := func(p *compiler.Program, name string) *graph.Node {
 		for _, n := range p.Graph.Nodes {
 			if n.Name == name {
 				return n
@@ -487,9 +487,9 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{"nil graph", export.Options{}, func(p *compiler.Program) { p.Graph = nil }, `^export: program has no graph or no spec$`},
 		{"nil spec", export.Options{}, func(p *compiler.Program) { p.Spec = nil }, `^export: program has no graph or no spec$`},
-		{"tensor form", export.Options{}, func(p *compiler.Program) { p.Graph.Form = compiler.FormTensor },
+		{"tensor form", export.Options{}, func(p *compiler.Program) { p.Graph.Form = graph.FormTensor },
 			`^export: graph "demo" is in tensor form: only sequence-form graphs compiled from a spec can be exported$`},
-		{"unknown op", export.Options{}, func(p *compiler.Program) { node(p, "sigmoid").Op = ops.OpTanh },
+		{"unknown op", export.Options{}, func(p *compiler.Program) { node(p, "sigmoid").Op = graph.OpTanh },
 			`^export: node "sigmoid" \(Tanh\): op Tanh cannot be exported \(the writer handles Normalize, LSTM, GRU, Dropout, Dense, Sigmoid and LastStep\)$`},
 		{"W shape", export.Options{}, func(p *compiler.Program) { p.Graph.Param("layers.0.W").Tensor.Shape = []int{20, 5} },
 			`^export: parameter layers.0.W has 80 values for shape \[20 5\]$`},
@@ -504,18 +504,18 @@ func TestBuildErrors(t *testing.T) {
 		{"R not square blocks", export.Options{}, func(p *compiler.Program) { p.Graph.Param("layers.2.R").Tensor.Shape = []int{3, 9} },
 			`^export: node "layers.2" \(GRU\): input 2 \(R\) must be a parameter of shape \[3·H, H\]$`},
 		{"hidden_size", export.Options{}, func(p *compiler.Program) {
-			node(p, "layers.0").Attrs["hidden_size"] = compiler.Attr{Kind: compiler.AttrInt, Int: 6}
+			node(p, "layers.0").Attrs["hidden_size"] = graph.Attr{Kind: graph.AttrInt, Int: 6}
 		},
 			`^export: node "layers.0" \(LSTM\): attribute hidden_size is 6, but R has shape \[20 5\]$`},
 		{"linear_before_reset", export.Options{}, func(p *compiler.Program) {
-			node(p, "layers.2").Attrs["linear_before_reset"] = compiler.Attr{Kind: compiler.AttrInt, Int: 0}
+			node(p, "layers.2").Attrs["linear_before_reset"] = graph.Attr{Kind: graph.AttrInt, Int: 0}
 		}, `^export: node "layers.2" \(GRU\): attribute linear_before_reset is 0, expected 1$`},
 		{"NaN weight", export.Options{}, func(p *compiler.Program) { p.Graph.Param("head.W").Tensor.F32[3] = float32(math.NaN()) },
 			`^export: parameter head.W: element 3 is NaN, expected a finite value$`},
 		{"Inf bias", export.Options{}, func(p *compiler.Program) { p.Graph.Param("head.b").Tensor.F32[1] = float32(math.Inf(-1)) },
 			`^export: parameter head.b: element 1 is -Inf, expected a finite value$`},
 		{"float64 param", export.Options{}, func(p *compiler.Program) {
-			p.Graph.Param("head.b").Tensor = &ops.Tensor{DType: ops.Float64, Shape: []int{2}, F64: []float64{0, 0}}
+			p.Graph.Param("head.b").Tensor = &graph.Tensor{DType: graph.Float64, Shape: []int{2}, F64: []float64{0, 0}}
 		}, `^export: parameter head.b is float64, expected float32$`},
 		{"zero std", export.Options{}, func(p *compiler.Program) { p.Graph.Param("inputs.std").Tensor.F32[2] = 0 },
 			`^export: node "normalize" \(Normalize\): parameter inputs.std: element 2 is 0, expected a nonzero deviation$`},
@@ -535,7 +535,7 @@ func TestBuildErrors(t *testing.T) {
 			`^export: graph "demo" has no output step_probs to export$`},
 		{"probs not last", export.Options{}, func(p *compiler.Program) {
 			n := node(p, "last")
-			n.Op = ops.OpSigmoid
+			n.Op = graph.OpSigmoid
 			n.Inputs[0] = "logits"
 		}, `^export: output probs is not taken at the last step \(it must come from a LastStep node\)$`},
 		{"labels", export.Options{}, func(p *compiler.Program) { p.Spec.Outputs.Labels = 3 },
@@ -543,9 +543,9 @@ func TestBuildErrors(t *testing.T) {
 		{"features", export.Options{}, func(p *compiler.Program) { p.Spec.Inputs.Features = 5 },
 			`^export: graph input x has 4 features, the spec says 5$`},
 		{"extra input", export.Options{}, func(p *compiler.Program) {
-			p.Graph.Inputs = append(p.Graph.Inputs, compiler.Value{Name: "mask", DType: ops.Float32})
+			p.Graph.Inputs = append(p.Graph.Inputs, graph.Value{Name: "mask", DType: graph.Float32})
 		}, `^export: graph input "mask" is not one of x, lengths$`},
-		{"lengths dtype", export.Options{}, func(p *compiler.Program) { p.Graph.Inputs[1].DType = ops.Int64 },
+		{"lengths dtype", export.Options{}, func(p *compiler.Program) { p.Graph.Inputs[1].DType = graph.Int64 },
 			`^export: graph input lengths is int64, expected int32$`},
 		{"normalize mismatch", export.Options{}, func(p *compiler.Program) { p.Spec.Inputs.Normalize = "none" },
 			`^export: spec "demo" says normalize "none" but the graph has 1 Normalize node\(s\)$`},

@@ -18,17 +18,19 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // Alloc returns a tensor of type dt and the given shape for a kernel's output
 // or scratch space. The contents are not zeroed: a kernel writes every
 // element it returns. The shape slice is not retained.
-type Alloc func(dt DType, shape []int) *Tensor
+type Alloc func(dt graph.DType, shape []int) *graph.Tensor
 
 // get returns a tensor from a, or a new zeroed tensor when a is nil.
-func (a Alloc) get(dt DType, shape []int) *Tensor {
+func (a Alloc) get(dt graph.DType, shape []int) *graph.Tensor {
 	if a == nil {
-		return NewTensor(dt, shape...)
+		return graph.NewTensor(dt, shape...)
 	}
 	return a(dt, shape)
 }
@@ -48,7 +50,7 @@ type onnxElem interface {
 }
 
 // elems returns t's data slice for element type T, which must match t.DType.
-func elems[T onnxElem](t *Tensor) []T {
+func elems[T onnxElem](t *graph.Tensor) []T {
 	var z T
 	switch any(z).(type) {
 	case float32:
@@ -82,12 +84,12 @@ func FormatShape(shape []int) string {
 // CheckTensor reports whether t is well formed: a supported dtype, no
 // negative dimension, at most MaxElements elements, and a data slice of
 // exactly that many elements.
-func CheckTensor(t *Tensor) error {
+func CheckTensor(t *graph.Tensor) error {
 	if t == nil {
 		return fmt.Errorf("missing tensor")
 	}
 	switch t.DType {
-	case Float32, Float64, Int32, Int64, Bool:
+	case graph.Float32, graph.Float64, graph.Int32, graph.Int64, graph.Bool:
 	default:
 		return fmt.Errorf("unsupported element type %v", t.DType)
 	}
@@ -101,7 +103,7 @@ func CheckTensor(t *Tensor) error {
 	return nil
 }
 
-// checkedSize is Size(shape) with a check for negative dimensions and for
+// checkedSize is graph.Size(shape) with a check for negative dimensions and for
 // more than MaxElements elements.
 func checkedSize(shape []int) (int, error) {
 	n := 1
@@ -138,17 +140,17 @@ func normAxis(axis int64, rank int) (int, error) {
 
 // copyElems copies n elements from src[si:] to dst[di:]; both have dst's
 // dtype.
-func copyElems(dst *Tensor, di int, src *Tensor, si, n int) {
+func copyElems(dst *graph.Tensor, di int, src *graph.Tensor, si, n int) {
 	switch dst.DType {
-	case Float32:
+	case graph.Float32:
 		copy(dst.F32[di:di+n], src.F32[si:si+n])
-	case Float64:
+	case graph.Float64:
 		copy(dst.F64[di:di+n], src.F64[si:si+n])
-	case Int32:
+	case graph.Int32:
 		copy(dst.I32[di:di+n], src.I32[si:si+n])
-	case Int64:
+	case graph.Int64:
 		copy(dst.I64[di:di+n], src.I64[si:si+n])
-	case Bool:
+	case graph.Bool:
 		copy(dst.B[di:di+n], src.B[si:si+n])
 	default:
 		panic("ops: copyElems: unsupported dtype " + dst.DType.String())
@@ -156,7 +158,7 @@ func copyElems(dst *Tensor, di int, src *Tensor, si, n int) {
 }
 
 // Clone returns a deep copy of t allocated from alloc.
-func Clone(t *Tensor, alloc Alloc) *Tensor {
+func Clone(t *graph.Tensor, alloc Alloc) *graph.Tensor {
 	out := alloc.get(t.DType, t.Shape)
 	copyElems(out, 0, t, 0, t.Len())
 	return out
@@ -225,7 +227,7 @@ func newBcastPlan(out []int, shapes ...[]int) *bcastPlan {
 	// odometer's counters [r+1] and offsets [k] used by run.
 	w := r + 1
 	buf := make([]int, w+k*w+k+w+k)
-	p := &bcastPlan{size: Size(out), strides: make([][]int, k)}
+	p := &bcastPlan{size: graph.Size(out), strides: make([][]int, k)}
 	dims := buf[:0:w]
 	for i := range shapes {
 		p.strides[i] = buf[w+i*w : w+i*w : w+(i+1)*w]
@@ -239,7 +241,7 @@ func newBcastPlan(out []int, shapes ...[]int) *bcastPlan {
 		if d < off || s[d-off] == 1 {
 			return 0
 		}
-		return Size(s[d-off+1:])
+		return graph.Size(s[d-off+1:])
 	}
 	for d := 0; d < r; d++ {
 		if out[d] == 1 {
@@ -319,19 +321,19 @@ func (p *bcastPlan) run(fn func(o int, off []int, n int)) {
 // type out), Less, Greater (numeric operands, bool out), Equal (numeric or
 // bool operands, bool out) and And (bool). Integer Div truncates toward zero
 // and fails on a zero divisor.
-func ONNXBinary(op Op, a, b *Tensor, alloc Alloc) (*Tensor, error) {
+func ONNXBinary(op graph.Op, a, b *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("operands have different types: %v and %v", a.DType, b.DType)
 	}
 	dt := a.DType
 	switch op {
-	case OpAdd, OpSub, OpMul, OpDiv, OpLess, OpGreater:
-		if dt == Bool {
+	case graph.OpAdd, graph.OpSub, graph.OpMul, graph.OpDiv, graph.OpLess, graph.OpGreater:
+		if dt == graph.Bool {
 			return nil, fmt.Errorf("expected numeric operands, found %v", dt)
 		}
-	case OpEqual:
-	case OpAnd:
-		if dt != Bool {
+	case graph.OpEqual:
+	case graph.OpAnd:
+		if dt != graph.Bool {
 			return nil, fmt.Errorf("expected bool operands, found %v", dt)
 		}
 	default:
@@ -344,25 +346,25 @@ func ONNXBinary(op Op, a, b *Tensor, alloc Alloc) (*Tensor, error) {
 	if _, err := checkedSize(shape); err != nil {
 		return nil, err
 	}
-	if op == OpDiv && (dt == Int32 || dt == Int64) && hasZero(b) {
+	if op == graph.OpDiv && (dt == graph.Int32 || dt == graph.Int64) && hasZero(b) {
 		return nil, fmt.Errorf("integer division by zero")
 	}
 	outType := dt
-	if op == OpLess || op == OpGreater || op == OpEqual {
-		outType = Bool
+	if op == graph.OpLess || op == graph.OpGreater || op == graph.OpEqual {
+		outType = graph.Bool
 	}
 	out := alloc.get(outType, shape)
 	p := newBcastPlan(shape, a.Shape, b.Shape)
 	switch dt {
-	case Float32:
+	case graph.Float32:
 		binaryTyped(op, p, a, b, out, arithRun[float32], cmpRun[float32])
-	case Float64:
+	case graph.Float64:
 		binaryTyped(op, p, a, b, out, arithRun[float64], cmpRun[float64])
-	case Int32:
+	case graph.Int32:
 		binaryTyped(op, p, a, b, out, arithRun[int32], cmpRun[int32])
-	case Int64:
+	case graph.Int64:
 		binaryTyped(op, p, a, b, out, arithRun[int64], cmpRun[int64])
-	case Bool:
+	case graph.Bool:
 		av, bv, ov := a.B, b.B, out.B
 		sa, sb := p.inner[0], p.inner[1]
 		p.run(func(o int, off []int, n int) {
@@ -372,15 +374,15 @@ func ONNXBinary(op Op, a, b *Tensor, alloc Alloc) (*Tensor, error) {
 	return out, nil
 }
 
-func hasZero(t *Tensor) bool {
+func hasZero(t *graph.Tensor) bool {
 	switch t.DType {
-	case Int32:
+	case graph.Int32:
 		for _, v := range t.I32 {
 			if v == 0 {
 				return true
 			}
 		}
-	case Int64:
+	case graph.Int64:
 		for _, v := range t.I64 {
 			if v == 0 {
 				return true
@@ -390,11 +392,11 @@ func hasZero(t *Tensor) bool {
 	return false
 }
 
-func binaryTyped[T onnxNum](op Op, p *bcastPlan, a, b, out *Tensor,
-	arith func(Op, []T, []T, int, []T, int), cmp func(Op, []bool, []T, int, []T, int)) {
+func binaryTyped[T onnxNum](op graph.Op, p *bcastPlan, a, b, out *graph.Tensor,
+	arith func(graph.Op, []T, []T, int, []T, int), cmp func(graph.Op, []bool, []T, int, []T, int)) {
 	av, bv := elems[T](a), elems[T](b)
 	sa, sb := p.inner[0], p.inner[1]
-	if out.DType == Bool {
+	if out.DType == graph.Bool {
 		ov := out.B
 		p.run(func(o int, off []int, n int) {
 			cmp(op, ov[o:o+n], av[off[0]:], sa, bv[off[1]:], sb)
@@ -408,21 +410,21 @@ func binaryTyped[T onnxNum](op Op, p *bcastPlan, a, b, out *Tensor,
 }
 
 // arithRun computes o[i] = a[i·sa] op b[i·sb].
-func arithRun[T onnxNum](op Op, o, a []T, sa int, b []T, sb int) {
+func arithRun[T onnxNum](op graph.Op, o, a []T, sa int, b []T, sb int) {
 	switch op {
-	case OpAdd:
+	case graph.OpAdd:
 		for i := range o {
 			o[i] = a[i*sa] + b[i*sb]
 		}
-	case OpSub:
+	case graph.OpSub:
 		for i := range o {
 			o[i] = a[i*sa] - b[i*sb]
 		}
-	case OpMul:
+	case graph.OpMul:
 		for i := range o {
 			o[i] = a[i*sa] * b[i*sb]
 		}
-	case OpDiv:
+	case graph.OpDiv:
 		for i := range o {
 			o[i] = a[i*sa] / b[i*sb]
 		}
@@ -430,30 +432,30 @@ func arithRun[T onnxNum](op Op, o, a []T, sa int, b []T, sb int) {
 }
 
 // cmpRun computes o[i] = a[i·sa] op b[i·sb] for a comparison op.
-func cmpRun[T onnxNum](op Op, o []bool, a []T, sa int, b []T, sb int) {
+func cmpRun[T onnxNum](op graph.Op, o []bool, a []T, sa int, b []T, sb int) {
 	switch op {
-	case OpLess:
+	case graph.OpLess:
 		for i := range o {
 			o[i] = a[i*sa] < b[i*sb]
 		}
-	case OpGreater:
+	case graph.OpGreater:
 		for i := range o {
 			o[i] = a[i*sa] > b[i*sb]
 		}
-	case OpEqual:
+	case graph.OpEqual:
 		for i := range o {
 			o[i] = a[i*sa] == b[i*sb]
 		}
 	}
 }
 
-func boolRun(op Op, o, a []bool, sa int, b []bool, sb int) {
+func boolRun(op graph.Op, o, a []bool, sa int, b []bool, sb int) {
 	switch op {
-	case OpEqual:
+	case graph.OpEqual:
 		for i := range o {
 			o[i] = a[i*sa] == b[i*sb]
 		}
-	case OpAnd:
+	case graph.OpAnd:
 		for i := range o {
 			o[i] = a[i*sa] && b[i*sb]
 		}
@@ -462,8 +464,8 @@ func boolRun(op Op, o, a []bool, sa int, b []bool, sb int) {
 
 // ONNXWhere selects x where cond is true and y elsewhere, broadcasting all
 // three operands together.
-func ONNXWhere(cond, x, y *Tensor, alloc Alloc) (*Tensor, error) {
-	if cond.DType != Bool {
+func ONNXWhere(cond, x, y *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
+	if cond.DType != graph.Bool {
 		return nil, fmt.Errorf("condition must be bool, found %v", cond.DType)
 	}
 	if x.DType != y.DType {
@@ -479,21 +481,21 @@ func ONNXWhere(cond, x, y *Tensor, alloc Alloc) (*Tensor, error) {
 	out := alloc.get(x.DType, shape)
 	p := newBcastPlan(shape, cond.Shape, x.Shape, y.Shape)
 	switch x.DType {
-	case Float32:
+	case graph.Float32:
 		whereTyped[float32](p, cond, x, y, out)
-	case Float64:
+	case graph.Float64:
 		whereTyped[float64](p, cond, x, y, out)
-	case Int32:
+	case graph.Int32:
 		whereTyped[int32](p, cond, x, y, out)
-	case Int64:
+	case graph.Int64:
 		whereTyped[int64](p, cond, x, y, out)
-	case Bool:
+	case graph.Bool:
 		whereTyped[bool](p, cond, x, y, out)
 	}
 	return out, nil
 }
 
-func whereTyped[T onnxElem](p *bcastPlan, cond, x, y, out *Tensor) {
+func whereTyped[T onnxElem](p *bcastPlan, cond, x, y, out *graph.Tensor) {
 	c, xv, yv, ov := cond.B, elems[T](x), elems[T](y), elems[T](out)
 	sc, sx, sy := p.inner[0], p.inner[1], p.inner[2]
 	p.run(func(o int, off []int, n int) {
@@ -510,7 +512,7 @@ func whereTyped[T onnxElem](p *bcastPlan, cond, x, y, out *Tensor) {
 
 // ONNXExpand broadcasts x to shape (ONNX Expand): the result has the
 // broadcast of x's shape and shape, so a 1 in shape keeps x's dimension.
-func ONNXExpand(x *Tensor, shape []int64, alloc Alloc) (*Tensor, error) {
+func ONNXExpand(x *graph.Tensor, shape []int64, alloc Alloc) (*graph.Tensor, error) {
 	target := make([]int, len(shape))
 	for i, d := range shape {
 		if d < 0 || d > MaxElements {
@@ -547,30 +549,30 @@ func ONNXExpand(x *Tensor, shape []int64, alloc Alloc) (*Tensor, error) {
 // (float), Relu (float and integer), Not (bool) and Identity (any type).
 // Sigmoid and Tanh on float32 use the same functions as the recurrent
 // kernels.
-func ONNXUnary(op Op, x *Tensor, alloc Alloc) (*Tensor, error) {
+func ONNXUnary(op graph.Op, x *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
 	dt := x.DType
 	switch op {
-	case OpSigmoid, OpTanh:
-		if dt != Float32 && dt != Float64 {
+	case graph.OpSigmoid, graph.OpTanh:
+		if dt != graph.Float32 && dt != graph.Float64 {
 			return nil, fmt.Errorf("expected a float tensor, found %v", dt)
 		}
-	case OpRelu:
-		if dt == Bool {
+	case graph.OpRelu:
+		if dt == graph.Bool {
 			return nil, fmt.Errorf("expected a numeric tensor, found %v", dt)
 		}
-	case OpNot:
-		if dt != Bool {
+	case graph.OpNot:
+		if dt != graph.Bool {
 			return nil, fmt.Errorf("expected a bool tensor, found %v", dt)
 		}
-	case OpIdentity:
+	case graph.OpIdentity:
 		return Clone(x, alloc), nil
 	default:
 		panic("ops: ONNXUnary: not a unary op: " + op.String())
 	}
 	out := alloc.get(dt, x.Shape)
 	switch op {
-	case OpSigmoid:
-		if dt == Float32 {
+	case graph.OpSigmoid:
+		if dt == graph.Float32 {
 			for i, v := range x.F32 {
 				out.F32[i] = sigmoid(v)
 			}
@@ -579,8 +581,8 @@ func ONNXUnary(op Op, x *Tensor, alloc Alloc) (*Tensor, error) {
 				out.F64[i] = 1 / (1 + math.Exp(-v))
 			}
 		}
-	case OpTanh:
-		if dt == Float32 {
+	case graph.OpTanh:
+		if dt == graph.Float32 {
 			for i, v := range x.F32 {
 				out.F32[i] = tanh(v)
 			}
@@ -589,18 +591,18 @@ func ONNXUnary(op Op, x *Tensor, alloc Alloc) (*Tensor, error) {
 				out.F64[i] = math.Tanh(v)
 			}
 		}
-	case OpRelu:
+	case graph.OpRelu:
 		switch dt {
-		case Float32:
+		case graph.Float32:
 			reluRun(out.F32, x.F32)
-		case Float64:
+		case graph.Float64:
 			reluRun(out.F64, x.F64)
-		case Int32:
+		case graph.Int32:
 			reluRun(out.I32, x.I32)
-		case Int64:
+		case graph.Int64:
 			reluRun(out.I64, x.I64)
 		}
-	case OpNot:
+	case graph.OpNot:
 		for i, v := range x.B {
 			out.B[i] = !v
 		}

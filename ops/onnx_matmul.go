@@ -5,16 +5,20 @@ package ops
 //
 // Shape legend: M rows of A, K inner dimension, N columns of B.
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/trnn/trnn/graph"
+)
 
 // ONNXMatMul is numpy's matmul: a 1-D A is a row [1, K] and a 1-D B a
 // column [K, 1] (the added dimension is dropped from the result), and the
 // leading (batch) dimensions of A and B broadcast together.
-func ONNXMatMul(a, b *Tensor, alloc Alloc) (*Tensor, error) {
+func ONNXMatMul(a, b *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("operands have different types: %v and %v", a.DType, b.DType)
 	}
-	if a.DType == Bool {
+	if a.DType == graph.Bool {
 		return nil, fmt.Errorf("expected numeric operands, found bool")
 	}
 	ra, rb := len(a.Shape), len(b.Shape)
@@ -62,23 +66,23 @@ func ONNXMatMul(a, b *Tensor, alloc Alloc) (*Tensor, error) {
 }
 
 // matmulOne computes out[io:] = a[ia:] (m×k) · b[ib:] (k×n).
-func matmulOne(out *Tensor, io int, a *Tensor, ia int, b *Tensor, ib int, m, n, k int) {
+func matmulOne(out *graph.Tensor, io int, a *graph.Tensor, ia int, b *graph.Tensor, ib int, m, n, k int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	switch a.DType {
-	case Float32:
+	case graph.Float32:
 		c := out.F32[io : io+m*n]
 		if k == 0 {
 			clear(c)
 			return
 		}
 		Gemm(false, false, m, n, k, 1, a.F32[ia:ia+m*k], k, b.F32[ib:ib+k*n], n, 0, c, n)
-	case Float64:
+	case graph.Float64:
 		matmulNaive(out.F64[io:io+m*n], a.F64[ia:ia+m*k], b.F64[ib:ib+k*n], m, n, k)
-	case Int32:
+	case graph.Int32:
 		matmulNaive(out.I32[io:io+m*n], a.I32[ia:ia+m*k], b.I32[ib:ib+k*n], m, n, k)
-	case Int64:
+	case graph.Int64:
 		matmulNaive(out.I64[io:io+m*n], a.I64[ia:ia+m*k], b.I64[ib:ib+k*n], m, n, k)
 	}
 }
@@ -101,11 +105,11 @@ func matmulNaive[T onnxNum](c, a, b []T, m, n, k int) {
 // ONNXGemm computes Y = alpha·op(A)·op(B) + beta·C for 2-D float A and B,
 // where op transposes when transA/transB is set; C (optional, nil) must
 // broadcast to [M, N].
-func ONNXGemm(a, b, c *Tensor, transA, transB bool, alpha, beta float32, alloc Alloc) (*Tensor, error) {
+func ONNXGemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, alloc Alloc) (*graph.Tensor, error) {
 	if a.DType != b.DType || (c != nil && c.DType != a.DType) {
 		return nil, fmt.Errorf("operands have different types")
 	}
-	if a.DType != Float32 && a.DType != Float64 {
+	if a.DType != graph.Float32 && a.DType != graph.Float64 {
 		return nil, fmt.Errorf("expected float operands, found %v", a.DType)
 	}
 	if len(a.Shape) != 2 || len(b.Shape) != 2 {
@@ -144,7 +148,7 @@ func ONNXGemm(a, b, c *Tensor, transA, transB bool, alpha, beta float32, alloc A
 		s := p.inner[0]
 		p.run(func(o int, off []int, cnt int) {
 			for i := range cnt {
-				if a.DType == Float32 {
+				if a.DType == graph.Float32 {
 					out.F32[o+i] = beta * c.F32[off[0]+i*s]
 				} else {
 					out.F64[o+i] = float64(beta) * c.F64[off[0]+i*s]
@@ -152,7 +156,7 @@ func ONNXGemm(a, b, c *Tensor, transA, transB bool, alpha, beta float32, alloc A
 			}
 		})
 	}
-	if a.DType == Float32 {
+	if a.DType == graph.Float32 {
 		switch {
 		case m == 0 || n == 0:
 		case k == 0:

@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // RNN directions of an ONNX LSTM or GRU.
@@ -47,13 +49,13 @@ type ONNXRNNAttrs struct {
 // ONNXRNNInputs are an ONNX LSTM's or GRU's inputs; nil is an omitted
 // optional input. C0 and P are LSTM only.
 type ONNXRNNInputs struct {
-	X, W, R, B, SeqLens, H0, C0, P *Tensor
+	X, W, R, B, SeqLens, H0, C0, P *graph.Tensor
 }
 
 // ONNXRNNOutputs says which outputs are wanted and receives them.
 type ONNXRNNOutputs struct {
 	WantY, WantYh, WantYc bool
-	Y, Yh, Yc             *Tensor
+	Y, Yh, Yc             *graph.Tensor
 }
 
 // ONNXRNNWork is the reusable workspace of ONNXLSTM and ONNXGRU: packing,
@@ -96,16 +98,16 @@ type rnnDims struct {
 // ONNXLSTM runs an ONNX LSTM node (opset 7–21 semantics, float32). Outputs
 // not wanted are left nil.
 func ONNXLSTM(in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs, work *ONNXRNNWork, alloc Alloc) error {
-	return onnxRecurrent(OpLSTM, in, a, out, work, alloc)
+	return onnxRecurrent(graph.OpLSTM, in, a, out, work, alloc)
 }
 
 // ONNXGRU runs an ONNX GRU node (opset 7–21 semantics, float32, either
 // linear_before_reset). Outputs not wanted are left nil; Yc is never set.
 func ONNXGRU(in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs, work *ONNXRNNWork, alloc Alloc) error {
-	return onnxRecurrent(OpGRU, in, a, out, work, alloc)
+	return onnxRecurrent(graph.OpGRU, in, a, out, work, alloc)
 }
 
-func onnxRecurrent(op Op, in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs, work *ONNXRNNWork, alloc Alloc) error {
+func onnxRecurrent(op graph.Op, in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs, work *ONNXRNNWork, alloc Alloc) error {
 	d, err := checkRNN(op, in, a)
 	if err != nil {
 		return err
@@ -154,14 +156,14 @@ func onnxRecurrent(op Op, in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs,
 	yShape, hShape := work.yShape[:], work.hShape[:]
 	out.Y, out.Yh, out.Yc = nil, nil, nil
 	if out.WantY {
-		out.Y = alloc.get(Float32, yShape)
+		out.Y = alloc.get(graph.Float32, yShape)
 		clear(out.Y.F32)
 	}
 	if out.WantYh {
-		out.Yh = alloc.get(Float32, hShape)
+		out.Yh = alloc.get(graph.Float32, hShape)
 	}
-	if out.WantYc && op == OpLSTM {
-		out.Yc = alloc.get(Float32, hShape)
+	if out.WantYc && op == graph.OpLSTM {
+		out.Yc = alloc.get(graph.Float32, hShape)
 	}
 
 	work.xp = grow(work.xp, N*I)
@@ -189,7 +191,7 @@ func onnxRecurrent(op Op, in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs,
 		wd := in.W.F32[dir*G*I : (dir+1)*G*I]
 		rd := in.R.F32[dir*G*H : (dir+1)*G*H]
 		hT := work.hT
-		if op == OpLSTM {
+		if op == graph.OpLSTM {
 			c0 := work.gatherState(in.C0, &work.c0, d, dir)
 			var bias, peep []float32
 			if in.B != nil {
@@ -243,7 +245,7 @@ func onnxRecurrent(op Op, in ONNXRNNInputs, a ONNXRNNAttrs, out *ONNXRNNOutputs,
 
 // gatherState copies direction dir of an initial state [D, B, H] (layout 0)
 // or [B, D, H] (layout 1) into *buf in packed row order; nil stays nil.
-func (w *ONNXRNNWork) gatherState(s *Tensor, buf *[]float32, d rnnDims, dir int) []float32 {
+func (w *ONNXRNNWork) gatherState(s *graph.Tensor, buf *[]float32, d rnnDims, dir int) []float32 {
 	if s == nil {
 		return nil
 	}
@@ -282,10 +284,10 @@ func (d rnnDims) hIndex(b, dir int) int {
 }
 
 // checkRNN validates an LSTM's or GRU's inputs and returns their dimensions.
-func checkRNN(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (rnnDims, error) {
+func checkRNN(op graph.Op, in ONNXRNNInputs, a ONNXRNNAttrs) (rnnDims, error) {
 	var d rnnDims
 	d.gates = 4
-	if op == OpGRU {
+	if op == graph.OpGRU {
 		d.gates = 3
 	}
 	switch a.Direction {
@@ -302,9 +304,9 @@ func checkRNN(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (rnnDims, error) {
 	d.layout = a.Layout
 	for _, t := range []struct {
 		name string
-		t    *Tensor
+		t    *graph.Tensor
 	}{{"X", in.X}, {"W", in.W}, {"R", in.R}, {"B", in.B}, {"initial_h", in.H0}, {"initial_c", in.C0}, {"P", in.P}} {
-		if t.t != nil && t.t.DType != Float32 {
+		if t.t != nil && t.t.DType != graph.Float32 {
 			return d, fmt.Errorf("%s is %v; only float32 is supported", t.name, t.t.DType)
 		}
 	}
@@ -330,7 +332,7 @@ func checkRNN(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (rnnDims, error) {
 		return d, fmt.Errorf("hidden_size must be positive, found %d", d.H)
 	}
 	g := d.gates
-	want := func(name string, t *Tensor, shape ...int) error {
+	want := func(name string, t *graph.Tensor, shape ...int) error {
 		if t != nil && !slices.Equal(t.Shape, shape) {
 			return fmt.Errorf("%s must have shape %s, found %s", name, FormatShape(shape), FormatShape(t.Shape))
 		}
@@ -353,11 +355,11 @@ func checkRNN(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (rnnDims, error) {
 			return d, err
 		}
 	}
-	if op == OpGRU && (in.C0 != nil || in.P != nil) {
+	if op == graph.OpGRU && (in.C0 != nil || in.P != nil) {
 		return d, fmt.Errorf("GRU takes no initial_c or P")
 	}
 	if s := in.SeqLens; s != nil {
-		if s.DType != Int32 {
+		if s.DType != graph.Int32 {
 			return d, fmt.Errorf("sequence_lens must be int32, found %v", s.DType)
 		}
 		for b, l := range s.I32 {
@@ -374,7 +376,7 @@ func checkRNN(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (rnnDims, error) {
 // on the padded layout, row by row and step by step in float64, with the
 // same rule for padded steps. It is the oracle of the adapter's tests. All
 // three outputs are returned (yc nil for the GRU).
-func onnxRecurrentNaive(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (y, yh, yc *Tensor, err error) {
+func onnxRecurrentNaive(op graph.Op, in ONNXRNNInputs, a ONNXRNNAttrs) (y, yh, yc *graph.Tensor, err error) {
 	d, err := checkRNN(op, in, a)
 	if err != nil {
 		return nil, nil, nil, err
@@ -382,15 +384,15 @@ func onnxRecurrentNaive(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (y, yh, yc *Ten
 	T, B, I, H, D := d.T, d.B, d.I, d.H, d.D
 	G := d.gates * H
 	if d.layout == 0 {
-		y, yh = NewTensor(Float32, T, D, B, H), NewTensor(Float32, D, B, H)
+		y, yh = graph.NewTensor(graph.Float32, T, D, B, H), graph.NewTensor(graph.Float32, D, B, H)
 	} else {
-		y, yh = NewTensor(Float32, B, T, D, H), NewTensor(Float32, B, D, H)
+		y, yh = graph.NewTensor(graph.Float32, B, T, D, H), graph.NewTensor(graph.Float32, B, D, H)
 	}
-	if op == OpLSTM {
-		yc = NewTensor(Float32, yh.Shape...)
+	if op == graph.OpLSTM {
+		yc = graph.NewTensor(graph.Float32, yh.Shape...)
 	}
 	sig := func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }
-	at := func(t *Tensor, i int) float64 {
+	at := func(t *graph.Tensor, i int) float64 {
 		if t == nil {
 			return 0
 		}
@@ -434,7 +436,7 @@ func onnxRecurrentNaive(op Op, in ONNXRNNInputs, a ONNXRNNAttrs) (y, yh, yc *Ten
 					rh[g] = sr + at(in.B, bOff+G+g)
 				}
 				nh := make([]float64, H)
-				if op == OpLSTM {
+				if op == graph.OpLSTM {
 					for j := range H {
 						p := func(gate int) float64 { return at(in.P, dir*3*H+gate*H+j) }
 						ig := sig(wx[j] + rh[j] + p(0)*c[j])

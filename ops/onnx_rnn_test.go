@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // onnxRNNCase builds the inputs of an ONNX LSTM (gates 4) or GRU (gates 3).
 type onnxRNNCase struct {
-	op                 Op
+	op                 graph.Op
 	T, B, I, H         int
 	dir                string
 	layout             int
@@ -31,7 +33,7 @@ func (c onnxRNNCase) inputs(rng *rand.Rand) (ONNXRNNInputs, ONNXRNNAttrs) {
 		D = 2
 	}
 	g := 4
-	if c.op == OpGRU {
+	if c.op == graph.OpGRU {
 		g = 3
 	}
 	var in ONNXRNNInputs
@@ -50,7 +52,7 @@ func (c onnxRNNCase) inputs(rng *rand.Rand) (ONNXRNNInputs, ONNXRNNAttrs) {
 		in.B = onnxRandF32(rng, D, 2*g*c.H)
 	}
 	if c.lens != nil {
-		in.SeqLens = &Tensor{DType: Int32, Shape: []int{c.B}, I32: slices.Clone(c.lens)}
+		in.SeqLens = &graph.Tensor{DType: graph.Int32, Shape: []int{c.B}, I32: slices.Clone(c.lens)}
 	}
 	if c.h0 {
 		in.H0 = onnxRandF32(rng, state...)
@@ -66,7 +68,7 @@ func (c onnxRNNCase) inputs(rng *rand.Rand) (ONNXRNNInputs, ONNXRNNAttrs) {
 
 // onnxRNNCases covers directions, layouts, lengths (with zeros, full,
 // none), initial states, biases and peepholes.
-func onnxRNNCases(op Op) []onnxRNNCase {
+func onnxRNNCases(op graph.Op) []onnxRNNCase {
 	var cs []onnxRNNCase
 	lensets := [][]int32{nil, {3, 5, 0, 5, 1}, {5, 5, 5, 5, 5}, {0, 0, 0, 0, 0}, {2, 4, 4, 1, 3}}
 	i := 0
@@ -76,7 +78,7 @@ func onnxRNNCases(op Op) []onnxRNNCase {
 				i++
 				c := onnxRNNCase{op: op, T: 5, B: 5, I: 3, H: 4, dir: dir, layout: layout, lens: lens,
 					bias: i%2 == 0, h0: i%3 != 0, lbr: i%2 == 1}
-				if op == OpLSTM {
+				if op == graph.OpLSTM {
 					c.c0 = i%4 != 1
 					c.peep = i%3 == 1
 				}
@@ -89,7 +91,7 @@ func onnxRNNCases(op Op) []onnxRNNCase {
 
 // onnxCloseF32 fails unless got and want agree to tol (absolute), printing
 // the max difference and the first bad index.
-func onnxCloseF32(t *testing.T, what string, got, want *Tensor, tol float64) {
+func onnxCloseF32(t *testing.T, what string, got, want *graph.Tensor, tol float64) {
 	t.Helper()
 	if got == nil || want == nil {
 		t.Fatalf("%s: got %v, want %v", what, got, want)
@@ -112,15 +114,15 @@ func onnxCloseF32(t *testing.T, what string, got, want *Tensor, tol float64) {
 	}
 }
 
-func testONNXRecurrentMatchesNaive(t *testing.T, op Op) {
+func testONNXRecurrentMatchesNaive(t *testing.T, op graph.Op) {
 	rng := rand.New(rand.NewPCG(7, uint64(op)))
 	var work ONNXRNNWork // reused across cases of different shapes
 	for _, c := range onnxRNNCases(op) {
 		in, a := c.inputs(rng)
-		saved := []*Tensor{Clone(in.X, nil), Clone(in.W, nil), Clone(in.R, nil)}
+		saved := []*graph.Tensor{Clone(in.X, nil), Clone(in.W, nil), Clone(in.R, nil)}
 		out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
 		run := ONNXLSTM
-		if op == OpGRU {
+		if op == graph.OpGRU {
 			run = ONNXGRU
 		}
 		if err := run(in, a, &out, &work, nil); err != nil {
@@ -132,7 +134,7 @@ func testONNXRecurrentMatchesNaive(t *testing.T, op Op) {
 		}
 		onnxCloseF32(t, c.String()+" Y", out.Y, y, 2e-6)
 		onnxCloseF32(t, c.String()+" Y_h", out.Yh, yh, 2e-6)
-		if op == OpLSTM {
+		if op == graph.OpLSTM {
 			onnxCloseF32(t, c.String()+" Y_c", out.Yc, yc, 2e-6)
 		} else if out.Yc != nil {
 			t.Fatalf("%v: GRU returned Y_c", c)
@@ -143,13 +145,13 @@ func testONNXRecurrentMatchesNaive(t *testing.T, op Op) {
 	}
 }
 
-func TestONNXLSTMMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, OpLSTM) }
+func TestONNXLSTMMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, graph.OpLSTM) }
 
 // TestONNXRNNZeroLengthIgnoresInitialState pins ONNX Runtime's rule: a row
 // of length 0 yields zeros, whatever initial_h and initial_c hold.
 func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	c := onnxRNNCase{op: OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
 	in, a := c.inputs(rng)
 	out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
 	if err := ONNXLSTM(in, a, &out, nil, nil); err != nil {
@@ -187,7 +189,7 @@ func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
 // permuting rows permutes the outputs.
 func TestONNXRNNInvariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	c := onnxRNNCase{op: OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
 	base := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
 	if err := ONNXLSTM(in, a, &base, nil, nil); err != nil {
@@ -215,10 +217,10 @@ func TestONNXRNNInvariants(t *testing.T) {
 	// Permute rows: perm[b] is the new position of row b.
 	perm := []int{2, 0, 3, 1}
 	in3 := in
-	in3.X = NewTensor(Float32, in.X.Shape...)
-	in3.H0 = NewTensor(Float32, in.H0.Shape...)
-	in3.C0 = NewTensor(Float32, in.C0.Shape...)
-	in3.SeqLens = NewTensor(Int32, c.B)
+	in3.X = graph.NewTensor(graph.Float32, in.X.Shape...)
+	in3.H0 = graph.NewTensor(graph.Float32, in.H0.Shape...)
+	in3.C0 = graph.NewTensor(graph.Float32, in.C0.Shape...)
+	in3.SeqLens = graph.NewTensor(graph.Int32, c.B)
 	H, I := c.H, c.I
 	for b, nb := range perm {
 		in3.SeqLens.I32[nb] = c.lens[b]
@@ -256,7 +258,7 @@ func TestONNXRNNInvariants(t *testing.T) {
 // tensors, and the ones wanted are unaffected.
 func TestONNXRNNOmittedOutputs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	c := onnxRNNCase{op: OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirReverse, lens: []int32{4, 1, 3}}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirReverse, lens: []int32{4, 1, 3}}
 	in, a := c.inputs(rng)
 	all := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
 	only := ONNXRNNOutputs{WantYc: true}
@@ -276,16 +278,16 @@ func TestONNXRNNOmittedOutputs(t *testing.T) {
 // Alloc that recycles output tensors, a call allocates nothing.
 func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	c := onnxRNNCase{op: OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
 	var work ONNXRNNWork
-	held := map[int]*Tensor{}
-	alloc := func(dt DType, shape []int) *Tensor {
-		n := Size(shape)
+	held := map[int]*graph.Tensor{}
+	alloc := func(dt graph.DType, shape []int) *graph.Tensor {
+		n := graph.Size(shape)
 		if t, ok := held[n]; ok {
 			return t
 		}
-		t := NewTensor(dt, shape...)
+		t := graph.NewTensor(dt, shape...)
 		held[n] = t
 		return t
 	}
@@ -303,19 +305,19 @@ func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
 
 func TestONNXRNNErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	c := onnxRNNCase{op: OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirForward, lens: []int32{4, 1, 3}, h0: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirForward, lens: []int32{4, 1, 3}, h0: true}
 	for _, e := range []struct {
 		edit func(*ONNXRNNInputs, *ONNXRNNAttrs)
 		want string
 	}{
 		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens.I32[1] = 5 }, "sequence_lens[1] = 5 is outside [0, 4] (seq_length)"},
 		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens.I32[2] = -1 }, "sequence_lens[2] = -1 is outside [0, 4] (seq_length)"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = NewTensor(Int64, 3) }, "sequence_lens must be int32, found int64"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = NewTensor(Int32, 2) }, "sequence_lens must have shape [3], found [2]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.W = NewTensor(Float32, 1, 12, 3) }, "W must have shape [1, 12, 2], found [1, 12, 3]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.H0 = NewTensor(Float32, 3, 1, 3) }, "initial_h must have shape [1, 3, 3], found [3, 1, 3]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = NewTensor(Float32, 4, 3) }, "X must have rank 3, found shape [4, 3]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = NewTensor(Float64, 4, 3, 2) }, "X is float64; only float32 is supported"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = graph.NewTensor(graph.Int64, 3) }, "sequence_lens must be int32, found int64"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = graph.NewTensor(graph.Int32, 2) }, "sequence_lens must have shape [3], found [2]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.W = graph.NewTensor(graph.Float32, 1, 12, 3) }, "W must have shape [1, 12, 2], found [1, 12, 3]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.H0 = graph.NewTensor(graph.Float32, 3, 1, 3) }, "initial_h must have shape [1, 3, 3], found [3, 1, 3]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = graph.NewTensor(graph.Float32, 4, 3) }, "X must have rank 3, found shape [4, 3]"},
+		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = graph.NewTensor(graph.Float64, 4, 3, 2) }, "X is float64; only float32 is supported"},
 		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { a.Direction = "sideways" }, `direction "sideways" is not forward, reverse or bidirectional`},
 		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { a.HiddenSize = 4 }, "W must have shape [1, 16, 2], found [1, 12, 2]"},
 	} {
@@ -332,4 +334,4 @@ func TestONNXRNNErrors(t *testing.T) {
 	}
 }
 
-func TestONNXGRUMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, OpGRU) }
+func TestONNXGRUMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, graph.OpGRU) }

@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // ONNXTranspose permutes x's dimensions: output dimension i is input
 // dimension perm[i]. An empty perm reverses the dimensions.
-func ONNXTranspose(x *Tensor, perm []int64, alloc Alloc) (*Tensor, error) {
+func ONNXTranspose(x *graph.Tensor, perm []int64, alloc Alloc) (*graph.Tensor, error) {
 	r := len(x.Shape)
 	buf := make([]int, 4*r)
 	p, outShape, inStride, st := buf[:r], buf[r:2*r], buf[2*r:3*r], buf[3*r:]
@@ -45,20 +47,20 @@ func ONNXTranspose(x *Tensor, perm []int64, alloc Alloc) (*Tensor, error) {
 		st[i] = inStride[d]
 	}
 	out := alloc.get(x.DType, outShape)
-	n := Size(outShape)
+	n := graph.Size(outShape)
 	if n == 0 {
 		return out, nil
 	}
 	switch x.DType {
-	case Float32:
+	case graph.Float32:
 		permute(out.F32, x.F32, 0, outShape, st)
-	case Float64:
+	case graph.Float64:
 		permute(out.F64, x.F64, 0, outShape, st)
-	case Int32:
+	case graph.Int32:
 		permute(out.I32, x.I32, 0, outShape, st)
-	case Int64:
+	case graph.Int64:
 		permute(out.I64, x.I64, 0, outShape, st)
-	case Bool:
+	case graph.Bool:
 		permute(out.B, x.B, 0, outShape, st)
 	}
 	return out, nil
@@ -93,7 +95,7 @@ func permute[T onnxElem](dst, src []T, base int, shape, st []int) {
 
 // ONNXSqueeze removes the listed dimensions of x, each of which must be 1.
 // With no axes it removes every dimension of size 1.
-func ONNXSqueeze(x *Tensor, axes []int64, alloc Alloc) (*Tensor, error) {
+func ONNXSqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, error) {
 	r := len(x.Shape)
 	drop := make([]bool, r)
 	if len(axes) == 0 {
@@ -125,7 +127,7 @@ func ONNXSqueeze(x *Tensor, axes []int64, alloc Alloc) (*Tensor, error) {
 
 // ONNXUnsqueeze inserts dimensions of size 1 at the listed axes of the
 // output, whose rank is x's rank plus len(axes).
-func ONNXUnsqueeze(x *Tensor, axes []int64, alloc Alloc) (*Tensor, error) {
+func ONNXUnsqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, error) {
 	if len(axes) == 0 {
 		return nil, fmt.Errorf("axes must not be empty")
 	}
@@ -155,7 +157,7 @@ func ONNXUnsqueeze(x *Tensor, axes []int64, alloc Alloc) (*Tensor, error) {
 }
 
 // reshaped copies x into a tensor of the given shape (same element count).
-func reshaped(x *Tensor, shape []int, alloc Alloc) *Tensor {
+func reshaped(x *graph.Tensor, shape []int, alloc Alloc) *graph.Tensor {
 	out := alloc.get(x.DType, shape)
 	copyElems(out, 0, x, 0, x.Len())
 	return out
@@ -164,7 +166,7 @@ func reshaped(x *Tensor, shape []int, alloc Alloc) *Tensor {
 // ONNXReshape gives x the target shape. A 0 copies the input dimension at
 // the same index (unless allowZero, when it is a real 0) and one -1 is
 // inferred from the element count.
-func ONNXReshape(x *Tensor, target []int64, allowZero bool, alloc Alloc) (*Tensor, error) {
+func ONNXReshape(x *graph.Tensor, target []int64, allowZero bool, alloc Alloc) (*graph.Tensor, error) {
 	shape := make([]int, len(target))
 	infer := -1
 	known := 1
@@ -205,7 +207,7 @@ func ONNXReshape(x *Tensor, target []int64, allowZero bool, alloc Alloc) (*Tenso
 			shape[infer] = n / known
 		}
 	}
-	if Size(shape) != n {
+	if graph.Size(shape) != n {
 		return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", FormatShape(x.Shape), n, target)
 	}
 	return reshaped(x, shape, alloc), nil
@@ -214,7 +216,7 @@ func ONNXReshape(x *Tensor, target []int64, allowZero bool, alloc Alloc) (*Tenso
 // ONNXGather takes, along axis, the slices of data at indices (int32 or
 // int64; negative counts from the end). The output shape is
 // data.shape[:axis] + indices.shape + data.shape[axis+1:].
-func ONNXGather(data, indices *Tensor, axis int64, alloc Alloc) (*Tensor, error) {
+func ONNXGather(data, indices *graph.Tensor, axis int64, alloc Alloc) (*graph.Tensor, error) {
 	r := len(data.Shape)
 	if r == 0 {
 		return nil, fmt.Errorf("data must have rank ≥ 1")
@@ -238,8 +240,8 @@ func ONNXGather(data, indices *Tensor, axis int64, alloc Alloc) (*Tensor, error)
 		return nil, err
 	}
 	out := alloc.get(data.DType, shape)
-	outer := Size(data.Shape[:ax])
-	block := Size(data.Shape[ax+1:])
+	outer := graph.Size(data.Shape[:ax])
+	block := graph.Size(data.Shape[ax+1:])
 	o := 0
 	for b := range outer {
 		for _, v := range idx {
@@ -254,11 +256,11 @@ func ONNXGather(data, indices *Tensor, axis int64, alloc Alloc) (*Tensor, error)
 }
 
 // indexValues returns an int32 or int64 tensor's values as int64.
-func indexValues(t *Tensor) ([]int64, error) {
+func indexValues(t *graph.Tensor) ([]int64, error) {
 	switch t.DType {
-	case Int64:
+	case graph.Int64:
 		return t.I64, nil
-	case Int32:
+	case graph.Int32:
 		v := make([]int64, len(t.I32))
 		for i, x := range t.I32 {
 			v[i] = int64(x)
@@ -270,7 +272,7 @@ func indexValues(t *Tensor) ([]int64, error) {
 
 // ONNXConcat joins tensors of one type and rank along axis; their other
 // dimensions must agree.
-func ONNXConcat(xs []*Tensor, axis int64, alloc Alloc) (*Tensor, error) {
+func ONNXConcat(xs []*graph.Tensor, axis int64, alloc Alloc) (*graph.Tensor, error) {
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("no inputs")
 	}
@@ -303,8 +305,8 @@ func ONNXConcat(xs []*Tensor, axis int64, alloc Alloc) (*Tensor, error) {
 		return nil, err
 	}
 	out := alloc.get(first.DType, shape)
-	outer := Size(shape[:ax])
-	inner := Size(shape[ax+1:])
+	outer := graph.Size(shape[:ax])
+	inner := graph.Size(shape[ax+1:])
 	o := 0
 	for b := range outer {
 		for _, x := range xs {
@@ -320,7 +322,7 @@ func ONNXConcat(xs []*Tensor, axis int64, alloc Alloc) (*Tensor, error) {
 // axes is nil; steps default to 1). Starts and ends count from the end when
 // negative and are clamped to the dimension, as ONNX specifies for positive
 // and negative steps.
-func ONNXSlice(x *Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*Tensor, error) {
+func ONNXSlice(x *graph.Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*graph.Tensor, error) {
 	r := len(x.Shape)
 	if len(starts) != len(ends) {
 		return nil, fmt.Errorf("starts has %d entries and ends %d", len(starts), len(ends))
@@ -385,7 +387,7 @@ func ONNXSlice(x *Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*Tens
 		begin[ax], step[ax], shape[ax] = int(s), int(st), int(n)
 	}
 	out := alloc.get(x.DType, shape)
-	if Size(shape) == 0 {
+	if graph.Size(shape) == 0 {
 		return out, nil
 	}
 	inStride := make([]int, r)
@@ -401,15 +403,15 @@ func ONNXSlice(x *Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*Tens
 		st[i] = step[i] * inStride[i]
 	}
 	switch x.DType {
-	case Float32:
+	case graph.Float32:
 		permute(out.F32, x.F32, base, shape, st)
-	case Float64:
+	case graph.Float64:
 		permute(out.F64, x.F64, base, shape, st)
-	case Int32:
+	case graph.Int32:
 		permute(out.I32, x.I32, base, shape, st)
-	case Int64:
+	case graph.Int64:
 		permute(out.I64, x.I64, base, shape, st)
-	case Bool:
+	case graph.Bool:
 		permute(out.B, x.B, base, shape, st)
 	}
 	return out, nil
@@ -418,7 +420,7 @@ func ONNXSlice(x *Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*Tens
 // ONNXShape returns x's shape as a 1-D int64 tensor, dimensions start..end-1
 // (opset 15: negative bounds count from the end, and both are clamped to
 // [0, rank]). hasEnd false means end = rank.
-func ONNXShape(x *Tensor, start, end int64, hasEnd bool, alloc Alloc) *Tensor {
+func ONNXShape(x *graph.Tensor, start, end int64, hasEnd bool, alloc Alloc) *graph.Tensor {
 	r := int64(len(x.Shape))
 	if !hasEnd {
 		end = r
@@ -431,7 +433,7 @@ func ONNXShape(x *Tensor, start, end int64, hasEnd bool, alloc Alloc) *Tensor {
 	}
 	s, e := clamp(start), clamp(end)
 	n := max(e-s, 0)
-	out := alloc.get(Int64, []int{int(n)})
+	out := alloc.get(graph.Int64, []int{int(n)})
 	for i := range out.I64 {
 		out.I64[i] = int64(x.Shape[int(s)+i])
 	}
@@ -441,8 +443,8 @@ func ONNXShape(x *Tensor, start, end int64, hasEnd bool, alloc Alloc) *Tensor {
 // ONNXRange returns start, start+delta, ... up to but excluding limit:
 // max(⌈(limit−start)/delta⌉, 0) elements of the scalars' common type,
 // element i being start + i·delta.
-func ONNXRange(start, limit, delta *Tensor, alloc Alloc) (*Tensor, error) {
-	for _, t := range []*Tensor{start, limit, delta} {
+func ONNXRange(start, limit, delta *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
+	for _, t := range []*graph.Tensor{start, limit, delta} {
 		if len(t.Shape) != 0 && !(len(t.Shape) == 1 && t.Shape[0] == 1) {
 			return nil, fmt.Errorf("start, limit and delta must be scalars, found shape %s", FormatShape(t.Shape))
 		}
@@ -453,13 +455,13 @@ func ONNXRange(start, limit, delta *Tensor, alloc Alloc) (*Tensor, error) {
 	}
 	var s, l, d float64
 	switch dt {
-	case Float32:
+	case graph.Float32:
 		s, l, d = float64(start.F32[0]), float64(limit.F32[0]), float64(delta.F32[0])
-	case Float64:
+	case graph.Float64:
 		s, l, d = start.F64[0], limit.F64[0], delta.F64[0]
-	case Int32:
+	case graph.Int32:
 		s, l, d = float64(start.I32[0]), float64(limit.I32[0]), float64(delta.I32[0])
-	case Int64:
+	case graph.Int64:
 		s, l, d = float64(start.I64[0]), float64(limit.I64[0]), float64(delta.I64[0])
 	default:
 		return nil, fmt.Errorf("expected numeric scalars, found %v", dt)
@@ -474,22 +476,22 @@ func ONNXRange(start, limit, delta *Tensor, alloc Alloc) (*Tensor, error) {
 	n := int(max(nf, 0))
 	out := alloc.get(dt, []int{n})
 	switch dt {
-	case Float32:
+	case graph.Float32:
 		v, dv := start.F32[0], delta.F32[0]
 		for i := range out.F32 {
 			out.F32[i] = v + float32(i)*dv
 		}
-	case Float64:
+	case graph.Float64:
 		v, dv := start.F64[0], delta.F64[0]
 		for i := range out.F64 {
 			out.F64[i] = v + float64(i)*dv
 		}
-	case Int32:
+	case graph.Int32:
 		v, dv := start.I32[0], delta.I32[0]
 		for i := range out.I32 {
 			out.I32[i] = v + int32(i)*dv
 		}
-	case Int64:
+	case graph.Int64:
 		v, dv := start.I64[0], delta.I64[0]
 		for i := range out.I64 {
 			out.I64[i] = v + int64(i)*dv
@@ -501,9 +503,9 @@ func ONNXRange(start, limit, delta *Tensor, alloc Alloc) (*Tensor, error) {
 // ONNXCast converts x to type to. Float to integer truncates toward zero
 // (NaN and out-of-range values give the integer type's minimum, as on
 // x86-64), bool is 1 or 0, and any nonzero value casts to true.
-func ONNXCast(x *Tensor, to DType, alloc Alloc) (*Tensor, error) {
+func ONNXCast(x *graph.Tensor, to graph.DType, alloc Alloc) (*graph.Tensor, error) {
 	switch to {
-	case Float32, Float64, Int32, Int64, Bool:
+	case graph.Float32, graph.Float64, graph.Int32, graph.Int64, graph.Bool:
 	default:
 		return nil, fmt.Errorf("cannot cast to %v", to)
 	}
@@ -513,15 +515,15 @@ func ONNXCast(x *Tensor, to DType, alloc Alloc) (*Tensor, error) {
 		return out, nil
 	}
 	switch x.DType {
-	case Float32:
+	case graph.Float32:
 		castFrom(out, x.F32)
-	case Float64:
+	case graph.Float64:
 		castFrom(out, x.F64)
-	case Int32:
+	case graph.Int32:
 		castFrom(out, x.I32)
-	case Int64:
+	case graph.Int64:
 		castFrom(out, x.I64)
-	case Bool:
+	case graph.Bool:
 		for i, v := range x.B {
 			var f float64
 			if v {
@@ -535,25 +537,25 @@ func ONNXCast(x *Tensor, to DType, alloc Alloc) (*Tensor, error) {
 	return out, nil
 }
 
-func castFrom[T onnxNum](out *Tensor, src []T) {
+func castFrom[T onnxNum](out *graph.Tensor, src []T) {
 	switch out.DType {
-	case Float32:
+	case graph.Float32:
 		for i, v := range src {
 			out.F32[i] = float32(v)
 		}
-	case Float64:
+	case graph.Float64:
 		for i, v := range src {
 			out.F64[i] = float64(v)
 		}
-	case Int32:
+	case graph.Int32:
 		for i, v := range src {
 			out.I32[i] = toInt32(v)
 		}
-	case Int64:
+	case graph.Int64:
 		for i, v := range src {
 			out.I64[i] = toInt64(v)
 		}
-	case Bool:
+	case graph.Bool:
 		for i, v := range src {
 			out.B[i] = v != 0
 		}
@@ -593,17 +595,17 @@ func toInt64[T onnxNum](v T) int64 {
 }
 
 // setFloat stores v at index i of a numeric or bool tensor.
-func setFloat(t *Tensor, i int, v float64) {
+func setFloat(t *graph.Tensor, i int, v float64) {
 	switch t.DType {
-	case Float32:
+	case graph.Float32:
 		t.F32[i] = float32(v)
-	case Float64:
+	case graph.Float64:
 		t.F64[i] = v
-	case Int32:
+	case graph.Int32:
 		t.I32[i] = int32(v)
-	case Int64:
+	case graph.Int64:
 		t.I64[i] = int64(v)
-	case Bool:
+	case graph.Bool:
 		t.B[i] = v != 0
 	}
 }
@@ -621,24 +623,24 @@ const (
 
 // ONNXConstant returns the value of a Constant node as a new tensor, from
 // whichever of its attributes is set (kind).
-func ONNXConstant(kind ONNXConstantKind, value *Tensor, f float32, fs []float32, i int64, is []int64, alloc Alloc) *Tensor {
+func ONNXConstant(kind ONNXConstantKind, value *graph.Tensor, f float32, fs []float32, i int64, is []int64, alloc Alloc) *graph.Tensor {
 	switch kind {
 	case ConstValue:
 		return Clone(value, alloc)
 	case ConstValueFloat:
-		t := alloc.get(Float32, nil)
+		t := alloc.get(graph.Float32, nil)
 		t.F32[0] = f
 		return t
 	case ConstValueFloats:
-		t := alloc.get(Float32, []int{len(fs)})
+		t := alloc.get(graph.Float32, []int{len(fs)})
 		copy(t.F32, fs)
 		return t
 	case ConstValueInt:
-		t := alloc.get(Int64, nil)
+		t := alloc.get(graph.Int64, nil)
 		t.I64[0] = i
 		return t
 	case ConstValueInts:
-		t := alloc.get(Int64, []int{len(is)})
+		t := alloc.get(graph.Int64, []int{len(is)})
 		copy(t.I64, is)
 		return t
 	}

@@ -7,12 +7,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // onnxRandF32 returns a float32 tensor of the given shape with values in
 // [-2, 2).
-func onnxRandF32(rng *rand.Rand, shape ...int) *Tensor {
-	t := NewTensor(Float32, shape...)
+func onnxRandF32(rng *rand.Rand, shape ...int) *graph.Tensor {
+	t := graph.NewTensor(graph.Float32, shape...)
 	for i := range t.F32 {
 		t.F32[i] = float32(rng.Float64()*4 - 2)
 	}
@@ -21,8 +23,8 @@ func onnxRandF32(rng *rand.Rand, shape ...int) *Tensor {
 
 // onnxRandI64 returns an int64 tensor with values in [-5, 5], never 0 when
 // nonzero is set.
-func onnxRandI64(rng *rand.Rand, nonzero bool, shape ...int) *Tensor {
-	t := NewTensor(Int64, shape...)
+func onnxRandI64(rng *rand.Rand, nonzero bool, shape ...int) *graph.Tensor {
+	t := graph.NewTensor(graph.Int64, shape...)
 	for i := range t.I64 {
 		v := rng.Int64N(11) - 5
 		for nonzero && v == 0 {
@@ -59,7 +61,7 @@ func onnxUnflatten(i int, shape []int) []int {
 }
 
 // onnxMustEqual fails unless got equals want (shape, dtype and data).
-func onnxMustEqual(t *testing.T, what string, got, want *Tensor) {
+func onnxMustEqual(t *testing.T, what string, got, want *graph.Tensor) {
 	t.Helper()
 	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
 		t.Fatalf("%s: got %v %v, want %v %v", what, got.DType, FormatShape(got.Shape), want.DType, FormatShape(want.Shape))
@@ -97,7 +99,7 @@ func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, op := range []Op{OpAdd, OpSub, OpMul, OpDiv, OpLess, OpGreater, OpEqual} {
+		for _, op := range []graph.Op{graph.OpAdd, graph.OpSub, graph.OpMul, graph.OpDiv, graph.OpLess, graph.OpGreater, graph.OpEqual} {
 			got, err := ONNXBinary(op, a, b, nil)
 			if err != nil {
 				t.Fatalf("%v %v: %v", op, c, err)
@@ -109,7 +111,7 @@ func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
 			if !slices.Equal(got.Shape, shape) || !slices.Equal(goti.Shape, shape) {
 				t.Fatalf("%v %v: shape %v, want %v", op, c, got.Shape, shape)
 			}
-			for i := range Size(shape) {
+			for i := range graph.Size(shape) {
 				idx := onnxUnflatten(i, shape)
 				x, y := a.F32[onnxRefIndex(idx, c[0])], b.F32[onnxRefIndex(idx, c[1])]
 				xi, yi := ai.I64[onnxRefIndex(idx, c[0])], bi.I64[onnxRefIndex(idx, c[1])]
@@ -117,22 +119,22 @@ func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
 				var wanti int64
 				var wantb, wantbi bool
 				switch op {
-				case OpAdd:
+				case graph.OpAdd:
 					want, wanti = x+y, xi+yi
-				case OpSub:
+				case graph.OpSub:
 					want, wanti = x-y, xi-yi
-				case OpMul:
+				case graph.OpMul:
 					want, wanti = x*y, xi*yi
-				case OpDiv:
+				case graph.OpDiv:
 					want, wanti = x/y, xi/yi
-				case OpLess:
+				case graph.OpLess:
 					wantb, wantbi = x < y, xi < yi
-				case OpGreater:
+				case graph.OpGreater:
 					wantb, wantbi = x > y, xi > yi
-				case OpEqual:
+				case graph.OpEqual:
 					wantb, wantbi = x == y, xi == yi
 				}
-				if got.DType == Bool {
+				if got.DType == graph.Bool {
 					if got.B[i] != wantb || goti.B[i] != wantbi {
 						t.Fatalf("%v %v at %v: got %v/%v, want %v/%v", op, c, idx, got.B[i], goti.B[i], wantb, wantbi)
 					}
@@ -147,9 +149,9 @@ func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
 }
 
 func TestONNXIntegerDivTruncatesTowardZero(t *testing.T) {
-	a := &Tensor{DType: Int32, Shape: []int{4}, I32: []int32{7, -7, 7, -7}}
-	b := &Tensor{DType: Int32, Shape: []int{4}, I32: []int32{2, 2, -2, -2}}
-	got, err := ONNXBinary(OpDiv, a, b, nil)
+	a := &graph.Tensor{DType: graph.Int32, Shape: []int{4}, I32: []int32{7, -7, 7, -7}}
+	b := &graph.Tensor{DType: graph.Int32, Shape: []int{4}, I32: []int32{2, 2, -2, -2}}
+	got, err := ONNXBinary(graph.OpDiv, a, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,17 +161,17 @@ func TestONNXIntegerDivTruncatesTowardZero(t *testing.T) {
 }
 
 func TestONNXBinaryErrors(t *testing.T) {
-	f := NewTensor(Float32, 2, 3)
+	f := graph.NewTensor(graph.Float32, 2, 3)
 	for _, c := range []struct {
-		op   Op
-		a, b *Tensor
+		op   graph.Op
+		a, b *graph.Tensor
 		want string
 	}{
-		{OpAdd, f, NewTensor(Float32, 4), "shapes [2, 3] and [4] are not broadcastable"},
-		{OpAdd, f, NewTensor(Int64, 3), "operands have different types: float32 and int64"},
-		{OpDiv, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{1, 2}}, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{1, 0}}, "integer division by zero"},
-		{OpAnd, f, f, "expected bool operands, found float32"},
-		{OpAdd, NewTensor(Bool, 1), NewTensor(Bool, 1), "expected numeric operands, found bool"},
+		{graph.OpAdd, f, graph.NewTensor(graph.Float32, 4), "shapes [2, 3] and [4] are not broadcastable"},
+		{graph.OpAdd, f, graph.NewTensor(graph.Int64, 3), "operands have different types: float32 and int64"},
+		{graph.OpDiv, &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{1, 2}}, &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{1, 0}}, "integer division by zero"},
+		{graph.OpAnd, f, f, "expected bool operands, found float32"},
+		{graph.OpAdd, graph.NewTensor(graph.Bool, 1), graph.NewTensor(graph.Bool, 1), "expected numeric operands, found bool"},
 	} {
 		_, err := ONNXBinary(c.op, c.a, c.b, nil)
 		if err == nil || err.Error() != c.want {
@@ -179,17 +181,17 @@ func TestONNXBinaryErrors(t *testing.T) {
 }
 
 func TestONNXBoolOps(t *testing.T) {
-	a := &Tensor{DType: Bool, Shape: []int{2, 2}, B: []bool{true, true, false, false}}
-	b := &Tensor{DType: Bool, Shape: []int{2}, B: []bool{true, false}}
-	and, err := ONNXBinary(OpAnd, a, b, nil)
+	a := &graph.Tensor{DType: graph.Bool, Shape: []int{2, 2}, B: []bool{true, true, false, false}}
+	b := &graph.Tensor{DType: graph.Bool, Shape: []int{2}, B: []bool{true, false}}
+	and, err := ONNXBinary(graph.OpAnd, a, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq, err := ONNXBinary(OpEqual, a, b, nil)
+	eq, err := ONNXBinary(graph.OpEqual, a, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	not, err := ONNXUnary(OpNot, a, nil)
+	not, err := ONNXUnary(graph.OpNot, a, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,26 +201,26 @@ func TestONNXBoolOps(t *testing.T) {
 }
 
 func TestONNXWhereBroadcastsThreeWays(t *testing.T) {
-	cond := &Tensor{DType: Bool, Shape: []int{2, 1}, B: []bool{true, false}}
-	x := &Tensor{DType: Int64, Shape: []int{3}, I64: []int64{1, 2, 3}}
-	y := &Tensor{DType: Int64, Shape: []int{}, I64: []int64{-1}}
+	cond := &graph.Tensor{DType: graph.Bool, Shape: []int{2, 1}, B: []bool{true, false}}
+	x := &graph.Tensor{DType: graph.Int64, Shape: []int{3}, I64: []int64{1, 2, 3}}
+	y := &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{-1}}
 	got, err := ONNXWhere(cond, x, y, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	onnxMustEqual(t, "where", got, &Tensor{DType: Int64, Shape: []int{2, 3}, I64: []int64{1, 2, 3, -1, -1, -1}})
+	onnxMustEqual(t, "where", got, &graph.Tensor{DType: graph.Int64, Shape: []int{2, 3}, I64: []int64{1, 2, 3, -1, -1, -1}})
 	if _, err := ONNXWhere(x, x, y, nil); err == nil || err.Error() != "condition must be bool, found int64" {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestONNXExpand(t *testing.T) {
-	x := &Tensor{DType: Float32, Shape: []int{3, 1}, F32: []float32{1, 2, 3}}
+	x := &graph.Tensor{DType: graph.Float32, Shape: []int{3, 1}, F32: []float32{1, 2, 3}}
 	got, err := ONNXExpand(x, []int64{2, 1, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	onnxMustEqual(t, "expand", got, &Tensor{DType: Float32, Shape: []int{2, 3, 2}, F32: []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}})
+	onnxMustEqual(t, "expand", got, &graph.Tensor{DType: graph.Float32, Shape: []int{2, 3, 2}, F32: []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}})
 	// A 1 in the target keeps the input's dimension (bidirectional rule).
 	got, err = ONNXExpand(x, []int64{1, 1}, nil)
 	if err != nil {
@@ -234,32 +236,32 @@ func TestONNXExpand(t *testing.T) {
 }
 
 func TestONNXUnary(t *testing.T) {
-	x := &Tensor{DType: Float32, Shape: []int{4}, F32: []float32{-1, 0, 2, float32(math.NaN())}}
-	relu, _ := ONNXUnary(OpRelu, x, nil)
+	x := &graph.Tensor{DType: graph.Float32, Shape: []int{4}, F32: []float32{-1, 0, 2, float32(math.NaN())}}
+	relu, _ := ONNXUnary(graph.OpRelu, x, nil)
 	if relu.F32[0] != 0 || relu.F32[1] != 0 || relu.F32[2] != 2 || !math.IsNaN(float64(relu.F32[3])) {
 		t.Fatalf("relu %v", relu.F32)
 	}
-	sig, _ := ONNXUnary(OpSigmoid, x, nil)
-	th, _ := ONNXUnary(OpTanh, x, nil)
+	sig, _ := ONNXUnary(graph.OpSigmoid, x, nil)
+	th, _ := ONNXUnary(graph.OpTanh, x, nil)
 	for i := range 3 {
 		if sig.F32[i] != Sigmoid(x.F32[i]) || th.F32[i] != Tanh(x.F32[i]) {
 			t.Fatalf("sigmoid/tanh differ from the shared activations at %d", i)
 		}
 	}
-	x64 := &Tensor{DType: Float64, Shape: []int{1}, F64: []float64{0.5}}
-	s64, _ := ONNXUnary(OpSigmoid, x64, nil)
+	x64 := &graph.Tensor{DType: graph.Float64, Shape: []int{1}, F64: []float64{0.5}}
+	s64, _ := ONNXUnary(graph.OpSigmoid, x64, nil)
 	if math.Abs(s64.F64[0]-1/(1+math.Exp(-0.5))) > 1e-16 {
 		t.Fatalf("float64 sigmoid %v", s64.F64[0])
 	}
-	ri, _ := ONNXUnary(OpRelu, &Tensor{DType: Int32, Shape: []int{2}, I32: []int32{-3, 4}}, nil)
+	ri, _ := ONNXUnary(graph.OpRelu, &graph.Tensor{DType: graph.Int32, Shape: []int{2}, I32: []int32{-3, 4}}, nil)
 	if !slices.Equal(ri.I32, []int32{0, 4}) {
 		t.Fatalf("int relu %v", ri.I32)
 	}
-	id, _ := ONNXUnary(OpIdentity, x, nil)
+	id, _ := ONNXUnary(graph.OpIdentity, x, nil)
 	if &id.F32[0] == &x.F32[0] {
 		t.Fatal("Identity aliases its input")
 	}
-	if _, err := ONNXUnary(OpTanh, ri, nil); err == nil || err.Error() != "expected a float tensor, found int32" {
+	if _, err := ONNXUnary(graph.OpTanh, ri, nil); err == nil || err.Error() != "expected a float tensor, found int32" {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -294,7 +296,7 @@ func TestONNXMatMulMatchesNaive(t *testing.T) {
 		m, k, n := as[len(as)-2], as[len(as)-1], bs[len(bs)-1]
 		batch, _ := BroadcastShapes(as[:len(as)-2], bs[:len(bs)-2])
 		full := append(append(slices.Clone(batch), m), n)
-		for i := range Size(full) {
+		for i := range graph.Size(full) {
 			idx := onnxUnflatten(i, full)
 			bi := idx[:len(batch)]
 			ao := onnxRefIndex(bi, as[:len(as)-2]) * m * k
@@ -309,12 +311,12 @@ func TestONNXMatMulMatchesNaive(t *testing.T) {
 			}
 		}
 	}
-	ai := &Tensor{DType: Int64, Shape: []int{2, 2}, I64: []int64{1, 2, 3, 4}}
+	ai := &graph.Tensor{DType: graph.Int64, Shape: []int{2, 2}, I64: []int64{1, 2, 3, 4}}
 	got, err := ONNXMatMul(ai, ai, nil)
 	if err != nil || !slices.Equal(got.I64, []int64{7, 10, 15, 22}) {
 		t.Fatalf("int64 matmul %v %v", got, err)
 	}
-	if _, err := ONNXMatMul(NewTensor(Float32, 2, 3), NewTensor(Float32, 2, 3), nil); err == nil || err.Error() != "shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ" {
+	if _, err := ONNXMatMul(graph.NewTensor(graph.Float32, 2, 3), graph.NewTensor(graph.Float32, 2, 3), nil); err == nil || err.Error() != "shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ" {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -333,7 +335,7 @@ func TestONNXGemm(t *testing.T) {
 					bs = []int{N, K}
 				}
 				a, b := onnxRandF32(rng, as...), onnxRandF32(rng, bs...)
-				var c *Tensor
+				var c *graph.Tensor
 				if cShape != nil {
 					c = onnxRandF32(rng, cShape...)
 				}
@@ -367,14 +369,14 @@ func TestONNXGemm(t *testing.T) {
 			}
 		}
 	}
-	_, err := ONNXGemm(NewTensor(Float32, 2, 3), NewTensor(Float32, 3, 4), NewTensor(Float32, 3, 4), false, false, 1, 1, nil)
+	_, err := ONNXGemm(graph.NewTensor(graph.Float32, 2, 3), graph.NewTensor(graph.Float32, 3, 4), graph.NewTensor(graph.Float32, 3, 4), false, false, 1, 1, nil)
 	if err == nil || err.Error() != "C has shape [3, 4], which does not broadcast to [2, 4]" {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestONNXTranspose(t *testing.T) {
-	x := &Tensor{DType: Int64, Shape: []int{2, 3, 4}, I64: make([]int64, 24)}
+	x := &graph.Tensor{DType: graph.Int64, Shape: []int{2, 3, 4}, I64: make([]int64, 24)}
 	for i := range x.I64 {
 		x.I64[i] = int64(i)
 	}
@@ -404,29 +406,33 @@ func TestONNXTranspose(t *testing.T) {
 }
 
 func TestONNXSqueezeUnsqueezeReshape(t *testing.T) {
-	x := NewTensor(Float32, 1, 3, 1, 2)
+	x := graph.NewTensor(graph.Float32, 1, 3, 1, 2)
 	for i := range x.F32 {
 		x.F32[i] = float32(i)
 	}
 	for _, c := range []struct {
 		name string
-		f    func() (*Tensor, error)
+		f    func() (*graph.Tensor, error)
 		want []int
 		err  string
 	}{
-		{"squeeze all", func() (*Tensor, error) { return ONNXSqueeze(x, nil, nil) }, []int{3, 2}, ""},
-		{"squeeze -2", func() (*Tensor, error) { return ONNXSqueeze(x, []int64{-2}, nil) }, []int{1, 3, 2}, ""},
-		{"squeeze non-1", func() (*Tensor, error) { return ONNXSqueeze(x, []int64{1}, nil) }, nil, "cannot squeeze axis 1 of shape [1, 3, 1, 2]: its size is 3, not 1"},
-		{"squeeze out of range", func() (*Tensor, error) { return ONNXSqueeze(x, []int64{4}, nil) }, nil, "axis 4 out of range for rank 4"},
-		{"unsqueeze", func() (*Tensor, error) { return ONNXUnsqueeze(x, []int64{0, -1}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
-		{"unsqueeze unsorted", func() (*Tensor, error) { return ONNXUnsqueeze(x, []int64{5, 0}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
-		{"unsqueeze twice", func() (*Tensor, error) { return ONNXUnsqueeze(x, []int64{0, -6}, nil) }, nil, "axis -6 listed twice"},
-		{"reshape -1", func() (*Tensor, error) { return ONNXReshape(x, []int64{-1, 2}, false, nil) }, []int{3, 2}, ""},
-		{"reshape 0", func() (*Tensor, error) { return ONNXReshape(x, []int64{0, 0, -1}, false, nil) }, []int{1, 3, 2}, ""},
-		{"reshape bad", func() (*Tensor, error) { return ONNXReshape(x, []int64{4, -1}, false, nil) }, nil, "cannot reshape [1, 3, 1, 2] (6 elements) to [4 -1]"},
-		{"reshape two -1", func() (*Tensor, error) { return ONNXReshape(x, []int64{-1, -1}, false, nil) }, nil, "shape [-1 -1] has more than one -1"},
-		{"reshape allowzero", func() (*Tensor, error) { return ONNXReshape(NewTensor(Float32, 0, 3), []int64{3, 0}, true, nil) }, []int{3, 0}, ""},
-		{"reshape allowzero -1", func() (*Tensor, error) { return ONNXReshape(NewTensor(Float32, 0, 3), []int64{0, -1}, true, nil) }, nil, "cannot infer the -1 of shape [0 -1] for 0 elements"},
+		{"squeeze all", func() (*graph.Tensor, error) { return ONNXSqueeze(x, nil, nil) }, []int{3, 2}, ""},
+		{"squeeze -2", func() (*graph.Tensor, error) { return ONNXSqueeze(x, []int64{-2}, nil) }, []int{1, 3, 2}, ""},
+		{"squeeze non-1", func() (*graph.Tensor, error) { return ONNXSqueeze(x, []int64{1}, nil) }, nil, "cannot squeeze axis 1 of shape [1, 3, 1, 2]: its size is 3, not 1"},
+		{"squeeze out of range", func() (*graph.Tensor, error) { return ONNXSqueeze(x, []int64{4}, nil) }, nil, "axis 4 out of range for rank 4"},
+		{"unsqueeze", func() (*graph.Tensor, error) { return ONNXUnsqueeze(x, []int64{0, -1}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
+		{"unsqueeze unsorted", func() (*graph.Tensor, error) { return ONNXUnsqueeze(x, []int64{5, 0}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
+		{"unsqueeze twice", func() (*graph.Tensor, error) { return ONNXUnsqueeze(x, []int64{0, -6}, nil) }, nil, "axis -6 listed twice"},
+		{"reshape -1", func() (*graph.Tensor, error) { return ONNXReshape(x, []int64{-1, 2}, false, nil) }, []int{3, 2}, ""},
+		{"reshape 0", func() (*graph.Tensor, error) { return ONNXReshape(x, []int64{0, 0, -1}, false, nil) }, []int{1, 3, 2}, ""},
+		{"reshape bad", func() (*graph.Tensor, error) { return ONNXReshape(x, []int64{4, -1}, false, nil) }, nil, "cannot reshape [1, 3, 1, 2] (6 elements) to [4 -1]"},
+		{"reshape two -1", func() (*graph.Tensor, error) { return ONNXReshape(x, []int64{-1, -1}, false, nil) }, nil, "shape [-1 -1] has more than one -1"},
+		{"reshape allowzero", func() (*graph.Tensor, error) {
+			return ONNXReshape(graph.NewTensor(graph.Float32, 0, 3), []int64{3, 0}, true, nil)
+		}, []int{3, 0}, ""},
+		{"reshape allowzero -1", func() (*graph.Tensor, error) {
+			return ONNXReshape(graph.NewTensor(graph.Float32, 0, 3), []int64{0, -1}, true, nil)
+		}, nil, "cannot infer the -1 of shape [0 -1] for 0 elements"},
 	} {
 		got, err := c.f()
 		if c.err != "" {
@@ -446,32 +452,32 @@ func TestONNXSqueezeUnsqueezeReshape(t *testing.T) {
 }
 
 func TestONNXGatherConcatSlice(t *testing.T) {
-	x := NewTensor(Int32, 3, 4)
+	x := graph.NewTensor(graph.Int32, 3, 4)
 	for i := range x.I32 {
 		x.I32[i] = int32(i)
 	}
-	g, err := ONNXGather(x, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{-1, 0}}, 1, nil)
+	g, err := ONNXGather(x, &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{-1, 0}}, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	onnxMustEqual(t, "gather axis 1", g, &Tensor{DType: Int32, Shape: []int{3, 2}, I32: []int32{3, 0, 7, 4, 11, 8}})
-	g, err = ONNXGather(x, &Tensor{DType: Int32, Shape: []int{}, I32: []int32{2}}, 0, nil)
+	onnxMustEqual(t, "gather axis 1", g, &graph.Tensor{DType: graph.Int32, Shape: []int{3, 2}, I32: []int32{3, 0, 7, 4, 11, 8}})
+	g, err = ONNXGather(x, &graph.Tensor{DType: graph.Int32, Shape: []int{}, I32: []int32{2}}, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	onnxMustEqual(t, "gather scalar index", g, &Tensor{DType: Int32, Shape: []int{4}, I32: []int32{8, 9, 10, 11}})
-	if _, err := ONNXGather(x, &Tensor{DType: Int64, Shape: []int{1}, I64: []int64{3}}, 0, nil); err == nil || err.Error() != "index 3 (element 0 of indices) out of range for axis 0 of size 3" {
+	onnxMustEqual(t, "gather scalar index", g, &graph.Tensor{DType: graph.Int32, Shape: []int{4}, I32: []int32{8, 9, 10, 11}})
+	if _, err := ONNXGather(x, &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{3}}, 0, nil); err == nil || err.Error() != "index 3 (element 0 of indices) out of range for axis 0 of size 3" {
 		t.Fatalf("error %v", err)
 	}
 
-	c, err := ONNXConcat([]*Tensor{x, onnxReshapeT(g, 1, 4)}, -2, nil)
+	c, err := ONNXConcat([]*graph.Tensor{x, onnxReshapeT(g, 1, 4)}, -2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(c.Shape, []int{4, 4}) || !slices.Equal(c.I32[12:], []int32{8, 9, 10, 11}) || !slices.Equal(c.I32[:12], x.I32) {
 		t.Fatalf("concat %v %v", c.Shape, c.I32)
 	}
-	if _, err := ONNXConcat([]*Tensor{x, NewTensor(Int32, 3, 3)}, 0, nil); err == nil || err.Error() != "input 1 has shape [3, 3], input 0 has [3, 4]: dimension 1 differs" {
+	if _, err := ONNXConcat([]*graph.Tensor{x, graph.NewTensor(graph.Int32, 3, 3)}, 0, nil); err == nil || err.Error() != "input 1 has shape [3, 3], input 0 has [3, 4]: dimension 1 differs" {
 		t.Fatalf("error %v", err)
 	}
 
@@ -499,14 +505,14 @@ func TestONNXGatherConcatSlice(t *testing.T) {
 }
 
 // onnxReshapeT returns t with a new shape (same data).
-func onnxReshapeT(t *Tensor, shape ...int) *Tensor {
+func onnxReshapeT(t *graph.Tensor, shape ...int) *graph.Tensor {
 	c := *t
 	c.Shape = shape
 	return &c
 }
 
 func TestONNXShapeRangeCastConstant(t *testing.T) {
-	x := NewTensor(Float32, 2, 3, 4)
+	x := graph.NewTensor(graph.Float32, 2, 3, 4)
 	for _, c := range []struct {
 		start, end int64
 		hasEnd     bool
@@ -524,12 +530,14 @@ func TestONNXShapeRangeCastConstant(t *testing.T) {
 		}
 	}
 
-	sc := func(v float32) *Tensor { return &Tensor{DType: Float32, Shape: []int{}, F32: []float32{v}} }
+	sc := func(v float32) *graph.Tensor {
+		return &graph.Tensor{DType: graph.Float32, Shape: []int{}, F32: []float32{v}}
+	}
 	r, err := ONNXRange(sc(1), sc(2), sc(0.25), nil)
 	if err != nil || !slices.Equal(r.F32, []float32{1, 1.25, 1.5, 1.75}) {
 		t.Fatalf("range %v %v", r, err)
 	}
-	ri := func(v int32) *Tensor { return &Tensor{DType: Int32, Shape: []int{}, I32: []int32{v}} }
+	ri := func(v int32) *graph.Tensor { return &graph.Tensor{DType: graph.Int32, Shape: []int{}, I32: []int32{v}} }
 	r, err = ONNXRange(ri(10), ri(4), ri(-3), nil)
 	if err != nil || !slices.Equal(r.I32, []int32{10, 7}) {
 		t.Fatalf("range int %v %v", r, err)
@@ -545,49 +553,49 @@ func TestONNXShapeRangeCastConstant(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 
-	f := &Tensor{DType: Float32, Shape: []int{5}, F32: []float32{2.7, -2.7, 0, 0.5, float32(math.NaN())}}
-	ci, _ := ONNXCast(f, Int64, nil)
+	f := &graph.Tensor{DType: graph.Float32, Shape: []int{5}, F32: []float32{2.7, -2.7, 0, 0.5, float32(math.NaN())}}
+	ci, _ := ONNXCast(f, graph.Int64, nil)
 	if !slices.Equal(ci.I64, []int64{2, -2, 0, 0, math.MinInt64}) {
 		t.Fatalf("cast to int64 %v", ci.I64)
 	}
-	cb, _ := ONNXCast(f, Bool, nil)
+	cb, _ := ONNXCast(f, graph.Bool, nil)
 	if !slices.Equal(cb.B, []bool{true, true, false, true, true}) {
 		t.Fatalf("cast to bool %v", cb.B)
 	}
-	cf, _ := ONNXCast(&Tensor{DType: Bool, Shape: []int{2}, B: []bool{true, false}}, Float64, nil)
+	cf, _ := ONNXCast(&graph.Tensor{DType: graph.Bool, Shape: []int{2}, B: []bool{true, false}}, graph.Float64, nil)
 	if !slices.Equal(cf.F64, []float64{1, 0}) {
 		t.Fatalf("cast bool to float64 %v", cf.F64)
 	}
-	c32, _ := ONNXCast(&Tensor{DType: Int64, Shape: []int{1}, I64: []int64{1<<32 + 5}}, Int32, nil)
+	c32, _ := ONNXCast(&graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{1<<32 + 5}}, graph.Int32, nil)
 	if c32.I32[0] != 5 {
 		t.Fatalf("int64→int32 should wrap, got %d", c32.I32[0])
 	}
-	if _, err := ONNXCast(f, DType(10), nil); err == nil || err.Error() != "cannot cast to dtype(10)" {
+	if _, err := ONNXCast(f, graph.DType(10), nil); err == nil || err.Error() != "cannot cast to dtype(10)" {
 		t.Fatalf("error %v", err)
 	}
 
 	k := ONNXConstant(ConstValueInts, nil, 0, nil, 0, []int64{4, 5}, nil)
-	onnxMustEqual(t, "value_ints", k, &Tensor{DType: Int64, Shape: []int{2}, I64: []int64{4, 5}})
+	onnxMustEqual(t, "value_ints", k, &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{4, 5}})
 	k = ONNXConstant(ConstValueFloat, nil, 1.5, nil, 0, nil, nil)
-	onnxMustEqual(t, "value_float", k, &Tensor{DType: Float32, Shape: []int{}, F32: []float32{1.5}})
+	onnxMustEqual(t, "value_float", k, &graph.Tensor{DType: graph.Float32, Shape: []int{}, F32: []float32{1.5}})
 }
 
 func TestCheckTensor(t *testing.T) {
 	for _, c := range []struct {
-		t    *Tensor
+		t    *graph.Tensor
 		want string
 	}{
-		{&Tensor{DType: Float32, Shape: []int{2, 3}, F32: make([]float32, 5)}, "5 elements for shape [2, 3] (6 expected)"},
-		{&Tensor{DType: Float32, Shape: []int{-1}}, "negative dimension in shape [-1]"},
-		{&Tensor{DType: DType(8), Shape: []int{1}}, "unsupported element type dtype(8)"},
-		{&Tensor{DType: Int32, Shape: []int{1 << 20, 1 << 20}}, "shape [1048576, 1048576] has more than 2147483647 elements"},
+		{&graph.Tensor{DType: graph.Float32, Shape: []int{2, 3}, F32: make([]float32, 5)}, "5 elements for shape [2, 3] (6 expected)"},
+		{&graph.Tensor{DType: graph.Float32, Shape: []int{-1}}, "negative dimension in shape [-1]"},
+		{&graph.Tensor{DType: graph.DType(8), Shape: []int{1}}, "unsupported element type dtype(8)"},
+		{&graph.Tensor{DType: graph.Int32, Shape: []int{1 << 20, 1 << 20}}, "shape [1048576, 1048576] has more than 2147483647 elements"},
 		{nil, "missing tensor"},
 	} {
 		if err := CheckTensor(c.t); err == nil || err.Error() != c.want {
 			t.Errorf("CheckTensor: %v, want %q", err, c.want)
 		}
 	}
-	if err := CheckTensor(&Tensor{DType: Bool, Shape: []int{0, 4}}); err != nil {
+	if err := CheckTensor(&graph.Tensor{DType: graph.Bool, Shape: []int{0, 4}}); err != nil {
 		t.Errorf("empty tensor: %v", err)
 	}
 }

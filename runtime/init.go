@@ -3,8 +3,7 @@ package runtime
 import (
 	"fmt"
 
-	"github.com/trnn/trnn/compiler"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 // InitFrom copies the weights of an imported ONNX model (a tensor-form
@@ -19,21 +18,21 @@ import (
 // normalises, m's statistics become mean 0 and std 1, so that m computes
 // what the model computes. Errors name the file and the node that does
 // not fit.
-func (m *Model) InitFrom(file string, g *compiler.Graph) error {
-	if g.Form != compiler.FormTensor {
+func (m *Model) InitFrom(file string, g *graph.Graph) error {
+	if g.Form != graph.FormTensor {
 		return fmt.Errorf("runtime: InitFrom needs an imported (tensor-form) graph")
 	}
 	fail := func(format string, a ...any) error {
 		return fmt.Errorf("%s: %s", file, fmt.Sprintf(format, a...))
 	}
-	var mine, theirs []*compiler.Node
+	var mine, theirs []*graph.Node
 	for _, n := range m.prog.Graph.Nodes {
-		if n.Op == ops.OpLSTM || n.Op == ops.OpGRU {
+		if n.Op == graph.OpLSTM || n.Op == graph.OpGRU {
 			mine = append(mine, n)
 		}
 	}
 	for _, n := range g.Nodes {
-		if n.Op == ops.OpLSTM || n.Op == ops.OpGRU {
+		if n.Op == graph.OpLSTM || n.Op == graph.OpGRU {
 			theirs = append(theirs, n)
 		}
 	}
@@ -48,7 +47,7 @@ func (m *Model) InitFrom(file string, g *compiler.Graph) error {
 		if d, ok := o.Attrs["direction"]; ok && d.String != "forward" {
 			return fail("node %q: direction %s, only forward layers can initialise the spec's", o.Name, d.String)
 		}
-		if n.Op == ops.OpGRU && o.Attrs["linear_before_reset"].Int != 1 {
+		if n.Op == graph.OpGRU && o.Attrs["linear_before_reset"].Int != 1 {
 			return fail("node %q: GRU with linear_before_reset = 0; trnn trains the linear_before_reset = 1 form", o.Name)
 		}
 		if len(o.Inputs) > 7 && o.Inputs[7] != "" {
@@ -57,7 +56,7 @@ func (m *Model) InitFrom(file string, g *compiler.Graph) error {
 		W, R, B := m.Param(n.Inputs[1]), m.Param(n.Inputs[2]), m.Param(n.Inputs[3])
 		for j, dst := range [][]float32{W, R} {
 			t := constant(g, input(o, j+1))
-			if t == nil || t.DType != ops.Float32 || len(t.F32) != len(dst) {
+			if t == nil || t.DType != graph.Float32 || len(t.F32) != len(dst) {
 				return fail("node %q: input %d (%s) is not a float32 constant of %d values, as the spec's %s", o.Name, j+1, input(o, j+1), len(dst), n.Inputs[j+1])
 			}
 			copy(dst, t.F32)
@@ -65,15 +64,15 @@ func (m *Model) InitFrom(file string, g *compiler.Graph) error {
 		clear(B)
 		if name := input(o, 3); name != "" {
 			t := constant(g, name)
-			if t == nil || t.DType != ops.Float32 {
+			if t == nil || t.DType != graph.Float32 {
 				return fail("node %q: bias %s is not a float32 constant", o.Name, name)
 			}
 			switch {
-			case n.Op == ops.OpLSTM && len(t.F32) == 2*len(B):
+			case n.Op == graph.OpLSTM && len(t.F32) == 2*len(B):
 				for j := range B {
 					B[j] = t.F32[j] + t.F32[len(B)+j]
 				}
-			case n.Op == ops.OpGRU && len(t.F32) == len(B):
+			case n.Op == graph.OpGRU && len(t.F32) == len(B):
 				copy(B, t.F32)
 			default:
 				return fail("node %q: bias %s has %d values, want %d", o.Name, name, len(t.F32), 2*len(B))
@@ -88,7 +87,7 @@ func (m *Model) InitFrom(file string, g *compiler.Graph) error {
 
 // initHead finds the model's head after the last recurrent node and copies
 // its weights into head.W [K, H] and head.b [K].
-func (m *Model) initHead(g *compiler.Graph, last *compiler.Node) error {
+func (m *Model) initHead(g *graph.Graph, last *graph.Node) error {
 	W, b := m.Param("head.W"), m.Param("head.b")
 	K := len(b)
 	H := len(W) / K
@@ -98,9 +97,9 @@ func (m *Model) initHead(g *compiler.Graph, last *compiler.Node) error {
 			break
 		}
 		switch n.Op {
-		case ops.OpGemm:
+		case graph.OpGemm:
 			wt := constant(g, input(n, 1))
-			if wt == nil || wt.DType != ops.Float32 || len(wt.F32) != K*H || len(wt.Shape) != 2 {
+			if wt == nil || wt.DType != graph.Float32 || len(wt.F32) != K*H || len(wt.Shape) != 2 {
 				continue
 			}
 			transB := n.Attrs["transB"].Int != 0
@@ -111,7 +110,7 @@ func (m *Model) initHead(g *compiler.Graph, last *compiler.Node) error {
 			clear(b)
 			if name := input(n, 2); name != "" {
 				bt := constant(g, name)
-				if bt == nil || bt.DType != ops.Float32 || len(bt.F32) != K {
+				if bt == nil || bt.DType != graph.Float32 || len(bt.F32) != K {
 					return fmt.Errorf("node %q: head bias %s is not a float32 constant of %d values", n.Name, name, K)
 				}
 				copy(b, bt.F32)
@@ -120,21 +119,21 @@ func (m *Model) initHead(g *compiler.Graph, last *compiler.Node) error {
 				return fmt.Errorf("node %q: Gemm alpha %v; the head needs alpha 1", n.Name, a.Float)
 			}
 			return nil
-		case ops.OpMatMul:
+		case graph.OpMatMul:
 			wt := constant(g, input(n, 1))
-			if wt == nil || wt.DType != ops.Float32 || len(wt.Shape) != 2 || wt.Shape[0] != H || wt.Shape[1] != K {
+			if wt == nil || wt.DType != graph.Float32 || len(wt.Shape) != 2 || wt.Shape[0] != H || wt.Shape[1] != K {
 				continue
 			}
 			copyHead(W, wt.F32, K, H, false)
 			clear(b)
 			// The bias is an Add of a [K] constant to the MatMul's output.
 			for _, a := range g.Nodes {
-				if a.Op != ops.OpAdd {
+				if a.Op != graph.OpAdd {
 					continue
 				}
 				for j := 0; j < 2; j++ {
 					if input(a, j) == n.Outputs[0] {
-						if bt := constant(g, input(a, 1-j)); bt != nil && bt.DType == ops.Float32 && len(bt.F32) == K {
+						if bt := constant(g, input(a, 1-j)); bt != nil && bt.DType == graph.Float32 && len(bt.F32) == K {
 							copy(b, bt.F32)
 						}
 					}
@@ -162,7 +161,7 @@ func copyHead(W, src []float32, K, H int, kh bool) {
 // initStats copies normalisation statistics from Sub and Div nodes applied
 // to the model's first input, or makes m's normalisation the identity when
 // the model has none.
-func (m *Model) initStats(file string, g *compiler.Graph) error {
+func (m *Model) initStats(file string, g *graph.Graph) error {
 	mean, std := m.Param("inputs.mean"), m.Param("inputs.std")
 	if mean != nil {
 		clear(mean)
@@ -175,19 +174,19 @@ func (m *Model) initStats(file string, g *compiler.Graph) error {
 	}
 	x := g.Inputs[0].Name
 	for _, n := range g.Nodes {
-		if n.Op != ops.OpSub || input(n, 0) != x {
+		if n.Op != graph.OpSub || input(n, 0) != x {
 			continue
 		}
 		mt := constant(g, input(n, 1))
-		if mt == nil || mt.DType != ops.Float32 || len(mt.F32) != m.plan.F {
+		if mt == nil || mt.DType != graph.Float32 || len(mt.F32) != m.plan.F {
 			continue
 		}
 		for _, d := range g.Nodes {
-			if d.Op != ops.OpDiv || input(d, 0) != n.Outputs[0] {
+			if d.Op != graph.OpDiv || input(d, 0) != n.Outputs[0] {
 				continue
 			}
 			st := constant(g, input(d, 1))
-			if st == nil || st.DType != ops.Float32 || len(st.F32) != m.plan.F {
+			if st == nil || st.DType != graph.Float32 || len(st.F32) != m.plan.F {
 				continue
 			}
 			if mean == nil {
@@ -202,7 +201,7 @@ func (m *Model) initStats(file string, g *compiler.Graph) error {
 }
 
 // input is node n's input i, or "" when absent.
-func input(n *compiler.Node, i int) string {
+func input(n *graph.Node, i int) string {
 	if i < len(n.Inputs) {
 		return n.Inputs[i]
 	}
@@ -211,7 +210,7 @@ func input(n *compiler.Node, i int) string {
 
 // constant returns the tensor a name holds when it is an initializer or the
 // output of a Constant node, else nil.
-func constant(g *compiler.Graph, name string) *ops.Tensor {
+func constant(g *graph.Graph, name string) *graph.Tensor {
 	if name == "" {
 		return nil
 	}
@@ -219,8 +218,8 @@ func constant(g *compiler.Graph, name string) *ops.Tensor {
 		return p.Tensor
 	}
 	for _, n := range g.Nodes {
-		if n.Op == ops.OpConstant && len(n.Outputs) == 1 && n.Outputs[0] == name {
-			if a, ok := n.Attrs["value"]; ok && a.Kind == compiler.AttrTensor {
+		if n.Op == graph.OpConstant && len(n.Outputs) == 1 && n.Outputs[0] == name {
+			if a, ok := n.Attrs["value"]; ok && a.Kind == graph.AttrTensor {
 				return a.Tensor
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/export"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -51,27 +51,27 @@ func TestInitFromExternalModel(t *testing.T) {
 		d.Y = append(d.Y, make([]float32, K)...)
 	}
 
-	variants := map[string]func(g *compiler.Graph){
-		"gemm [K,H]": func(*compiler.Graph) {},
-		"gemm [H,K]": func(g *compiler.Graph) {
+	variants := map[string]func(g *graph.Graph){
+		"gemm [K,H]": func(*graph.Graph) {},
+		"gemm [H,K]": func(g *graph.Graph) {
 			for _, n := range g.Nodes {
-				if n.Op == ops.OpGemm {
+				if n.Op == graph.OpGemm {
 					p := g.Param(n.Inputs[1])
 					p.Tensor = transpose(p.Tensor)
-					n.Attrs["transB"] = compiler.Attr{Kind: compiler.AttrInt, Int: 0}
+					n.Attrs["transB"] = graph.Attr{Kind: graph.AttrInt, Int: 0}
 				}
 			}
 		},
-		"matmul+add": func(g *compiler.Graph) {
+		"matmul+add": func(g *graph.Graph) {
 			for i, n := range g.Nodes {
-				if n.Op != ops.OpGemm {
+				if n.Op != graph.OpGemm {
 					continue
 				}
 				w := g.Param(n.Inputs[1])
 				w.Tensor = transpose(w.Tensor)
-				mm := &compiler.Node{Name: "mm", Op: ops.OpMatMul, Inputs: n.Inputs[:2], Outputs: []string{"mm_out"}}
-				add := &compiler.Node{Name: "add", Op: ops.OpAdd, Inputs: []string{"mm_out", n.Inputs[2]}, Outputs: n.Outputs}
-				g.Nodes = append(g.Nodes[:i], append([]*compiler.Node{mm, add}, g.Nodes[i+1:]...)...)
+				mm := &graph.Node{Name: "mm", Op: graph.OpMatMul, Inputs: n.Inputs[:2], Outputs: []string{"mm_out"}}
+				add := &graph.Node{Name: "add", Op: graph.OpAdd, Inputs: []string{"mm_out", n.Inputs[2]}, Outputs: n.Outputs}
+				g.Nodes = append(g.Nodes[:i], append([]*graph.Node{mm, add}, g.Nodes[i+1:]...)...)
 				return
 			}
 		},
@@ -161,9 +161,9 @@ func TestInitFromRefusesOtherArchitectures(t *testing.T) {
 }
 
 // transpose returns the transpose of a 2-D float32 tensor.
-func transpose(t *ops.Tensor) *ops.Tensor {
+func transpose(t *graph.Tensor) *graph.Tensor {
 	r, c := t.Shape[0], t.Shape[1]
-	out := ops.NewTensor(ops.Float32, c, r)
+	out := graph.NewTensor(graph.Float32, c, r)
 	for i := 0; i < r; i++ {
 		for j := 0; j < c; j++ {
 			out.F32[j*r+i] = t.F32[i*c+j]

@@ -1,7 +1,7 @@
 package runtime
 
 // The tensor-form interpreter: runs a graph imported from ONNX
-// (compiler.FormTensor) for inference, one ONNX operator at a time, with the
+// (graph.FormTensor) for inference, one ONNX operator at a time, with the
 // kernels of ops/onnx*.go.
 //
 // NewInterpreter checks the graph once and plans it: every value gets a
@@ -20,7 +20,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -30,16 +30,16 @@ import (
 type Interpreter struct {
 	inputs  []interpInput
 	outputs []interpOutput
-	consts  []*ops.Tensor // [slot] value of a constant slot (parameter or folded), else nil
-	isInput []bool        // [slot] slot holds a caller's input
-	nodes   []*interpNode // nodes left to run, in order
+	consts  []*graph.Tensor // [slot] value of a constant slot (parameter or folded), else nil
+	isInput []bool          // [slot] slot holds a caller's input
+	nodes   []*interpNode   // nodes left to run, in order
 	nslots  int
 	nrnn    int // recurrent nodes, each with a workspace in the state
 	states  sync.Pool
 }
 
 type interpInput struct {
-	compiler.Value
+	graph.Value
 	slot int
 }
 
@@ -53,7 +53,7 @@ type interpOutput struct {
 type interpNode struct {
 	index   int // position in the graph, for messages
 	name    string
-	op      ops.Op
+	op      graph.Op
 	in, out []int
 	release []int // slots whose last reader this node is
 
@@ -65,13 +65,13 @@ type interpNode struct {
 	end                 int64 // Shape
 	hasEnd              bool
 	flag                bool // Reshape allowzero
-	to                  ops.DType
+	to                  graph.DType
 	alpha, beta         float32
 	transA, transB      bool
 	rnn                 ops.ONNXRNNAttrs
 	rnnWork             int // index of the node's workspace in the state
 	constKind           ops.ONNXConstantKind
-	constAttr           compiler.Attr
+	constAttr           graph.Attr
 	wantY, wantH, wantC bool
 }
 
@@ -85,16 +85,16 @@ func (n *interpNode) where() string {
 
 // interpState is one call's working memory.
 type interpState struct {
-	vals  []*ops.Tensor // [slot]
-	free  map[ops.DType][]*ops.Tensor
+	vals  []*graph.Tensor // [slot]
+	free  map[graph.DType][]*graph.Tensor
 	rnn   []ops.ONNXRNNWork
 	alloc ops.Alloc
 }
 
 // get returns a tensor of the given type and shape, recycled when a free one
 // is large enough. Its contents are not zeroed.
-func (s *interpState) get(dt ops.DType, shape []int) *ops.Tensor {
-	n := ops.Size(shape)
+func (s *interpState) get(dt graph.DType, shape []int) *graph.Tensor {
+	n := graph.Size(shape)
 	list := s.free[dt]
 	best := -1
 	for i, t := range list {
@@ -103,43 +103,43 @@ func (s *interpState) get(dt ops.DType, shape []int) *ops.Tensor {
 		}
 	}
 	if best < 0 {
-		return ops.NewTensor(dt, shape...)
+		return graph.NewTensor(dt, shape...)
 	}
 	t := list[best]
 	list[best] = list[len(list)-1]
 	s.free[dt] = list[:len(list)-1]
 	t.Shape = append(t.Shape[:0], shape...)
 	switch dt {
-	case ops.Float32:
+	case graph.Float32:
 		t.F32 = t.F32[:n]
-	case ops.Float64:
+	case graph.Float64:
 		t.F64 = t.F64[:n]
-	case ops.Int32:
+	case graph.Int32:
 		t.I32 = t.I32[:n]
-	case ops.Int64:
+	case graph.Int64:
 		t.I64 = t.I64[:n]
-	case ops.Bool:
+	case graph.Bool:
 		t.B = t.B[:n]
 	}
 	return t
 }
 
 // put returns t's buffer to the free list.
-func (s *interpState) put(t *ops.Tensor) {
+func (s *interpState) put(t *graph.Tensor) {
 	s.free[t.DType] = append(s.free[t.DType], t)
 }
 
-func interpCap(t *ops.Tensor) int {
+func interpCap(t *graph.Tensor) int {
 	switch t.DType {
-	case ops.Float32:
+	case graph.Float32:
 		return cap(t.F32)
-	case ops.Float64:
+	case graph.Float64:
 		return cap(t.F64)
-	case ops.Int32:
+	case graph.Int32:
 		return cap(t.I32)
-	case ops.Int64:
+	case graph.Int64:
 		return cap(t.I64)
-	case ops.Bool:
+	case graph.Bool:
 		return cap(t.B)
 	}
 	return 0
@@ -149,11 +149,11 @@ func interpCap(t *ops.Tensor) int {
 // returns) and prepares it to run. Errors name the node or value at fault;
 // a node evaluated here because its inputs are constant reports its kernel
 // errors here.
-func NewInterpreter(g *compiler.Graph) (*Interpreter, error) {
+func NewInterpreter(g *graph.Graph) (*Interpreter, error) {
 	if g == nil {
 		return nil, fmt.Errorf("interpreter: nil graph")
 	}
-	if g.Form != compiler.FormTensor {
+	if g.Form != graph.FormTensor {
 		return nil, fmt.Errorf("interpreter: graph %q is in %v form; the interpreter runs tensor-form graphs", g.Name, g.Form)
 	}
 	ip := &Interpreter{}
@@ -228,7 +228,7 @@ func NewInterpreter(g *compiler.Graph) (*Interpreter, error) {
 	// Fold nodes whose inputs are all constant.
 	live := nodes[:0:0]
 	for _, n := range nodes {
-		if n.op == ops.OpLSTM || n.op == ops.OpGRU || !ip.allConst(n) {
+		if n.op == graph.OpLSTM || n.op == graph.OpGRU || !ip.allConst(n) {
 			live = append(live, n)
 			continue
 		}
@@ -280,7 +280,7 @@ func NewInterpreter(g *compiler.Graph) (*Interpreter, error) {
 		}
 		want := func(k int) bool { return k < len(n.out) && n.out[k] >= 0 && read[n.out[k]] }
 		n.wantY, n.wantH, n.wantC = want(0), want(1), want(2)
-		if n.op == ops.OpLSTM || n.op == ops.OpGRU {
+		if n.op == graph.OpLSTM || n.op == graph.OpGRU {
 			n.rnnWork = ip.nrnn
 			ip.nrnn++
 		}
@@ -294,8 +294,8 @@ func NewInterpreter(g *compiler.Graph) (*Interpreter, error) {
 	ip.nodes = kept
 	ip.states.New = func() any {
 		s := &interpState{
-			vals: make([]*ops.Tensor, ip.nslots),
-			free: map[ops.DType][]*ops.Tensor{},
+			vals: make([]*graph.Tensor, ip.nslots),
+			free: map[graph.DType][]*graph.Tensor{},
 			rnn:  make([]ops.ONNXRNNWork, ip.nrnn),
 		}
 		s.alloc = s.get
@@ -314,14 +314,14 @@ func (ip *Interpreter) allConst(n *interpNode) bool {
 }
 
 // decode reads the node's attributes, with ONNX's defaults.
-func (n *interpNode) decode(gn *compiler.Node) error {
+func (n *interpNode) decode(gn *graph.Node) error {
 	var err error
 	getInt := func(name string, def int64) int64 {
 		a, ok := gn.Attrs[name]
 		if !ok {
 			return def
 		}
-		if a.Kind != compiler.AttrInt {
+		if a.Kind != graph.AttrInt {
 			err = fmt.Errorf("attribute %s: expected an int", name)
 		}
 		return a.Int
@@ -331,7 +331,7 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 		if !ok {
 			return def
 		}
-		if a.Kind != compiler.AttrFloat {
+		if a.Kind != graph.AttrFloat {
 			err = fmt.Errorf("attribute %s: expected a float", name)
 		}
 		return a.Float
@@ -341,7 +341,7 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 		if !ok {
 			return nil, false
 		}
-		if a.Kind != compiler.AttrInts {
+		if a.Kind != graph.AttrInts {
 			err = fmt.Errorf("attribute %s: expected ints", name)
 		}
 		return a.Ints, true
@@ -351,7 +351,7 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 		if !ok {
 			return def
 		}
-		if a.Kind != compiler.AttrString {
+		if a.Kind != graph.AttrString {
 			err = fmt.Errorf("attribute %s: expected a string", name)
 		}
 		return a.String
@@ -377,54 +377,54 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 		}
 	}
 	switch n.op {
-	case ops.OpAdd, ops.OpSub, ops.OpMul, ops.OpDiv, ops.OpLess, ops.OpGreater, ops.OpEqual, ops.OpAnd,
-		ops.OpMatMul, ops.OpExpand:
+	case graph.OpAdd, graph.OpSub, graph.OpMul, graph.OpDiv, graph.OpLess, graph.OpGreater, graph.OpEqual, graph.OpAnd,
+		graph.OpMatMul, graph.OpExpand:
 		needIn(2, 2)
-	case ops.OpSigmoid, ops.OpTanh, ops.OpRelu, ops.OpNot, ops.OpIdentity:
+	case graph.OpSigmoid, graph.OpTanh, graph.OpRelu, graph.OpNot, graph.OpIdentity:
 		needIn(1, 1)
-	case ops.OpGemm:
+	case graph.OpGemm:
 		needIn(2, 3)
 		n.alpha, n.beta = getFloat("alpha", 1), getFloat("beta", 1)
 		n.transA, n.transB = getInt("transA", 0) != 0, getInt("transB", 0) != 0
-	case ops.OpTranspose:
+	case graph.OpTranspose:
 		needIn(1, 1)
 		n.ints, n.hasInts = getInts("perm")
-	case ops.OpSqueeze, ops.OpUnsqueeze:
+	case graph.OpSqueeze, graph.OpUnsqueeze:
 		n.ints, n.hasInts = getInts("axes")
 		switch {
 		case n.hasInts:
 			needIn(1, 1)
-		case n.op == ops.OpSqueeze:
+		case n.op == graph.OpSqueeze:
 			needIn(1, 2)
 		default:
 			needIn(2, 2)
 		}
-	case ops.OpReshape:
+	case graph.OpReshape:
 		needIn(2, 2)
 		n.flag = getInt("allowzero", 0) != 0
-	case ops.OpGather:
+	case graph.OpGather:
 		needIn(2, 2)
 		n.axis = getInt("axis", 0)
-	case ops.OpCast:
+	case graph.OpCast:
 		needIn(1, 1)
 		if _, ok := gn.Attrs["to"]; !ok {
 			return fmt.Errorf("attribute to is required")
 		}
-		n.to = ops.DType(getInt("to", 0))
+		n.to = graph.DType(getInt("to", 0))
 		switch n.to {
-		case ops.Float32, ops.Float64, ops.Int32, ops.Int64, ops.Bool:
+		case graph.Float32, graph.Float64, graph.Int32, graph.Int64, graph.Bool:
 		default:
 			return fmt.Errorf("attribute to: cannot cast to %v", n.to)
 		}
-	case ops.OpConstant:
+	case graph.OpConstant:
 		needIn(0, 0)
 		kinds := map[string]ops.ONNXConstantKind{
 			"value": ops.ConstValue, "value_float": ops.ConstValueFloat, "value_floats": ops.ConstValueFloats,
 			"value_int": ops.ConstValueInt, "value_ints": ops.ConstValueInts,
 		}
-		want := map[ops.ONNXConstantKind]compiler.AttrKind{
-			ops.ConstValue: compiler.AttrTensor, ops.ConstValueFloat: compiler.AttrFloat, ops.ConstValueFloats: compiler.AttrFloats,
-			ops.ConstValueInt: compiler.AttrInt, ops.ConstValueInts: compiler.AttrInts,
+		want := map[ops.ONNXConstantKind]graph.AttrKind{
+			ops.ConstValue: graph.AttrTensor, ops.ConstValueFloat: graph.AttrFloat, ops.ConstValueFloats: graph.AttrFloats,
+			ops.ConstValueInt: graph.AttrInt, ops.ConstValueInts: graph.AttrInts,
 		}
 		for _, name := range slices.Sorted(maps.Keys(gn.Attrs)) {
 			k, ok := kinds[name]
@@ -444,20 +444,20 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 				return fmt.Errorf("attribute value: %v", err)
 			}
 		}
-	case ops.OpShape:
+	case graph.OpShape:
 		needIn(1, 1)
 		n.axis = getInt("start", 0)
 		_, n.hasEnd = gn.Attrs["end"]
 		n.end = getInt("end", 0)
-	case ops.OpConcat:
+	case graph.OpConcat:
 		needIn(1, 1<<20)
 		if _, ok := gn.Attrs["axis"]; !ok {
 			return fmt.Errorf("attribute axis is required")
 		}
 		n.axis = getInt("axis", 0)
-	case ops.OpRange, ops.OpWhere:
+	case graph.OpRange, graph.OpWhere:
 		needIn(3, 3)
-	case ops.OpSlice:
+	case graph.OpSlice:
 		n.ints, n.hasInts = getInts("starts")
 		if n.hasInts {
 			needIn(1, 1)
@@ -466,8 +466,8 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 		} else {
 			needIn(3, 5)
 		}
-	case ops.OpLSTM, ops.OpGRU:
-		if n.op == ops.OpLSTM {
+	case graph.OpLSTM, graph.OpGRU:
+		if n.op == graph.OpLSTM {
 			needIn(3, 8)
 			needOut(0, 3)
 		} else {
@@ -501,9 +501,9 @@ func (n *interpNode) decode(gn *compiler.Node) error {
 
 // interpDefaultActivations reports whether list is the default activations
 // of an LSTM (Sigmoid, Tanh, Tanh per direction) or GRU (Sigmoid, Tanh).
-func interpDefaultActivations(op ops.Op, list []string) bool {
+func interpDefaultActivations(op graph.Op, list []string) bool {
 	per := 3
-	if op == ops.OpGRU {
+	if op == graph.OpGRU {
 		per = 2
 	}
 	if len(list) != per && len(list) != 2*per {
@@ -526,7 +526,7 @@ func interpDefaultActivations(op ops.Op, list []string) bool {
 // against the declared types and shapes (symbolic dimensions must agree
 // across inputs) and are never modified; the outputs are new tensors owned
 // by the caller.
-func (ip *Interpreter) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tensor, error) {
+func (ip *Interpreter) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
 	if err := ip.checkInputs(inputs); err != nil {
 		return nil, err
 	}
@@ -550,9 +550,9 @@ func (ip *Interpreter) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tenso
 			}
 		}
 	}
-	var res map[string]*ops.Tensor
+	var res map[string]*graph.Tensor
 	if runErr == nil {
-		res = make(map[string]*ops.Tensor, len(ip.outputs))
+		res = make(map[string]*graph.Tensor, len(ip.outputs))
 		for _, o := range ip.outputs {
 			t := vals[o.slot]
 			if ip.consts[o.slot] != nil || ip.isInput[o.slot] {
@@ -573,7 +573,7 @@ func (ip *Interpreter) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tenso
 }
 
 // checkInputs validates the caller's inputs against the declared ones.
-func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
+func (ip *Interpreter) checkInputs(inputs map[string]*graph.Tensor) error {
 	unknown := ""
 	for name := range inputs {
 		if !slices.ContainsFunc(ip.inputs, func(in interpInput) bool { return in.Name == name }) && (unknown == "" || name < unknown) {
@@ -634,33 +634,33 @@ func (ip *Interpreter) checkInputs(inputs map[string]*ops.Tensor) error {
 
 // exec runs the node on vals (by slot) and stores its outputs in vals. st
 // is nil when folding constants.
-func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) error {
-	in := func(k int) *ops.Tensor {
+func (n *interpNode) exec(vals []*graph.Tensor, alloc ops.Alloc, st *interpState) error {
+	in := func(k int) *graph.Tensor {
 		if k < len(n.in) && n.in[k] >= 0 {
 			return vals[n.in[k]]
 		}
 		return nil
 	}
-	one := func(t *ops.Tensor, err error) error {
+	one := func(t *graph.Tensor, err error) error {
 		if err == nil {
 			vals[n.out[0]] = t
 		}
 		return err
 	}
 	switch n.op {
-	case ops.OpAdd, ops.OpSub, ops.OpMul, ops.OpDiv, ops.OpLess, ops.OpGreater, ops.OpEqual, ops.OpAnd:
+	case graph.OpAdd, graph.OpSub, graph.OpMul, graph.OpDiv, graph.OpLess, graph.OpGreater, graph.OpEqual, graph.OpAnd:
 		return one(ops.ONNXBinary(n.op, in(0), in(1), alloc))
-	case ops.OpSigmoid, ops.OpTanh, ops.OpRelu, ops.OpNot, ops.OpIdentity:
+	case graph.OpSigmoid, graph.OpTanh, graph.OpRelu, graph.OpNot, graph.OpIdentity:
 		return one(ops.ONNXUnary(n.op, in(0), alloc))
-	case ops.OpWhere:
+	case graph.OpWhere:
 		return one(ops.ONNXWhere(in(0), in(1), in(2), alloc))
-	case ops.OpMatMul:
+	case graph.OpMatMul:
 		return one(ops.ONNXMatMul(in(0), in(1), alloc))
-	case ops.OpGemm:
+	case graph.OpGemm:
 		return one(ops.ONNXGemm(in(0), in(1), in(2), n.transA, n.transB, n.alpha, n.beta, alloc))
-	case ops.OpTranspose:
+	case graph.OpTranspose:
 		return one(ops.ONNXTranspose(in(0), n.ints, alloc))
-	case ops.OpSqueeze, ops.OpUnsqueeze:
+	case graph.OpSqueeze, graph.OpUnsqueeze:
 		axes := n.ints
 		if !n.hasInts && in(1) != nil {
 			var err error
@@ -668,42 +668,42 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 				return err
 			}
 		}
-		if n.op == ops.OpSqueeze {
+		if n.op == graph.OpSqueeze {
 			return one(ops.ONNXSqueeze(in(0), axes, alloc))
 		}
 		return one(ops.ONNXUnsqueeze(in(0), axes, alloc))
-	case ops.OpReshape:
+	case graph.OpReshape:
 		shape, err := interpInts(in(1), "shape")
 		if err != nil {
 			return err
 		}
 		return one(ops.ONNXReshape(in(0), shape, n.flag, alloc))
-	case ops.OpExpand:
+	case graph.OpExpand:
 		shape, err := interpInts(in(1), "shape")
 		if err != nil {
 			return err
 		}
 		return one(ops.ONNXExpand(in(0), shape, alloc))
-	case ops.OpGather:
+	case graph.OpGather:
 		return one(ops.ONNXGather(in(0), in(1), n.axis, alloc))
-	case ops.OpCast:
+	case graph.OpCast:
 		return one(ops.ONNXCast(in(0), n.to, alloc))
-	case ops.OpConstant:
+	case graph.OpConstant:
 		a := n.constAttr
 		return one(ops.ONNXConstant(n.constKind, a.Tensor, a.Float, a.Floats, a.Int, a.Ints, alloc), nil)
-	case ops.OpShape:
+	case graph.OpShape:
 		return one(ops.ONNXShape(in(0), n.axis, n.end, n.hasEnd, alloc), nil)
-	case ops.OpConcat:
-		xs := make([]*ops.Tensor, len(n.in))
+	case graph.OpConcat:
+		xs := make([]*graph.Tensor, len(n.in))
 		for k := range n.in {
 			if xs[k] = in(k); xs[k] == nil {
 				return fmt.Errorf("input %d is missing", k)
 			}
 		}
 		return one(ops.ONNXConcat(xs, n.axis, alloc))
-	case ops.OpRange:
+	case graph.OpRange:
 		return one(ops.ONNXRange(in(0), in(1), in(2), alloc))
-	case ops.OpSlice:
+	case graph.OpSlice:
 		if n.hasInts {
 			return one(ops.ONNXSlice(in(0), n.ints, n.ends, n.axes, nil, alloc))
 		}
@@ -718,7 +718,7 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 			}
 		}
 		return one(ops.ONNXSlice(in(0), lists[0], lists[1], lists[2], lists[3], alloc))
-	case ops.OpLSTM, ops.OpGRU:
+	case graph.OpLSTM, graph.OpGRU:
 		rin := ops.ONNXRNNInputs{X: in(0), W: in(1), R: in(2), B: in(3), SeqLens: in(4), H0: in(5)}
 		var work *ops.ONNXRNNWork
 		if st != nil {
@@ -726,7 +726,7 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 		}
 		out := ops.ONNXRNNOutputs{WantY: n.wantY, WantYh: n.wantH, WantYc: n.wantC}
 		var err error
-		if n.op == ops.OpLSTM {
+		if n.op == graph.OpLSTM {
 			rin.C0, rin.P = in(6), in(7)
 			err = ops.ONNXLSTM(rin, n.rnn, &out, work, alloc)
 		} else {
@@ -735,7 +735,7 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 		if err != nil {
 			return err
 		}
-		for k, t := range [3]*ops.Tensor{out.Y, out.Yh, out.Yc} {
+		for k, t := range [3]*graph.Tensor{out.Y, out.Yh, out.Yc} {
 			if k < len(n.out) && n.out[k] >= 0 {
 				vals[n.out[k]] = t
 			}
@@ -746,14 +746,14 @@ func (n *interpNode) exec(vals []*ops.Tensor, alloc ops.Alloc, st *interpState) 
 }
 
 // interpInts reads a 1-D (or scalar) int64 or int32 tensor of indices.
-func interpInts(t *ops.Tensor, what string) ([]int64, error) {
+func interpInts(t *graph.Tensor, what string) ([]int64, error) {
 	if len(t.Shape) > 1 {
 		return nil, fmt.Errorf("%s must be a 1-D tensor, found shape %s", what, ops.FormatShape(t.Shape))
 	}
 	switch t.DType {
-	case ops.Int64:
+	case graph.Int64:
 		return t.I64, nil
-	case ops.Int32:
+	case graph.Int32:
 		v := make([]int64, len(t.I32))
 		for i, x := range t.I32 {
 			v[i] = int64(x)

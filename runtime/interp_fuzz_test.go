@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/export"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -31,7 +31,7 @@ func FuzzInterpreter(f *testing.F) {
 		if err != nil {
 			return
 		}
-		in := map[string]*ops.Tensor{}
+		in := map[string]*graph.Tensor{}
 		for _, v := range g.Inputs {
 			var shape []int
 			for _, d := range v.Shape {
@@ -41,10 +41,10 @@ func FuzzInterpreter(f *testing.F) {
 				}
 				shape = append(shape, n)
 			}
-			if ops.Size(shape) > 1<<16 {
+			if graph.Size(shape) > 1<<16 {
 				return
 			}
-			in[v.Name] = ops.NewTensor(v.DType, shape...)
+			in[v.Name] = graph.NewTensor(v.DType, shape...)
 		}
 		_, _ = ip.Run(in)
 	})

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 	"github.com/trnn/trnn/runtime"
 )
@@ -17,77 +17,77 @@ import (
 // tool would write it: x [batch, time, F] → Transpose → LSTM(sequence_lens)
 // → Squeeze(Y_h) → Gemm → Sigmoid → probs [batch, K]; plus a Shape-based
 // branch folded at load time and a dead branch.
-func interpClassifier(rng *rand.Rand, F, H, K int) *compiler.Graph {
-	randT := func(shape ...int) *ops.Tensor {
-		t := ops.NewTensor(ops.Float32, shape...)
+func interpClassifier(rng *rand.Rand, F, H, K int) *graph.Graph {
+	randT := func(shape ...int) *graph.Tensor {
+		t := graph.NewTensor(graph.Float32, shape...)
 		for i := range t.F32 {
 			t.F32[i] = float32(rng.Float64() - 0.5)
 		}
 		return t
 	}
-	attrInts := func(v ...int64) compiler.Attr { return compiler.Attr{Kind: compiler.AttrInts, Ints: v} }
-	attrInt := func(v int64) compiler.Attr { return compiler.Attr{Kind: compiler.AttrInt, Int: v} }
-	return &compiler.Graph{
+	attrInts := func(v ...int64) graph.Attr { return graph.Attr{Kind: graph.AttrInts, Ints: v} }
+	attrInt := func(v int64) graph.Attr { return graph.Attr{Kind: graph.AttrInt, Int: v} }
+	return &graph.Graph{
 		Name: "classifier",
-		Form: compiler.FormTensor,
-		Inputs: []compiler.Value{
-			{Name: "x", DType: ops.Float32, Shape: compiler.Shape{compiler.Sym("batch"), compiler.Sym("time"), compiler.Fixed(F)}},
-			{Name: "lengths", DType: ops.Int32, Shape: compiler.Shape{compiler.Sym("batch")}},
+		Form: graph.FormTensor,
+		Inputs: []graph.Value{
+			{Name: "x", DType: graph.Float32, Shape: graph.Shape{graph.Sym("batch"), graph.Sym("time"), graph.Fixed(F)}},
+			{Name: "lengths", DType: graph.Int32, Shape: graph.Shape{graph.Sym("batch")}},
 		},
-		Outputs: []compiler.Value{
-			{Name: "probs", DType: ops.Float32, Shape: compiler.Shape{compiler.Sym("batch"), compiler.Fixed(K)}},
-			{Name: "w_shape", DType: ops.Int64, Shape: compiler.Shape{compiler.Fixed(3)}},
+		Outputs: []graph.Value{
+			{Name: "probs", DType: graph.Float32, Shape: graph.Shape{graph.Sym("batch"), graph.Fixed(K)}},
+			{Name: "w_shape", DType: graph.Int64, Shape: graph.Shape{graph.Fixed(3)}},
 		},
-		Params: []*compiler.Param{
+		Params: []*graph.Param{
 			{Name: "W", Tensor: randT(1, 4*H, F), Init: "onnx"},
 			{Name: "R", Tensor: randT(1, 4*H, H), Init: "onnx"},
 			{Name: "B", Tensor: randT(1, 8*H), Init: "onnx"},
 			{Name: "head_w", Tensor: randT(K, H), Init: "onnx"},
 			{Name: "head_b", Tensor: randT(K), Init: "onnx"},
-			{Name: "axes0", Tensor: &ops.Tensor{DType: ops.Int64, Shape: []int{1}, I64: []int64{0}}, Init: "onnx"},
+			{Name: "axes0", Tensor: &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{0}}, Init: "onnx"},
 		},
-		Nodes: []*compiler.Node{
-			{Name: "to_time_major", Op: ops.OpTranspose, Inputs: []string{"x"}, Outputs: []string{"xt"}, Attrs: map[string]compiler.Attr{"perm": attrInts(1, 0, 2)}},
-			{Name: "lstm", Op: ops.OpLSTM, Inputs: []string{"xt", "W", "R", "B", "lengths"}, Outputs: []string{"Y", "Y_h"}, Attrs: map[string]compiler.Attr{"hidden_size": attrInt(int64(H))}},
-			{Name: "squeeze", Op: ops.OpSqueeze, Inputs: []string{"Y_h", "axes0"}, Outputs: []string{"h"}},
-			{Name: "head", Op: ops.OpGemm, Inputs: []string{"h", "head_w", "head_b"}, Outputs: []string{"z"}, Attrs: map[string]compiler.Attr{"transB": attrInt(1)}},
-			{Name: "sigmoid", Op: ops.OpSigmoid, Inputs: []string{"z"}, Outputs: []string{"probs"}},
-			{Name: "shape_of_w", Op: ops.OpShape, Inputs: []string{"W"}, Outputs: []string{"w_shape"}},
+		Nodes: []*graph.Node{
+			{Name: "to_time_major", Op: graph.OpTranspose, Inputs: []string{"x"}, Outputs: []string{"xt"}, Attrs: map[string]graph.Attr{"perm": attrInts(1, 0, 2)}},
+			{Name: "lstm", Op: graph.OpLSTM, Inputs: []string{"xt", "W", "R", "B", "lengths"}, Outputs: []string{"Y", "Y_h"}, Attrs: map[string]graph.Attr{"hidden_size": attrInt(int64(H))}},
+			{Name: "squeeze", Op: graph.OpSqueeze, Inputs: []string{"Y_h", "axes0"}, Outputs: []string{"h"}},
+			{Name: "head", Op: graph.OpGemm, Inputs: []string{"h", "head_w", "head_b"}, Outputs: []string{"z"}, Attrs: map[string]graph.Attr{"transB": attrInt(1)}},
+			{Name: "sigmoid", Op: graph.OpSigmoid, Inputs: []string{"z"}, Outputs: []string{"probs"}},
+			{Name: "shape_of_w", Op: graph.OpShape, Inputs: []string{"W"}, Outputs: []string{"w_shape"}},
 			// Dead: its output is never read, and it would fail (rank mismatch).
-			{Name: "dead", Op: ops.OpMatMul, Inputs: []string{"lengths", "x"}, Outputs: []string{"unused"}},
+			{Name: "dead", Op: graph.OpMatMul, Inputs: []string{"lengths", "x"}, Outputs: []string{"unused"}},
 		},
 	}
 }
 
-func interpBatch(rng *rand.Rand, B, T, F int) map[string]*ops.Tensor {
-	x := ops.NewTensor(ops.Float32, B, T, F)
+func interpBatch(rng *rand.Rand, B, T, F int) map[string]*graph.Tensor {
+	x := graph.NewTensor(graph.Float32, B, T, F)
 	for i := range x.F32 {
 		x.F32[i] = float32(rng.Float64()*2 - 1)
 	}
-	lens := ops.NewTensor(ops.Int32, B)
+	lens := graph.NewTensor(graph.Int32, B)
 	for b := range lens.I32 {
 		lens.I32[b] = int32(rng.IntN(T + 1))
 	}
-	return map[string]*ops.Tensor{"x": x, "lengths": lens}
+	return map[string]*graph.Tensor{"x": x, "lengths": lens}
 }
 
-func interpClone(in map[string]*ops.Tensor) map[string]*ops.Tensor {
-	out := map[string]*ops.Tensor{}
+func interpClone(in map[string]*graph.Tensor) map[string]*graph.Tensor {
+	out := map[string]*graph.Tensor{}
 	for k, v := range in {
 		out[k] = ops.Clone(v, nil)
 	}
 	return out
 }
 
-func interpEqual(a, b *ops.Tensor) bool {
+func interpEqual(a, b *graph.Tensor) bool {
 	return a.DType == b.DType && slices.Equal(a.Shape, b.Shape) && slices.Equal(a.F32, b.F32) &&
 		slices.Equal(a.I64, b.I64) && slices.Equal(a.I32, b.I32)
 }
 
 // interpDirect computes probs with the kernels called by hand.
-func interpDirect(t *testing.T, g *compiler.Graph, in map[string]*ops.Tensor) *ops.Tensor {
+func interpDirect(t *testing.T, g *graph.Graph, in map[string]*graph.Tensor) *graph.Tensor {
 	t.Helper()
-	p := func(name string) *ops.Tensor { return g.Param(name).Tensor }
+	p := func(name string) *graph.Tensor { return g.Param(name).Tensor }
 	xt, err := ops.ONNXTranspose(in["x"], []int64{1, 0, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -103,14 +103,14 @@ func interpDirect(t *testing.T, g *compiler.Graph, in map[string]*ops.Tensor) *o
 	if err != nil {
 		t.Fatal(err)
 	}
-	probs, _ := ops.ONNXUnary(ops.OpSigmoid, z, nil)
+	probs, _ := ops.ONNXUnary(graph.OpSigmoid, z, nil)
 	return probs
 }
 
 func TestInterpreterRunsClassifier(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	g := interpClassifier(rng, 3, 4, 2)
-	if err := compiler.Verify(g); err != nil {
+	if err := graph.Verify(g); err != nil {
 		t.Fatal(err)
 	}
 	ip, err := runtime.NewInterpreter(g)
@@ -155,8 +155,8 @@ func TestInterpreterConcurrentRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	const workers, calls = 4, 25
-	batches := make([]map[string]*ops.Tensor, workers*calls)
-	wants := make([]*ops.Tensor, len(batches))
+	batches := make([]map[string]*graph.Tensor, workers*calls)
+	wants := make([]*graph.Tensor, len(batches))
 	for i := range batches {
 		batches[i] = interpBatch(rng, 1+i%6, 2+i%5, 3)
 		wants[i] = interpDirect(t, g, batches[i])
@@ -196,19 +196,19 @@ func TestInterpreterInputErrors(t *testing.T) {
 	}
 	good := interpBatch(rng, 2, 5, 3)
 	for _, c := range []struct {
-		edit func(map[string]*ops.Tensor)
+		edit func(map[string]*graph.Tensor)
 		want string
 	}{
-		{func(m map[string]*ops.Tensor) { m["y"] = m["x"] }, `unknown input "y" (the model's inputs are "x", "lengths")`},
-		{func(m map[string]*ops.Tensor) { delete(m, "lengths") }, `missing input "lengths" (int32 [batch])`},
-		{func(m map[string]*ops.Tensor) { m["x"] = ops.NewTensor(ops.Int32, 2, 5) }, `input "x": expected float32 [batch, time, 3], got int32 [2, 5]`},
-		{func(m map[string]*ops.Tensor) { m["x"] = ops.NewTensor(ops.Float32, 2, 5, 4) }, `input "x": expected float32 [batch, time, 3], got float32 [2, 5, 4]`},
-		{func(m map[string]*ops.Tensor) { m["lengths"] = ops.NewTensor(ops.Int32, 3) }, `input "lengths": dimension 0 (batch) is 3, but batch is 2 in input "x"`},
-		{func(m map[string]*ops.Tensor) {
-			m["x"] = &ops.Tensor{DType: ops.Float32, Shape: []int{2, 5, 3}, F32: make([]float32, 29)}
+		{func(m map[string]*graph.Tensor) { m["y"] = m["x"] }, `unknown input "y" (the model's inputs are "x", "lengths")`},
+		{func(m map[string]*graph.Tensor) { delete(m, "lengths") }, `missing input "lengths" (int32 [batch])`},
+		{func(m map[string]*graph.Tensor) { m["x"] = graph.NewTensor(graph.Int32, 2, 5) }, `input "x": expected float32 [batch, time, 3], got int32 [2, 5]`},
+		{func(m map[string]*graph.Tensor) { m["x"] = graph.NewTensor(graph.Float32, 2, 5, 4) }, `input "x": expected float32 [batch, time, 3], got float32 [2, 5, 4]`},
+		{func(m map[string]*graph.Tensor) { m["lengths"] = graph.NewTensor(graph.Int32, 3) }, `input "lengths": dimension 0 (batch) is 3, but batch is 2 in input "x"`},
+		{func(m map[string]*graph.Tensor) {
+			m["x"] = &graph.Tensor{DType: graph.Float32, Shape: []int{2, 5, 3}, F32: make([]float32, 29)}
 		},
 			`input "x": 29 elements for shape [2, 5, 3] (30 expected)`},
-		{func(m map[string]*ops.Tensor) { m["lengths"].I32[1] = 6 }, `node "lstm" (LSTM): sequence_lens[1] = 6 is outside [0, 5] (seq_length)`},
+		{func(m map[string]*graph.Tensor) { m["lengths"].I32[1] = 6 }, `node "lstm" (LSTM): sequence_lens[1] = 6 is outside [0, 5] (seq_length)`},
 	} {
 		in := interpClone(good)
 		c.edit(in)
@@ -226,20 +226,20 @@ func TestInterpreterInputErrors(t *testing.T) {
 func TestNewInterpreterErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, c := range []struct {
-		edit func(*compiler.Graph)
+		edit func(*graph.Graph)
 		want string
 	}{
-		{func(g *compiler.Graph) { g.Form = compiler.FormSequence }, `interpreter: graph "classifier" is in sequence form; the interpreter runs tensor-form graphs`},
-		{func(g *compiler.Graph) { g.Nodes[2].Inputs[0] = "nope" }, `node "squeeze" (Squeeze): input 0 "nope" is not defined before the node`},
-		{func(g *compiler.Graph) { g.Nodes[1].Attrs["clip"] = compiler.Attr{Kind: compiler.AttrFloat, Float: 1} }, `node "lstm" (LSTM): attribute clip is not supported`},
-		{func(g *compiler.Graph) { g.Nodes[0].Attrs["perm"] = compiler.Attr{Kind: compiler.AttrInt} }, `node "to_time_major" (Transpose): attribute perm: expected ints`},
+		{func(g *graph.Graph) { g.Form = graph.FormSequence }, `interpreter: graph "classifier" is in sequence form; the interpreter runs tensor-form graphs`},
+		{func(g *graph.Graph) { g.Nodes[2].Inputs[0] = "nope" }, `node "squeeze" (Squeeze): input 0 "nope" is not defined before the node`},
+		{func(g *graph.Graph) { g.Nodes[1].Attrs["clip"] = graph.Attr{Kind: graph.AttrFloat, Float: 1} }, `node "lstm" (LSTM): attribute clip is not supported`},
+		{func(g *graph.Graph) { g.Nodes[0].Attrs["perm"] = graph.Attr{Kind: graph.AttrInt} }, `node "to_time_major" (Transpose): attribute perm: expected ints`},
 		// A constant subgraph is evaluated at load time and reports there.
-		{func(g *compiler.Graph) {
-			g.Nodes = append(g.Nodes, &compiler.Node{Name: "bad_const", Op: ops.OpReshape, Inputs: []string{"W", "axes0"}, Outputs: []string{"w0"}})
-			g.Outputs = append(g.Outputs, compiler.Value{Name: "w0", DType: ops.Float32})
+		{func(g *graph.Graph) {
+			g.Nodes = append(g.Nodes, &graph.Node{Name: "bad_const", Op: graph.OpReshape, Inputs: []string{"W", "axes0"}, Outputs: []string{"w0"}})
+			g.Outputs = append(g.Outputs, graph.Value{Name: "w0", DType: graph.Float32})
 		}, `node "bad_const" (Reshape): cannot reshape [1, 16, 3] (48 elements) to [0]`},
-		{func(g *compiler.Graph) { g.Outputs[0].Name = "nothing" }, `output "nothing" is not produced by any node, input or parameter`},
-		{func(g *compiler.Graph) { g.Nodes[5].Op = ops.OpLastStep }, `node "shape_of_w" (LastStep): not an ONNX operator`},
+		{func(g *graph.Graph) { g.Outputs[0].Name = "nothing" }, `output "nothing" is not produced by any node, input or parameter`},
+		{func(g *graph.Graph) { g.Nodes[5].Op = graph.OpLastStep }, `node "shape_of_w" (LastStep): not an ONNX operator`},
 	} {
 		g := interpClassifier(rng, 3, 4, 2)
 		c.edit(g)
@@ -256,19 +256,19 @@ func TestNewInterpreterErrors(t *testing.T) {
 // TestInterpreterOutputIsInput: a graph output that is a graph input or a
 // parameter is handed out as a copy.
 func TestInterpreterOutputIsInput(t *testing.T) {
-	p := &ops.Tensor{DType: ops.Float32, Shape: []int{2}, F32: []float32{1, 2}}
-	g := &compiler.Graph{
-		Form:    compiler.FormTensor,
-		Inputs:  []compiler.Value{{Name: "a", DType: ops.Float32, Shape: compiler.Shape{compiler.Fixed(2)}}},
-		Outputs: []compiler.Value{{Name: "a", DType: ops.Float32}, {Name: "p", DType: ops.Float32}},
-		Params:  []*compiler.Param{{Name: "p", Tensor: p, Init: "onnx"}},
+	p := &graph.Tensor{DType: graph.Float32, Shape: []int{2}, F32: []float32{1, 2}}
+	g := &graph.Graph{
+		Form:    graph.FormTensor,
+		Inputs:  []graph.Value{{Name: "a", DType: graph.Float32, Shape: graph.Shape{graph.Fixed(2)}}},
+		Outputs: []graph.Value{{Name: "a", DType: graph.Float32}, {Name: "p", DType: graph.Float32}},
+		Params:  []*graph.Param{{Name: "p", Tensor: p, Init: "onnx"}},
 	}
 	ip, err := runtime.NewInterpreter(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &ops.Tensor{DType: ops.Float32, Shape: []int{2}, F32: []float32{3, 4}}
-	out, err := ip.Run(map[string]*ops.Tensor{"a": a})
+	a := &graph.Tensor{DType: graph.Float32, Shape: []int{2}, F32: []float32{3, 4}}
+	out, err := ip.Run(map[string]*graph.Tensor{"a": a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,22 +305,22 @@ func TestInterpreterSteadyStateAllocations(t *testing.T) {
 }
 
 func TestInterpreterNodeErrorNamesNode(t *testing.T) {
-	g := &compiler.Graph{
-		Form: compiler.FormTensor,
-		Inputs: []compiler.Value{
-			{Name: "a", DType: ops.Int64},
-			{Name: "b", DType: ops.Int64},
+	g := &graph.Graph{
+		Form: graph.FormTensor,
+		Inputs: []graph.Value{
+			{Name: "a", DType: graph.Int64},
+			{Name: "b", DType: graph.Int64},
 		},
-		Outputs: []compiler.Value{{Name: "q", DType: ops.Int64}},
-		Nodes:   []*compiler.Node{{Op: ops.OpDiv, Inputs: []string{"a", "b"}, Outputs: []string{"q"}}},
+		Outputs: []graph.Value{{Name: "q", DType: graph.Int64}},
+		Nodes:   []*graph.Node{{Op: graph.OpDiv, Inputs: []string{"a", "b"}, Outputs: []string{"q"}}},
 	}
 	ip, err := runtime.NewInterpreter(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ip.Run(map[string]*ops.Tensor{
-		"a": {DType: ops.Int64, Shape: []int{1}, I64: []int64{1}},
-		"b": {DType: ops.Int64, Shape: []int{1}, I64: []int64{0}},
+	_, err = ip.Run(map[string]*graph.Tensor{
+		"a": {DType: graph.Int64, Shape: []int{1}, I64: []int64{1}},
+		"b": {DType: graph.Int64, Shape: []int{1}, I64: []int64{0}},
 	})
 	if err == nil || err.Error() != "node 0 (Div): integer division by zero" {
 		t.Fatalf("error %v", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -69,13 +70,13 @@ type seqNode interface {
 // program's parameter values are copied: the Program itself is not modified.
 func NewModel(prog *compiler.Program) (*Model, error) {
 	g := prog.Graph
-	if g.Form != compiler.FormSequence {
+	if g.Form != graph.FormSequence {
 		return nil, fmt.Errorf("runtime: NewModel needs a sequence-form graph, got %s form", g.Form)
 	}
 	pl := &seqPlan{valueIdx: map[string]int{}, paramIdx: map[string]int{}}
 	m := &Model{prog: prog, plan: pl}
 	for _, p := range g.Params {
-		if p.Tensor == nil || p.Tensor.DType != ops.Float32 {
+		if p.Tensor == nil || p.Tensor.DType != graph.Float32 {
 			return nil, fmt.Errorf("runtime: parameter %s: want float32 data", p.Name)
 		}
 		sl := paramSlot{name: p.Name, shape: p.Tensor.Shape, trainable: p.Trainable, size: len(p.Tensor.F32)}
@@ -118,12 +119,12 @@ func NewModel(prog *compiler.Program) (*Model, error) {
 		return len(pl.widths) - 1, nil
 	}
 	var err error
-	if pl.xIdx, err = addValue(compiler.ValueX); err != nil {
+	if pl.xIdx, err = addValue(graph.ValueX); err != nil {
 		return nil, err
 	}
 	pl.F = pl.widths[pl.xIdx]
 	for _, n := range g.Nodes {
-		if n.Op == ops.OpSigmoid || n.Op == ops.OpLastStep {
+		if n.Op == graph.OpSigmoid || n.Op == graph.OpLastStep {
 			continue // the outputs past the logits are computed directly
 		}
 		node, err := newSeqNode(m, n, addValue)
@@ -132,9 +133,9 @@ func NewModel(prog *compiler.Program) (*Model, error) {
 		}
 		pl.nodes = append(pl.nodes, node)
 	}
-	li, ok := pl.valueIdx[compiler.ValueLogits]
+	li, ok := pl.valueIdx[graph.ValueLogits]
 	if !ok {
-		return nil, fmt.Errorf("runtime: graph %q has no %q value", g.Name, compiler.ValueLogits)
+		return nil, fmt.Errorf("runtime: graph %q has no %q value", g.Name, graph.ValueLogits)
 	}
 	pl.logitsIdx = li
 	pl.K = pl.widths[li]
@@ -168,7 +169,7 @@ func (m *Model) Param(name string) []float32 {
 // model's current values. The copy shares nothing mutable with the model.
 func (m *Model) Program() *compiler.Program {
 	g := *m.prog.Graph
-	g.Params = make([]*compiler.Param, len(m.prog.Graph.Params))
+	g.Params = make([]*graph.Param, len(m.prog.Graph.Params))
 	for i, p := range m.prog.Graph.Params {
 		q := *p
 		t := *p.Tensor

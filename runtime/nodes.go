@@ -3,13 +3,13 @@ package runtime
 import (
 	"fmt"
 
-	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 )
 
 // newSeqNode binds a sequence-form graph node to its kernel. addValue
 // registers a value name and returns its index.
-func newSeqNode(m *Model, n *compiler.Node, addValue func(string) (int, error)) (seqNode, error) {
+func newSeqNode(m *Model, n *graph.Node, addValue func(string) (int, error)) (seqNode, error) {
 	if len(n.Inputs) == 0 || len(n.Outputs) != 1 {
 		return nil, fmt.Errorf("runtime: node %s (%s): want inputs and one output", n.Name, n.Op)
 	}
@@ -30,7 +30,7 @@ func newSeqNode(m *Model, n *compiler.Node, addValue func(string) (int, error)) 
 		params[i] = pi
 	}
 	io := nodeIO{name: n.Name, in: in, out: out, params: params}
-	want := map[ops.Op]int{ops.OpLSTM: 3, ops.OpGRU: 3, ops.OpDense: 2, ops.OpNormalize: 2, ops.OpDropout: 0}
+	want := map[graph.Op]int{graph.OpLSTM: 3, graph.OpGRU: 3, graph.OpDense: 2, graph.OpNormalize: 2, graph.OpDropout: 0}
 	k, ok := want[n.Op]
 	if !ok {
 		return nil, fmt.Errorf("runtime: node %s: op %s cannot be trained", n.Name, n.Op)
@@ -41,16 +41,16 @@ func newSeqNode(m *Model, n *compiler.Node, addValue func(string) (int, error)) 
 	pl := m.plan
 	I, W := pl.widths[in], pl.widths[out]
 	switch n.Op {
-	case ops.OpLSTM:
+	case graph.OpLSTM:
 		return &lstmNode{nodeIO: io, I: I, H: W}, nil
-	case ops.OpGRU:
+	case graph.OpGRU:
 		lbr := n.Attrs["linear_before_reset"].Int
 		return &gruNode{nodeIO: io, I: I, H: W, lbr: lbr != 0}, nil
-	case ops.OpDense:
+	case graph.OpDense:
 		return &denseNode{nodeIO: io, I: I, K: W}, nil
-	case ops.OpNormalize:
+	case graph.OpNormalize:
 		return &normalizeNode{nodeIO: io, F: I}, nil
-	case ops.OpDropout:
+	case graph.OpDropout:
 		return &dropoutNode{nodeIO: io, rate: n.Attrs["rate"].Float, width: W}, nil
 	}
 	panic("unreachable")

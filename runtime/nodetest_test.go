@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 	"github.com/trnn/trnn/runtime"
 )
@@ -107,7 +108,7 @@ func TestONNXNodeTests(t *testing.T) {
 				t.Fatal("no test_data_set_* directory")
 			}
 			for _, set := range sets {
-				inputs := map[string]*ops.Tensor{}
+				inputs := map[string]*graph.Tensor{}
 				for i, f := range nodeTestFiles(t, set, "input") {
 					if i >= len(g.Inputs) {
 						t.Fatalf("%s: more input files than graph inputs", set)
@@ -166,7 +167,7 @@ func nodeTestFiles(t *testing.T, set, prefix string) []string {
 
 // nodeCompare returns "" when got matches want: same type and shape, equal
 // integers and booleans, floats within ONNX's tolerances (NaN equals NaN).
-func nodeCompare(got, want *ops.Tensor) string {
+func nodeCompare(got, want *graph.Tensor) string {
 	if got == nil {
 		return "missing"
 	}
@@ -183,15 +184,15 @@ func nodeCompare(got, want *ops.Tensor) string {
 		var ok bool
 		var g, w any
 		switch want.DType {
-		case ops.Float32:
+		case graph.Float32:
 			g, w, ok = got.F32[i], want.F32[i], closeTo(float64(got.F32[i]), float64(want.F32[i]))
-		case ops.Float64:
+		case graph.Float64:
 			g, w, ok = got.F64[i], want.F64[i], closeTo(got.F64[i], want.F64[i])
-		case ops.Int32:
+		case graph.Int32:
 			g, w, ok = got.I32[i], want.I32[i], got.I32[i] == want.I32[i]
-		case ops.Int64:
+		case graph.Int64:
 			g, w, ok = got.I64[i], want.I64[i], got.I64[i] == want.I64[i]
-		case ops.Bool:
+		case graph.Bool:
 			g, w, ok = got.B[i], want.B[i], got.B[i] == want.B[i]
 		}
 		if !ok {

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/graph"
 )
 
 func init() { subcommands = append(subcommands, newCheckCommand) }
@@ -47,9 +48,9 @@ Graphviz's dot language.`,
 				_, err = out.Write(b)
 				return err
 			case dot:
-				return compiler.WriteDot(out, prog.Graph)
+				return graph.WriteDot(out, prog.Graph)
 			}
-			return compiler.WriteGraph(out, prog.Graph)
+			return graph.WriteGraph(out, prog.Graph)
 		},
 	}
 	cmd.Flags().BoolVar(&resolved, "resolved", false, "print the spec with every default filled in, instead of the graph")

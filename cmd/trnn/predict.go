@@ -10,8 +10,8 @@ import (
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/atomicfile"
-	"github.com/trnn/trnn/ops"
 )
 
 func init() { subcommands = append(subcommands, newPredictCmd) }
@@ -139,9 +139,9 @@ func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labe
 		if hasStep {
 			x, lengths, T := d.Padded(indices(lo, hi))
 			B := hi - lo
-			res, err := sess.Run(map[string]*ops.Tensor{
-				"x":       ops.FromF32(x, B, T, d.F),
-				"lengths": {DType: ops.Int32, Shape: []int{B}, I32: lengths},
+			res, err := sess.Run(map[string]*graph.Tensor{
+				"x":       graph.FromF32(x, B, T, d.F),
+				"lengths": {DType: graph.Int32, Shape: []int{B}, I32: lengths},
 			})
 			if err != nil {
 				return err

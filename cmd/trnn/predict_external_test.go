@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/ortcheck"
-	"github.com/trnn/trnn/ops"
 )
 
 // TestPredictExternalModelMatchesONNXRuntime: `trnn predict` on a standard
@@ -61,9 +61,9 @@ func TestPredictExternalModelMatchesONNXRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := ortcheck.Run(b, map[string]*ops.Tensor{
-			"input":    ops.FromF32(x, d.N(), T, F),
-			"seq_lens": {DType: ops.Int32, Shape: []int{d.N()}, I32: lengths},
+		res, err := ortcheck.Run(b, map[string]*graph.Tensor{
+			"input":    graph.FromF32(x, d.N(), T, F),
+			"seq_lens": {DType: graph.Int32, Shape: []int{d.N()}, I32: lengths},
 		}, []string{"output"})
 		if err != nil {
 			t.Fatal(err)

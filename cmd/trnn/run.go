@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trnn/trnn"
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -57,7 +57,7 @@ func runModel(c *cobra.Command, model string, inputs []string, outDir string) er
 	for i, v := range declared {
 		names[i] = v.Name
 	}
-	feed := map[string]*ops.Tensor{}
+	feed := map[string]*graph.Tensor{}
 	from := map[string]string{} // input name → file
 	for _, arg := range inputs {
 		name, file, ok := strings.Cut(arg, "=")
@@ -113,7 +113,7 @@ func runModel(c *cobra.Command, model string, inputs []string, outDir string) er
 }
 
 // runFits reports whether t has v's element type, rank and fixed dimensions.
-func runFits(v compiler.Value, t *ops.Tensor) bool {
+func runFits(v graph.Value, t *graph.Tensor) bool {
 	if t.DType != v.DType {
 		return false
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/export"
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 func runRun(t *testing.T, args ...string) (status int, stdout, stderr string) {
@@ -79,9 +79,9 @@ func TestRunNodeTests(t *testing.T) {
 			for i := range want.Len() {
 				var g, w float64
 				switch want.DType {
-				case ops.Float32:
+				case graph.Float32:
 					g, w = float64(got.F32[i]), float64(want.F32[i])
-				case ops.Int64:
+				case graph.Int64:
 					g, w = float64(got.I64[i]), float64(want.I64[i])
 				default:
 					t.Fatalf("%s: unexpected dtype %v", name, want.DType)
@@ -102,15 +102,15 @@ func TestRunErrors(t *testing.T) {
 	x := filepath.Join("..", "..", "testdata", "onnx", "lstm_classifier.input.pb")
 	lens := filepath.Join("..", "..", "testdata", "onnx", "lstm_classifier.seq_lens.pb")
 	ints := filepath.Join(dir, "ints.pb")
-	if err := export.WriteTensorFile(ints, "input", &ops.Tensor{DType: ops.Int32, Shape: []int{2, 5}, I32: make([]int32, 10)}); err != nil {
+	if err := export.WriteTensorFile(ints, "input", &graph.Tensor{DType: graph.Int32, Shape: []int{2, 5}, I32: make([]int32, 10)}); err != nil {
 		t.Fatal(err)
 	}
 	anon := filepath.Join(dir, "anon.pb")
-	if err := export.WriteTensorFile(anon, "", &ops.Tensor{DType: ops.Int32, Shape: []int{6}, I32: make([]int32, 6)}); err != nil {
+	if err := export.WriteTensorFile(anon, "", &graph.Tensor{DType: graph.Int32, Shape: []int{6}, I32: make([]int32, 6)}); err != nil {
 		t.Fatal(err)
 	}
 	short := filepath.Join(dir, "short.pb")
-	if err := export.WriteTensorFile(short, "seq_lens", &ops.Tensor{DType: ops.Int32, Shape: []int{2}, I32: []int32{1, 1}}); err != nil {
+	if err := export.WriteTensorFile(short, "seq_lens", &graph.Tensor{DType: graph.Int32, Shape: []int{2}, I32: []int32{1, 1}}); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "out")

@@ -9,7 +9,7 @@
 // module root. The environment is initialised once per process, logging
 // only fatal messages: errors reach the caller as returned values.
 //
-// Tensors cross the boundary as ops.Tensor (float32, int32, int64, bool and
+// Tensors cross the boundary as graph.Tensor (float32, int32, int64, bool and
 // float64); inputs are copied, never modified, and outputs are copied out of
 // ONNX Runtime's memory.
 //

@@ -12,7 +12,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/trnn/trnn/ops"
+	"github.com/trnn/trnn/graph"
 )
 
 // EnvLib names the environment variable holding the path of
@@ -144,7 +144,7 @@ func (s *Session) Close() error {
 
 // Run runs the model on the named inputs, which must be exactly the names
 // given to Open, and returns the outputs by name.
-func (s *Session) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tensor, error) {
+func (s *Session) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s == nil {
@@ -183,7 +183,7 @@ func (s *Session) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tensor, er
 	if err := s.s.Run(in, out); err != nil {
 		return nil, fmt.Errorf("onnx runtime: %v", err)
 	}
-	res := make(map[string]*ops.Tensor, len(out))
+	res := make(map[string]*graph.Tensor, len(out))
 	for i, name := range s.outputs {
 		t, err := fromORT(out[i])
 		if err != nil {
@@ -196,7 +196,7 @@ func (s *Session) Run(inputs map[string]*ops.Tensor) (map[string]*ops.Tensor, er
 
 // Run loads model, runs it once on inputs and returns the named outputs.
 // The input names are those of the inputs map.
-func Run(model []byte, inputs map[string]*ops.Tensor, outputs []string) (map[string]*ops.Tensor, error) {
+func Run(model []byte, inputs map[string]*graph.Tensor, outputs []string) (map[string]*graph.Tensor, error) {
 	inNames := make([]string, 0, len(inputs))
 	for name := range inputs {
 		inNames = append(inNames, name)
@@ -210,7 +210,7 @@ func Run(model []byte, inputs map[string]*ops.Tensor, outputs []string) (map[str
 	return s.Run(inputs)
 }
 
-func names(m map[string]*ops.Tensor) string {
+func names(m map[string]*graph.Tensor) string {
 	var out []string
 	for n := range m {
 		out = append(out, n)
@@ -220,11 +220,11 @@ func names(m map[string]*ops.Tensor) string {
 }
 
 // toORT copies t into a new ONNX Runtime tensor.
-func toORT(t *ops.Tensor) (ort.Value, error) {
+func toORT(t *graph.Tensor) (ort.Value, error) {
 	if t == nil {
 		return nil, errors.New("nil tensor")
 	}
-	if t.Len() != ops.Size(t.Shape) {
+	if t.Len() != graph.Size(t.Shape) {
 		return nil, fmt.Errorf("%d elements for shape %v", t.Len(), t.Shape)
 	}
 	shape := make(ort.Shape, len(t.Shape))
@@ -235,36 +235,36 @@ func toORT(t *ops.Tensor) (ort.Value, error) {
 		// ONNX Runtime's Go binding has no rank-0 tensors of these
 		// types; scalars go through NewScalar.
 		switch t.DType {
-		case ops.Float32:
+		case graph.Float32:
 			return ort.NewScalar(t.F32[0])
-		case ops.Float64:
+		case graph.Float64:
 			return ort.NewScalar(t.F64[0])
-		case ops.Int32:
+		case graph.Int32:
 			return ort.NewScalar(t.I32[0])
-		case ops.Int64:
+		case graph.Int64:
 			return ort.NewScalar(t.I64[0])
-		case ops.Bool:
+		case graph.Bool:
 			return ort.NewScalar(t.B[0])
 		}
 		return nil, fmt.Errorf("unsupported dtype %v", t.DType)
 	}
 	switch t.DType {
-	case ops.Float32:
+	case graph.Float32:
 		return ort.NewTensor(shape, append([]float32(nil), t.F32...))
-	case ops.Float64:
+	case graph.Float64:
 		return ort.NewTensor(shape, append([]float64(nil), t.F64...))
-	case ops.Int32:
+	case graph.Int32:
 		return ort.NewTensor(shape, append([]int32(nil), t.I32...))
-	case ops.Int64:
+	case graph.Int64:
 		return ort.NewTensor(shape, append([]int64(nil), t.I64...))
-	case ops.Bool:
+	case graph.Bool:
 		return ort.NewTensor(shape, append([]bool(nil), t.B...))
 	}
 	return nil, fmt.Errorf("unsupported dtype %v", t.DType)
 }
 
-// fromORT copies an ONNX Runtime output into an ops.Tensor.
-func fromORT(v ort.Value) (*ops.Tensor, error) {
+// fromORT copies an ONNX Runtime output into an graph.Tensor.
+func fromORT(v ort.Value) (*graph.Tensor, error) {
 	shape := v.GetShape()
 	dims := make([]int, len(shape))
 	for i, d := range shape {
@@ -272,15 +272,15 @@ func fromORT(v ort.Value) (*ops.Tensor, error) {
 	}
 	switch x := v.(type) {
 	case *ort.Tensor[float32]:
-		return &ops.Tensor{DType: ops.Float32, Shape: dims, F32: append([]float32(nil), x.GetData()...)}, nil
+		return &graph.Tensor{DType: graph.Float32, Shape: dims, F32: append([]float32(nil), x.GetData()...)}, nil
 	case *ort.Tensor[float64]:
-		return &ops.Tensor{DType: ops.Float64, Shape: dims, F64: append([]float64(nil), x.GetData()...)}, nil
+		return &graph.Tensor{DType: graph.Float64, Shape: dims, F64: append([]float64(nil), x.GetData()...)}, nil
 	case *ort.Tensor[int32]:
-		return &ops.Tensor{DType: ops.Int32, Shape: dims, I32: append([]int32(nil), x.GetData()...)}, nil
+		return &graph.Tensor{DType: graph.Int32, Shape: dims, I32: append([]int32(nil), x.GetData()...)}, nil
 	case *ort.Tensor[int64]:
-		return &ops.Tensor{DType: ops.Int64, Shape: dims, I64: append([]int64(nil), x.GetData()...)}, nil
+		return &graph.Tensor{DType: graph.Int64, Shape: dims, I64: append([]int64(nil), x.GetData()...)}, nil
 	case *ort.Tensor[bool]:
-		return &ops.Tensor{DType: ops.Bool, Shape: dims, B: append([]bool(nil), x.GetData()...)}, nil
+		return &graph.Tensor{DType: graph.Bool, Shape: dims, B: append([]bool(nil), x.GetData()...)}, nil
 	}
 	return nil, fmt.Errorf("unsupported output type %T", v)
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trnn/trnn/export/onnxpb"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -51,19 +52,19 @@ func tinyModel(t *testing.T) []byte {
 func TestRunTinyModel(t *testing.T) {
 	Require(t)
 	t.Logf("onnx runtime %s from %s", Version(), LibraryPath())
-	a := ops.FromF32([]float32{0, 1, -1, 2, -2, 0.5}, 2, 3)
+	a := graph.FromF32([]float32{0, 1, -1, 2, -2, 0.5}, 2, 3)
 	aCopy := append([]float32(nil), a.F32...)
-	n := &ops.Tensor{DType: ops.Int32, Shape: []int{3}, I32: []int32{0, -1, 3}}
-	out, err := Run(tinyModel(t), map[string]*ops.Tensor{"a": a, "n": n}, []string{"out", "nf"})
+	n := &graph.Tensor{DType: graph.Int32, Shape: []int{3}, I32: []int32{0, -1, 3}}
+	out, err := Run(tinyModel(t), map[string]*graph.Tensor{"a": a, "n": n}, []string{"out", "nf"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	nf := out["nf"]
-	if nf.DType != ops.Float32 || len(nf.Shape) != 1 || nf.Shape[0] != 3 || nf.F32[0] != 0 || nf.F32[1] != -1 || nf.F32[2] != 3 {
+	if nf.DType != graph.Float32 || len(nf.Shape) != 1 || nf.Shape[0] != 3 || nf.F32[0] != 0 || nf.F32[1] != -1 || nf.F32[2] != 3 {
 		t.Fatalf("nf = %+v, want float32 [3] {0, -1, 3}", nf)
 	}
 	got := out["out"]
-	if got.DType != ops.Float32 || len(got.Shape) != 2 || got.Shape[0] != 2 || got.Shape[1] != 3 {
+	if got.DType != graph.Float32 || len(got.Shape) != 2 || got.Shape[0] != 2 || got.Shape[1] != 3 {
 		t.Fatalf("out: %v %v, want float32 [2 3]", got.DType, got.Shape)
 	}
 	for i, x := range aCopy {
@@ -89,23 +90,23 @@ func TestSessionErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	a := ops.FromF32(make([]float32, 6), 2, 3)
-	n := &ops.Tensor{DType: ops.Int32, Shape: []int{3}, I32: make([]int32, 3)}
-	if _, err := s.Run(map[string]*ops.Tensor{"a": a}); err == nil || !strings.Contains(err.Error(), "session takes a, n") {
+	a := graph.FromF32(make([]float32, 6), 2, 3)
+	n := &graph.Tensor{DType: graph.Int32, Shape: []int{3}, I32: make([]int32, 3)}
+	if _, err := s.Run(map[string]*graph.Tensor{"a": a}); err == nil || !strings.Contains(err.Error(), "session takes a, n") {
 		t.Errorf("missing input: err = %v", err)
 	}
-	if _, err := s.Run(map[string]*ops.Tensor{"a": a, "m": n}); err == nil || !strings.Contains(err.Error(), `input "n" missing`) {
+	if _, err := s.Run(map[string]*graph.Tensor{"a": a, "m": n}); err == nil || !strings.Contains(err.Error(), `input "n" missing`) {
 		t.Errorf("misnamed input: err = %v", err)
 	}
-	bad := ops.FromF32(make([]float32, 4), 2, 2)
-	if _, err := s.Run(map[string]*ops.Tensor{"a": bad, "n": n}); err == nil {
+	bad := graph.FromF32(make([]float32, 4), 2, 2)
+	if _, err := s.Run(map[string]*graph.Tensor{"a": bad, "n": n}); err == nil {
 		t.Error("a [2 2] accepted for a declared [2 3] input")
 	}
-	if _, err := s.Run(map[string]*ops.Tensor{"a": a, "n": n}); err != nil {
+	if _, err := s.Run(map[string]*graph.Tensor{"a": a, "n": n}); err != nil {
 		t.Errorf("good run after failed ones: %v", err)
 	}
 	s.Close()
-	if _, err := s.Run(map[string]*ops.Tensor{"a": a, "n": n}); err == nil {
+	if _, err := s.Run(map[string]*graph.Tensor{"a": a, "n": n}); err == nil {
 		t.Error("Run on a closed session succeeded")
 	}
 }

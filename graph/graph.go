@@ -1,9 +1,7 @@
-package compiler
+package graph
 
 import (
 	"fmt"
-
-	"github.com/trnn/trnn/ops"
 )
 
 // Form says how a graph's values are laid out and so which executor runs it.
@@ -13,7 +11,7 @@ const (
 	// FormSequence graphs are compiled from a spec. Every value is a batch of
 	// sequences [batch, time, width] (or [batch, width] after LastStep) with
 	// the row lengths implicit; the runtime executes them packed
-	// (ops.Packing) and can train them. Only sequence ops appear.
+	// (Packing) and can train them. Only sequence ops appear.
 	FormSequence Form = iota + 1
 	// FormTensor graphs are imported from ONNX: values are dense tensors and
 	// nodes are ONNX operators with ONNX semantics, lengths included as
@@ -74,7 +72,7 @@ func (s Shape) String() string {
 // Value is a named graph input, output or intermediate result.
 type Value struct {
 	Name  string
-	DType ops.DType
+	DType DType
 	Shape Shape
 }
 
@@ -99,7 +97,7 @@ func (v Value) TypeString() string {
 // (Trainable false), or an ONNX initializer.
 type Param struct {
 	Name      string
-	Tensor    *ops.Tensor
+	Tensor    *Tensor
 	Trainable bool
 	// Init names how a compiled parameter was initialised: "glorot_uniform",
 	// "orthogonal", "zeros", "lstm_bias" (zeros with forget-gate block 1),
@@ -129,15 +127,15 @@ type Attr struct {
 	Ints    []int64
 	Floats  []float32
 	Strings []string
-	Tensor  *ops.Tensor
+	Tensor  *Tensor
 }
 
 // Node is one operation. Inputs name values or params in the op's input
 // order; "" is an omitted optional input (ONNX form). Sequence-form nodes
-// take (x, params...) as listed on each ops.Op.
+// take (x, params...) as listed on each Op.
 type Node struct {
 	Name    string
-	Op      ops.Op
+	Op      Op
 	Inputs  []string
 	Outputs []string
 	Attrs   map[string]Attr
@@ -169,13 +167,6 @@ func (g *Graph) Param(name string) *Param {
 	return nil
 }
 
-// Program is what the compiler hands to the runtime and the exporter: the
-// resolved spec (every default filled in) and the graph lowered from it.
-type Program struct {
-	Spec  *Spec
-	Graph *Graph
-}
-
 // Names of the values every compiled graph has, which the runtime and the
 // exporter rely on.
 const (
@@ -185,3 +176,15 @@ const (
 	ValueStepProbs = "step_probs" // output: sigmoid(logits), 0 at padded steps
 	ValueProbs     = "probs"      // output: step_probs at each row's last valid step [batch, labels]
 )
+
+// Names of node attributes (their kinds: hidden_size and
+// linear_before_reset are AttrInt, rate is AttrFloat).
+const (
+	AttrNameHiddenSize        = "hidden_size"
+	AttrNameRate              = "rate"
+	AttrNameLinearBeforeReset = "linear_before_reset"
+)
+
+// MaxUnits bounds a recurrent layer's hidden size, in a spec and in a
+// compiled graph.
+const MaxUnits = 4096

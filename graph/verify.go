@@ -1,10 +1,8 @@
-package compiler
+package graph
 
 import (
 	"fmt"
 	"slices"
-
-	"github.com/trnn/trnn/ops"
 )
 
 // Verify checks a graph's invariants and returns every violation found (an
@@ -12,7 +10,7 @@ import (
 //
 // For both forms: the form is known; input, parameter and node output names
 // are unique and never reused (one producer per value); every node's op
-// belongs to the form (ops.Op.IsSequence, ops.Op.IsONNX); every input a
+// belongs to the form (Op.IsSequence, Op.IsONNX); every input a
 // node names is a graph input, a parameter or the output of an earlier
 // node; every graph output is defined; parameters hold tensors whose data
 // matches their shape; Values, when present, is keyed by value name.
@@ -28,29 +26,29 @@ import (
 // only for what does not depend on them.
 func Verify(g *Graph) error {
 	if g == nil {
-		return ErrorList{{Msg: "graph: nil"}}
+		return Errors{"graph: nil"}
 	}
 	c := newChecker(g)
 	c.run()
 	if g.Form == FormSequence && len(c.errs) == 0 {
 		c.compareValues()
 	}
-	return c.errs.Err()
+	return c.errs.err()
 }
 
-// inferShapes returns the type and shape of every value of a sequence-form
+// InferShapes returns the type and shape of every value of a sequence-form
 // graph, checking every edge on the way.
-func inferShapes(g *Graph) (map[string]*Value, ErrorList) {
+func InferShapes(g *Graph) (map[string]*Value, error) {
 	c := newChecker(g)
 	c.run()
-	return c.vals, c.errs
+	return c.vals, c.errs.err()
 }
 
 // checker walks a graph once, checking definitions and, in sequence form,
 // inferring shapes.
 type checker struct {
 	g        *Graph
-	errs     ErrorList
+	errs     Errors
 	params   map[string]*Param
 	defined  map[string]string // value or param name → what defines it
 	producer map[string]int    // node output → index of the first node producing it
@@ -70,7 +68,7 @@ func newChecker(g *Graph) *checker {
 }
 
 func (c *checker) errorf(format string, args ...any) {
-	c.errs.Add(Pos{}, fmt.Sprintf("graph %q: ", c.g.Name)+fmt.Sprintf(format, args...))
+	c.errs = append(c.errs, fmt.Sprintf("graph %q: ", c.g.Name)+fmt.Sprintf(format, args...))
 }
 
 func (c *checker) run() {
@@ -101,9 +99,9 @@ func (c *checker) run() {
 			c.errorf("parameter %q has no tensor", p.Name)
 		case slices.ContainsFunc(t.Shape, func(d int) bool { return d < 0 }):
 			c.errorf("parameter %q has a negative dimension in shape %s", p.Name, intsText(t.Shape))
-		case t.Len() != ops.Size(t.Shape):
+		case t.Len() != Size(t.Shape):
 			c.errorf("parameter %q has %d values for shape %s", p.Name, t.Len(), intsText(t.Shape))
-		case seq && t.DType != ops.Float32:
+		case seq && t.DType != Float32:
 			c.errorf("parameter %q is %v, want float32", p.Name, t.DType)
 		}
 	}
@@ -210,11 +208,11 @@ func (c *checker) checkSeqInputs() {
 		return
 	}
 	x, l := in[0], in[1]
-	if x.DType != ops.Float32 || len(x.Shape) != 3 || x.Shape[0] != Sym(DimBatch) || x.Shape[1] != Sym(DimTime) ||
+	if x.DType != Float32 || len(x.Shape) != 3 || x.Shape[0] != Sym(DimBatch) || x.Shape[1] != Sym(DimTime) ||
 		x.Shape[2].Sym != "" || x.Shape[2].Size < 1 {
 		c.errorf("input x is %v %v, want float32 [batch,time,F] with F ≥ 1", x.DType, x.Shape)
 	}
-	if l.DType != ops.Int32 || !shapeEqual(l.Shape, Shape{Sym(DimBatch)}) {
+	if l.DType != Int32 || !shapeEqual(l.Shape, Shape{Sym(DimBatch)}) {
 		c.errorf("input lengths is %v %v, want int32 [batch]", l.DType, l.Shape)
 	}
 }
@@ -273,17 +271,17 @@ func (c *checker) node(i int, n *Node) {
 }
 
 // Each sequence op's arity: inputs (x then parameters) and attributes.
-var seqArity = map[ops.Op]struct {
+var seqArity = map[Op]struct {
 	params []string // roles of inputs 1..
 	attrs  []string
 }{
-	ops.OpNormalize: {params: []string{"mean", "std"}},
-	ops.OpLSTM:      {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize}},
-	ops.OpGRU:       {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize, AttrNameLinearBeforeReset}},
-	ops.OpDropout:   {attrs: []string{AttrNameRate}},
-	ops.OpDense:     {params: []string{"W", "b"}},
-	ops.OpSigmoid:   {},
-	ops.OpLastStep:  {},
+	OpNormalize: {params: []string{"mean", "std"}},
+	OpLSTM:      {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize}},
+	OpGRU:       {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize, AttrNameLinearBeforeReset}},
+	OpDropout:   {attrs: []string{AttrNameRate}},
+	OpDense:     {params: []string{"W", "b"}},
+	OpSigmoid:   {},
+	OpLastStep:  {},
 }
 
 // inferSeq checks a sequence-form node whose inputs are all defined and
@@ -319,16 +317,16 @@ func (c *checker) inferSeq(where string, n *Node) {
 		}
 		ps[k] = p.Tensor.Shape
 	}
-	if x.DType != ops.Float32 {
+	if x.DType != Float32 {
 		c.errorf("%s: input %q is %v, want float32", where, x.Name, x.DType)
 		return
 	}
 	rank3 := len(x.Shape) == 3 && x.Shape[2].Sym == "" && x.Shape[2].Size >= 1
-	if !rank3 && n.Op != ops.OpSigmoid {
+	if !rank3 && n.Op != OpSigmoid {
 		c.errorf("%s: input %q has shape %v, want [batch,time,width]", where, x.Name, x.Shape)
 		return
 	}
-	out := &Value{Name: n.Outputs[0], DType: ops.Float32, Shape: slices.Clone(x.Shape)}
+	out := &Value{Name: n.Outputs[0], DType: Float32, Shape: slices.Clone(x.Shape)}
 	var I int
 	if rank3 {
 		I = x.Shape[2].Size
@@ -349,21 +347,21 @@ func (c *checker) inferSeq(where string, n *Node) {
 		return int(a.Int), true
 	}
 	switch n.Op {
-	case ops.OpNormalize:
+	case OpNormalize:
 		if !want(0, I) || !want(1, I) {
 			return
 		}
-	case ops.OpLSTM:
+	case OpLSTM:
 		H, ok := hidden()
 		if !ok {
 			return
 		}
-		G := ops.LSTMGates
+		G := LSTMGates
 		if !want(0, G*H, I) || !want(1, G*H, H) || !want(2, G*H) {
 			return
 		}
 		out.Shape[2] = Fixed(H)
-	case ops.OpGRU:
+	case OpGRU:
 		H, ok := hidden()
 		if !ok {
 			return
@@ -372,18 +370,18 @@ func (c *checker) inferSeq(where string, n *Node) {
 			c.errorf("%s: attribute linear_before_reset must be the int 1", where)
 			return
 		}
-		G := ops.GRUGates
+		G := GRUGates
 		if !want(0, G*H, I) || !want(1, G*H, H) || !want(2, 2*G*H) {
 			return
 		}
 		out.Shape[2] = Fixed(H)
-	case ops.OpDropout:
+	case OpDropout:
 		a, ok := n.Attrs[AttrNameRate]
 		if !ok || a.Kind != AttrFloat || !(a.Float >= 0 && a.Float < 1) {
 			c.errorf("%s: attribute rate must be a float in [0, 1)", where)
 			return
 		}
-	case ops.OpDense:
+	case OpDense:
 		if len(ps[0]) != 2 || ps[0][1] != I || ps[0][0] < 1 {
 			c.errorf("%s: W %q has shape %s, want [K,%d]", where, n.Inputs[1], intsText(ps[0]), I)
 			return
@@ -393,8 +391,8 @@ func (c *checker) inferSeq(where string, n *Node) {
 			return
 		}
 		out.Shape[2] = Fixed(K)
-	case ops.OpSigmoid:
-	case ops.OpLastStep:
+	case OpSigmoid:
+	case OpLastStep:
 		out.Shape = Shape{x.Shape[0], x.Shape[2]}
 	}
 	c.vals[out.Name] = out
@@ -432,7 +430,7 @@ func (g *Graph) ParamCount() (total, trainable int) {
 		if p == nil || p.Tensor == nil {
 			continue
 		}
-		n := ops.Size(p.Tensor.Shape)
+		n := Size(p.Tensor.Shape)
 		total += n
 		if p.Trainable {
 			trainable += n
