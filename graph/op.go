@@ -57,68 +57,28 @@ const (
 	numOps
 )
 
-var opNames = [numOps]string{
-	OpInvalid:   "Invalid",
-	OpNormalize: "Normalize",
-	OpLSTM:      "LSTM",
-	OpGRU:       "GRU",
-	OpDropout:   "Dropout",
-	OpDense:     "Dense",
-	OpSigmoid:   "Sigmoid",
-	OpLastStep:  "LastStep",
-	OpAdd:       "Add",
-	OpSub:       "Sub",
-	OpMul:       "Mul",
-	OpDiv:       "Div",
-	OpMatMul:    "MatMul",
-	OpGemm:      "Gemm",
-	OpTanh:      "Tanh",
-	OpRelu:      "Relu",
-	OpTranspose: "Transpose",
-	OpSqueeze:   "Squeeze",
-	OpUnsqueeze: "Unsqueeze",
-	OpReshape:   "Reshape",
-	OpGather:    "Gather",
-	OpCast:      "Cast",
-	OpConstant:  "Constant",
-	OpShape:     "Shape",
-	OpConcat:    "Concat",
-	OpIdentity:  "Identity",
-	OpRange:     "Range",
-	OpLess:      "Less",
-	OpGreater:   "Greater",
-	OpEqual:     "Equal",
-	OpWhere:     "Where",
-	OpSlice:     "Slice",
-	OpExpand:    "Expand",
-	OpNot:       "Not",
-	OpAnd:       "And",
-}
-
 // String returns the op's name; for ONNX operators it is the ONNX op_type.
 func (o Op) String() string {
 	if o < numOps {
-		return opNames[o]
+		return opTable[o].Name
 	}
 	return fmt.Sprintf("Op(%d)", uint8(o))
 }
 
 // IsSequence reports whether o may appear in a spec-compiled (sequence form)
 // graph.
-func (o Op) IsSequence() bool { return o >= OpNormalize && o <= OpLastStep }
+func (o Op) IsSequence() bool { return Info(o) != nil && Info(o).Seq != nil }
 
 // IsONNX reports whether o is an ONNX operator, valid in an imported (tensor
 // form) graph.
-func (o Op) IsONNX() bool {
-	return o == OpLSTM || o == OpGRU || o == OpSigmoid || (o >= OpAdd && o < numOps)
-}
+func (o Op) IsONNX() bool { return Info(o) != nil && Info(o).ONNX != nil }
 
 // OpByName returns the op with the given name (an ONNX op_type for ONNX
 // operators) and whether it exists.
 func OpByName(name string) (Op, bool) {
-	for i, n := range opNames {
-		if n == name && Op(i) != OpInvalid {
-			return Op(i), true
+	for i := OpInvalid + 1; i < numOps; i++ {
+		if opTable[i].Name == name {
+			return i, true
 		}
 	}
 	return OpInvalid, false

@@ -270,30 +270,16 @@ func (c *checker) node(i int, n *Node) {
 	}
 }
 
-// Each sequence op's arity: inputs (x then parameters) and attributes.
-var seqArity = map[Op]struct {
-	params []string // roles of inputs 1..
-	attrs  []string
-}{
-	OpNormalize: {params: []string{"mean", "std"}},
-	OpLSTM:      {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize}},
-	OpGRU:       {params: []string{"W", "R", "B"}, attrs: []string{AttrNameHiddenSize, AttrNameLinearBeforeReset}},
-	OpDropout:   {attrs: []string{AttrNameRate}},
-	OpDense:     {params: []string{"W", "b"}},
-	OpSigmoid:   {},
-	OpLastStep:  {},
-}
-
-// inferSeq checks a sequence-form node whose inputs are all defined and
-// records the type and shape of its output.
+// inferSeq checks a sequence-form node whose inputs are all defined against
+// its op's SeqRule and records the type and shape of its output.
 func (c *checker) inferSeq(where string, n *Node) {
-	ar := seqArity[n.Op]
-	if len(n.Inputs) != 1+len(ar.params) || len(n.Outputs) != 1 {
-		c.errorf("%s: has %d inputs and %d outputs, want %d and 1", where, len(n.Inputs), len(n.Outputs), 1+len(ar.params))
+	rule := Info(n.Op).Seq
+	if len(n.Inputs) != 1+len(rule.Params) || len(n.Outputs) != 1 {
+		c.errorf("%s: has %d inputs and %d outputs, want %d and 1", where, len(n.Inputs), len(n.Outputs), 1+len(rule.Params))
 		return
 	}
 	for name := range n.Attrs {
-		if !slices.Contains(ar.attrs, name) {
+		if !slices.Contains(rule.Attrs, name) {
 			c.errorf("%s: unexpected attribute %q", where, name)
 		}
 	}
@@ -304,98 +290,60 @@ func (c *checker) inferSeq(where string, n *Node) {
 		}
 		return
 	}
-	ps := make([][]int, len(ar.params))
-	for k, role := range ar.params {
-		name := n.Inputs[1+k]
-		p := c.params[name]
-		if p == nil {
-			c.errorf("%s: input %s %q is not a parameter", where, role, name)
-			return
-		}
-		if p.Tensor == nil {
-			return
-		}
-		ps[k] = p.Tensor.Shape
+	ps, ok := c.seqParams(where, n, rule)
+	if !ok {
+		return
 	}
 	if x.DType != Float32 {
 		c.errorf("%s: input %q is %v, want float32", where, x.Name, x.DType)
 		return
 	}
 	rank3 := len(x.Shape) == 3 && x.Shape[2].Sym == "" && x.Shape[2].Size >= 1
-	if !rank3 && n.Op != OpSigmoid {
+	if !rank3 && rule.Width != nil {
 		c.errorf("%s: input %q has shape %v, want [batch,time,width]", where, x.Name, x.Shape)
 		return
 	}
 	out := &Value{Name: n.Outputs[0], DType: Float32, Shape: slices.Clone(x.Shape)}
-	var I int
-	if rank3 {
-		I = x.Shape[2].Size
-	}
-	want := func(k int, dims ...int) bool {
-		if !slices.Equal(ps[k], dims) {
-			c.errorf("%s: %s %q has shape %s, want %s", where, ar.params[k], n.Inputs[1+k], intsText(ps[k]), intsText(dims))
-			return false
-		}
-		return true
-	}
-	hidden := func() (int, bool) {
-		a, ok := n.Attrs[AttrNameHiddenSize]
-		if !ok || a.Kind != AttrInt || a.Int < 1 || a.Int > MaxUnits {
-			c.errorf("%s: attribute hidden_size must be an int from 1 to %d", where, MaxUnits)
-			return 0, false
-		}
-		return int(a.Int), true
-	}
-	switch n.Op {
-	case OpNormalize:
-		if !want(0, I) || !want(1, I) {
+	switch {
+	case rule.Last:
+		if !rank3 {
+			c.errorf("%s: input %q has shape %v, want [batch,time,width]", where, x.Name, x.Shape)
 			return
 		}
-	case OpLSTM:
-		H, ok := hidden()
-		if !ok {
-			return
-		}
-		G := LSTMGates
-		if !want(0, G*H, I) || !want(1, G*H, H) || !want(2, G*H) {
-			return
-		}
-		out.Shape[2] = Fixed(H)
-	case OpGRU:
-		H, ok := hidden()
-		if !ok {
-			return
-		}
-		if a, ok := n.Attrs[AttrNameLinearBeforeReset]; !ok || a.Kind != AttrInt || a.Int != 1 {
-			c.errorf("%s: attribute linear_before_reset must be the int 1", where)
-			return
-		}
-		G := GRUGates
-		if !want(0, G*H, I) || !want(1, G*H, H) || !want(2, 2*G*H) {
-			return
-		}
-		out.Shape[2] = Fixed(H)
-	case OpDropout:
-		a, ok := n.Attrs[AttrNameRate]
-		if !ok || a.Kind != AttrFloat || !(a.Float >= 0 && a.Float < 1) {
-			c.errorf("%s: attribute rate must be a float in [0, 1)", where)
-			return
-		}
-	case OpDense:
-		if len(ps[0]) != 2 || ps[0][1] != I || ps[0][0] < 1 {
-			c.errorf("%s: W %q has shape %s, want [K,%d]", where, n.Inputs[1], intsText(ps[0]), I)
-			return
-		}
-		K := ps[0][0]
-		if !want(1, K) {
-			return
-		}
-		out.Shape[2] = Fixed(K)
-	case OpSigmoid:
-	case OpLastStep:
 		out.Shape = Shape{x.Shape[0], x.Shape[2]}
+	case rule.Width != nil:
+		W, want, err := rule.Width(n, x.Shape[2].Size, ps)
+		if err != nil {
+			c.errorf("%s: %v", where, err)
+			return
+		}
+		for k, dims := range want {
+			if !slices.Equal(ps[k], dims) {
+				c.errorf("%s: %s %q has shape %s, want %s", where, rule.Params[k], n.Inputs[1+k], intsText(ps[k]), intsText(dims))
+				return
+			}
+		}
+		out.Shape[2] = Fixed(W)
 	}
 	c.vals[out.Name] = out
+}
+
+// seqParams returns the shapes of a sequence-form node's parameter inputs.
+func (c *checker) seqParams(where string, n *Node, rule *SeqRule) ([][]int, bool) {
+	ps := make([][]int, len(rule.Params))
+	for k, role := range rule.Params {
+		name := n.Inputs[1+k]
+		p := c.params[name]
+		if p == nil {
+			c.errorf("%s: input %s %q is not a parameter", where, role, name)
+			return nil, false
+		}
+		if p.Tensor == nil {
+			return nil, false
+		}
+		ps[k] = p.Tensor.Shape
+	}
+	return ps, true
 }
 
 // compareValues checks that g.Values holds exactly the inferred values.

@@ -1,0 +1,464 @@
+package graph
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// The op table: everything trnn knows about an op outside its kernels. Verify
+// (sequence form), the compiler, the ONNX writer and reader, the trainer's
+// node builder and the interpreter all read it through Info, so adding an op
+// is one entry here plus its kernels.
+
+// Opsets of ONNX's default domain.
+const (
+	// MinOpset and MaxOpset bound the opsets trnn writes, DefaultOpset is
+	// the one it writes unless told otherwise.
+	MinOpset     = 14
+	MaxOpset     = 21
+	DefaultOpset = 17
+	// MinReadOpset and MaxReadOpset bound the opsets trnn reads. Above 21 no
+	// op has been checked. Some ops need a later opset than MinReadOpset
+	// (ONNXRule.Since): before it their semantics differed.
+	MinReadOpset = 1
+	MaxReadOpset = 21
+)
+
+// MaxElements bounds the number of elements of any tensor trnn reads or an
+// ONNX kernel makes: 2³¹−1, the int32 limit ONNX Runtime shares.
+const MaxElements = 1<<31 - 1
+
+// Recurrent directions (ONNX LSTM and GRU attribute direction).
+const (
+	DirForward       = "forward"
+	DirReverse       = "reverse"
+	DirBidirectional = "bidirectional"
+)
+
+// OpInfo is one entry of the op table.
+type OpInfo struct {
+	Op   Op
+	Name string    // the ONNX op_type for ONNX operators
+	Seq  *SeqRule  // nil: the op cannot appear in a sequence-form graph
+	ONNX *ONNXRule // nil: the op is not an ONNX operator
+}
+
+// SeqRule is an op's contract in a sequence-form (compiled) graph: the
+// input x [batch, time, width] then parameters, one output.
+type SeqRule struct {
+	Params []string // roles of inputs 1.., each a parameter
+	Attrs  []string // the attributes the node carries
+	// Width returns the output's last dimension and the shape each parameter
+	// must have, from the node's attributes, the input's width I and the
+	// parameters' actual shapes; or an error naming the attribute at fault.
+	// nil keeps the input's shape.
+	Width func(n *Node, I int, params [][]int) (width int, want [][]int, err error)
+	// Last marks LastStep: the output drops the time axis.
+	Last bool
+}
+
+// ONNXRule is an op's contract as an ONNX operator in an imported or
+// exported graph.
+type ONNXRule struct {
+	Since          int // first opset whose semantics trnn's kernels implement
+	MinIn, MaxIn   int // input counts; MaxIn −1 is unbounded
+	MinOut, MaxOut int
+	// InputsAt overrides MinIn and MaxIn for ops whose inputs changed with
+	// the opset.
+	InputsAt func(opset int) (min, max int)
+	Optional []int // input positions that may be "" (omitted)
+	// OmitOutputs allows "" outputs (the recurrent ops' optional Y, Y_h, Y_c).
+	OmitOutputs bool
+	Attrs       map[string]AttrRule
+	Required    []string
+	// Check applies the rules that involve several attributes or inputs.
+	Check func(n *Node, opset int) error
+}
+
+// Inputs returns the input counts the op takes at opset.
+func (r *ONNXRule) Inputs(opset int) (min, max int) {
+	if r.InputsAt != nil {
+		return r.InputsAt(opset)
+	}
+	return r.MinIn, r.MaxIn
+}
+
+// AttrRule is one attribute an op accepts: its kind, the opsets in which it
+// exists ([Since, Until), Until 0 = still current), an optional check of its
+// value, and the value an absent attribute has.
+type AttrRule struct {
+	Kind         AttrKind
+	Since, Until int
+	Check        func(name string, a Attr) error
+	Default      Attr // Kind 0: no default (absent means "not given")
+}
+
+// RuleError is a node breaking a rule of the op table. Unsupported marks
+// valid ONNX that trnn does not implement.
+type RuleError struct {
+	Msg         string
+	Unsupported bool
+}
+
+func (e *RuleError) Error() string { return e.Msg }
+
+func malformed(format string, args ...any) error {
+	return &RuleError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func unsupported(format string, args ...any) error {
+	return &RuleError{Msg: fmt.Sprintf(format, args...), Unsupported: true}
+}
+
+// Info returns op's entry of the op table, or nil for an op outside it.
+func Info(op Op) *OpInfo {
+	if op <= OpInvalid || op >= numOps {
+		return nil
+	}
+	return &opTable[op]
+}
+
+// AttrOr returns n's attribute name, or the op table's default for it when
+// the node leaves it out (a zero Attr when there is none).
+func AttrOr(n *Node, name string) Attr {
+	if a, ok := n.Attrs[name]; ok {
+		return a
+	}
+	if info := Info(n.Op); info != nil && info.ONNX != nil {
+		return info.ONNX.Attrs[name].Default
+	}
+	return Attr{}
+}
+
+// Attribute values used as defaults.
+func intAttr(v int64) Attr     { return Attr{Kind: AttrInt, Int: v} }
+func floatAttr(v float32) Attr { return Attr{Kind: AttrFloat, Float: v} }
+
+var (
+	unaryOp  = ONNXRule{MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1}
+	binaryOp = ONNXRule{Since: 7, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1}
+)
+
+func rule(r ONNXRule) *ONNXRule { return &r }
+
+func since(r ONNXRule, opset int) *ONNXRule {
+	r.Since = opset
+	return &r
+}
+
+// opTable is indexed by Op.
+var opTable = [numOps]OpInfo{
+	OpNormalize: {Name: "Normalize", Seq: &SeqRule{Params: []string{"mean", "std"}, Width: normalizeWidth}},
+	OpLSTM: {Name: "LSTM",
+		Seq:  &SeqRule{Params: []string{"W", "R", "B"}, Attrs: []string{AttrNameHiddenSize}, Width: lstmWidth},
+		ONNX: rnnRule(8, 3, "input_forget", AttrRule{Kind: AttrInt, Check: intIn(0)})},
+	OpGRU: {Name: "GRU",
+		Seq: &SeqRule{Params: []string{"W", "R", "B"},
+			Attrs: []string{AttrNameHiddenSize, AttrNameLinearBeforeReset}, Width: gruWidth},
+		ONNX: rnnRule(6, 2, "linear_before_reset", AttrRule{Kind: AttrInt, Default: intAttr(0)})},
+	OpDropout:  {Name: "Dropout", Seq: &SeqRule{Attrs: []string{AttrNameRate}, Width: dropoutWidth}},
+	OpDense:    {Name: "Dense", Seq: &SeqRule{Params: []string{"W", "b"}, Width: denseWidth}},
+	OpSigmoid:  {Name: "Sigmoid", Seq: &SeqRule{}, ONNX: rule(unaryOp)},
+	OpLastStep: {Name: "LastStep", Seq: &SeqRule{Last: true}},
+
+	OpAdd:      {Name: "Add", ONNX: rule(binaryOp)},
+	OpSub:      {Name: "Sub", ONNX: rule(binaryOp)},
+	OpMul:      {Name: "Mul", ONNX: rule(binaryOp)},
+	OpDiv:      {Name: "Div", ONNX: rule(binaryOp)},
+	OpLess:     {Name: "Less", ONNX: rule(binaryOp)},
+	OpGreater:  {Name: "Greater", ONNX: rule(binaryOp)},
+	OpEqual:    {Name: "Equal", ONNX: rule(binaryOp)},
+	OpAnd:      {Name: "And", ONNX: rule(binaryOp)},
+	OpMatMul:   {Name: "MatMul", ONNX: since(binaryOp, 0)},
+	OpTanh:     {Name: "Tanh", ONNX: rule(unaryOp)},
+	OpRelu:     {Name: "Relu", ONNX: rule(unaryOp)},
+	OpNot:      {Name: "Not", ONNX: rule(unaryOp)},
+	OpIdentity: {Name: "Identity", ONNX: rule(unaryOp)},
+	OpGemm: {Name: "Gemm", ONNX: &ONNXRule{Since: 7, MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 1, Optional: []int{2},
+		Attrs: map[string]AttrRule{
+			"alpha": {Kind: AttrFloat, Default: floatAttr(1)}, "beta": {Kind: AttrFloat, Default: floatAttr(1)},
+			"transA": {Kind: AttrInt, Default: intAttr(0)}, "transB": {Kind: AttrInt, Default: intAttr(0)},
+		}}},
+	OpTranspose: {Name: "Transpose", ONNX: &ONNXRule{MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"perm": {Kind: AttrInts, Check: checkPerm}}}},
+	OpSqueeze: {Name: "Squeeze", ONNX: &ONNXRule{MinOut: 1, MaxOut: 1, Optional: []int{1},
+		InputsAt: inputsFrom(13, 1, 2, 1, 1),
+		Attrs:    map[string]AttrRule{"axes": {Kind: AttrInts, Until: 13}}}},
+	OpUnsqueeze: {Name: "Unsqueeze", ONNX: &ONNXRule{MinOut: 1, MaxOut: 1,
+		InputsAt: inputsFrom(13, 2, 2, 1, 1),
+		Attrs:    map[string]AttrRule{"axes": {Kind: AttrInts, Until: 13}},
+		Check:    checkUnsqueeze}},
+	OpReshape: {Name: "Reshape", ONNX: &ONNXRule{Since: 5, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"allowzero": {Kind: AttrInt, Since: 14, Default: intAttr(0)}}}},
+	OpGather: {Name: "Gather", ONNX: &ONNXRule{MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt, Default: intAttr(0)}}}},
+	OpCast: {Name: "Cast", ONNX: &ONNXRule{Since: 6, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1, Required: []string{"to"},
+		Attrs: map[string]AttrRule{
+			"to":       {Kind: AttrInt, Check: checkCastTo},
+			"saturate": {Kind: AttrInt, Since: 19},
+		}}},
+	OpConstant: {Name: "Constant", ONNX: &ONNXRule{MinIn: 0, MaxIn: 0, MinOut: 1, MaxOut: 1, Check: checkConstant,
+		Attrs: map[string]AttrRule{
+			"value":         {Kind: AttrTensor},
+			"value_float":   {Kind: AttrFloat, Since: 12},
+			"value_floats":  {Kind: AttrFloats, Since: 12},
+			"value_int":     {Kind: AttrInt, Since: 12},
+			"value_ints":    {Kind: AttrInts, Since: 12},
+			"value_string":  {Kind: AttrString, Since: 12, Check: notSupported},
+			"value_strings": {Kind: AttrStrings, Since: 12, Check: notSupported},
+		}}},
+	OpShape: {Name: "Shape", ONNX: &ONNXRule{MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{
+			"start": {Kind: AttrInt, Since: 15, Default: intAttr(0)}, "end": {Kind: AttrInt, Since: 15},
+		}}},
+	OpConcat: {Name: "Concat", ONNX: &ONNXRule{Since: 4, MinIn: 1, MaxIn: -1, MinOut: 1, MaxOut: 1, Required: []string{"axis"},
+		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt}}}},
+	OpRange:  {Name: "Range", ONNX: &ONNXRule{MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1}},
+	OpWhere:  {Name: "Where", ONNX: &ONNXRule{MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1}},
+	OpExpand: {Name: "Expand", ONNX: &ONNXRule{MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1}},
+	OpSlice: {Name: "Slice", ONNX: &ONNXRule{MinOut: 1, MaxOut: 1, Optional: []int{3, 4},
+		InputsAt: inputsFrom(10, 3, 5, 1, 1),
+		Attrs: map[string]AttrRule{
+			"starts": {Kind: AttrInts, Until: 10},
+			"ends":   {Kind: AttrInts, Until: 10},
+			"axes":   {Kind: AttrInts, Until: 10},
+		},
+		Check: checkSliceAttrs}},
+}
+
+func init() {
+	for i := range opTable {
+		opTable[i].Op = Op(i)
+	}
+	opTable[OpInvalid].Name = "Invalid"
+}
+
+// inputsFrom is an InputsAt for an op whose inputs changed at opset v.
+func inputsFrom(v, minNew, maxNew, minOld, maxOld int) func(int) (int, int) {
+	return func(opset int) (int, int) {
+		if opset >= v {
+			return minNew, maxNew
+		}
+		return minOld, maxOld
+	}
+}
+
+// rnnRule is the ONNX contract of LSTM (maxIn 8, 3 outputs) and GRU (6, 2),
+// which share every attribute but one.
+func rnnRule(maxIn, maxOut int, extra string, extraRule AttrRule) *ONNXRule {
+	attrs := map[string]AttrRule{
+		"hidden_size":      {Kind: AttrInt, Check: positive},
+		"direction":        {Kind: AttrString, Check: oneOf(DirForward, DirReverse, DirBidirectional), Default: Attr{Kind: AttrString, String: DirForward}},
+		"layout":           {Kind: AttrInt, Since: 14, Check: intIn(0, 1), Default: intAttr(0)},
+		"activations":      {Kind: AttrStrings},
+		"activation_alpha": {Kind: AttrFloats},
+		"activation_beta":  {Kind: AttrFloats},
+		"clip":             {Kind: AttrFloat, Check: notSupported},
+		extra:              extraRule,
+	}
+	optional := make([]int, 0, maxIn-3)
+	for i := 3; i < maxIn; i++ {
+		optional = append(optional, i)
+	}
+	return &ONNXRule{Since: 7, MinIn: 3, MaxIn: maxIn, MinOut: 0, MaxOut: maxOut, Optional: optional,
+		OmitOutputs: true, Attrs: attrs, Check: checkActivations}
+}
+
+// ---- Sequence-form output widths.
+
+func normalizeWidth(_ *Node, I int, _ [][]int) (int, [][]int, error) {
+	return I, [][]int{{I}, {I}}, nil
+}
+
+func lstmWidth(n *Node, I int, _ [][]int) (int, [][]int, error) {
+	H, err := hiddenSize(n)
+	if err != nil {
+		return 0, nil, err
+	}
+	G := LSTMGates
+	return H, [][]int{{G * H, I}, {G * H, H}, {G * H}}, nil
+}
+
+func gruWidth(n *Node, I int, _ [][]int) (int, [][]int, error) {
+	H, err := hiddenSize(n)
+	if err != nil {
+		return 0, nil, err
+	}
+	if a, ok := n.Attrs[AttrNameLinearBeforeReset]; !ok || a.Kind != AttrInt || a.Int != 1 {
+		return 0, nil, fmt.Errorf("attribute linear_before_reset must be the int 1")
+	}
+	G := GRUGates
+	return H, [][]int{{G * H, I}, {G * H, H}, {2 * G * H}}, nil
+}
+
+func dropoutWidth(n *Node, I int, _ [][]int) (int, [][]int, error) {
+	a, ok := n.Attrs[AttrNameRate]
+	if !ok || a.Kind != AttrFloat || !(a.Float >= 0 && a.Float < 1) {
+		return 0, nil, fmt.Errorf("attribute rate must be a float in [0, 1)")
+	}
+	return I, nil, nil
+}
+
+// denseWidth takes K from W [K, I].
+func denseWidth(n *Node, I int, ps [][]int) (int, [][]int, error) {
+	if len(ps[0]) != 2 || ps[0][1] != I || ps[0][0] < 1 {
+		return 0, nil, fmt.Errorf("W %q has shape %s, want [K,%d]", n.Inputs[1], intsText(ps[0]), I)
+	}
+	K := ps[0][0]
+	return K, [][]int{ps[0], {K}}, nil
+}
+
+func hiddenSize(n *Node) (int, error) {
+	a, ok := n.Attrs[AttrNameHiddenSize]
+	if !ok || a.Kind != AttrInt || a.Int < 1 || a.Int > MaxUnits {
+		return 0, fmt.Errorf("attribute hidden_size must be an int from 1 to %d", MaxUnits)
+	}
+	return int(a.Int), nil
+}
+
+// ---- ONNX attribute checks.
+
+func positive(name string, a Attr) error {
+	if a.Int <= 0 || a.Int > MaxElements {
+		return malformed("attribute %s: expected a positive integer, found %d", name, a.Int)
+	}
+	return nil
+}
+
+func oneOf(values ...string) func(string, Attr) error {
+	return func(name string, a Attr) error {
+		if !slices.Contains(values, a.String) {
+			return malformed("attribute %s: expected one of %s, found %q", name, strings.Join(values, ", "), a.String)
+		}
+		return nil
+	}
+}
+
+// intIn accepts the listed values. With one value, others are valid ONNX
+// that trnn does not implement; with several, they are all ONNX allows.
+func intIn(values ...int64) func(string, Attr) error {
+	return func(name string, a Attr) error {
+		if !slices.Contains(values, a.Int) {
+			if len(values) == 1 {
+				return unsupported("attribute %s = %d is not supported (only %d)", name, a.Int, values[0])
+			}
+			return malformed("attribute %s: expected one of %v, found %d", name, values, a.Int)
+		}
+		return nil
+	}
+}
+
+func notSupported(name string, _ Attr) error {
+	return unsupported("attribute %s is not supported", name)
+}
+
+func checkPerm(name string, a Attr) error {
+	seen := make([]bool, len(a.Ints))
+	for _, v := range a.Ints {
+		if v < 0 || v >= int64(len(a.Ints)) || seen[v] {
+			return malformed("attribute %s: %v is not a permutation of 0..%d", name, a.Ints, len(a.Ints)-1)
+		}
+		seen[v] = true
+	}
+	return nil
+}
+
+func checkCastTo(name string, a Attr) error {
+	if a.Int < math.MinInt32 || a.Int > math.MaxInt32 {
+		return malformed("attribute %s: unknown element type %d", name, a.Int)
+	}
+	if _, err := ONNXDType(int32(a.Int)); err != nil {
+		re := err.(*RuleError)
+		return &RuleError{Msg: "attribute " + name + ": " + re.Msg, Unsupported: re.Unsupported}
+	}
+	return nil
+}
+
+// ---- ONNX rules over several attributes.
+
+func checkConstant(n *Node, _ int) error {
+	count := 0
+	for name := range n.Attrs {
+		if strings.HasPrefix(name, "value") {
+			count++
+		}
+	}
+	if count != 1 {
+		return malformed("exactly one value attribute is required, found %d", count)
+	}
+	return nil
+}
+
+func checkUnsqueeze(n *Node, opset int) error {
+	if _, ok := n.Attrs["axes"]; opset < 13 && !ok {
+		return malformed("attribute axes is required")
+	}
+	return nil
+}
+
+func checkSliceAttrs(n *Node, opset int) error {
+	if opset >= 10 {
+		return nil
+	}
+	_, s := n.Attrs["starts"]
+	_, e := n.Attrs["ends"]
+	if !s || !e {
+		return malformed("attributes starts and ends are required")
+	}
+	return nil
+}
+
+// checkActivations accepts only the default activations (sigmoid, then
+// tanh, per direction): the kernels implement no others.
+func checkActivations(n *Node, _ int) error {
+	a, ok := n.Attrs["activations"]
+	if !ok {
+		return nil
+	}
+	dirs := 1
+	if n.Attrs["direction"].String == DirBidirectional {
+		dirs = 2
+	}
+	per := 3
+	if n.Op == OpGRU {
+		per = 2
+	}
+	if len(a.Strings) != per*dirs {
+		return malformed("attribute activations: expected %d functions, found %d", per*dirs, len(a.Strings))
+	}
+	for i, f := range a.Strings {
+		want := "tanh"
+		if i%per == 0 {
+			want = "sigmoid"
+		}
+		if !strings.EqualFold(f, want) {
+			return unsupported("attribute activations %v is not supported (only the defaults: Sigmoid, then Tanh)", a.Strings)
+		}
+	}
+	return nil
+}
+
+// onnxTypeNames are ONNX's TensorProto.DataType names by number, for
+// messages about types trnn does not read.
+var onnxTypeNames = []string{"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16", "INT16", "INT32", "INT64",
+	"STRING", "BOOL", "FLOAT16", "DOUBLE", "UINT32", "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16",
+	"FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ", "UINT4", "INT4", "FLOAT4E2M1"}
+
+// DTypes lists the element types trnn reads, for messages.
+const DTypes = "float32, float64, int32, int64 and bool"
+
+// ONNXDType maps an ONNX element type number to a DType. The error is a
+// *RuleError, Unsupported for a valid type trnn does not read.
+func ONNXDType(t int32) (DType, error) {
+	switch {
+	case t == int32(Float32), t == int32(Float64), t == int32(Int32), t == int32(Int64), t == int32(Bool):
+		return DType(t), nil
+	case t == 0:
+		return 0, malformed("element type is undefined")
+	case t < 0 || int(t) >= len(onnxTypeNames):
+		return 0, malformed("unknown element type %d", t)
+	}
+	return 0, unsupported("element type %s is not supported (trnn reads %s)", onnxTypeNames[t], DTypes)
+}
