@@ -31,7 +31,7 @@ fuzz:
 	$(GO) test ./compiler -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./data -run '^$$' -fuzz '^FuzzReadNPZ$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./data -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./runtime -run '^$$' -fuzz '^FuzzInterpreter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./runtime/interp -run '^$$' -fuzz '^FuzzInterpreter$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./ops -run '^$$' -bench . -benchmem

@@ -32,15 +32,40 @@ import (
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
-	"github.com/trnn/trnn/ops"
-	"github.com/trnn/trnn/runtime"
+	"github.com/trnn/trnn/runtime/interp"
+)
+
+// The types of Run's tensors and of the model's declared inputs and
+// outputs. They are graph's, under names of their own, so that a program
+// embedding trnn imports this package only.
+type (
+	// Tensor is a dense row-major tensor: Shape, and the data slice matching
+	// DType (F32 for Float32, I32 for Int32, ...).
+	Tensor = graph.Tensor
+	// DType is a tensor element type.
+	DType = graph.DType
+	// Value describes a model input or output: name, element type, shape.
+	Value = graph.Value
+	// Shape is a declared shape; a Dim is a size or a symbol (Sym) such as
+	// batch or time.
+	Shape = graph.Shape
+	Dim   = graph.Dim
+)
+
+// The element types trnn reads.
+const (
+	Float32 = graph.Float32
+	Float64 = graph.Float64
+	Int32   = graph.Int32
+	Int64   = graph.Int64
+	Bool    = graph.Bool
 )
 
 // Session is a loaded model. It is immutable and safe for concurrent use.
 type Session struct {
 	path    string
 	graph   *graph.Graph
-	ip      *runtime.Interpreter
+	ip      *interp.Interpreter
 	predict predictPlan
 }
 
@@ -79,7 +104,7 @@ func LoadBytes(name string, model []byte) (*Session, error) {
 }
 
 func newSession(name string, g *graph.Graph) (*Session, error) {
-	ip, err := runtime.NewInterpreter(g)
+	ip, err := interp.New(g)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
@@ -90,15 +115,15 @@ func newSession(name string, g *graph.Graph) (*Session, error) {
 
 // Inputs describes the tensors Run needs: name, element type and shape
 // (symbolic dimensions such as batch and time have Sym set).
-func (s *Session) Inputs() []graph.Value { return cloneValues(s.graph.Inputs) }
+func (s *Session) Inputs() []Value { return cloneValues(s.graph.Inputs) }
 
 // Outputs describes the tensors Run returns.
-func (s *Session) Outputs() []graph.Value { return cloneValues(s.graph.Outputs) }
+func (s *Session) Outputs() []Value { return cloneValues(s.graph.Outputs) }
 
-func cloneValues(vs []graph.Value) []graph.Value {
-	out := make([]graph.Value, len(vs))
+func cloneValues(vs []graph.Value) []Value {
+	out := make([]Value, len(vs))
 	for i, v := range vs {
-		out[i] = graph.Value{Name: v.Name, DType: v.DType, Shape: slices.Clone(v.Shape)}
+		out[i] = Value{Name: v.Name, DType: v.DType, Shape: slices.Clone(v.Shape)}
 	}
 	return out
 }
@@ -117,7 +142,7 @@ func (s *Session) Metadata() map[string]string {
 // Run runs the model on named input tensors (one per entry of Inputs) and
 // returns every output by name. Inputs are checked against the declared
 // types and shapes and never modified; the outputs belong to the caller.
-func (s *Session) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
+func (s *Session) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	out, err := s.ip.Run(inputs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", s.path, err)
@@ -134,6 +159,44 @@ func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 	if p.err != nil {
 		return nil, fmt.Errorf("%s: %v", s.path, p.err)
 	}
+	F, err := p.checkSeqs(seqs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", s.path, err)
+	}
+	res := make([][]float32, len(seqs))
+	batches := p.batches(seqs)
+	// Rows are independent: batches run concurrently, each writing only its
+	// own rows of res. The first failing batch (in order) is reported.
+	errs := make([]error, len(batches))
+	workers := min(goruntime.GOMAXPROCS(0), len(batches))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1)) - 1
+				if b >= len(batches) {
+					return
+				}
+				errs[b] = s.predictBatch(seqs, batches[b], F, res)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// checkSeqs checks that every step has the same number of features (the
+// model's when it fixes it) and that no sequence is longer than a fixed
+// time dimension allows, and returns the feature count.
+func (p *predictPlan) checkSeqs(seqs [][][]float32) (int, error) {
 	F := p.features
 	for i, seq := range seqs {
 		for t, step := range seq {
@@ -142,24 +205,30 @@ func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 			}
 			if len(step) != F {
 				if p.features == 0 {
-					return nil, fmt.Errorf("%s: sequence %d step %d: %d features, earlier steps have %d", s.path, i, t, len(step), F)
+					return 0, fmt.Errorf("sequence %d step %d: %d features, earlier steps have %d", i, t, len(step), F)
 				}
-				return nil, fmt.Errorf("%s: sequence %d step %d: %d features, the model expects %d", s.path, i, t, len(step), F)
+				return 0, fmt.Errorf("sequence %d step %d: %d features, the model expects %d", i, t, len(step), F)
 			}
 		}
 		if p.steps > 0 && len(seq) > p.steps {
-			return nil, fmt.Errorf("%s: sequence %d has %d steps, the model takes at most %d", s.path, i, len(seq), p.steps)
+			return 0, fmt.Errorf("sequence %d has %d steps, the model takes at most %d", i, len(seq), p.steps)
 		}
 		if p.steps > 0 && p.lengths == nil && len(seq) != p.steps {
-			return nil, fmt.Errorf("%s: sequence %d has %d steps; the model has no lengths input and takes exactly %d", s.path, i, len(seq), p.steps)
+			return 0, fmt.Errorf("sequence %d has %d steps; the model has no lengths input and takes exactly %d", i, len(seq), p.steps)
 		}
 	}
 	if F == 0 {
 		F = 1 // every sequence is empty: any width will do
 	}
-	res := make([][]float32, len(seqs))
-	// Batches: every sequence at once when the model takes lengths; else
-	// one group per length. A fixed batch size splits them further.
+	return F, nil
+}
+
+// batches groups the sequences (by index) into the batches Predict runs:
+// every sequence at once when the model takes lengths, else one group per
+// length, so that padding never reaches a model that cannot mask it. A
+// fixed batch size splits groups further; otherwise large groups are split
+// so that every core gets work.
+func (p *predictPlan) batches(seqs [][][]float32) [][]int {
 	var groups [][]int
 	if p.lengths != nil {
 		all := make([]int, len(seqs))
@@ -188,32 +257,7 @@ func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 		}
 		batches = append(batches, splitBalanced(seqs, g, min(goruntime.GOMAXPROCS(0), len(g)/predictMinRows))...)
 	}
-	// Rows are independent: batches run concurrently, each writing only its
-	// own rows of res. The first failing batch (in order) is reported.
-	errs := make([]error, len(batches))
-	workers := min(goruntime.GOMAXPROCS(0), len(batches))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				b := int(next.Add(1)) - 1
-				if b >= len(batches) {
-					return
-				}
-				errs[b] = s.predictBatch(seqs, batches[b], F, res)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return res, nil
+	return batches
 }
 
 // predictMinRows is the fewest sequences worth a batch of their own when
@@ -300,7 +344,7 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 	if y == nil || (y.DType != graph.Float32 && y.DType != graph.Float64) || len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
 		got := "nothing"
 		if y != nil {
-			got = y.DType.String() + " " + ops.FormatShape(y.Shape)
+			got = y.DType.String() + " " + graph.FormatShape(y.Shape)
 		}
 		return fmt.Errorf("%s: output %q: Predict expects float [%d, labels] for a batch of %d, got %s", s.path, p.out.Name, B, B, got)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/runtime"
 )
 
 // Models built outside trnn with onnx.helper by testdata/onnx/make_external.py,
@@ -308,7 +309,7 @@ func TestTrnnExportedModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := export.WriteONNX(&buf, prog, export.Options{Version: "test"}); err != nil {
+	if err := runtime.WriteModel(&buf, prog, export.Options{Version: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "model.onnx")
@@ -443,4 +444,23 @@ func ExampleLoad() {
 	// Output:
 	// sequence 0: [0.653 0.373 0.387]
 	// sequence 1: [0.727 0.389 0.379]
+}
+
+// ExampleSession_Run feeds named tensors, built with the package's own
+// types: a batch of one sequence of two all-zero steps.
+func ExampleSession_Run() {
+	s, err := trnn.Load("testdata/onnx/lstm_classifier.onnx")
+	if err != nil {
+		log.Fatal(err)
+	}
+	x := &trnn.Tensor{DType: trnn.Float32, Shape: []int{1, 2, 5}, F32: make([]float32, 10)} // [batch, time, features]
+	lens := &trnn.Tensor{DType: trnn.Int32, Shape: []int{1}, I32: []int32{2}}
+	out, err := s.Run(map[string]*trnn.Tensor{"input": x, "seq_lens": lens})
+	if err != nil {
+		log.Fatal(err)
+	}
+	y := out["output"]
+	fmt.Printf("%v %.3f\n", y.Shape, y.F32)
+	// Output:
+	// [1 3] [0.650 0.357 0.398]
 }

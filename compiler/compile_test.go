@@ -249,8 +249,13 @@ func TestGlorotUniformDistribution(t *testing.T) {
 
 // TestOrthogonalAgainstGonumQR compares the Householder QR with gonum's QR
 // after the same sign correction: Q with R's diagonal positive is unique.
+// The shapes include every LSTM recurrent matrix [4H, H] up to H = 64.
 func TestOrthogonalAgainstGonumQR(t *testing.T) {
-	for _, c := range []struct{ m, n int }{{12, 3}, {20, 5}, {7, 7}, {64, 16}} {
+	shapes := []struct{ m, n int }{{12, 3}, {20, 5}, {7, 7}, {64, 16}, {256, 64}}
+	for h := 1; h <= 64; h++ {
+		shapes = append(shapes, struct{ m, n int }{4 * h, h})
+	}
+	for _, c := range shapes {
 		r := rand.New(rand.NewPCG(uint64(c.m), uint64(c.n)))
 		a := make([]float64, c.m*c.n)
 		for i := range a {

@@ -26,14 +26,11 @@ const (
 	DefaultSeed         = 1
 	DefaultSplit        = 0.2
 	DefaultMonitor      = "auroc"
-	DefaultOpset        = 17
+	DefaultOpset        = graph.DefaultOpset
 )
 
 // Limits the validator enforces.
 const (
-	// MinOpset and MaxOpset bound the ONNX opsets the exporter writes.
-	MinOpset = 14
-	MaxOpset = 21
 	// MaxUnits, MaxFeatures and MaxLabels bound a spec's sizes, and
 	// MaxParams the parameter count of the compiled model, so that a typo
 	// cannot make the compiler allocate gigabytes.

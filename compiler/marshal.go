@@ -16,37 +16,54 @@ func MarshalSpec(s *Spec) ([]byte, error) {
 	if s == nil {
 		return nil, fmt.Errorf("compiler: MarshalSpec: nil spec")
 	}
-	var b bytes.Buffer
-	w := func(indent int, format string, args ...any) {
-		b.WriteString(strings.Repeat("  ", indent))
-		fmt.Fprintf(&b, format, args...)
-		b.WriteByte('\n')
-	}
-	w(0, "name: %s", yamlString(s.Name))
-	w(0, "inputs:")
-	w(1, "features: %s", countOrNames(s.Inputs.Features, s.Inputs.FeatureNames, "f", ""))
-	w(1, "normalize: %s", yamlString(s.Inputs.Normalize))
-	w(0, "layers:")
+	var w yamlWriter
+	w.line(0, "name: %s", yamlString(s.Name))
+	w.line(0, "inputs:")
+	w.line(1, "features: %s", countOrNames(s.Inputs.Features, s.Inputs.FeatureNames, "f", ""))
+	w.line(1, "normalize: %s", yamlString(s.Inputs.Normalize))
+	w.line(0, "layers:")
 	for _, l := range s.Layers {
 		switch l.Kind {
 		case LayerDropout:
-			w(1, "- %s: {rate: %s}", yamlString(l.Kind), yamlFloat64(l.Rate))
+			w.line(1, "- %s: {rate: %s}", yamlString(l.Kind), yamlFloat64(l.Rate))
 		default:
-			w(1, "- %s: {units: %d}", yamlString(l.Kind), l.Units)
+			w.line(1, "- %s: {units: %d}", yamlString(l.Kind), l.Units)
 		}
 	}
-	w(0, "outputs:")
-	w(1, "labels: %s", countOrNames(s.Outputs.Labels, s.Outputs.LabelNames, "y", "y"))
-	o := s.Objective
-	w(0, "objective:")
-	w(1, "target_replication:")
-	w(2, "alpha: %s", yamlFloat64(o.Alpha))
-	w(2, "average: %s", yamlString(o.Average))
+	w.line(0, "outputs:")
+	w.line(1, "labels: %s", countOrNames(s.Outputs.Labels, s.Outputs.LabelNames, "y", "y"))
+	w.objective(&s.Objective)
+	w.training(&s.Training)
+	w.data(&s.Data)
+	w.line(0, "export:")
+	w.line(1, "opset: %d", s.Export.Opset)
+	w.line(1, "step_probs: %t", s.Export.StepProbs)
+	return w.b.Bytes(), nil
+}
+
+// yamlWriter accumulates MarshalSpec's output; the longer sections have a
+// method each.
+type yamlWriter struct{ b bytes.Buffer }
+
+// line writes one line at the given depth of two-space indentation.
+func (w *yamlWriter) line(indent int, format string, args ...any) {
+	w.b.WriteString(strings.Repeat("  ", indent))
+	fmt.Fprintf(&w.b, format, args...)
+	w.b.WriteByte('\n')
+}
+
+// objective writes the objective section; class_weight and pos_weight are
+// left out when unset, since their absence is itself the default.
+func (w *yamlWriter) objective(o *Objective) {
+	w.line(0, "objective:")
+	w.line(1, "target_replication:")
+	w.line(2, "alpha: %s", yamlFloat64(o.Alpha))
+	w.line(2, "average: %s", yamlString(o.Average))
 	if cw := o.ClassWeight; cw != nil {
 		if cw.Balanced {
-			w(1, "class_weight: balanced")
+			w.line(1, "class_weight: balanced")
 		} else {
-			w(1, "class_weight: {0: %s, 1: %s}", yamlFloat64(cw.W0), yamlFloat64(cw.W1))
+			w.line(1, "class_weight: {0: %s, 1: %s}", yamlFloat64(cw.W0), yamlFloat64(cw.W1))
 		}
 	}
 	if o.PosWeight != nil {
@@ -54,49 +71,54 @@ func MarshalSpec(s *Spec) ([]byte, error) {
 		for i, x := range o.PosWeight {
 			ws[i] = yamlFloat64(x)
 		}
-		w(1, "pos_weight: [%s]", strings.Join(ws, ", "))
+		w.line(1, "pos_weight: [%s]", strings.Join(ws, ", "))
 	}
-	t := s.Training
-	w(0, "training:")
-	w(1, "optimizer: %s", yamlString(t.Optimizer))
-	w(1, "learning_rate: %s", yamlFloat64(t.LearningRate))
-	w(1, "momentum: %s", yamlFloat64(t.Momentum))
-	w(1, "weight_decay: %s", yamlFloat64(t.WeightDecay))
-	w(1, "clip_norm: %s", yamlFloat64(t.ClipNorm))
-	w(1, "batch_size: %d", t.BatchSize)
-	w(1, "epochs: %d", t.Epochs)
-	w(1, "shuffle: %t", t.Shuffle)
-	w(1, "seed: %d", t.Seed)
-	w(1, "validation:")
-	w(2, "split: %s", yamlFloat64(t.Validation.Split))
+}
+
+// training writes the training section with its validation subsection.
+func (w *yamlWriter) training(t *Training) {
+	w.line(0, "training:")
+	w.line(1, "optimizer: %s", yamlString(t.Optimizer))
+	w.line(1, "learning_rate: %s", yamlFloat64(t.LearningRate))
+	w.line(1, "momentum: %s", yamlFloat64(t.Momentum))
+	w.line(1, "weight_decay: %s", yamlFloat64(t.WeightDecay))
+	w.line(1, "clip_norm: %s", yamlFloat64(t.ClipNorm))
+	w.line(1, "batch_size: %d", t.BatchSize)
+	w.line(1, "epochs: %d", t.Epochs)
+	w.line(1, "shuffle: %t", t.Shuffle)
+	w.line(1, "seed: %d", t.Seed)
+	w.line(1, "validation:")
+	w.line(2, "split: %s", yamlFloat64(t.Validation.Split))
 	if t.Validation.File != "" {
-		w(2, "file: %s", yamlString(t.Validation.File))
+		w.line(2, "file: %s", yamlString(t.Validation.File))
 	}
-	w(2, "monitor: %s", yamlString(t.Validation.Monitor))
-	w(2, "patience: %d", t.Validation.Patience)
-	if s.Data.Train != "" || s.Data.CSV != nil {
-		w(0, "data:")
-		if s.Data.Train != "" {
-			w(1, "train: %s", yamlString(s.Data.Train))
+	w.line(2, "monitor: %s", yamlString(t.Validation.Monitor))
+	w.line(2, "patience: %d", t.Validation.Patience)
+}
+
+// data writes the data section, or nothing when the spec names no data: a
+// bare "data:" key is null, which Parse rejects.
+func (w *yamlWriter) data(d *Data) {
+	if d.Train == "" && d.CSV == nil {
+		return
+	}
+	w.line(0, "data:")
+	if d.Train != "" {
+		w.line(1, "train: %s", yamlString(d.Train))
+	}
+	if c := d.CSV; c != nil {
+		w.line(1, "csv:")
+		w.line(2, "id: %s", yamlString(c.ID))
+		if c.Step != "" {
+			w.line(2, "step: %s", yamlString(c.Step))
 		}
-		if c := s.Data.CSV; c != nil {
-			w(1, "csv:")
-			w(2, "id: %s", yamlString(c.ID))
-			if c.Step != "" {
-				w(2, "step: %s", yamlString(c.Step))
-			}
-			if c.Features != nil {
-				w(2, "features: %s", yamlList(c.Features))
-			}
-			if c.Labels != nil {
-				w(2, "labels: %s", yamlList(c.Labels))
-			}
+		if c.Features != nil {
+			w.line(2, "features: %s", yamlList(c.Features))
+		}
+		if c.Labels != nil {
+			w.line(2, "labels: %s", yamlList(c.Labels))
 		}
 	}
-	w(0, "export:")
-	w(1, "opset: %d", s.Export.Opset)
-	w(1, "step_probs: %t", s.Export.StepProbs)
-	return b.Bytes(), nil
 }
 
 // countOrNames writes a count when names are the generated ones.

@@ -17,6 +17,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // ParseFile reads and parses the spec file at path. See Parse.
@@ -1021,7 +1023,7 @@ func (d *decoder) data(path string, n ast.Node) {
 func (d *decoder) export(path string, n ast.Node) {
 	e := &d.spec.Export
 	d.mapping(path, n, "a mapping (opset, step_probs)", []field{
-		{"opset", d.setInt(&e.Opset, fmt.Sprintf("an integer from %d to %d", MinOpset, MaxOpset))},
+		{"opset", d.setInt(&e.Opset, fmt.Sprintf("an integer from %d to %d", graph.MinOpset, graph.MaxOpset))},
 		{"step_probs", d.setBool(&e.StepProbs)},
 	})
 }

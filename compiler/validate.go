@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/trnn/trnn/graph"
 )
 
 // Validate checks every rule of docs/spec.md on the spec's values and
@@ -225,8 +227,8 @@ func (v *validator) run() {
 	v.objective()
 	v.training()
 	v.data()
-	v.check(s.Export.Opset >= MinOpset && s.Export.Opset <= MaxOpset, "export.opset", s.Export.Opset,
-		"must be an integer from %d to %d (the opsets the exporter supports), got %d", MinOpset, MaxOpset, s.Export.Opset)
+	v.check(s.Export.Opset >= graph.MinOpset && s.Export.Opset <= graph.MaxOpset, "export.opset", s.Export.Opset,
+		"must be an integer from %d to %d (the opsets the exporter supports), got %d", graph.MinOpset, graph.MaxOpset, s.Export.Opset)
 	if n, ok := paramCount(s); ok {
 		v.check(n <= MaxParams, "layers", len(s.Layers),
 			"the model would have %d parameters, more than the limit of %d", n, MaxParams)

@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/trnn/trnn/compiler"
 )
 
 // Shapes: N sequences (ids), F feature columns, K label columns.
@@ -25,11 +23,11 @@ import (
 // step may appear only once per id; without one, file order is step order.
 // Every cell of a named column must hold a value: an empty cell is refused,
 // never imputed. Labels must be 0 or 1 and the same on every row of an id.
-func ReadCSV(path string, cols compiler.CSVColumns) (*Dataset, error) {
+func ReadCSV(path string, cols Columns) (*Dataset, error) {
 	return readCSVFile(path, cols, false)
 }
 
-func readCSVFile(path string, cols compiler.CSVColumns, stepIfPresent bool) (*Dataset, error) {
+func readCSVFile(path string, cols Columns, stepIfPresent bool) (*Dataset, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fileError(path, "cannot open", err)
@@ -52,34 +50,66 @@ type csvSeq struct {
 	texts  []string  // [rows] step cells as written, when there is a step column
 }
 
+// csvDecoder reads one CSV file: the header's column indices for each role,
+// then the rows.
+type csvDecoder struct {
+	name   string // the file name for messages
+	cols   Columns
+	cr     *csv.Reader
+	header []string // trimmed column names
+
+	idCol, stepCol int // stepCol is -1 without a step column
+	featCols       []int
+	labelCols      []int
+	labels         []float32 // [K] the current row's labels
+}
+
 // decodeCSV reads CSV data from r; name is the file name for messages. With
 // stepIfPresent, cols.Step is used only if the header has that column.
-func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent bool) (*Dataset, error) {
-	errf := func(line int, where, format string, args ...any) *Error {
-		return &Error{File: name, Line: line, Where: where, Msg: fmt.Sprintf(format, args...)}
-	}
+func decodeCSV(name string, r io.Reader, cols Columns, stepIfPresent bool) (*Dataset, error) {
+	dec := &csvDecoder{name: name, cols: cols}
 	if err := checkRoles(cols); err != nil {
-		return nil, errf(0, "", "%s", err)
+		return nil, dec.errf(0, "", "%s", err)
 	}
-	F, K := len(cols.Features), len(cols.Labels)
-
-	cr := csv.NewReader(bufio.NewReaderSize(r, 64<<10))
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	parseErr := func(err error) *Error {
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return &Error{File: name, Line: pe.Line, Msg: fmt.Sprintf("malformed CSV at character %d: %v", pe.Column, pe.Err), Err: err}
-		}
-		return &Error{File: name, Msg: "cannot read: " + trimPkg(err), Err: err}
+	dec.cr = csv.NewReader(bufio.NewReaderSize(r, 64<<10))
+	dec.cr.FieldsPerRecord = -1
+	dec.cr.ReuseRecord = true
+	if err := dec.readHeader(stepIfPresent); err != nil {
+		return nil, err
 	}
+	seqs, err := dec.readRows()
+	if err != nil {
+		return nil, err
+	}
+	if len(seqs) == 0 {
+		return nil, dec.errf(0, "", "no rows")
+	}
+	return dec.dataset(seqs)
+}
 
-	header, err := cr.Read()
+func (dec *csvDecoder) errf(line int, where, format string, args ...any) *Error {
+	return &Error{File: dec.name, Line: line, Where: where, Msg: fmt.Sprintf(format, args...)}
+}
+
+// parseErr reports an error of the CSV reader: malformed CSV at a place,
+// or a failure to read the file.
+func (dec *csvDecoder) parseErr(err error) *Error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: dec.name, Line: pe.Line, Msg: fmt.Sprintf("malformed CSV at character %d: %v", pe.Column, pe.Err), Err: err}
+	}
+	return &Error{File: dec.name, Msg: "cannot read: " + trimPkg(err), Err: err}
+}
+
+// readHeader reads the header row and finds the column of every role,
+// reporting the first role whose column is missing or ambiguous.
+func (dec *csvDecoder) readHeader(stepIfPresent bool) error {
+	header, err := dec.cr.Read()
 	if err == io.EOF {
-		return nil, errf(0, "", "empty file, want a header row and one row per step")
+		return dec.errf(0, "", "empty file, want a header row and one row per step")
 	}
 	if err != nil {
-		return nil, parseErr(err)
+		return dec.parseErr(err)
 	}
 	header = slices.Clone(header)
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF") // a byte-order mark some spreadsheets write
@@ -93,122 +123,151 @@ func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent
 			column[h] = j
 		}
 	}
-	find := func(name string) (int, *Error) {
+	dec.header = header
+	var e *Error
+	find := func(name string) int {
 		j, ok := column[name]
 		switch {
+		case e != nil:
 		case !ok:
-			return 0, errf(1, "", "missing column %q (header has: %s)", name, listNames(header))
+			e = dec.errf(1, "", "missing column %q (header has: %s)", name, listNames(header))
 		case j < 0:
-			return 0, errf(1, "", "column %q appears twice in the header", name)
+			e = dec.errf(1, "", "column %q appears twice in the header", name)
 		}
-		return j, nil
+		return j
 	}
-	idCol, e := find(cols.ID)
-	if e != nil {
-		return nil, e
+	cols := dec.cols
+	dec.idCol = find(cols.ID)
+	dec.stepCol = -1
+	if _, ok := column[cols.Step]; cols.Step != "" && (ok || !stepIfPresent) {
+		dec.stepCol = find(cols.Step)
 	}
-	stepCol := -1
-	if cols.Step != "" {
-		if _, ok := column[cols.Step]; ok || !stepIfPresent {
-			if stepCol, e = find(cols.Step); e != nil {
-				return nil, e
-			}
-		}
-	}
-	featCols := make([]int, F)
+	dec.featCols = make([]int, len(cols.Features))
 	for k, c := range cols.Features {
-		if featCols[k], e = find(c); e != nil {
-			return nil, e
-		}
+		dec.featCols[k] = find(c)
 	}
-	labelCols := make([]int, K)
+	dec.labelCols = make([]int, len(cols.Labels))
 	for k, c := range cols.Labels {
-		if labelCols[k], e = find(c); e != nil {
-			return nil, e
-		}
+		dec.labelCols[k] = find(c)
 	}
+	dec.labels = make([]float32, len(cols.Labels))
+	if e != nil { // a nil *Error must not become a non-nil error
+		return e
+	}
+	return nil
+}
 
+// readRows reads every row after the header into sequences, in order of
+// each id's first appearance.
+func (dec *csvDecoder) readRows() ([]*csvSeq, error) {
 	var seqs []*csvSeq
 	byID := map[string]*csvSeq{}
-	labels := make([]float32, K)
 	for {
-		rec, err := cr.Read()
+		rec, err := dec.cr.Read()
 		if err == io.EOF {
-			break
+			return seqs, nil
 		}
 		if err != nil {
-			return nil, parseErr(err)
+			return nil, dec.parseErr(err)
 		}
-		line, _ := cr.FieldPos(0)
-		if len(rec) != len(header) {
-			return nil, errf(line, "", "row has %d fields, the header has %d", len(rec), len(header))
+		line, _ := dec.cr.FieldPos(0)
+		if len(rec) != len(dec.header) {
+			return nil, dec.errf(line, "", "row has %d fields, the header has %d", len(rec), len(dec.header))
 		}
-		id := strings.TrimSpace(rec[idCol])
+		id := strings.TrimSpace(rec[dec.idCol])
 		if id == "" {
-			return nil, errf(line, fmt.Sprintf("column %q", cols.ID), "empty id")
+			return nil, dec.errf(line, fmt.Sprintf("column %q", dec.cols.ID), "empty id")
 		}
-		for k, j := range labelCols {
-			cell := strings.TrimSpace(rec[j])
-			v, err := parseDecimal(cell)
-			switch {
-			case cell == "":
-				return nil, errf(line, fmt.Sprintf("column %q", cols.Labels[k]), "empty cell, want a label 0 or 1")
-			case err != nil || (v != 0 && v != 1):
-				return nil, errf(line, fmt.Sprintf("column %q", cols.Labels[k]), "labels must be 0 or 1, got %q", cell)
-			}
-			labels[k] = float32(v)
+		if err := dec.readLabels(rec, line); err != nil {
+			return nil, err
 		}
 		s := byID[id]
 		if s == nil {
-			s = &csvSeq{id: id, line: line, labels: slices.Clone(labels)}
+			s = &csvSeq{id: id, line: line, labels: slices.Clone(dec.labels)}
 			byID[id] = s
 			seqs = append(seqs, s)
-		} else {
-			for k := range labels {
-				if labels[k] != s.labels[k] {
-					return nil, errf(line, fmt.Sprintf("id %q", id), "label %q changes from %v to %v within one sequence (first row on line %d)",
-						cols.Labels[k], s.labels[k], labels[k], s.line)
-				}
-			}
+		} else if err := dec.sameLabels(s, line); err != nil {
+			return nil, err
 		}
-		for k, j := range featCols {
-			cell := strings.TrimSpace(rec[j])
-			v, err := parseDecimal(cell)
-			where := fmt.Sprintf("column %q", cols.Features[k])
-			switch {
-			case cell == "":
-				return nil, errf(line, where, "empty cell (missing values are not imputed)")
-			case err != nil && !errors.Is(err, strconv.ErrRange):
-				return nil, errf(line, where, "not a number: %q", cell)
-			case math.IsNaN(v) || math.IsInf(float64(float32(v)), 0):
-				return nil, errf(line, where, "values must be finite float32 numbers, got %q", cell)
-			}
-			s.vals = append(s.vals, float32(v))
-		}
-		if stepCol >= 0 {
-			cell := strings.TrimSpace(rec[stepCol])
-			v, err := parseDecimal(cell)
-			if cell == "" || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, errf(line, fmt.Sprintf("column %q", cols.Step), "step must be a finite number, got %q", cell)
-			}
-			s.steps = append(s.steps, v)
-			s.lines = append(s.lines, line)
-			s.texts = append(s.texts, cell)
+		if err := dec.readStep(s, rec, line); err != nil {
+			return nil, err
 		}
 	}
-	if len(seqs) == 0 {
-		return nil, errf(0, "", "no rows")
-	}
+}
 
+// readLabels parses the row's label cells into dec.labels.
+func (dec *csvDecoder) readLabels(rec []string, line int) error {
+	for k, j := range dec.labelCols {
+		cell := strings.TrimSpace(rec[j])
+		v, err := parseDecimal(cell)
+		switch {
+		case cell == "":
+			return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Labels[k]), "empty cell, want a label 0 or 1")
+		case err != nil || (v != 0 && v != 1):
+			return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Labels[k]), "labels must be 0 or 1, got %q", cell)
+		}
+		dec.labels[k] = float32(v)
+	}
+	return nil
+}
+
+// sameLabels checks that the row's labels are those of the first row of
+// its id: labels belong to a sequence, not to a step.
+func (dec *csvDecoder) sameLabels(s *csvSeq, line int) error {
+	for k, v := range dec.labels {
+		if v != s.labels[k] {
+			return dec.errf(line, fmt.Sprintf("id %q", s.id), "label %q changes from %v to %v within one sequence (first row on line %d)",
+				dec.cols.Labels[k], s.labels[k], v, s.line)
+		}
+	}
+	return nil
+}
+
+// readStep appends the row's feature values, and its step when there is a
+// step column, to s.
+func (dec *csvDecoder) readStep(s *csvSeq, rec []string, line int) error {
+	for k, j := range dec.featCols {
+		cell := strings.TrimSpace(rec[j])
+		v, err := parseDecimal(cell)
+		where := fmt.Sprintf("column %q", dec.cols.Features[k])
+		switch {
+		case cell == "":
+			return dec.errf(line, where, "empty cell (missing values are not imputed)")
+		case err != nil && !errors.Is(err, strconv.ErrRange):
+			return dec.errf(line, where, "not a number: %q", cell)
+		case math.IsNaN(v) || math.IsInf(float64(float32(v)), 0):
+			return dec.errf(line, where, "values must be finite float32 numbers, got %q", cell)
+		}
+		s.vals = append(s.vals, float32(v))
+	}
+	if dec.stepCol < 0 {
+		return nil
+	}
+	cell := strings.TrimSpace(rec[dec.stepCol])
+	v, err := parseDecimal(cell)
+	if cell == "" || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Step), "step must be a finite number, got %q", cell)
+	}
+	s.steps = append(s.steps, v)
+	s.lines = append(s.lines, line)
+	s.texts = append(s.texts, cell)
+	return nil
+}
+
+// dataset builds the Dataset from the sequences read, each ordered by its
+// steps when there is a step column. Of the repeated steps, the one whose
+// second row comes first in the file is reported.
+func (dec *csvDecoder) dataset(seqs []*csvSeq) (*Dataset, error) {
+	F, K := len(dec.cols.Features), len(dec.cols.Labels)
 	d := &Dataset{
-		Source:       name,
+		Source:       dec.name,
 		F:            F,
 		K:            K,
 		X:            make([][]float32, len(seqs)),
 		Y:            make([]float32, 0, len(seqs)*K),
 		IDs:          make([]string, len(seqs)),
-		FeatureNames: slices.Clone(cols.Features),
-		LabelNames:   slices.Clone(cols.Labels),
+		FeatureNames: slices.Clone(dec.cols.Features),
+		LabelNames:   slices.Clone(dec.cols.Labels),
 	}
 	total := 0
 	for _, s := range seqs {
@@ -222,14 +281,14 @@ func decodeCSV(name string, r io.Reader, cols compiler.CSVColumns, stepIfPresent
 		x := store[:len(s.vals):len(s.vals)]
 		store = store[len(s.vals):]
 		d.X[i] = x
-		if stepCol < 0 {
+		if dec.stepCol < 0 {
 			copy(x, s.vals)
 			continue
 		}
 		order, e := stepOrder(s)
 		if e != nil {
 			if dup == nil || e.line < dup.Line {
-				dup = errf(e.line, fmt.Sprintf("id %q", s.id), "step %s appears twice (first on line %d)", e.text, e.first)
+				dup = dec.errf(e.line, fmt.Sprintf("id %q", s.id), "step %s appears twice (first on line %d)", e.text, e.first)
 			}
 			continue
 		}
@@ -281,7 +340,7 @@ func stepOrder(s *csvSeq) ([]int, *stepDup) {
 
 // checkRoles checks that cols names an id, at least one feature and one
 // label, and no column twice.
-func checkRoles(cols compiler.CSVColumns) error {
+func checkRoles(cols Columns) error {
 	if cols.ID == "" {
 		return errors.New("no id column is named (data.csv.id)")
 	}

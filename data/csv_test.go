@@ -8,13 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/trnn/trnn/compiler"
 )
 
-var hrCols = compiler.CSVColumns{ID: "patient", Step: "hour", Features: []string{"hr", "sbp"}, Labels: []string{"died"}}
+var hrCols = Columns{ID: "patient", Step: "hour", Features: []string{"hr", "sbp"}, Labels: []string{"died"}}
 
-func readCSVString(t *testing.T, text string, cols compiler.CSVColumns) (*Dataset, error) {
+func readCSVString(t *testing.T, text string, cols Columns) (*Dataset, error) {
 	t.Helper()
 	return decodeCSV("data.csv", strings.NewReader(text), cols, false)
 }
@@ -66,7 +64,7 @@ func TestReadCSVInterleavedAndSorted(t *testing.T) {
 }
 
 func TestReadCSVMultiLabel(t *testing.T) {
-	cols := compiler.CSVColumns{ID: "id", Features: []string{"a"}, Labels: []string{"l0", "l1", "l2"}}
+	cols := Columns{ID: "id", Features: []string{"a"}, Labels: []string{"l0", "l1", "l2"}}
 	d, err := readCSVString(t, "id,l2,a,l0,l1\nx,1,0.5,0,1\ny,0,1,1,0\nx,1,0.25,0,1\n", cols)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +81,7 @@ func TestReadCSVBad(t *testing.T) {
 	const head = "patient,hour,hr,sbp,died\n"
 	for _, tc := range []struct {
 		name, text, want string
-		cols             *compiler.CSVColumns
+		cols             *Columns
 	}{
 		{"not a number", head + "p1,0,80,120,0\np1,1,abc,120,0\n", `data.csv:3: column "hr": not a number: "abc"`, nil},
 		{"empty cell", head + "p1,0,80,,0\n", `data.csv:2: column "sbp": empty cell (missing values are not imputed)`, nil},
@@ -111,11 +109,11 @@ func TestReadCSVBad(t *testing.T) {
 		{"bad quote", head + "p1,0,8\"0,120,0\n", `data.csv:2: malformed CSV at character 7: bare " in non-quoted-field`, nil},
 		{"no rows", head, `data.csv: no rows`, nil},
 		{"empty file", "", `data.csv: empty file, want a header row and one row per step`, nil},
-		{"no id named", head, `data.csv: no id column is named (data.csv.id)`, &compiler.CSVColumns{Features: []string{"hr"}, Labels: []string{"died"}}},
-		{"no features named", head, `data.csv: no feature columns are named (data.csv.features)`, &compiler.CSVColumns{ID: "patient", Labels: []string{"died"}}},
-		{"no labels named", head, `data.csv: no label columns are named (data.csv.labels)`, &compiler.CSVColumns{ID: "patient", Features: []string{"hr"}}},
+		{"no id named", head, `data.csv: no id column is named (data.csv.id)`, &Columns{Features: []string{"hr"}, Labels: []string{"died"}}},
+		{"no features named", head, `data.csv: no feature columns are named (data.csv.features)`, &Columns{ID: "patient", Labels: []string{"died"}}},
+		{"no labels named", head, `data.csv: no label columns are named (data.csv.labels)`, &Columns{ID: "patient", Features: []string{"hr"}}},
 		{"two roles", head, `data.csv: column "hr" is named both as the feature and as a label`,
-			&compiler.CSVColumns{ID: "patient", Features: []string{"hr"}, Labels: []string{"hr"}}},
+			&Columns{ID: "patient", Features: []string{"hr"}, Labels: []string{"hr"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cols := hrCols

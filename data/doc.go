@@ -24,14 +24,16 @@
 // really holds, so a small file claiming a huge array is refused before
 // anything is allocated.
 //
-// CSV (ReadCSV, WriteCSV): long form, one row per step under a header row; the
-// spec's data.csv names the id column, an optional step column (ordering),
-// the feature columns and the label columns. Rows of one id may be
+// CSV (ReadCSV, WriteCSV): long form, one row per step under a header row;
+// Columns names the id column, an optional step column (ordering), the
+// feature columns and the label columns. Rows of one id may be
 // interleaved with other ids; sequences come out in order of first
 // appearance. Labels are constant within an id.
 //
 // Load picks the reader by the file's extension and checks the result
-// against a spec (feature and label counts).
+// against a Schema: the feature and label counts every file must have, and
+// the CSV columns. The package knows nothing of specs; the runtime derives
+// a Schema from one (runtime.DataSchema).
 //
 // # Errors
 //

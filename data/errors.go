@@ -1,12 +1,12 @@
 package data
 
 import (
-	"errors"
-	"io/fs"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // Error is a defect in a data file, printed on one line as
@@ -44,12 +44,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // fileError reports a failure to open, read or write the file itself, with
 // the operating system's reason but without repeating the path.
 func fileError(file, verb string, err error) *Error {
-	reason := err.Error()
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		reason = pe.Err.Error()
-	}
-	return &Error{File: file, Msg: verb + ": " + reason, Err: err}
+	return &Error{File: file, Msg: verb + ": " + fileio.Bare(err).Error(), Err: err}
 }
 
 // printable escapes what a one-line message must not carry (newlines and

@@ -4,21 +4,27 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-
-	"github.com/trnn/trnn/compiler"
 )
+
+// Columns names a CSV file's columns by role.
+type Columns struct {
+	ID, Step         string // Step is optional: "" means file order is step order
+	Features, Labels []string
+}
+
+// Schema is what Load checks a file against.
+type Schema struct {
+	Features, Labels int     // counts every file must have
+	Columns          Columns // the CSV columns
+	StepOptional     bool    // the step column is used only if the header has it (the spec named no columns)
+}
 
 // Load reads the data file path (already resolved by the caller) with the
 // reader its extension names, .npz or .csv (in any letter case), and checks
-// the result against spec: F must equal spec.Inputs.Features and K
-// spec.Outputs.Labels.
-//
-// A CSV file's columns are spec.Data.CSV. When the spec has no data.csv
-// section, the id column is "id", the step column is "step" if the header
-// has one (otherwise file order is step order), and the features and labels
-// are the spec's feature and label names (f0, f1, ... and y, or y0, y1, ...
-// when the spec gives counts).
-func Load(path string, spec *compiler.Spec) (*Dataset, error) {
+// the result against s: F must equal s.Features and K s.Labels. A CSV
+// file's columns are s.Columns; with s.StepOptional, its step column is
+// used only if the header has it (otherwise file order is step order).
+func Load(path string, s Schema) (*Dataset, error) {
 	var (
 		d   *Dataset
 		err error
@@ -27,10 +33,10 @@ func Load(path string, spec *compiler.Spec) (*Dataset, error) {
 	case ".npz":
 		d, err = ReadNPZ(path)
 	case ".csv":
-		if spec.Data.CSV != nil {
-			d, err = ReadCSV(path, *spec.Data.CSV)
+		if s.StepOptional {
+			d, err = readCSVFile(path, s.Columns, true)
 		} else {
-			d, err = readCSVFile(path, DefaultCSVColumns(spec), true)
+			d, err = ReadCSV(path, s.Columns)
 		}
 	default:
 		if ext == "" {
@@ -41,36 +47,25 @@ func Load(path string, spec *compiler.Spec) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.CheckSpec(spec); err != nil {
+	if err := d.checkCounts(s); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// DefaultCSVColumns are the CSV columns Load uses for a spec without a
-// data.csv section: id "id", step "step" (used only if the header has it),
-// and the spec's feature and label names.
-func DefaultCSVColumns(spec *compiler.Spec) compiler.CSVColumns {
-	return compiler.CSVColumns{
-		ID:       "id",
-		Step:     "step",
-		Features: spec.Inputs.FeatureNames,
-		Labels:   spec.Outputs.LabelNames,
-	}
-}
-
-// CheckSpec checks that d has the spec's numbers of features and labels.
-func (d *Dataset) CheckSpec(spec *compiler.Spec) error {
+// checkCounts checks that d has the schema's numbers of features and
+// labels. The schema comes from a spec, and the message says so.
+func (d *Dataset) checkCounts(s Schema) error {
 	// A CSV file's columns are named (FeatureNames set); an NPZ file's are x and y.
 	x, y := "x has %d features per step", "y has %d labels per sequence"
 	if d.FeatureNames != nil {
 		x, y = "%d feature columns are named", "%d label columns are named"
 	}
-	if d.F != spec.Inputs.Features {
-		return &Error{File: d.Source, Msg: fmt.Sprintf(x+", the spec declares %d", d.F, spec.Inputs.Features)}
+	if d.F != s.Features {
+		return &Error{File: d.Source, Msg: fmt.Sprintf(x+", the spec declares %d", d.F, s.Features)}
 	}
-	if d.K != spec.Outputs.Labels {
-		return &Error{File: d.Source, Msg: fmt.Sprintf(y+", the spec declares %d", d.K, spec.Outputs.Labels)}
+	if d.K != s.Labels {
+		return &Error{File: d.Source, Msg: fmt.Sprintf(y+", the spec declares %d", d.K, s.Labels)}
 	}
 	return nil
 }

@@ -5,15 +5,15 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/trnn/trnn/compiler"
 )
 
-// countSpec is what the compiler makes of "features: 3, labels: 1".
-func countSpec() *compiler.Spec {
-	return &compiler.Spec{
-		Inputs:  compiler.Inputs{Features: 3, FeatureNames: []string{"f0", "f1", "f2"}},
-		Outputs: compiler.Outputs{Labels: 1, LabelNames: []string{"y"}},
+// countSchema is the schema of a spec with "features: 3, labels: 1" and no
+// data.csv section.
+func countSchema() Schema {
+	return Schema{
+		Features: 3, Labels: 1,
+		Columns:      Columns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}},
+		StepOptional: true,
 	}
 }
 
@@ -33,9 +33,9 @@ func TestLoad(t *testing.T) {
 	noStep.Step = ""
 	noStepPath := write("nostep.csv", func(p string) error { return WriteCSV(p, d, noStep) })
 
-	spec := countSpec()
+	schema := countSchema()
 	for _, p := range []string{npzPath, csvPath, noStepPath} {
-		e, err := Load(p, spec)
+		e, err := Load(p, schema)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestLoad(t *testing.T) {
 	// file with steps in reverse order comes out in step order.
 	rev := "id,f0,f1,f2,y,step\na,1,1,1,0,2\na,2,2,2,0,1\n"
 	revPath := write("rev.csv", func(p string) error { return os.WriteFile(p, []byte(rev), 0o644) })
-	e, err := Load(revPath, spec)
+	e, err := Load(revPath, schema)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,35 +57,37 @@ func TestLoad(t *testing.T) {
 	}
 
 	// Explicit columns from the spec's data.csv section.
-	spec2 := countSpec()
-	spec2.Data.CSV = &compiler.CSVColumns{ID: "id", Step: "step", Features: []string{"f2", "f1", "f0"}, Labels: []string{"y"}}
-	e, err = Load(csvPath, spec2)
+	schema2 := countSchema()
+	schema2.Columns = Columns{ID: "id", Step: "step", Features: []string{"f2", "f1", "f0"}, Labels: []string{"y"}}
+	schema2.StepOptional = false
+	e, err = Load(csvPath, schema2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if e.X[0][0] != d.X[0][2] || !slices.Equal(e.FeatureNames, []string{"f2", "f1", "f0"}) {
 		t.Errorf("data.csv columns not used: %v %v", e.X[0][:3], e.FeatureNames)
 	}
-	spec2.Data.CSV.Step = "hour"
-	_, err = Load(csvPath, spec2)
+	schema2.Columns.Step = "hour"
+	_, err = Load(csvPath, schema2)
 	wantError(t, err, csvPath+`:1: missing column "hour" (header has: "id", "step", "f0", "f1", "f2", "y")`)
 
 	// Counts that disagree with the spec.
-	spec4 := countSpec()
-	spec4.Inputs.Features = 4
-	_, err = Load(npzPath, spec4)
+	schema4 := countSchema()
+	schema4.Features = 4
+	_, err = Load(npzPath, schema4)
 	wantError(t, err, npzPath+": x has 3 features per step, the spec declares 4")
-	spec4 = countSpec()
-	spec4.Outputs.Labels = 2
-	_, err = Load(npzPath, spec4)
+	schema4 = countSchema()
+	schema4.Labels = 2
+	_, err = Load(npzPath, schema4)
 	wantError(t, err, npzPath+": y has 1 labels per sequence, the spec declares 2")
-	spec4.Data.CSV = &compiler.CSVColumns{ID: "id", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
-	_, err = Load(csvPath, spec4)
+	schema4.Columns = Columns{ID: "id", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
+	schema4.StepOptional = false
+	_, err = Load(csvPath, schema4)
 	wantError(t, err, csvPath+": 1 label columns are named, the spec declares 2")
 
 	// Unknown kinds.
-	_, err = Load(filepath.Join(dir, "d.parquet"), spec)
+	_, err = Load(filepath.Join(dir, "d.parquet"), schema)
 	wantError(t, err, filepath.Join(dir, "d.parquet")+": unknown data file kind (extension .parquet), want .npz or .csv")
-	_, err = Load(filepath.Join(dir, "data"), spec)
+	_, err = Load(filepath.Join(dir, "data"), schema)
 	wantError(t, err, filepath.Join(dir, "data")+": unknown data file kind (extension none), want .npz or .csv")
 }

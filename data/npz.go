@@ -55,125 +55,39 @@ const (
 )
 
 // decodeNPZ reads an NPZ archive of size bytes from r; name is the file
-// name used in messages.
+// name used in messages. Every array's header is checked, against the
+// others and against the bytes the archive holds, before any data is read.
 func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, &Error{File: name, Msg: "not a readable NPZ file: " + trimPkg(err), Err: err}
 	}
-	entries := map[string]*zip.File{}
-	var found []string
-	for _, f := range zr.File {
-		key := strings.TrimSuffix(f.Name, ".npy")
-		if _, dup := entries[key]; dup || strings.HasSuffix(f.Name, "/") {
-			continue
-		}
-		entries[key] = f
-		found = append(found, printable(key))
-	}
-	missing := func(key string) error {
-		list := "the archive is empty"
-		if len(found) > 0 {
-			list = "found: " + strings.Join(found, ", ")
-		}
-		return &Error{File: name, Msg: fmt.Sprintf("missing array %q (%s)", key, list)}
-	}
 	rd := npzReader{name: name, size: size}
 	defer rd.closeAll()
-
-	// x [N, T, F]
-	fx := entries["x"]
-	if fx == nil {
-		return nil, missing("x")
-	}
-	xa, err := rd.open("x", fx)
+	rd.index(zr)
+	xa, err := rd.openX()
 	if err != nil {
 		return nil, err
-	}
-	if len(xa.shape) != 3 {
-		return nil, rd.errf("", "x has %d dimensions, want 3 [sequences, steps, features]", len(xa.shape))
-	}
-	if xa.kind != 'f' || (xa.size != 4 && xa.size != 8) {
-		return nil, rd.errf("", "x has dtype %s, want float32 or float64", xa.dtypeName())
 	}
 	N, T, F := xa.shape[0], xa.shape[1], xa.shape[2]
-	switch {
-	case N == 0:
-		return nil, rd.errf("", "x has no sequences (shape %s)", shapeString(xa.shape))
-	case T == 0:
-		return nil, rd.errf("", "x has no steps (shape %s)", shapeString(xa.shape))
-	case F == 0:
-		return nil, rd.errf("", "x has no features (shape %s)", shapeString(xa.shape))
-	}
-
-	// y [N] or [N, K]
-	fy := entries["y"]
-	if fy == nil {
-		return nil, missing("y")
-	}
-	ya, err := rd.open("y", fy)
+	ya, K, err := rd.openY(N)
 	if err != nil {
 		return nil, err
 	}
-	K := 1
-	switch len(ya.shape) {
-	case 1:
-	case 2:
-		K = ya.shape[1]
-		if K == 0 {
-			return nil, rd.errf("", "y has no labels (shape %s)", shapeString(ya.shape))
-		}
-	default:
-		return nil, rd.errf("", "y has %d dimensions, want 1 [sequences] or 2 [sequences, labels]", len(ya.shape))
-	}
-	if ya.shape[0] != N {
-		return nil, rd.errf("", "y has %d rows, x has %d sequences", ya.shape[0], N)
-	}
-	// Every dtype parseDescr accepts is numeric or bool: all are fine for y.
-
-	// lengths [N], optional
-	var la *npyArray
-	if fl := entries["lengths"]; fl != nil {
-		la, err = rd.open("lengths", fl)
-		if err != nil {
-			return nil, err
-		}
-		if len(la.shape) != 1 {
-			return nil, rd.errf("", "lengths has %d dimensions, want 1 [sequences]", len(la.shape))
-		}
-		if la.shape[0] != N {
-			return nil, rd.errf("", "lengths has %d entries, x has %d sequences", la.shape[0], N)
-		}
-		if la.kind != 'i' && la.kind != 'u' {
-			return nil, rd.errf("", "lengths has dtype %s, want an integer type", la.dtypeName())
-		}
+	la, err := rd.openLengths(N)
+	if err != nil {
+		return nil, err
 	}
 
 	// All headers agree: read the data, smallest arrays first.
-	lengths := make([]int, N)
-	if la == nil {
-		for i := range lengths {
-			lengths[i] = T
-		}
-	} else {
-		li, err := rd.readInts(la)
-		if err != nil {
-			return nil, err
-		}
-		for i := range N {
-			v, ok := li.int(i)
-			if !ok || v < 1 || v > int64(T) {
-				return nil, rd.errf(fmt.Sprintf("lengths[%d]", i), "must be in [1, %d], got %s", T, li.text(i))
-			}
-			lengths[i] = int(v)
-		}
+	lengths, err := rd.readLengths(la, N, T)
+	if err != nil {
+		return nil, err
 	}
-
 	d := &Dataset{Source: name, F: F, K: K, X: make([][]float32, N), Y: make([]float32, N*K)}
 	if err := rd.readLabels(ya, d.Y); err != nil {
 		return nil, err
 	}
-
 	total := 0
 	for _, l := range lengths {
 		total += l * F
@@ -184,31 +98,152 @@ func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
 		d.X[i] = store[off : off+l*F : off+l*F]
 		off += l * F
 	}
-	if xa.size == 4 {
-		raw, err := readAll[float32](&rd, xa)
-		if err != nil {
-			return nil, err
-		}
-		err = compactX(&rd, d, lengths, T, raw, func(v float32) (float32, bool) {
-			return v, !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
-		})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		raw, err := readAll[float64](&rd, xa)
-		if err != nil {
-			return nil, err
-		}
-		err = compactX(&rd, d, lengths, T, raw, func(v float64) (float32, bool) {
-			w := float32(v)
-			return w, !math.IsNaN(v) && !math.IsInf(float64(w), 0)
-		})
-		if err != nil {
-			return nil, err
-		}
+	if err := rd.readX(xa, d, lengths, T); err != nil {
+		return nil, err
 	}
 	return d, nil
+}
+
+// index lists the archive's arrays by name (without ".npy"); of two entries
+// of one name the first counts, and folders are skipped.
+func (rd *npzReader) index(zr *zip.Reader) {
+	rd.entries = map[string]*zip.File{}
+	for _, f := range zr.File {
+		key := strings.TrimSuffix(f.Name, ".npy")
+		if _, dup := rd.entries[key]; dup || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		rd.entries[key] = f
+		rd.found = append(rd.found, printable(key))
+	}
+}
+
+// openEntry opens the array key, or reports it missing with the arrays the
+// archive does hold.
+func (rd *npzReader) openEntry(key string) (*npyArray, error) {
+	f := rd.entries[key]
+	if f == nil {
+		list := "the archive is empty"
+		if len(rd.found) > 0 {
+			list = "found: " + strings.Join(rd.found, ", ")
+		}
+		return nil, &Error{File: rd.name, Msg: fmt.Sprintf("missing array %q (%s)", key, list)}
+	}
+	return rd.open(key, f)
+}
+
+// openX opens x [N, T, F], float32 or float64, with no dimension 0.
+func (rd *npzReader) openX() (*npyArray, error) {
+	xa, err := rd.openEntry("x")
+	if err != nil {
+		return nil, err
+	}
+	if len(xa.shape) != 3 {
+		return nil, rd.errf("", "x has %d dimensions, want 3 [sequences, steps, features]", len(xa.shape))
+	}
+	if xa.kind != 'f' || (xa.size != 4 && xa.size != 8) {
+		return nil, rd.errf("", "x has dtype %s, want float32 or float64", xa.dtypeName())
+	}
+	switch {
+	case xa.shape[0] == 0:
+		return nil, rd.errf("", "x has no sequences (shape %s)", shapeString(xa.shape))
+	case xa.shape[1] == 0:
+		return nil, rd.errf("", "x has no steps (shape %s)", shapeString(xa.shape))
+	case xa.shape[2] == 0:
+		return nil, rd.errf("", "x has no features (shape %s)", shapeString(xa.shape))
+	}
+	return xa, nil
+}
+
+// openY opens y, [N] (K = 1) or [N, K]. Every dtype parseDescr accepts is
+// numeric or bool: all are fine for labels.
+func (rd *npzReader) openY(N int) (ya *npyArray, K int, err error) {
+	if ya, err = rd.openEntry("y"); err != nil {
+		return nil, 0, err
+	}
+	K = 1
+	switch len(ya.shape) {
+	case 1:
+	case 2:
+		K = ya.shape[1]
+		if K == 0 {
+			return nil, 0, rd.errf("", "y has no labels (shape %s)", shapeString(ya.shape))
+		}
+	default:
+		return nil, 0, rd.errf("", "y has %d dimensions, want 1 [sequences] or 2 [sequences, labels]", len(ya.shape))
+	}
+	if ya.shape[0] != N {
+		return nil, 0, rd.errf("", "y has %d rows, x has %d sequences", ya.shape[0], N)
+	}
+	return ya, K, nil
+}
+
+// openLengths opens the optional lengths [N] of an integer dtype; nil when
+// the archive has none.
+func (rd *npzReader) openLengths(N int) (*npyArray, error) {
+	if rd.entries["lengths"] == nil {
+		return nil, nil
+	}
+	la, err := rd.openEntry("lengths")
+	if err != nil {
+		return nil, err
+	}
+	if len(la.shape) != 1 {
+		return nil, rd.errf("", "lengths has %d dimensions, want 1 [sequences]", len(la.shape))
+	}
+	if la.shape[0] != N {
+		return nil, rd.errf("", "lengths has %d entries, x has %d sequences", la.shape[0], N)
+	}
+	if la.kind != 'i' && la.kind != 'u' {
+		return nil, rd.errf("", "lengths has dtype %s, want an integer type", la.dtypeName())
+	}
+	return la, nil
+}
+
+// readLengths reads la's values, each in [1, T]; without la every sequence
+// has T steps.
+func (rd *npzReader) readLengths(la *npyArray, N, T int) ([]int, error) {
+	lengths := make([]int, N)
+	if la == nil {
+		for i := range lengths {
+			lengths[i] = T
+		}
+		return lengths, nil
+	}
+	li, err := rd.readInts(la)
+	if err != nil {
+		return nil, err
+	}
+	for i := range N {
+		v, ok := li.int(i)
+		if !ok || v < 1 || v > int64(T) {
+			return nil, rd.errf(fmt.Sprintf("lengths[%d]", i), "must be in [1, %d], got %s", T, li.text(i))
+		}
+		lengths[i] = int(v)
+	}
+	return lengths, nil
+}
+
+// readX reads x in its dtype and copies the valid steps into d.X, which
+// must already have each sequence's length.
+func (rd *npzReader) readX(xa *npyArray, d *Dataset, lengths []int, T int) error {
+	if xa.size == 4 {
+		raw, err := readAll[float32](rd, xa)
+		if err != nil {
+			return err
+		}
+		return compactX(rd, d, lengths, T, raw, func(v float32) (float32, bool) {
+			return v, !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
+		})
+	}
+	raw, err := readAll[float64](rd, xa)
+	if err != nil {
+		return err
+	}
+	return compactX(rd, d, lengths, T, raw, func(v float64) (float32, bool) {
+		w := float32(v)
+		return w, !math.IsNaN(v) && !math.IsInf(float64(w), 0)
+	})
 }
 
 // compactX copies the valid steps of raw (x, [N·T·F] in C order) into d.X,
@@ -241,9 +276,11 @@ func compactX[E float32 | float64](rd *npzReader, d *Dataset, lengths []int, T i
 
 // npzReader reads the arrays of one archive.
 type npzReader struct {
-	name   string // file name for messages
-	size   int64  // the archive's size in bytes
-	opened []io.Closer
+	name    string // file name for messages
+	size    int64  // the archive's size in bytes
+	entries map[string]*zip.File
+	found   []string // the arrays' names, printable, for messages
+	opened  []io.Closer
 }
 
 // closeAll closes every entry opened, read or not (closing twice is

@@ -3,11 +3,13 @@ package data
 import (
 	"fmt"
 	"math"
-
-	"github.com/trnn/trnn/compiler"
 )
 
 // Shapes: N sequences, len_i ∈ [MinLen, MaxLen] steps, F features, K labels.
+
+// MaxSynthLabels is the most labels Synth generates per sequence: the most
+// a spec may declare, so that every synthetic data set can be trained on.
+const MaxSynthLabels = 100_000
 
 // SynthOptions configures Synth.
 type SynthOptions struct {
@@ -38,8 +40,8 @@ func (o SynthOptions) Validate() error {
 		return fmt.Errorf("--max-len: must be at least --min-len (%d), got %d", o.MinLen, o.MaxLen)
 	case o.F < 1:
 		return fmt.Errorf("--features: must be at least 1, got %d", o.F)
-	case o.K < 1 || o.K > compiler.MaxLabels:
-		return fmt.Errorf("--labels: must be from 1 to %d, got %d", compiler.MaxLabels, o.K)
+	case o.K < 1 || o.K > MaxSynthLabels:
+		return fmt.Errorf("--labels: must be from 1 to %d, got %d", MaxSynthLabels, o.K)
 	case !(o.PosRate > 0 && o.PosRate < 1):
 		return fmt.Errorf("--pos-rate: must be in (0, 1), got %v", o.PosRate)
 	case float64(o.N)*float64(o.MaxLen)*float64(o.F) > 1<<28:
@@ -136,8 +138,8 @@ func Synth(o SynthOptions) *Dataset {
 // labels: id, step, f0 … f(F−1), then y for one label or y0 … y(K−1). These
 // are the names the compiler gives features and labels declared as counts,
 // so a spec with counts and no data.csv section reads such a file.
-func SynthColumns(F, K int) compiler.CSVColumns {
-	cols := compiler.CSVColumns{ID: "id", Step: "step"}
+func SynthColumns(F, K int) Columns {
+	cols := Columns{ID: "id", Step: "step"}
 	for f := range F {
 		cols.Features = append(cols.Features, fmt.Sprintf("f%d", f))
 	}

@@ -8,7 +8,6 @@ import (
 
 	"codeberg.org/sbinet/npyio/npz"
 
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/internal/atomicfile"
 )
 
@@ -69,7 +68,7 @@ func encodeNPZ(w io.Writer, d *Dataset) error {
 // the labels), then one row per step, sequences in order, steps numbered
 // from 0. Values are written in the shortest form that reads back to the
 // same float32. The file is replaced atomically.
-func WriteCSV(path string, d *Dataset, cols compiler.CSVColumns) error {
+func WriteCSV(path string, d *Dataset, cols Columns) error {
 	d.check("WriteCSV")
 	if err := checkRoles(cols); err != nil {
 		return &Error{File: path, Msg: err.Error()}
@@ -85,7 +84,7 @@ func WriteCSV(path string, d *Dataset, cols compiler.CSVColumns) error {
 }
 
 // encodeCSV writes d as long-form CSV to w.
-func encodeCSV(w io.Writer, d *Dataset, cols compiler.CSVColumns) error {
+func encodeCSV(w io.Writer, d *Dataset, cols Columns) error {
 	cw := csv.NewWriter(w)
 	rec := []string{cols.ID}
 	if cols.Step != "" {

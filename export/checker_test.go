@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/runtime"
 )
 
 // checkerPython is Debian's interpreter, which has python3-onnx; another
@@ -77,7 +78,7 @@ func TestONNXChecker(t *testing.T) {
 		}
 		path := filepath.Join(dir, c.String()+".onnx")
 		prog := testProgram(t, c.config(uint64(100+i)))
-		if err := export.WriteONNXFile(path, prog, export.Options{Opset: c.opset, StepProbs: c.stepProbs, Version: testVersion}); err != nil {
+		if err := runtime.WriteModelFile(path, prog, export.Options{Opset: c.opset, StepProbs: c.stepProbs, Version: testVersion}); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, path)

@@ -1,21 +1,39 @@
-// Package export is trnn's ONNX boundary. It writes a trained Program as an
-// ONNX model (inputs x [batch, time, features] and lengths [batch], output
-// probs [batch, labels] from each row's last valid step) and reads ONNX
-// models back into a tensor-form graph.Graph that the runtime can run.
+// Package export is trnn's ONNX boundary: writing, reading, weights from
+// an ONNX model, and single tensor files. It works on graph.Graph values
+// alone (of trnn's stages it imports only graph), so reading a model never
+// pulls in the spec language or the trainer; runtime.ExportModel turns a
+// compiled Program into the Model the writer takes.
 //
 // Files it cannot read or write are reported as errors naming the file and
 // the node or field at fault; it never panics on a user's file.
 //
+// # Writing
+//
+// Build, WriteONNX and WriteONNXFile turn a Model (a sequence-form graph
+// with its trained parameters, its name, metadata and Options) into an ONNX
+// model: inputs x [batch, time, features] and lengths [batch], output probs
+// [batch, labels] from each row's last valid step, optionally step_probs.
+// The graph must pass graph.Verify, whose invariants (arity, attributes,
+// parameter shapes, every value's shape in Graph.Values) the writer relies
+// on; it checks only what ONNX adds. Errors start with "export: ".
+//
 // # Reading
 //
 // ReadONNX and DecodeONNX accept models of the default ONNX domain, opsets
-// MinReadOpset..MaxReadOpset, made of the ONNX operators of graph.Op with the
-// attributes docs/onnx-import.md lists. Everything is checked at this
-// boundary: op, attributes, input and output counts, that every input is
-// defined before it is read, element types, tensor data. Errors are
-// *ReadError values printed as one line (model.onnx: node "lstm_1"
-// (LSTM): attribute clip is not supported); those caused by valid ONNX that
-// trnn does not implement match ErrUnsupported. ReadTensorFile and
-// WriteTensorFile read and write single TensorProto files, the format of
-// ONNX's test data.
+// graph.MinReadOpset..graph.MaxReadOpset, made of the ONNX operators of
+// the op table (graph.Info(op).ONNX) with the attributes docs/onnx-import.md
+// lists. Reading is the only validation of an imported graph: op,
+// attributes (kinds, opset ranges, values, combinations), input and output
+// counts, that every input is defined before it is read, element types,
+// tensor data. Whatever runs the graph afterwards trusts these checks.
+// Errors are *ReadError values printed as one line (model.onnx: node
+// "lstm_1" (LSTM): attribute clip is not supported); those caused by valid
+// ONNX that trnn does not implement match ErrUnsupported.
+//
+// # Weights and tensors
+//
+// InitParams copies an imported model's weights into a compiled graph's
+// parameters (trnn train --init). ReadTensorFile and WriteTensorFile read
+// and write single TensorProto files, the format of ONNX's test data; the
+// writer's initializers and tensor files share one encoder.
 package export

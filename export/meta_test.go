@@ -29,7 +29,7 @@ data:
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := export.Build(prog, export.Options{})
+	m, err := build(prog, export.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
+	"github.com/trnn/trnn/runtime"
 )
 
 // goNode is a graph node that keeps its name and the tensor onnx-go decodes
@@ -123,7 +124,7 @@ func TestOnnxGoDecodes(t *testing.T) {
 			opts := export.Options{Opset: c.opset, StepProbs: c.stepProbs, Version: testVersion}
 			want := mustBuild(t, prog, opts)
 			var buf bytes.Buffer
-			if err := export.WriteONNX(&buf, prog, opts); err != nil {
+			if err := runtime.WriteModel(&buf, prog, opts); err != nil {
 				t.Fatal(err)
 			}
 			m, be := decodeWithOnnxGo(t, buf.Bytes())

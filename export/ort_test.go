@@ -2,7 +2,7 @@ package export_test
 
 // Parity with ONNX Runtime: exported models run in ONNX Runtime (loaded
 // from Go through internal/ortcheck), in trnn's own runtime (the same file
-// read back by DecodeONNX and run by runtime.Interpreter, and through
+// read back by DecodeONNX and run by interp.Interpreter, and through
 // trnn.Load) and the trainer's in-memory forward pass over the Program
 // (runtime.Model) must agree with the float64 reference forward pass
 // (refForward) and with each other to 1e-5 on ragged batches whose padded
@@ -26,6 +26,7 @@ import (
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/ortcheck"
 	"github.com/trnn/trnn/runtime"
+	"github.com/trnn/trnn/runtime/interp"
 )
 
 // parityTol is the largest absolute difference accepted between ONNX
@@ -249,7 +250,7 @@ func checkOutputs(t *testing.T, who string, b batch, K int, stepProbs bool, got 
 func exportBytes(t *testing.T, prog *compiler.Program, opts export.Options) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := export.WriteONNX(&buf, prog, opts); err != nil {
+	if err := runtime.WriteModel(&buf, prog, opts); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -264,13 +265,13 @@ func outputNames(stepProbs bool) []string {
 
 // goRuntime reads an exported model back with DecodeONNX and returns trnn's
 // interpreter for it.
-func goRuntime(t *testing.T, name string, model []byte) *runtime.Interpreter {
+func goRuntime(t *testing.T, name string, model []byte) *interp.Interpreter {
 	t.Helper()
 	g, err := export.DecodeONNX(name, model)
 	if err != nil {
 		t.Fatalf("trnn cannot read its own export: %v", err)
 	}
-	ip, err := runtime.NewInterpreter(g)
+	ip, err := interp.New(g)
 	if err != nil {
 		t.Fatalf("trnn's runtime refuses its own export: %v", err)
 	}
@@ -469,7 +470,7 @@ func TestLoadPredictORT(t *testing.T) {
 			prog := testProgram(t, c.config(uint64(100+i)))
 			path := filepath.Join(dir, c.String()+".onnx")
 			opts := export.Options{Opset: c.opset, StepProbs: c.stepProbs, Version: testVersion}
-			if err := export.WriteONNXFile(path, prog, opts); err != nil {
+			if err := runtime.WriteModelFile(path, prog, opts); err != nil {
 				t.Fatal(err)
 			}
 			sess, err := trnn.Load(path)

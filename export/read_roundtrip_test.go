@@ -17,6 +17,7 @@ import (
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/runtime"
+	"github.com/trnn/trnn/runtime/interp"
 )
 
 // readRoundTripSpec is a spec with the given layers ("lstm:H", "gru:H",
@@ -162,14 +163,14 @@ func TestReadRoundTripMatchesReference(t *testing.T) {
 		const F, B, T = 3, 5, 6
 		prog := readRoundTripSpec(t, F, c.labels, c.normalize, c.layers...)
 		var buf bytes.Buffer
-		if err := export.WriteONNX(&buf, prog, export.Options{Opset: c.opset, StepProbs: true}); err != nil {
+		if err := runtime.WriteModel(&buf, prog, export.Options{Opset: c.opset, StepProbs: true}); err != nil {
 			t.Fatal(err)
 		}
 		g, err := export.DecodeONNX("model.onnx", buf.Bytes())
 		if err != nil {
 			t.Fatalf("%v: %v", c.layers, err)
 		}
-		ip, err := runtime.NewInterpreter(g)
+		ip, err := interp.New(g)
 		if err != nil {
 			t.Fatal(err)
 		}

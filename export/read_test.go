@@ -250,6 +250,57 @@ func TestDecodeONNXErrors(t *testing.T) {
 		{"no outputs", nil, func(m *onnxpb.ModelProto) { m.Graph.Output = nil }, "m.onnx: the graph has no outputs", false},
 		{"output twice in graph", nil, func(m *onnxpb.ModelProto) { m.Graph.Output = append(m.Graph.Output, m.Graph.Output[0]) },
 			`m.onnx: output "Y": listed twice`, false},
+
+		// The interpreter plans imported graphs without checking them
+		// again: every static rule its kernels rely on is refused here.
+		{"cast to an unknown type", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("c", "Cast", []string{"S"}, []string{"Y"}, readAttrInt("to", 257))
+		}, `m.onnx: node "c" (Cast): attribute to: unknown element type 257`, false},
+		{"cast to a float8 type", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("c", "Cast", []string{"S"}, []string{"Y"}, readAttrInt("to", 17))
+		}, `m.onnx: node "c" (Cast): attribute to: element type FLOAT8E4M3FN is not supported (trnn reads float32, float64, int32, int64 and bool)`, true},
+		{"cast without to", nil, func(m *onnxpb.ModelProto) { m.Graph.Node[1] = readNode("c", "Cast", []string{"S"}, []string{"Y"}) },
+			`m.onnx: node "c" (Cast): attribute to is required`, false},
+		{"unsqueeze without axes before 13", func() *onnxpb.ModelProto { return readModel(11) }, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("u", "Unsqueeze", []string{"S"}, []string{"Y"})
+		}, `m.onnx: node "u" (Unsqueeze): attribute axes is required`, false},
+		{"squeeze axes input before 13", func() *onnxpb.ModelProto { return readModel(11) }, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("sq", "Squeeze", []string{"S", "C"}, []string{"Y"})
+		}, `m.onnx: node "sq" (Squeeze): Squeeze at opset 11 takes 1 input, found 2`, false},
+		{"slice without starts before 10", func() *onnxpb.ModelProto { return readModel(9) }, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("sl", "Slice", []string{"S"}, []string{"Y"}, readAttrInts("ends", 2))
+		}, `m.onnx: node "sl" (Slice): attributes starts and ends are required`, false},
+		{"slice inputs from 10", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("sl", "Slice", []string{"S", "C"}, []string{"Y"})
+		}, `m.onnx: node "sl" (Slice): Slice at opset 13 takes 3 to 5 inputs, found 2`, false},
+		{"constant without value", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node = append([]*onnxpb.NodeProto{readNode("k", "Constant", nil, []string{"K"})}, m.Graph.Node...)
+		}, `m.onnx: node "k" (Constant): exactly one value attribute is required, found 0`, false},
+		{"constant value of the wrong kind", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node = append([]*onnxpb.NodeProto{readNode("k", "Constant", nil, []string{"K"}, readAttrInt("value_float", 1))}, m.Graph.Node...)
+		}, `m.onnx: node "k" (Constant): attribute value_float: expected float, found int`, false},
+		{"shape end before 15", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("sh", "Shape", []string{"S"}, []string{"Y"}, readAttrInt("end", 1))
+		}, `m.onnx: node "sh" (Shape): attribute end is not supported for Shape at opset 13`, true},
+		{"shape end of the wrong kind", func() *onnxpb.ModelProto { return readModel(15) }, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("sh", "Shape", []string{"S"}, []string{"Y"}, readAttrFloat("end", 1))
+		}, `m.onnx: node "sh" (Shape): attribute end: expected int, found float`, false},
+		{"gather axis of the wrong kind", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1] = readNode("ga", "Gather", []string{"S", "C"}, []string{"Y"}, readAttrFloat("axis", 1))
+		}, `m.onnx: node "ga" (Gather): attribute axis: expected int, found float`, false},
+		{"unnamed output", nil, func(m *onnxpb.ModelProto) { m.Graph.Node[0].Output = []string{""} },
+			`m.onnx: node "add" (Add): output 0 has no name`, false},
+		{"too many recurrent outputs", readLSTMModel, func(m *onnxpb.ModelProto) { lstmNode(m).Output = []string{"", "Y_h", "", "Z"} },
+			`m.onnx: node "lstm_1" (LSTM): LSTM takes 0 to 3 outputs, found 4`, false},
+		{"negative hidden_size", readLSTMModel, func(m *onnxpb.ModelProto) { lstmNode(m).Attribute[0].I = proto.Int64(-1) },
+			`m.onnx: node "lstm_1" (LSTM): attribute hidden_size: expected a positive integer, found -1`, false},
+		{"layout", readLSTMModel, func(m *onnxpb.ModelProto) {
+			lstmNode(m).Attribute = append(lstmNode(m).Attribute, readAttrInt("layout", 2))
+		}, `m.onnx: node "lstm_1" (LSTM): attribute layout: expected one of [0 1], found 2`, false},
+		{"activations for two directions", readLSTMModel, func(m *onnxpb.ModelProto) {
+			lstmNode(m).OpType = proto.String("GRU")
+			lstmNode(m).Attribute = append(lstmNode(m).Attribute, readAttrStrings("activations", "Sigmoid", "Tanh", "Sigmoid", "Tanh"))
+		}, `m.onnx: node "lstm_1" (GRU): attribute activations: expected 2 functions, found 4`, false},
 	} {
 		mk := c.model
 		if mk == nil {

@@ -13,37 +13,33 @@ package export
 // recurrent layer gives it directly as Y_h. The writer first works out which
 // forms of which values the exported outputs need (walking the graph
 // backwards), then emits the nodes for exactly those, in graph order.
+//
+// The graph is trusted once graph.Verify accepts it: arity, attributes,
+// parameter shapes and every value's shape (g.Values) are its invariants.
+// The writer checks only what ONNX adds: finite weights, a nonzero
+// deviation, and the forms its outputs need.
 
 import (
-	"bytes"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export/onnxpb"
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/atomicfile"
 )
 
-// Opsets the writer can target. Squeeze and Unsqueeze take their axes as an
-// input from opset 13 on, LSTM and GRU have had their current form since 14.
-const (
-	DefaultOpset = 17
-	MinOpset     = 14
-	MaxOpset     = 21
-)
-
 // Keys of the metadata_props every exported model carries. List values are
 // JSON arrays; numbers are printed by strconv's 'g' format with the shortest
-// representation (float32 for statistics, float64 for alpha).
+// representation (float32 for statistics, float64 for alpha). The writer
+// sets MetaVersion and the normalisation keys from the graph; the others
+// come from Model.Meta.
 const (
 	MetaVersion      = "trnn.version"       // the trnn release that wrote the file
 	MetaSpecName     = "trnn.spec_name"     // the spec's name
@@ -56,65 +52,77 @@ const (
 	MetaSpec         = "trnn.spec"          // the resolved spec as YAML, its export section as written
 )
 
-// Options controls an export.
+// Options are the choices of one export.
 type Options struct {
-	// Opset is the default-domain opset to target, MinOpset..MaxOpset; 0
-	// means the spec's export.opset, or DefaultOpset when that is 0 too.
+	// Opset is the default-domain opset to target,
+	// graph.MinOpset..graph.MaxOpset; 0 means graph.DefaultOpset.
 	Opset int
-	// StepProbs adds the step_probs output [batch, time, labels]. It is also
-	// added when the spec's export.step_probs is true.
+	// StepProbs adds the step_probs output [batch, time, labels].
 	StepProbs bool
 	// Version is the trnn version written as producer_version and
-	// trnn.version; "" writes "(devel)".
+	// MetaVersion; "" writes "(devel)".
 	Version string
 }
 
-// Build converts a compiled program with trained parameters into an ONNX
-// model. It returns an error, naming the node or parameter at fault, when
-// the graph is not in sequence form, uses an op the writer cannot express,
-// or has parameters of the wrong type, shape or with non-finite values.
-func Build(prog *compiler.Program, opts Options) (*onnxpb.ModelProto, error) {
-	if prog == nil || prog.Graph == nil || prog.Spec == nil {
-		return nil, fmt.Errorf("export: program has no graph or no spec")
+// Model is what the writer turns into an ONNX file: a compiled graph with
+// its trained parameters, and what the file says about it. The writer only
+// reads it.
+type Model struct {
+	// Graph is a sequence-form graph that passes graph.Verify (so its
+	// Values are filled in).
+	Graph *graph.Graph
+	// Name names the model in the doc string, and the ONNX graph (then
+	// Graph.Name, then "trnn", when empty).
+	Name string
+	// Meta is written into metadata_props over Graph.Meta; the keys the
+	// writer derives from the graph (MetaVersion, MetaNormalize,
+	// MetaNormMean, MetaNormStd) win over both.
+	Meta map[string]string
+	Options
+}
+
+// Build converts m into an ONNX model. It returns an error, naming the node
+// or parameter at fault, when the graph is not in sequence form or fails
+// graph.Verify, the opset is out of range, a parameter holds a non-finite
+// value, or the graph has a shape ONNX cannot be given (a Normalize node
+// not reading x, a zero deviation, probs not at the last step, x read at
+// its last step).
+func Build(m *Model) (*onnxpb.ModelProto, error) {
+	if m == nil || m.Graph == nil {
+		return nil, fmt.Errorf("export: no graph to write")
 	}
 	e := &exporter{
-		g:         prog.Graph,
-		spec:      prog.Spec,
+		m:         m,
+		g:         m.Graph,
+		opset:     m.Opset,
+		version:   m.Version,
+		stepProbs: m.StepProbs,
 		params:    map[string]*graph.Param{},
 		vals:      map[string]*seqValue{},
-		nodeNames: map[string]bool{},
 		emitted:   map[string]bool{},
-		stepProbs: opts.StepProbs || prog.Spec.Export.StepProbs,
-	}
-	e.opset = opts.Opset
-	if e.opset == 0 {
-		e.opset = prog.Spec.Export.Opset
 	}
 	if e.opset == 0 {
-		e.opset = DefaultOpset
+		e.opset = graph.DefaultOpset
 	}
-	if e.opset < MinOpset || e.opset > MaxOpset {
-		return nil, fmt.Errorf("export: opset %d is not supported: expected %d..%d", e.opset, MinOpset, MaxOpset)
+	if e.opset < graph.MinOpset || e.opset > graph.MaxOpset {
+		return nil, fmt.Errorf("export: opset %d is not supported: expected %d..%d", e.opset, graph.MinOpset, graph.MaxOpset)
 	}
-	e.version = opts.Version
 	if e.version == "" {
 		e.version = "(devel)"
 	}
-	if err := e.analyse(); err != nil {
+	if err := e.plan(); err != nil {
 		return nil, err
 	}
-	if err := e.emit(); err != nil {
-		return nil, err
-	}
+	e.emit()
 	if err := e.verify(); err != nil {
 		return nil, err
 	}
-	return e.model()
+	return e.model(), nil
 }
 
-// WriteONNX writes the ONNX model Build makes from prog to w.
-func WriteONNX(w io.Writer, prog *compiler.Program, opts Options) error {
-	b, err := writeMarshal(prog, opts)
+// WriteONNX writes the ONNX model Build makes from m to w.
+func WriteONNX(w io.Writer, m *Model) error {
+	b, err := writeMarshal(m)
 	if err != nil {
 		return err
 	}
@@ -122,11 +130,11 @@ func WriteONNX(w io.Writer, prog *compiler.Program, opts Options) error {
 	return err
 }
 
-// WriteONNXFile writes the ONNX model Build makes from prog to path,
+// WriteONNXFile writes the ONNX model Build makes from m to path,
 // atomically: the bytes go to a temporary file in the same folder, which is
 // synced and then renamed over path. On error path is left as it was.
-func WriteONNXFile(path string, prog *compiler.Program, opts Options) error {
-	b, err := writeMarshal(prog, opts)
+func WriteONNXFile(path string, m *Model) error {
+	b, err := writeMarshal(m)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -136,12 +144,12 @@ func WriteONNXFile(path string, prog *compiler.Program, opts Options) error {
 	return nil
 }
 
-func writeMarshal(prog *compiler.Program, opts Options) ([]byte, error) {
-	m, err := Build(prog, opts)
+func writeMarshal(m *Model) ([]byte, error) {
+	mp, err := Build(m)
 	if err != nil {
 		return nil, err
 	}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(mp)
 	if err != nil {
 		return nil, fmt.Errorf("export: encoding the model: %v", err)
 	}
@@ -180,18 +188,17 @@ type seqValue struct {
 
 // exporter holds one export's state.
 type exporter struct {
+	m         *Model
 	g         *graph.Graph
-	spec      *compiler.Spec
 	opset     int
 	version   string
 	stepProbs bool
 
-	params     map[string]*graph.Param
-	vals       map[string]*seqValue
-	nodeNames  map[string]bool
-	feats      int // F
-	labels     int // K
-	normalized bool
+	params map[string]*graph.Param
+	vals   map[string]*seqValue
+	feats  int         // F
+	labels int         // K
+	norm   *graph.Node // the Normalize node, if any
 
 	nodes   []*onnxpb.NodeProto
 	inits   []*onnxpb.TensorProto
@@ -207,77 +214,94 @@ func (e *exporter) nodeErr(n *graph.Node, format string, args ...any) error {
 	return fmt.Errorf("export: node %q (%v): %s", n.Name, n.Op, fmt.Sprintf(format, args...))
 }
 
-// analyse checks the graph and works out which forms of which values the
+// param returns node n's parameter in the given role, one of its op's
+// graph.SeqRule.Params (Verify has checked it is one).
+func (e *exporter) param(n *graph.Node, role string) *graph.Param {
+	i := slices.Index(graph.Info(n.Op).Seq.Params, role)
+	return e.params[n.Inputs[1+i]]
+}
+
+// plan checks the graph and works out which forms of which values the
 // exported outputs need.
-func (e *exporter) analyse() error {
+func (e *exporter) plan() error {
 	g := e.g
 	if g.Form != graph.FormSequence {
 		return e.errorf("graph %q is in %v form: only sequence-form graphs compiled from a spec can be exported", g.Name, g.Form)
 	}
+	if err := graph.Verify(g); err != nil {
+		return e.errorf("%s", firstError(err))
+	}
 	for _, p := range g.Params {
-		if p == nil || p.Tensor == nil {
-			return e.errorf("graph %q has a parameter without a tensor", g.Name)
-		}
-		if _, dup := e.params[p.Name]; dup {
-			return e.errorf("parameter %q is defined twice", p.Name)
-		}
-		if err := writeCheckParam(p); err != nil {
+		if err := writeCheckFinite(p); err != nil {
 			return err
 		}
 		e.params[p.Name] = p
 	}
-	e.feats = e.spec.Inputs.Features
-	if e.feats <= 0 {
-		return e.errorf("spec %q: inputs.features is %d, expected a positive count", e.spec.Name, e.feats)
-	}
-	var haveX, haveLen bool
-	for _, in := range g.Inputs {
-		switch in.Name {
-		case graph.ValueX:
-			haveX = true
-			if in.DType != graph.Float32 {
-				return e.errorf("graph input x is %v, expected float32", in.DType)
-			}
-			if len(in.Shape) == 3 && in.Shape[2].Sym == "" && in.Shape[2].Size != e.feats {
-				return e.errorf("graph input x has %d features, the spec says %d", in.Shape[2].Size, e.feats)
-			}
-		case graph.ValueLengths:
-			haveLen = true
-			if in.DType != graph.Int32 {
-				return e.errorf("graph input lengths is %v, expected int32", in.DType)
-			}
-		default:
-			return e.errorf("graph input %q is not one of x, lengths", in.Name)
-		}
-	}
-	if !haveX || !haveLen {
-		return e.errorf("graph %q lacks the inputs x and lengths", g.Name)
-	}
-	e.vals[graph.ValueX] = &seqValue{name: graph.ValueX, width: e.feats, per: graph.ValueX}
-
-	// Forward: check each node and record the values it defines.
-	for i, n := range g.Nodes {
-		if n == nil {
-			return e.errorf("graph %q: node %d is nil", g.Name, i)
-		}
-		if err := e.checkNode(i, n); err != nil {
+	e.vals[graph.ValueX] = &seqValue{name: graph.ValueX, width: e.width(graph.ValueX), per: graph.ValueX}
+	for _, n := range g.Nodes {
+		if err := e.record(n); err != nil {
 			return err
 		}
 	}
+	return e.demand()
+}
 
-	// The exported outputs.
+// width is the last dimension of a value, as Verify inferred it.
+func (e *exporter) width(name string) int {
+	s := e.g.Values[name].Shape
+	return s[len(s)-1].Size
+}
+
+// writeCheckFinite checks that a parameter holds only finite values: ONNX
+// consumers would otherwise compute NaN from a file that loads fine.
+func writeCheckFinite(p *graph.Param) error {
+	for i, v := range p.Tensor.F32 {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("export: parameter %s: element %d is %v, expected a finite value", p.Name, i, v)
+		}
+	}
+	return nil
+}
+
+// record notes the value node n defines, checking what the ONNX form of
+// the op needs beyond Verify's rules.
+func (e *exporter) record(n *graph.Node) error {
+	in := e.vals[n.Inputs[0]]
+	name := n.Outputs[0]
+	out := &seqValue{name: name, width: e.width(name), last: len(e.g.Values[name].Shape) == 2}
+	switch n.Op {
+	case graph.OpNormalize:
+		// The statistics go into the metadata as those of the input x.
+		if in.name != graph.ValueX || e.norm != nil {
+			return e.nodeErr(n, "normalizes %q: only one Normalize node, reading x, can be exported", in.name)
+		}
+		std := e.param(n, "std")
+		for i, v := range std.Tensor.F32 {
+			if v == 0 {
+				return e.nodeErr(n, "parameter %s: element %d is 0, expected a nonzero deviation", std.Name, i)
+			}
+		}
+		e.norm = n
+	case graph.OpDropout:
+		// The identity at inference: the output is another name for the
+		// input, with the same forms and demands.
+		out = in
+	}
+	e.vals[name] = out
+	return nil
+}
+
+// demand marks the forms the exported outputs need and propagates them
+// back through the graph.
+func (e *exporter) demand() error {
 	want := []string{graph.ValueProbs}
 	if e.stepProbs {
 		want = append(want, graph.ValueStepProbs)
 	}
 	for _, name := range want {
-		declared := false
-		for _, o := range g.Outputs {
-			declared = declared || o.Name == name
-		}
 		v := e.vals[name]
-		if !declared || v == nil || name == graph.ValueX {
-			return e.errorf("graph %q has no output %s to export", g.Name, name)
+		if v == nil {
+			return e.errorf("graph %q has no output %s to export", e.g.Name, name)
 		}
 		v.isOutput = true
 		if name == graph.ValueProbs {
@@ -293,14 +317,9 @@ func (e *exporter) analyse() error {
 		}
 		e.outputs = append(e.outputs, name)
 	}
-	if v := e.vals[graph.ValueProbs]; v.width != e.spec.Outputs.Labels {
-		return e.errorf("output probs has %d labels, the spec says %d", v.width, e.spec.Outputs.Labels)
-	}
-	e.labels = e.spec.Outputs.Labels
-
-	// Backward: propagate the demands.
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		n := g.Nodes[i]
+	e.feats, e.labels = e.vals[graph.ValueX].width, e.vals[graph.ValueProbs].width
+	for i := len(e.g.Nodes) - 1; i >= 0; i-- {
+		n := e.g.Nodes[i]
 		out, in := e.vals[n.Outputs[0]], e.vals[n.Inputs[0]]
 		switch n.Op {
 		case graph.OpLSTM, graph.OpGRU:
@@ -317,174 +336,8 @@ func (e *exporter) analyse() error {
 		}
 	}
 	if x := e.vals[graph.ValueX]; x.needLast {
-		return e.errorf("graph %q uses the input x at its last step: only per-step use of x can be exported", g.Name)
+		return e.errorf("graph %q uses the input x at its last step: only per-step use of x can be exported", e.g.Name)
 	}
-	norm := e.spec.Inputs.Normalize
-	if norm != "none" && norm != "standard" && norm != "" {
-		return e.errorf("spec %q: inputs.normalize is %q, expected none or standard", e.spec.Name, norm)
-	}
-	if e.normalized != (norm == "standard") {
-		return e.errorf("spec %q says normalize %q but the graph has %d Normalize node(s)", e.spec.Name, norm, writeB2I(e.normalized))
-	}
-	return nil
-}
-
-func writeB2I(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// writeCheckParam checks that a parameter is a float32 tensor whose data matches
-// its shape and holds only finite values.
-func writeCheckParam(p *graph.Param) error {
-	t := p.Tensor
-	if t.DType != graph.Float32 {
-		return fmt.Errorf("export: parameter %s is %v, expected float32", p.Name, t.DType)
-	}
-	for _, d := range t.Shape {
-		if d < 0 {
-			return fmt.Errorf("export: parameter %s has shape %v with a negative dimension", p.Name, t.Shape)
-		}
-	}
-	if len(t.F32) != graph.Size(t.Shape) {
-		return fmt.Errorf("export: parameter %s has %d values for shape %v", p.Name, len(t.F32), t.Shape)
-	}
-	for i, v := range t.F32 {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("export: parameter %s: element %d is %v, expected a finite value", p.Name, i, v)
-		}
-	}
-	return nil
-}
-
-// param returns the named parameter of node n, checking its shape.
-func (e *exporter) param(n *graph.Node, i int, what string, shape ...int) (*graph.Param, error) {
-	if i >= len(n.Inputs) {
-		return nil, e.nodeErr(n, "missing input %d (%s)", i, what)
-	}
-	p := e.params[n.Inputs[i]]
-	if p == nil {
-		return nil, e.nodeErr(n, "input %d (%s) is %q, which is not a parameter", i, what, n.Inputs[i])
-	}
-	if !writeEqualShape(p.Tensor.Shape, shape) {
-		return nil, e.nodeErr(n, "parameter %s has shape %v, expected %v (%s)", p.Name, p.Tensor.Shape, shape, what)
-	}
-	return p, nil
-}
-
-func writeEqualShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// checkNode checks node i of the sequence graph and records its output.
-func (e *exporter) checkNode(i int, n *graph.Node) error {
-	if n.Name == "" || e.nodeNames[n.Name] {
-		return fmt.Errorf("export: node %d (%v): name %q is empty or not unique", i, n.Op, n.Name)
-	}
-	e.nodeNames[n.Name] = true
-	if len(n.Outputs) != 1 || n.Outputs[0] == "" {
-		return e.nodeErr(n, "has %d outputs, expected 1", len(n.Outputs))
-	}
-	if len(n.Inputs) == 0 {
-		return e.nodeErr(n, "has no inputs")
-	}
-	in := e.vals[n.Inputs[0]]
-	if in == nil {
-		return e.nodeErr(n, "reads %q before any node defines it", n.Inputs[0])
-	}
-	outName := n.Outputs[0]
-	if e.vals[outName] != nil || e.params[outName] != nil || outName == graph.ValueLengths {
-		return e.nodeErr(n, "defines %q, which is already defined", outName)
-	}
-	if in.last && n.Op != graph.OpSigmoid && n.Op != graph.OpDense && n.Op != graph.OpDropout {
-		return e.nodeErr(n, "reads %q, a last-step value, which this op cannot take", in.name)
-	}
-	nIn := map[graph.Op]int{graph.OpNormalize: 3, graph.OpLSTM: 4, graph.OpGRU: 4, graph.OpDropout: 1,
-		graph.OpDense: 3, graph.OpSigmoid: 1, graph.OpLastStep: 1}
-	want, ok := nIn[n.Op]
-	if !ok {
-		return e.nodeErr(n, "op %v cannot be exported (the writer handles Normalize, LSTM, GRU, Dropout, Dense, Sigmoid and LastStep)", n.Op)
-	}
-	if len(n.Inputs) != want {
-		return e.nodeErr(n, "has %d inputs, expected %d", len(n.Inputs), want)
-	}
-	out := &seqValue{name: outName, width: in.width, last: in.last}
-	I := in.width
-	switch n.Op {
-	case graph.OpNormalize:
-		if in.name != graph.ValueX || e.normalized {
-			return e.nodeErr(n, "normalizes %q: only one Normalize node, reading x, can be exported", in.name)
-		}
-		if _, err := e.param(n, 1, "mean [F]", I); err != nil {
-			return err
-		}
-		std, err := e.param(n, 2, "std [F]", I)
-		if err != nil {
-			return err
-		}
-		for i, v := range std.Tensor.F32 {
-			if v == 0 {
-				return e.nodeErr(n, "parameter %s: element %d is 0, expected a nonzero deviation", std.Name, i)
-			}
-		}
-		e.normalized = true
-	case graph.OpLSTM, graph.OpGRU:
-		gates := graph.LSTMGates
-		if n.Op == graph.OpGRU {
-			gates = graph.GRUGates
-		}
-		r := e.params[n.Inputs[2]]
-		if r == nil || len(r.Tensor.Shape) != 2 || r.Tensor.Shape[0] != gates*r.Tensor.Shape[1] || r.Tensor.Shape[1] == 0 {
-			return e.nodeErr(n, "input 2 (R) must be a parameter of shape [%d·H, H]", gates)
-		}
-		H := r.Tensor.Shape[1]
-		if a, ok := n.Attrs["hidden_size"]; ok && (a.Kind != graph.AttrInt || a.Int != int64(H)) {
-			return e.nodeErr(n, "attribute hidden_size is %d, but R has shape %v", a.Int, r.Tensor.Shape)
-		}
-		if n.Op == graph.OpGRU {
-			if a, ok := n.Attrs["linear_before_reset"]; ok && (a.Kind != graph.AttrInt || a.Int != 1) {
-				return e.nodeErr(n, "attribute linear_before_reset is %d, expected 1", a.Int)
-			}
-		}
-		if _, err := e.param(n, 1, "W", gates*H, I); err != nil {
-			return err
-		}
-		nb := gates * H // LSTM: one bias per gate
-		if n.Op == graph.OpGRU {
-			nb = 2 * gates * H // GRU: input then recurrent bias
-		}
-		if _, err := e.param(n, 3, "B", nb); err != nil {
-			return err
-		}
-		out.width = H
-	case graph.OpDense:
-		w := e.params[n.Inputs[1]]
-		if w == nil || len(w.Tensor.Shape) != 2 || w.Tensor.Shape[1] != I || w.Tensor.Shape[0] == 0 {
-			return e.nodeErr(n, "input 1 (W) must be a parameter of shape [K, %d]", I)
-		}
-		K := w.Tensor.Shape[0]
-		if _, err := e.param(n, 2, "b", K); err != nil {
-			return err
-		}
-		out.width = K
-	case graph.OpLastStep:
-		out.last = true
-	case graph.OpDropout:
-		// The identity at inference: the output is another name for the
-		// input, with the same forms and demands.
-		out = in
-	}
-	e.vals[outName] = out
 	return nil
 }
 
@@ -529,16 +382,15 @@ func writeAttrString(name, v string) *onnxpb.AttributeProto {
 func (e *exporter) addInit(name string, t *graph.Tensor) string {
 	if !e.emitted[name] {
 		e.emitted[name] = true
-		e.inits = append(e.inits, writeTensor(name, t))
+		e.inits = append(e.inits, encodeTensor(name, t))
 	}
 	return name
 }
 
-// paramInit adds a float32 parameter as an initializer of the given shape (the
-// same data, reshaped).
-func (e *exporter) paramInit(name string, shape ...int) string {
-	p := e.params[name]
-	return e.addInit(name, &graph.Tensor{DType: graph.Float32, Shape: shape, F32: p.Tensor.F32})
+// paramInit adds a float32 parameter as an initializer of the given shape
+// (the same data, reshaped).
+func (e *exporter) paramInit(p *graph.Param, shape ...int) string {
+	return e.addInit(p.Name, &graph.Tensor{DType: graph.Float32, Shape: shape, F32: p.Tensor.F32})
 }
 
 // axes returns the name of an int64 [1] initializer holding axis a, for the
@@ -570,7 +422,7 @@ func (e *exporter) layout(v *seqValue, timeMajor bool) string {
 }
 
 // emit writes the ONNX nodes for the demanded forms, in graph order.
-func (e *exporter) emit() error {
+func (e *exporter) emit() {
 	for _, n := range e.g.Nodes {
 		in, out := e.vals[n.Inputs[0]], e.vals[n.Outputs[0]]
 		if !out.needPer && !out.needLast {
@@ -578,12 +430,12 @@ func (e *exporter) emit() error {
 		}
 		switch n.Op {
 		case graph.OpDropout:
-			// Inference is the identity: analyse made the output an alias of
-			// the input, so there is nothing to write.
+			// Inference is the identity: record made the output an alias
+			// of the input, so there is nothing to write.
 		case graph.OpLastStep:
 			out.lastName = in.lastName
 		case graph.OpNormalize:
-			mean, std := e.paramInit(n.Inputs[1], in.width), e.paramInit(n.Inputs[2], in.width)
+			mean, std := e.paramInit(e.param(n, "mean"), in.width), e.paramInit(e.param(n, "std"), in.width)
 			// x is batch-major; (x − mean) / std broadcasts over the last axis.
 			out.per, out.perTime = writePerName(out, false), false
 			centered := out.per + ".centered"
@@ -592,27 +444,7 @@ func (e *exporter) emit() error {
 		case graph.OpLSTM, graph.OpGRU:
 			e.recurrent(n, in, out)
 		case graph.OpDense:
-			K := out.width
-			if out.needLast {
-				out.lastName = writeLastName(out)
-				e.node(n.Name+".last", "Gemm",
-					[]string{in.lastName, e.paramInit(n.Inputs[1], K, in.width), e.paramInit(n.Inputs[2], K)},
-					[]string{out.lastName}, writeAttrInt("transB", 1))
-			}
-			if out.needPer {
-				w := e.params[n.Inputs[1]].Tensor
-				wt := make([]float32, len(w.F32)) // Wᵀ [I, K]
-				for k := 0; k < K; k++ {
-					for i := 0; i < in.width; i++ {
-						wt[i*K+k] = w.F32[k*in.width+i]
-					}
-				}
-				wtName := e.addInit(n.Inputs[1]+"_t", &graph.Tensor{DType: graph.Float32, Shape: []int{in.width, K}, F32: wt})
-				out.per, out.perTime = writePerName(out, false), false
-				mm := out.per + ".matmul"
-				e.node(n.Name+".matmul", "MatMul", []string{e.layout(in, false), wtName}, []string{mm})
-				e.node(n.Name+".add", "Add", []string{mm, e.paramInit(n.Inputs[2], K)}, []string{out.per})
-			}
+			e.dense(n, in, out)
 		case graph.OpSigmoid:
 			if out.needLast {
 				out.lastName = writeLastName(out)
@@ -634,7 +466,31 @@ func (e *exporter) emit() error {
 		}
 		e.node(name+".mask", "Mul", []string{e.layout(v, false), e.mask()}, []string{name})
 	}
-	return nil
+}
+
+// dense emits a Dense node: a Gemm at the last step, and a MatMul by Wᵀ
+// plus the bias per step.
+func (e *exporter) dense(n *graph.Node, in, out *seqValue) {
+	K, I := out.width, in.width
+	W, b := e.param(n, "W"), e.param(n, "b")
+	if out.needLast {
+		out.lastName = writeLastName(out)
+		e.node(n.Name+".last", "Gemm", []string{in.lastName, e.paramInit(W, K, I), e.paramInit(b, K)},
+			[]string{out.lastName}, writeAttrInt("transB", 1))
+	}
+	if out.needPer {
+		wt := make([]float32, len(W.Tensor.F32)) // Wᵀ [I, K]
+		for k := 0; k < K; k++ {
+			for i := 0; i < I; i++ {
+				wt[i*K+k] = W.Tensor.F32[k*I+i]
+			}
+		}
+		wtName := e.addInit(W.Name+"_t", &graph.Tensor{DType: graph.Float32, Shape: []int{I, K}, F32: wt})
+		out.per, out.perTime = writePerName(out, false), false
+		mm := out.per + ".matmul"
+		e.node(n.Name+".matmul", "MatMul", []string{e.layout(in, false), wtName}, []string{mm})
+		e.node(n.Name+".add", "Add", []string{mm, e.paramInit(b, K)}, []string{out.per})
+	}
 }
 
 // recurrent emits an LSTM or GRU node (layout 0, forward) and the Squeeze
@@ -654,25 +510,24 @@ func (e *exporter) recurrent(n *graph.Node, in, out *seqValue) {
 	if yh != "" {
 		outputs = append(outputs, yh)
 	}
+	Wp, Rp, Bp := e.param(n, "W"), e.param(n, "R"), e.param(n, "B")
 	var W, R, B string
 	var attrs []*onnxpb.AttributeProto
-	attrs = append(attrs, writeAttrString("direction", "forward"), writeAttrInt("hidden_size", int64(H)))
-	opType := "LSTM"
+	attrs = append(attrs, writeAttrString("direction", graph.DirForward), writeAttrInt("hidden_size", int64(H)))
 	if n.Op == graph.OpLSTM {
-		W = e.paramInit(n.Inputs[1], 1, graph.LSTMGates*H, I)
-		R = e.paramInit(n.Inputs[2], 1, graph.LSTMGates*H, H)
+		W = e.paramInit(Wp, 1, graph.LSTMGates*H, I)
+		R = e.paramInit(Rp, 1, graph.LSTMGates*H, H)
 		// ONNX's B is [Wb, Rb]; the graph's single bias is Wb and Rb = 0.
 		b := make([]float32, 2*graph.LSTMGates*H)
-		copy(b, e.params[n.Inputs[3]].Tensor.F32)
-		B = e.addInit(n.Inputs[3], &graph.Tensor{DType: graph.Float32, Shape: []int{1, 2 * graph.LSTMGates * H}, F32: b})
+		copy(b, Bp.Tensor.F32)
+		B = e.addInit(Bp.Name, &graph.Tensor{DType: graph.Float32, Shape: []int{1, 2 * graph.LSTMGates * H}, F32: b})
 	} else {
-		opType = "GRU"
-		W = e.paramInit(n.Inputs[1], 1, graph.GRUGates*H, I)
-		R = e.paramInit(n.Inputs[2], 1, graph.GRUGates*H, H)
-		B = e.paramInit(n.Inputs[3], 1, 2*graph.GRUGates*H)
-		attrs = append(attrs, writeAttrInt("linear_before_reset", 1))
+		W = e.paramInit(Wp, 1, graph.GRUGates*H, I)
+		R = e.paramInit(Rp, 1, graph.GRUGates*H, H)
+		B = e.paramInit(Bp, 1, 2*graph.GRUGates*H)
+		attrs = append(attrs, writeAttrInt(graph.AttrNameLinearBeforeReset, 1))
 	}
-	e.node(n.Name, opType, []string{x, W, R, B, graph.ValueLengths}, outputs, attrs...)
+	e.node(n.Name, n.Op.String(), []string{x, W, R, B, graph.ValueLengths}, outputs, attrs...)
 	if y != "" {
 		// Y [T, 1, B, H] → [T, B, H]
 		out.per, out.perTime = writePerName(out, true), true
@@ -696,10 +551,10 @@ func (e *exporter) mask() string {
 	e.node("mask.shape", "Shape", []string{graph.ValueX}, []string{"mask.x_shape"})
 	e.node("mask.time", "Gather", []string{"mask.x_shape", e.scalar("const.time_axis", 1)}, []string{"mask.time"}, writeAttrInt("axis", 0))
 	e.node("mask.steps", "Range", []string{e.scalar("const.zero", 0), "mask.time", e.scalar("const.one", 1)}, []string{"mask.steps"})
-	e.node("mask.lengths", "Cast", []string{graph.ValueLengths}, []string{"mask.lengths"}, writeAttrInt("to", int64(onnxpb.TensorProto_INT64)))
+	e.node("mask.lengths", "Cast", []string{graph.ValueLengths}, []string{"mask.lengths"}, writeAttrInt("to", int64(graph.Int64)))
 	e.node("mask.lengths_col", "Unsqueeze", []string{"mask.lengths", e.axes(1)}, []string{"mask.lengths_col"})
 	e.node("mask.valid", "Less", []string{"mask.steps", "mask.lengths_col"}, []string{"mask.valid"})
-	e.node("mask.valid_f", "Cast", []string{"mask.valid"}, []string{"mask.valid_f"}, writeAttrInt("to", int64(onnxpb.TensorProto_FLOAT)))
+	e.node("mask.valid_f", "Cast", []string{"mask.valid"}, []string{"mask.valid_f"}, writeAttrInt("to", int64(graph.Float32)))
 	e.node("mask.unsqueeze", "Unsqueeze", []string{"mask.valid_f", e.axes(2)}, []string{name})
 	return name
 }
@@ -762,25 +617,21 @@ func (e *exporter) rename(from, to string) {
 }
 
 // model assembles the ModelProto.
-func (e *exporter) model() (*onnxpb.ModelProto, error) {
+func (e *exporter) model() *onnxpb.ModelProto {
 	F, K := int64(e.feats), int64(e.labels)
 	inputs := []*onnxpb.ValueInfoProto{
-		writeValueInfo(graph.ValueX, onnxpb.TensorProto_FLOAT, graph.DimBatch, graph.DimTime, F),
-		writeValueInfo(graph.ValueLengths, onnxpb.TensorProto_INT32, graph.DimBatch),
+		writeValueInfo(graph.ValueX, graph.Float32, graph.DimBatch, graph.DimTime, F),
+		writeValueInfo(graph.ValueLengths, graph.Int32, graph.DimBatch),
 	}
 	var outputs []*onnxpb.ValueInfoProto
 	for _, name := range e.outputs {
 		if name == graph.ValueProbs {
-			outputs = append(outputs, writeValueInfo(name, onnxpb.TensorProto_FLOAT, graph.DimBatch, K))
+			outputs = append(outputs, writeValueInfo(name, graph.Float32, graph.DimBatch, K))
 		} else {
-			outputs = append(outputs, writeValueInfo(name, onnxpb.TensorProto_FLOAT, graph.DimBatch, graph.DimTime, K))
+			outputs = append(outputs, writeValueInfo(name, graph.Float32, graph.DimBatch, graph.DimTime, K))
 		}
 	}
-	meta, err := e.metadata()
-	if err != nil {
-		return nil, err
-	}
-	name := e.spec.Name
+	name := e.m.Name
 	if name == "" {
 		name = e.g.Name
 	}
@@ -800,19 +651,22 @@ func (e *exporter) model() (*onnxpb.ModelProto, error) {
 			Input:       inputs,
 			Output:      outputs,
 		},
-		MetadataProps: meta,
-	}, nil
+		MetadataProps: e.metadata(),
+	}
 }
 
+// docString describes the model's interface for people reading the file:
+// its recurrent layers (the graph's LSTM and GRU nodes with their hidden
+// sizes), its inputs and its outputs.
 func (e *exporter) docString() string {
 	var layers []string
-	for _, l := range e.spec.Layers {
-		if l.Kind == compiler.LayerLSTM || l.Kind == compiler.LayerGRU {
-			layers = append(layers, fmt.Sprintf("%s(%d)", strings.ToUpper(l.Kind), l.Units))
+	for _, n := range e.g.Nodes {
+		if n.Op == graph.OpLSTM || n.Op == graph.OpGRU {
+			layers = append(layers, fmt.Sprintf("%v(%d)", n.Op, e.vals[n.Outputs[0]].width))
 		}
 	}
 	s := fmt.Sprintf("trnn sequence classifier %s: %s, %d label(s). Inputs x [batch, time, %d] (right-padded) and lengths [batch]; "+
-		"probs [batch, %d] is the sigmoid of the head at each row's last valid step", e.spec.Name, strings.Join(layers, " → "), e.labels, e.feats, e.labels)
+		"probs [batch, %d] is the sigmoid of the head at each row's last valid step", e.m.Name, strings.Join(layers, " → "), e.labels, e.feats, e.labels)
 	if e.stepProbs {
 		s += fmt.Sprintf("; step_probs [batch, time, %d] at every step, 0 at padded steps", e.labels)
 	}
@@ -820,72 +674,26 @@ func (e *exporter) docString() string {
 }
 
 // metadata returns the metadata_props: the graph's free-form Meta, then the
-// keys the writer owns (which win), sorted by key.
-func (e *exporter) metadata() ([]*onnxpb.StringStringEntryProto, error) {
+// model's, then the keys the writer derives from the graph (which win),
+// sorted by key.
+func (e *exporter) metadata() []*onnxpb.StringStringEntryProto {
 	m := map[string]string{}
 	for k, v := range e.g.Meta {
 		m[k] = v
 	}
-	feats := e.spec.Inputs.FeatureNames
-	if len(feats) == 0 {
-		for i := 0; i < e.feats; i++ {
-			feats = append(feats, "f"+strconv.Itoa(i))
-		}
+	for k, v := range e.m.Meta {
+		m[k] = v
 	}
-	if len(feats) != e.feats {
-		return nil, e.errorf("spec %q has %d feature names for %d features", e.spec.Name, len(feats), e.feats)
-	}
-	labels := e.spec.Outputs.LabelNames
-	if len(labels) == 0 {
-		if e.labels == 1 {
-			labels = []string{"y"}
-		} else {
-			for i := 0; i < e.labels; i++ {
-				labels = append(labels, "y"+strconv.Itoa(i))
-			}
-		}
-	}
-	if len(labels) != e.labels {
-		return nil, e.errorf("spec %q has %d label names for %d labels", e.spec.Name, len(labels), e.labels)
-	}
-	fj, _ := json.Marshal(feats)
-	lj, _ := json.Marshal(labels)
 	m[MetaVersion] = e.version
-	m[MetaSpecName] = e.spec.Name
-	m[MetaFeatureNames] = string(fj)
-	m[MetaLabelNames] = string(lj)
-	m[MetaAlpha] = strconv.FormatFloat(e.spec.Objective.Alpha, 'g', -1, 64)
 	delete(m, MetaNormMean)
 	delete(m, MetaNormStd)
-	if e.normalized {
+	if e.norm != nil {
 		m[MetaNormalize] = "standard"
-		for _, n := range e.g.Nodes {
-			if n.Op == graph.OpNormalize {
-				m[MetaNormMean] = writeJSONFloats(e.params[n.Inputs[1]].Tensor.F32)
-				m[MetaNormStd] = writeJSONFloats(e.params[n.Inputs[2]].Tensor.F32)
-			}
-		}
+		m[MetaNormMean] = writeJSONFloats(e.param(e.norm, "mean").Tensor.F32)
+		m[MetaNormStd] = writeJSONFloats(e.param(e.norm, "std").Tensor.F32)
 	} else {
 		m[MetaNormalize] = "none"
 	}
-	// The spec as resolved for this file: its export section says what
-	// was written. The training data's file names stay behind: they are
-	// paths of the machine that trained the model, and nothing that uses
-	// the model needs them (the CSV column roles are kept).
-	resolved := *e.spec
-	resolved.Export = compiler.Export{Opset: e.opset, StepProbs: e.stepProbs}
-	resolved.Data.Train = ""
-	if resolved.Training.Validation.File != "" {
-		// Without the file the spec has no validation data, so no early
-		// stopping either (the compiler would refuse patience).
-		resolved.Training.Validation.File = ""
-		resolved.Training.Validation.Patience = 0
-	}
-	spec, err := compiler.MarshalSpec(&resolved)
-	if err != nil {
-		return nil, e.errorf("writing the spec: %v", err)
-	}
-	m[MetaSpec] = string(spec)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -895,7 +703,7 @@ func (e *exporter) metadata() ([]*onnxpb.StringStringEntryProto, error) {
 	for i, k := range keys {
 		out[i] = &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(m[k])}
 	}
-	return out, nil
+	return out
 }
 
 // writeJSONFloats prints float32 values as a JSON array, each with the shortest
@@ -915,7 +723,7 @@ func writeJSONFloats(v []float32) string {
 
 // writeValueInfo declares a tensor value; a dim is an int64 size or a string
 // symbol.
-func writeValueInfo(name string, et onnxpb.TensorProto_DataType, dims ...any) *onnxpb.ValueInfoProto {
+func writeValueInfo(name string, dt graph.DType, dims ...any) *onnxpb.ValueInfoProto {
 	shape := &onnxpb.TensorShapeProto{}
 	for _, d := range dims {
 		dim := &onnxpb.TensorShapeProto_Dimension{}
@@ -932,35 +740,8 @@ func writeValueInfo(name string, et onnxpb.TensorProto_DataType, dims ...any) *o
 	return &onnxpb.ValueInfoProto{
 		Name: proto.String(name),
 		Type: &onnxpb.TypeProto{Value: &onnxpb.TypeProto_TensorType{TensorType: &onnxpb.TypeProto_Tensor{
-			ElemType: proto.Int32(int32(et)),
+			ElemType: proto.Int32(int32(dt)),
 			Shape:    shape,
 		}}},
-	}
-}
-
-// writeTensor encodes a tensor as an ONNX initializer, data in raw_data
-// (little endian, as ONNX specifies).
-func writeTensor(name string, t *graph.Tensor) *onnxpb.TensorProto {
-	dims := make([]int64, len(t.Shape))
-	for i, d := range t.Shape {
-		dims[i] = int64(d)
-	}
-	var buf bytes.Buffer
-	var dt onnxpb.TensorProto_DataType
-	switch t.DType {
-	case graph.Float32:
-		dt = onnxpb.TensorProto_FLOAT
-		binary.Write(&buf, binary.LittleEndian, t.F32)
-	case graph.Int64:
-		dt = onnxpb.TensorProto_INT64
-		binary.Write(&buf, binary.LittleEndian, t.I64)
-	default:
-		panic("export: writeTensor: unsupported dtype " + t.DType.String())
-	}
-	return &onnxpb.TensorProto{
-		Name:     proto.String(name),
-		Dims:     dims,
-		DataType: proto.Int32(int32(dt)),
-		RawData:  buf.Bytes(),
 	}
 }

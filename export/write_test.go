@@ -21,6 +21,7 @@ import (
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/runtime"
 )
 
 // writeGoldenUpdate is the -update flag: rewrite the golden files instead of
@@ -55,9 +56,19 @@ var demoConfig = progConfig{
 
 const testVersion = "0.0.0-test"
 
+// build is export.Build of the model runtime.ExportModel makes of prog, as
+// the command line exports a checkpoint's program.
+func build(prog *compiler.Program, opts export.Options) (*onnxpb.ModelProto, error) {
+	m, err := runtime.ExportModel(prog, opts)
+	if err != nil {
+		return nil, err
+	}
+	return export.Build(m)
+}
+
 func mustBuild(t testing.TB, prog *compiler.Program, opts export.Options) *onnxpb.ModelProto {
 	t.Helper()
-	m, err := export.Build(prog, opts)
+	m, err := build(prog, opts)
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -352,7 +363,7 @@ func TestOpsetSelection(t *testing.T) {
 	} {
 		c := demoConfig
 		c.opset = tc.spec
-		m, err := export.Build(testProgram(t, c), export.Options{Opset: tc.opt})
+		m, err := build(testProgram(t, c), export.Options{Opset: tc.opt})
 		if tc.err != "" {
 			if err == nil || err.Error() != tc.err {
 				t.Errorf("spec opset %d, option %d: err = %v, want %q", tc.spec, tc.opt, err, tc.err)
@@ -468,7 +479,10 @@ func TestMetadata(t *testing.T) {
 }
 
 // TestBuildErrors breaks a good program in one way at a time; each must be
-// refused with a message naming what is wrong, and none may panic.
+// refused with a message naming what is wrong, and none may panic. The
+// graph's own invariants are graph.Verify's, whose first message the
+// writer repeats; the spec's agreement with the graph is checked by
+// runtime.ExportModel.
 func TestBuildErrors(t *testing.T) {
 	node := func(p *compiler.Program, name string) *graph.Node {
 		for _, n := range p.Graph.Nodes {
@@ -490,53 +504,62 @@ func TestBuildErrors(t *testing.T) {
 		{"tensor form", export.Options{}, func(p *compiler.Program) { p.Graph.Form = graph.FormTensor },
 			`^export: graph "demo" is in tensor form: only sequence-form graphs compiled from a spec can be exported$`},
 		{"unknown op", export.Options{}, func(p *compiler.Program) { node(p, "sigmoid").Op = graph.OpTanh },
-			`^export: node "sigmoid" \(Tanh\): op Tanh cannot be exported \(the writer handles Normalize, LSTM, GRU, Dropout, Dense, Sigmoid and LastStep\)$`},
+			`^export: graph "demo": node "sigmoid" \(Tanh\): op Tanh is not a sequence op`},
 		{"W shape", export.Options{}, func(p *compiler.Program) { p.Graph.Param("layers.0.W").Tensor.Shape = []int{20, 5} },
-			`^export: parameter layers.0.W has 80 values for shape \[20 5\]$`},
+			`^export: graph "demo": parameter "layers.0.W" has 80 values for shape \[20,5\]`},
 		{"W input width", export.Options{}, func(p *compiler.Program) {
 			w := p.Graph.Param("layers.0.W").Tensor
 			w.Shape, w.F32 = []int{20, 3}, w.F32[:60]
-		}, `^export: node "layers.0" \(LSTM\): parameter layers.0.W has shape \[20 3\], expected \[20 4\] \(W\)$`},
+		}, `^export: graph "demo": node "layers.0" \(LSTM\): W "layers.0.W" has shape \[20,3\], want \[20,4\]`},
 		{"GRU bias", export.Options{}, func(p *compiler.Program) {
 			b := p.Graph.Param("layers.2.B").Tensor
 			b.Shape, b.F32 = []int{9}, b.F32[:9]
-		}, `^export: node "layers.2" \(GRU\): parameter layers.2.B has shape \[9\], expected \[18\] \(B\)$`},
+		}, `^export: graph "demo": node "layers.2" \(GRU\): B "layers.2.B" has shape \[9\], want \[18\]`},
 		{"R not square blocks", export.Options{}, func(p *compiler.Program) { p.Graph.Param("layers.2.R").Tensor.Shape = []int{3, 9} },
-			`^export: node "layers.2" \(GRU\): input 2 \(R\) must be a parameter of shape \[3·H, H\]$`},
+			`^export: graph "demo": node "layers.2" \(GRU\): R "layers.2.R" has shape \[3,9\], want \[9,3\]`},
 		{"hidden_size", export.Options{}, func(p *compiler.Program) {
 			node(p, "layers.0").Attrs["hidden_size"] = graph.Attr{Kind: graph.AttrInt, Int: 6}
 		},
-			`^export: node "layers.0" \(LSTM\): attribute hidden_size is 6, but R has shape \[20 5\]$`},
+			`^export: graph "demo": node "layers.0" \(LSTM\): W "layers.0.W" has shape \[20,4\], want \[24,4\]`},
 		{"linear_before_reset", export.Options{}, func(p *compiler.Program) {
 			node(p, "layers.2").Attrs["linear_before_reset"] = graph.Attr{Kind: graph.AttrInt, Int: 0}
-		}, `^export: node "layers.2" \(GRU\): attribute linear_before_reset is 0, expected 1$`},
+		}, `^export: graph "demo": node "layers.2" \(GRU\): attribute linear_before_reset must be the int 1`},
 		{"NaN weight", export.Options{}, func(p *compiler.Program) { p.Graph.Param("head.W").Tensor.F32[3] = float32(math.NaN()) },
 			`^export: parameter head.W: element 3 is NaN, expected a finite value$`},
 		{"Inf bias", export.Options{}, func(p *compiler.Program) { p.Graph.Param("head.b").Tensor.F32[1] = float32(math.Inf(-1)) },
 			`^export: parameter head.b: element 1 is -Inf, expected a finite value$`},
 		{"float64 param", export.Options{}, func(p *compiler.Program) {
 			p.Graph.Param("head.b").Tensor = &graph.Tensor{DType: graph.Float64, Shape: []int{2}, F64: []float64{0, 0}}
-		}, `^export: parameter head.b is float64, expected float32$`},
+		}, `^export: graph "demo": parameter "head.b" is float64, want float32`},
 		{"zero std", export.Options{}, func(p *compiler.Program) { p.Graph.Param("inputs.std").Tensor.F32[2] = 0 },
 			`^export: node "normalize" \(Normalize\): parameter inputs.std: element 2 is 0, expected a nonzero deviation$`},
 		{"param is a value", export.Options{}, func(p *compiler.Program) { node(p, "head").Inputs[2] = "x" },
-			`^export: node "head" \(Dense\): input 2 \(b\) is "x", which is not a parameter$`},
+			`^export: graph "demo": node "head" \(Dense\): input b "x" is not a parameter`},
 		{"undefined input", export.Options{}, func(p *compiler.Program) { node(p, "head").Inputs[0] = "layers.9.y" },
-			`^export: node "head" \(Dense\): reads "layers.9.y" before any node defines it$`},
+			`^export: graph "demo": node "head" \(Dense\): input "layers.9.y" is not defined`},
 		{"redefined value", export.Options{}, func(p *compiler.Program) { node(p, "layers.2").Outputs[0] = "layers.0.y" },
-			`^export: node "layers.2" \(GRU\): defines "layers.0.y", which is already defined$`},
+			`^export: graph "demo": node "layers.2" \(GRU\): output "layers.0.y" is already defined as the output of node "layers.0"`},
 		{"duplicate node name", export.Options{}, func(p *compiler.Program) { node(p, "layers.2").Name = "layers.0" },
-			`^export: node 3 \(GRU\): name "layers.0" is empty or not unique$`},
+			`^export: graph "demo": node name "layers.0" is used twice`},
 		{"arity", export.Options{}, func(p *compiler.Program) { n := node(p, "layers.0"); n.Inputs = n.Inputs[:3] },
-			`^export: node "layers.0" \(LSTM\): has 3 inputs, expected 4$`},
+			`^export: graph "demo": node "layers.0" \(LSTM\): has 3 inputs and 1 outputs, want 4 and 1`},
 		{"no probs", export.Options{}, func(p *compiler.Program) { p.Graph.Outputs = p.Graph.Outputs[:2] },
-			`^export: graph "demo" has no output probs to export$`},
+			`^export: graph "demo": graph output "probs" is missing`},
 		{"no step_probs", export.Options{}, func(p *compiler.Program) { p.Graph.Outputs = p.Graph.Outputs[2:] },
-			`^export: graph "demo" has no output step_probs to export$`},
+			`^export: graph "demo": graph output "logits" is missing`},
 		{"probs not last", export.Options{}, func(p *compiler.Program) {
 			n := node(p, "last")
 			n.Op = graph.OpSigmoid
 			n.Inputs[0] = "logits"
+		}, `^export: graph "demo": graph output "probs" is declared float32 \[batch,2\], but its producer gives float32 \[batch,time,2\]`},
+		{"probs not last, declared so", export.Options{}, func(p *compiler.Program) {
+			// A graph whose probs is per-step throughout: valid, but not
+			// what the ONNX model's probs is.
+			n := node(p, "last")
+			n.Op = graph.OpSigmoid
+			n.Inputs[0] = "logits"
+			p.Graph.Outputs[2].Shape = p.Graph.Outputs[1].Shape
+			p.Graph.Values["probs"].Shape = p.Graph.Values["step_probs"].Shape
 		}, `^export: output probs is not taken at the last step \(it must come from a LastStep node\)$`},
 		{"labels", export.Options{}, func(p *compiler.Program) { p.Spec.Outputs.Labels = 3 },
 			`^export: output probs has 2 labels, the spec says 3$`},
@@ -544,9 +567,9 @@ func TestBuildErrors(t *testing.T) {
 			`^export: graph input x has 4 features, the spec says 5$`},
 		{"extra input", export.Options{}, func(p *compiler.Program) {
 			p.Graph.Inputs = append(p.Graph.Inputs, graph.Value{Name: "mask", DType: graph.Float32})
-		}, `^export: graph input "mask" is not one of x, lengths$`},
+		}, `^export: graph "demo": inputs are \["x" "lengths" "mask"\], want \[x lengths\]`},
 		{"lengths dtype", export.Options{}, func(p *compiler.Program) { p.Graph.Inputs[1].DType = graph.Int64 },
-			`^export: graph input lengths is int64, expected int32$`},
+			`^export: graph "demo": input lengths is int64 \[batch\], want int32 \[batch\]`},
 		{"normalize mismatch", export.Options{}, func(p *compiler.Program) { p.Spec.Inputs.Normalize = "none" },
 			`^export: spec "demo" says normalize "none" but the graph has 1 Normalize node\(s\)$`},
 		{"normalize unknown", export.Options{}, func(p *compiler.Program) { p.Spec.Inputs.Normalize = "minmax" },
@@ -556,12 +579,19 @@ func TestBuildErrors(t *testing.T) {
 		{"LastStep of a recurrent input", export.Options{}, func(p *compiler.Program) {
 			n := node(p, "layers.2")
 			n.Inputs[0] = "probs"
-		}, `^export: node "layers.2" \(GRU\): reads "probs" before any node defines it$`},
+		}, `^export: graph "demo": node "layers.2" \(GRU\): input "probs" is used before node "last" defines it`},
 		{"name collision", export.Options{}, func(p *compiler.Program) {
 			// A value named like the mask the writer builds.
 			node(p, "normalize").Outputs[0] = "mask"
 			node(p, "layers.0").Inputs[0] = "mask"
+			v := *p.Graph.Values["x_norm"]
+			v.Name = "mask"
+			p.Graph.Values["mask"] = &v
+			delete(p.Graph.Values, "x_norm")
 		}, `^export: ONNX value "mask" is defined twice \(node "mask.unsqueeze"\)$`},
+		{"values not inferred", export.Options{}, func(p *compiler.Program) {
+			p.Graph.Values = nil
+		}, `^export: graph "demo": Values is not filled in$`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prog := testProgram(t, demoConfig)
@@ -573,7 +603,7 @@ func TestBuildErrors(t *testing.T) {
 						t.Fatalf("Build panicked: %v", r)
 					}
 				}()
-				_, err = export.Build(prog, tc.opts)
+				_, err = build(prog, tc.opts)
 			}()
 			if err == nil {
 				t.Fatalf("Build succeeded, want an error matching %s", tc.want)
@@ -586,8 +616,11 @@ func TestBuildErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := export.Build(nil, export.Options{}); err == nil {
+	if _, err := export.Build(nil); err == nil {
 		t.Error("Build(nil) succeeded")
+	}
+	if _, err := runtime.ExportModel(nil, export.Options{}); err == nil {
+		t.Error("ExportModel(nil) succeeded")
 	}
 }
 
@@ -595,7 +628,7 @@ func TestWriteONNXFile(t *testing.T) {
 	prog := testProgram(t, demoConfig)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "model.onnx")
-	if err := export.WriteONNXFile(path, prog, export.Options{Version: testVersion}); err != nil {
+	if err := runtime.WriteModelFile(path, prog, export.Options{Version: testVersion}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := os.ReadFile(path)
@@ -603,7 +636,7 @@ func TestWriteONNXFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := export.WriteONNX(&buf, prog, export.Options{Version: testVersion}); err != nil {
+	if err := runtime.WriteModel(&buf, prog, export.Options{Version: testVersion}); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, buf.Bytes()) {
@@ -621,7 +654,7 @@ func TestWriteONNXFile(t *testing.T) {
 	}
 	// Deterministic, and decodes back to what Build returns.
 	var again bytes.Buffer
-	export.WriteONNX(&again, testProgram(t, demoConfig), export.Options{Version: testVersion})
+	runtime.WriteModel(&again, testProgram(t, demoConfig), export.Options{Version: testVersion})
 	if !bytes.Equal(again.Bytes(), got) {
 		t.Error("two exports of the same program differ")
 	}
@@ -636,7 +669,7 @@ func TestWriteONNXFile(t *testing.T) {
 	// A failed export leaves the existing file alone and no temporary files.
 	bad := testProgram(t, demoConfig)
 	bad.Graph.Param("head.W").Tensor.F32[0] = float32(math.NaN())
-	err = export.WriteONNXFile(path, bad, export.Options{})
+	err = runtime.WriteModelFile(path, bad, export.Options{})
 	if err == nil || !strings.HasPrefix(err.Error(), path+": export: parameter head.W: element 0 is NaN") {
 		t.Errorf("err = %v", err)
 	}
@@ -651,11 +684,11 @@ func TestWriteONNXFile(t *testing.T) {
 		}
 		t.Errorf("folder holds %v, want only model.onnx", names)
 	}
-	if err := export.WriteONNXFile(filepath.Join(dir, "missing", "model.onnx"), prog, export.Options{}); err == nil || !strings.Contains(err.Error(), "missing") {
+	if err := runtime.WriteModelFile(filepath.Join(dir, "missing", "model.onnx"), prog, export.Options{}); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("writing into a missing folder: err = %v", err)
 	}
 	var fw failWriter
-	if err := export.WriteONNX(&fw, prog, export.Options{}); !errors.Is(err, errFailWriter) {
+	if err := runtime.WriteModel(&fw, prog, export.Options{}); !errors.Is(err, errFailWriter) {
 		t.Errorf("WriteONNX to a failing writer: err = %v", err)
 	}
 }

@@ -462,3 +462,66 @@ func ONNXDType(t int32) (DType, error) {
 	}
 	return 0, unsupported("element type %s is not supported (trnn reads %s)", onnxTypeNames[t], DTypes)
 }
+
+// CheckedSize is Size for a shape from outside trnn (a file, an operator's
+// computed output): it refuses a negative dimension and more than
+// MaxElements elements, so that damaged data fails before it allocates.
+func CheckedSize(shape []int) (int, error) {
+	n := 1
+	zero := false
+	for _, d := range shape {
+		if d < 0 {
+			return 0, fmt.Errorf("negative dimension in shape %s", FormatShape(shape))
+		}
+		if d == 0 {
+			zero = true
+			continue
+		}
+		if n > MaxElements/d {
+			return 0, fmt.Errorf("shape %s has more than %d elements", FormatShape(shape), MaxElements)
+		}
+		n *= d
+	}
+	if zero {
+		return 0, nil
+	}
+	return n, nil
+}
+
+// CheckTensor reports whether t is well formed: an element type trnn reads,
+// a shape CheckedSize accepts, and a data slice of exactly that many
+// elements. Tensors from files and callers pass it before any kernel reads
+// them.
+func CheckTensor(t *Tensor) error {
+	if t == nil {
+		return fmt.Errorf("missing tensor")
+	}
+	switch t.DType {
+	case Float32, Float64, Int32, Int64, Bool:
+	default:
+		return fmt.Errorf("unsupported element type %v", t.DType)
+	}
+	n, err := CheckedSize(t.Shape)
+	if err != nil {
+		return err
+	}
+	if t.Len() != n {
+		return fmt.Errorf("%d elements for shape %s (%d expected)", t.Len(), FormatShape(t.Shape), n)
+	}
+	return nil
+}
+
+// FormatShape prints a tensor's shape as messages show it: [2, 3, 4]; a
+// scalar is [].
+func FormatShape(shape []int) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, d := range shape {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, d)
+	}
+	b.WriteByte(']')
+	return b.String()
+}

@@ -73,13 +73,32 @@ func (c *checker) errorf(format string, args ...any) {
 
 func (c *checker) run() {
 	g := c.g
-	seq := g.Form == FormSequence
 	if g.Form != FormSequence && g.Form != FormTensor {
 		c.errorf("unknown form %v", g.Form)
 		return
 	}
-	c.params = map[string]*Param{}
-	for i, p := range g.Params {
+	seq := g.Form == FormSequence
+	c.checkParams(seq)
+	c.checkInputs()
+	if seq {
+		c.checkSeqInputs()
+	}
+	c.checkNodes(seq)
+	outs := c.checkOutputs()
+	for name, v := range g.Values {
+		if v == nil || v.Name != name {
+			c.errorf("Values[%q] does not describe the value %q", name, name)
+		}
+	}
+	if seq {
+		c.checkSeqOutputs(outs)
+		c.checkUnused()
+	}
+}
+
+// checkParams defines every parameter and checks its tensor.
+func (c *checker) checkParams(seq bool) {
+	for i, p := range c.g.Params {
 		switch {
 		case p == nil:
 			c.errorf("parameter %d is nil", i)
@@ -105,7 +124,11 @@ func (c *checker) run() {
 			c.errorf("parameter %q is %v, want float32", p.Name, t.DType)
 		}
 	}
-	for i, in := range g.Inputs {
+}
+
+// checkInputs defines every graph input.
+func (c *checker) checkInputs() {
+	for i, in := range c.g.Inputs {
 		switch {
 		case in.Name == "":
 			c.errorf("input %d has no name", i)
@@ -118,10 +141,13 @@ func (c *checker) run() {
 		v := in
 		c.vals[in.Name] = &v
 	}
-	if seq {
-		c.checkSeqInputs()
-	}
-	for i, n := range g.Nodes {
+}
+
+// checkNodes checks every node in order. Producers are recorded first so
+// that a node reading a later node's output is told apart from one reading
+// an undefined value.
+func (c *checker) checkNodes(seq bool) {
+	for i, n := range c.g.Nodes {
 		if n == nil {
 			continue
 		}
@@ -132,7 +158,7 @@ func (c *checker) run() {
 		}
 	}
 	names := map[string]bool{}
-	for i, n := range g.Nodes {
+	for i, n := range c.g.Nodes {
 		if n == nil {
 			c.errorf("node %d is nil", i)
 			continue
@@ -148,8 +174,13 @@ func (c *checker) run() {
 		}
 		c.node(i, n)
 	}
+}
+
+// checkOutputs checks the graph outputs are named, distinct and defined,
+// and returns their names.
+func (c *checker) checkOutputs() map[string]bool {
 	outs := map[string]bool{}
-	for _, out := range g.Outputs {
+	for _, out := range c.g.Outputs {
 		switch {
 		case out.Name == "":
 			c.errorf("a graph output has no name")
@@ -161,25 +192,28 @@ func (c *checker) run() {
 		outs[out.Name] = true
 		c.used[out.Name] = true
 	}
-	for name, v := range g.Values {
-		if v == nil || v.Name != name {
-			c.errorf("Values[%q] does not describe the value %q", name, name)
-		}
-	}
-	if !seq {
-		return
-	}
+	return outs
+}
+
+// checkSeqOutputs checks a compiled graph has the outputs the runtime and
+// the exporter rely on, declared as inferred.
+func (c *checker) checkSeqOutputs(outs map[string]bool) {
 	for _, want := range []string{ValueLogits, ValueStepProbs, ValueProbs} {
 		if !outs[want] {
 			c.errorf("graph output %q is missing", want)
 		}
 	}
-	for _, out := range g.Outputs {
+	for _, out := range c.g.Outputs {
 		if v := c.vals[out.Name]; v != nil && (out.DType != v.DType || !shapeEqual(out.Shape, v.Shape)) {
 			c.errorf("graph output %q is declared %v %v, but its producer gives %v %v", out.Name, out.DType, out.Shape, v.DType, v.Shape)
 		}
 	}
-	for i, n := range g.Nodes {
+}
+
+// checkUnused reports node outputs and parameters nothing reads: in a
+// compiled graph they mean the lowering lost an edge.
+func (c *checker) checkUnused() {
+	for i, n := range c.g.Nodes {
 		if n == nil {
 			continue
 		}
@@ -189,7 +223,7 @@ func (c *checker) run() {
 			}
 		}
 	}
-	for _, p := range g.Params {
+	for _, p := range c.g.Params {
 		if p != nil && p.Name != "" && !c.used[p.Name] {
 			c.errorf("parameter %q is not used by any node", p.Name)
 		}

@@ -13,16 +13,16 @@
 //
 // # The objective
 //
-// TR.Forward, TR.Backward and TR.ForwardBackward read per-step logits in
-// ops.Packing's layout ([N, K], padding removed) and return sums over their
-// rows, never means: the runtime splits a mini-batch into shards, calls the
-// objective once per shard, adds the sums and divides by the number of
-// sequences in the mini-batch (Keras semantics for class weights: Σ w_i·L_i
-// / N, with N the number of sequences, not Σ w_i). The gradient is
-// accumulated into the caller's [N, K] buffer, scaled by the caller's scale
-// (1/N for a mean); entries of padded steps do not exist in that layout, so
-// they are never touched and the runtime's scatter back to [B, T, K] leaves
-// them 0. The objective allocates nothing and does O(N·K) work.
+// TR.ForwardBackward reads per-step logits in ops.Packing's layout ([N, K],
+// padding removed) and returns sums over their rows, never means: the
+// runtime splits a mini-batch into shards, calls the objective once per
+// shard, adds the sums and divides by the number of sequences in the
+// mini-batch (Keras semantics for class weights: Σ w_i·L_i / N, with N the
+// number of sequences, not Σ w_i). The gradient is accumulated into the
+// caller's [N, K] buffer, scaled by the caller's scale (1/N for a mean);
+// entries of padded steps do not exist in that layout, so they are never
+// touched and the runtime's scatter back to [B, T, K] leaves them 0. The
+// objective allocates nothing and does O(N·K) work.
 //
 // # Metrics
 //

@@ -49,9 +49,6 @@ var metricNames = []string{
 // MetricNames returns the names Metrics.Get accepts, in a fixed order.
 func MetricNames() []string { return slices.Clone(metricNames) }
 
-// IsMetric reports whether name is one of MetricNames.
-func IsMetric(name string) bool { return slices.Contains(metricNames, name) }
-
 // EvalOptions tunes Evaluate. The zero value selects the defaults.
 type EvalOptions struct {
 	// Threshold: a sample is predicted positive for a label when its
@@ -147,29 +144,85 @@ func (m *Metrics) Get(name string) (v float64, ok bool) {
 // first entry out of its domain, naming it: a label not 0 or 1, a
 // probability outside [0, 1] or NaN, a logit that is not finite.
 func Evaluate(probs, y []float32, n, K int, opts EvalOptions) (*Metrics, error) {
+	if err := checkEval(probs, y, n, K, opts); err != nil {
+		return nil, err
+	}
+	m := newMetrics(n, K, opts)
+	if n == 0 {
+		m.SkippedAUROC, m.SkippedAUPRC, m.SkippedF1 = K, K, K
+		return m, nil
+	}
+
+	m.Loss = defined(logLoss(probs, y, opts.Logits, n, K))
+
+	var r ranked // reused by every label and the micro averages
+	var sumAcc, sumBrier float64
+	thr32 := float32(m.Threshold)
+	var tp, fp, fn int
+	for k := range K {
+		l := &m.Labels[k]
+		sumBrier += l.fill(&r, probs, y, k, K, n, thr32)
+		sumAcc += l.Accuracy.V
+		tp, fp, fn = tp+l.TP, fp+l.FP, fn+l.FN
+	}
+
+	m.MacroAUROC, m.SkippedAUROC = macro(m.Labels, func(l *LabelMetrics) Value { return l.AUROC })
+	m.MacroAUPRC, m.SkippedAUPRC = macro(m.Labels, func(l *LabelMetrics) Value { return l.AUPRC })
+	m.MacroF1, m.SkippedF1 = macro(m.Labels, func(l *LabelMetrics) Value { return l.F1 })
+	if d := 2*tp + fp + fn; d > 0 {
+		m.MicroF1 = defined(2 * float64(tp) / float64(d))
+	}
+	if K == 1 {
+		m.MicroAUROC, m.MicroAUPRC = m.Labels[0].AUROC, m.Labels[0].AUPRC
+	} else {
+		// Micro averages rank every (sample, label) pair as one set.
+		r.load(probs, y, 0, 1, n*K)
+		if r.defined() {
+			m.MicroAUROC = defined(r.auroc())
+			m.MicroAUPRC = defined(r.averagePrecision())
+		}
+	}
+	m.AUROC, m.AUPRC, m.F1 = m.MacroAUROC, m.MacroAUPRC, m.MacroF1
+	m.Accuracy = defined(sumAcc / float64(K))
+	m.Brier = defined(sumBrier / float64(n*K))
+	m.PrecisionAtK = defined(precisionAtK(probs, y, n, K, m.TopK))
+	return m, nil
+}
+
+// checkEval is Evaluate's validation: it panics on inconsistent shapes (a
+// programming error) and returns the error Evaluate documents for options
+// and entries out of their domain.
+func checkEval(probs, y []float32, n, K int, opts EvalOptions) error {
 	if n < 0 || K < 1 || len(probs) != n*K || len(y) != n*K || (opts.Logits != nil && len(opts.Logits) != n*K) {
 		panic(fmt.Sprintf("loss: Evaluate: n = %d, K = %d with len(probs) = %d, len(y) = %d, len(logits) = %d",
 			n, K, len(probs), len(y), len(opts.Logits)))
 	}
 	if !(opts.Threshold >= 0 && opts.Threshold <= 1) {
-		return nil, fmt.Errorf("threshold: expected a number in [0, 1], found %v", opts.Threshold)
+		return fmt.Errorf("threshold: expected a number in [0, 1], found %v", opts.Threshold)
 	}
 	if opts.TopK < 0 {
-		return nil, fmt.Errorf("precision@k: expected a positive k, found %d", opts.TopK)
+		return fmt.Errorf("precision@k: expected a positive k, found %d", opts.TopK)
 	}
 	if err := CheckLabels(y, n, K); err != nil {
-		return nil, err
+		return err
 	}
 	for j, p := range probs {
 		if !(p >= 0 && p <= 1) {
-			return nil, fmt.Errorf("probs[%d,%d]: expected a probability in [0, 1], found %s", j/K, j%K, formatFloat(float64(p)))
+			return fmt.Errorf("probs[%d,%d]: expected a probability in [0, 1], found %s", j/K, j%K, formatFloat(float64(p)))
 		}
 	}
 	for j, z := range opts.Logits {
 		if math.IsNaN(float64(z)) || math.IsInf(float64(z), 0) {
-			return nil, fmt.Errorf("logits[%d,%d]: expected a finite number, found %s", j/K, j%K, formatFloat(float64(z)))
+			return fmt.Errorf("logits[%d,%d]: expected a finite number, found %s", j/K, j%K, formatFloat(float64(z)))
 		}
 	}
+	return nil
+}
+
+// newMetrics returns the Metrics of n samples and K labels with opts'
+// defaults resolved and every value undefined, so that a metric the data
+// cannot determine is left undefined rather than 0.
+func newMetrics(n, K int, opts EvalOptions) *Metrics {
 	thr := opts.Threshold
 	if thr == 0 {
 		thr = 0.5
@@ -190,70 +243,39 @@ func Evaluate(probs, y []float32, n, K int, opts EvalOptions) (*Metrics, error) 
 		l := &m.Labels[k]
 		l.AUROC, l.AUPRC, l.F1, l.Accuracy, l.Brier = undefined, undefined, undefined, undefined, undefined
 	}
-	if n == 0 {
-		m.SkippedAUROC, m.SkippedAUPRC, m.SkippedF1 = K, K, K
-		return m, nil
-	}
+	return m
+}
 
-	m.Loss = defined(logLoss(probs, y, opts.Logits, n, K))
-
-	// Per label: ranking metrics from sorted keys, counts at the threshold.
-	var r ranked
-	var sumAcc, sumBrier float64
-	thr32 := float32(thr)
-	var tp, fp, fn int
-	for k := range K {
-		l := &m.Labels[k]
-		r.load(probs, y, k, K, n)
-		l.Positives, l.Negatives = len(r.pos), len(r.neg)
-		if r.defined() {
-			l.AUROC = defined(r.auroc())
-			l.AUPRC = defined(r.averagePrecision())
-		}
-		var brier float64
-		for i, j := 0, k; i < n; i, j = i+1, j+K {
-			p, t := float64(probs[j]), float64(y[j])
-			brier += (p - t) * (p - t)
-			pred, pos := probs[j] > thr32, t == 1
-			switch {
-			case pred && pos:
-				l.TP++
-			case pred:
-				l.FP++
-			case pos:
-				l.FN++
-			}
-		}
-		if d := 2*l.TP + l.FP + l.FN; d > 0 {
-			l.F1 = defined(2 * float64(l.TP) / float64(d))
-		}
-		l.Accuracy = defined(float64(n-l.FP-l.FN) / float64(n))
-		l.Brier = defined(brier / float64(n))
-		sumAcc += l.Accuracy.V
-		sumBrier += brier
-		tp, fp, fn = tp+l.TP, fp+l.FP, fn+l.FN
+// fill computes label k's metrics over n ≥ 1 samples of K labels: ranking
+// metrics from r's sorted keys (r is reloaded), counts at the threshold
+// thr32. It returns the label's unnormalised squared error Σ(p − y)², which
+// the overall Brier score sums before dividing once.
+func (l *LabelMetrics) fill(r *ranked, probs, y []float32, k, K, n int, thr32 float32) (brier float64) {
+	r.load(probs, y, k, K, n)
+	l.Positives, l.Negatives = len(r.pos), len(r.neg)
+	if r.defined() {
+		l.AUROC = defined(r.auroc())
+		l.AUPRC = defined(r.averagePrecision())
 	}
-
-	m.MacroAUROC, m.SkippedAUROC = macro(m.Labels, func(l *LabelMetrics) Value { return l.AUROC })
-	m.MacroAUPRC, m.SkippedAUPRC = macro(m.Labels, func(l *LabelMetrics) Value { return l.AUPRC })
-	m.MacroF1, m.SkippedF1 = macro(m.Labels, func(l *LabelMetrics) Value { return l.F1 })
-	if d := 2*tp + fp + fn; d > 0 {
-		m.MicroF1 = defined(2 * float64(tp) / float64(d))
-	}
-	if K == 1 {
-		m.MicroAUROC, m.MicroAUPRC = m.Labels[0].AUROC, m.Labels[0].AUPRC
-	} else {
-		r.load(probs, y, 0, 1, n*K)
-		if r.defined() {
-			m.MicroAUROC = defined(r.auroc())
-			m.MicroAUPRC = defined(r.averagePrecision())
+	for i, j := 0, k; i < n; i, j = i+1, j+K {
+		p, t := float64(probs[j]), float64(y[j])
+		brier += (p - t) * (p - t)
+		pred, pos := probs[j] > thr32, t == 1
+		switch {
+		case pred && pos:
+			l.TP++
+		case pred:
+			l.FP++
+		case pos:
+			l.FN++
 		}
 	}
-	m.AUROC, m.AUPRC, m.F1 = m.MacroAUROC, m.MacroAUPRC, m.MacroF1
-	m.Accuracy = defined(sumAcc / float64(K))
-	m.Brier = defined(sumBrier / float64(n*K))
-	m.PrecisionAtK = defined(precisionAtK(probs, y, n, K, topK))
-	return m, nil
+	if d := 2*l.TP + l.FP + l.FN; d > 0 {
+		l.F1 = defined(2 * float64(l.TP) / float64(d))
+	}
+	l.Accuracy = defined(float64(n-l.FP-l.FN) / float64(n))
+	l.Brier = defined(brier / float64(n))
+	return brier
 }
 
 // macro is the unweighted mean of the defined per-label values and the

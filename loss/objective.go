@@ -105,37 +105,14 @@ func stepGain(avg Average, t, T int) float64 {
 	}
 }
 
-// Forward returns Σ_b w_b·L_b over the rows of p, with w_b = seqWeight[b]
-// (1 when seqWeight is nil). When non-nil, perSeq[b] receives the unweighted
-// L_b and finalBCE[b] the unweighted final-step loss ℓ(z_{T_b}, y_b) with no
-// positive weights, what validation reports. A row of length 0 has L_b = 0
-// and finalBCE[b] = NaN: it has no final step.
-func (o *TR) Forward(p *ops.Packing, K int,
-	logits []float32, // [N, K] packed per-step logits
-	y []float32, // [B, K] labels
-	seqWeight []float32, // [B] or nil
-	perSeq, finalBCE []float64, // [B] outputs, or nil
-) (weightedSum float64) {
-	return o.run(p, K, logits, y, seqWeight, perSeq, finalBCE, 0, nil)
-}
-
-// Backward accumulates dlogits += scale·w_b·∂L_b/∂z for every valid step of
-// every row b; see Forward for the arguments. Only the N·K entries of the
-// packed buffer are written.
-func (o *TR) Backward(p *ops.Packing, K int,
-	logits []float32, // [N, K]
-	y []float32, // [B, K]
-	seqWeight []float32, // [B] or nil
-	scale float32,
-	dlogits []float32, // [N, K] accumulated
-) {
-	if dlogits == nil {
-		panic("loss: TR.Backward: nil dlogits")
-	}
-	o.run(p, K, logits, y, seqWeight, nil, nil, scale, dlogits)
-}
-
-// ForwardBackward is Forward and Backward in one pass over the logits.
+// ForwardBackward returns Σ_b w_b·L_b over the rows of p, with w_b =
+// seqWeight[b] (1 when seqWeight is nil), and accumulates dlogits +=
+// scale·w_b·∂L_b/∂z for every valid step of every row b, in one pass over the
+// logits. Only the N·K entries of the packed buffer are written. When
+// non-nil, perSeq[b] receives the unweighted L_b and finalBCE[b] the
+// unweighted final-step loss ℓ(z_{T_b}, y_b) with no positive weights, what
+// validation reports. A row of length 0 has L_b = 0, no gradient, and
+// finalBCE[b] = NaN: it has no final step.
 func (o *TR) ForwardBackward(p *ops.Packing, K int,
 	logits []float32, // [N, K]
 	y []float32, // [B, K]
@@ -150,8 +127,8 @@ func (o *TR) ForwardBackward(p *ops.Packing, K int,
 	return o.run(p, K, logits, y, seqWeight, perSeq, finalBCE, scale, dlogits)
 }
 
-// run is the one kernel behind Forward, Backward and ForwardBackward; it
-// computes the gradient when dlogits is non-nil.
+// run is the kernel behind ForwardBackward; with a nil dlogits it computes
+// the loss alone.
 //
 // Step t of row b enters L_b with coefficient c_t = Alpha·g_t + (1−Alpha)·[t = T_b]
 // and each label's BCE with a further 1/K, so

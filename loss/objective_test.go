@@ -15,6 +15,29 @@ import (
 
 // B rows, T steps, N packed steps, K labels.
 
+// forward is the loss alone: TR.ForwardBackward's sum, perSeq and finalBCE
+// without a gradient buffer, the reference its gradient is checked against.
+func (o *TR) forward(p *ops.Packing, K int,
+	logits []float32, // [N, K] packed per-step logits
+	y []float32, // [B, K] labels
+	seqWeight []float32, // [B] or nil
+	perSeq, finalBCE []float64, // [B] outputs, or nil
+) (weightedSum float64) {
+	return o.run(p, K, logits, y, seqWeight, perSeq, finalBCE, 0, nil)
+}
+
+// backward is the gradient alone: dlogits += scale·w_b·∂L_b/∂z as
+// TR.ForwardBackward accumulates it.
+func (o *TR) backward(p *ops.Packing, K int,
+	logits []float32, // [N, K]
+	y []float32, // [B, K]
+	seqWeight []float32, // [B] or nil
+	scale float32,
+	dlogits []float32, // [N, K] accumulated
+) {
+	o.run(p, K, logits, y, seqWeight, nil, nil, scale, dlogits)
+}
+
 // batch is a test batch in padded form [B, T, K] with its packed form.
 type batch struct {
 	lengths []int
@@ -358,16 +381,16 @@ func TestTRGoldenPyTorch(t *testing.T) {
 					maxDiff, bad, grad[bad], c.Grad[bad])
 			}
 
-			// Forward and Backward alone agree with ForwardBackward bit for bit.
+			// The loss alone and the gradient alone agree with ForwardBackward bit for bit.
 			perSeq2, final2 := make([]float64, B), make([]float64, B)
-			if total2 := o.Forward(bt.p, c.K, bt.packed, bt.y, c.W, perSeq2, final2); total2 != total ||
+			if total2 := o.forward(bt.p, c.K, bt.packed, bt.y, c.W, perSeq2, final2); total2 != total ||
 				!slices.Equal(perSeq2, perSeq) || !slices.Equal(final2, final) {
-				t.Errorf("Forward = %.17g, %v, %v; ForwardBackward %.17g, %v, %v", total2, perSeq2, final2, total, perSeq, final)
+				t.Errorf("forward = %.17g, %v, %v; ForwardBackward %.17g, %v, %v", total2, perSeq2, final2, total, perSeq, final)
 			}
 			d2 := make([]float32, len(d))
-			o.Backward(bt.p, c.K, bt.packed, bt.y, c.W, 1, d2)
+			o.backward(bt.p, c.K, bt.packed, bt.y, c.W, 1, d2)
 			if !slices.Equal(d2, d) {
-				t.Errorf("Backward differs from ForwardBackward")
+				t.Errorf("backward differs from ForwardBackward")
 			}
 		})
 	}
@@ -452,8 +475,8 @@ func TestTRGradientFiniteDifferences(t *testing.T) {
 				}
 			}
 			d := make([]float32, len(bt.packed))
-			c.o.Backward(bt.p, c.K, bt.packed, bt.y, w, scale, d)
-			f := func() float64 { return scale * c.o.Forward(bt.p, c.K, bt.packed, bt.y, w, nil, nil) }
+			c.o.backward(bt.p, c.K, bt.packed, bt.y, w, scale, d)
+			f := func() float64 { return scale * c.o.forward(bt.p, c.K, bt.packed, bt.y, w, nil, nil) }
 			const h = 1.0 / 128
 			var maxDiff float64
 			for i := range bt.packed {
@@ -519,7 +542,7 @@ func TestTRShards(t *testing.T) {
 	ws := []float32{w[0], w[2], w[1], w[3], w[4]}
 	sb := newBatch(lengths, K, sw, ys)
 	ps := make([]float64, B)
-	o.Forward(sb.p, K, sb.packed, sb.y, ws, ps, nil)
+	o.forward(sb.p, K, sb.packed, sb.y, ws, ps, nil)
 	if ps[1] != perSeq[2] || ps[2] != perSeq[1] || ps[0] != perSeq[0] || ps[3] != perSeq[3] {
 		t.Errorf("swapping rows 1 and 2: L = %v; before %v", ps, perSeq)
 	}
@@ -541,9 +564,9 @@ func TestTRGuards(t *testing.T) {
 	d := buf[guard : guard+len(bt.packed)]
 	clear(d)
 	logits, y, w0 := slices.Clone(bt.packed), slices.Clone(bt.y), slices.Clone(w)
-	o.Backward(bt.p, 2, bt.packed, bt.y, w, 1, d)
+	o.backward(bt.p, 2, bt.packed, bt.y, w, 1, d)
 	once := slices.Clone(d)
-	o.Backward(bt.p, 2, bt.packed, bt.y, w, 1, d)
+	o.backward(bt.p, 2, bt.packed, bt.y, w, 1, d)
 	for i := range buf {
 		if (i < guard || i >= guard+len(d)) && buf[i] != sentinel {
 			t.Errorf("guard value %d overwritten: %g", i, buf[i])
@@ -602,8 +625,8 @@ func TestTRAllocs(t *testing.T) {
 	for _, o := range []TR{{Alpha: 0.5}, {Alpha: 0.3, Average: LinearGain, PosWeight: []float32{1, 2, 3, 4}}} {
 		if n := testing.AllocsPerRun(20, func() {
 			o.ForwardBackward(bt.p, 4, bt.packed, bt.y, w, 0.125, d, perSeq, final)
-			o.Forward(bt.p, 4, bt.packed, bt.y, w, perSeq, final)
-			o.Backward(bt.p, 4, bt.packed, bt.y, w, 0.125, d)
+			o.forward(bt.p, 4, bt.packed, bt.y, w, perSeq, final)
+			o.backward(bt.p, 4, bt.packed, bt.y, w, 0.125, d)
 		}); n != 0 {
 			t.Errorf("%+v: %v allocations per call; want 0", o, n)
 		}
@@ -615,7 +638,7 @@ func TestTRAllocs(t *testing.T) {
 func TestTRZeroLength(t *testing.T) {
 	bt := newBatch([]int{2, 0}, 1, []float32{0, ln3, 9, 9}, []float32{1, 1})
 	perSeq, final := []float64{-1, -1}, []float64{-1, -1}
-	total := (&TR{Alpha: 1}).Forward(bt.p, 1, bt.packed, bt.y, []float32{1, 5}, perSeq, final)
+	total := (&TR{Alpha: 1}).forward(bt.p, 1, bt.packed, bt.y, []float32{1, 5}, perSeq, final)
 	// Row 0: (ln 2 + ln 4/3)/2 = ln(8/3)/2.
 	if want := math.Log(8.0/3) / 2; !near(total, want, handTol) || perSeq[1] != 0 || !math.IsNaN(final[1]) {
 		t.Errorf("total %.10g, perSeq %v, final %v; want %.10g, [_ 0], [_ NaN]", total, perSeq, final, want)
@@ -630,15 +653,15 @@ func TestTRShapePanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"logits", func() { _, y := ok(); (&TR{}).Forward(&p, 2, make([]float32, 5), y, nil, nil, nil) }},
-		{"y", func() { z, _ := ok(); (&TR{}).Forward(&p, 2, z, make([]float32, 2), nil, nil, nil) }},
-		{"weights", func() { z, y := ok(); (&TR{}).Forward(&p, 2, z, y, make([]float32, 3), nil, nil) }},
-		{"perSeq", func() { z, y := ok(); (&TR{}).Forward(&p, 2, z, y, nil, make([]float64, 1), nil) }},
-		{"finalBCE", func() { z, y := ok(); (&TR{}).Forward(&p, 2, z, y, nil, nil, make([]float64, 3)) }},
-		{"dlogits", func() { z, y := ok(); (&TR{}).Backward(&p, 2, z, y, nil, 1, make([]float32, 4)) }},
-		{"nil dlogits", func() { z, y := ok(); (&TR{}).Backward(&p, 2, z, y, nil, 1, nil) }},
-		{"pos_weight", func() { z, y := ok(); (&TR{PosWeight: []float32{1}}).Forward(&p, 2, z, y, nil, nil, nil) }},
-		{"K", func() { (&TR{}).Forward(&p, 0, nil, nil, nil, nil, nil) }},
+		{"logits", func() { _, y := ok(); (&TR{}).forward(&p, 2, make([]float32, 5), y, nil, nil, nil) }},
+		{"y", func() { z, _ := ok(); (&TR{}).forward(&p, 2, z, make([]float32, 2), nil, nil, nil) }},
+		{"weights", func() { z, y := ok(); (&TR{}).forward(&p, 2, z, y, make([]float32, 3), nil, nil) }},
+		{"perSeq", func() { z, y := ok(); (&TR{}).forward(&p, 2, z, y, nil, make([]float64, 1), nil) }},
+		{"finalBCE", func() { z, y := ok(); (&TR{}).forward(&p, 2, z, y, nil, nil, make([]float64, 3)) }},
+		{"dlogits", func() { z, y := ok(); (&TR{}).ForwardBackward(&p, 2, z, y, nil, 1, make([]float32, 4), nil, nil) }},
+		{"nil dlogits", func() { z, y := ok(); (&TR{}).ForwardBackward(&p, 2, z, y, nil, 1, nil, nil, nil) }},
+		{"pos_weight", func() { z, y := ok(); (&TR{PosWeight: []float32{1}}).forward(&p, 2, z, y, nil, nil, nil) }},
+		{"K", func() { (&TR{}).forward(&p, 0, nil, nil, nil, nil, nil) }},
 	} {
 		func() {
 			defer func() {

@@ -30,7 +30,8 @@ const radixMin = 256
 
 // sortKeys sorts a ascending, using buf (len ≥ len(a)) as scratch. It is a
 // least-significant-digit radix sort over the four bytes, skipping the
-// passes in which every key has the same byte. sortKeysNaive is its oracle.
+// passes in which every key has the same byte. sortKeysNaive (rank_test.go)
+// is its oracle.
 func sortKeys(a, buf []uint32) {
 	if len(a) < radixMin {
 		slices.Sort(a)
@@ -63,9 +64,6 @@ func sortKeys(a, buf []uint32) {
 		copy(a, src)
 	}
 }
-
-// sortKeysNaive sorts a ascending: the reference for sortKeys.
-func sortKeysNaive(a []uint32) { slices.Sort(a) }
 
 // ranked holds the sorted keys of a set of scored examples, split by class.
 type ranked struct {

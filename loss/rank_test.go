@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// sortKeysNaive sorts a ascending: the reference for sortKeys.
+func sortKeysNaive(a []uint32) { slices.Sort(a) }
+
 func TestOrdKeyOrder(t *testing.T) {
 	inc := []float32{float32(math.Inf(-1)), -math.MaxFloat32, -2, -1, -1e-30, -math.SmallestNonzeroFloat32,
 		0, math.SmallestNonzeroFloat32, 1e-30, 0.5, 1, 2, math.MaxFloat32, float32(math.Inf(1))}

@@ -40,8 +40,8 @@ func TestClassWeightKeras(t *testing.T) {
 	SequenceWeights(bt.y, 1, 0.5, 4, w)
 	o := TR{Alpha: 0.5}
 	perSeq := make([]float64, 3)
-	unweighted := o.Forward(bt.p, 1, bt.packed, bt.y, nil, perSeq, nil)
-	weighted := o.Forward(bt.p, 1, bt.packed, bt.y, w, nil, nil)
+	unweighted := o.forward(bt.p, 1, bt.packed, bt.y, nil, perSeq, nil)
+	weighted := o.forward(bt.p, 1, bt.packed, bt.y, w, nil, nil)
 	if want := 4*perSeq[0] + 0.5*perSeq[1] + 4*perSeq[2]; !near(weighted, want, 1e-15) {
 		t.Errorf("weighted = %.17g; want Σ w_i·L_i = %.17g", weighted, want)
 	}
@@ -50,8 +50,8 @@ func TestClassWeightKeras(t *testing.T) {
 	}
 	// The gradient scales row by row: row 1 (class 0) by 0.5, rows 0 and 2 by 4.
 	d1, dw := make([]float32, 5), make([]float32, 5)
-	o.Backward(bt.p, 1, bt.packed, bt.y, nil, 1.0/3, d1)
-	o.Backward(bt.p, 1, bt.packed, bt.y, w, 1.0/3, dw)
+	o.backward(bt.p, 1, bt.packed, bt.y, nil, 1.0/3, d1)
+	o.backward(bt.p, 1, bt.packed, bt.y, w, 1.0/3, dw)
 	for b, l := range bt.lengths {
 		for s := 0; s < l; s++ {
 			i := bt.p.Index(b, s)

@@ -2,15 +2,15 @@ package ops
 
 import "math"
 
-// Activation functions shared by every kernel, so that the LSTM, the GRU and
-// the Sigmoid op agree to the last bit. They are evaluated in float32 with a
-// polynomial exponential (Cephes' expf coefficients: range reduction by
-// ln 2 split in two parts, then a degree-6 polynomial on [−ln2/2, ln2/2]),
-// within 2 ulp of the exact value everywhere (activation_test.go checks a
-// dense grid against float64 math). That is well inside the 1e-5 agreement
-// expected against ONNX Runtime, whose own functions are approximations, and
-// about three times cheaper than float64 math.Exp, which dominated training
-// time.
+// Activation functions shared by every kernel, so that the LSTM, the GRU, the
+// ONNX operators (Sigmoid, Tanh) and the runtime's probabilities agree to the
+// last bit. They are evaluated in float32 with a polynomial exponential
+// (Cephes' expf coefficients: range reduction by ln 2 split in two parts,
+// then a degree-6 polynomial on [−ln2/2, ln2/2]), within 2 ulp of the exact
+// value everywhere (activation_test.go checks a dense grid against float64
+// math). That is well inside the 1e-5 agreement expected against ONNX
+// Runtime, whose own functions are approximations, and about three times
+// cheaper than float64 math.Exp, which dominated training time.
 //
 // # One result in every build
 //
@@ -110,7 +110,8 @@ func tanh(x float32) float32 {
 // Sigmoid is the logistic function 1/(1+e^−x), as every kernel computes it.
 func Sigmoid(x float32) float32 { return sigmoid(x) }
 
-// Tanh is the hyperbolic tangent, as every kernel computes it.
+// Tanh is the hyperbolic tangent, as every kernel computes it (the ONNX
+// Tanh operator of runtime/interp uses it).
 func Tanh(x float32) float32 { return tanh(x) }
 
 // sigmoidVec sets dst[i] = sigmoid(src[i]) for i < len(dst), bit for bit;
@@ -154,8 +155,3 @@ func vecLen(n int) int {
 	}
 	return n &^ 7
 }
-
-// sigmoidRef and tanhRef are the float64 references the fast functions are
-// tested against.
-func sigmoidRef(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-func tanhRef(x float32) float32    { return float32(math.Tanh(float64(x))) }

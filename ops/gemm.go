@@ -135,6 +135,13 @@ func gemmNaive[T float32 | float64](transA, transB bool, m, n, k int, alpha T, a
 	}
 }
 
+// GemmF64 is Gemm on float64 matrices, by the reference kernel: float64
+// operands (ONNX's Gemm on doubles) have no fast kernel. Unlike Gemm it
+// checks nothing: the caller has validated the dimensions.
+func GemmF64(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	gemmNaive(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 // gemmGoKC is the depth of the k blocks of gemmGo: a 2-row block of op(A)
 // and a 4-column strip of op(B) over gemmGoKC steps stay in L1.
 const gemmGoKC = 256

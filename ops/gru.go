@@ -263,7 +263,7 @@ func gruStepCandidate(H int, g, hp, y, bias []float32) {
 func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []float32, g GRUGrads) {
 	const fn = "GRUBackward"
 	checkPacking(fn, p)
-	B, N, T, I, H := p.Rows(), p.N(), p.Steps(), w.I, w.H
+	B, N, I, H := p.Rows(), p.N(), w.I, w.H
 	w.check(fn)
 	if !c.valid || c.rows != B || c.n != N || c.h != H || c.lbr != w.LinearBeforeReset {
 		panic(fmt.Sprintf("ops: %s: cache holds no forward of this batch (B=%d N=%d H=%d)", fn, B, N, H))
@@ -295,6 +295,65 @@ func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []f
 	} else {
 		clear(c.dh)
 	}
+	c.sum = float64s(c.sum, G)
+	// The two forms share no step kernel: the reset gate sits on opposite
+	// sides of R_h, so the gradients through it take different GEMMs.
+	if w.LinearBeforeReset {
+		gruBackwardLBR(p, w, x, c, dy, g)
+	} else {
+		gruBackwardReset(p, w, x, c, dy, g)
+	}
+}
+
+// gruBackwardLBR is GRUBackward in the linear_before_reset = 1 form, after
+// the checks and with c's backward buffers laid out. The h block of dG is
+// the gradient on the recurrent side of the reset gate and dxh the one on
+// the input side, so the input weights and biases of the h block take dxh
+// while R and the recurrent biases take dG.
+func gruBackwardLBR(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy []float32, g GRUGrads) {
+	N, T, I, H := p.N(), p.Steps(), w.I, w.H
+	G := 3 * H
+	for t := T - 1; t >= 0; t-- {
+		n, off := p.Active[t], p.Offset[t]
+		var dyt []float32
+		if dy != nil {
+			dyt = dy[off*H : (off+n)*H]
+		}
+		dG := c.dG[off*G : (off+n)*G]
+		dh := c.dh[:n*H]
+		gruStepBackwardLBR(H, c.gates[off*G:(off+n)*G], c.hprev[off*H:(off+n)*H], c.hr[off*H:(off+n)*H],
+			dyt, dh, dG, c.dxh[off*H:(off+n)*H])
+		if t > 0 || g.DH0 != nil {
+			Gemm(false, false, n, H, G, 1, dG, G, w.R, H, 1, dh, H)
+		}
+	}
+	s0 := gruBackwardInitial(p, c, g)
+	if g.DW != nil {
+		Gemm(true, false, 2*H, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
+		Gemm(true, false, H, I, N, 1, c.dxh, H, x, I, 1, g.DW[2*H*I:], I)
+	}
+	if g.DR != nil && s0 < N {
+		Gemm(true, false, G, H, N-s0, 1, c.dG[s0*G:], G, c.hprev[s0*H:], H, 1, g.DR, H)
+	}
+	if g.DB != nil {
+		addColSums(g.DB[:2*H], c.dG, N, G, c.sum)
+		addColSums(g.DB[2*H:3*H], c.dxh, N, H, c.sum)
+		addColSums(g.DB[3*H:], c.dG, N, G, c.sum)
+	}
+	if g.DX != nil {
+		Gemm(false, false, N, I, 2*H, 1, c.dG, G, w.W, I, 1, g.DX, I)
+		Gemm(false, false, N, I, H, 1, c.dxh, H, w.W[2*H*I:], I, 1, g.DX, I)
+	}
+}
+
+// gruBackwardReset is GRUBackward in the linear_before_reset = 0 form, after
+// the checks and with c's backward buffers laid out. Each step runs in two
+// halves around a GEMM with R_h: the candidate's gradient must first reach
+// r⊙H_{t−1} before the reset gate's can be formed. ĥ's pre-activation
+// gradient is the same on both sides, so dG alone feeds every weight.
+func gruBackwardReset(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy []float32, g GRUGrads) {
+	N, T, I, H := p.N(), p.Steps(), w.I, w.H
+	G := 3 * H
 	Rh := w.R[2*H*H:]
 	for t := T - 1; t >= 0; t-- {
 		n, off := p.Active[t], p.Offset[t]
@@ -304,52 +363,17 @@ func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []f
 		}
 		gates := c.gates[off*G : (off+n)*G]
 		hp := c.hprev[off*H : (off+n)*H]
-		hr := c.hr[off*H : (off+n)*H]
 		dG := c.dG[off*G : (off+n)*G]
 		dh := c.dh[:n*H]
-		if w.LinearBeforeReset {
-			gruStepBackwardLBR(H, gates, hp, hr, dyt, dh, dG, c.dxh[off*H:(off+n)*H])
-			if t > 0 || g.DH0 != nil {
-				Gemm(false, false, n, H, G, 1, dG, G, w.R, H, 1, dh, H)
-			}
-		} else {
-			gruStepBackwardCandidate(H, gates, hp, dyt, dh, dG)
-			drh := c.drh[:n*H]
-			Gemm(false, false, n, H, H, 1, dG[2*H:], G, Rh, H, 0, drh, H)
-			gruStepBackwardResetGate(H, gates, hp, drh, dh, dG)
-			if t > 0 || g.DH0 != nil {
-				Gemm(false, false, n, H, 2*H, 1, dG, G, w.R, H, 1, dh, H)
-			}
+		gruStepBackwardCandidate(H, gates, hp, dyt, dh, dG)
+		drh := c.drh[:n*H]
+		Gemm(false, false, n, H, H, 1, dG[2*H:], G, Rh, H, 0, drh, H)
+		gruStepBackwardResetGate(H, gates, hp, drh, dh, dG)
+		if t > 0 || g.DH0 != nil {
+			Gemm(false, false, n, H, 2*H, 1, dG, G, w.R, H, 1, dh, H)
 		}
 	}
-	if n0 := p.Active[0]; g.DH0 != nil {
-		addRows(g.DH0[:n0*H], c.dh[:n0*H])
-	}
-
-	s0 := 0 // rows of step 0 started from H = 0 unless h0 was given
-	if !c.hasH0 {
-		s0 = p.Active[0]
-	}
-	c.sum = float64s(c.sum, G)
-	if w.LinearBeforeReset {
-		if g.DW != nil {
-			Gemm(true, false, 2*H, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
-			Gemm(true, false, H, I, N, 1, c.dxh, H, x, I, 1, g.DW[2*H*I:], I)
-		}
-		if g.DR != nil && s0 < N {
-			Gemm(true, false, G, H, N-s0, 1, c.dG[s0*G:], G, c.hprev[s0*H:], H, 1, g.DR, H)
-		}
-		if g.DB != nil {
-			addColSums(g.DB[:2*H], c.dG, N, G, c.sum)
-			addColSums(g.DB[2*H:3*H], c.dxh, N, H, c.sum)
-			addColSums(g.DB[3*H:], c.dG, N, G, c.sum)
-		}
-		if g.DX != nil {
-			Gemm(false, false, N, I, 2*H, 1, c.dG, G, w.W, I, 1, g.DX, I)
-			Gemm(false, false, N, I, H, 1, c.dxh, H, w.W[2*H*I:], I, 1, g.DX, I)
-		}
-		return
-	}
+	s0 := gruBackwardInitial(p, c, g)
 	if g.DW != nil {
 		Gemm(true, false, G, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
 	}
@@ -364,6 +388,21 @@ func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []f
 	if g.DX != nil {
 		Gemm(false, false, N, I, G, 1, c.dG, G, w.W, I, 1, g.DX, I)
 	}
+}
+
+// gruBackwardInitial adds to g.DH0 the gradient left in c.dh once the steps
+// are done, and returns the first packed row whose H_{t−1} feeds dR: rows of
+// step 0 started from H = 0 unless h0 was given, and a zero H_{t−1}
+// contributes nothing.
+func gruBackwardInitial(p *Packing, c *GRUCache, g GRUGrads) (s0 int) {
+	H := c.h
+	if n0 := p.Active[0]; g.DH0 != nil {
+		addRows(g.DH0[:n0*H], c.dh[:n0*H])
+	}
+	if !c.hasH0 {
+		s0 = p.Active[0]
+	}
+	return s0
 }
 
 // gruStepBackwardLBR computes the gate gradients of one

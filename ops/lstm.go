@@ -228,7 +228,7 @@ func lstmCellForward(j0, H int, gr, bias, peep, cp, cell, tanhC, y []float32) {
 func LSTMBackward(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, dy, dhT, dcT []float32, g LSTMGrads) {
 	const fn = "LSTMBackward"
 	checkPacking(fn, p)
-	B, N, T, I, H := p.Rows(), p.N(), p.Steps(), w.I, w.H
+	B, N, I, H := p.Rows(), p.N(), w.I, w.H
 	w.check(fn)
 	if !c.valid || c.rows != B || c.n != N || c.h != H {
 		panic(fmt.Sprintf("ops: %s: cache holds no forward of this batch (B=%d N=%d H=%d)", fn, B, N, H))
@@ -256,6 +256,17 @@ func LSTMBackward(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, dy, dhT,
 	c.dG = c.bwd.take(N * G)
 	c.dh = c.bwd.take(B * H)
 	c.dc = c.bwd.take(B * H)
+	lstmBackwardSteps(p, w, c, dy, dhT, dcT, g)
+	lstmBackwardWeights(p, w, x, c, g)
+}
+
+// lstmBackwardSteps runs the recurrence of LSTMBackward from the last step to
+// the first: it fills c.dG with every step's gate pre-activation gradients,
+// accumulates g.DP, and adds to g.DH0 and g.DC0 what reaches the initial
+// state.
+func lstmBackwardSteps(p *Packing, w LSTMWeights, c *LSTMCache, dy, dhT, dcT []float32, g LSTMGrads) {
+	T, H := p.Steps(), w.H
+	G := 4 * H
 	// Gradients arriving at each row's last valid step; rows that end later
 	// receive theirs from the recurrence (the GEMM below overwrites them).
 	if dhT != nil {
@@ -297,8 +308,14 @@ func LSTMBackward(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, dy, dhT,
 	if n0 := p.Active[0]; g.DC0 != nil {
 		addRows(g.DC0[:n0*H], c.dc[:n0*H])
 	}
+}
 
-	// Weight gradients over all packed rows at once.
+// lstmBackwardWeights accumulates the gradients of W, R, the bias and x from
+// the gate gradients lstmBackwardSteps left in c.dG, over all packed rows at
+// once: one GEMM each instead of one per step.
+func lstmBackwardWeights(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, g LSTMGrads) {
+	N, I, H := p.N(), w.I, w.H
+	G := 4 * H
 	if g.DW != nil {
 		Gemm(true, false, G, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
 	}

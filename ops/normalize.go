@@ -91,12 +91,6 @@ func NewNormStats(features int) *NormStats {
 	return &NormStats{mean: make([]float64, features), m2: make([]float64, features)}
 }
 
-// Features is F, the number of values per step.
-func (s *NormStats) Features() int { return len(s.mean) }
-
-// Count is the number of steps added so far.
-func (s *NormStats) Count() int64 { return s.count }
-
 // AddSteps adds whole steps: x holds len(x)/F consecutive steps of F values
 // (padding must be left out). If x is not a whole number of steps, or holds
 // a NaN or an infinity, AddSteps adds nothing and returns an error naming

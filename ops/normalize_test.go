@@ -126,8 +126,8 @@ func TestFitNormalize(t *testing.T) {
 	}
 	m2, s2 := make([]float32, F), make([]float32, F)
 	s.Result(m2, s2)
-	if s.Count() != int64(n) || !sameBits(m2, mean) || !sameBits(s2, std) {
-		t.Errorf("piecewise: count %d mean %v std %v, want %v %v %v", s.Count(), m2, s2, n, mean, std)
+	if s.count != int64(n) || !sameBits(m2, mean) || !sameBits(s2, std) {
+		t.Errorf("piecewise: count %d mean %v std %v, want %v %v %v", s.count, m2, s2, n, mean, std)
 	}
 }
 
@@ -165,8 +165,8 @@ func TestFitNormalizeErrors(t *testing.T) {
 	if err := s.AddSteps([]float32{1, 2, 3}); err == nil || err.Error() != "expected a whole number of steps of 2 features, found 3 values" {
 		t.Errorf("AddSteps: error %v", err)
 	}
-	if s.Count() != 0 {
-		t.Errorf("failed AddSteps added %d steps", s.Count())
+	if s.count != 0 {
+		t.Errorf("failed AddSteps added %d steps", s.count)
 	}
 }
 

@@ -1,6 +1,10 @@
 package ops
 
-import "fmt"
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
 
 // Packing describes a batch of sequences stored time-major with the padding
 // removed. Rows are ordered by non-increasing length; the packed row of
@@ -53,3 +57,11 @@ func (p *Packing) Index(b, t int) int { return p.Offset[t] + b }
 
 // Last is the packed row of row b's last valid step; Lengths[b] must be ≥ 1.
 func (p *Packing) Last(b int) int { return p.Offset[p.Lengths[b]-1] + b }
+
+// SortByLength reorders rows stably by non-increasing length, where
+// length(r) is row r's number of steps: the row order Reset takes. Rows of
+// equal length keep their order, so a batch's layout depends only on the
+// batch. It allocates nothing.
+func SortByLength(rows []int, length func(row int) int) {
+	slices.SortStableFunc(rows, func(a, b int) int { return cmp.Compare(length(b), length(a)) })
+}

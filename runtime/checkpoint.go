@@ -12,6 +12,7 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/internal/atomicfile"
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // A checkpoint file holds everything needed to continue a run exactly where
@@ -116,7 +117,7 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 func ReadCheckpoint(path string) (*Checkpoint, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, unwrapPathError(err))
+		return nil, fmt.Errorf("%s: %v", path, fileio.Bare(err))
 	}
 	c, err := decodeCheckpoint(b)
 	if err != nil {
@@ -181,16 +182,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("%s: %v", path, err)
 	}
 	return nil
-}
-
-// unwrapPathError drops the path an *os.PathError repeats, since messages
-// name the file themselves.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // Program rebuilds the trained program a checkpoint holds: its spec

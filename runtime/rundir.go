@@ -33,9 +33,14 @@ func (t *Trainer) saveRun(writeModel bool) error {
 	return t.writeReports()
 }
 
-// writeReports rewrites metrics.csv and curves.png from the history.
+// writeReports rewrites metrics.csv and curves.png from the history. A
+// resumed run rewrites them first, dropping rows of epochs its checkpoint
+// does not cover.
 func (t *Trainer) writeReports() error {
 	dir := t.opts.Dir
+	if dir == "" {
+		return nil
+	}
 	cols := t.valColumns()
 	if err := writeFileAtomic(filepath.Join(dir, MetricsFile), metricsCSV(t.header.History, cols)); err != nil {
 		return err
@@ -199,16 +204,6 @@ func (t *Trainer) restore(c *Checkpoint) error {
 	t.classW = h.ClassWeight
 	t.header = h
 	return nil
-}
-
-// RewriteReports rewrites metrics.csv and curves.png of a resumed run from
-// its checkpoint's history, dropping rows of epochs the checkpoint does not
-// cover.
-func (t *Trainer) RewriteReports() error {
-	if t.opts.Dir == "" {
-		return nil
-	}
-	return t.writeReports()
 }
 
 // displayName is a metric's name as figures show it: "auroc" → "AUROC",

@@ -93,16 +93,7 @@ func (m *Model) reserveShard(s *shard, rows, n int) {
 // descending order and the shards get equal work. It returns the number of
 // shards used, ⌈len(idx)/ShardRows⌉. idx is reordered in place.
 func assignShards(d *data.Dataset, idx []int, shards []*shard) int {
-	// Insertion sort: stable, allocation-free, and batches are small.
-	for i := 1; i < len(idx); i++ {
-		v, lv := idx[i], d.Len(idx[i])
-		j := i
-		for j > 0 && d.Len(idx[j-1]) < lv {
-			idx[j] = idx[j-1]
-			j--
-		}
-		idx[j] = v
-	}
+	ops.SortByLength(idx, d.Len)
 	n := (len(idx) + ShardRows - 1) / ShardRows
 	for s := 0; s < n; s++ {
 		sh := shards[s]

@@ -29,7 +29,7 @@ type Options struct {
 	// Version is trnn's version, recorded in checkpoints.
 	Version string
 	// Export writes prog as an ONNX model at path; the trainer calls it for
-	// model.onnx (the runtime does not depend on the exporter).
+	// model.onnx, and nil writes none. Train passes WriteModelFile.
 	Export func(prog *compiler.Program, path string) error
 	// Progress receives progress reports; nil reports nothing.
 	Progress Progress
@@ -37,11 +37,18 @@ type Options struct {
 	Resume *Checkpoint
 	// TrainFile and ValFile name the data, for the checkpoint's record.
 	TrainFile, ValFile string
+	// KeepStatistics keeps the program's normalisation statistics instead
+	// of fitting them on the training data: they came with weights from
+	// elsewhere (an ONNX model), and belong with them.
+	KeepStatistics bool
 }
 
 // Progress receives a run's progress. Calls come from the goroutine running
 // Train.
 type Progress interface {
+	// Start announces a run of Train (the package function) once its data
+	// are loaded and its directory is ready; a Trainer does not call it.
+	Start(info RunInfo)
 	// EpochStart announces an epoch of the given number of batches.
 	EpochStart(epoch, epochs, batches int)
 	// Batch reports batches done in the epoch, sequences done, and the
@@ -57,9 +64,11 @@ type Progress interface {
 
 // Result summarises a finished run.
 type Result struct {
-	Epochs    int   // epochs completed in total
-	Best      *Best // nil without validation
-	Stopped   bool  // early stopping ended the run
+	Dir       string // the run directory (set by Train, the package function)
+	Epochs    int    // epochs completed in total
+	Trained   int    // epochs this call trained; 0 when a resumed run had none left
+	Best      *Best  // nil without validation
+	Stopped   bool   // early stopping ended the run
 	History   []EpochRecord
 	Program   *compiler.Program // the weights model.onnx holds
 	ValMetric string
@@ -102,8 +111,8 @@ type Trainer struct {
 const gradChunks = 16
 
 // NewTrainer prepares training of prog on train, validating on val (nil for
-// none). It fits normalisation statistics and balanced class weights on
-// train unless opts.Resume restores them.
+// none). It fits normalisation statistics (unless opts.KeepStatistics) and
+// balanced class weights on train unless opts.Resume restores them.
 func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (_ *Trainer, err error) {
 	spec := prog.Spec
 	m, err := NewModel(prog)
@@ -162,8 +171,10 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 			return nil, err
 		}
 	} else {
-		if err := t.fitStatistics(); err != nil {
-			return nil, err
+		if !opts.KeepStatistics {
+			if err := t.fitStatistics(); err != nil {
+				return nil, err
+			}
 		}
 		if err := t.setClassWeights(); err != nil {
 			return nil, err
@@ -180,9 +191,6 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	t.eval = m.newEvaluator()
 	return t, nil
 }
-
-// Model is the model being trained (its current weights).
-func (t *Trainer) Model() *Model { return t.m }
 
 // Close releases the trainer's workers.
 func (t *Trainer) Close() { t.m.Close() }
@@ -230,68 +238,19 @@ var ErrInterrupted = errors.New("training interrupted")
 // epoch and batch), or ctx is done (ErrInterrupted).
 func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 	tr := t.spec.Training
-	monitor := tr.Validation.Monitor
 	h := &t.header
 	if h.Stopped {
 		return t.result(), nil
 	}
-	n := t.trainSet.N()
-	batches := (n + t.batchRows - 1) / t.batchRows
-	perm := make([]int, n)
+	perm := make([]int, t.trainSet.N())
 	for t.epoch = h.Epoch; t.epoch < tr.Epochs; t.epoch++ {
-		t.permutation(perm)
-		if t.opts.Progress != nil {
-			t.opts.Progress.EpochStart(t.epoch+1, tr.Epochs, batches)
+		rec, err := t.trainEpoch(ctx, perm)
+		if err != nil {
+			return nil, err
 		}
-		start := time.Now()
-		var lossSum, finalSum float64
-		for t.batch = 0; t.batch < batches; t.batch++ {
-			if err := ctx.Err(); err != nil {
-				return nil, ErrInterrupted
-			}
-			lo := t.batch * t.batchRows
-			hi := min(lo+t.batchRows, n)
-			l, f := t.trainStep(perm[lo:hi])
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return nil, fmt.Errorf("epoch %d, batch %d: the training loss is %v; lower training.learning_rate or set training.clip_norm", t.epoch+1, t.batch+1, l)
-			}
-			lossSum += l
-			finalSum += f
-			if t.opts.Progress != nil {
-				t.opts.Progress.Batch(t.batch+1, hi, lossSum/float64(hi))
-			}
-		}
-		rec := EpochRecord{Epoch: t.epoch + 1, TrainLoss: lossSum / float64(n), TrainFinalLoss: finalSum / float64(n),
-			Seconds: time.Since(start).Seconds(), Sequences: n}
-		// improved: the monitored metric beat every earlier epoch; write:
-		// model.onnx must be rewritten with the current weights.
-		improved, write := false, false
-		if t.valSet != nil {
-			val, err := t.validate()
-			if err != nil {
-				return nil, fmt.Errorf("epoch %d: validation: %v", t.epoch+1, err)
-			}
-			rec.Val = val
-			v, ok := rec.Val[monitor]
-			switch {
-			case ok && (h.Best == nil || better(monitor, v, h.Best.Value)):
-				h.Best = &Best{Epoch: rec.Epoch, Metric: monitor, Value: v}
-				t.bestParams = append(t.bestParams[:0], t.m.train...)
-				h.Stale = 0
-				improved, write = true, true
-			case !ok && h.Best == nil:
-				// Nothing to choose by yet: model.onnx follows the latest
-				// epoch until the metric is defined, and patience counts
-				// from the first defined value.
-				write = true
-				if rec.Epoch == 1 && t.opts.Progress != nil {
-					t.opts.Progress.Note(fmt.Sprintf("val_%s is undefined on the validation data (a label with one class only?); model.onnx holds the latest epoch until it is defined", monitor))
-				}
-			default:
-				h.Stale++
-			}
-		} else {
-			write = true // without validation model.onnx holds the last epoch
+		improved, write, err := t.validateEpoch(&rec)
+		if err != nil {
+			return nil, err
 		}
 		h.History = append(h.History, rec)
 		h.Epoch = rec.Epoch
@@ -306,12 +265,75 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		if stop {
 			if t.opts.Progress != nil {
 				t.opts.Progress.Note(fmt.Sprintf("early stopping: val_%s has not improved for %d epochs (best %.4f at epoch %d)",
-					monitor, h.Stale, h.Best.Value, h.Best.Epoch))
+					tr.Validation.Monitor, h.Stale, h.Best.Value, h.Best.Epoch))
 			}
 			break
 		}
 	}
 	return t.result(), nil
+}
+
+// trainEpoch runs the batches of epoch t.epoch in the order perm receives
+// and returns the epoch's record without validation.
+func (t *Trainer) trainEpoch(ctx context.Context, perm []int) (EpochRecord, error) {
+	n := len(perm)
+	batches := (n + t.batchRows - 1) / t.batchRows
+	t.permutation(perm)
+	if t.opts.Progress != nil {
+		t.opts.Progress.EpochStart(t.epoch+1, t.spec.Training.Epochs, batches)
+	}
+	start := time.Now()
+	var lossSum, finalSum float64
+	for t.batch = 0; t.batch < batches; t.batch++ {
+		if err := ctx.Err(); err != nil {
+			return EpochRecord{}, ErrInterrupted
+		}
+		lo := t.batch * t.batchRows
+		hi := min(lo+t.batchRows, n)
+		l, f := t.trainStep(perm[lo:hi])
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return EpochRecord{}, fmt.Errorf("epoch %d, batch %d: the training loss is %v; lower training.learning_rate or set training.clip_norm", t.epoch+1, t.batch+1, l)
+		}
+		lossSum += l
+		finalSum += f
+		if t.opts.Progress != nil {
+			t.opts.Progress.Batch(t.batch+1, hi, lossSum/float64(hi))
+		}
+	}
+	return EpochRecord{Epoch: t.epoch + 1, TrainLoss: lossSum / float64(n), TrainFinalLoss: finalSum / float64(n),
+		Seconds: time.Since(start).Seconds(), Sequences: n}, nil
+}
+
+// validateEpoch adds the validation metrics to rec and updates the
+// early-stopping state. improved: the monitored metric beat every earlier
+// epoch; write: model.onnx must be rewritten with the current weights.
+func (t *Trainer) validateEpoch(rec *EpochRecord) (improved, write bool, err error) {
+	if t.valSet == nil {
+		return false, true, nil // without validation model.onnx holds the last epoch
+	}
+	h := &t.header
+	monitor := t.spec.Training.Validation.Monitor
+	if rec.Val, err = t.validate(); err != nil {
+		return false, false, fmt.Errorf("epoch %d: validation: %v", rec.Epoch, err)
+	}
+	v, ok := rec.Val[monitor]
+	switch {
+	case ok && (h.Best == nil || better(monitor, v, h.Best.Value)):
+		h.Best = &Best{Epoch: rec.Epoch, Metric: monitor, Value: v}
+		t.bestParams = append(t.bestParams[:0], t.m.train...)
+		h.Stale = 0
+		return true, true, nil
+	case !ok && h.Best == nil:
+		// Nothing to choose by yet: model.onnx follows the latest epoch
+		// until the metric is defined, and patience counts from the first
+		// defined value.
+		if rec.Epoch == 1 && t.opts.Progress != nil {
+			t.opts.Progress.Note(fmt.Sprintf("val_%s is undefined on the validation data (a label with one class only?); model.onnx holds the latest epoch until it is defined", monitor))
+		}
+		return false, true, nil
+	}
+	h.Stale++
+	return false, false, nil
 }
 
 func (t *Trainer) result() *Result {
@@ -449,16 +471,6 @@ func (t *Trainer) validate() (map[string]float64, error) {
 	return metricMap(met), nil
 }
 
-// Evaluate runs m on d and returns every defined final-step metric by name;
-// "loss" is the unweighted final-step log loss, computed from the logits.
-func Evaluate(m *Model, d *data.Dataset) (map[string]float64, error) {
-	met, err := EvaluateMetrics(m, d, loss.EvalOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return metricMap(met), nil
-}
-
 // metricMap holds the defined metrics by name.
 func metricMap(met *loss.Metrics) map[string]float64 {
 	out := map[string]float64{}
@@ -468,11 +480,6 @@ func metricMap(met *loss.Metrics) map[string]float64 {
 		}
 	}
 	return out
-}
-
-// EvaluateMetrics runs m on d and returns the final-step metrics.
-func EvaluateMetrics(m *Model, d *data.Dataset, opts loss.EvalOptions) (*loss.Metrics, error) {
-	return evaluateMetrics(m, m.newEvaluator(), d, opts)
 }
 
 func evaluateMetrics(m *Model, ev *evaluator, d *data.Dataset, opts loss.EvalOptions) (*loss.Metrics, error) {

@@ -317,7 +317,9 @@ func TestShardGradientMatchesFiniteDifferences(t *testing.T) {
 			}
 			trn.m.forward(sh, false)
 			B := len(sh.rows)
-			sum += trn.obj.Forward(&sh.pk, 1, sh.act[trn.m.plan.logitsIdx], sh.y[:B], sh.w[:B], nil, nil)
+			logits := sh.act[trn.m.plan.logitsIdx]
+			// Scale 0 into a scratch buffer: the loss alone.
+			sum += trn.obj.ForwardBackward(&sh.pk, 1, logits, sh.y[:B], sh.w[:B], 0, make([]float32, len(logits)), nil, nil)
 		}
 		return sum / float64(len(rows))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/internal/plots"
 	"github.com/trnn/trnn/loss"
+	"github.com/trnn/trnn/runtime"
 )
 
 func init() { subcommands = append(subcommands, newEvalCmd) }
@@ -51,7 +52,7 @@ val_loss is computed from the logits.`,
 			if err != nil {
 				return err
 			}
-			d, err := data.Load(dataFile, spec)
+			d, err := data.Load(dataFile, runtime.DataSchema(spec))
 			if err != nil {
 				return err
 			}

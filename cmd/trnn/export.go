@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -32,8 +33,8 @@ when the run validated (--last for the latest epoch's).`,
 			if out == "" {
 				return usageError{fmt.Errorf("trnn export: -o FILE is required")}
 			}
-			if c.Flags().Changed("opset") && (opset < export.MinOpset || opset > export.MaxOpset) {
-				return usageError{fmt.Errorf("--opset: must be an integer from %d to %d, got %d", export.MinOpset, export.MaxOpset, opset)}
+			if c.Flags().Changed("opset") && (opset < graph.MinOpset || opset > graph.MaxOpset) {
+				return usageError{fmt.Errorf("--opset: must be an integer from %d to %d, got %d", graph.MinOpset, graph.MaxOpset, opset)}
 			}
 			ck, err := runtime.ReadCheckpoint(args[0])
 			if err != nil {
@@ -44,7 +45,7 @@ when the run validated (--last for the latest epoch's).`,
 				return err
 			}
 			opts := export.Options{Version: version, Opset: opset, StepProbs: stepProbs}
-			if err := export.WriteONNXFile(out, prog, opts); err != nil {
+			if err := runtime.WriteModelFile(out, prog, opts); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", out)
@@ -52,7 +53,7 @@ when the run validated (--last for the latest epoch's).`,
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "ONNX file to write (required)")
-	c.Flags().IntVar(&opset, "opset", 0, "ONNX opset (14 to 21; default: the spec's export.opset)")
+	c.Flags().IntVar(&opset, "opset", 0, fmt.Sprintf("ONNX opset (%d to %d; default: the spec's export.opset)", graph.MinOpset, graph.MaxOpset))
 	c.Flags().BoolVar(&stepProbs, "step-probs", false, "add the step_probs output (also added when the spec's export.step_probs is true)")
 	c.Flags().BoolVar(&last, "last", false, "export the latest epoch's weights instead of the best")
 	return c

@@ -37,7 +37,7 @@ func openModel(path string) (*trnn.Session, *compiler.Spec, error) {
 			return nil, nil, err
 		}
 		var buf bytes.Buffer
-		if err := export.WriteONNX(&buf, prog, export.Options{Version: version}); err != nil {
+		if err := runtime.WriteModel(&buf, prog, export.Options{Version: version}); err != nil {
 			return nil, nil, err
 		}
 		if sess, err = trnn.LoadBytes(path, buf.Bytes()); err != nil {

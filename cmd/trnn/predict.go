@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/atomicfile"
+	"github.com/trnn/trnn/runtime"
 )
 
 func init() { subcommands = append(subcommands, newPredictCmd) }
@@ -43,7 +45,7 @@ with step_probs provide these directly; for others trnn runs every prefix.`,
 			if err != nil {
 				return err
 			}
-			d, err := data.Load(dataFile, spec)
+			d, err := data.Load(dataFile, runtime.DataSchema(spec))
 			if err != nil {
 				return err
 			}
@@ -95,17 +97,15 @@ func seqID(d *data.Dataset, i int) string {
 
 func formatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
 
-func writeHeader(w io.Writer, first []string, labels []string, K int) {
-	for i, f := range first {
-		if i > 0 {
-			io.WriteString(w, ",")
-		}
-		io.WriteString(w, csvField(f))
-	}
-	for k := 0; k < K; k++ {
-		io.WriteString(w, ","+csvField(labels[k]))
-	}
-	io.WriteString(w, "\n")
+// The prediction writers write through a csv.Writer into w, which the caller
+// buffers and flushes: an error of w itself is sticky there and is reported
+// by that flush, naming the output file, so the writers return only the
+// model's errors.
+
+// predictionHeader is the header row: the first columns, then one column
+// per label.
+func predictionHeader(first, labels []string, K int) []string {
+	return append(append([]string(nil), first...), labels[:K]...)
 }
 
 func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
@@ -113,72 +113,86 @@ func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels [
 	if err != nil {
 		return err
 	}
-	writeHeader(w, []string{"id"}, labels, d.K)
+	cw := csv.NewWriter(w)
+	defer cw.Flush()
+	cw.Write(predictionHeader([]string{"id"}, labels, d.K))
+	rec := make([]string, 1+d.K)
 	for i := 0; i < d.N(); i++ {
-		io.WriteString(w, csvField(seqID(d, i)))
-		for _, p := range probs[i*d.K : (i+1)*d.K] {
-			io.WriteString(w, ","+formatProb(p))
+		rec[0] = seqID(d, i)
+		for k, p := range probs[i*d.K : (i+1)*d.K] {
+			rec[1+k] = formatProb(p)
 		}
-		io.WriteString(w, "\n")
+		cw.Write(rec)
 	}
 	return nil
 }
 
 // writeStepPredictions writes the probabilities after every valid step.
 func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
-	writeHeader(w, []string{"id", "step"}, labels, d.K)
-	K := d.K
+	cw := csv.NewWriter(w)
+	defer cw.Flush()
+	cw.Write(predictionHeader([]string{"id", "step"}, labels, d.K))
 	hasStep := false
 	for _, o := range sess.Outputs() {
 		hasStep = hasStep || o.Name == "step_probs"
 	}
 	const batch = 64
+	rec := make([]string, 2+d.K)
 	for lo := 0; lo < d.N(); lo += batch {
 		hi := min(lo+batch, d.N())
-		var rows [][]float32 // [Σ lengths][K], sequence by sequence
-		if hasStep {
-			x, lengths, T := d.Padded(indices(lo, hi))
-			B := hi - lo
-			res, err := sess.Run(map[string]*graph.Tensor{
-				"x":       graph.FromF32(x, B, T, d.F),
-				"lengths": {DType: graph.Int32, Shape: []int{B}, I32: lengths},
-			})
-			if err != nil {
-				return err
-			}
-			sp := res["step_probs"]
-			for b := 0; b < B; b++ {
-				for t := 0; t < int(lengths[b]); t++ {
-					o := (b*T + t) * K
-					rows = append(rows, sp.F32[o:o+K])
-				}
-			}
-		} else {
-			var prefixes [][][]float32
-			for i := lo; i < hi; i++ {
-				s := sequence(d, i)
-				for t := 1; t <= len(s); t++ {
-					prefixes = append(prefixes, s[:t])
-				}
-			}
-			var err error
-			if rows, err = sess.Predict(prefixes); err != nil {
-				return err
-			}
+		rows, err := stepProbs(sess, d, lo, hi, hasStep)
+		if err != nil {
+			return err
 		}
 		r := 0
 		for i := lo; i < hi; i++ {
 			for t := 0; t < d.Len(i); t++ {
-				io.WriteString(w, csvField(seqID(d, i))+","+strconv.Itoa(t+1))
-				for _, p := range rows[r] {
-					io.WriteString(w, ","+formatProb(p))
+				rec[0], rec[1] = seqID(d, i), strconv.Itoa(t+1)
+				for k, p := range rows[r] {
+					rec[2+k] = formatProb(p)
 				}
-				io.WriteString(w, "\n")
+				cw.Write(rec)
 				r++
 			}
 		}
 	}
 	return nil
+}
+
+// stepProbs returns the probabilities after each valid step of sequences
+// lo..hi-1 of d, [Σ lengths][K] sequence by sequence: from the model's
+// step_probs output when it has one (hasStep), else by running every
+// prefix.
+func stepProbs(sess *trnn.Session, d *data.Dataset, lo, hi int, hasStep bool) ([][]float32, error) {
+	K := d.K
+	var rows [][]float32
+	if !hasStep {
+		var prefixes [][][]float32
+		for i := lo; i < hi; i++ {
+			s := sequence(d, i)
+			for t := 1; t <= len(s); t++ {
+				prefixes = append(prefixes, s[:t])
+			}
+		}
+		return sess.Predict(prefixes)
+	}
+	x, lengths, T := d.Padded(indices(lo, hi))
+	B := hi - lo
+	res, err := sess.Run(map[string]*graph.Tensor{
+		"x":       graph.FromF32(x, B, T, d.F),
+		"lengths": {DType: graph.Int32, Shape: []int{B}, I32: lengths},
+	})
+	if err != nil {
+		return nil, err
+	}
+	sp := res["step_probs"]
+	for b := 0; b < B; b++ {
+		for t := 0; t < int(lengths[b]); t++ {
+			o := (b*T + t) * K
+			rows = append(rows, sp.F32[o:o+K])
+		}
+	}
+	return rows, nil
 }
 
 func indices(lo, hi int) []int {
@@ -187,21 +201,4 @@ func indices(lo, hi int) []int {
 		idx[i] = lo + i
 	}
 	return idx
-}
-
-// csvField quotes a field when CSV requires it.
-func csvField(s string) string {
-	for _, r := range s {
-		if r == ',' || r == '"' || r == '\n' || r == '\r' {
-			q := []byte{'"'}
-			for _, c := range []byte(s) {
-				if c == '"' {
-					q = append(q, '"')
-				}
-				q = append(q, c)
-			}
-			return string(append(q, '"'))
-		}
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,25 +15,44 @@ import (
 )
 
 // progress reports training: on a terminal a progress bar per epoch
-// (batches, sequences/s, running loss) on stderr, and one summary line per
-// epoch on stdout either way.
+// (batches, sequences/s, running loss) on stderr, and on stdout either way
+// the run's start, one summary line per epoch and the outcome.
 type progress struct {
 	out, errw io.Writer
 	val       bool
 	monitor   string
 	bar       *progressbar.ProgressBar
-	start     time.Time
+	started   time.Time // when training started, past loading and checks
+	start     time.Time // when the current epoch started
 	epoch     int
 	epochs    int
-	lastDraw  time.Time
 }
 
-func newProgress(out, errw io.Writer, val bool, monitor string) *progress {
-	p := &progress{out: out, errw: errw, val: val, monitor: monitor}
+func newProgress(out, errw io.Writer) *progress {
+	p := &progress{out: out, errw: errw}
 	if f, ok := errw.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
 		p.errw = nil // not a terminal: plain lines only
 	}
 	return p
+}
+
+// Start prints what is trained where, and where a resumed run stands.
+func (p *progress) Start(r runtime.RunInfo) {
+	p.val, p.monitor, p.started = r.Val > 0, r.Monitor, time.Now()
+	fmt.Fprintf(p.out, "training %s: %d sequences", r.Name, r.Train)
+	if p.val {
+		fmt.Fprintf(p.out, ", validating on %d (final step, monitoring %s)", r.Val, r.Monitor)
+	}
+	fmt.Fprintf(p.out, "; run directory %s\n", r.Dir)
+	switch {
+	case !r.Resumed:
+	case r.Stopped:
+		fmt.Fprintf(p.out, "the run was stopped early after epoch %d; nothing to resume\n", r.Done)
+	case r.Done >= r.Epochs:
+		fmt.Fprintf(p.out, "the run already finished its %d epochs; give --epochs N to train longer\n", r.Done)
+	default:
+		fmt.Fprintf(p.out, "resuming after epoch %d of %d\n", r.Done, r.Epochs)
+	}
 }
 
 func (p *progress) EpochStart(epoch, epochs, batches int) {
@@ -83,6 +103,25 @@ func (p *progress) EpochEnd(r runtime.EpochRecord, best bool) {
 }
 
 func (p *progress) Note(msg string) { fmt.Fprintln(p.out, msg) }
+
+// Done prints what the finished run's model.onnx holds and the run
+// directory's files. A resumed run that had nothing left to train prints
+// nothing more: Start said so.
+func (p *progress) Done(res *runtime.Result) {
+	if res.Trained == 0 {
+		return
+	}
+	fmt.Fprintf(p.out, "done in %s: ", time.Since(p.started).Round(100*time.Millisecond))
+	if res.Best != nil {
+		fmt.Fprintf(p.out, "model.onnx holds epoch %d (val_%s %.4f)", res.Best.Epoch, res.Best.Metric, res.Best.Value)
+	} else {
+		fmt.Fprintf(p.out, "model.onnx holds epoch %d", res.Epochs)
+	}
+	dir := res.Dir
+	fmt.Fprintf(p.out, "\n  %s\n  %s\n  %s\n  %s\n",
+		filepath.Join(dir, runtime.ModelFile), filepath.Join(dir, runtime.CheckpointFile),
+		filepath.Join(dir, runtime.MetricsFile), filepath.Join(dir, runtime.CurvesFile))
+}
 
 // metricString formats a metric, or "undefined" when it has no value.
 func metricString(m map[string]float64, name string) string {

@@ -12,7 +12,6 @@ import (
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
-	"github.com/trnn/trnn/ops"
 )
 
 func init() { subcommands = append(subcommands, newRunCmd) }
@@ -85,7 +84,7 @@ func runModel(c *cobra.Command, model string, inputs []string, outDir string) er
 			return fmt.Errorf("%s: input %q is already given by %s", file, name, prev)
 		}
 		if want := declared[i]; !runFits(want, t) {
-			return fmt.Errorf("%s: input %q is %v %s, the model expects %s", file, name, t.DType, ops.FormatShape(t.Shape), want.TypeString())
+			return fmt.Errorf("%s: input %q is %v %s, the model expects %s", file, name, t.DType, graph.FormatShape(t.Shape), want.TypeString())
 		}
 		feed[name], from[name] = t, file
 	}
@@ -107,7 +106,7 @@ func runModel(c *cobra.Command, model string, inputs []string, outDir string) er
 		if err := export.WriteTensorFile(path, v.Name, t); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.OutOrStdout(), "%s\t%v %s\n", path, t.DType, ops.FormatShape(t.Shape))
+		fmt.Fprintf(c.OutOrStdout(), "%s\t%v %s\n", path, t.DType, graph.FormatShape(t.Shape))
 	}
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/trnn/trnn"
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/runtime"
 )
@@ -330,7 +329,7 @@ func TestTrainInitRoundTrip(t *testing.T) {
 func TestTrainCSVAndNPZAgree(t *testing.T) {
 	spec, d := setup(t, 60, 2, "train.npz")
 	dir := filepath.Dir(spec)
-	cols := compiler.CSVColumns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
+	cols := data.Columns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
 	if err := data.WriteCSV(filepath.Join(dir, "train.csv"), d, cols); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build !race
 
-package runtime_test
+package interp
 
 // interpRace reports whether the race detector is on (it changes what
 // allocates).

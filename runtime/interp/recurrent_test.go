@@ -1,4 +1,4 @@
-package ops
+package interp
 
 import (
 	"fmt"
@@ -27,16 +27,16 @@ func (c onnxRNNCase) String() string {
 		c.op, c.T, c.B, c.dir, c.layout, c.lens, c.bias, c.h0, c.c0, c.peep, c.lbr)
 }
 
-func (c onnxRNNCase) inputs(rng *rand.Rand) (ONNXRNNInputs, ONNXRNNAttrs) {
+func (c onnxRNNCase) inputs(rng *rand.Rand) (rnnInputs, rnnAttrs) {
 	D := 1
-	if c.dir == DirBidirectional {
+	if c.dir == graph.DirBidirectional {
 		D = 2
 	}
 	g := 4
 	if c.op == graph.OpGRU {
 		g = 3
 	}
-	var in ONNXRNNInputs
+	var in rnnInputs
 	if c.layout == 0 {
 		in.X = onnxRandF32(rng, c.T, c.B, c.I)
 	} else {
@@ -63,7 +63,7 @@ func (c onnxRNNCase) inputs(rng *rand.Rand) (ONNXRNNInputs, ONNXRNNAttrs) {
 	if c.peep {
 		in.P = onnxRandF32(rng, D, 3*c.H)
 	}
-	return in, ONNXRNNAttrs{HiddenSize: c.H, Direction: c.dir, Layout: c.layout, LinearBeforeReset: c.lbr}
+	return in, rnnAttrs{HiddenSize: c.H, Direction: c.dir, Layout: c.layout, LinearBeforeReset: c.lbr}
 }
 
 // onnxRNNCases covers directions, layouts, lengths (with zeros, full,
@@ -72,7 +72,7 @@ func onnxRNNCases(op graph.Op) []onnxRNNCase {
 	var cs []onnxRNNCase
 	lensets := [][]int32{nil, {3, 5, 0, 5, 1}, {5, 5, 5, 5, 5}, {0, 0, 0, 0, 0}, {2, 4, 4, 1, 3}}
 	i := 0
-	for _, dir := range []string{DirForward, DirReverse, DirBidirectional} {
+	for _, dir := range []string{graph.DirForward, graph.DirReverse, graph.DirBidirectional} {
 		for layout := range 2 {
 			for _, lens := range lensets {
 				i++
@@ -116,16 +116,12 @@ func onnxCloseF32(t *testing.T, what string, got, want *graph.Tensor, tol float6
 
 func testONNXRecurrentMatchesNaive(t *testing.T, op graph.Op) {
 	rng := rand.New(rand.NewPCG(7, uint64(op)))
-	var work ONNXRNNWork // reused across cases of different shapes
+	var work rnnWork // reused across cases of different shapes
 	for _, c := range onnxRNNCases(op) {
 		in, a := c.inputs(rng)
-		saved := []*graph.Tensor{Clone(in.X, nil), Clone(in.W, nil), Clone(in.R, nil)}
-		out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
-		run := ONNXLSTM
-		if op == graph.OpGRU {
-			run = ONNXGRU
-		}
-		if err := run(in, a, &out, &work, nil); err != nil {
+		saved := []*graph.Tensor{clone(in.X, nil), clone(in.W, nil), clone(in.R, nil)}
+		out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+		if err := recurrent(op, in, a, &out, &work, nil); err != nil {
 			t.Fatalf("%v: %v", c, err)
 		}
 		y, yh, yc, err := onnxRecurrentNaive(op, in, a)
@@ -151,10 +147,10 @@ func TestONNXLSTMMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, g
 // of length 0 yields zeros, whatever initial_h and initial_c hold.
 func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 9))
-	c := onnxRNNCase{op: graph.OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: graph.DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
 	in, a := c.inputs(rng)
-	out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := ONNXLSTM(in, a, &out, nil, nil); err != nil {
+	out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &out, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	H := c.H
@@ -189,15 +185,15 @@ func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
 // permuting rows permutes the outputs.
 func TestONNXRNNInvariants(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	c := onnxRNNCase{op: graph.OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: graph.DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
-	base := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := ONNXLSTM(in, a, &base, nil, nil); err != nil {
+	base := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &base, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Scribble over padded steps.
 	in2 := in
-	in2.X = Clone(in.X, nil)
+	in2.X = clone(in.X, nil)
 	for s := range c.T {
 		for b := range c.B {
 			if s >= int(c.lens[b]) {
@@ -207,8 +203,8 @@ func TestONNXRNNInvariants(t *testing.T) {
 			}
 		}
 	}
-	pad := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := ONNXLSTM(in2, a, &pad, nil, nil); err != nil {
+	pad := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in2, a, &pad, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "Y with scribbled padding", pad.Y, base.Y)
@@ -232,8 +228,8 @@ func TestONNXRNNInvariants(t *testing.T) {
 			copy(in3.C0.F32[(dir*c.B+nb)*H:(dir*c.B+nb+1)*H], in.C0.F32[(dir*c.B+b)*H:(dir*c.B+b+1)*H])
 		}
 	}
-	pr := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := ONNXLSTM(in3, a, &pr, nil, nil); err != nil {
+	pr := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in3, a, &pr, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	for b, nb := range perm {
@@ -258,14 +254,14 @@ func TestONNXRNNInvariants(t *testing.T) {
 // tensors, and the ones wanted are unaffected.
 func TestONNXRNNOmittedOutputs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	c := onnxRNNCase{op: graph.OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirReverse, lens: []int32{4, 1, 3}}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: graph.DirReverse, lens: []int32{4, 1, 3}}
 	in, a := c.inputs(rng)
-	all := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
-	only := ONNXRNNOutputs{WantYc: true}
-	if err := ONNXLSTM(in, a, &all, nil, nil); err != nil {
+	all := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	only := rnnOutputs{WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &all, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := ONNXLSTM(in, a, &only, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &only, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if only.Y != nil || only.Yh != nil {
@@ -275,12 +271,12 @@ func TestONNXRNNOmittedOutputs(t *testing.T) {
 }
 
 // TestONNXRNNSteadyStateAllocatesNothing: with a reused workspace and an
-// Alloc that recycles output tensors, a call allocates nothing.
+// allocator that recycles output tensors, a call allocates nothing.
 func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	c := onnxRNNCase{op: graph.OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: graph.DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
-	var work ONNXRNNWork
+	var work rnnWork
 	held := map[int]*graph.Tensor{}
 	alloc := func(dt graph.DType, shape []int) *graph.Tensor {
 		n := graph.Size(shape)
@@ -291,40 +287,39 @@ func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
 		held[n] = t
 		return t
 	}
-	out := ONNXRNNOutputs{WantY: true, WantYh: true, WantYc: true}
+	out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
 	run := func() {
-		if err := ONNXLSTM(in, a, &out, &work, alloc); err != nil {
+		if err := recurrent(graph.OpLSTM, in, a, &out, &work, alloc); err != nil {
 			t.Fatal(err)
 		}
 	}
 	run()
 	if n := testing.AllocsPerRun(20, run); n != 0 {
-		t.Fatalf("steady-state ONNXLSTM allocates %v times per call", n)
+		t.Fatalf("steady-state LSTM allocates %v times per call", n)
 	}
 }
 
 func TestONNXRNNErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	c := onnxRNNCase{op: graph.OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: DirForward, lens: []int32{4, 1, 3}, h0: true}
+	c := onnxRNNCase{op: graph.OpLSTM, T: 4, B: 3, I: 2, H: 3, dir: graph.DirForward, lens: []int32{4, 1, 3}, h0: true}
 	for _, e := range []struct {
-		edit func(*ONNXRNNInputs, *ONNXRNNAttrs)
+		edit func(*rnnInputs, *rnnAttrs)
 		want string
 	}{
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens.I32[1] = 5 }, "sequence_lens[1] = 5 is outside [0, 4] (seq_length)"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens.I32[2] = -1 }, "sequence_lens[2] = -1 is outside [0, 4] (seq_length)"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = graph.NewTensor(graph.Int64, 3) }, "sequence_lens must be int32, found int64"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.SeqLens = graph.NewTensor(graph.Int32, 2) }, "sequence_lens must have shape [3], found [2]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.W = graph.NewTensor(graph.Float32, 1, 12, 3) }, "W must have shape [1, 12, 2], found [1, 12, 3]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.H0 = graph.NewTensor(graph.Float32, 3, 1, 3) }, "initial_h must have shape [1, 3, 3], found [3, 1, 3]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = graph.NewTensor(graph.Float32, 4, 3) }, "X must have rank 3, found shape [4, 3]"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { in.X = graph.NewTensor(graph.Float64, 4, 3, 2) }, "X is float64; only float32 is supported"},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { a.Direction = "sideways" }, `direction "sideways" is not forward, reverse or bidirectional`},
-		{func(in *ONNXRNNInputs, a *ONNXRNNAttrs) { a.HiddenSize = 4 }, "W must have shape [1, 16, 2], found [1, 12, 2]"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.SeqLens.I32[1] = 5 }, "sequence_lens[1] = 5 is outside [0, 4] (seq_length)"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.SeqLens.I32[2] = -1 }, "sequence_lens[2] = -1 is outside [0, 4] (seq_length)"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.SeqLens = graph.NewTensor(graph.Int64, 3) }, "sequence_lens must be int32, found int64"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.SeqLens = graph.NewTensor(graph.Int32, 2) }, "sequence_lens must have shape [3], found [2]"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.W = graph.NewTensor(graph.Float32, 1, 12, 3) }, "W must have shape [1, 12, 2], found [1, 12, 3]"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.H0 = graph.NewTensor(graph.Float32, 3, 1, 3) }, "initial_h must have shape [1, 3, 3], found [3, 1, 3]"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.X = graph.NewTensor(graph.Float32, 4, 3) }, "X must have rank 3, found shape [4, 3]"},
+		{func(in *rnnInputs, a *rnnAttrs) { in.X = graph.NewTensor(graph.Float64, 4, 3, 2) }, "X is float64; only float32 is supported"},
+		{func(in *rnnInputs, a *rnnAttrs) { a.HiddenSize = 4 }, "W must have shape [1, 16, 2], found [1, 12, 2]"},
 	} {
 		in, a := c.inputs(rng)
 		e.edit(&in, &a)
-		out := ONNXRNNOutputs{WantY: true}
-		err := ONNXLSTM(in, a, &out, nil, nil)
+		out := rnnOutputs{WantY: true}
+		err := recurrent(graph.OpLSTM, in, a, &out, nil, nil)
 		if err == nil || err.Error() != e.want {
 			t.Errorf("error %v, want %q", err, e.want)
 		}

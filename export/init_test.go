@@ -1,4 +1,4 @@
-package runtime_test
+package export_test
 
 import (
 	"math"
@@ -22,13 +22,14 @@ layers: [{lstm: {units: 8}}]
 outputs: {labels: 3}
 `
 
-// TestInitFromExternalModel initialises a model from an ONNX classifier
-// written outside trnn (LSTM with separate Wb and Rb, a Gemm head) and
-// checks that it then predicts the model's reference outputs (computed by
-// numpy from the ONNX equations, and matched by ONNX Runtime in export's
-// tests). The head is also rewritten as a Gemm with [H, K] weights and as
-// a MatMul + Add, the other orientations a model may use.
-func TestInitFromExternalModel(t *testing.T) {
+// TestInitParamsExternalModel initialises a compiled program from an ONNX
+// classifier written outside trnn (LSTM with separate Wb and Rb, a Gemm
+// head) and checks that it then predicts the model's reference outputs
+// (computed by numpy from the ONNX equations, and matched by ONNX Runtime
+// in external_ort_test.go). The head is also rewritten as a Gemm with
+// [H, K] weights and as a MatMul + Add, the other orientations a model may
+// use.
+func TestInitParamsExternalModel(t *testing.T) {
 	dir := filepath.Join("..", "testdata", "onnx")
 	x, _, err := export.ReadTensorFile(filepath.Join(dir, "lstm_classifier.input.pb"))
 	if err != nil {
@@ -97,17 +98,17 @@ func TestInitFromExternalModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if mean := prog.Graph.Param("inputs.mean"); mean != nil { // as if fitted on some data
+			for i := range mean.Tensor.F32 {
+				mean.Tensor.F32[i], prog.Graph.Param("inputs.std").Tensor.F32[i] = 0.3, 2
+			}
+		}
+		if err := export.InitParams("lstm_classifier.onnx", g, prog.Graph); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		m, err := runtime.NewModel(prog)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if mean := m.Param("inputs.mean"); mean != nil { // as if fitted on some data
-			for i := range mean {
-				mean[i], m.Param("inputs.std")[i] = 0.3, 2
-			}
-		}
-		if err := m.InitFrom("lstm_classifier.onnx", g); err != nil {
-			t.Fatalf("%s: %v", name, err)
 		}
 		got := m.Predict(d)
 		runtime.Sigmoid(got)
@@ -119,14 +120,14 @@ func TestInitFromExternalModel(t *testing.T) {
 			}
 		}
 		if worst > 1e-5 {
-			t.Fatalf("%s: after InitFrom the model differs from the ONNX model's outputs by %g", name, worst)
+			t.Fatalf("%s: after InitParams the model differs from the ONNX model's outputs by %g", name, worst)
 		}
 		t.Logf("%s: max |Δ| %.2g", name, worst)
 	}
 }
 
-// TestInitFromRefusesOtherArchitectures names what does not fit.
-func TestInitFromRefusesOtherArchitectures(t *testing.T) {
+// TestInitParamsRefusesOtherArchitectures names what does not fit.
+func TestInitParamsRefusesOtherArchitectures(t *testing.T) {
 	dir := filepath.Join("..", "testdata", "onnx")
 	cases := []struct{ spec, file, want string }{
 		{strings.Replace(externalSpec, "units: 8", "units: 9", 1), "lstm_classifier.onnx", "is not a float32 constant of 180 values"},
@@ -148,12 +149,7 @@ func TestInitFromRefusesOtherArchitectures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := runtime.NewModel(prog)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = m.InitFrom(c.file, g)
-		m.Close()
+		err = export.InitParams(c.file, g, prog.Graph)
 		if err == nil || !strings.HasPrefix(err.Error(), c.file+": ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s with %q: got %v, want an error naming the file and saying %q", c.file, c.spec, err, c.want)
 		}

@@ -1,4 +1,4 @@
-package runtime_test
+package interp_test
 
 import (
 	"os"
@@ -7,14 +7,14 @@ import (
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
-	"github.com/trnn/trnn/runtime"
+	"github.com/trnn/trnn/runtime/interp"
 )
 
 // FuzzInterpreter feeds arbitrary bytes through the whole import path:
 // decode, plan, and run on small zero inputs of the declared shapes. Any
 // outcome but a panic is fine: bad models must come back as errors.
 func FuzzInterpreter(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("..", "testdata", "onnx", "*.onnx"))
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "onnx", "*.onnx"))
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {
@@ -27,7 +27,7 @@ func FuzzInterpreter(f *testing.F) {
 		if err != nil {
 			return
 		}
-		ip, err := runtime.NewInterpreter(g)
+		ip, err := interp.New(g)
 		if err != nil {
 			return
 		}

@@ -1,7 +1,8 @@
-package ops
+package interp
 
-// ONNX MatMul and Gemm. float32 products go through Gemm (the kernel the
-// recurrent layers use); the other types use a plain triple loop.
+// ONNX MatMul and Gemm. float32 products go through ops.Gemm (the kernel
+// the recurrent layers use); the other types use a plain triple loop, or
+// ops.GemmF64 for Gemm on float64.
 //
 // Shape legend: M rows of A, K inner dimension, N columns of B.
 
@@ -9,12 +10,13 @@ import (
 	"fmt"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/ops"
 )
 
-// ONNXMatMul is numpy's matmul: a 1-D A is a row [1, K] and a 1-D B a
+// matMul is numpy's matmul: a 1-D A is a row [1, K] and a 1-D B a
 // column [K, 1] (the added dimension is dropped from the result), and the
 // leading (batch) dimensions of A and B broadcast together.
-func ONNXMatMul(a, b *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
+func matMul(a, b *graph.Tensor, alloc allocator) (*graph.Tensor, error) {
 	if a.DType != b.DType {
 		return nil, fmt.Errorf("operands have different types: %v and %v", a.DType, b.DType)
 	}
@@ -23,7 +25,7 @@ func ONNXMatMul(a, b *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
 	}
 	ra, rb := len(a.Shape), len(b.Shape)
 	if ra == 0 || rb == 0 {
-		return nil, fmt.Errorf("operands must have rank ≥ 1, found shapes %s and %s", FormatShape(a.Shape), FormatShape(b.Shape))
+		return nil, fmt.Errorf("operands must have rank ≥ 1, found shapes %s and %s", graph.FormatShape(a.Shape), graph.FormatShape(b.Shape))
 	}
 	as, bs := a.Shape, b.Shape
 	if ra == 1 {
@@ -35,12 +37,12 @@ func ONNXMatMul(a, b *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
 	m, k := as[len(as)-2], as[len(as)-1]
 	k2, n := bs[len(bs)-2], bs[len(bs)-1]
 	if k != k2 {
-		return nil, fmt.Errorf("shapes %s and %s: inner dimensions %d and %d differ", FormatShape(a.Shape), FormatShape(b.Shape), k, k2)
+		return nil, fmt.Errorf("shapes %s and %s: inner dimensions %d and %d differ", graph.FormatShape(a.Shape), graph.FormatShape(b.Shape), k, k2)
 	}
 	batchA, batchB := as[:len(as)-2], bs[:len(bs)-2]
-	batch, err := BroadcastShapes(batchA, batchB)
+	batch, err := broadcastShapes(batchA, batchB)
 	if err != nil {
-		return nil, fmt.Errorf("batch dimensions of %s and %s are not broadcastable", FormatShape(a.Shape), FormatShape(b.Shape))
+		return nil, fmt.Errorf("batch dimensions of %s and %s are not broadcastable", graph.FormatShape(a.Shape), graph.FormatShape(b.Shape))
 	}
 	shape := append([]int(nil), batch...)
 	if ra > 1 {
@@ -49,7 +51,7 @@ func ONNXMatMul(a, b *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
 	if rb > 1 {
 		shape = append(shape, n)
 	}
-	if _, err := checkedSize(shape); err != nil {
+	if _, err := graph.CheckedSize(shape); err != nil {
 		return nil, err
 	}
 	out := alloc.get(a.DType, shape)
@@ -77,7 +79,7 @@ func matmulOne(out *graph.Tensor, io int, a *graph.Tensor, ia int, b *graph.Tens
 			clear(c)
 			return
 		}
-		Gemm(false, false, m, n, k, 1, a.F32[ia:ia+m*k], k, b.F32[ib:ib+k*n], n, 0, c, n)
+		ops.Gemm(false, false, m, n, k, 1, a.F32[ia:ia+m*k], k, b.F32[ib:ib+k*n], n, 0, c, n)
 	case graph.Float64:
 		matmulNaive(out.F64[io:io+m*n], a.F64[ia:ia+m*k], b.F64[ib:ib+k*n], m, n, k)
 	case graph.Int32:
@@ -88,7 +90,7 @@ func matmulOne(out *graph.Tensor, io int, a *graph.Tensor, ia int, b *graph.Tens
 }
 
 // matmulNaive computes c = a·b for row-major a [M, K], b [K, N], c [M, N].
-func matmulNaive[T onnxNum](c, a, b []T, m, n, k int) {
+func matmulNaive[T number](c, a, b []T, m, n, k int) {
 	for i := range m {
 		ci := c[i*n : (i+1)*n]
 		clear(ci)
@@ -102,10 +104,10 @@ func matmulNaive[T onnxNum](c, a, b []T, m, n, k int) {
 	}
 }
 
-// ONNXGemm computes Y = alpha·op(A)·op(B) + beta·C for 2-D float A and B,
+// gemm computes Y = alpha·op(A)·op(B) + beta·C for 2-D float A and B,
 // where op transposes when transA/transB is set; C (optional, nil) must
 // broadcast to [M, N].
-func ONNXGemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, alloc Alloc) (*graph.Tensor, error) {
+func gemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, alloc allocator) (*graph.Tensor, error) {
 	if a.DType != b.DType || (c != nil && c.DType != a.DType) {
 		return nil, fmt.Errorf("operands have different types")
 	}
@@ -113,7 +115,7 @@ func ONNXGemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, a
 		return nil, fmt.Errorf("expected float operands, found %v", a.DType)
 	}
 	if len(a.Shape) != 2 || len(b.Shape) != 2 {
-		return nil, fmt.Errorf("A and B must be matrices, found shapes %s and %s", FormatShape(a.Shape), FormatShape(b.Shape))
+		return nil, fmt.Errorf("A and B must be matrices, found shapes %s and %s", graph.FormatShape(a.Shape), graph.FormatShape(b.Shape))
 	}
 	m, k := a.Shape[0], a.Shape[1]
 	if transA {
@@ -125,21 +127,21 @@ func ONNXGemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, a
 	}
 	if k != k2 {
 		return nil, fmt.Errorf("A %s (transA=%v) and B %s (transB=%v): inner dimensions %d and %d differ",
-			FormatShape(a.Shape), transA, FormatShape(b.Shape), transB, k, k2)
+			graph.FormatShape(a.Shape), transA, graph.FormatShape(b.Shape), transB, k, k2)
 	}
 	shape := []int{m, n}
-	if _, err := checkedSize(shape); err != nil {
+	if _, err := graph.CheckedSize(shape); err != nil {
 		return nil, err
 	}
 	out := alloc.get(a.DType, shape)
 	haveC := c != nil && beta != 0
 	if c != nil {
 		if len(c.Shape) > 2 {
-			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", FormatShape(c.Shape), m, n)
+			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", graph.FormatShape(c.Shape), m, n)
 		}
-		got, err := BroadcastShapes(c.Shape, shape)
+		got, err := broadcastShapes(c.Shape, shape)
 		if err != nil || got[0] != m || got[1] != n {
-			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", FormatShape(c.Shape), m, n)
+			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", graph.FormatShape(c.Shape), m, n)
 		}
 	}
 	if haveC {
@@ -168,7 +170,7 @@ func ONNXGemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, a
 			if haveC {
 				bt = 1
 			}
-			Gemm(transA, transB, m, n, k, alpha, a.F32, a.Shape[1], b.F32, b.Shape[1], bt, out.F32, n)
+			ops.Gemm(transA, transB, m, n, k, alpha, a.F32, a.Shape[1], b.F32, b.Shape[1], bt, out.F32, n)
 		}
 		return out, nil
 	}
@@ -177,6 +179,6 @@ func ONNXGemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, a
 	if haveC {
 		bt64 = 1
 	}
-	gemmNaive(transA, transB, m, n, k, float64(alpha), a.F64, a.Shape[1], b.F64, b.Shape[1], bt64, out.F64, n)
+	ops.GemmF64(transA, transB, m, n, k, float64(alpha), a.F64, a.Shape[1], b.F64, b.Shape[1], bt64, out.F64, n)
 	return out, nil
 }

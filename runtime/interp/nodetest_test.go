@@ -1,4 +1,4 @@
-package runtime_test
+package interp_test
 
 // ONNX's operator conformance tests (the "node" tests Debian ships in
 // libonnx-testdata): every test whose model the importer accepts must
@@ -18,8 +18,7 @@ import (
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
-	"github.com/trnn/trnn/ops"
-	"github.com/trnn/trnn/runtime"
+	"github.com/trnn/trnn/runtime/interp"
 )
 
 // ONNX's backend test runner compares with numpy.testing.assert_allclose at
@@ -99,7 +98,7 @@ func TestONNXNodeTests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ip, err := runtime.NewInterpreter(g)
+			ip, err := interp.New(g)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +171,7 @@ func nodeCompare(got, want *graph.Tensor) string {
 		return "missing"
 	}
 	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
-		return fmt.Sprintf("got %v %v, want %v %v", got.DType, ops.FormatShape(got.Shape), want.DType, ops.FormatShape(want.Shape))
+		return fmt.Sprintf("got %v %v, want %v %v", got.DType, graph.FormatShape(got.Shape), want.DType, graph.FormatShape(want.Shape))
 	}
 	closeTo := func(g, w float64) bool {
 		if math.IsNaN(g) || math.IsNaN(w) {

@@ -1,9 +1,8 @@
-package ops
+package interp
 
 // ONNX operators that move, select or convert elements without arithmetic:
 // Transpose, Squeeze, Unsqueeze, Reshape, Gather, Concat, Slice, Shape,
-// Range, Cast, Constant. Axes follow ONNX: a negative axis counts from the
-// end.
+// Range, Cast. Axes follow ONNX: a negative axis counts from the end.
 
 import (
 	"fmt"
@@ -13,9 +12,9 @@ import (
 	"github.com/trnn/trnn/graph"
 )
 
-// ONNXTranspose permutes x's dimensions: output dimension i is input
+// transpose permutes x's dimensions: output dimension i is input
 // dimension perm[i]. An empty perm reverses the dimensions.
-func ONNXTranspose(x *graph.Tensor, perm []int64, alloc Alloc) (*graph.Tensor, error) {
+func transpose(x *graph.Tensor, perm []int64, alloc allocator) (*graph.Tensor, error) {
 	r := len(x.Shape)
 	buf := make([]int, 4*r)
 	p, outShape, inStride, st := buf[:r], buf[r:2*r], buf[2*r:3*r], buf[3*r:]
@@ -68,7 +67,7 @@ func ONNXTranspose(x *graph.Tensor, perm []int64, alloc Alloc) (*graph.Tensor, e
 
 // permute writes dst (row-major over shape) from src read from offset base
 // with strides st (which may be negative).
-func permute[T onnxElem](dst, src []T, base int, shape, st []int) {
+func permute[T element](dst, src []T, base int, shape, st []int) {
 	r := len(shape)
 	if r == 0 {
 		dst[0] = src[base]
@@ -93,9 +92,9 @@ func permute[T onnxElem](dst, src []T, base int, shape, st []int) {
 	}
 }
 
-// ONNXSqueeze removes the listed dimensions of x, each of which must be 1.
+// squeeze removes the listed dimensions of x, each of which must be 1.
 // With no axes it removes every dimension of size 1.
-func ONNXSqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, error) {
+func squeeze(x *graph.Tensor, axes []int64, alloc allocator) (*graph.Tensor, error) {
 	r := len(x.Shape)
 	drop := make([]bool, r)
 	if len(axes) == 0 {
@@ -112,7 +111,7 @@ func ONNXSqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, err
 			return nil, fmt.Errorf("axis %d listed twice", a)
 		}
 		if x.Shape[ax] != 1 {
-			return nil, fmt.Errorf("cannot squeeze axis %d of shape %s: its size is %d, not 1", a, FormatShape(x.Shape), x.Shape[ax])
+			return nil, fmt.Errorf("cannot squeeze axis %d of shape %s: its size is %d, not 1", a, graph.FormatShape(x.Shape), x.Shape[ax])
 		}
 		drop[ax] = true
 	}
@@ -125,9 +124,9 @@ func ONNXSqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, err
 	return reshaped(x, shape, alloc), nil
 }
 
-// ONNXUnsqueeze inserts dimensions of size 1 at the listed axes of the
+// unsqueeze inserts dimensions of size 1 at the listed axes of the
 // output, whose rank is x's rank plus len(axes).
-func ONNXUnsqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, error) {
+func unsqueeze(x *graph.Tensor, axes []int64, alloc allocator) (*graph.Tensor, error) {
 	if len(axes) == 0 {
 		return nil, fmt.Errorf("axes must not be empty")
 	}
@@ -157,16 +156,16 @@ func ONNXUnsqueeze(x *graph.Tensor, axes []int64, alloc Alloc) (*graph.Tensor, e
 }
 
 // reshaped copies x into a tensor of the given shape (same element count).
-func reshaped(x *graph.Tensor, shape []int, alloc Alloc) *graph.Tensor {
+func reshaped(x *graph.Tensor, shape []int, alloc allocator) *graph.Tensor {
 	out := alloc.get(x.DType, shape)
 	copyElems(out, 0, x, 0, x.Len())
 	return out
 }
 
-// ONNXReshape gives x the target shape. A 0 copies the input dimension at
+// reshape gives x the target shape. A 0 copies the input dimension at
 // the same index (unless allowZero, when it is a real 0) and one -1 is
 // inferred from the element count.
-func ONNXReshape(x *graph.Tensor, target []int64, allowZero bool, alloc Alloc) (*graph.Tensor, error) {
+func reshape(x *graph.Tensor, target []int64, allowZero bool, alloc allocator) (*graph.Tensor, error) {
 	shape := make([]int, len(target))
 	infer := -1
 	known := 1
@@ -180,16 +179,16 @@ func ONNXReshape(x *graph.Tensor, target []int64, allowZero bool, alloc Alloc) (
 			continue
 		case d == 0 && !allowZero:
 			if i >= len(x.Shape) {
-				return nil, fmt.Errorf("shape %v copies dimension %d, but the input %s has rank %d", target, i, FormatShape(x.Shape), len(x.Shape))
+				return nil, fmt.Errorf("shape %v copies dimension %d, but the input %s has rank %d", target, i, graph.FormatShape(x.Shape), len(x.Shape))
 			}
 			shape[i] = x.Shape[i]
-		case d < 0 || d > MaxElements:
+		case d < 0 || d > graph.MaxElements:
 			return nil, fmt.Errorf("shape %v has invalid dimension %d", target, d)
 		default:
 			shape[i] = int(d)
 		}
-		if shape[i] != 0 && known > MaxElements/shape[i] {
-			return nil, fmt.Errorf("shape %v has more than %d elements", target, MaxElements)
+		if shape[i] != 0 && known > graph.MaxElements/shape[i] {
+			return nil, fmt.Errorf("shape %v has more than %d elements", target, graph.MaxElements)
 		}
 		known *= shape[i]
 	}
@@ -202,21 +201,21 @@ func ONNXReshape(x *graph.Tensor, target []int64, allowZero bool, alloc Alloc) (
 			shape[infer] = 0
 		} else {
 			if n%known != 0 {
-				return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", FormatShape(x.Shape), n, target)
+				return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", graph.FormatShape(x.Shape), n, target)
 			}
 			shape[infer] = n / known
 		}
 	}
 	if graph.Size(shape) != n {
-		return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", FormatShape(x.Shape), n, target)
+		return nil, fmt.Errorf("cannot reshape %s (%d elements) to %v", graph.FormatShape(x.Shape), n, target)
 	}
 	return reshaped(x, shape, alloc), nil
 }
 
-// ONNXGather takes, along axis, the slices of data at indices (int32 or
+// gather takes, along axis, the slices of data at indices (int32 or
 // int64; negative counts from the end). The output shape is
 // data.shape[:axis] + indices.shape + data.shape[axis+1:].
-func ONNXGather(data, indices *graph.Tensor, axis int64, alloc Alloc) (*graph.Tensor, error) {
+func gather(data, indices *graph.Tensor, axis int64, alloc allocator) (*graph.Tensor, error) {
 	r := len(data.Shape)
 	if r == 0 {
 		return nil, fmt.Errorf("data must have rank ≥ 1")
@@ -236,7 +235,7 @@ func ONNXGather(data, indices *graph.Tensor, axis int64, alloc Alloc) (*graph.Te
 		}
 	}
 	shape := append(append(append([]int(nil), data.Shape[:ax]...), indices.Shape...), data.Shape[ax+1:]...)
-	if _, err := checkedSize(shape); err != nil {
+	if _, err := graph.CheckedSize(shape); err != nil {
 		return nil, err
 	}
 	out := alloc.get(data.DType, shape)
@@ -255,24 +254,9 @@ func ONNXGather(data, indices *graph.Tensor, axis int64, alloc Alloc) (*graph.Te
 	return out, nil
 }
 
-// indexValues returns an int32 or int64 tensor's values as int64.
-func indexValues(t *graph.Tensor) ([]int64, error) {
-	switch t.DType {
-	case graph.Int64:
-		return t.I64, nil
-	case graph.Int32:
-		v := make([]int64, len(t.I32))
-		for i, x := range t.I32 {
-			v[i] = int64(x)
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("indices must be int32 or int64, found %v", t.DType)
-}
-
-// ONNXConcat joins tensors of one type and rank along axis; their other
+// concat joins tensors of one type and rank along axis; their other
 // dimensions must agree.
-func ONNXConcat(xs []*graph.Tensor, axis int64, alloc Alloc) (*graph.Tensor, error) {
+func concat(xs []*graph.Tensor, axis int64, alloc allocator) (*graph.Tensor, error) {
 	if len(xs) == 0 {
 		return nil, fmt.Errorf("no inputs")
 	}
@@ -292,16 +276,16 @@ func ONNXConcat(xs []*graph.Tensor, axis int64, alloc Alloc) (*graph.Tensor, err
 			return nil, fmt.Errorf("input %d is %v, input 0 is %v", i, x.DType, first.DType)
 		}
 		if len(x.Shape) != r {
-			return nil, fmt.Errorf("input %d has shape %s, input 0 has %s: ranks differ", i, FormatShape(x.Shape), FormatShape(first.Shape))
+			return nil, fmt.Errorf("input %d has shape %s, input 0 has %s: ranks differ", i, graph.FormatShape(x.Shape), graph.FormatShape(first.Shape))
 		}
 		for d := range r {
 			if d != ax && x.Shape[d] != first.Shape[d] {
-				return nil, fmt.Errorf("input %d has shape %s, input 0 has %s: dimension %d differs", i, FormatShape(x.Shape), FormatShape(first.Shape), d)
+				return nil, fmt.Errorf("input %d has shape %s, input 0 has %s: dimension %d differs", i, graph.FormatShape(x.Shape), graph.FormatShape(first.Shape), d)
 			}
 		}
 		shape[ax] += x.Shape[ax]
 	}
-	if _, err := checkedSize(shape); err != nil {
+	if _, err := graph.CheckedSize(shape); err != nil {
 		return nil, err
 	}
 	out := alloc.get(first.DType, shape)
@@ -318,11 +302,11 @@ func ONNXConcat(xs []*graph.Tensor, axis int64, alloc Alloc) (*graph.Tensor, err
 	return out, nil
 }
 
-// ONNXSlice takes x[starts:ends:steps] along axes (all axes in order when
+// slice takes x[starts:ends:steps] along axes (all axes in order when
 // axes is nil; steps default to 1). Starts and ends count from the end when
 // negative and are clamped to the dimension, as ONNX specifies for positive
 // and negative steps.
-func ONNXSlice(x *graph.Tensor, starts, ends, axes, steps []int64, alloc Alloc) (*graph.Tensor, error) {
+func slice(x *graph.Tensor, starts, ends, axes, steps []int64, alloc allocator) (*graph.Tensor, error) {
 	r := len(x.Shape)
 	if len(starts) != len(ends) {
 		return nil, fmt.Errorf("starts has %d entries and ends %d", len(starts), len(ends))
@@ -362,34 +346,47 @@ func ONNXSlice(x *graph.Tensor, starts, ends, axes, steps []int64, alloc Alloc) 
 		if st == 0 {
 			return nil, fmt.Errorf("step of axis %d is 0", ax)
 		}
-		dim := int64(x.Shape[ax])
-		s, e := starts[i], ends[i]
-		if s < 0 {
-			s += dim
-		}
-		if e < 0 {
-			e += dim
-		}
-		var n int64
-		if st > 0 {
-			s = min(max(s, 0), dim)
-			e = min(max(e, 0), dim)
-			if e > s {
-				n = (e - s + st - 1) / st
-			}
-		} else {
-			s = min(max(s, -1), dim-1)
-			e = min(max(e, -1), dim-1)
-			if s > e {
-				n = (s - e - st - 1) / -st
-			}
-		}
-		begin[ax], step[ax], shape[ax] = int(s), int(st), int(n)
+		begin[ax], step[ax], shape[ax] = sliceAxis(starts[i], ends[i], st, int64(x.Shape[ax]))
 	}
 	out := alloc.get(x.DType, shape)
-	if graph.Size(shape) == 0 {
-		return out, nil
+	if graph.Size(shape) > 0 {
+		sliceCopy(out, x, begin, step)
 	}
+	return out, nil
+}
+
+// sliceAxis returns where a slice of one axis of size dim starts, its step
+// and how many elements it takes. Starts and ends are clamped to [0, dim]
+// for a positive step and to [−1, dim−1] for a negative one, so that a
+// backward slice can run down to element 0 inclusive.
+func sliceAxis(s, e, st, dim int64) (begin, step, n int) {
+	if s < 0 {
+		s += dim
+	}
+	if e < 0 {
+		e += dim
+	}
+	var cnt int64
+	if st > 0 {
+		s = min(max(s, 0), dim)
+		e = min(max(e, 0), dim)
+		if e > s {
+			cnt = (e - s + st - 1) / st
+		}
+	} else {
+		s = min(max(s, -1), dim-1)
+		e = min(max(e, -1), dim-1)
+		if s > e {
+			cnt = (s - e - st - 1) / -st
+		}
+	}
+	return int(s), int(st), int(cnt)
+}
+
+// sliceCopy fills out (of the slice's shape) from x, starting at index
+// begin and advancing by step along each axis.
+func sliceCopy(out, x *graph.Tensor, begin, step []int) {
+	r := len(x.Shape)
 	inStride := make([]int, r)
 	acc := 1
 	for i := r - 1; i >= 0; i-- {
@@ -404,23 +401,22 @@ func ONNXSlice(x *graph.Tensor, starts, ends, axes, steps []int64, alloc Alloc) 
 	}
 	switch x.DType {
 	case graph.Float32:
-		permute(out.F32, x.F32, base, shape, st)
+		permute(out.F32, x.F32, base, out.Shape, st)
 	case graph.Float64:
-		permute(out.F64, x.F64, base, shape, st)
+		permute(out.F64, x.F64, base, out.Shape, st)
 	case graph.Int32:
-		permute(out.I32, x.I32, base, shape, st)
+		permute(out.I32, x.I32, base, out.Shape, st)
 	case graph.Int64:
-		permute(out.I64, x.I64, base, shape, st)
+		permute(out.I64, x.I64, base, out.Shape, st)
 	case graph.Bool:
-		permute(out.B, x.B, base, shape, st)
+		permute(out.B, x.B, base, out.Shape, st)
 	}
-	return out, nil
 }
 
-// ONNXShape returns x's shape as a 1-D int64 tensor, dimensions start..end-1
+// shapeOf returns x's shape as a 1-D int64 tensor, dimensions start..end-1
 // (opset 15: negative bounds count from the end, and both are clamped to
 // [0, rank]). hasEnd false means end = rank.
-func ONNXShape(x *graph.Tensor, start, end int64, hasEnd bool, alloc Alloc) *graph.Tensor {
+func shapeOf(x *graph.Tensor, start, end int64, hasEnd bool, alloc allocator) *graph.Tensor {
 	r := int64(len(x.Shape))
 	if !hasEnd {
 		end = r
@@ -440,13 +436,13 @@ func ONNXShape(x *graph.Tensor, start, end int64, hasEnd bool, alloc Alloc) *gra
 	return out
 }
 
-// ONNXRange returns start, start+delta, ... up to but excluding limit:
+// arange returns start, start+delta, ... up to but excluding limit:
 // max(⌈(limit−start)/delta⌉, 0) elements of the scalars' common type,
 // element i being start + i·delta.
-func ONNXRange(start, limit, delta *graph.Tensor, alloc Alloc) (*graph.Tensor, error) {
+func arange(start, limit, delta *graph.Tensor, alloc allocator) (*graph.Tensor, error) {
 	for _, t := range []*graph.Tensor{start, limit, delta} {
 		if len(t.Shape) != 0 && !(len(t.Shape) == 1 && t.Shape[0] == 1) {
-			return nil, fmt.Errorf("start, limit and delta must be scalars, found shape %s", FormatShape(t.Shape))
+			return nil, fmt.Errorf("start, limit and delta must be scalars, found shape %s", graph.FormatShape(t.Shape))
 		}
 	}
 	dt := start.DType
@@ -470,7 +466,7 @@ func ONNXRange(start, limit, delta *graph.Tensor, alloc Alloc) (*graph.Tensor, e
 		return nil, fmt.Errorf("delta is 0")
 	}
 	nf := math.Ceil((l - s) / d)
-	if math.IsNaN(nf) || nf > MaxElements {
+	if math.IsNaN(nf) || nf > graph.MaxElements {
 		return nil, fmt.Errorf("range from %v to %v by %v has too many elements", s, l, d)
 	}
 	n := int(max(nf, 0))
@@ -500,10 +496,10 @@ func ONNXRange(start, limit, delta *graph.Tensor, alloc Alloc) (*graph.Tensor, e
 	return out, nil
 }
 
-// ONNXCast converts x to type to. Float to integer truncates toward zero
+// cast converts x to type to. Float to integer truncates toward zero
 // (NaN and out-of-range values give the integer type's minimum, as on
 // x86-64), bool is 1 or 0, and any nonzero value casts to true.
-func ONNXCast(x *graph.Tensor, to graph.DType, alloc Alloc) (*graph.Tensor, error) {
+func cast(x *graph.Tensor, to graph.DType, alloc allocator) (*graph.Tensor, error) {
 	switch to {
 	case graph.Float32, graph.Float64, graph.Int32, graph.Int64, graph.Bool:
 	default:
@@ -537,7 +533,7 @@ func ONNXCast(x *graph.Tensor, to graph.DType, alloc Alloc) (*graph.Tensor, erro
 	return out, nil
 }
 
-func castFrom[T onnxNum](out *graph.Tensor, src []T) {
+func castFrom[T number](out *graph.Tensor, src []T) {
 	switch out.DType {
 	case graph.Float32:
 		for i, v := range src {
@@ -565,7 +561,7 @@ func castFrom[T onnxNum](out *graph.Tensor, src []T) {
 // toInt32 converts with truncation toward zero; a float that is NaN or out
 // of range gives math.MinInt32 (x86-64's cvttss2si result), so the outcome
 // does not depend on Go's implementation-defined conversion.
-func toInt32[T onnxNum](v T) int32 {
+func toInt32[T number](v T) int32 {
 	switch x := any(v).(type) {
 	case float32:
 		if x != x || x >= 1<<31 || x < -(1<<31) {
@@ -580,7 +576,7 @@ func toInt32[T onnxNum](v T) int32 {
 }
 
 // toInt64 is toInt32 for int64.
-func toInt64[T onnxNum](v T) int64 {
+func toInt64[T number](v T) int64 {
 	switch x := any(v).(type) {
 	case float32:
 		if x != x || x >= 1<<63 || x < -(1<<63) {
@@ -608,41 +604,4 @@ func setFloat(t *graph.Tensor, i int, v float64) {
 	case graph.Bool:
 		t.B[i] = v != 0
 	}
-}
-
-// ONNXConstantKind names the attribute a Constant node takes its value from.
-type ONNXConstantKind uint8
-
-const (
-	ConstValue       ONNXConstantKind = iota + 1 // value: a tensor
-	ConstValueFloat                              // value_float: a float32 scalar
-	ConstValueFloats                             // value_floats: a 1-D float32 tensor
-	ConstValueInt                                // value_int: an int64 scalar
-	ConstValueInts                               // value_ints: a 1-D int64 tensor
-)
-
-// ONNXConstant returns the value of a Constant node as a new tensor, from
-// whichever of its attributes is set (kind).
-func ONNXConstant(kind ONNXConstantKind, value *graph.Tensor, f float32, fs []float32, i int64, is []int64, alloc Alloc) *graph.Tensor {
-	switch kind {
-	case ConstValue:
-		return Clone(value, alloc)
-	case ConstValueFloat:
-		t := alloc.get(graph.Float32, nil)
-		t.F32[0] = f
-		return t
-	case ConstValueFloats:
-		t := alloc.get(graph.Float32, []int{len(fs)})
-		copy(t.F32, fs)
-		return t
-	case ConstValueInt:
-		t := alloc.get(graph.Int64, nil)
-		t.I64[0] = i
-		return t
-	case ConstValueInts:
-		t := alloc.get(graph.Int64, []int{len(is)})
-		copy(t.I64, is)
-		return t
-	}
-	panic(fmt.Sprintf("ops: ONNXConstant: bad kind %d", kind))
 }

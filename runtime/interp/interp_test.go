@@ -1,4 +1,4 @@
-package runtime_test
+package interp
 
 import (
 	"fmt"
@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/graph"
-	"github.com/trnn/trnn/ops"
-	"github.com/trnn/trnn/runtime"
 )
 
 // interpClassifier is a small imported-style classifier, as an external
@@ -74,7 +72,7 @@ func interpBatch(rng *rand.Rand, B, T, F int) map[string]*graph.Tensor {
 func interpClone(in map[string]*graph.Tensor) map[string]*graph.Tensor {
 	out := map[string]*graph.Tensor{}
 	for k, v := range in {
-		out[k] = ops.Clone(v, nil)
+		out[k] = clone(v, nil)
 	}
 	return out
 }
@@ -88,22 +86,22 @@ func interpEqual(a, b *graph.Tensor) bool {
 func interpDirect(t *testing.T, g *graph.Graph, in map[string]*graph.Tensor) *graph.Tensor {
 	t.Helper()
 	p := func(name string) *graph.Tensor { return g.Param(name).Tensor }
-	xt, err := ops.ONNXTranspose(in["x"], []int64{1, 0, 2}, nil)
+	xt, err := transpose(in["x"], []int64{1, 0, 2}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := ops.ONNXRNNOutputs{WantYh: true}
+	out := rnnOutputs{WantYh: true}
 	H := p("R").Shape[2]
-	err = ops.ONNXLSTM(ops.ONNXRNNInputs{X: xt, W: p("W"), R: p("R"), B: p("B"), SeqLens: in["lengths"]}, ops.ONNXRNNAttrs{HiddenSize: H}, &out, nil, nil)
+	err = recurrent(graph.OpLSTM, rnnInputs{X: xt, W: p("W"), R: p("R"), B: p("B"), SeqLens: in["lengths"]}, rnnAttrs{HiddenSize: H}, &out, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, _ := ops.ONNXSqueeze(out.Yh, []int64{0}, nil)
-	z, err := ops.ONNXGemm(h, p("head_w"), p("head_b"), false, true, 1, 1, nil)
+	h, _ := squeeze(out.Yh, []int64{0}, nil)
+	z, err := gemm(h, p("head_w"), p("head_b"), false, true, 1, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	probs, _ := ops.ONNXUnary(graph.OpSigmoid, z, nil)
+	probs, _ := unary(graph.OpSigmoid, z, nil)
 	return probs
 }
 
@@ -113,7 +111,7 @@ func TestInterpreterRunsClassifier(t *testing.T) {
 	if err := graph.Verify(g); err != nil {
 		t.Fatal(err)
 	}
-	ip, err := runtime.NewInterpreter(g)
+	ip, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +148,7 @@ func TestInterpreterRunsClassifier(t *testing.T) {
 func TestInterpreterConcurrentRuns(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	g := interpClassifier(rng, 3, 5, 3)
-	ip, err := runtime.NewInterpreter(g)
+	ip, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +188,7 @@ func TestInterpreterConcurrentRuns(t *testing.T) {
 
 func TestInterpreterInputErrors(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	ip, err := runtime.NewInterpreter(interpClassifier(rng, 3, 4, 2))
+	ip, err := New(interpClassifier(rng, 3, 4, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,8 +229,6 @@ func TestNewInterpreterErrors(t *testing.T) {
 	}{
 		{func(g *graph.Graph) { g.Form = graph.FormSequence }, `interpreter: graph "classifier" is in sequence form; the interpreter runs tensor-form graphs`},
 		{func(g *graph.Graph) { g.Nodes[2].Inputs[0] = "nope" }, `node "squeeze" (Squeeze): input 0 "nope" is not defined before the node`},
-		{func(g *graph.Graph) { g.Nodes[1].Attrs["clip"] = graph.Attr{Kind: graph.AttrFloat, Float: 1} }, `node "lstm" (LSTM): attribute clip is not supported`},
-		{func(g *graph.Graph) { g.Nodes[0].Attrs["perm"] = graph.Attr{Kind: graph.AttrInt} }, `node "to_time_major" (Transpose): attribute perm: expected ints`},
 		// A constant subgraph is evaluated at load time and reports there.
 		{func(g *graph.Graph) {
 			g.Nodes = append(g.Nodes, &graph.Node{Name: "bad_const", Op: graph.OpReshape, Inputs: []string{"W", "axes0"}, Outputs: []string{"w0"}})
@@ -243,12 +239,12 @@ func TestNewInterpreterErrors(t *testing.T) {
 	} {
 		g := interpClassifier(rng, 3, 4, 2)
 		c.edit(g)
-		_, err := runtime.NewInterpreter(g)
+		_, err := New(g)
 		if err == nil || err.Error() != c.want {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
-	if _, err := runtime.NewInterpreter(nil); err == nil {
+	if _, err := New(nil); err == nil {
 		t.Error("nil graph accepted")
 	}
 }
@@ -263,7 +259,7 @@ func TestInterpreterOutputIsInput(t *testing.T) {
 		Outputs: []graph.Value{{Name: "a", DType: graph.Float32}, {Name: "p", DType: graph.Float32}},
 		Params:  []*graph.Param{{Name: "p", Tensor: p, Init: "onnx"}},
 	}
-	ip, err := runtime.NewInterpreter(g)
+	ip, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +279,7 @@ func TestInterpreterOutputIsInput(t *testing.T) {
 // intermediates.
 func TestInterpreterSteadyStateAllocations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	ip, err := runtime.NewInterpreter(interpClassifier(rng, 8, 32, 4))
+	ip, err := New(interpClassifier(rng, 8, 32, 4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +310,7 @@ func TestInterpreterNodeErrorNamesNode(t *testing.T) {
 		Outputs: []graph.Value{{Name: "q", DType: graph.Int64}},
 		Nodes:   []*graph.Node{{Op: graph.OpDiv, Inputs: []string{"a", "b"}, Outputs: []string{"q"}}},
 	}
-	ip, err := runtime.NewInterpreter(g)
+	ip, err := New(g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +331,7 @@ func TestInterpreterNodeErrorNamesNode(t *testing.T) {
 // 64 hidden units, 128 labels).
 func BenchmarkInterpreterClassifier(b *testing.B) {
 	rng := rand.New(rand.NewPCG(6, 6))
-	ip, err := runtime.NewInterpreter(interpClassifier(rng, 13, 64, 128))
+	ip, err := New(interpClassifier(rng, 13, 64, 128))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,398 @@
+package interp
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/trnn/trnn/graph"
+)
+
+// Interpreter runs one tensor-form graph. It is safe for concurrent use:
+// after New it is never modified, and each Run works on its own state.
+type Interpreter struct {
+	inputs  []input
+	outputs []output
+	consts  []*graph.Tensor // [slot] value of a constant slot (parameter or folded), else nil
+	isInput []bool          // [slot] slot holds a caller's input
+	steps   []step          // kernels left to run, in order
+	nslots  int
+	nrnn    int // recurrent kernels, each with a workspace in the state
+	states  sync.Pool
+}
+
+type input struct {
+	graph.Value
+	slot int
+}
+
+type output struct {
+	name string
+	slot int
+}
+
+// step is a kernel of the plan.
+type step struct {
+	kernel
+	where   string // the node, for messages
+	release []int  // slots dead after this step: its inputs' last reads, its unread outputs
+}
+
+// nodeWhere names node i in messages.
+func nodeWhere(i int, n *graph.Node) string {
+	if n.Name == "" {
+		return fmt.Sprintf("node %d (%s)", i, n.Op)
+	}
+	return fmt.Sprintf("node %q (%s)", n.Name, n.Op)
+}
+
+// New plans g, a tensor-form graph as export.ReadONNX returns it, to run.
+// It trusts the reader's checks (see the package documentation). Errors
+// name the node or value at fault; a node evaluated here because its
+// inputs are constant reports its kernel's errors here.
+func New(g *graph.Graph) (*Interpreter, error) {
+	if g == nil {
+		return nil, fmt.Errorf("interpreter: nil graph")
+	}
+	if g.Form != graph.FormTensor {
+		return nil, fmt.Errorf("interpreter: graph %q is in %v form; the interpreter runs tensor-form graphs", g.Name, g.Form)
+	}
+	p := &planner{ip: &Interpreter{}, slot: map[string]int{}}
+	if err := p.defineConstsAndInputs(g); err != nil {
+		return nil, err
+	}
+	steps, err := p.decodeNodes(g)
+	if err != nil {
+		return nil, err
+	}
+	isOutput, err := p.resolveOutputs(g)
+	if err != nil {
+		return nil, err
+	}
+	live, err := p.fold(steps)
+	if err != nil {
+		return nil, err
+	}
+	kept, read := dropUnread(live, isOutput)
+	ip := p.ip
+	ip.schedule(kept, read, isOutput)
+	ip.states.New = func() any { return newState(ip.nslots, ip.nrnn) }
+	return ip, nil
+}
+
+// planner resolves value names to slots while New builds the plan.
+type planner struct {
+	ip   *Interpreter
+	slot map[string]int
+}
+
+// define gives name a new slot.
+func (p *planner) define(name string) int {
+	ip := p.ip
+	s := ip.nslots
+	p.slot[name] = s
+	ip.nslots++
+	ip.consts = append(ip.consts, nil)
+	ip.isInput = append(ip.isInput, false)
+	return s
+}
+
+// defineConstsAndInputs gives parameters and graph inputs their slots.
+// Parameters are checked: their data, unlike their names, is not the
+// reader's to vouch for once a caller holds the graph.
+func (p *planner) defineConstsAndInputs(g *graph.Graph) error {
+	ip := p.ip
+	for _, prm := range g.Params {
+		if _, dup := p.slot[prm.Name]; dup {
+			return fmt.Errorf("parameter %q: name defined twice", prm.Name)
+		}
+		if err := graph.CheckTensor(prm.Tensor); err != nil {
+			return fmt.Errorf("parameter %q: %v", prm.Name, err)
+		}
+		ip.consts[p.define(prm.Name)] = prm.Tensor
+	}
+	for _, v := range g.Inputs {
+		if _, dup := p.slot[v.Name]; dup {
+			return fmt.Errorf("input %q: name defined twice", v.Name)
+		}
+		s := p.define(v.Name)
+		ip.isInput[s] = true
+		ip.inputs = append(ip.inputs, input{Value: v, slot: s})
+	}
+	return nil
+}
+
+// decodeNodes resolves every node's operands to slots and decodes it.
+// Names must resolve: the plan has no other way to connect the kernels.
+func (p *planner) decodeNodes(g *graph.Graph) ([]step, error) {
+	steps := make([]step, 0, len(g.Nodes))
+	for i, n := range g.Nodes {
+		where := nodeWhere(i, n)
+		if !n.Op.IsONNX() {
+			return nil, fmt.Errorf("%s: not an ONNX operator", where)
+		}
+		var o operands
+		for j, in := range n.Inputs {
+			s, ok := p.slot[in]
+			switch {
+			case in == "":
+				s = -1
+			case !ok:
+				return nil, fmt.Errorf("%s: input %d %q is not defined before the node", where, j, in)
+			}
+			o.in = append(o.in, s)
+		}
+		for _, out := range n.Outputs {
+			s := -1
+			if out != "" {
+				if _, dup := p.slot[out]; dup {
+					return nil, fmt.Errorf("%s: output %q is already defined", where, out)
+				}
+				s = p.define(out)
+			}
+			o.out = append(o.out, s)
+		}
+		k, err := decode(n, o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", where, err)
+		}
+		steps = append(steps, step{kernel: k, where: where})
+	}
+	return steps, nil
+}
+
+// resolveOutputs records the graph outputs' slots and marks them.
+func (p *planner) resolveOutputs(g *graph.Graph) ([]bool, error) {
+	ip := p.ip
+	isOutput := make([]bool, ip.nslots)
+	for _, v := range g.Outputs {
+		s, ok := p.slot[v.Name]
+		if !ok {
+			return nil, fmt.Errorf("output %q is not produced by any node, input or parameter", v.Name)
+		}
+		isOutput[s] = true
+		ip.outputs = append(ip.outputs, output{name: v.Name, slot: s})
+	}
+	return isOutput, nil
+}
+
+// fold runs the steps whose inputs are all constant, making their outputs
+// constants, and returns the others. Recurrent nodes are never folded: they
+// are the model's bulk and run best with a workspace.
+func (p *planner) fold(steps []step) ([]step, error) {
+	ip := p.ip
+	st := &state{vals: ip.consts}
+	var live []step
+	for _, s := range steps {
+		if _, rnn := s.kernel.(*recurrentKernel); rnn || !ip.allConst(s.slots().in) {
+			live = append(live, s)
+			continue
+		}
+		if err := s.run(st); err != nil {
+			return nil, fmt.Errorf("%s: %v", s.where, err)
+		}
+	}
+	return live, nil
+}
+
+func (ip *Interpreter) allConst(in []int) bool {
+	for _, s := range in {
+		if s >= 0 && ip.consts[s] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// dropUnread drops, from the end, the steps none of whose outputs is read
+// by a later step or the caller, and returns the rest with the set of slots
+// read.
+func dropUnread(steps []step, isOutput []bool) ([]step, []bool) {
+	read := slices.Clone(isOutput)
+	var kept []step
+	for i := len(steps) - 1; i >= 0; i-- {
+		o := steps[i].slots()
+		if !slices.ContainsFunc(o.out, func(s int) bool { return s >= 0 && read[s] }) {
+			continue
+		}
+		for _, s := range o.in {
+			if s >= 0 {
+				read[s] = true
+			}
+		}
+		kept = append(kept, steps[i])
+	}
+	slices.Reverse(kept)
+	return kept, read
+}
+
+// schedule makes steps the plan: each step releases the slots it reads
+// last and its outputs nobody reads, so their buffers serve later steps;
+// recurrent kernels learn which outputs are read and get a workspace.
+func (ip *Interpreter) schedule(steps []step, read, isOutput []bool) {
+	last := make([]int, ip.nslots)
+	for i := range last {
+		last[i] = -1
+	}
+	for i, s := range steps {
+		for _, slot := range s.slots().in {
+			if slot >= 0 {
+				last[slot] = i
+			}
+		}
+	}
+	for i := range steps {
+		s := &steps[i]
+		o := s.slots()
+		for _, slot := range slices.Compact(slices.Sorted(slices.Values(o.in))) {
+			if slot >= 0 && last[slot] == i && !isOutput[slot] && !ip.isInput[slot] && ip.consts[slot] == nil {
+				s.release = append(s.release, slot)
+			}
+		}
+		if r, ok := s.kernel.(*recurrentKernel); ok {
+			for k := range r.want {
+				r.want[k] = k < len(o.out) && o.out[k] >= 0 && read[o.out[k]]
+			}
+			r.work = ip.nrnn
+			ip.nrnn++
+		}
+		for _, slot := range o.out {
+			if slot >= 0 && !read[slot] {
+				s.release = append(s.release, slot)
+			}
+		}
+	}
+	ip.steps = steps
+}
+
+// Run executes the graph on inputs (one tensor per declared graph input,
+// by name) and returns every graph output by name. The inputs are checked
+// against the declared types and shapes (symbolic dimensions must agree
+// across inputs) and are never modified; the outputs are new tensors owned
+// by the caller.
+func (ip *Interpreter) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
+	if err := ip.checkInputs(inputs); err != nil {
+		return nil, err
+	}
+	st := ip.states.Get().(*state)
+	defer ip.states.Put(st)
+	vals := st.vals
+	copy(vals, ip.consts)
+	for _, in := range ip.inputs {
+		vals[in.slot] = inputs[in.Name]
+	}
+	err := ip.execute(st)
+	var res map[string]*graph.Tensor
+	if err == nil {
+		res = make(map[string]*graph.Tensor, len(ip.outputs))
+		for _, o := range ip.outputs {
+			t := vals[o.slot]
+			if ip.consts[o.slot] != nil || ip.isInput[o.slot] {
+				t = clone(t, nil) // never hand out a parameter or an input
+			}
+			res[o.name] = t
+			vals[o.slot] = nil // handed over: not recycled
+		}
+	}
+	// Recycle what is left of this call's buffers.
+	for s, t := range vals {
+		if t != nil && ip.consts[s] == nil && !ip.isInput[s] {
+			st.put(t)
+		}
+		vals[s] = nil
+	}
+	return res, err
+}
+
+// execute runs the plan's steps on st, recycling dead values as it goes.
+func (ip *Interpreter) execute(st *state) error {
+	for _, s := range ip.steps {
+		if err := s.run(st); err != nil {
+			return fmt.Errorf("%s: %v", s.where, err)
+		}
+		for _, slot := range s.release {
+			if t := st.vals[slot]; t != nil {
+				st.put(t)
+				st.vals[slot] = nil
+			}
+		}
+	}
+	return nil
+}
+
+// checkInputs validates the caller's inputs against the declared ones.
+func (ip *Interpreter) checkInputs(inputs map[string]*graph.Tensor) error {
+	unknown := ""
+	for name := range inputs {
+		if !slices.ContainsFunc(ip.inputs, func(in input) bool { return in.Name == name }) && (unknown == "" || name < unknown) {
+			unknown = name
+		}
+	}
+	if unknown != "" {
+		names := make([]string, len(ip.inputs))
+		for i, in := range ip.inputs {
+			names[i] = fmt.Sprintf("%q", in.Name)
+		}
+		return fmt.Errorf("unknown input %q (the model's inputs are %s)", unknown, strings.Join(names, ", "))
+	}
+	for i, in := range ip.inputs {
+		t, ok := inputs[in.Name]
+		if !ok || t == nil {
+			return fmt.Errorf("missing input %q (%s)", in.Name, in.Value.TypeString())
+		}
+		if err := graph.CheckTensor(t); err != nil {
+			return fmt.Errorf("input %q: %v", in.Name, err)
+		}
+		if !matchesDecl(t, in.Value) {
+			return fmt.Errorf("input %q: expected %s, got %v %s", in.Name, in.Value.TypeString(), t.DType, graph.FormatShape(t.Shape))
+		}
+		if err := ip.checkSymbols(inputs, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// matchesDecl reports whether t has v's element type and, when v's shape
+// is known, its rank and fixed dimensions.
+func matchesDecl(t *graph.Tensor, v graph.Value) bool {
+	if t.DType != v.DType || (v.Shape != nil && len(v.Shape) != len(t.Shape)) {
+		return false
+	}
+	for d, dim := range v.Shape {
+		if dim.Sym == "" && dim.Size != t.Shape[d] {
+			return false
+		}
+	}
+	return true
+}
+
+// checkSymbols checks that each symbolic dimension of input i has the size
+// it has wherever it first appeared among the inputs (those before i, or
+// earlier in i itself). "?" is an unnamed dimension and binds nothing.
+func (ip *Interpreter) checkSymbols(inputs map[string]*graph.Tensor, i int) error {
+	in := ip.inputs[i]
+	t := inputs[in.Name]
+	for d, dim := range in.Shape {
+		if dim.Sym == "" || dim.Sym == "?" {
+			continue
+		}
+	first:
+		for _, prev := range ip.inputs[:i+1] {
+			for pd, pdim := range prev.Shape {
+				if prev.Name == in.Name && pd >= d {
+					break first
+				}
+				if pdim.Sym != dim.Sym {
+					continue
+				}
+				if size := inputs[prev.Name].Shape[pd]; size != t.Shape[d] {
+					return fmt.Errorf("input %q: dimension %d (%s) is %d, but %s is %d in input %q", in.Name, d, dim.Sym, t.Shape[d], dim.Sym, size, prev.Name)
+				}
+				break first
+			}
+		}
+	}
+	return nil
+}

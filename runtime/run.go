@@ -1,0 +1,371 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/fileio"
+)
+
+// Config describes a training run for Train: what to train, on which data,
+// and in which run directory.
+type Config struct {
+	// SpecFile is the spec to compile and train. Program, set instead, is
+	// trained as compiled; its spec names the data and the training plan.
+	SpecFile string
+	Program  *compiler.Program
+	// Out is the run directory; "" means runs/<spec name>.
+	Out string
+	// Data and Validation replace the spec's data.train and its validation
+	// (a split of the training data, or training.validation.file).
+	Data, Validation string
+	// Init starts from the weights of this ONNX model, statistics
+	// included, which must have the spec's architecture (see
+	// export.InitParams).
+	Init string
+	// Resume continues the run in this directory from its checkpoint, with
+	// the checkpoint's own spec and data: only Epochs may be set with it.
+	Resume string
+	// Epochs, BatchSize and Seed replace the spec's training fields when
+	// their Set flag is true; errors about them name the command-line flags
+	// (--epochs, --batch-size, --seed). A Program takes none of them.
+	Epochs, BatchSize                int
+	Seed                             uint64
+	EpochsSet, BatchSizeSet, SeedSet bool
+	// Force starts over in a directory that already holds a run. Its files
+	// are removed only once the new run's spec, data and Init model have
+	// all been read.
+	Force bool
+	// Version is trnn's version, recorded in the checkpoint and model.onnx.
+	Version string
+	// Progress receives the run's progress; nil reports nothing.
+	Progress Progress
+}
+
+// RunInfo describes a run as Train starts it, once its data are loaded and
+// its directory is ready.
+type RunInfo struct {
+	Name    string // the spec's name
+	Dir     string // the run directory
+	Train   int    // training sequences
+	Val     int    // validation sequences; 0 without validation
+	Monitor string // the metric validation monitors
+	Epochs  int    // epochs the run has in all
+	Resumed bool   // the run continues from its checkpoint
+	Done    int    // epochs the checkpoint holds (resumed runs)
+	Stopped bool   // early stopping had ended the resumed run
+}
+
+// ErrResumeConflict is returned when a Config resumes a run and also sets
+// what only the run itself decides: a spec or program, data, Init, Seed,
+// BatchSize, or another directory.
+var ErrResumeConflict = errors.New("a resumed run keeps its own spec and data; only the number of epochs may change")
+
+// Train runs a whole training job and owns its run directory: it compiles
+// the spec (or continues the run in cfg.Resume), loads the data and holds
+// out the validation split, starts from the compiled weights, cfg.Init's or
+// the checkpoint's, and trains, writing model.onnx, checkpoint.trnn,
+// metrics.csv and curves.png after every epoch. A directory that already holds a run is
+// refused unless cfg.Force, and even then its files stay until everything
+// else has been checked.
+//
+// Errors name the file or field at fault. When ctx ends the run early, Train
+// returns ErrInterrupted with a Result naming the run directory and the
+// epochs its checkpoint holds (its Program is nil): the run continues with
+// cfg.Resume set to that directory.
+func Train(ctx context.Context, cfg Config) (*Result, error) {
+	r, err := newRun(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loadData(); err != nil {
+		return nil, err
+	}
+	tr, err := r.newTrainer()
+	if err != nil {
+		return nil, err
+	}
+	defer tr.Close()
+	h := &tr.header
+	idle := r.resume != nil && (h.Stopped || h.Epoch >= r.spec.Training.Epochs)
+	if p := cfg.Progress; p != nil {
+		info := RunInfo{Name: r.spec.Name, Dir: r.dir, Train: r.train.N(), Monitor: r.spec.Training.Validation.Monitor,
+			Epochs: r.spec.Training.Epochs, Resumed: r.resume != nil, Done: h.Epoch, Stopped: h.Stopped}
+		if r.val != nil {
+			info.Val = r.val.N()
+		}
+		p.Start(info)
+	}
+	if idle {
+		res := tr.result()
+		res.Dir = r.dir
+		return res, nil
+	}
+	done := h.Epoch
+	res, err := tr.Train(ctx)
+	if errors.Is(err, ErrInterrupted) {
+		return &Result{Dir: r.dir, Epochs: h.Epoch, Trained: h.Epoch - done, Best: h.Best, Stopped: h.Stopped,
+			History: h.History, ValMetric: r.spec.Training.Validation.Monitor}, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Dir, res.Trained = r.dir, res.Epochs-done
+	return res, nil
+}
+
+// run is a training job being set up: its spec and program, the run it
+// resumes, where its data and run directory are, and the data once loaded.
+type run struct {
+	cfg                Config
+	spec               *compiler.Spec
+	prog               *compiler.Program
+	resume             *Checkpoint
+	trainFile, valFile string
+	dir                string
+	train, val         *data.Dataset
+}
+
+// newRun resolves what cfg asks for: the spec with its overrides, compiled;
+// the data files; and the run directory, which must not hold a run unless
+// the job resumes it or cfg.Force.
+func newRun(cfg Config) (*run, error) {
+	r := &run{cfg: cfg}
+	if err := r.resolveSpec(); err != nil {
+		return nil, err
+	}
+	spec := r.spec
+	r.trainFile = r.cfg.Data
+	if r.trainFile == "" {
+		if spec.Data.Train == "" {
+			where := cfg.SpecFile
+			if where == "" {
+				where = "spec " + spec.Name
+			}
+			return nil, fmt.Errorf("%s: data.train is not set; give the training data with --data FILE", where)
+		}
+		r.trainFile = spec.Path(spec.Data.Train)
+	}
+	r.valFile = r.cfg.Validation
+	if r.valFile == "" && spec.Training.Validation.File != "" {
+		r.valFile = spec.Path(spec.Training.Validation.File)
+	}
+	r.dir = r.cfg.Out
+	if r.dir == "" {
+		r.dir = filepath.Join("runs", spec.Name)
+	}
+	if r.resume == nil {
+		if err := checkRunDir(r.dir, cfg.Force); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// resolveSpec finds the spec, from the checkpoint of the run resumed, the
+// program given or the spec file, applies the overrides and compiles it.
+// A resumed run's data files and directory replace the Config's.
+func (r *run) resolveSpec() error {
+	cfg := &r.cfg
+	var err error
+	switch {
+	case cfg.Resume != "":
+		if cfg.SpecFile != "" || cfg.Program != nil || cfg.Data != "" || cfg.Validation != "" || cfg.SeedSet || cfg.BatchSizeSet ||
+			cfg.Init != "" || (cfg.Out != "" && cfg.Out != cfg.Resume) {
+			return ErrResumeConflict
+		}
+		ckpt := filepath.Join(cfg.Resume, CheckpointFile)
+		if r.resume, err = ReadCheckpoint(ckpt); err != nil {
+			return err
+		}
+		if r.spec, err = compiler.Parse(ckpt+" (spec)", []byte(r.resume.Header.Spec)); err != nil {
+			return err
+		}
+		r.spec.Dir = r.resume.Header.SpecDir
+		cfg.Out = cfg.Resume
+		cfg.Data, cfg.Validation = r.resume.Header.TrainFile, r.resume.Header.ValFile
+	case cfg.Program != nil:
+		return r.useProgram()
+	default:
+		if r.spec, err = compiler.ParseFile(cfg.SpecFile); err != nil {
+			return err
+		}
+	}
+	r.applyOverrides()
+	r.prog, err = compiler.Compile(r.spec)
+	return err
+}
+
+// useProgram takes cfg.Program as compiled. Overrides of the training plan
+// would call for compiling anew (the seed initialises the weights), so
+// they are refused; a validation file is recorded in a copy of its spec.
+func (r *run) useProgram() error {
+	cfg := &r.cfg
+	if cfg.EpochsSet || cfg.BatchSizeSet || cfg.SeedSet {
+		return errors.New("runtime: Train: Config.Program is compiled already; set epochs, batch size and seed in its spec")
+	}
+	if cfg.Program.Spec == nil || cfg.Program.Graph == nil {
+		return errors.New("runtime: Train: Config.Program has no spec or no graph")
+	}
+	spec := *cfg.Program.Spec
+	if cfg.Validation != "" {
+		spec.Training.Validation.File = cfg.Validation
+		spec.Training.Validation.Split = 0
+	}
+	r.spec = &spec
+	r.prog = &compiler.Program{Spec: r.spec, Graph: cfg.Program.Graph}
+	return nil
+}
+
+// applyOverrides sets the spec fields the Config replaces; Compile checks
+// them, and its errors name the flag.
+func (r *run) applyOverrides() {
+	cfg, spec := &r.cfg, r.spec
+	t := &spec.Training
+	if cfg.EpochsSet {
+		t.Epochs = cfg.Epochs
+		spec.SetOrigin("training.epochs", "--epochs")
+	}
+	if cfg.SeedSet {
+		t.Seed = cfg.Seed
+		spec.SetOrigin("training.seed", "--seed")
+	}
+	if cfg.BatchSizeSet {
+		t.BatchSize = cfg.BatchSize
+		spec.SetOrigin("training.batch_size", "--batch-size")
+	}
+	if cfg.Validation != "" && cfg.Resume == "" {
+		t.Validation.File = cfg.Validation
+		t.Validation.Split = 0
+		spec.SetOrigin("training.validation.file", "--validation")
+	}
+}
+
+// loadData reads the training data and the validation file, or holds out
+// the spec's validation split of the training data.
+func (r *run) loadData() error {
+	schema := DataSchema(r.spec)
+	all, err := data.Load(r.trainFile, schema)
+	if err != nil {
+		return err
+	}
+	r.train = all
+	if r.valFile != "" {
+		r.val, err = data.Load(r.valFile, schema)
+		return err
+	}
+	if s := r.spec.Training.Validation.Split; s > 0 {
+		r.train, r.val = all.Split(s, r.spec.Training.Seed)
+		if r.val.N() == 0 || r.train.N() == 0 {
+			return fmt.Errorf("%s: %d sequences are too few to hold out training.validation.split = %g", r.trainFile, all.N(), s)
+		}
+	}
+	return nil
+}
+
+// newTrainer prepares the trainer, starting from cfg.Init's weights when it
+// is set, and only then, with everything checked, replaces an earlier run's
+// files (or, resuming, rewrites the reports from the checkpoint's history).
+func (r *run) newTrainer() (_ *Trainer, err error) {
+	prog := r.prog
+	if r.cfg.Init != "" {
+		if prog, err = initProgram(r.prog, r.cfg.Init); err != nil {
+			return nil, err
+		}
+	}
+	opts := Options{
+		// Absolute data paths in the checkpoint: a resumed run finds its
+		// data from any working directory.
+		Dir: r.dir, Version: r.cfg.Version, Resume: r.resume, TrainFile: absPath(r.trainFile), ValFile: absPath(r.valFile),
+		Export: func(p *compiler.Program, path string) error {
+			return WriteModelFile(path, p, export.Options{Version: r.cfg.Version})
+		},
+		Progress: r.cfg.Progress,
+		// The model's own statistics (or none, mean 0 and std 1) come
+		// with its weights.
+		KeepStatistics: r.cfg.Init != "",
+	}
+	tr, err := NewTrainer(prog, r.train, r.val, opts)
+	if err != nil {
+		return nil, err
+	}
+	if r.resume != nil {
+		err = tr.writeReports()
+	} else {
+		err = prepareRunDir(r.dir, r.cfg.Force)
+	}
+	if err != nil {
+		tr.Close()
+		return nil, err
+	}
+	return tr, nil
+}
+
+// initProgram is prog with the weights of the ONNX model file, statistics
+// included, in place of its own. prog itself is not modified: its graph is
+// shared but for the parameters.
+func initProgram(prog *compiler.Program, file string) (*compiler.Program, error) {
+	src, err := export.ReadONNX(file)
+	if err != nil {
+		return nil, err
+	}
+	g := *prog.Graph
+	g.Params = make([]*graph.Param, len(prog.Graph.Params))
+	for i, p := range prog.Graph.Params {
+		q, t := *p, *p.Tensor
+		t.Shape = slices.Clone(t.Shape)
+		t.F32 = slices.Clone(t.F32)
+		q.Tensor = &t
+		g.Params[i] = &q
+	}
+	if err := export.InitParams(file, src, &g); err != nil {
+		return nil, err
+	}
+	return &compiler.Program{Spec: prog.Spec, Graph: &g}, nil
+}
+
+// absPath is path made absolute, or "" for "".
+func absPath(path string) string {
+	if path == "" {
+		return ""
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// checkRunDir refuses to train into a directory that holds an earlier run
+// unless force is set.
+func checkRunDir(dir string, force bool) error {
+	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil && !force {
+		return fmt.Errorf("%s already holds a run (%s); continue it with --resume %s, or start over with --force",
+			dir, CheckpointFile, dir)
+	}
+	return nil
+}
+
+// prepareRunDir creates dir, removing an earlier run's files when force is
+// set.
+func prepareRunDir(dir string, force bool) error {
+	if err := checkRunDir(dir, force); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("%s: cannot create the run directory: %v", dir, fileio.Bare(err))
+	}
+	if force {
+		for _, name := range []string{CheckpointFile, MetricsFile, CurvesFile, ModelFile} {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+	return nil
+}
