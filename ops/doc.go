@@ -34,7 +34,7 @@
 // The training kernels validate nothing: callers (the compiler, the
 // runtime) check shapes once at their boundary. A kernel called with
 // inconsistent shapes panics with a message prefixed "ops: ": that is a
-// programming error, never a user error. The ONNX operators (onnx*.go) are
-// the exception: their operands come from imported models, so they check
-// them and return errors.
+// programming error, never a user error. The ONNX operators, whose operands
+// come from imported models and which therefore check them and return
+// errors, live with the interpreter in runtime/interp.
 package ops

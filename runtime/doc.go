@@ -1,6 +1,6 @@
 // Package runtime executes trnn graphs: it trains sequence-form graphs
-// compiled from a spec, runs them for inference, and interprets tensor-form
-// graphs imported from ONNX.
+// compiled from a spec and runs them for inference. Tensor-form graphs
+// imported from ONNX are run by the subpackage interp.
 //
 // # Training
 //
