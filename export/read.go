@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 
 	"google.golang.org/protobuf/proto"
@@ -67,9 +66,9 @@ func readError(file, where string, err error) error {
 // ReadONNX reads an ONNX model file into a tensor-form graph; see
 // DecodeONNX. Errors name the file as given.
 func ReadONNX(path string) (*graph.Graph, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
-		return nil, &ReadError{File: path, Msg: fileErr(err)}
+		return nil, err
 	}
 	return DecodeONNX(path, b)
 }

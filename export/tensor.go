@@ -6,26 +6,30 @@ package export
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trnn/trnn/export/onnxpb"
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/atomicfile"
 	"github.com/trnn/trnn/internal/fileio"
 )
 
 // ReadTensorFile reads a serialized TensorProto (the .pb files of ONNX's
 // test data) and returns the tensor and its name (possibly empty).
 func ReadTensorFile(path string) (*graph.Tensor, string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil {
-		return nil, "", &ReadError{File: path, Msg: fileErr(err)}
+		return nil, "", err
 	}
+	return DecodeTensor(path, b)
+}
+
+// DecodeTensor decodes a serialized TensorProto (name is used in errors):
+// ReadTensorFile for bytes already in memory.
+func DecodeTensor(path string, b []byte) (*graph.Tensor, string, error) {
 	var tp onnxpb.TensorProto
 	if err := proto.Unmarshal(b, &tp); err != nil {
 		return nil, "", &ReadError{File: path, Msg: "not a TensorProto: " + err.Error()}
@@ -51,21 +55,23 @@ func WriteTensorFile(path string, name string, t *graph.Tensor) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", path, err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("%s: %s", path, fileErr(err))
+	// Atomic: a killed run or a full disk leaves the old file, never a
+	// truncated one.
+	if err := atomicfile.WriteBytes(path, b); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
 	}
 	return nil
 }
 
-// fileErr is an os error as trnn's messages print it, "cannot open: no
-// such file or directory": the caller names the file.
-func fileErr(err error) string {
-	op := "access"
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		op = pe.Op
+// readFile reads a model or tensor file whole, refusing what is not a
+// regular file or is over the size limit (internal/fileio), so that a
+// device or a huge file cannot exhaust memory.
+func readFile(path string) ([]byte, error) {
+	b, err := fileio.ReadFile(path)
+	if err != nil {
+		return nil, &ReadError{File: path, Msg: err.Error()}
 	}
-	return "cannot " + op + ": " + fileio.Bare(err).Error()
+	return b, nil
 }
 
 // encodeTensor converts t to a TensorProto named name, its data in

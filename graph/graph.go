@@ -155,12 +155,47 @@ type Graph struct {
 	Values map[string]*Value
 	// Meta is free-form metadata carried to and from ONNX metadata_props.
 	Meta map[string]string
+
+	// paramIndex maps each parameter's name to its position in Params as
+	// IndexParams found them; indexed is len(Params) then.
+	paramIndex map[string]int
+	indexed    int
+}
+
+// IndexParams makes Param a map lookup: without it Param searches Params,
+// and a caller that looks up every node's inputs (printing, verifying,
+// exporting) takes time quadratic in the graph's size. Call it once Params
+// is complete and before the graph is shared, since it writes the graph
+// and Param only reads it; the compiler does.
+//
+// A copy of the graph keeps the index, which stays right while the copy's
+// Params hold parameters of the same names in the same order (the runtime
+// swaps parameter values that way). Param checks every hit, and searches
+// instead when parameters were added or removed since; a graph whose
+// parameters are renamed or reordered must be indexed again.
+func (g *Graph) IndexParams() {
+	g.paramIndex = make(map[string]int, len(g.Params))
+	for i := len(g.Params) - 1; i >= 0; i-- { // the first of a duplicated name wins, as in a search
+		if p := g.Params[i]; p != nil {
+			g.paramIndex[p.Name] = i
+		}
+	}
+	g.indexed = len(g.Params)
 }
 
 // Param returns the parameter with the given name, or nil.
 func (g *Graph) Param(name string) *Param {
+	if g.paramIndex != nil && g.indexed == len(g.Params) {
+		i, ok := g.paramIndex[name]
+		if !ok {
+			return nil
+		}
+		if p := g.Params[i]; p != nil && p.Name == name {
+			return p
+		}
+	}
 	for _, p := range g.Params {
-		if p.Name == name {
+		if p != nil && p.Name == name {
 			return p
 		}
 	}

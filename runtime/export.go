@@ -142,18 +142,3 @@ func exportedSpec(spec *compiler.Spec, opts export.Options) *compiler.Spec {
 	}
 	return &resolved
 }
-
-// InitFrom replaces m's parameters with the weights of an imported ONNX
-// model (see export.InitParams), statistics included: a trainer calls it
-// after NewTrainer has fitted its own, which the model's replace. On
-// error m is left as it was.
-func (m *Model) InitFrom(file string, src *graph.Graph) error {
-	g := m.Program().Graph
-	if err := export.InitParams(file, src, g); err != nil {
-		return err
-	}
-	for i, p := range g.Params {
-		copy(m.paramData(i), p.Tensor.F32)
-	}
-	return nil
-}

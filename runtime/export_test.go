@@ -2,8 +2,6 @@ package runtime_test
 
 import (
 	"bytes"
-	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/trnn/trnn/compiler"
@@ -29,52 +27,6 @@ func compileInitSpec(t *testing.T, src string) *compiler.Program {
 		t.Fatal(err)
 	}
 	return prog
-}
-
-// TestInitFromMatchesInitParams: initialising a built model gives the
-// parameters InitParams gives the program before the model is built,
-// statistics the model already holds included; a refused file leaves the
-// model as it was.
-func TestInitFromMatchesInitParams(t *testing.T) {
-	file := filepath.Join("..", "testdata", "onnx", "lstm_classifier.onnx")
-	src, err := export.ReadONNX(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog := compileInitSpec(t, initSpec)
-	m, err := runtime.NewModel(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	for i := range m.Param("inputs.mean") { // as if fitted
-		m.Param("inputs.mean")[i], m.Param("inputs.std")[i] = 0.3, 2
-	}
-	if err := m.InitFrom(file, src); err != nil {
-		t.Fatal(err)
-	}
-	if err := export.InitParams(file, src, prog.Graph); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range prog.Graph.Params {
-		if !slices.Equal(m.Param(p.Name), p.Tensor.F32) {
-			t.Errorf("parameter %s: InitFrom gave %v, InitParams %v", p.Name, m.Param(p.Name), p.Tensor.F32)
-		}
-	}
-
-	other, err := runtime.NewModel(compileInitSpec(t, initSpec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	before := slices.Clone(other.Param("layers.0.W"))
-	src.Nodes = src.Nodes[:len(src.Nodes)-2] // no head
-	if err := other.InitFrom(file, src); err == nil {
-		t.Fatal("a model without a head initialised the spec's")
-	}
-	if !slices.Equal(other.Param("layers.0.W"), before) {
-		t.Error("a refused InitFrom changed the model")
-	}
 }
 
 // TestWriteModelTakesTheSpecsDefaults: the spec's export section chooses

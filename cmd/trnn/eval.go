@@ -13,6 +13,7 @@ import (
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/internal/fileio"
 	"github.com/trnn/trnn/internal/plots"
 	"github.com/trnn/trnn/loss"
 	"github.com/trnn/trnn/runtime"
@@ -180,7 +181,7 @@ func writeEvalJSON(w io.Writer, model, dataFile string, labels []string, m *loss
 // labels, i.e. micro-averaged, when there are several).
 func writeEvalPlots(dir string, probs, y []float32, m *loss.Metrics) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: %v", dir, pathErr(err))
+		return fmt.Errorf("%s: %v", dir, fileio.Bare(err))
 	}
 	auroc, auprc := m.AUROC, m.AUPRC
 	kind := ""

@@ -7,6 +7,7 @@ import (
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/fileio"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -35,6 +36,9 @@ when the run validated (--last for the latest epoch's).`,
 			}
 			if c.Flags().Changed("opset") && (opset < graph.MinOpset || opset > graph.MaxOpset) {
 				return usageError{fmt.Errorf("--opset: must be an integer from %d to %d, got %d", graph.MinOpset, graph.MaxOpset, opset)}
+			}
+			if err := fileio.CheckOutput(out, map[string]string{"the checkpoint": args[0]}); err != nil {
+				return err
 			}
 			ck, err := runtime.ReadCheckpoint(args[0])
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/internal/fileio"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -24,7 +25,7 @@ func openModel(path string) (*trnn.Session, *compiler.Spec, error) {
 		f.Read(head)
 		f.Close()
 	} else {
-		return nil, nil, fmt.Errorf("%s: %v", path, pathErr(err))
+		return nil, nil, fmt.Errorf("%s: %v", path, fileio.Bare(err))
 	}
 	var sess *trnn.Session
 	if bytes.Equal(head, []byte("TRNNCKPT")) {
@@ -76,13 +77,6 @@ func modelSpec(path string, sess *trnn.Session) (*compiler.Spec, error) {
 	spec.Inputs.Features, spec.Inputs.FeatureNames = F, compiler.DefaultFeatureNames(F)
 	spec.Outputs.Labels, spec.Outputs.LabelNames = K, compiler.DefaultLabelNames(K)
 	return spec, nil
-}
-
-func pathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 // modelDims reads the feature count F from the model's float input

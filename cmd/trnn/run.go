@@ -12,6 +12,7 @@ import (
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 func init() { subcommands = append(subcommands, newRunCmd) }
@@ -93,16 +94,19 @@ func runModel(c *cobra.Command, model string, inputs []string, outDir string) er
 			return fmt.Errorf("%s: missing input %q (%s): give it with --input %s=FILE.pb", model, v.Name, v.TypeString(), v.Name)
 		}
 	}
+	paths, err := runOutputPaths(sess.Outputs(), outDir, model, from)
+	if err != nil {
+		return err
+	}
 	outs, err := sess.Run(feed)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return fmt.Errorf("%s: %v", outDir, pathErr(err))
+		return fmt.Errorf("%s: %v", outDir, fileio.Bare(err))
 	}
 	for i, v := range sess.Outputs() {
-		t := outs[v.Name]
-		path := filepath.Join(outDir, runOutputFile(v.Name, i))
+		t, path := outs[v.Name], paths[i]
 		if err := export.WriteTensorFile(path, v.Name, t); err != nil {
 			return err
 		}
@@ -128,6 +132,30 @@ func runFits(v graph.Value, t *graph.Tensor) bool {
 		}
 	}
 	return true
+}
+
+// runOutputPaths names each output's file in outDir, before anything runs:
+// names that collide once sanitised (a/b and a_b) get their output's index
+// appended, and no output may be one of the command's input files.
+func runOutputPaths(outputs []graph.Value, outDir, model string, from map[string]string) ([]string, error) {
+	inputs := map[string]string{"the model": model}
+	for name, file := range from {
+		inputs["input "+name] = file
+	}
+	taken := map[string]bool{}
+	paths := make([]string, len(outputs))
+	for i, v := range outputs {
+		file := runOutputFile(v.Name, i)
+		for k := i; taken[file]; k += len(outputs) {
+			file = strings.TrimSuffix(runOutputFile(v.Name, i), ".pb") + fmt.Sprintf("_%d.pb", k)
+		}
+		taken[file] = true
+		paths[i] = filepath.Join(outDir, file)
+		if err := fileio.CheckOutput(paths[i], inputs); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }
 
 // runOutputFile is NAME.pb with path separators and other characters that

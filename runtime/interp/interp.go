@@ -179,17 +179,23 @@ func (p *planner) resolveOutputs(g *graph.Graph) ([]bool, error) {
 
 // fold runs the steps whose inputs are all constant, making their outputs
 // constants, and returns the others. Recurrent nodes are never folded: they
-// are the model's bulk and run best with a workspace.
+// are the model's bulk and run best with a workspace. Folding is bounded
+// (foldBudget): a few kilobytes of Concat doublings could otherwise make
+// gigabytes of constants while the model loads.
 func (p *planner) fold(steps []step) ([]step, error) {
 	ip := p.ip
-	st := &state{vals: ip.consts}
+	budget, err := newFoldBudget()
+	if err != nil {
+		return nil, err
+	}
+	st := &state{vals: ip.consts, alloc: budget.alloc}
 	var live []step
 	for _, s := range steps {
 		if _, rnn := s.kernel.(*recurrentKernel); rnn || !ip.allConst(s.slots().in) {
 			live = append(live, s)
 			continue
 		}
-		if err := s.run(st); err != nil {
+		if err := budget.run(s, st); err != nil {
 			return nil, fmt.Errorf("%s: %v", s.where, err)
 		}
 	}

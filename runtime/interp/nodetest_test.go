@@ -18,6 +18,7 @@ import (
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/ortcheck"
 	"github.com/trnn/trnn/runtime/interp"
 )
 
@@ -43,7 +44,7 @@ func nodeTestDir(t *testing.T) string {
 		}
 	}
 	msg := "ONNX's node tests (Debian package libonnx-testdata) are not installed; run scripts/deps.sh"
-	if os.Getenv("CI") == "true" {
+	if ortcheck.DepsRequired() {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
@@ -85,7 +86,7 @@ func TestONNXNodeTests(t *testing.T) {
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no node tests under %s", root)
 	}
-	passed := 0
+	var passed []string
 	unsupported := map[string]string{}
 	for _, dir := range dirs {
 		name := filepath.Base(dir)
@@ -135,9 +136,10 @@ func TestONNXNodeTests(t *testing.T) {
 			}
 		})
 		if ok {
-			passed++
+			passed = append(passed, name)
 		}
 	}
+	checkSupportedList(t, passed)
 	for _, name := range nodeTestMustPass {
 		if reason, ok := unsupported[name]; ok {
 			t.Errorf("%s must pass but was not imported: %s", name, reason)
@@ -146,7 +148,37 @@ func TestONNXNodeTests(t *testing.T) {
 			t.Errorf("%s is missing from the node tests", name)
 		}
 	}
-	t.Logf("node tests: %d passed, %d unsupported of %d", passed, len(unsupported), len(dirs))
+	t.Logf("node tests: %d passed, %d unsupported of %d", len(passed), len(unsupported), len(dirs))
+}
+
+// supportedList is the committed list of node tests that pass, so that an
+// operator cannot drop out of support unnoticed. Regenerate it with
+// TRNN_UPDATE_NODE_TESTS=1 after adding support for more.
+const supportedList = "testdata/node_tests_passing.txt"
+
+func checkSupportedList(t *testing.T, passed []string) {
+	t.Helper()
+	if os.Getenv("TRNN_UPDATE_NODE_TESTS") != "" {
+		if err := os.WriteFile(supportedList, []byte(strings.Join(passed, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(supportedList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Fields(string(b))
+	if len(want) < 128 {
+		t.Errorf("%s lists %d tests, fewer than the 128 supported before", supportedList, len(want))
+	}
+	for _, name := range want {
+		if !slices.Contains(passed, name) {
+			t.Errorf("%s is listed as supported in %s but did not pass", name, supportedList)
+		}
+	}
+	if len(passed) > len(want) {
+		t.Logf("%d node tests pass beyond %s; regenerate it with TRNN_UPDATE_NODE_TESTS=1", len(passed)-len(want), supportedList)
+	}
 }
 
 // nodeTestFiles lists prefix_0.pb, prefix_1.pb, ... of a test data set in
