@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,17 +18,14 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // ParseFile reads and parses the spec file at path. See Parse.
 func ParseFile(path string) (*Spec, error) {
 	src, err := readSpec(path)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, ErrorList{{Pos: Pos{File: path}, Msg: "cannot read spec: " + err.Error()}}
+		return nil, ErrorList{{Pos: Pos{File: path}, Msg: "cannot read spec: " + fileio.Bare(err).Error()}}
 	}
 	return Parse(path, src)
 }

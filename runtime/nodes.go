@@ -30,13 +30,14 @@ func newSeqNode(m *Model, n *graph.Node, addValue func(string) (int, error)) (se
 		params[i] = pi
 	}
 	io := nodeIO{name: n.Name, in: in, out: out, params: params}
-	want := map[graph.Op]int{graph.OpLSTM: 3, graph.OpGRU: 3, graph.OpDense: 2, graph.OpNormalize: 2, graph.OpDropout: 0}
-	k, ok := want[n.Op]
-	if !ok {
+	// Sigmoid and LastStep belong to the objective (loss.TR works on the
+	// logits), so the trainer has no node for them.
+	info := graph.Info(n.Op)
+	if info == nil || info.Seq == nil || n.Op == graph.OpSigmoid || n.Op == graph.OpLastStep {
 		return nil, fmt.Errorf("runtime: node %s: op %s cannot be trained", n.Name, n.Op)
 	}
-	if len(params) != k {
-		return nil, fmt.Errorf("runtime: node %s (%s): %d parameters, want %d", n.Name, n.Op, len(params), k)
+	if k := len(info.Seq.Params); len(params) != k {
+		return nil, fmt.Errorf("runtime: node %s (%s): %d parameters, want %d (%v)", n.Name, n.Op, len(params), k, info.Seq.Params)
 	}
 	pl := m.plan
 	I, W := pl.widths[in], pl.widths[out]

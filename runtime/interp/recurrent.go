@@ -59,7 +59,6 @@ type rnnOutputs struct {
 type rnnWork struct {
 	pack   ops.Packing
 	order  []int // [B] original row of each packed row
-	count  []int // [T+2] counting-sort buckets
 	lens   []int // [B] lengths in packed order
 	orig   []int // [B] lengths by original row
 	xp     []float32
@@ -131,26 +130,21 @@ func (w *rnnWork) sortRows(seqLens *graph.Tensor, T, B int) {
 			w.orig[b] = int(seqLens.I32[b])
 		}
 	}
-	// A counting sort (lengths are in 0..T): stable, and no allocation.
-	w.count = slices.Grow(w.count[:0], T+2)[:T+2]
-	clear(w.count)
-	for _, l := range w.orig {
-		w.count[T-l+1]++ // rows of length l go after all longer rows
-	}
-	for i := 1; i < len(w.count); i++ {
-		w.count[i] += w.count[i-1]
-	}
 	w.order = slices.Grow(w.order[:0], B)[:B]
-	for b, l := range w.orig {
-		w.order[w.count[T-l]] = b
-		w.count[T-l]++
+	for b := range w.order {
+		w.order[b] = b
 	}
+	ops.SortByLength(w.order, w.length)
 	w.lens = slices.Grow(w.lens[:0], B)[:B]
 	for b, ob := range w.order {
 		w.lens[b] = w.orig[ob]
 	}
 	w.pack.Reset(w.lens)
 }
+
+// length is row b's length, for ops.SortByLength; a method value, so
+// sorting allocates no closure.
+func (w *rnnWork) length(b int) int { return w.orig[b] }
 
 // allocOutputs allocates the wanted outputs. Y is zeroed because padded
 // steps stay 0; Y_h and Y_c are written whole by scatter.
