@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,15 +27,19 @@ func ReadCSV(path string, cols Columns) (*Dataset, error) {
 }
 
 func readCSVFile(path string, cols Columns, stepIfPresent bool) (*Dataset, error) {
-	f, err := os.Open(path)
+	f, size, err := openData(path, "a CSV file")
 	if err != nil {
-		return nil, fileError(path, "cannot open", err)
+		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return nil, &Error{File: path, Msg: "is a directory, want a CSV file"}
+	// A file that grows while it is read (one being appended to) must not
+	// take memory past the size that passed the limit.
+	r := &io.LimitedReader{R: f, N: size + 1}
+	d, err := decodeCSV(path, r, cols, stepIfPresent)
+	if r.N == 0 {
+		return nil, &Error{File: path, Msg: errGrew.Error(), Err: errGrew}
 	}
-	return decodeCSV(path, f, cols, stepIfPresent)
+	return d, err
 }
 
 // csvSeq accumulates the rows of one id.
@@ -204,7 +207,7 @@ func (dec *csvDecoder) readLabels(rec []string, line int) error {
 		case cell == "":
 			return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Labels[k]), "empty cell, want a label 0 or 1")
 		case err != nil || (v != 0 && v != 1):
-			return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Labels[k]), "labels must be 0 or 1, got %q", cell)
+			return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Labels[k]), "labels must be 0 or 1, got %s", quote(cell))
 		}
 		dec.labels[k] = float32(v)
 	}
@@ -216,7 +219,7 @@ func (dec *csvDecoder) readLabels(rec []string, line int) error {
 func (dec *csvDecoder) sameLabels(s *csvSeq, line int) error {
 	for k, v := range dec.labels {
 		if v != s.labels[k] {
-			return dec.errf(line, fmt.Sprintf("id %q", s.id), "label %q changes from %v to %v within one sequence (first row on line %d)",
+			return dec.errf(line, "id "+quote(s.id), "label %q changes from %v to %v within one sequence (first row on line %d)",
 				dec.cols.Labels[k], s.labels[k], v, s.line)
 		}
 	}
@@ -234,9 +237,9 @@ func (dec *csvDecoder) readStep(s *csvSeq, rec []string, line int) error {
 		case cell == "":
 			return dec.errf(line, where, "empty cell (missing values are not imputed)")
 		case err != nil && !errors.Is(err, strconv.ErrRange):
-			return dec.errf(line, where, "not a number: %q", cell)
+			return dec.errf(line, where, "not a number: %s", quote(cell))
 		case math.IsNaN(v) || math.IsInf(float64(float32(v)), 0):
-			return dec.errf(line, where, "values must be finite float32 numbers, got %q", cell)
+			return dec.errf(line, where, "values must be finite float32 numbers, got %s", quote(cell))
 		}
 		s.vals = append(s.vals, float32(v))
 	}
@@ -246,7 +249,7 @@ func (dec *csvDecoder) readStep(s *csvSeq, rec []string, line int) error {
 	cell := strings.TrimSpace(rec[dec.stepCol])
 	v, err := parseDecimal(cell)
 	if cell == "" || err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Step), "step must be a finite number, got %q", cell)
+		return dec.errf(line, fmt.Sprintf("column %q", dec.cols.Step), "step must be a finite number, got %s", quote(cell))
 	}
 	s.steps = append(s.steps, v)
 	s.lines = append(s.lines, line)
@@ -288,7 +291,7 @@ func (dec *csvDecoder) dataset(seqs []*csvSeq) (*Dataset, error) {
 		order, e := stepOrder(s)
 		if e != nil {
 			if dup == nil || e.line < dup.Line {
-				dup = dec.errf(e.line, fmt.Sprintf("id %q", s.id), "step %s appears twice (first on line %d)", e.text, e.first)
+				dup = dec.errf(e.line, "id "+quote(s.id), "step %s appears twice (first on line %d)", echo(e.text), e.first)
 			}
 			continue
 		}
@@ -391,7 +394,7 @@ func listNames(names []string) string {
 			q = append(q, fmt.Sprintf("… %d more", len(names)-most))
 			break
 		}
-		q = append(q, strconv.Quote(n))
+		q = append(q, quote(n))
 	}
 	return strings.Join(q, ", ")
 }

@@ -1,13 +1,16 @@
 package data
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 var hrCols = Columns{ID: "patient", Step: "hour", Features: []string{"hr", "sbp"}, Labels: []string{"died"}}
@@ -154,7 +157,7 @@ func TestCSVNPZSame(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := ReadNPZ(filepath.Join(dir, "d.npz"))
+		n, err := readNPZ(filepath.Join(dir, "d.npz"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,5 +247,90 @@ func TestCSVRefusesGoOnlyNumberSyntax(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), `not a number: "`+cell+`"`) {
 			t.Errorf("cell %q: got %v", cell, err)
 		}
+	}
+}
+
+// TestBadCellEchoIsShort: a message repeats at most maxEcho characters of
+// what a file holds, cut with "…" on a character boundary, in valid UTF-8,
+// however long the cell, id, column name or array name.
+func TestBadCellEchoIsShort(t *testing.T) {
+	const head = "patient,hour,hr,sbp,died\n"
+	long := strings.Repeat("a", 10000)
+	cut := `"` + strings.Repeat("a", maxEcho-1) + `…"`
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"feature cell", head + "p1,0," + long + ",120,0\n", `data.csv:2: column "hr": not a number: ` + cut},
+		{"label cell", head + "p1,0,80,120," + long + "\n", `data.csv:2: column "died": labels must be 0 or 1, got ` + cut},
+		{"step cell", head + "p1," + long + ",80,120,0\n", `data.csv:2: column "hour": step must be a finite number, got ` + cut},
+		{"id", head + long + ",0,80,120,0\n" + long + ",1,80,120,1\n",
+			`data.csv:3: id ` + cut + `: label "died" changes from 0 to 1 within one sequence (first row on line 2)`},
+		{"repeated long step", head + "p1,1." + strings.Repeat("0", 500) + ",80,120,0\np1,1." + strings.Repeat("0", 500) + ",80,120,0\n",
+			`data.csv:3: id "p1": step 1.` + strings.Repeat("0", maxEcho-3) + `… appears twice (first on line 2)`},
+		{"header names", "patient,hour," + long + ",sbp,died\n",
+			`data.csv:1: missing column "hr" (header has: "patient", "hour", ` + cut + `, "sbp", "died")`},
+		{"exactly maxEcho", head + "p1,0," + long[:maxEcho] + ",120,0\n", `data.csv:2: column "hr": not a number: "` + long[:maxEcho] + `"`},
+		{"one more", head + "p1,0," + long[:maxEcho+1] + ",120,0\n", `data.csv:2: column "hr": not a number: ` + cut},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := readCSVString(t, tc.text, hrCols)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, tc.want)
+			}
+		})
+	}
+	// Multi-byte characters, escapes and invalid bytes: cut between
+	// characters, never inside one or inside an escape.
+	for _, cell := range []string{strings.Repeat("é", 5000), strings.Repeat("\x00", 5000), strings.Repeat("\xff", 5000),
+		strings.Repeat("ab\t", 3000), "x" + strings.Repeat("日本", 3000)} {
+		_, err := readCSVString(t, head+"p1,0,"+cell+",120,0\n", hrCols)
+		msg := err.Error()
+		q := msg[strings.Index(msg, `number: "`)+len(`number: "`) : len(msg)-1]
+		if !utf8.ValidString(msg) || utf8.RuneCountInString(q) > maxEcho || !strings.HasSuffix(q, "…") {
+			t.Errorf("cell %q…: echoed as %q (%d characters)", cell[:6], q, utf8.RuneCountInString(q))
+		}
+		if _, err := strconv.Unquote(`"` + strings.TrimSuffix(q, "…") + `"`); err != nil {
+			t.Errorf("cell %q…: cut inside an escape: %q", cell[:6], q)
+		}
+	}
+	// An NPZ file's dtype and array names.
+	archive := zipBytes(t, entry(long+".npy", nil), entry("x.npy", npyBytes("{'descr': '<U"+long+"', 'fortran_order': False, 'shape': (1, 1, 1), }", nil)))
+	_, err := decodeNPZ("d.npz", bytes.NewReader(archive), int64(len(archive)), nil)
+	if want := `d.npz: x has dtype "<U` + strings.Repeat("a", maxEcho-3) + `…", which trnn does not read (want bool, integers or floats)`; err == nil || err.Error() != want {
+		t.Errorf("long dtype: %v\nwant %s", err, want)
+	}
+	archive = zipBytes(t, entry(long+".npy", nil))
+	_, err = decodeNPZ("d.npz", bytes.NewReader(archive), int64(len(archive)), nil)
+	if want := `d.npz: missing array "x" (found: ` + strings.Repeat("a", maxEcho-1) + `…)`; err == nil || err.Error() != want {
+		t.Errorf("long array name: %v\nwant %s", err, want)
+	}
+}
+
+// TestBadCellTabEscaped: a tab or another control character in a cell, an
+// id or a file name is shown escaped (\t, \x01), and escaping one part of
+// a message leaves the quotes of the others alone.
+func TestBadCellTabEscaped(t *testing.T) {
+	const head = "patient,hour,hr,sbp,died\n"
+	for _, tc := range []struct {
+		name, file, text, want string
+	}{
+		{"tab in a cell", "data.csv", head + "p1,0,8\t0,120,0\n", `data.csv:2: column "hr": not a number: "8\t0"`},
+		{"control character", "data.csv", head + "p1,0,8\x010,120,0\n", `data.csv:2: column "hr": not a number: "8\x010"`},
+		{"tab in an id", "data.csv", head + "p\t1,0,80,120,0\np\t1,1,80,120,1\n",
+			`data.csv:3: id "p\t1": label "died" changes from 0 to 1 within one sequence (first row on line 2)`},
+		{"tab in the file name", "my\tdata.csv", head + "p1,0,abc,120,0\n", `my\tdata.csv:2: column "hr": not a number: "abc"`},
+		{"newline in the file name", "my\ndata.csv", head + "p1,0,80,120,\n", `my\ndata.csv:2: column "died": empty cell, want a label 0 or 1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decodeCSV(tc.file, strings.NewReader(tc.text), hrCols, false)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, tc.want)
+			}
+		})
+	}
+	archive := zipBytes(t, entry("a\tb.npy", nil))
+	_, err := decodeNPZ("d.npz", bytes.NewReader(archive), int64(len(archive)), nil)
+	if want := `d.npz: missing array "x" (found: a\tb)`; err == nil || err.Error() != want {
+		t.Errorf("tab in an array name: %v\nwant %s", err, want)
 	}
 }

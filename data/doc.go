@@ -16,19 +16,30 @@
 //
 // # Files
 //
-// NPZ (ReadNPZ, WriteNPZ): arrays x float32/float64 [N, T, F], lengths of any
+// NPZ (Load, WriteNPZ): arrays x float32/float64 [N, T, F], lengths of any
 // integer dtype [N] (optional: absent means every sequence has T steps), and
-// y [N] or [N, K] of 0/1 in any numeric dtype or bool. The archive and the
-// array headers are read through codeberg.org/sbinet/npyio after this
-// package has checked every size they claim against the bytes the file
-// really holds, so a small file claiming a huge array is refused before
-// anything is allocated.
+// y [N] or [N, K] of 0/1 in any numeric dtype or bool. The array headers
+// are read through codeberg.org/sbinet/npyio after this package has checked
+// every size they claim against the bytes the file really holds, so a small
+// file claiming a huge array is refused before anything is allocated. The
+// package inflates each entry itself and reads no more of it than its
+// header declares, plus one byte that proves there is more (a Deflate bomb
+// behind a small header is refused at that byte); every array's declared
+// data must also stay within the size limit below and graph.MaxElements
+// elements. Load checks x's feature count and y's label count against its
+// Schema from the headers, before any data is inflated. Two entries of one
+// array are refused: NumPy reads the last, other readers the first.
 //
 // CSV (ReadCSV, WriteCSV): long form, one row per step under a header row;
 // Columns names the id column, an optional step column (ordering), the
 // feature columns and the label columns. Rows of one id may be
 // interleaved with other ids; sequences come out in order of first
 // appearance. Labels are constant within an id.
+//
+// Every data file must be a regular file (not a device, a pipe or a link to
+// one) of at most fileio.MaxBytes: 2 GiB unless the environment variable
+// TRNN_MAX_FILE_BYTES sets another number of bytes. The same limit bounds
+// the data any one NPZ array may declare.
 //
 // Load picks the reader by the file's extension and checks the result
 // against a Schema: the feature and label counts every file must have, and
@@ -43,6 +54,11 @@
 //
 //	train.npz: lengths[4]: must be in [1, 48], got 0
 //	data.csv:45: column "hr": not a number: "abc"
+//
+// A message repeats at most 80 characters of what the file holds (a cell,
+// an id, a column or array name), cut with "…", and escapes control
+// characters and invalid UTF-8 as Go string literals do (a tab is \t), so
+// it stays one short line whatever the file held.
 //
 // Readers stop at the first defect, in file order. No sequence is ever
 // dropped or repaired silently: NaN and ±Inf in valid steps, empty cells,

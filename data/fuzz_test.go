@@ -50,8 +50,21 @@ func FuzzReadNPZ(f *testing.F) {
 			}
 		}
 	}
+	// Hostile archives: a duplicate entry, data past what the header
+	// declares (stored and compressed), a compressed archive that reads.
+	f4 := func(shape string) string {
+		return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"
+	}
+	y := entry("y.npy", npyBytes(f4("(1,)"), f32bytes(1)))
+	x := entry("x.npy", npyBytes(f4("(1, 1, 1)"), f32bytes(2)))
+	f.Add(zipBytes(f, x, y, x))
+	for _, store := range []bool{true, false} {
+		f.Add(bombArchive(f, bombEntry{name: "x.npy", dict: f4("(1, 1, 3)"), zeros: 200, claim: 128 + 12, store: store},
+			bombEntry{name: "y.npy", dict: f4("(1,)"), zeros: 4, store: store}))
+	}
+	f.Add(bombArchive(f, bombEntry{name: "x.npy", dict: f4("(2, 3, 2)"), zeros: 48}, bombEntry{name: "y.npy", dict: f4("(2,)"), zeros: 8}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := decodeNPZ("f.npz", bytes.NewReader(b), int64(len(b)))
+		d, err := decodeNPZ("f.npz", bytes.NewReader(b), int64(len(b)), nil)
 		checkRead(t, "f.npz", d, err)
 		if err != nil {
 			return
@@ -61,7 +74,7 @@ func FuzzReadNPZ(f *testing.F) {
 		if err := encodeNPZ(&w, d); err != nil {
 			t.Fatal(err)
 		}
-		e, err := decodeNPZ("g.npz", bytes.NewReader(w.Bytes()), int64(w.Len()))
+		e, err := decodeNPZ("g.npz", bytes.NewReader(w.Bytes()), int64(w.Len()), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

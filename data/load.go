@@ -21,9 +21,11 @@ type Schema struct {
 
 // Load reads the data file path (already resolved by the caller) with the
 // reader its extension names, .npz or .csv (in any letter case), and checks
-// the result against s: F must equal s.Features and K s.Labels. A CSV
-// file's columns are s.Columns; with s.StepOptional, its step column is
-// used only if the header has it (otherwise file order is step order).
+// the result against s: F must equal s.Features and K s.Labels. An NPZ
+// file's counts are checked from its array headers, before its data is
+// read. A CSV file's columns are s.Columns; with s.StepOptional, its step
+// column is used only if the header has it (otherwise file order is step
+// order).
 func Load(path string, s Schema) (*Dataset, error) {
 	var (
 		d   *Dataset
@@ -31,7 +33,7 @@ func Load(path string, s Schema) (*Dataset, error) {
 	)
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".npz":
-		d, err = ReadNPZ(path)
+		d, err = readNPZ(path, &s)
 	case ".csv":
 		if s.StepOptional {
 			d, err = readCSVFile(path, s.Columns, true)
@@ -57,15 +59,30 @@ func Load(path string, s Schema) (*Dataset, error) {
 // labels. The schema comes from a spec, and the message says so.
 func (d *Dataset) checkCounts(s Schema) error {
 	// A CSV file's columns are named (FeatureNames set); an NPZ file's are x and y.
-	x, y := "x has %d features per step", "y has %d labels per sequence"
+	x, y := npzFeatures, npzLabels
 	if d.FeatureNames != nil {
-		x, y = "%d feature columns are named", "%d label columns are named"
+		x, y = csvFeatures, csvLabels
 	}
-	if d.F != s.Features {
-		return &Error{File: d.Source, Msg: fmt.Sprintf(x+", the spec declares %d", d.F, s.Features)}
+	if err := countError(d.Source, x, d.F, s.Features); err != nil {
+		return err
 	}
-	if d.K != s.Labels {
-		return &Error{File: d.Source, Msg: fmt.Sprintf(y+", the spec declares %d", d.K, s.Labels)}
+	return countError(d.Source, y, d.K, s.Labels)
+}
+
+// How a file states its counts, for countError: an NPZ file by its arrays'
+// shapes, a CSV file by the columns named.
+const (
+	npzFeatures = "x has %d features per step"
+	npzLabels   = "y has %d labels per sequence"
+	csvFeatures = "%d feature columns are named"
+	csvLabels   = "%d label columns are named"
+)
+
+// countError reports a count the file states (what, formatting got) that
+// differs from the spec's, or returns nil.
+func countError(file, what string, got, want int) error {
+	if got == want {
+		return nil
 	}
-	return nil
+	return &Error{File: file, Msg: fmt.Sprintf(what+", the spec declares %d", got, want)}
 }

@@ -4,43 +4,49 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
 	"codeberg.org/sbinet/npyio/npy/float16"
+
+	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // Shapes: N sequences, T steps (x's second dimension), F features, K labels.
 
-// ReadNPZ reads an NPZ data file: x float32 or float64 [N, T, F], lengths of
-// any integer dtype [N] (optional: every sequence has T steps when absent),
-// y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means K = 1;
-// float16 included).
+// readNPZ reads an NPZ data file: x float32 or float64 [N, T, F], lengths
+// of any integer dtype [N] (optional: every sequence has T steps when
+// absent), y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means
+// K = 1; float16 included).
 // Other arrays in the archive are ignored. Values of x past a sequence's
 // length are not read; NaN, ±Inf and float64 values beyond float32's range
 // are refused in valid steps.
-func ReadNPZ(path string) (*Dataset, error) {
-	f, err := os.Open(path)
+//
+// The file must be a regular file within fileio.MaxBytes, and no array may
+// declare more data than that limit or more than graph.MaxElements
+// elements. Two entries holding one array are refused, since NumPy would
+// read the last and another reader the first. x's feature count and y's
+// label count are checked against want, when not nil, as soon as their
+// headers are read: a small file declaring gigabytes of the wrong shape is
+// refused before its data is inflated.
+func readNPZ(path string, want *Schema) (*Dataset, error) {
+	f, size, err := openData(path, "an NPZ file")
 	if err != nil {
-		return nil, fileError(path, "cannot open", err)
+		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fileError(path, "cannot read", err)
-	}
-	if st.IsDir() {
-		return nil, &Error{File: path, Msg: "is a directory, want an NPZ file"}
-	}
-	return decodeNPZ(path, f, st.Size())
+	return decodeNPZ(path, f, size, want)
 }
 
 // Limits on what an array header may claim; each is checked before
@@ -56,35 +62,57 @@ const (
 
 // decodeNPZ reads an NPZ archive of size bytes from r; name is the file
 // name used in messages. Every array's header is checked, against the
-// others and against the bytes the archive holds, before any data is read.
-func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
+// others, against want (when not nil) and against the bytes the archive
+// holds, before any data is read.
+func decodeNPZ(name string, r io.ReaderAt, size int64, want *Schema) (*Dataset, error) {
+	limit, err := fileio.MaxBytes()
+	if err != nil {
+		return nil, &Error{File: name, Msg: err.Error(), Err: err}
+	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, &Error{File: name, Msg: "not a readable NPZ file: " + trimPkg(err), Err: err}
 	}
-	rd := npzReader{name: name, size: size}
+	rd := npzReader{name: name, size: size, limit: limit}
 	defer rd.closeAll()
-	rd.index(zr)
+	if err := rd.index(zr); err != nil {
+		return nil, err
+	}
 	xa, err := rd.openX()
 	if err != nil {
 		return nil, err
 	}
-	N, T, F := xa.shape[0], xa.shape[1], xa.shape[2]
+	N, F := xa.shape[0], xa.shape[2]
+	if want != nil {
+		if err := countError(name, npzFeatures, F, want.Features); err != nil {
+			return nil, err
+		}
+	}
 	ya, K, err := rd.openY(N)
 	if err != nil {
 		return nil, err
+	}
+	if want != nil {
+		if err := countError(name, npzLabels, K, want.Labels); err != nil {
+			return nil, err
+		}
 	}
 	la, err := rd.openLengths(N)
 	if err != nil {
 		return nil, err
 	}
+	return rd.read(xa, ya, la, K)
+}
 
-	// All headers agree: read the data, smallest arrays first.
+// read reads the data of arrays whose headers all agree, smallest arrays
+// first.
+func (rd *npzReader) read(xa, ya, la *npyArray, K int) (*Dataset, error) {
+	N, T, F := xa.shape[0], xa.shape[1], xa.shape[2]
 	lengths, err := rd.readLengths(la, N, T)
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{Source: name, F: F, K: K, X: make([][]float32, N), Y: make([]float32, N*K)}
+	d := &Dataset{Source: rd.name, F: F, K: K, X: make([][]float32, N), Y: make([]float32, N*K)}
 	if err := rd.readLabels(ya, d.Y); err != nil {
 		return nil, err
 	}
@@ -104,18 +132,26 @@ func decodeNPZ(name string, r io.ReaderAt, size int64) (*Dataset, error) {
 	return d, nil
 }
 
-// index lists the archive's arrays by name (without ".npy"); of two entries
-// of one name the first counts, and folders are skipped.
-func (rd *npzReader) index(zr *zip.Reader) {
+// index lists the archive's arrays by name (without ".npy"), skipping
+// folders. Two entries of one array are refused: NumPy reads the last,
+// other readers the first, so the file means different data to each.
+func (rd *npzReader) index(zr *zip.Reader) error {
 	rd.entries = map[string]*zip.File{}
 	for _, f := range zr.File {
 		key := strings.TrimSuffix(f.Name, ".npy")
-		if _, dup := rd.entries[key]; dup || strings.HasSuffix(f.Name, "/") {
+		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
+		if prev := rd.entries[key]; prev != nil {
+			if prev.Name == f.Name {
+				return rd.errf("", "entry %s appears twice in the archive", quote(f.Name))
+			}
+			return rd.errf("", "entries %s and %s both hold array %s", quote(prev.Name), quote(f.Name), quote(key))
+		}
 		rd.entries[key] = f
-		rd.found = append(rd.found, printable(key))
+		rd.found = append(rd.found, echo(key))
 	}
+	return nil
 }
 
 // openEntry opens the array key, or reports it missing with the arrays the
@@ -146,11 +182,11 @@ func (rd *npzReader) openX() (*npyArray, error) {
 	}
 	switch {
 	case xa.shape[0] == 0:
-		return nil, rd.errf("", "x has no sequences (shape %s)", shapeString(xa.shape))
+		return nil, rd.errf("", "x has no sequences (shape %s)", graph.FormatShape(xa.shape))
 	case xa.shape[1] == 0:
-		return nil, rd.errf("", "x has no steps (shape %s)", shapeString(xa.shape))
+		return nil, rd.errf("", "x has no steps (shape %s)", graph.FormatShape(xa.shape))
 	case xa.shape[2] == 0:
-		return nil, rd.errf("", "x has no features (shape %s)", shapeString(xa.shape))
+		return nil, rd.errf("", "x has no features (shape %s)", graph.FormatShape(xa.shape))
 	}
 	return xa, nil
 }
@@ -167,7 +203,7 @@ func (rd *npzReader) openY(N int) (ya *npyArray, K int, err error) {
 	case 2:
 		K = ya.shape[1]
 		if K == 0 {
-			return nil, 0, rd.errf("", "y has no labels (shape %s)", shapeString(ya.shape))
+			return nil, 0, rd.errf("", "y has no labels (shape %s)", graph.FormatShape(ya.shape))
 		}
 	default:
 		return nil, 0, rd.errf("", "y has %d dimensions, want 1 [sequences] or 2 [sequences, labels]", len(ya.shape))
@@ -278,6 +314,7 @@ func compactX[E float32 | float64](rd *npzReader, d *Dataset, lengths []int, T i
 type npzReader struct {
 	name    string // file name for messages
 	size    int64  // the archive's size in bytes
+	limit   int64  // the most data one array may declare, fileio.MaxBytes
 	entries map[string]*zip.File
 	found   []string // the arrays' names, printable, for messages
 	opened  []io.Closer
@@ -304,9 +341,12 @@ type npyArray struct {
 	shape   []int
 	n       int  // elements
 	fortran bool // column-major on disk
-	rc      io.ReadCloser
 	rr      *npy.Reader
 	descr   string
+	body    *entryBody
+	// data is the entry past its header, limited to the n·size bytes the
+	// header declares plus one: the byte that shows there is more.
+	data *io.LimitedReader
 }
 
 func (a *npyArray) dtypeName() string {
@@ -320,12 +360,47 @@ func (a *npyArray) dtypeName() string {
 	case 'f':
 		return fmt.Sprintf("float%d", 8*a.size)
 	}
-	return strconv.Quote(a.descr)
+	return quote(a.descr)
+}
+
+// entryBody is an archive entry's decompressed bytes. The package inflates
+// entries itself rather than through zip.File.Open, whose only bound is the
+// size the archive's directory claims: here what bounds the data is the
+// array's own header (npyArray.data), and the checksum covers every byte
+// inflated.
+type entryBody struct {
+	*bufio.Reader
+	crc  hash.Hash32
+	want uint32 // the checksum the archive's directory holds
+}
+
+// openBody opens f's bytes, inflated if they are compressed. NumPy writes
+// stored entries (savez) and Deflate ones (savez_compressed).
+func (rd *npzReader) openBody(f *zip.File) (*entryBody, error) {
+	raw, err := f.OpenRaw()
+	if err != nil {
+		return nil, err
+	}
+	var src io.Reader
+	switch f.Method {
+	case zip.Store:
+		src = raw
+	case zip.Deflate:
+		fr := flate.NewReader(raw)
+		rd.opened = append(rd.opened, fr)
+		src = fr
+	default:
+		return nil, fmt.Errorf("unsupported compression method %d (want stored or Deflate)", f.Method)
+	}
+	b := &entryBody{crc: crc32.NewIEEE(), want: f.CRC32}
+	b.Reader = bufio.NewReaderSize(io.TeeReader(src, b.crc), 64<<10)
+	return b, nil
 }
 
 // open reads and checks the header of the array key stored in f, leaving
 // the entry open at its data. Every size the header claims is checked
-// against the bytes the archive holds before anything is allocated.
+// against the bytes the archive holds, and against the limits on what trnn
+// reads, before anything is allocated.
 func (rd *npzReader) open(key string, f *zip.File) (a *npyArray, err error) {
 	bad := func(format string, args ...any) *Error {
 		return rd.errf(key, "not a readable array: "+format, args...)
@@ -336,20 +411,43 @@ func (rd *npzReader) open(key string, f *zip.File) (a *npyArray, err error) {
 	if f.UncompressedSize64 > f.CompressedSize64*maxDeflateRatio+1024 {
 		return nil, bad("the archive claims %d bytes compressed into %d", f.UncompressedSize64, f.CompressedSize64)
 	}
-	rc, err := f.Open()
+	body, err := rd.openBody(f)
 	if err != nil {
 		return nil, bad("%s", trimPkg(err))
 	}
-	rd.opened = append(rd.opened, rc)
-	br := bufio.NewReaderSize(rc, 64<<10)
+	hdr, err := readHeader(body, f.UncompressedSize64)
+	if err != nil {
+		return nil, bad("%s", err)
+	}
+	data := &io.LimitedReader{R: body} // its limit is set once the header is parsed
+	rr, err := newNPYReader(io.MultiReader(bytes.NewReader(hdr), data))
+	if err != nil {
+		return nil, bad("malformed header (%s)", trimPkg(err))
+	}
+	a = &npyArray{key: key, shape: rr.Header.Descr.Shape, fortran: rr.Header.Descr.Fortran, rr: rr, body: body, data: data}
+	a.descr = strings.Trim(strings.TrimSpace(rr.Header.Descr.Type), `'"`)
+	a.kind, a.size = parseDescr(a.descr)
+	if a.kind == 0 {
+		return nil, rd.errf("", "%s has dtype %s, which trnn does not read (want bool, integers or floats)", key, a.dtypeName())
+	}
+	need, err := rd.checkShape(a, f.UncompressedSize64-uint64(len(hdr)))
+	if err != nil {
+		return nil, err
+	}
+	data.N = int64(need) + 1
+	return a, nil
+}
 
-	// Preamble: magic, version, header length (NEP 1).
+// readHeader reads an .npy preamble (magic, version, header length; NEP 1)
+// and the header dictionary after it from an entry of size bytes, and
+// returns both.
+func readHeader(br *entryBody, size uint64) ([]byte, error) {
 	var pre [12]byte
 	if _, err := io.ReadFull(br, pre[:10]); err != nil {
-		return nil, bad("truncated header (%s)", trimPkg(err))
+		return nil, fmt.Errorf("truncated header (%s)", trimPkg(err))
 	}
 	if !bytes.Equal(pre[:6], npy.Magic[:]) {
-		return nil, bad("not an .npy array (bad magic bytes)")
+		return nil, errors.New("not an .npy array (bad magic bytes)")
 	}
 	preLen, hdrLen := 10, 0
 	switch pre[6] {
@@ -357,52 +455,62 @@ func (rd *npzReader) open(key string, f *zip.File) (a *npyArray, err error) {
 		hdrLen = int(binary.LittleEndian.Uint16(pre[8:10]))
 	case 2:
 		if _, err := io.ReadFull(br, pre[10:12]); err != nil {
-			return nil, bad("truncated header (%s)", trimPkg(err))
+			return nil, fmt.Errorf("truncated header (%s)", trimPkg(err))
 		}
 		preLen = 12
 		hdrLen = int(binary.LittleEndian.Uint32(pre[8:12]))
 	default:
-		return nil, bad("unsupported .npy format version %d.%d", pre[6], pre[7])
+		return nil, fmt.Errorf("unsupported .npy format version %d.%d", pre[6], pre[7])
 	}
-	if hdrLen > maxHeaderLen || uint64(preLen+hdrLen) > f.UncompressedSize64 {
-		return nil, bad("header of %d bytes in an entry of %d", hdrLen, f.UncompressedSize64)
+	if hdrLen > maxHeaderLen || uint64(preLen+hdrLen) > size {
+		return nil, fmt.Errorf("header of %d bytes in an entry of %d", hdrLen, size)
 	}
 	hdr := make([]byte, preLen+hdrLen)
 	copy(hdr, pre[:preLen])
 	if _, err := io.ReadFull(br, hdr[preLen:]); err != nil {
-		return nil, bad("truncated header (%s)", trimPkg(err))
+		return nil, fmt.Errorf("truncated header (%s)", trimPkg(err))
 	}
 	if hdrLen == 0 || hdr[len(hdr)-1] != '\n' {
-		return nil, bad("malformed header (no final newline)")
+		return nil, errors.New("malformed header (no final newline)")
 	}
-	rr, err := newNPYReader(io.MultiReader(bytes.NewReader(hdr), br))
-	if err != nil {
-		return nil, bad("malformed header (%s)", trimPkg(err))
-	}
-	a = &npyArray{key: key, shape: rr.Header.Descr.Shape, fortran: rr.Header.Descr.Fortran, rc: rc, rr: rr}
-	a.descr = strings.Trim(strings.TrimSpace(rr.Header.Descr.Type), `'"`)
-	a.kind, a.size = parseDescr(a.descr)
-	if a.kind == 0 {
-		return nil, rd.errf("", "%s has dtype %s, which trnn does not read (want bool, integers or floats)", key, a.dtypeName())
+	return hdr, nil
+}
+
+// checkShape checks a's shape and returns the bytes of data it declares:
+// no negative dimension, as many bytes as the archive's directory says the
+// entry holds past its header (dataSize), at most graph.MaxElements
+// elements and at most rd.limit bytes. It sets a.n.
+func (rd *npzReader) checkShape(a *npyArray, dataSize uint64) (uint64, error) {
+	bad := func(format string, args ...any) *Error {
+		return rd.errf(a.key, "not a readable array: "+format, args...)
 	}
 	n := uint64(1)
 	for _, d := range a.shape {
 		if d < 0 {
-			return nil, bad("negative dimension in shape %s", shapeString(a.shape))
+			return 0, bad("negative dimension in shape %s", graph.FormatShape(a.shape))
 		}
 		hi, lo := mulOverflow(n, uint64(d))
 		if hi {
-			return nil, bad("shape %s is too large", shapeString(a.shape))
+			return 0, bad("shape %s is too large", graph.FormatShape(a.shape))
 		}
 		n = lo
 	}
-	data := f.UncompressedSize64 - uint64(preLen+hdrLen)
-	if hi, need := mulOverflow(n, uint64(a.size)); hi || need != data {
-		return nil, bad("shape %s of %s needs %s bytes, the entry holds %d",
-			shapeString(a.shape), a.dtypeName(), bytesNeeded(n, a.size), data)
+	hi, need := mulOverflow(n, uint64(a.size))
+	if hi || need != dataSize {
+		return 0, bad("shape %s of %s needs %s bytes, the entry holds %d",
+			graph.FormatShape(a.shape), a.dtypeName(), bytesNeeded(n, a.size), dataSize)
+	}
+	// The directory agrees with the header, but both are the file's word: a
+	// few megabytes of Deflate can claim gigabytes.
+	if _, err := graph.CheckedSize(a.shape); err != nil {
+		return 0, bad("%s", err)
+	}
+	if need > uint64(rd.limit) {
+		return 0, rd.errf(a.key, "shape %s of %s holds %s, over the %s limit on what trnn reads (set %s to raise it)",
+			graph.FormatShape(a.shape), a.dtypeName(), fileio.Bytes(int64(need)), fileio.Bytes(rd.limit), fileio.EnvMaxBytes)
 	}
 	a.n = int(n)
-	return a, nil
+	return need, nil
 }
 
 // newNPYReader parses an .npy header through npyio, turning a panic of its
@@ -442,23 +550,37 @@ func parseDescr(s string) (kind byte, size int) {
 }
 
 // readAll reads a's n elements of type E (which must match a's dtype) in C
-// order, then checks the entry's checksum.
+// order, then checks that the entry ends there and its checksum.
 func readAll[E any](rd *npzReader, a *npyArray) ([]E, error) {
-	defer a.rc.Close()
 	s := make([]E, a.n)
 	if a.n > 0 {
 		if err := readNPY(a.rr, &s); err != nil {
 			return nil, rd.errf(a.key, "not a readable array: %s", dataError(err))
 		}
 	}
-	// Reading to the end makes archive/zip verify the size and CRC-32.
-	if _, err := io.Copy(io.Discard, a.rc); err != nil {
+	if err := a.finish(); err != nil {
 		return nil, rd.errf(a.key, "not a readable array: %s", dataError(err))
 	}
 	if a.fortran && len(a.shape) > 1 {
 		s = toCOrder(s, a.shape)
 	}
 	return s, nil
+}
+
+// finish checks, once a's data has been read, that the entry holds nothing
+// more and that its checksum matches the archive's directory.
+func (a *npyArray) finish() error {
+	var one [1]byte
+	n, err := io.ReadFull(a.data, one[:])
+	switch {
+	case n > 0:
+		return fmt.Errorf("more data than its header declares (shape %s of %s)", graph.FormatShape(a.shape), a.dtypeName())
+	case err != io.EOF:
+		return err
+	case a.body.crc.Sum32() != a.body.want:
+		return zip.ErrChecksum
+	}
+	return nil
 }
 
 // readNPY reads into ptr through npyio, turning a panic into an error.
@@ -656,14 +778,6 @@ func bytesNeeded(n uint64, size int) string {
 		return strconv.FormatUint(p, 10)
 	}
 	return "more than 2^63"
-}
-
-func shapeString(shape []int) string {
-	parts := make([]string, len(shape))
-	for i, d := range shape {
-		parts[i] = strconv.Itoa(d)
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // trimPkg drops Go package prefixes ("zip: ", "npy: ", "flate: ") from a

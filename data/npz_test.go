@@ -3,8 +3,13 @@ package data
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // The fixtures under testdata/data were written by NumPy
@@ -36,7 +43,7 @@ func TestReadNPZGood(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(fixtures, "good", tc.name+".npz")
-			d, err := ReadNPZ(path)
+			d, err := readNPZ(path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -103,7 +110,7 @@ func TestReadNPZValues(t *testing.T) {
 				0.2532804310321808},
 			[]float32{1, 0, 0, 1, 1, 0, 1, 0, 0, 0}},
 	} {
-		d, err := ReadNPZ(filepath.Join(fixtures, "good", tc.file+".npz"))
+		d, err := readNPZ(filepath.Join(fixtures, "good", tc.file+".npz"), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +152,7 @@ func TestReadNPZBad(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join(fixtures, "bad", tc.file+".npz")
-			_, err := ReadNPZ(path)
+			_, err := readNPZ(path, nil)
 			wantError(t, err, path+": "+tc.want)
 		})
 	}
@@ -164,12 +171,12 @@ func wantError(t *testing.T, err error, want string) {
 
 func TestReadNPZMissingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "none.npz")
-	_, err := ReadNPZ(path)
+	_, err := readNPZ(path, nil)
 	wantError(t, err, path+": cannot open: no such file or directory")
-	if !os.IsNotExist(err.(*Error).Err) {
+	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the error does not unwrap to the os error: %#v", err)
 	}
-	_, err = ReadNPZ(t.TempDir())
+	_, err = readNPZ(t.TempDir(), nil)
 	wantError(t, err, "")
 	if !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("error %q for a directory", err)
@@ -191,7 +198,7 @@ func TestReadNPZTruncated(t *testing.T) {
 		}
 		for n := range len(b) {
 			name := fmt.Sprintf("%s[:%d]", filepath.Base(path), n)
-			d, err := decodeNPZ(name, bytes.NewReader(b[:n]), int64(n))
+			d, err := decodeNPZ(name, bytes.NewReader(b[:n]), int64(n), nil)
 			if err == nil {
 				t.Fatalf("%s: read %d sequences from a truncated file", name, d.N())
 			}
@@ -211,7 +218,7 @@ func TestReadNPZCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := ReadNPZ(path)
+	good, err := readNPZ(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +226,7 @@ func TestReadNPZCorrupt(t *testing.T) {
 	for i := range b {
 		copy(c, b)
 		c[i] ^= 0x5a
-		d, err := decodeNPZ("c.npz", bytes.NewReader(c), int64(len(c)))
+		d, err := decodeNPZ("c.npz", bytes.NewReader(c), int64(len(c)), nil)
 		if err != nil {
 			if msg := err.Error(); !strings.HasPrefix(msg, "c.npz: ") || strings.Contains(msg, "\n") {
 				t.Fatalf("byte %d: error %q", i, msg)
@@ -235,7 +242,7 @@ func TestReadNPZCorrupt(t *testing.T) {
 	i := bytes.Index(b, []byte("y.npy")) - 30 - 1 // just before y's local header
 	copy(c, b)
 	c[i] ^= 1
-	_, err = decodeNPZ("c.npz", bytes.NewReader(c), int64(len(c)))
+	_, err = decodeNPZ("c.npz", bytes.NewReader(c), int64(len(c)), nil)
 	wantError(t, err, "c.npz: x: not a readable array: checksum error")
 }
 
@@ -318,7 +325,7 @@ func TestReadNPZHeaders(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := decodeNPZ("h.npz", bytes.NewReader(tc.archive), int64(len(tc.archive)))
+			_, err := decodeNPZ("h.npz", bytes.NewReader(tc.archive), int64(len(tc.archive)), nil)
 			runtime.ReadMemStats(&after)
 			wantError(t, err, tc.want)
 			if a := after.TotalAlloc - before.TotalAlloc; a > 4<<20 {
@@ -342,7 +349,7 @@ func TestReadNPZLyingDirectory(t *testing.T) {
 	zw.Close()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err = decodeNPZ("l.npz", bytes.NewReader(b.Bytes()), int64(b.Len()))
+	_, err = decodeNPZ("l.npz", bytes.NewReader(b.Bytes()), int64(b.Len()), nil)
 	runtime.ReadMemStats(&after)
 	wantError(t, err, "l.npz: x: not a readable array: the archive claims 4000000064 bytes compressed into 132")
 	if a := after.TotalAlloc - before.TotalAlloc; a > 4<<20 {
@@ -359,12 +366,12 @@ func TestNPZRoundTrip(t *testing.T) {
 		if err := WriteNPZ(path, d); err != nil {
 			t.Fatal(err)
 		}
-		e, err := ReadNPZ(path)
+		e, err := readNPZ(path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !d.Equal(e) {
-			t.Fatalf("K=%d: data changed through WriteNPZ and ReadNPZ", k)
+			t.Fatalf("K=%d: data changed through WriteNPZ and readNPZ", k)
 		}
 		zr, err := zip.OpenReader(path)
 		if err != nil {
@@ -385,4 +392,208 @@ func TestNPZRoundTrip(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no sequences") {
 		t.Errorf("writing no sequences: %v", err)
 	}
+}
+
+// bombEntry is an archive entry for the tests of hostile archives: an .npy
+// header followed by zeros bytes of zero data, Deflate-compressed, which
+// the archive's directory describes honestly unless claim is set.
+type bombEntry struct {
+	name  string
+	dict  string
+	zeros int64
+	// claim, when set, is the uncompressed size the directory states
+	// instead of the true one; pad appends that many junk bytes after the
+	// Deflate stream, for a directory that must look like it holds a huge
+	// array (the reader must refuse before it reaches them).
+	claim, pad int64
+	store      bool // store the bytes instead of compressing them
+}
+
+// bombArchive builds a zip archive of the entries in memory, streaming the
+// zeros through the compressor so that building a bomb of hundreds of
+// megabytes costs little.
+func bombArchive(t testing.TB, entries ...bombEntry) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, e := range entries {
+		body, crc, size := bombBody(t, e)
+		fh := &zip.FileHeader{Name: e.name, Method: zip.Deflate, CRC32: crc,
+			CompressedSize64: uint64(len(body)), UncompressedSize64: uint64(size)}
+		if e.store {
+			fh.Method = zip.Store
+		}
+		if e.claim > 0 {
+			fh.UncompressedSize64 = uint64(e.claim)
+		}
+		w, err := zw.CreateRaw(fh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// bombBody returns e's stored bytes, the CRC-32 of its uncompressed bytes
+// and their count.
+func bombBody(t testing.TB, e bombEntry) (body []byte, crc uint32, size int64) {
+	t.Helper()
+	var b bytes.Buffer
+	var w io.Writer = &b
+	var fw *flate.Writer
+	if !e.store {
+		fw, _ = flate.NewWriter(&b, flate.BestSpeed)
+		w = fw
+	}
+	h := crc32.NewIEEE()
+	w = io.MultiWriter(w, h)
+	hdr := npyBytes(e.dict, nil)
+	w.Write(hdr)
+	zeros := make([]byte, 1<<20)
+	for left := e.zeros; left > 0; left -= int64(len(zeros)) {
+		w.Write(zeros[:min(left, int64(len(zeros)))])
+	}
+	if fw != nil {
+		fw.Close()
+	}
+	b.Write(make([]byte, e.pad))
+	return b.Bytes(), h.Sum32(), int64(len(hdr)) + e.zeros
+}
+
+// allocated runs f and returns the bytes it allocated on the heap.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestNPZDeflateBombRefusedBeforeDecompressing: an archive of a few hundred
+// kilobytes that inflates to hundreds of megabytes (or claims gigabytes)
+// is refused from its headers, with a few megabytes allocated at most.
+func TestNPZDeflateBombRefusedBeforeDecompressing(t *testing.T) {
+	const mostAlloc = 4 << 20
+	f4 := func(shape string) string {
+		return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }"
+	}
+	const xBomb = 128 << 20 // (2048, 4096, 4) float32 zeros
+	y2048 := bombEntry{name: "y.npy", dict: f4("(2048,)"), zeros: 2048 * 4}
+	schema := &Schema{Features: 3, Labels: 1}
+	for _, tc := range []struct {
+		name    string
+		entries []bombEntry
+		env     string // TRNN_MAX_FILE_BYTES, when set
+		want    string
+	}{
+		{"features differ from the spec",
+			[]bombEntry{{name: "x.npy", dict: f4("(2048, 4096, 4)"), zeros: xBomb}, y2048},
+			"", "b.npz: x has 4 features per step, the spec declares 3"},
+		{"labels differ from the spec",
+			[]bombEntry{{name: "x.npy", dict: f4("(2048, 4096, 3)"), zeros: xBomb / 4 * 3},
+				{name: "y.npy", dict: f4("(2048, 2)"), zeros: 2048 * 2 * 4}},
+			"", "b.npz: y has 2 labels per sequence, the spec declares 1"},
+		{"megabytes behind a small header",
+			[]bombEntry{{name: "x.npy", dict: f4("(1, 1, 3)"), zeros: 64 << 20, claim: 128 + 12},
+				{name: "y.npy", dict: f4("(1,)"), zeros: 4}},
+			"", "b.npz: x: not a readable array: more data than its header declares (shape [1, 1, 3] of float32)"},
+		{"megabytes stored behind a small header",
+			[]bombEntry{{name: "x.npy", dict: f4("(1, 1, 3)"), zeros: 8 << 20, claim: 128 + 12, store: true},
+				{name: "y.npy", dict: f4("(1,)"), zeros: 4}},
+			"", "b.npz: x: not a readable array: more data than its header declares (shape [1, 1, 3] of float32)"},
+		{"huge declared shape",
+			[]bombEntry{{name: "x.npy", dict: f4("(1000, 1000, 1000)"), claim: 128 + 4e9, pad: 4e9 / 1000},
+				{name: "y.npy", dict: f4("(1000,)"), zeros: 4000}},
+			"", "b.npz: x: shape [1000, 1000, 1000] of float32 holds 3.7 GiB, over the 2.0 GiB limit on what trnn reads (set TRNN_MAX_FILE_BYTES to raise it)"},
+		{"more elements than any tensor",
+			[]bombEntry{{name: "x.npy", dict: f4("(1, 1, 2147483648)"), claim: 128 + 8<<30, pad: 9 << 20},
+				{name: "y.npy", dict: f4("(1,)"), zeros: 4}},
+			"32000000000", "b.npz: x: not a readable array: shape [1, 1, 2147483648] has more than 2147483647 elements"},
+		{"over a lowered limit",
+			[]bombEntry{{name: "x.npy", dict: f4("(2048, 4096, 3)"), zeros: xBomb / 4 * 3}, y2048},
+			"1048576", "b.npz: x: shape [2048, 4096, 3] of float32 holds 96.0 MiB, over the 1.0 MiB limit on what trnn reads (set TRNN_MAX_FILE_BYTES to raise it)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(fileio.EnvMaxBytes, tc.env)
+			}
+			archive := bombArchive(t, tc.entries...)
+			var err error
+			a := allocated(func() { _, err = decodeNPZ("b.npz", bytes.NewReader(archive), int64(len(archive)), schema) })
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error\n  %v\nwant\n  %s", err, tc.want)
+			}
+			t.Logf("allocated %s to refuse a %s archive", fileio.Bytes(int64(a)), fileio.Bytes(int64(len(archive))))
+			if a > mostAlloc {
+				t.Errorf("allocated %s to refuse a %s archive", fileio.Bytes(int64(a)), fileio.Bytes(int64(len(archive))))
+			}
+		})
+	}
+
+	// Through Load, from a file on disk: the spec's counts are checked from
+	// the headers.
+	path := filepath.Join(t.TempDir(), "b.npz")
+	archive := bombArchive(t, bombEntry{name: "x.npy", dict: f4("(2048, 4096, 4)"), zeros: xBomb}, y2048)
+	if err := os.WriteFile(path, archive, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	a := allocated(func() { _, err = Load(path, countSchema()) })
+	wantError(t, err, path+": x has 4 features per step, the spec declares 3")
+	if a > mostAlloc {
+		t.Errorf("Load allocated %s to refuse a %s file", fileio.Bytes(int64(a)), fileio.Bytes(int64(len(archive))))
+	}
+}
+
+// TestNPZBombWithinLimitsReads: the same kind of archive, when its shape
+// agrees with the spec and stays within the limits, is data and reads.
+func TestNPZBombWithinLimitsReads(t *testing.T) {
+	archive := bombArchive(t,
+		bombEntry{name: "x.npy", dict: "{'descr': '<f4', 'fortran_order': False, 'shape': (64, 1024, 3), }", zeros: 64 * 1024 * 3 * 4},
+		bombEntry{name: "y.npy", dict: "{'descr': '|u1', 'fortran_order': False, 'shape': (64,), }", zeros: 64})
+	d, err := decodeNPZ("z.npz", bytes.NewReader(archive), int64(len(archive)), &Schema{Features: 3, Labels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.N() != 64 || d.MaxLen() != 1024 || d.Steps() != 64*1024 {
+		t.Errorf("N %d, MaxLen %d, Steps %d", d.N(), d.MaxLen(), d.Steps())
+	}
+}
+
+// TestNPZDuplicateEntryRefused: NumPy reads the last of two entries of one
+// name, other readers the first; the file is refused rather than read
+// either way.
+func TestNPZDuplicateEntryRefused(t *testing.T) {
+	y := entry("y.npy", npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", f32bytes(1)))
+	x := func(name string, v float32) [2][]byte {
+		return entry(name, npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1), }", f32bytes(v)))
+	}
+	for _, tc := range []struct {
+		name    string
+		archive []byte
+		want    string
+	}{
+		{"two x.npy", zipBytes(t, x("x.npy", 1), y, x("x.npy", 2)), `d.npz: entry "x.npy" appears twice in the archive`},
+		{"two y.npy", zipBytes(t, y, x("x.npy", 1), y), `d.npz: entry "y.npy" appears twice in the archive`},
+		{"x and x.npy", zipBytes(t, x("x.npy", 1), x("x", 2), y), `d.npz: entries "x.npy" and "x" both hold array "x"`},
+		{"an unread array twice", zipBytes(t, x("x.npy", 1), y, entry("a.npy", nil), entry("a.npy", nil)), `d.npz: entry "a.npy" appears twice in the archive`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := decodeNPZ("d.npz", bytes.NewReader(tc.archive), int64(len(tc.archive)), nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("error\n  %v\nwant\n  %s", err, tc.want)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "dup.npz")
+	if err := os.WriteFile(path, zipBytes(t, x("x.npy", 1), y, x("x.npy", 2)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := readNPZ(path, nil)
+	wantError(t, err, path+`: entry "x.npy" appears twice in the archive`)
 }

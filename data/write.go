@@ -13,7 +13,7 @@ import (
 
 // Shapes: N sequences, T = d.MaxLen(), F features, K labels.
 
-// WriteNPZ writes d as an NPZ file that ReadNPZ reads back equal (ids and
+// WriteNPZ writes d as an NPZ file that Load reads back equal (ids and
 // names are not stored): x float32 [N, T, F] right-padded with zeros,
 // lengths int32 [N], and y float32 [N] for one label, else [N, K]. The
 // arrays are Deflate-compressed. The file is replaced atomically: readers

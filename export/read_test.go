@@ -478,7 +478,7 @@ func TestTensorFileErrors(t *testing.T) {
 	if err := export.WriteTensorFile(filepath.Join(dir, "bad.pb"), "b", bad); err == nil || !strings.HasSuffix(err.Error(), `bad.pb: tensor "b": 1 elements for shape [2] (2 expected)`) {
 		t.Errorf("write of an inconsistent tensor: %v", err)
 	}
-	if err := export.WriteTensorFile(filepath.Join(dir, "no", "such", "dir.pb"), "b", &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{1}}); err == nil || !strings.Contains(err.Error(), "dir.pb: cannot open: no such file or directory") {
+	if err := export.WriteTensorFile(filepath.Join(dir, "no", "such", "dir.pb"), "b", &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{1}}); err == nil || !strings.Contains(err.Error(), "dir.pb: cannot write: no such file or directory") {
 		t.Errorf("write into a missing folder: %v", err)
 	}
 }

@@ -58,7 +58,7 @@ func WriteTensorFile(path string, name string, t *graph.Tensor) error {
 	// Atomic: a killed run or a full disk leaves the old file, never a
 	// truncated one.
 	if err := atomicfile.WriteBytes(path, b); err != nil {
-		return fmt.Errorf("%s: %v", path, err)
+		return fmt.Errorf("%s: cannot write: %v", path, err)
 	}
 	return nil
 }

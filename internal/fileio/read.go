@@ -34,8 +34,9 @@ func MaxBytes() (int64, error) {
 // Open opens path for reading after checking, through symbolic links, that
 // it is a regular file no larger than MaxBytes: a device such as /dev/zero,
 // a FIFO or a directory would otherwise be read until memory runs out. It
-// returns the file and its size; errors name neither (the caller names the
-// file).
+// returns the file and its size. Errors do not name the file (the caller
+// does); the system's reasons read "cannot open: no such file or
+// directory".
 func Open(path string) (*os.File, int64, error) {
 	limit, err := MaxBytes()
 	if err != nil {
@@ -44,14 +45,14 @@ func Open(path string) (*os.File, int64, error) {
 	// Stat before opening: opening a named pipe blocks until a writer comes.
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, 0, Bare(err)
+		return nil, 0, openError{err}
 	}
 	if err := checkRegular(st, limit); err != nil {
 		return nil, 0, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, Bare(err)
+		return nil, 0, openError{err}
 	}
 	// The path may have been swapped between Stat and Open: check what was
 	// opened.
@@ -127,3 +128,11 @@ func Bytes(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
+
+// openError is the system's reason a file could not be opened, printed
+// without the path and unwrapping to the *fs.PathError (so errors.Is(err,
+// fs.ErrNotExist) holds).
+type openError struct{ err error }
+
+func (e openError) Error() string { return "cannot open: " + Bare(e.err).Error() }
+func (e openError) Unwrap() error { return e.err }
