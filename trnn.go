@@ -3,18 +3,39 @@
 // reads, docs/onnx-import.md) and runs it inside a Go program.
 //
 //	s, err := trnn.Load("model.onnx")
-//	probs, err := s.Predict(seqs) // seqs[i] is sequence i: [steps][features]float32
+//	probs, err := s.Predict(seqs)      // seqs[i] is sequence i: [steps][features]float32
+//	steps, err := s.PredictSteps(seqs) // steps[i][t]: the probabilities after steps 0..t
 //
 // A Session is safe for concurrent use by any number of goroutines.
 //
 // Predict takes ragged sequences and does the batching: for a model with
 // trnn's interface (inputs x float32 [batch, time, features] and lengths
-// int32 [batch], output probs [batch, labels]) it pads them into one batch;
-// for other models it finds the one float input of rank 3 (batch-major, or
-// time-major when its dimension names or the lengths input say so), an
-// optional integer lengths input, and the output (probs, or the only one).
-// Without a lengths input, sequences are run in groups of equal length, so
-// padding never reaches the model. Run gives full control with named tensors.
+// int32 [batch], output probs [batch, labels]) it sorts them by length and
+// pads each batch to its longest; for other models it finds the one float
+// input of rank 3 (batch-major, or time-major when its dimension names or
+// the lengths input say so), an optional integer lengths input, and the
+// output (probs, or the only one). Without a lengths input, sequences are
+// run in groups of equal length, so padding never reaches the model. A
+// batch holds at most 16 Mi elements of its widest per-step value (rows ×
+// steps × the wider of the features and a recurrent layer's gates), and
+// sorting keeps its padding small, so memory follows the input's size, not
+// its longest sequence times its count. Run gives full control with named
+// tensors.
+//
+// PredictSteps gives the probabilities after every step in one pass over
+// each sequence, from the model's step_probs output, or for a model trnn
+// exported without it, from the same model rebuilt with it
+// (export.WithStepProbs, once per Session): time and memory linear in the
+// sequences' lengths. Other models have no per-step output, and every
+// prefix of every sequence is run through Predict's batching instead:
+// memory stays within the same bound, time grows with the square of the
+// lengths.
+//
+// Predict and PredictSteps refuse a NaN or infinite input value with a
+// *NonFiniteInputError naming the sequence, step and feature (a NaN passes
+// when the model's metadata trnn.missing names a method of imputing missing
+// values), and a result that is not finite with a *NonFiniteOutputError
+// naming the sequences.
 //
 // Errors name the model file and say what is wrong in one line; bad input
 // never panics.
@@ -23,9 +44,11 @@ package trnn
 import (
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	goruntime "runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,12 +84,18 @@ const (
 	Bool    = graph.Bool
 )
 
-// Session is a loaded model. It is immutable and safe for concurrent use.
+// Session is a loaded model. It is safe for concurrent use: what it learns
+// on first use (PredictSteps' plan) is set up once.
 type Session struct {
 	path    string
 	graph   *graph.Graph
 	ip      *interp.Interpreter
 	predict predictPlan
+
+	// PredictSteps' plan, made on its first call: most programs never ask
+	// for every step, and a rebuilt model costs a model's memory.
+	stepsOnce sync.Once
+	steps     stepPlan
 }
 
 // predictPlan is how Predict maps sequences onto the model's inputs.
@@ -79,6 +108,11 @@ type predictPlan struct {
 	features  int // fixed feature count, 0 if taken from the data
 	lengths   *graph.Value
 	out       graph.Value
+	// width is the widest per-step value of the model that batches are
+	// sized by, besides the features: a recurrent layer's gates.
+	width int
+	// missing: the model imputes missing values, so a NaN input is valid.
+	missing bool
 }
 
 // Load reads an ONNX model and prepares it to run. The error names the file
@@ -153,22 +187,171 @@ func (s *Session) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 // Predict runs the model on sequences of any lengths (seqs[i] is sequence i,
 // seqs[i][t] its features at step t) and returns one row of outputs per
 // sequence: the probabilities of each label, for trnn's models. It checks
-// that every step has the model's number of features.
+// that every step has the model's number of features and every value is a
+// finite number (see NonFiniteInputError), and that every output is
+// (NonFiniteOutputError).
 func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 	p := &s.predict
+	F, err := s.check(seqs)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.predictRows(seqs, F)
+	if err != nil {
+		return nil, err
+	}
+	if bad := nonFiniteRows(res); bad != nil {
+		return nil, &NonFiniteOutputError{Model: s.path, Output: p.out.Name, Seqs: bad}
+	}
+	return res, nil
+}
+
+// PredictSteps runs the model on sequences of any lengths, as Predict, and
+// returns for each sequence one row of outputs per step: res[i][t] is what
+// Predict returns for the first t+1 steps of sequence i (up to rounding:
+// a per-step head is computed by another kernel than a last-step one). An
+// empty sequence gets no rows. The output is taken from the model's
+// step_probs, or the model rebuilt with it, in one pass; for other models
+// every prefix is run (see the package documentation). An output that is
+// not finite is reported with the first step where it is not.
+func (s *Session) PredictSteps(seqs [][][]float32) ([][][]float32, error) {
+	F, err := s.check(seqs)
+	if err != nil {
+		return nil, err
+	}
+	sp := s.stepPlan()
+	if sp.err != nil {
+		return nil, fmt.Errorf("%s: %v", s.path, sp.err)
+	}
+	var res [][][]float32
+	out := sp.plan.out.Name
+	if sp.ip != nil {
+		res, err = s.stepRows(sp, seqs, F)
+	} else {
+		res, err = s.prefixRows(seqs, F)
+		out = s.predict.out.Name
+	}
+	if err != nil {
+		return nil, err
+	}
+	if bad, steps := nonFiniteSteps(res); bad != nil {
+		return nil, &NonFiniteOutputError{Model: s.path, Output: out, Seqs: bad, Steps: steps}
+	}
+	return res, nil
+}
+
+// check checks seqs against the model as Predict and PredictSteps need and
+// returns the feature count.
+func (s *Session) check(seqs [][][]float32) (int, error) {
+	p := &s.predict
 	if p.err != nil {
-		return nil, fmt.Errorf("%s: %v", s.path, p.err)
+		return 0, fmt.Errorf("%s: %v", s.path, p.err)
 	}
 	F, err := p.checkSeqs(seqs)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", s.path, err)
+		return 0, fmt.Errorf("%s: %v", s.path, err)
 	}
+	if err := p.checkFinite(s.path, seqs); err != nil {
+		return 0, err
+	}
+	return F, nil
+}
+
+// predictRows runs seqs, checked, in the batches of Predict's plan and
+// returns each sequence's output row.
+func (s *Session) predictRows(seqs [][][]float32, F int) ([][]float32, error) {
+	p := &s.predict
 	res := make([][]float32, len(seqs))
-	batches := p.batches(seqs)
-	// Rows are independent: batches run concurrently, each writing only its
-	// own rows of res. The first failing batch (in order) is reported.
-	errs := make([]error, len(batches))
-	workers := min(goruntime.GOMAXPROCS(0), len(batches))
+	batches := p.batches(seqs, F)
+	err := parallel(len(batches), func(b int) error {
+		idx := batches[b]
+		y, B, _, err := s.runBatch(s.ip, p, seqs, idx, F)
+		if err != nil {
+			return err
+		}
+		if len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
+			return s.outputError(p, y, fmt.Sprintf("[%d, labels]", B), B)
+		}
+		K := 1
+		if len(y.Shape) == 2 {
+			K = y.Shape[1]
+		}
+		for b, i := range idx {
+			res[i] = floatRow(y, b*K, K)
+		}
+		return nil
+	})
+	return res, err
+}
+
+// stepRows runs seqs, checked, through the per-step output sp plans and
+// returns each sequence's rows, one per valid step.
+func (s *Session) stepRows(sp *stepPlan, seqs [][][]float32, F int) ([][][]float32, error) {
+	p := &sp.plan
+	res := make([][][]float32, len(seqs))
+	batches := p.batches(seqs, F)
+	err := parallel(len(batches), func(b int) error {
+		idx := batches[b]
+		y, B, T, err := s.runBatch(sp.ip, p, seqs, idx, F)
+		if err != nil {
+			return err
+		}
+		if len(y.Shape) != 3 || y.Shape[0] != B || y.Shape[1] != T {
+			return s.outputError(p, y, fmt.Sprintf("[%d, %d, labels]", B, T), B)
+		}
+		K := y.Shape[2]
+		for b, i := range idx {
+			rows := make([][]float32, len(seqs[i]))
+			for t := range rows {
+				rows[t] = floatRow(y, (b*T+t)*K, K)
+			}
+			res[i] = rows
+		}
+		return nil
+	})
+	return res, err
+}
+
+// prefixRows gives every step's output of a model without a per-step one:
+// each prefix of each sequence is a sequence of its own to Predict's
+// batching, whose budget bounds the memory however long the sequences.
+func (s *Session) prefixRows(seqs [][][]float32, F int) ([][][]float32, error) {
+	var prefixes [][][]float32
+	for _, seq := range seqs {
+		for t := range seq {
+			prefixes = append(prefixes, seq[:t+1])
+		}
+	}
+	rows, err := s.predictRows(prefixes, F)
+	if err != nil {
+		return nil, err
+	}
+	res := make([][][]float32, len(seqs))
+	for i, seq := range seqs {
+		res[i], rows = rows[:len(seq):len(seq)], rows[len(seq):]
+	}
+	return res, nil
+}
+
+// floatRow copies y's elements off..off+K-1 as float32.
+func floatRow(y *graph.Tensor, off, K int) []float32 {
+	row := make([]float32, K)
+	for k := range row {
+		if y.DType == graph.Float32 {
+			row[k] = y.F32[off+k]
+		} else {
+			row[k] = float32(y.F64[off+k])
+		}
+	}
+	return row
+}
+
+// parallel runs f(0..n-1) on up to GOMAXPROCS goroutines and returns the
+// error of the first failing call in index order. Batches are independent:
+// each writes only its own rows of the result.
+func parallel(n int, f func(i int) error) error {
+	errs := make([]error, n)
+	workers := min(goruntime.GOMAXPROCS(0), n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -176,21 +359,21 @@ func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 		go func() {
 			defer wg.Done()
 			for {
-				b := int(next.Add(1)) - 1
-				if b >= len(batches) {
+				i := int(next.Add(1)) - 1
+				if i >= n {
 					return
 				}
-				errs[b] = s.predictBatch(seqs, batches[b], F, res)
+				errs[i] = f(i)
 			}
 		}()
 	}
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }
 
 // checkSeqs checks that every step has the same number of features (the
@@ -223,27 +406,139 @@ func (p *predictPlan) checkSeqs(seqs [][][]float32) (int, error) {
 	return F, nil
 }
 
-// batches groups the sequences (by index) into the batches Predict runs:
-// every sequence at once when the model takes lengths, else one group per
-// length, so that padding never reaches a model that cannot mask it. A
-// fixed batch size splits groups further; otherwise large groups are split
-// so that every core gets work.
-func (p *predictPlan) batches(seqs [][][]float32) [][]int {
+// checkFinite refuses the first input value that is not a finite number,
+// except NaN for a model that imputes missing values: the kernels would
+// carry it silently into the output, or saturate an infinity into a
+// plausible probability.
+func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
+	for i, seq := range seqs {
+		for t, step := range seq {
+			for f, v := range step {
+				if !finite(v) && !(p.missing && v != v) {
+					return &NonFiniteInputError{Model: model, Seq: i, Step: t, Feature: f, Value: v}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+
+// nonFiniteRows returns the indices of the rows holding a value that is not
+// finite, or nil.
+func nonFiniteRows(rows [][]float32) []int {
+	var bad []int
+	for i, row := range rows {
+		if !finiteRow(row) {
+			bad = append(bad, i)
+		}
+	}
+	return bad
+}
+
+func finiteRow(row []float32) bool {
+	return !slices.ContainsFunc(row, func(v float32) bool { return !finite(v) })
+}
+
+// nonFiniteSteps returns the sequences holding a value that is not finite,
+// with the first such step of each, or nils.
+func nonFiniteSteps(res [][][]float32) (seqs, steps []int) {
+	for i, rows := range res {
+		if t := slices.IndexFunc(rows, func(row []float32) bool { return !finiteRow(row) }); t >= 0 {
+			seqs, steps = append(seqs, i), append(steps, t)
+		}
+	}
+	return seqs, steps
+}
+
+// NonFiniteInputError is Predict's and PredictSteps' refusal of an input
+// value that is not a finite number: Value, at feature Feature of step Step
+// of sequence Seq (each counted from 0). NaN is a missing value, refused
+// unless the model imputes missing values.
+type NonFiniteInputError struct {
+	Model              string
+	Seq, Step, Feature int
+	Value              float32
+}
+
+func (e *NonFiniteInputError) Error() string {
+	where := fmt.Sprintf("%s: sequence %d step %d feature %d", e.Model, e.Seq, e.Step, e.Feature)
+	if math.IsNaN(float64(e.Value)) {
+		return where + ": NaN (a missing value), and the model does not impute missing values"
+	}
+	return fmt.Sprintf("%s: %v, expected a finite number", where, e.Value)
+}
+
+// NonFiniteOutputError reports that the model's output Output holds NaN or
+// an infinity for the sequences Seqs (indices into the call's sequences,
+// ascending). For PredictSteps, Steps[j] is the first step of sequence
+// Seqs[j] where it does; for Predict, Steps is nil.
+type NonFiniteOutputError struct {
+	Model  string
+	Output string
+	Seqs   []int
+	Steps  []int
+}
+
+func (e *NonFiniteOutputError) Error() string {
+	items := make([]string, len(e.Seqs))
+	for j, i := range e.Seqs {
+		items[j] = strconv.Itoa(i)
+		if e.Steps != nil {
+			items[j] += fmt.Sprintf(" (from step %d)", e.Steps[j])
+		}
+	}
+	what := "sequence"
+	if len(items) > 1 {
+		what = "sequences"
+	}
+	return fmt.Sprintf("%s: output %q is not finite (NaN or ±Inf) for %s %s", e.Model, e.Output, what, listSome(items))
+}
+
+// listMax is how many items an error message lists.
+const listMax = 10
+
+// listSome joins items with commas, the first ten of them, then says how
+// many more there are: "3, 17 and 4 more".
+func listSome(items []string) string {
+	if len(items) <= listMax {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:listMax], ", "), len(items)-listMax)
+}
+
+// batchBudget bounds the batches that run at once: together they hold at
+// most 16 Mi elements (64 MiB of float32) of their widest per-step value,
+// rows × padded steps × width, where width is the widest such value the
+// model computes that Predict knows of (the features, or a recurrent
+// layer's gates). Each of the GOMAXPROCS batches in flight gets its share.
+// That keeps memory within a bound whatever the input, while GEMMs over
+// thousands of steps stay efficient; a sequence over a share on its own
+// runs alone.
+const batchBudget = 16 << 20
+
+// paddingFloor is the padded size (rows × padded steps) under which a
+// batch is not cut to save padding: splitting a small batch costs more
+// than its padding.
+const paddingFloor = 1 << 16
+
+// batches groups the sequences (by index) into the batches Predict runs.
+// With a lengths input they are sorted by length and cut where a batch
+// would exceed its share of batchBudget or pad more than it holds; without
+// one, each length is a group of its own, so that padding never reaches a
+// model that cannot mask it, cut to the budget. A fixed batch size splits
+// groups further; otherwise large groups are split so that every core gets
+// work.
+func (p *predictPlan) batches(seqs [][][]float32, F int) [][]int {
+	// In elements of one step's widest value: a batch of B rows padded to
+	// T steps may hold B·T ≤ steps.
+	steps := max(1, batchBudget/goruntime.GOMAXPROCS(0)/max(p.width, F, 1))
 	var groups [][]int
 	if p.lengths != nil {
-		all := make([]int, len(seqs))
-		for i := range all {
-			all[i] = i
-		}
-		groups = append(groups, all)
+		groups = p.byLength(seqs, steps)
 	} else {
-		byLen := map[int][]int{}
-		for i, seq := range seqs {
-			byLen[len(seq)] = append(byLen[len(seq)], i)
-		}
-		for _, l := range slices.Sorted(maps.Keys(byLen)) {
-			groups = append(groups, byLen[l])
-		}
+		groups = p.sameLength(seqs, steps)
 	}
 	var batches [][]int
 	for _, g := range groups {
@@ -258,6 +553,58 @@ func (p *predictPlan) batches(seqs [][][]float32) [][]int {
 		batches = append(batches, splitBalanced(seqs, g, min(goruntime.GOMAXPROCS(0), len(g)/predictMinRows))...)
 	}
 	return batches
+}
+
+// byLength sorts the sequences by length and cuts them into batches: a
+// batch ends before a sequence that would take it past maxSteps padded
+// steps, or, once it is past paddingFloor, make padding more than half of
+// it. Sorted, the rows of a batch have similar lengths, so one
+// long sequence among many short ones no longer pads them all to its
+// length.
+func (p *predictPlan) byLength(seqs [][][]float32, maxSteps int) [][]int {
+	idx := make([]int, len(seqs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return len(seqs[a]) - len(seqs[b]) })
+	var out [][]int
+	start, steps := 0, 0
+	for j, i := range idx {
+		L := len(seqs[i])
+		T := max(L, p.steps) // the batch's padded length, with this row
+		rows := j - start + 1
+		over := rows > maxSteps/max(1, T)
+		wasteful := !over && p.steps == 0 && rows*T > paddingFloor && rows*T > 2*(steps+L)
+		if rows > 1 && (over || wasteful) {
+			out = append(out, idx[start:j])
+			start, steps = j, 0
+		}
+		steps += L
+	}
+	if start < len(idx) {
+		out = append(out, idx[start:])
+	}
+	return out
+}
+
+// sameLength groups the sequences by length, each group cut to maxSteps
+// padded steps.
+func (p *predictPlan) sameLength(seqs [][][]float32, maxSteps int) [][]int {
+	byLen := map[int][]int{}
+	for i, seq := range seqs {
+		byLen[len(seq)] = append(byLen[len(seq)], i)
+	}
+	var out [][]int
+	for _, l := range slices.Sorted(maps.Keys(byLen)) {
+		g := byLen[l]
+		n := max(1, maxSteps/max(1, l, p.steps))
+		for len(g) > n {
+			out = append(out, g[:n])
+			g = g[n:]
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // predictMinRows is the fewest sequences worth a batch of their own when
@@ -289,16 +636,41 @@ func splitBalanced(seqs [][][]float32, idx []int, parts int) [][]int {
 	return out
 }
 
-// predictBatch runs the sequences idx as one padded batch and stores their
-// rows of output in res. A fixed batch size larger than len(idx) is filled
+// runBatch runs the sequences idx as one padded batch through ip, fed as p
+// says, and returns p's output, a float tensor, with the batch's size B
+// and padded length T. A fixed batch size larger than len(idx) is filled
 // with empty rows.
-func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]float32) error {
-	p := &s.predict
-	B := len(idx)
+func (s *Session) runBatch(ip *interp.Interpreter, p *predictPlan, seqs [][][]float32, idx []int, F int) (y *graph.Tensor, B, T int, err error) {
+	inputs, B, T := p.feed(seqs, idx, F)
+	outs, err := ip.Run(inputs)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("%s: %v", s.path, err)
+	}
+	y = outs[p.out.Name]
+	if y == nil || (y.DType != graph.Float32 && y.DType != graph.Float64) {
+		return nil, 0, 0, s.outputError(p, y, "float", B)
+	}
+	return y, B, T, nil
+}
+
+// outputError says that p's output y is not what the caller expects.
+func (s *Session) outputError(p *predictPlan, y *graph.Tensor, want string, B int) error {
+	got := "nothing"
+	if y != nil {
+		got = y.DType.String() + " " + graph.FormatShape(y.Shape)
+	}
+	return fmt.Errorf("%s: output %q: expected float %s for a batch of %d, got %s", s.path, p.out.Name, want, B, got)
+}
+
+// feed builds the inputs of the batch idx: x padded to the batch's longest
+// sequence (or the model's fixed length), and lengths when the model has
+// them.
+func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[string]*graph.Tensor, B, T int) {
+	B = len(idx)
 	if p.batch > 0 {
 		B = p.batch
 	}
-	T := p.steps
+	T = p.steps
 	if T == 0 {
 		for _, i := range idx {
 			T = max(T, len(seqs[i]))
@@ -324,7 +696,7 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 			}
 		}
 	}
-	inputs := map[string]*graph.Tensor{p.x.Name: x}
+	inputs = map[string]*graph.Tensor{p.x.Name: x}
 	if p.lengths != nil {
 		l := graph.NewTensor(p.lengths.DType, B)
 		for b, i := range idx {
@@ -336,34 +708,54 @@ func (s *Session) predictBatch(seqs [][][]float32, idx []int, F int, res [][]flo
 		}
 		inputs[p.lengths.Name] = l
 	}
-	outs, err := s.Run(inputs)
+	return inputs, B, T
+}
+
+// stepPlan is how PredictSteps gets every step's output in one pass: plan
+// reads a per-step output of the model itself (ip is the session's) or of
+// the graph export.WithStepProbs rebuilt from it (ip its own). ip nil: the
+// model has neither, and every prefix is run through Predict's plan.
+type stepPlan struct {
+	err  error // the model was recognised but could not be rebuilt
+	ip   *interp.Interpreter
+	plan predictPlan
+}
+
+func (s *Session) stepPlan() *stepPlan {
+	s.stepsOnce.Do(func() { s.steps = s.planSteps() })
+	return &s.steps
+}
+
+func (s *Session) planSteps() stepPlan {
+	if p, ok := stepOutput(s.graph, s.predict); ok {
+		return stepPlan{ip: s.ip, plan: p}
+	}
+	g, ok, err := export.WithStepProbs(s.graph)
+	if err != nil || !ok {
+		return stepPlan{err: err}
+	}
+	ip, err := interp.New(g)
 	if err != nil {
-		return err
+		return stepPlan{err: fmt.Errorf("the model rebuilt with step_probs: %v", err)}
 	}
-	y := outs[p.out.Name]
-	if y == nil || (y.DType != graph.Float32 && y.DType != graph.Float64) || len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
-		got := "nothing"
-		if y != nil {
-			got = y.DType.String() + " " + graph.FormatShape(y.Shape)
-		}
-		return fmt.Errorf("%s: output %q: Predict expects float [%d, labels] for a batch of %d, got %s", s.path, p.out.Name, B, B, got)
+	p, ok := stepOutput(g, planPredict(g))
+	if !ok {
+		return stepPlan{err: fmt.Errorf("the model rebuilt with step_probs cannot be fed as Predict feeds it")}
 	}
-	K := 1
-	if len(y.Shape) == 2 {
-		K = y.Shape[1]
+	return stepPlan{ip: ip, plan: p}
+}
+
+// stepOutput returns p reading g's step_probs instead of its last-step
+// output, when g has one Predict can read as [batch, time, labels]: the
+// model batch-major, with a lengths input so that padding cannot reach a
+// valid step.
+func stepOutput(g *graph.Graph, p predictPlan) (predictPlan, bool) {
+	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueStepProbs })
+	if i < 0 || p.err != nil || p.lengths == nil || p.timeMajor || g.Outputs[i].Shape != nil && len(g.Outputs[i].Shape) != 3 {
+		return p, false
 	}
-	for b, i := range idx {
-		row := make([]float32, K)
-		for k := range row {
-			if y.DType == graph.Float32 {
-				row[k] = y.F32[b*K+k]
-			} else {
-				row[k] = float32(y.F64[b*K+k])
-			}
-		}
-		res[i] = row
-	}
-	return nil
+	p.out = g.Outputs[i]
+	return p, true
 }
 
 // timeName and batchName recognise dimension names.
@@ -444,7 +836,31 @@ func planPredict(g *graph.Graph) predictPlan {
 		i = 0
 	}
 	p.out = g.Outputs[i]
+	p.width = recurrentWidth(g)
+	m := g.Meta[metaMissing]
+	p.missing = m != "" && m != "refuse"
 	return p
+}
+
+// metaMissing is the metadata key under which a model says how it treats a
+// missing (NaN) input value, as a spec's inputs.missing does: absent or
+// "refuse" means that it does not impute them.
+const metaMissing = "trnn.missing"
+
+// recurrentWidth is the widest per-step value of g's recurrent layers that
+// Predict can size batches by: the gates of all directions, the rows of W
+// [directions, gates·H, I] when it is a constant.
+func recurrentWidth(g *graph.Graph) int {
+	w := 0
+	for _, n := range g.Nodes {
+		if n.Op != graph.OpLSTM && n.Op != graph.OpGRU || len(n.Inputs) < 2 {
+			continue
+		}
+		if W := g.Param(n.Inputs[1]); W != nil && len(W.Tensor.Shape) == 3 {
+			w = max(w, W.Tensor.Shape[0]*W.Tensor.Shape[1])
+		}
+	}
+	return w
 }
 
 // ErrUnsupported is export.ErrUnsupported: Load's error matches it

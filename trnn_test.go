@@ -2,6 +2,7 @@ package trnn_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -118,6 +120,12 @@ func TestExternalModels(t *testing.T) {
 // editModel rewrites a model file with edit and returns the new file.
 func editModel(t *testing.T, name string, edit func(g *onnxpb.GraphProto)) string {
 	t.Helper()
+	return editModelProto(t, name, func(m *onnxpb.ModelProto) { edit(m.Graph) })
+}
+
+// editModelProto is editModel for edits beyond the graph.
+func editModelProto(t *testing.T, name string, edit func(m *onnxpb.ModelProto)) string {
+	t.Helper()
 	b, err := os.ReadFile(externalPath(name, ".onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +134,7 @@ func editModel(t *testing.T, name string, edit func(g *onnxpb.GraphProto)) strin
 	if err := proto.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	edit(m.Graph)
+	edit(&m)
 	if b, err = proto.Marshal(&m); err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +316,9 @@ func TestTrnnExportedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := prog.Initialize(); err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
 	if err := runtime.WriteModel(&buf, prog, export.Options{Version: "test"}); err != nil {
 		t.Fatal(err)
@@ -424,6 +435,368 @@ func TestPredictConcurrent(t *testing.T) {
 	}
 }
 
+// trnnModel writes a model as trnn exports it, with step_probs when asked:
+// 4 features normalised with fitted statistics, an LSTM of 6 units and a
+// GRU of 5, 2 labels, seeded random weights.
+func trnnModel(t *testing.T, stepProbs bool) string {
+	t.Helper()
+	spec := compiler.DefaultSpec()
+	spec.Name = "steps"
+	spec.Inputs.Features = 4
+	spec.Layers = []compiler.Layer{{Kind: compiler.LayerLSTM, Units: 6}, {Kind: compiler.LayerGRU, Units: 5}}
+	spec.Outputs.Labels = 2
+	prog, err := compiler.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, p := range prog.Graph.Params {
+		switch p.Name {
+		case compiler.ParamMean:
+			for i := range p.Tensor.F32 {
+				p.Tensor.F32[i] = float32(rng.NormFloat64())
+			}
+		case compiler.ParamStd:
+			for i := range p.Tensor.F32 {
+				p.Tensor.F32[i] = float32(0.5 + rng.Float64())
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "model.onnx")
+	if err := runtime.WriteModelFile(path, prog, export.Options{StepProbs: stepProbs}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// randomSeqs makes n sequences of 0..maxLen steps of F normal features.
+func randomSeqs(rng *rand.Rand, n, maxLen, F int) [][][]float32 {
+	seqs := make([][][]float32, n)
+	for i := range seqs {
+		seqs[i] = make([][]float32, rng.IntN(maxLen+1))
+		for t := range seqs[i] {
+			seqs[i][t] = make([]float32, F)
+			for f := range seqs[i][t] {
+				seqs[i][t][f] = float32(rng.NormFloat64())
+			}
+		}
+	}
+	return seqs
+}
+
+// TestPredictStepsMatchesPrefixes: PredictSteps gives, at every step, what
+// Predict gives for the prefix ending there: through step_probs rebuilt
+// into a trnn model exported without it, through a model's own
+// step_probs, and by running prefixes for models without either (there
+// bit for bit, as the batching is the same).
+func TestPredictStepsMatchesPrefixes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		path  string
+		exact bool
+	}{
+		{"trnn model", trnnModel(t, false), false},
+		{"trnn model with step_probs", trnnModel(t, true), false},
+		{"lstm_classifier", externalPath("lstm_classifier", ".onnx"), true},
+		{"gru_classifier (bidirectional)", externalPath("gru_classifier", ".onnx"), true},
+	} {
+		s, err := trnn.Load(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		F := s.Inputs()[0].Shape[2].Size
+		seqs := randomSeqs(rand.New(rand.NewPCG(3, 4)), 30, 15, F)
+		steps, err := s.PredictSteps(seqs)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var prefixes [][][]float32
+		for _, seq := range seqs {
+			for n := 1; n <= len(seq); n++ {
+				prefixes = append(prefixes, seq[:n])
+			}
+		}
+		want, err := s.Predict(prefixes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		worst := 0.0
+		for i, seq := range seqs {
+			if len(steps[i]) != len(seq) {
+				t.Fatalf("%s: sequence %d: %d rows for %d steps", c.name, i, len(steps[i]), len(seq))
+			}
+			for st, row := range steps[i] {
+				for k, v := range row {
+					w := want[0][k]
+					if d := math.Abs(float64(v - w)); d > worst {
+						worst = d
+					}
+					if c.exact && math.Float32bits(v) != math.Float32bits(w) {
+						t.Fatalf("%s: sequence %d step %d label %d: %v, the prefix gives %v", c.name, i, st, k, v, w)
+					}
+				}
+				want = want[1:]
+			}
+		}
+		if worst > 1e-6 {
+			t.Fatalf("%s: PredictSteps differs from Predict on prefixes by %g", c.name, worst)
+		}
+		t.Logf("%s: PredictSteps vs Predict on every prefix: max |Δ| = %.2g", c.name, worst)
+	}
+}
+
+// paddedSizeModel loads a model whose output [N, 1] holds, in every row,
+// the padded size of the batch it ran in: rows × steps of its input x
+// [N, T, 5] (the inputs of lstm_classifier).
+func paddedSizeModel(t *testing.T) *trnn.Session {
+	t.Helper()
+	i64 := func(name string, dims []int64, v ...int64) *onnxpb.TensorProto {
+		return &onnxpb.TensorProto{Name: proto.String(name), Dims: dims, DataType: proto.Int32(int32(onnxpb.TensorProto_INT64)), Int64Data: v}
+	}
+	node := func(op string, in []string, out string, attrs ...*onnxpb.AttributeProto) *onnxpb.NodeProto {
+		return &onnxpb.NodeProto{OpType: proto.String(op), Input: in, Output: []string{out}, Attribute: attrs}
+	}
+	intAttr := func(name string, v int64) *onnxpb.AttributeProto {
+		return &onnxpb.AttributeProto{Name: proto.String(name), Type: onnxpb.AttributeProto_INT.Enum(), I: proto.Int64(v)}
+	}
+	path := editModel(t, "lstm_classifier", func(g *onnxpb.GraphProto) {
+		g.Initializer = []*onnxpb.TensorProto{i64("c0", nil, 0), i64("c1", nil, 1), i64("first", []int64{1}, 0), i64("one", []int64{1}, 1)}
+		g.Node = []*onnxpb.NodeProto{
+			node("Shape", []string{"input"}, "shape"),
+			node("Gather", []string{"shape", "c0"}, "rows"),
+			node("Gather", []string{"shape", "c1"}, "steps"),
+			node("Mul", []string{"rows", "steps"}, "size"),
+			node("Cast", []string{"size"}, "size_f", intAttr("to", int64(onnxpb.TensorProto_FLOAT))),
+			node("Gather", []string{"shape", "first"}, "rows_1"),
+			node("Concat", []string{"rows_1", "one"}, "out_shape", intAttr("axis", 0)),
+			node("Expand", []string{"size_f", "out_shape"}, "output"),
+		}
+		dims(g.Output[0], "N", 1)
+	})
+	s, err := trnn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// budget is the most elements of x a batch may hold: 16 Mi.
+const budget = 16 << 20
+
+// TestPredictBucketsByLength: one long sequence among many short ones no
+// longer pads them all to its length. Predict sorts rows by length and
+// cuts batches to a budget, so the short ones run in batches of one step,
+// the long one alone, and memory follows the input's size.
+func TestPredictBucketsByLength(t *testing.T) {
+	const short, long, F = 2000, 40000, 5
+	seqs := make([][][]float32, short+1)
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := range seqs {
+		n := 1
+		if i == short/2 {
+			n = long
+		}
+		seqs[i] = randomSeqs(rng, 1, 0, F)[0]
+		for range n {
+			step := make([]float32, F)
+			for f := range step {
+				step[f] = float32(rng.NormFloat64())
+			}
+			seqs[i] = append(seqs[i], step)
+		}
+	}
+
+	sizes, err := paddedSizeModel(t).Predict(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range sizes {
+		switch size := int(row[0]); {
+		case i == short/2 && size != long:
+			t.Fatalf("the long sequence ran in a batch of %d padded steps, want %d (alone)", size, long)
+		case i != short/2 && size > short:
+			t.Fatalf("short sequence %d ran in a batch of %d padded steps, want at most %d", i, size, short)
+		}
+	}
+
+	s, err := trnn.Load(externalPath("lstm_classifier", ".onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after goruntime.MemStats
+	goruntime.ReadMemStats(&before)
+	all, err := s.Predict(seqs)
+	goruntime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	padded := uint64(len(seqs)) * long * F * 4 // x alone, padded to the longest
+	t.Logf("Predict allocated %d MiB; one padded batch would hold %d MiB in x alone", allocated>>20, padded>>20)
+	if allocated > 64<<20 {
+		t.Fatalf("Predict allocated %d MiB for %d short sequences and one of %d steps", allocated>>20, short, long)
+	}
+	for _, i := range []int{0, 1, short / 2, short - 1, short} {
+		one, err := s.Predict(seqs[i : i+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range one[0] {
+			if math.Abs(float64(one[0][k]-all[i][k])) > 1e-6 {
+				t.Fatalf("sequence %d: %v in the batch, %v alone", i, all[i], one[0])
+			}
+		}
+	}
+}
+
+// TestPredictStepsOfOtherModelsIsBounded: a model without a per-step
+// output gets every prefix run, in batches within the budget however long
+// the sequence (all prefixes of 6000 steps padded together would be 36 M
+// steps).
+func TestPredictStepsOfOtherModelsIsBounded(t *testing.T) {
+	const T, F = 6000, 5
+	seqs := randomSeqs(rand.New(rand.NewPCG(1, 1)), 3, 10, F)
+	seqs = append(seqs, make([][]float32, T))
+	for i := range seqs[3] {
+		seqs[3][i] = make([]float32, F)
+	}
+	steps, err := paddedSizeModel(t).PredictSteps(seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := map[float32]bool{}
+	for i, seq := range seqs {
+		if len(steps[i]) != len(seq) {
+			t.Fatalf("sequence %d: %d rows for %d steps", i, len(steps[i]), len(seq))
+		}
+		for _, row := range steps[i] {
+			if int(row[0])*F > budget {
+				t.Fatalf("sequence %d ran in a batch of %v padded steps: %v elements of x, over %d", i, row[0], int(row[0])*F, budget)
+			}
+			batches[row[0]] = true
+		}
+	}
+	if len(batches) < 2 {
+		t.Fatalf("every prefix ran in one batch")
+	}
+}
+
+// The Go Predict returned NaN for NaN input, and a finite number for +Inf.
+// A value that is not finite is refused, naming the sequence, step and
+// feature, unless the model imputes missing values (then only NaN passes).
+func TestPredictRefusesNonFiniteInput(t *testing.T) {
+	path := externalPath("lstm_classifier", ".onnx")
+	s, err := trnn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		v    float32
+		want string
+	}{
+		{float32(math.NaN()), path + ": sequence 1 step 2 feature 3: NaN (a missing value), and the model does not impute missing values"},
+		{float32(math.Inf(1)), path + ": sequence 1 step 2 feature 3: +Inf, expected a finite number"},
+		{float32(math.Inf(-1)), path + ": sequence 1 step 2 feature 3: -Inf, expected a finite number"},
+	} {
+		seqs := randomSeqs(rand.New(rand.NewPCG(2, 2)), 3, 0, 5)
+		for i := range seqs {
+			seqs[i] = randomSeqs(rand.New(rand.NewPCG(uint64(i), 2)), 4, 0, 5)[0]
+			for range 4 {
+				seqs[i] = append(seqs[i], []float32{0.5, -1, 0.25, 2, 0})
+			}
+		}
+		seqs[1][2][3] = c.v
+		for name, run := range map[string]func() error{
+			"Predict":      func() error { _, err := s.Predict(seqs); return err },
+			"PredictSteps": func() error { _, err := s.PredictSteps(seqs); return err },
+		} {
+			err := run()
+			var in *trnn.NonFiniteInputError
+			if !errors.As(err, &in) || in.Seq != 1 || in.Step != 2 || in.Feature != 3 || err.Error() != c.want {
+				t.Errorf("%s with %v: %v, want %q", name, c.v, err, c.want)
+			}
+		}
+	}
+
+	imputes, err := trnn.Load(editModelProto(t, "lstm_classifier", func(m *onnxpb.ModelProto) {
+		m.MetadataProps = append(m.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String("trnn.missing"), Value: proto.String("forward_fill")})
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := [][][]float32{{{0, 0, float32(math.NaN()), 0, 0}}}
+	// This model only claims to impute: its output is NaN, refused as such.
+	var out *trnn.NonFiniteOutputError
+	if _, err := imputes.Predict(seqs); !errors.As(err, &out) {
+		t.Errorf("NaN for a model that imputes: %v, want the input accepted", err)
+	}
+	seqs[0][0][2] = float32(math.Inf(1))
+	var in *trnn.NonFiniteInputError
+	if _, err := imputes.Predict(seqs); !errors.As(err, &in) {
+		t.Errorf("+Inf for a model that imputes: %v, want it refused", err)
+	}
+}
+
+// TestPredictRefusesNonFiniteOutput: a model whose output is NaN for some
+// sequences is an error naming them (and, per step, where it starts), as
+// eval refuses such a model, instead of rows of NaN.
+func TestPredictRefusesNonFiniteOutput(t *testing.T) {
+	// W's column of feature 0 is +Inf: a step with feature 0 at 0 makes
+	// Inf·0 = NaN; positive values saturate the gates, which stays finite.
+	path := editModel(t, "lstm_classifier", func(g *onnxpb.GraphProto) {
+		for _, init := range g.Initializer {
+			if init.GetName() == "W" {
+				w := onnxFloats(t, init)
+				for r := 0; r < len(w)/5; r++ {
+					w[r*5] = float32(math.Inf(1))
+				}
+				init.RawData, init.FloatData = nil, w
+			}
+		}
+	})
+	s, err := trnn.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(x0 float32) []float32 { return []float32{x0, 0.5, -0.5, 1, 0} }
+	seqs := [][][]float32{
+		{step(1), step(2), step(1)},
+		{step(1), step(0), step(1)},
+		{step(0)},
+		{step(3), step(0.5)},
+	}
+	_, err = s.Predict(seqs)
+	var out *trnn.NonFiniteOutputError
+	want := path + `: output "output" is not finite (NaN or ±Inf) for sequences 1, 2`
+	if !errors.As(err, &out) || !slices.Equal(out.Seqs, []int{1, 2}) || out.Steps != nil || err.Error() != want {
+		t.Errorf("Predict: %v, want %q", err, want)
+	}
+	_, err = s.PredictSteps(seqs)
+	want = path + `: output "output" is not finite (NaN or ±Inf) for sequences 1 (from step 1), 2 (from step 0)`
+	if !errors.As(err, &out) || !slices.Equal(out.Seqs, []int{1, 2}) || !slices.Equal(out.Steps, []int{1, 0}) || err.Error() != want {
+		t.Errorf("PredictSteps: %v, want %q", err, want)
+	}
+	if _, err := s.Predict([][][]float32{seqs[0], seqs[3]}); err != nil {
+		t.Errorf("finite outputs: %v", err)
+	}
+}
+
+// onnxFloats returns an initializer's float data, raw or not.
+func onnxFloats(t *testing.T, init *onnxpb.TensorProto) []float32 {
+	t.Helper()
+	if init.FloatData != nil {
+		return slices.Clone(init.FloatData)
+	}
+	w := make([]float32, len(init.RawData)/4)
+	for i := range w {
+		w[i] = math.Float32frombits(binary.LittleEndian.Uint32(init.RawData[4*i:]))
+	}
+	return w
+}
+
 // ExampleLoad loads a classifier and predicts two sequences of different
 // lengths (5 features per step).
 func ExampleLoad() {
@@ -463,4 +836,26 @@ func ExampleSession_Run() {
 	fmt.Printf("%v %.3f\n", y.Shape, y.F32)
 	// Output:
 	// [1 3] [0.650 0.357 0.398]
+}
+
+// ExampleSession_PredictSteps gives the probabilities after each step of one
+// sequence: after step 2 they are ExampleLoad's for its first two steps.
+func ExampleSession_PredictSteps() {
+	s, err := trnn.Load("testdata/onnx/lstm_classifier.onnx")
+	if err != nil {
+		log.Fatal(err)
+	}
+	steps, err := s.PredictSteps([][][]float32{
+		{{0.1, -0.3, 1.2, 0.0, 0.5}, {0.4, 0.2, -0.7, 1.1, 0.0}, {-1.0, 0.3, 0.2, 0.8, -0.2}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for t, p := range steps[0] {
+		fmt.Printf("after step %d: %.3f\n", t+1, p)
+	}
+	// Output:
+	// after step 1: [0.699 0.353 0.317]
+	// after step 2: [0.653 0.373 0.387]
+	// after step 3: [0.674 0.391 0.431]
 }

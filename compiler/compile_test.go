@@ -33,6 +33,16 @@ func compileSrc(t *testing.T, src string) *Program {
 	return prog
 }
 
+// initialised compiles src and draws its initial weights.
+func initialised(t *testing.T, src string) *Program {
+	t.Helper()
+	prog := compileSrc(t, src)
+	if err := prog.Initialize(); err != nil {
+		t.Fatal(err)
+	}
+	return prog
+}
+
 // TestLoweringMatchesGraphMD checks the lowering of docs/graph.md's example
 // node by node against the table in that document.
 func TestLoweringMatchesGraphMD(t *testing.T) {
@@ -187,7 +197,7 @@ func maxOrthError(a []float32, rows, cols int, transposed bool) float64 {
 // TestInitialisers checks each initialiser's defining property on a
 // compiled program.
 func TestInitialisers(t *testing.T) {
-	prog := compileSrc(t, "inputs: {features: 7}\nlayers: [{lstm: {units: 16}}, {gru: {units: 8}}]\noutputs: {labels: 5}\n")
+	prog := initialised(t, "inputs: {features: 7}\nlayers: [{lstm: {units: 16}}, {gru: {units: 8}}]\noutputs: {labels: 5}\n")
 	g := prog.Graph
 	for _, name := range []string{"layers.0.R", "layers.1.R"} {
 		p := g.Param(name)
@@ -298,10 +308,10 @@ func TestInitDeterminism(t *testing.T) {
 	spec := func(seed int, extra string) string {
 		return fmt.Sprintf("inputs: {features: 3}\nlayers: [{lstm: {units: 4}}%s]\noutputs: {labels: 1}\ntraining: {seed: %d}\n", extra, seed)
 	}
-	a := compileSrc(t, spec(1, "")).Graph
-	b := compileSrc(t, spec(1, "")).Graph
-	c := compileSrc(t, spec(2, "")).Graph
-	d := compileSrc(t, spec(1, ", {gru: {units: 5}}")).Graph
+	a := initialised(t, spec(1, "")).Graph
+	b := initialised(t, spec(1, "")).Graph
+	c := initialised(t, spec(2, "")).Graph
+	d := initialised(t, spec(1, ", {gru: {units: 5}}")).Graph
 	for _, p := range a.Params {
 		if !slices.Equal(p.Tensor.F32, b.Param(p.Name).Tensor.F32) {
 			t.Errorf("%s differs between two compilations with seed 1", p.Name)
@@ -525,5 +535,42 @@ func TestWriteDot(t *testing.T) {
 	want += len(prog.Graph.Outputs)
 	if edges != want {
 		t.Errorf("%d edges, want %d", edges, want)
+	}
+}
+
+// TestCheckDoesNotInitialise: Compile allocates the parameters but draws
+// no initial values, so checking a spec of 2048-unit layers (whose
+// orthogonal initialiser costs O(H³)) is cheap; Initialize draws them,
+// exactly as InitParam does parameter by parameter.
+func TestCheckDoesNotInitialise(t *testing.T) {
+	big := compileSrc(t, "inputs: {features: 4}\nlayers: [{lstm: {units: 2048}}]\noutputs: {labels: 1}\n")
+	if big.Initialized {
+		t.Fatal("Compile says the parameters are initialised")
+	}
+	for _, p := range big.Graph.Params {
+		want := float32(0)
+		if p.Name == ParamStd {
+			want = 1 // the identity normalisation
+		}
+		if i := slices.IndexFunc(p.Tensor.F32, func(v float32) bool { return v != want }); i >= 0 {
+			t.Fatalf("%s[%d] = %v before Initialize, want %v", p.Name, i, p.Tensor.F32[i], want)
+		}
+	}
+	if n := len(big.Graph.Param("layers.0.R").Tensor.F32); n != 4*2048*2048 {
+		t.Fatalf("layers.0.R has %d values, want them allocated", n)
+	}
+
+	src := "inputs: {features: 4}\nlayers: [{lstm: {units: 6}}, {gru: {units: 5}}]\noutputs: {labels: 2}\ntraining: {seed: 9}\n"
+	prog := compileSrc(t, src)
+	if err := prog.Initialize(); err != nil || !prog.Initialized {
+		t.Fatalf("Initialize: %v (Initialized %v)", err, prog.Initialized)
+	}
+	for _, p := range compileSrc(t, src).Graph.Params {
+		if err := InitParam(p, 9); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(p.Tensor.F32, prog.Graph.Param(p.Name).Tensor.F32) {
+			t.Errorf("%s: Initialize differs from InitParam", p.Name)
+		}
 	}
 }

@@ -31,12 +31,15 @@ const (
 
 // Limits the validator enforces.
 const (
-	// MaxUnits, MaxFeatures and MaxLabels bound a spec's sizes, and
-	// MaxParams the parameter count of the compiled model, so that a typo
-	// cannot make the compiler allocate gigabytes.
+	// MaxUnits, MaxFeatures, MaxLabels and MaxLayers bound a spec's
+	// sizes, and MaxParams the parameter count of the compiled model, so
+	// that a typo cannot make the compiler allocate gigabytes or build a
+	// graph of millions of nodes. No recurrent model trained on the
+	// sequences trnn reads is anywhere near 256 layers deep.
 	MaxUnits    = graph.MaxUnits
 	MaxFeatures = 100_000
 	MaxLabels   = 100_000
+	MaxLayers   = 256
 	MaxParams   = 100_000_000
 )
 

@@ -8,13 +8,16 @@
 //	          so that every problem has a file:line:col; defaults filled in
 //	Validate  the rules of docs/spec.md, on Spec values (so they also run
 //	          after command-line overrides)
-//	Compile   Spec → graph.Graph (docs/graph.md): nodes, parameters and their
-//	          seeded initialisers (init.go), shape inference over every edge,
-//	          then graph.Verify
+//	Compile   Spec → graph.Graph (docs/graph.md): nodes, parameters
+//	          allocated but not initialised, shape inference over every
+//	          edge, then graph.Verify
+//	Program.Initialize   the seeded initial values (init.go), drawn only
+//	          when a run starts fresh
 //	graph.Verify    a graph's invariants, for compiled (sequence form) and
 //	          imported (tensor form) graphs alike
 //
-// Stages after the compiler only read the Program it returns.
+// Stages after the compiler only read the Program it returns (a trainer
+// initialises a copy of its parameters).
 //
 // # Errors
 //

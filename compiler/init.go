@@ -1,8 +1,9 @@
 package compiler
 
 // Parameter initialisers, as Keras defines them for its recurrent layers.
-// They are exported so that the runtime can re-initialise a program's
-// parameters (for a new seed) with exactly the compiler's scheme.
+// Compile only allocates parameters; Program.Initialize runs these when a
+// run starts fresh, and nothing else needs them: a checkpoint or an ONNX
+// model brings its own values.
 //
 // Each parameter draws from its own random stream, math/rand/v2's PCG seeded
 // by training.seed and the FNV-1a hash of the parameter's name: a parameter's

@@ -16,8 +16,9 @@ func CompileFile(path string) (*Program, error) {
 }
 
 // Compile validates spec and lowers it to a sequence-form graph, as
-// docs/graph.md lays it out: parameters initialised from training.seed,
-// every value's shape inferred and checked, and the result verified.
+// docs/graph.md lays it out: parameters allocated (but not initialised:
+// see Program.Initialize), every value's shape inferred and checked, and
+// the result verified.
 //
 // Compile may run on a spec whose fields were changed after parsing
 // (command-line overrides): it first completes what derives from other
@@ -41,6 +42,7 @@ func Compile(spec *Spec) (*Program, error) {
 		return nil, fmt.Errorf("compiler: internal error: shape inference failed on the lowered graph:\n%v", errs)
 	}
 	g.Values = vals
+	g.IndexParams()
 	if err := graph.Verify(g); err != nil {
 		return nil, fmt.Errorf("compiler: internal error: the lowered graph fails verification:\n%v", err)
 	}
@@ -81,13 +83,8 @@ func lower(s *Spec) (*graph.Graph, error) {
 		},
 		Meta: map[string]string{},
 	}
-	var err error
 	param := func(name, init string, trainable bool, shape ...int) string {
-		p := &graph.Param{Name: name, Tensor: graph.NewTensor(graph.Float32, shape...), Trainable: trainable, Init: init}
-		if e := InitParam(p, s.Training.Seed); e != nil && err == nil {
-			err = e
-		}
-		g.Params = append(g.Params, p)
+		g.Params = append(g.Params, &graph.Param{Name: name, Tensor: graph.NewTensor(graph.Float32, shape...), Trainable: trainable, Init: init})
 		return name
 	}
 	node := func(name string, op graph.Op, out string, attrs map[string]graph.Attr, inputs ...string) {
@@ -96,6 +93,8 @@ func lower(s *Spec) (*graph.Graph, error) {
 
 	prev, width := graph.ValueX, F
 	if s.Inputs.Normalize == NormalizeStandard {
+		// The identity normalisation until statistics are fitted: an
+		// uninitialised program must still be a model (std 0 is not).
 		mean := param(ParamMean, InitFitted, false, F)
 		std := param(ParamStd, InitFitted, false, F)
 		std1 := g.Params[len(g.Params)-1].Tensor.F32
@@ -143,5 +142,5 @@ func lower(s *Spec) (*graph.Graph, error) {
 		{Name: graph.ValueStepProbs, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
 		{Name: graph.ValueProbs, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
 	}
-	return g, err
+	return g, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -31,9 +30,11 @@ func ParseFile(path string) (*Spec, error) {
 }
 
 // readSpec reads at most one byte more than a spec may hold, so that a huge
-// file or a device such as /dev/zero is refused rather than read whole.
+// file is refused rather than read whole. What is not a regular file is
+// refused before it is read (fileio.Open): a device such as /dev/zero never
+// ends, and opening a named pipe blocks until someone writes to it.
 func readSpec(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, _, err := fileio.Open(path)
 	if err != nil {
 		return nil, err
 	}

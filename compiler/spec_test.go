@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/trnn/trnn/graph"
@@ -544,13 +545,48 @@ func TestParseFileErrors(t *testing.T) {
 	if err := os.WriteFile(big, bytes.Repeat([]byte("# padding\n"), maxSpecBytes/10+1), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct{ path, want string }{
 		{filepath.Join(dir, "none.yaml"), filepath.Join(dir, "none.yaml") + ": cannot read spec: no such file or directory"},
-		{dir, dir + ": cannot read spec: is a directory"},
+		{dir, dir + ": cannot read spec: is a directory, not a file"},
 		{big, big + ":1:1: file too large for a spec: more than 1048576 bytes"},
+		{"/dev/zero", "/dev/zero: cannot read spec: is not a regular file (a character device)"},
+		{fifo, fifo + ": cannot read spec: is not a regular file (a named pipe)"}, // without blocking
 	} {
 		if _, err := ParseFile(c.path); err == nil || err.Error() != c.want {
 			t.Errorf("ParseFile(%s) = %v, want %q", c.path, err, c.want)
 		}
+	}
+}
+
+// TestSpecLayerCap: a spec of more than MaxLayers layers gets one
+// positioned error at its layers list, whatever the size of the list.
+func TestSpecLayerCap(t *testing.T) {
+	for _, n := range []int{MaxLayers + 1, 5000} {
+		var b strings.Builder
+		b.WriteString("inputs: {features: 2}\noutputs: {labels: 1}\nlayers:\n")
+		for range n {
+			b.WriteString("  - gru: {units: 1}\n")
+		}
+		_, err := Parse("deep.yaml", []byte(b.String()))
+		want := fmt.Sprintf("deep.yaml:3:1: layers: must list at most %d layers, got %d", MaxLayers, n)
+		if err == nil || err.Error() != want {
+			t.Errorf("%d layers: %v, want %q", n, err, want)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("inputs: {features: 2}\noutputs: {labels: 1}\nlayers:\n")
+	for range MaxLayers {
+		b.WriteString("  - gru: {units: 1}\n")
+	}
+	s, err := Parse("deep.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatalf("%d layers: %v", MaxLayers, err)
+	}
+	if _, err := Compile(s); err != nil {
+		t.Fatalf("%d layers: %v", MaxLayers, err)
 	}
 }

@@ -283,6 +283,12 @@ func (v *validator) layers() {
 		v.check(false, "layers", len(s.Layers), "must list at least one layer (lstm or gru), got an empty list")
 		return
 	}
+	if len(s.Layers) > MaxLayers {
+		// One error for the list: checking each of thousands of layers
+		// would only bury it.
+		v.check(false, "layers", len(s.Layers), "must list at most %d layers, got %d", MaxLayers, len(s.Layers))
+		return
+	}
 	prev := ""
 	for i, l := range s.Layers {
 		p := indexPath("layers", i)
@@ -412,7 +418,7 @@ func (v *validator) data() {
 // are valid.
 func paramCount(s *Spec) (int, bool) {
 	I := s.Inputs.Features
-	if I < 1 || I > MaxFeatures || s.Outputs.Labels < 1 || s.Outputs.Labels > MaxLabels {
+	if I < 1 || I > MaxFeatures || s.Outputs.Labels < 1 || s.Outputs.Labels > MaxLabels || len(s.Layers) > MaxLayers {
 		return 0, false
 	}
 	n := 0

@@ -2,13 +2,18 @@ package runtime
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/internal/atomicfile"
@@ -44,20 +49,22 @@ type Checkpoint struct {
 
 // CheckpointHeader is the JSON header of a checkpoint.
 type CheckpointHeader struct {
-	TrnnVersion string        `json:"trnn_version"`
-	Spec        string        `json:"spec"`         // the resolved spec (YAML)
-	SpecDir     string        `json:"spec_dir"`     // the spec's folder, for data paths
-	Epoch       int           `json:"epoch"`        // epochs completed
-	Step        int64         `json:"step"`         // optimizer steps taken
-	Optimizer   string        `json:"optimizer"`    // kind, checked on resume
-	TrainFile   string        `json:"train_file"`   // data used, for the record
-	ValFile     string        `json:"val_file"`     // "" when split from the training file
-	Best        *Best         `json:"best"`         // nil before the first validation
-	Stale       int           `json:"stale"`        // epochs since the monitored metric improved
-	Stopped     bool          `json:"stopped"`      // early stopping ended the run
-	ClassWeight [2]float64    `json:"class_weight"` // the weights in effect (balanced ones resolved)
-	History     []EpochRecord `json:"history"`
-	Tensors     []TensorEntry `json:"tensors"`
+	TrnnVersion string           `json:"trnn_version"`
+	Spec        string           `json:"spec"`                 // the resolved spec (YAML)
+	SpecDir     string           `json:"spec_dir"`             // the spec's folder, for data paths
+	Epoch       int              `json:"epoch"`                // epochs completed
+	Step        int64            `json:"step"`                 // optimizer steps taken
+	Optimizer   string           `json:"optimizer"`            // kind, checked on resume
+	TrainFile   string           `json:"train_file"`           // data used, for the record
+	ValFile     string           `json:"val_file"`             // "" when split from the training file
+	TrainData   *DataFingerprint `json:"train_data,omitempty"` // checked on resume; nil in older checkpoints
+	ValData     *DataFingerprint `json:"val_data,omitempty"`   // nil without a validation file
+	Best        *Best            `json:"best"`                 // nil before the first validation
+	Stale       int              `json:"stale"`                // epochs since the monitored metric improved
+	Stopped     bool             `json:"stopped"`              // early stopping ended the run
+	ClassWeight [2]float64       `json:"class_weight"`         // the weights in effect (balanced ones resolved)
+	History     []EpochRecord    `json:"history"`
+	Tensors     []TensorEntry    `json:"tensors"`
 }
 
 // Best records the best epoch by the monitored metric.
@@ -113,17 +120,27 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	return writeFileAtomic(path, buf.Bytes())
 }
 
-// ReadCheckpoint reads and verifies a checkpoint file.
+// ReadCheckpoint reads and verifies a checkpoint file: its magic, version,
+// checksum and header fields. Like every file trnn reads whole, it must be
+// a regular file within fileio.MaxBytes. Errors start with path.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, fileio.Bare(err))
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	c, err := decodeCheckpoint(b)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return c, nil
+}
+
+// IsCheckpoint reports whether a file named path that begins with head is
+// meant to be a checkpoint: it begins with the checkpoint magic, or its
+// name ends in .trnn. A damaged checkpoint is then reported as "not a trnn
+// checkpoint" rather than as a model that fails to parse.
+func IsCheckpoint(path string, head []byte) bool {
+	return bytes.HasPrefix(head, []byte(checkpointMagic)) || strings.EqualFold(filepath.Ext(path), ".trnn")
 }
 
 func decodeCheckpoint(b []byte) (*Checkpoint, error) {
@@ -146,10 +163,13 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 	if err := json.Unmarshal(body[16:16+n], &c.Header); err != nil {
 		return nil, fmt.Errorf("checkpoint header: %v", err)
 	}
+	if err := checkHeader(&c.Header); err != nil {
+		return nil, fmt.Errorf("checkpoint header: %v", err)
+	}
 	data := body[16+n:]
 	for _, e := range c.Header.Tensors {
 		size := shapeSize(e.Shape)
-		if size < 0 || 4*size > len(data) {
+		if 4*size > len(data) {
 			return nil, fmt.Errorf("checkpoint is truncated (tensor %q)", e.Name)
 		}
 		v := make([]float32, size)
@@ -163,6 +183,48 @@ func decodeCheckpoint(b []byte) (*Checkpoint, error) {
 		return nil, fmt.Errorf("checkpoint has %d unexpected trailing bytes", len(data))
 	}
 	return c, nil
+}
+
+// checkHeader checks what a header's fields say of each other: the
+// checksum only shows that the file is as written, and a file written by
+// hand or by a faulty program must not resume into a run that makes no
+// sense (a best epoch not yet trained, history for epochs never run).
+func checkHeader(h *CheckpointHeader) error {
+	switch {
+	case h.Spec == "":
+		return errors.New("spec: expected the run's spec, found nothing")
+	case h.Epoch < 0:
+		return fmt.Errorf("epoch: expected the number of epochs completed, found %d", h.Epoch)
+	case h.Step < 0:
+		return fmt.Errorf("step: expected the number of optimizer steps taken, found %d", h.Step)
+	case len(h.History) != h.Epoch:
+		return fmt.Errorf("history: expected one record per completed epoch (%d), found %d", h.Epoch, len(h.History))
+	case h.Stale < 0 || h.Stale > h.Epoch:
+		return fmt.Errorf("stale: expected 0 to %d epochs without improvement, found %d", h.Epoch, h.Stale)
+	case h.Best != nil && (h.Best.Epoch < 1 || h.Best.Epoch > h.Epoch):
+		return fmt.Errorf("best.epoch: expected an epoch from 1 to %d, found %d", h.Epoch, h.Best.Epoch)
+	}
+	for i, r := range h.History {
+		if r.Epoch != i+1 || r.Sequences < 0 {
+			return fmt.Errorf("history[%d]: expected epoch %d with a non-negative number of sequences, found epoch %d with %d", i, i+1, r.Epoch, r.Sequences)
+		}
+	}
+	for i, w := range h.ClassWeight {
+		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
+			return fmt.Errorf("class_weight[%d]: expected a finite weight of 0 or more, found %g", i, w)
+		}
+	}
+	seen := make(map[string]bool, len(h.Tensors))
+	for i, e := range h.Tensors {
+		switch {
+		case e.Name == "" || seen[e.Name]:
+			return fmt.Errorf("tensors[%d]: expected a name of its own, found %q", i, e.Name)
+		case shapeSize(e.Shape) < 0:
+			return fmt.Errorf("tensors[%d] (%s): shape %v has a negative dimension or more than %d values", i, e.Name, e.Shape, math.MaxInt32)
+		}
+		seen[e.Name] = true
+	}
+	return nil
 }
 
 func shapeSize(shape []int) int {
@@ -185,8 +247,9 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 // Program rebuilds the trained program a checkpoint holds: its spec
-// compiled anew, with the parameters replaced by the stored values — the
+// compiled anew, with the parameters filled from the stored values — the
 // best epoch's when best is true and the run validated, else the latest.
+// No initialiser runs: every value comes from the checkpoint.
 func (c *Checkpoint) Program(file string, best bool) (*compiler.Program, error) {
 	spec, err := compiler.Parse(file+" (spec)", []byte(c.Header.Spec))
 	if err != nil {
@@ -207,5 +270,38 @@ func (c *Checkpoint) Program(file string, best bool) (*compiler.Program, error) 
 		}
 		copy(p.Tensor.F32, v)
 	}
+	prog.Initialized = true
 	return prog, nil
+}
+
+// DataFingerprint identifies the content of a data file.
+type DataFingerprint struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"` // hexadecimal
+}
+
+// String describes the fingerprint for messages: "1.2 MiB, SHA-256 3f2a…".
+func (f *DataFingerprint) String() string {
+	return fmt.Sprintf("%s, SHA-256 %.12s…", fileio.Bytes(f.Size), f.SHA256)
+}
+
+// fingerprint reads the regular file path through and returns its size
+// and SHA-256. It streams, so a data file of any size costs no memory.
+// Errors do not name the file (callers do).
+func fingerprint(path string) (*DataFingerprint, error) {
+	// Stat first: opening a named pipe would block.
+	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+		return nil, errors.New("cannot fingerprint the data: not a regular file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileio.Bare(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return nil, fmt.Errorf("cannot fingerprint the data: %v", fileio.Bare(err))
+	}
+	return &DataFingerprint{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }

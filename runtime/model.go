@@ -6,6 +6,7 @@ package runtime
 import (
 	"fmt"
 	goruntime "runtime"
+	"slices"
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
@@ -178,12 +179,23 @@ func (m *Model) Program() *compiler.Program {
 		q.Tensor = &t
 		g.Params[i] = &q
 	}
-	return &compiler.Program{Spec: m.prog.Spec, Graph: &g}
+	return &compiler.Program{Spec: m.prog.Spec, Graph: &g, Initialized: true}
 }
 
-// Features and Labels are F and K.
-func (m *Model) Features() int { return m.plan.F }
-func (m *Model) Labels() int   { return m.plan.K }
+// ownParams is prog with copies of its parameters, which the caller may
+// then write: the graph is shared but for them.
+func ownParams(prog *compiler.Program) *compiler.Program {
+	g := *prog.Graph
+	g.Params = make([]*graph.Param, len(prog.Graph.Params))
+	for i, p := range prog.Graph.Params {
+		q, t := *p, *p.Tensor
+		t.Shape = slices.Clone(t.Shape)
+		t.F32 = slices.Clone(t.F32)
+		q.Tensor = &t
+		g.Params[i] = &q
+	}
+	return &compiler.Program{Spec: prog.Spec, Graph: &g, Initialized: prog.Initialized}
+}
 
 // Predict returns the logits at each sequence's last valid step, [n·K] in
 // the dataset's order, running the model in inference mode (no dropout).

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/export"
-	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/atomicfile"
 	"github.com/trnn/trnn/internal/fileio"
 )
 
@@ -32,8 +32,13 @@ type Config struct {
 	// export.InitParams).
 	Init string
 	// Resume continues the run in this directory from its checkpoint, with
-	// the checkpoint's own spec and data: only Epochs may be set with it.
+	// the checkpoint's own spec and data: only Epochs (and
+	// AllowDataChange) may be set with it.
 	Resume string
+	// AllowDataChange lets a resumed run continue although its data files
+	// are no longer those the checkpoint fingerprinted; without it, Train
+	// refuses (the flag --allow-data-change).
+	AllowDataChange bool
 	// Epochs, BatchSize and Seed replace the spec's training fields when
 	// their Set flag is true; errors about them name the command-line flags
 	// (--epochs, --batch-size, --seed). A Program takes none of them.
@@ -71,22 +76,33 @@ var ErrResumeConflict = errors.New("a resumed run keeps its own spec and data; o
 
 // Train runs a whole training job and owns its run directory: it compiles
 // the spec (or continues the run in cfg.Resume), loads the data and holds
-// out the validation split, starts from the compiled weights, cfg.Init's or
-// the checkpoint's, and trains, writing model.onnx, checkpoint.trnn,
-// metrics.csv and curves.png after every epoch. A directory that already holds a run is
-// refused unless cfg.Force, and even then its files stay until everything
-// else has been checked.
+// out the validation split, starts from the seeded initial weights,
+// cfg.Init's or the checkpoint's, and trains, writing model.onnx,
+// checkpoint.trnn, metrics.csv and curves.png after every epoch. A
+// directory that already holds any of them is refused unless cfg.Force,
+// and even then its files stay until everything else has been checked.
+//
+// Train holds an exclusive lock on the run directory (fileio.LockDir) from
+// before it reads anything there until it returns: a second Train on the
+// same directory, in this process or another, is refused with the
+// holder's process id. Under the lock it removes the temporary files that
+// killed runs left there. The checkpoint fingerprints the data files, and
+// a resumed run whose data changed is refused unless cfg.AllowDataChange.
 //
 // Errors name the file or field at fault. When ctx ends the run early, Train
 // returns ErrInterrupted with a Result naming the run directory and the
 // epochs its checkpoint holds (its Program is nil): the run continues with
 // cfg.Resume set to that directory.
 func Train(ctx context.Context, cfg Config) (*Result, error) {
-	r, err := newRun(cfg)
-	if err != nil {
+	r := &run{cfg: cfg}
+	defer r.unlock()
+	if err := r.setup(); err != nil {
 		return nil, err
 	}
 	if err := r.loadData(); err != nil {
+		return nil, err
+	}
+	if err := r.checkData(); err != nil {
 		return nil, err
 	}
 	tr, err := r.newTrainer()
@@ -123,7 +139,8 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 // run is a training job being set up: its spec and program, the run it
-// resumes, where its data and run directory are, and the data once loaded.
+// resumes, where its data and run directory are, the data once loaded with
+// their fingerprints, and the run directory's lock once taken.
 type run struct {
 	cfg                Config
 	spec               *compiler.Spec
@@ -132,42 +149,76 @@ type run struct {
 	trainFile, valFile string
 	dir                string
 	train, val         *data.Dataset
+	trainFP, valFP     *DataFingerprint
+	release            func() // releases the run directory's lock; nil until taken
 }
 
-// newRun resolves what cfg asks for: the spec with its overrides, compiled;
-// the data files; and the run directory, which must not hold a run unless
-// the job resumes it or cfg.Force.
-func newRun(cfg Config) (*run, error) {
-	r := &run{cfg: cfg}
+// setup resolves what the Config asks for: the spec with its overrides,
+// compiled; the data files; and the run directory, which must not hold a
+// run unless the job resumes it or cfg.Force.
+func (r *run) setup() error {
+	cfg := &r.cfg
 	if err := r.resolveSpec(); err != nil {
-		return nil, err
+		return err
 	}
 	spec := r.spec
-	r.trainFile = r.cfg.Data
+	r.trainFile = cfg.Data
 	if r.trainFile == "" {
 		if spec.Data.Train == "" {
 			where := cfg.SpecFile
 			if where == "" {
 				where = "spec " + spec.Name
 			}
-			return nil, fmt.Errorf("%s: data.train is not set; give the training data with --data FILE", where)
+			return fmt.Errorf("%s: data.train is not set; give the training data with --data FILE", where)
 		}
 		r.trainFile = spec.Path(spec.Data.Train)
 	}
-	r.valFile = r.cfg.Validation
+	r.valFile = cfg.Validation
 	if r.valFile == "" && spec.Training.Validation.File != "" {
 		r.valFile = spec.Path(spec.Training.Validation.File)
 	}
-	r.dir = r.cfg.Out
+	r.dir = cfg.Out
 	if r.dir == "" {
 		r.dir = filepath.Join("runs", spec.Name)
 	}
-	if r.resume == nil {
-		if err := checkRunDir(r.dir, cfg.Force); err != nil {
-			return nil, err
-		}
+	if r.resume != nil {
+		return nil
 	}
-	return r, nil
+	if err := r.lock(r.dir); err != nil {
+		return err
+	}
+	return checkRunDir(r.dir, cfg.Force)
+}
+
+// lock takes the lock on the run directory dir (see fileio.LockDir),
+// unless this run holds it already or dir does not exist yet: a directory
+// is locked before anything in it is read or written, and one that does
+// not exist is created and locked only once the run is ready to start
+// (prepareRunDir), so that a run refused early leaves nothing behind.
+// Holding the lock, the run removes the temporary files of its outputs
+// that a killed run left behind: no other run can be writing them.
+func (r *run) lock(dir string) error {
+	if r.release != nil {
+		return nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return nil // the error, if any, comes from what reads or creates dir
+	}
+	release, err := fileio.LockDir(dir)
+	if err != nil {
+		return err
+	}
+	r.release = release
+	atomicfile.RemoveStale(dir, runFiles...)
+	return nil
+}
+
+// unlock releases the run directory's lock, if taken.
+func (r *run) unlock() {
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
 }
 
 // resolveSpec finds the spec, from the checkpoint of the run resumed, the
@@ -181,6 +232,9 @@ func (r *run) resolveSpec() error {
 		if cfg.SpecFile != "" || cfg.Program != nil || cfg.Data != "" || cfg.Validation != "" || cfg.SeedSet || cfg.BatchSizeSet ||
 			cfg.Init != "" || (cfg.Out != "" && cfg.Out != cfg.Resume) {
 			return ErrResumeConflict
+		}
+		if err := r.lock(cfg.Resume); err != nil {
+			return err
 		}
 		ckpt := filepath.Join(cfg.Resume, CheckpointFile)
 		if r.resume, err = ReadCheckpoint(ckpt); err != nil {
@@ -221,7 +275,7 @@ func (r *run) useProgram() error {
 		spec.Training.Validation.Split = 0
 	}
 	r.spec = &spec
-	r.prog = &compiler.Program{Spec: r.spec, Graph: cfg.Program.Graph}
+	r.prog = &compiler.Program{Spec: r.spec, Graph: cfg.Program.Graph, Initialized: cfg.Program.Initialized}
 	return nil
 }
 
@@ -271,6 +325,36 @@ func (r *run) loadData() error {
 	return nil
 }
 
+// checkData fingerprints the data files for the checkpoint and, when the
+// run resumes, compares them with the fingerprints its checkpoint holds: a
+// run continued on other data would have a different validation split and
+// mix two data sets in one set of weights. Checkpoints written before
+// fingerprints were recorded have none to compare.
+func (r *run) checkData() (err error) {
+	if r.trainFP, err = fingerprint(r.trainFile); err != nil {
+		return fmt.Errorf("%s: %v", r.trainFile, err)
+	}
+	if r.valFile != "" {
+		if r.valFP, err = fingerprint(r.valFile); err != nil {
+			return fmt.Errorf("%s: %v", r.valFile, err)
+		}
+	}
+	if r.resume == nil || r.cfg.AllowDataChange {
+		return nil
+	}
+	h := r.resume.Header
+	for _, c := range []struct {
+		what, file string
+		then, now  *DataFingerprint
+	}{{"training", r.trainFile, h.TrainData, r.trainFP}, {"validation", r.valFile, h.ValData, r.valFP}} {
+		if c.then != nil && c.now != nil && *c.then != *c.now {
+			return fmt.Errorf("%s: the %s data changed since the run started (then %v, now %v); resume with --allow-data-change to continue on the new data",
+				c.file, c.what, c.then, c.now)
+		}
+	}
+	return nil
+}
+
 // newTrainer prepares the trainer, starting from cfg.Init's weights when it
 // is set, and only then, with everything checked, replaces an earlier run's
 // files (or, resuming, rewrites the reports from the checkpoint's history).
@@ -285,6 +369,7 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 		// Absolute data paths in the checkpoint: a resumed run finds its
 		// data from any working directory.
 		Dir: r.dir, Version: r.cfg.Version, Resume: r.resume, TrainFile: absPath(r.trainFile), ValFile: absPath(r.valFile),
+		TrainData: r.trainFP, ValData: r.valFP, InitFile: r.cfg.Init,
 		Export: func(p *compiler.Program, path string) error {
 			return WriteModelFile(path, p, export.Options{Version: r.cfg.Version})
 		},
@@ -300,7 +385,7 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 	if r.resume != nil {
 		err = tr.writeReports()
 	} else {
-		err = prepareRunDir(r.dir, r.cfg.Force)
+		err = r.prepareRunDir()
 	}
 	if err != nil {
 		tr.Close()
@@ -310,26 +395,20 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 }
 
 // initProgram is prog with the weights of the ONNX model file, statistics
-// included, in place of its own. prog itself is not modified: its graph is
-// shared but for the parameters.
+// included, in place of its own: every parameter comes from the model, so
+// no initialiser runs. prog itself is not modified: its graph is shared
+// but for the parameters.
 func initProgram(prog *compiler.Program, file string) (*compiler.Program, error) {
 	src, err := export.ReadONNX(file)
 	if err != nil {
 		return nil, err
 	}
-	g := *prog.Graph
-	g.Params = make([]*graph.Param, len(prog.Graph.Params))
-	for i, p := range prog.Graph.Params {
-		q, t := *p, *p.Tensor
-		t.Shape = slices.Clone(t.Shape)
-		t.F32 = slices.Clone(t.F32)
-		q.Tensor = &t
-		g.Params[i] = &q
-	}
-	if err := export.InitParams(file, src, &g); err != nil {
+	p := ownParams(prog)
+	if err := export.InitParams(file, src, p.Graph); err != nil {
 		return nil, err
 	}
-	return &compiler.Program{Spec: prog.Spec, Graph: &g}, nil
+	p.Initialized = true
+	return p, nil
 }
 
 // absPath is path made absolute, or "" for "".
@@ -343,28 +422,50 @@ func absPath(path string) string {
 	return path
 }
 
-// checkRunDir refuses to train into a directory that holds an earlier run
-// unless force is set.
+// runFiles are the files Train writes in a run directory.
+var runFiles = []string{CheckpointFile, ModelFile, MetricsFile, CurvesFile}
+
+// checkRunDir refuses, unless force is set, to train into a directory that
+// holds any of trnn's outputs: not only an earlier run's checkpoint, but
+// also a model.onnx or metrics.csv without one, which the run would
+// silently replace.
 func checkRunDir(dir string, force bool) error {
-	if _, err := os.Stat(filepath.Join(dir, CheckpointFile)); err == nil && !force {
+	if force {
+		return nil
+	}
+	var found []string
+	for _, name := range runFiles {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err == nil {
+			found = append(found, name)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil
+	case found[0] == CheckpointFile:
 		return fmt.Errorf("%s already holds a run (%s); continue it with --resume %s, or start over with --force",
 			dir, CheckpointFile, dir)
 	}
-	return nil
+	return fmt.Errorf("%s already holds trnn outputs (%s) but no checkpoint to resume; replace them with --force, or choose another directory",
+		dir, strings.Join(found, ", "))
 }
 
-// prepareRunDir creates dir, removing an earlier run's files when force is
-// set.
-func prepareRunDir(dir string, force bool) error {
-	if err := checkRunDir(dir, force); err != nil {
+// prepareRunDir creates and locks the run directory, if not yet done,
+// checks it again (another run may have finished there meanwhile), and
+// removes an earlier run's files when cfg.Force is set.
+func (r *run) prepareRunDir() error {
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		return fmt.Errorf("%s: cannot create the run directory: %v", r.dir, fileio.Bare(err))
+	}
+	if err := r.lock(r.dir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: cannot create the run directory: %v", dir, fileio.Bare(err))
+	if err := checkRunDir(r.dir, r.cfg.Force); err != nil {
+		return err
 	}
-	if force {
-		for _, name := range []string{CheckpointFile, MetricsFile, CurvesFile, ModelFile} {
-			os.Remove(filepath.Join(dir, name))
+	if r.cfg.Force {
+		for _, name := range runFiles {
+			os.Remove(filepath.Join(r.dir, name))
 		}
 	}
 	return nil

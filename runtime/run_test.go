@@ -1,14 +1,19 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // runSpec trains on data.npz beside it, holding out a quarter.
@@ -231,5 +236,187 @@ func TestTrainInit(t *testing.T) {
 		if i, same := sameBits(want, v); !same {
 			t.Fatalf("%s differs from the model's at %d", name, i)
 		}
+	}
+}
+
+// TestRunDirLockedAgainstSecondRun: while a run holds its directory's lock,
+// a second Train on it, fresh, forced or resuming, is refused with the
+// holder's process id and leaves the directory as it was.
+func TestRunDirLockedAgainstSecondRun(t *testing.T) {
+	spec := writeRunSpec(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Train(context.Background(), Config{SpecFile: spec, Out: dir, Epochs: 1, EpochsSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	before := checkpointParams(t, dir)
+	release, err := fileio.LockDir(dir) // as the first run's process would hold it
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%s: in use by another trnn run (process %d)", dir, os.Getpid())
+	for _, cfg := range []Config{
+		{SpecFile: spec, Out: dir},
+		{SpecFile: spec, Out: dir, Force: true},
+		{Resume: dir, Epochs: 2, EpochsSet: true},
+	} {
+		if _, err := Train(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Train(%+v) while the directory is locked: %v, want %q", cfg, err, want)
+		}
+	}
+	if _, same := sameBits(before, checkpointParams(t, dir)); !same {
+		t.Fatal("a refused run changed the run directory")
+	}
+	release()
+	if _, err := Train(context.Background(), Config{Resume: dir, Epochs: 2, EpochsSet: true}); err != nil {
+		t.Fatalf("resume after the lock is released: %v", err)
+	}
+	// Train releases its own lock when it returns.
+	release, err = fileio.LockDir(dir)
+	if err != nil {
+		t.Fatalf("Train kept its lock: %v", err)
+	}
+	release()
+}
+
+// TestResumeRefusesChangedData: a resumed run whose training data changed
+// since the checkpoint is refused, naming the file, unless
+// AllowDataChange; a checkpoint without fingerprints (older trnn) resumes.
+func TestResumeRefusesChangedData(t *testing.T) {
+	spec := writeRunSpec(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Train(context.Background(), Config{SpecFile: spec, Out: dir, Epochs: 1, EpochsSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(dir, CheckpointFile)
+	c, err := ReadCheckpoint(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataFile := filepath.Join(filepath.Dir(spec), "data.npz")
+	if fp, err := fingerprint(dataFile); err != nil || c.Header.TrainData == nil || *c.Header.TrainData != *fp || c.Header.ValData != nil {
+		t.Fatalf("checkpoint fingerprints %+v / %+v, the data file's %+v (%v)", c.Header.TrainData, c.Header.ValData, fp, err)
+	}
+	other := data.Synth(data.SynthOptions{N: 80, MinLen: 2, MaxLen: 10, F: 3, K: 1, Seed: 3, PosRate: 0.4})
+	if err := data.WriteNPZ(dataFile, other); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Train(context.Background(), Config{Resume: dir, Epochs: 2, EpochsSet: true})
+	if err == nil || !strings.HasPrefix(err.Error(), c.Header.TrainFile+": the training data changed since the run started") ||
+		!strings.Contains(err.Error(), "--allow-data-change") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("resume on changed data: %v", err)
+	}
+	if after, _ := ReadCheckpoint(ckpt); after.Header.Epoch != 1 {
+		t.Fatal("the refused resume changed the checkpoint")
+	}
+	// An older checkpoint has no fingerprint to compare.
+	c.Header.TrainData = nil
+	if err := WriteCheckpoint(ckpt, c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), Config{Resume: dir, Epochs: 2, EpochsSet: true}); err != nil {
+		t.Fatalf("resume of a checkpoint without fingerprints: %v", err)
+	}
+	// Allowed, the run goes on and records the new data's fingerprint.
+	if err := data.WriteNPZ(dataFile, data.Synth(data.SynthOptions{N: 80, MinLen: 2, MaxLen: 10, F: 3, K: 1, Seed: 4, PosRate: 0.4})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), Config{Resume: dir, Epochs: 3, EpochsSet: true}); err == nil {
+		t.Fatal("a second change went unnoticed")
+	}
+	if _, err := Train(context.Background(), Config{Resume: dir, Epochs: 3, EpochsSet: true, AllowDataChange: true}); err != nil {
+		t.Fatalf("resume with AllowDataChange: %v", err)
+	}
+	fp, _ := fingerprint(dataFile)
+	if c, err := ReadCheckpoint(ckpt); err != nil || c.Header.Epoch != 3 || *c.Header.TrainData != *fp {
+		t.Fatalf("after the allowed resume: %v, %+v", err, c.Header.TrainData)
+	}
+}
+
+// TestOutputsWithoutCheckpointNeedForce: any of trnn's outputs in the run
+// directory, not only a checkpoint, needs Force.
+func TestOutputsWithoutCheckpointNeedForce(t *testing.T) {
+	spec := writeRunSpec(t)
+	for _, name := range []string{ModelFile, MetricsFile, CurvesFile} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("precious"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Train(context.Background(), Config{SpecFile: spec, Out: dir, Epochs: 1, EpochsSet: true})
+		want := fmt.Sprintf("%s already holds trnn outputs (%s) but no checkpoint to resume; replace them with --force", dir, name)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s alone: %v, want %q", name, err, want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(dir, name)); string(b) != "precious" {
+			t.Errorf("the refused run changed %s", name)
+		}
+		if _, err := Train(context.Background(), Config{SpecFile: spec, Out: dir, Epochs: 1, EpochsSet: true, Force: true}); err != nil {
+			t.Errorf("%s with Force: %v", name, err)
+		}
+	}
+}
+
+// TestStaleTempFilesRemovedByNextRun: the temporary files of a run killed
+// while writing its outputs are removed by the next run in the directory;
+// other files stay.
+func TestStaleTempFilesRemovedByNextRun(t *testing.T) {
+	spec := writeRunSpec(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Train(context.Background(), Config{SpecFile: spec, Out: dir, Epochs: 1, EpochsSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	stale := []string{".checkpoint.trnn.tmp2913", ".model.onnx.tmp77", ".metrics.csv.tmp1", ".curves.png.tmp4242"}
+	for _, name := range append(stale, "notes.txt") {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Train(context.Background(), Config{Resume: dir, Epochs: 2, EpochsSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("stale %s is still there", name)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+		t.Errorf("a file of the user's was removed: %v", err)
+	}
+}
+
+// TestNaNLossNamesInitWeights: a non-finite loss caused by non-finite
+// weights in the --init model names the model and the parameter.
+func TestNaNLossNamesInitWeights(t *testing.T) {
+	spec := writeRunSpec(t)
+	first := filepath.Join(t.TempDir(), "first")
+	if _, err := Train(context.Background(), Config{SpecFile: spec, Out: first, Epochs: 1, EpochsSet: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Replace head.b's one value by NaN in the model's bytes: trnn itself
+	// refuses to export such a model.
+	c, err := ReadCheckpoint(filepath.Join(first, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := c.Tensors["best/head.b"]
+	if b == nil {
+		b = c.Tensors["param/head.b"]
+	}
+	model, err := os.ReadFile(filepath.Join(first, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bits := binary.LittleEndian.AppendUint32(nil, math.Float32bits(b[0]))
+	if n := bytes.Count(model, bits); n != 1 {
+		t.Fatalf("head.b's bytes occur %d times in the model", n)
+	}
+	nan := binary.LittleEndian.AppendUint32(nil, 0x7fc00000)
+	bad := filepath.Join(t.TempDir(), "nan.onnx")
+	if err := os.WriteFile(bad, bytes.Replace(model, bits, nan, 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Train(context.Background(), Config{SpecFile: spec, Out: filepath.Join(t.TempDir(), "second"), Init: bad})
+	want := "epoch 1, batch 1: the training loss is NaN: the weights taken from " + bad + " (--init) are not finite (head.b[0] = NaN)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }

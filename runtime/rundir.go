@@ -143,6 +143,7 @@ func (t *Trainer) checkpoint() *Checkpoint {
 	h.Step = t.step
 	h.Optimizer = t.spec.Training.Optimizer
 	h.TrainFile, h.ValFile = t.opts.TrainFile, t.opts.ValFile
+	h.TrainData, h.ValData = t.opts.TrainData, t.opts.ValData
 	h.ClassWeight = t.classW
 	h.Tensors = nil
 	c := &Checkpoint{Tensors: map[string][]float32{}}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/trnn/trnn/compiler"
@@ -35,12 +36,18 @@ type Options struct {
 	Progress Progress
 	// Resume continues the run recorded in this checkpoint.
 	Resume *Checkpoint
-	// TrainFile and ValFile name the data, for the checkpoint's record.
+	// TrainFile and ValFile name the data, for the checkpoint's record, and
+	// TrainData and ValData fingerprint them, so that a resumed run can
+	// tell whether they changed.
 	TrainFile, ValFile string
+	TrainData, ValData *DataFingerprint
 	// KeepStatistics keeps the program's normalisation statistics instead
 	// of fitting them on the training data: they came with weights from
 	// elsewhere (an ONNX model), and belong with them.
 	KeepStatistics bool
+	// InitFile names the ONNX model the program's weights came from, for
+	// messages about them.
+	InitFile string
 }
 
 // Progress receives a run's progress. Calls come from the goroutine running
@@ -98,6 +105,7 @@ type Trainer struct {
 	lossScale  float32 // 1/B: the objective's gradient scale for the batch
 	clipScale  float32 // the clipping factor applied before the update
 	seed       uint64
+	firstStep  int64 // t.step when Train began: the weights had not moved yet
 	header     CheckpointHeader
 	bestParams []float32
 	shardFn    func(int)
@@ -112,9 +120,18 @@ const gradChunks = 16
 
 // NewTrainer prepares training of prog on train, validating on val (nil for
 // none). It fits normalisation statistics (unless opts.KeepStatistics) and
-// balanced class weights on train unless opts.Resume restores them.
+// balanced class weights on train unless opts.Resume restores them. A
+// fresh run (no opts.Resume) of a program whose parameters hold nothing
+// yet (not Initialized) starts from the seeded initial weights, drawn into
+// a copy: prog itself is never modified.
 func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (_ *Trainer, err error) {
 	spec := prog.Spec
+	if opts.Resume == nil && !prog.Initialized {
+		prog = ownParams(prog)
+		if err := prog.Initialize(); err != nil {
+			return nil, err
+		}
+	}
 	m, err := NewModel(prog)
 	if err != nil {
 		return nil, err
@@ -138,19 +155,8 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	if t.opt, err = newOptimizer(tr.Optimizer, m.plan.nTrain, tr.LearningRate, tr.Momentum, tr.WeightDecay); err != nil {
 		return nil, err
 	}
-	avg, err := loss.ParseAverage(spec.Objective.Average)
-	if err != nil {
+	if err := t.setObjective(); err != nil {
 		return nil, err
-	}
-	t.obj = loss.TR{Alpha: spec.Objective.Alpha, Average: avg}
-	if pw := spec.Objective.PosWeight; pw != nil {
-		t.obj.PosWeight = make([]float32, len(pw))
-		for i, w := range pw {
-			t.obj.PosWeight[i] = float32(w)
-		}
-	}
-	if err := t.obj.Check(m.plan.K); err != nil {
-		return nil, fmt.Errorf("objective.%v", err)
 	}
 	t.batchRows = min(tr.BatchSize, train.N()) // a batch never holds more than the data
 	nShards := (t.batchRows + ShardRows - 1) / ShardRows
@@ -190,6 +196,27 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	}
 	t.eval = m.newEvaluator()
 	return t, nil
+}
+
+// setObjective builds the target-replication objective of the spec's
+// objective section.
+func (t *Trainer) setObjective() error {
+	o := t.spec.Objective
+	avg, err := loss.ParseAverage(o.Average)
+	if err != nil {
+		return err
+	}
+	t.obj = loss.TR{Alpha: o.Alpha, Average: avg}
+	if pw := o.PosWeight; pw != nil {
+		t.obj.PosWeight = make([]float32, len(pw))
+		for i, w := range pw {
+			t.obj.PosWeight[i] = float32(w)
+		}
+	}
+	if err := t.obj.Check(t.m.plan.K); err != nil {
+		return fmt.Errorf("objective.%v", err)
+	}
+	return nil
 }
 
 // Close releases the trainer's workers.
@@ -243,6 +270,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		return t.result(), nil
 	}
 	perm := make([]int, t.trainSet.N())
+	t.firstStep = t.step
 	for t.epoch = h.Epoch; t.epoch < tr.Epochs; t.epoch++ {
 		rec, err := t.trainEpoch(ctx, perm)
 		if err != nil {
@@ -291,8 +319,8 @@ func (t *Trainer) trainEpoch(ctx context.Context, perm []int) (EpochRecord, erro
 		lo := t.batch * t.batchRows
 		hi := min(lo+t.batchRows, n)
 		l, f := t.trainStep(perm[lo:hi])
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return EpochRecord{}, fmt.Errorf("epoch %d, batch %d: the training loss is %v; lower training.learning_rate or set training.clip_norm", t.epoch+1, t.batch+1, l)
+		if !finite(l) {
+			return EpochRecord{}, t.lossError(l)
 		}
 		lossSum += l
 		finalSum += f
@@ -302,6 +330,89 @@ func (t *Trainer) trainEpoch(ctx context.Context, perm []int) (EpochRecord, erro
 	}
 	return EpochRecord{Epoch: t.epoch + 1, TrainLoss: lossSum / float64(n), TrainFinalLoss: finalSum / float64(n),
 		Seconds: time.Since(start).Seconds(), Sequences: n}, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// lossError explains the first training loss that is not finite, which
+// ends the run. Its step's update was skipped, so the weights are those the
+// batch ran with. Weights that are not finite before the run has taken a
+// step came with it (an --init model, a checkpoint, the program given).
+// Otherwise a normalised input that overflows float32 is the cause, even
+// when the weights went bad first: an infinite input gives an infinite
+// gradient while the loss may still be finite. Without either, the usual
+// cause is a learning rate too high for the gradients.
+func (t *Trainer) lossError(loss float64) error {
+	where := fmt.Sprintf("epoch %d, batch %d: the training loss is %v", t.epoch+1, t.batch+1, loss)
+	name, i, v, bad := t.nonFiniteParam()
+	if bad && t.step == t.firstStep {
+		from := "the initial weights are"
+		switch {
+		case t.opts.InitFile != "":
+			from = fmt.Sprintf("the weights taken from %s (--init) are", t.opts.InitFile)
+		case t.opts.Resume != nil:
+			from = "the checkpoint's weights are"
+		}
+		return fmt.Errorf("%s: %s not finite (%s[%d] = %v)", where, from, name, i, v)
+	}
+	if msg := t.normalizeOverflow(); msg != "" {
+		return fmt.Errorf("%s: %s", where, msg)
+	}
+	const advice = "lower training.learning_rate or set training.clip_norm"
+	if bad {
+		return fmt.Errorf("%s: parameter %s[%d] became %v in training; %s", where, name, i, v, advice)
+	}
+	return fmt.Errorf("%s; %s", where, advice)
+}
+
+// nonFiniteParam finds the first parameter value, statistics included,
+// that is NaN or infinite.
+func (t *Trainer) nonFiniteParam() (name string, index int, v float32, ok bool) {
+	for i, p := range t.m.plan.params {
+		for j, x := range t.m.paramData(i) {
+			if !finite(float64(x)) {
+				return p.name, j, x, true
+			}
+		}
+	}
+	return "", 0, 0, false
+}
+
+// normalizeOverflow describes the first training value that normalisation,
+// computed as the forward pass does in float32, turns into an infinity or
+// NaN (x − mean overflows when x and mean are near ±3.4e38 with opposite
+// signs); "" when there is none or the spec does not normalise. Statistics
+// that are not finite themselves are another fault (nonFiniteParam's).
+func (t *Trainer) normalizeOverflow() string {
+	mean, std := t.m.Param(compiler.ParamMean), t.m.Param(compiler.ParamStd)
+	if mean == nil || std == nil {
+		return ""
+	}
+	d := t.trainSet
+	for i, seq := range d.X {
+		for k, x := range seq {
+			j := k % d.F
+			y := (x - mean[j]) / std[j]
+			if finite(float64(y)) || !finite(float64(mean[j])) || !finite(float64(std[j])) {
+				continue
+			}
+			seqName := strconv.Itoa(i)
+			if d.IDs != nil {
+				seqName = d.IDs[i]
+			}
+			feature := fmt.Sprintf("f%d", j)
+			if names := t.spec.Inputs.FeatureNames; j < len(names) {
+				feature = names[j]
+			}
+			where := ""
+			if d.Source != "" {
+				where = " in " + d.Source
+			}
+			return fmt.Sprintf("normalising feature %s overflows float32 at sequence %s, step %d: (x − mean) / std with x = %g, mean = %g, std = %g; rescale the feature%s",
+				feature, seqName, k/d.F, x, mean[j], std[j], where)
+		}
+	}
+	return ""
 }
 
 // validateEpoch adds the validation metrics to rec and updates the
@@ -386,6 +497,11 @@ func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 	for _, s := range t.shards[:t.nShards] {
 		lossSum += s.loss
 		finalSum += s.final
+	}
+	if !finite(lossSum) {
+		// The run stops here: keep the weights the batch ran with, which
+		// lossError examines.
+		return lossSum, finalSum
 	}
 	t.m.pool.Run(gradChunks, t.reduceFn)
 	scale := float32(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,6 +33,7 @@ training:
   validation: {split: 0, monitor: macro_auroc}
 `
 
+// compileSpec compiles src, edited by edit, and draws its initial weights.
 func compileSpec(t testing.TB, src string, edit func(*compiler.Spec)) *compiler.Program {
 	t.Helper()
 	spec, err := compiler.Parse("test.yaml", []byte(src))
@@ -43,6 +45,9 @@ func compileSpec(t testing.TB, src string, edit func(*compiler.Spec)) *compiler.
 	}
 	prog, err := compiler.Compile(spec)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := prog.Initialize(); err != nil {
 		t.Fatal(err)
 	}
 	return prog
@@ -437,6 +442,96 @@ func TestPredictIndependentOfBatchComposition(t *testing.T) {
 		for k := 0; k < 2; k++ {
 			if math.Abs(float64(all[i*2+k]-part[j*2+k])) > 1e-6 {
 				t.Fatalf("sequence %d label %d: %v in the full set, %v alone", i, k, all[i*2+k], part[j*2+k])
+			}
+		}
+	}
+}
+
+// TestNaNLossNamesNormalisation: a loss that is not finite because
+// normalising a feature overflows float32 names the feature, the sequence,
+// the step and the values.
+func TestNaNLossNamesNormalisation(t *testing.T) {
+	prog := compileSpec(t, testSpec, nil)
+	d := synth(60, 2, 8)
+	// Feature 1 sits at −3e38 but for one step at +3e38: the mean is near
+	// −3e38, and x − mean overflows there.
+	for _, seq := range d.X {
+		for k := 1; k < len(seq); k += 3 {
+			seq[k] = -3e38
+		}
+	}
+	d.X[7][3*1+1] = 3e38
+	d.Source = "train.npz"
+	trn, err := NewTrainer(prog, d, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trn.Close()
+	_, err = trn.Train(context.Background())
+	want := regexp.MustCompile(`^epoch 1, batch \d+: the training loss is (NaN|[+-]Inf): normalising feature f1 overflows float32 at sequence 7, step 1: \(x − mean\) / std with x = 3e\+38, mean = -2\.\d+e\+38, std = \d\.\d+e\+37; rescale the feature in train\.npz$`)
+	if err == nil || !want.MatchString(err.Error()) {
+		t.Fatalf("got %v, want a match of %s", err, want)
+	}
+}
+
+// TestNaNLossNamesDivergence: weights that became non-finite in training
+// are named, with the usual advice.
+func TestNaNLossNamesDivergence(t *testing.T) {
+	trn, err := NewTrainer(compileSpec(t, testSpec, nil), synth(60, 2, 8), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trn.Close()
+	// After the first batch, a weight becomes infinite, as an update far
+	// too large leaves it.
+	trn.opts.Progress = &diverge{w: trn.m.Param("head.W")}
+	_, err = trn.Train(context.Background())
+	want := "epoch 1, batch 2: the training loss is NaN: parameter head.W[4] became +Inf in training; lower training.learning_rate or set training.clip_norm"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
+	}
+}
+
+// diverge is a Progress that sets w[4] to +Inf after the first batch.
+type diverge struct {
+	recorder
+	w []float32
+}
+
+func (d *diverge) Batch(done, _ int, _ float64) {
+	if done == 1 {
+		d.w[4] = float32(math.Inf(1))
+	}
+}
+
+// TestFreshRunInitialises: a compiled program holds no initial weights
+// (zeros); a fresh trainer draws them into its own copy, exactly as
+// Program.Initialize does, and a resumed one does not draw them at all.
+func TestFreshRunInitialises(t *testing.T) {
+	spec, err := compiler.Parse("test.yaml", []byte(testSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compiler.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prog.Initialized {
+		t.Fatal("Compile says its parameters are initialised")
+	}
+	trn, err := NewTrainer(prog, synth(40, 2, 1), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer trn.Close()
+	want := compileSpec(t, testSpec, nil)
+	for _, name := range []string{"layers.0.W", "layers.0.R", "layers.0.B", "layers.2.R", "head.W"} {
+		if _, same := sameBits(trn.m.Param(name), want.Graph.Param(name).Tensor.F32); !same {
+			t.Errorf("%s: the trainer's initial values are not Initialize's", name)
+		}
+		for _, v := range prog.Graph.Param(name).Tensor.F32 {
+			if v != 0 {
+				t.Fatalf("%s: the trainer wrote the caller's program", name)
 			}
 		}
 	}

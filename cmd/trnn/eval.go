@@ -101,7 +101,7 @@ func predictAll(sess *trnn.Session, d *data.Dataset) ([]float32, error) {
 		}
 		p, err := sess.Predict(seqs)
 		if err != nil {
-			return nil, err
+			return nil, seqError(err, d, lo)
 		}
 		for _, row := range p {
 			out = append(out, row...)

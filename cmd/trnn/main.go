@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -42,7 +43,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (status int) 
 with the target-replication objective (Lipton et al., ICLR 2016) on padded,
 variable-length sequences, and exports an ONNX model that predicts from each
 sequence's last valid step.`,
-		Version:       version,
+		Version:                    version,
+		SuggestionsMinimumDistance: 2,
+		// An unknown subcommand is a bad command line (status 2).
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				hint := "see 'trnn help' for the commands"
+				if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+					hint = "did you mean " + strings.Join(s, " or ") + "?"
+				}
+				return usageError{fmt.Errorf("trnn: unknown command %q (%s)", args[0], hint)}
+			}
+			return nil
+		},
+		RunE:          func(c *cobra.Command, _ []string) error { return c.Help() },
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

@@ -28,7 +28,7 @@ func openModel(path string) (*trnn.Session, *compiler.Spec, error) {
 		return nil, nil, fmt.Errorf("%s: %v", path, fileio.Bare(err))
 	}
 	var sess *trnn.Session
-	if bytes.Equal(head, []byte("TRNNCKPT")) {
+	if runtime.IsCheckpoint(path, head) {
 		c, err := runtime.ReadCheckpoint(path)
 		if err != nil {
 			return nil, nil, err

@@ -3,16 +3,19 @@ package main
 import (
 	"bufio"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
-	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/atomicfile"
+	"github.com/trnn/trnn/internal/fileio"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -33,13 +36,25 @@ column per label, named by label, from the sequence's last valid step.
 
 With --per-step it writes one row per valid step instead (id, step, then the
 probabilities the model gives after reading steps 1..step). Models exported
-with step_probs provide these directly; for others trnn runs every prefix.`,
+by trnn give these in one pass over each sequence, with or without
+step_probs; for other models trnn runs every prefix, in batches of bounded
+size, which takes time quadratic in the sequences' lengths.
+
+A model whose output is not finite for some sequence is an error naming the
+sequences by id, and nothing is written. The output file may not be the model
+or the data file, under any name.`,
 		Example: `  trnn predict runs/quickstart/model.onnx --data examples/quickstart.npz -o predictions.csv
   trnn predict model.onnx --data patients.csv --per-step -o steps.csv`,
 		Args: exactArgs(1, "one model file"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if dataFile == "" {
 				return usageError{fmt.Errorf("trnn predict: --data FILE is required")}
+			}
+			toFile := out != "" && out != "-"
+			if toFile {
+				if err := fileio.CheckOutput(out, map[string]string{"the model": args[0], "--data": dataFile}); err != nil {
+					return err
+				}
 			}
 			sess, spec, err := openModel(args[0])
 			if err != nil {
@@ -55,7 +70,7 @@ with step_probs provide these directly; for others trnn runs every prefix.`,
 				}
 				return writePredictions(w, sess, d, spec.Outputs.LabelNames)
 			}
-			if out == "" || out == "-" {
+			if !toFile {
 				bw := bufio.NewWriter(c.OutOrStdout())
 				if err := write(bw); err != nil {
 					return err
@@ -88,13 +103,6 @@ func sequence(d *data.Dataset, i int) [][]float32 {
 	return s
 }
 
-func seqID(d *data.Dataset, i int) string {
-	if d.IDs != nil {
-		return d.IDs[i]
-	}
-	return strconv.Itoa(i)
-}
-
 func formatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', -1, 32) }
 
 // The prediction writers write through a csv.Writer into w, which the caller
@@ -118,7 +126,7 @@ func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels [
 	cw.Write(predictionHeader([]string{"id"}, labels, d.K))
 	rec := make([]string, 1+d.K)
 	for i := 0; i < d.N(); i++ {
-		rec[0] = seqID(d, i)
+		rec[0] = d.ID(i)
 		for k, p := range probs[i*d.K : (i+1)*d.K] {
 			rec[1+k] = formatProb(p)
 		}
@@ -127,78 +135,78 @@ func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels [
 	return nil
 }
 
-// writeStepPredictions writes the probabilities after every valid step.
+// stepChunk bounds the steps PredictSteps is given at once, so that the
+// rows held before they are written stay small beside the data.
+const stepChunk = 1 << 16
+
+// writeStepPredictions writes the probabilities after every valid step,
+// asking for them a chunk of sequences at a time.
 func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
 	cw := csv.NewWriter(w)
 	defer cw.Flush()
 	cw.Write(predictionHeader([]string{"id", "step"}, labels, d.K))
-	hasStep := false
-	for _, o := range sess.Outputs() {
-		hasStep = hasStep || o.Name == "step_probs"
-	}
-	const batch = 64
 	rec := make([]string, 2+d.K)
-	for lo := 0; lo < d.N(); lo += batch {
-		hi := min(lo+batch, d.N())
-		rows, err := stepProbs(sess, d, lo, hi, hasStep)
-		if err != nil {
-			return err
+	for lo := 0; lo < d.N(); {
+		var seqs [][][]float32
+		steps := 0
+		for hi := lo; hi < d.N() && (len(seqs) == 0 || steps+d.Len(hi) <= stepChunk); hi++ {
+			seqs = append(seqs, sequence(d, hi))
+			steps += d.Len(hi)
 		}
-		r := 0
-		for i := lo; i < hi; i++ {
-			for t := 0; t < d.Len(i); t++ {
-				rec[0], rec[1] = seqID(d, i), strconv.Itoa(t+1)
-				for k, p := range rows[r] {
+		rows, err := sess.PredictSteps(seqs)
+		if err != nil {
+			return seqError(err, d, lo)
+		}
+		for j, seq := range rows {
+			for t, row := range seq {
+				rec[0], rec[1] = d.ID(lo+j), strconv.Itoa(t+1)
+				for k, p := range row {
 					rec[2+k] = formatProb(p)
 				}
 				cw.Write(rec)
-				r++
 			}
 		}
+		lo += len(seqs)
 	}
 	return nil
 }
 
-// stepProbs returns the probabilities after each valid step of sequences
-// lo..hi-1 of d, [Σ lengths][K] sequence by sequence: from the model's
-// step_probs output when it has one (hasStep), else by running every
-// prefix.
-func stepProbs(sess *trnn.Session, d *data.Dataset, lo, hi int, hasStep bool) ([][]float32, error) {
-	K := d.K
-	var rows [][]float32
-	if !hasStep {
-		var prefixes [][][]float32
-		for i := lo; i < hi; i++ {
-			s := sequence(d, i)
-			for t := 1; t <= len(s); t++ {
-				prefixes = append(prefixes, s[:t])
-			}
+// seqError rewrites Predict's and PredictSteps' refusals of values that are
+// not finite, which count the sequences of one call from 0 (sequence lo of
+// d is the call's first), to name d's sequences by id and steps from 1, as
+// the data and the per-step output do.
+func seqError(err error, d *data.Dataset, lo int) error {
+	var in *trnn.NonFiniteInputError
+	if errors.As(err, &in) {
+		feature := strconv.Itoa(in.Feature)
+		if d.FeatureNames != nil {
+			feature = strconv.Quote(d.FeatureNames[in.Feature])
 		}
-		return sess.Predict(prefixes)
+		what := "NaN (a missing value), and the model does not impute missing values"
+		if !math.IsNaN(float64(in.Value)) {
+			what = fmt.Sprintf("%v, expected a finite number", in.Value)
+		}
+		return fmt.Errorf("%s: sequence %s step %d: feature %s is %s", in.Model, d.ID(lo+in.Seq), in.Step+1, feature, what)
 	}
-	x, lengths, T := d.Padded(indices(lo, hi))
-	B := hi - lo
-	res, err := sess.Run(map[string]*graph.Tensor{
-		"x":       graph.FromF32(x, B, T, d.F),
-		"lengths": {DType: graph.Int32, Shape: []int{B}, I32: lengths},
-	})
-	if err != nil {
-		return nil, err
+	var out *trnn.NonFiniteOutputError
+	if !errors.As(err, &out) {
+		return err
 	}
-	sp := res["step_probs"]
-	for b := 0; b < B; b++ {
-		for t := 0; t < int(lengths[b]); t++ {
-			o := (b*T + t) * K
-			rows = append(rows, sp.F32[o:o+K])
+	items := make([]string, len(out.Seqs))
+	for j, i := range out.Seqs {
+		items[j] = d.ID(lo + i)
+		if out.Steps != nil {
+			items[j] += fmt.Sprintf(" (from step %d)", out.Steps[j]+1)
 		}
 	}
-	return rows, nil
-}
-
-func indices(lo, hi int) []int {
-	idx := make([]int, hi-lo)
-	for i := range idx {
-		idx[i] = lo + i
+	const most = 10
+	list := strings.Join(items[:min(most, len(items))], ", ")
+	if len(items) > most {
+		list += fmt.Sprintf(" and %d more", len(items)-most)
 	}
-	return idx
+	which := "the sequence with id"
+	if len(items) > 1 {
+		which = "the sequences with ids"
+	}
+	return fmt.Errorf("%s: the model's output is not finite (NaN or ±Inf) for %s %s of %s", out.Model, which, list, d.Source)
 }

@@ -20,7 +20,7 @@ type trainFlags struct {
 	out, data, validation, init, resume string
 	epochs, batchSize                   int
 	seed                                uint64
-	quiet, force                        bool
+	quiet, force, allowDataChange       bool
 	epochsSet, batchSet, seedSet        bool // given on the command line
 }
 
@@ -39,7 +39,13 @@ and writes the run directory (-o, default runs/<spec name>):
   curves.png       losses and the monitored metric per epoch
 
 Training can be interrupted (Ctrl-C, or killed) and continued with --resume
-DIR, which ends with exactly the weights an uninterrupted run would have.`,
+DIR, which ends with exactly the weights an uninterrupted run would have.
+The checkpoint fingerprints the data files (size and SHA-256), and --resume
+refuses data that changed since unless --allow-data-change is given.
+
+A directory that holds any of these files is refused unless --force. While
+a run trains, its directory is locked: a second run on it is refused with
+the first one's process id.`,
 		Example: `  trnn train examples/quickstart.yaml
   trnn train spec.yaml --data train.npz --validation val.npz --epochs 30 -o runs/exp1
   trnn train --resume runs/exp1 --epochs 40
@@ -70,7 +76,8 @@ DIR, which ends with exactly the weights an uninterrupted run would have.`,
 	fl.StringVar(&f.init, "init", "", "start from the weights of this ONNX model (same architecture)")
 	fl.StringVar(&f.resume, "resume", "", "continue the run in this directory from its checkpoint")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
-	fl.BoolVar(&f.force, "force", false, "start over in a run directory that already holds a run")
+	fl.BoolVar(&f.force, "force", false, "start over in a run directory that already holds a run or trnn's outputs")
+	fl.BoolVar(&f.allowDataChange, "allow-data-change", false, "with --resume: continue although the data files changed since the checkpoint")
 	return c
 }
 
@@ -79,7 +86,7 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 		SpecFile: specPath, Out: f.out, Data: f.data, Validation: f.validation, Init: f.init, Resume: f.resume,
 		Epochs: f.epochs, BatchSize: f.batchSize, Seed: f.seed,
 		EpochsSet: f.epochsSet, BatchSizeSet: f.batchSet, SeedSet: f.seedSet,
-		Force: f.force, Version: version,
+		Force: f.force, AllowDataChange: f.allowDataChange, Version: version,
 	}
 	var p *progress // nil prints nothing but errors (--quiet)
 	if !f.quiet {

@@ -417,3 +417,118 @@ func TestForceKeepsTheOldRunUntilTheNewOneStarts(t *testing.T) {
 		}
 	}
 }
+
+// TestRunDirLockedAgainstSecondRun: while one trnn process trains into a
+// directory, a second one — fresh, forced or resuming — is refused in one
+// line naming the first one's process id, and leaves the run alone.
+func TestRunDirLockedAgainstSecondRun(t *testing.T) {
+	spec, _ := setup(t, 1200, 500, "train.npz")
+	dir := filepath.Join(t.TempDir(), "run")
+	first := exec.Command(os.Args[0], "train", spec, "-o", dir, "-q")
+	first.Env = append(os.Environ(), "TRNN_RUN_MAIN=1")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		first.Process.Kill()
+		first.Wait()
+	}()
+	pid := strconv.Itoa(first.Process.Pid)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if b, _ := os.ReadFile(filepath.Join(dir, ".trnn.lock")); strings.TrimSpace(string(b)) == pid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first run never locked its directory")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	want := dir + ": in use by another trnn run (process " + pid + "); wait for it to finish or use another directory\n"
+	for _, args := range [][]string{
+		{"train", spec, "-o", dir, "--force"},
+		{"train", spec, "-o", dir},
+		{"train", "--resume", dir},
+	} {
+		second := exec.Command(os.Args[0], args...)
+		second.Env = append(os.Environ(), "TRNN_RUN_MAIN=1")
+		var stderr bytes.Buffer
+		second.Stderr = &stderr
+		err := second.Run()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.HasSuffix(stderr.String(), want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("trnn %s: %v, stderr %q; want status 1 and %q", strings.Join(args, " "), err, stderr.String(), want)
+		}
+	}
+	if err := first.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Fatalf("the first run ended during the test: %v", err)
+	}
+}
+
+// TestResumeRefusesChangedData: --resume refuses data that changed since
+// the checkpoint, naming the file, and --allow-data-change overrides.
+func TestResumeRefusesChangedData(t *testing.T) {
+	spec, _ := setup(t, 40, 1, "train.npz")
+	dir := filepath.Join(t.TempDir(), "run")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", dir, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	train := filepath.Join(filepath.Dir(spec), "train.npz")
+	other := data.Synth(data.SynthOptions{N: 40, MinLen: 2, MaxLen: 16, F: 3, K: 1, Seed: 4, PosRate: 0.4})
+	if err := data.WriteNPZ(train, other); err != nil {
+		t.Fatal(err)
+	}
+	status, _, errs := trnnCmd(t, "train", "--resume", dir, "--epochs", "2", "-q")
+	if status != 1 || !strings.HasPrefix(errs, train+": the training data changed since the run started") ||
+		!strings.Contains(errs, "--allow-data-change") || strings.Count(errs, "\n") != 1 {
+		t.Fatalf("resume on changed data: status %d, %q", status, errs)
+	}
+	if status, _, errs := trnnCmd(t, "train", "--resume", dir, "--epochs", "2", "-q", "--allow-data-change"); status != 0 {
+		t.Fatalf("--allow-data-change: status %d, %s", status, errs)
+	}
+}
+
+// TestOutputsWithoutCheckpointNeedForce: a directory holding a model.onnx
+// (or metrics.csv, curves.png) of trnn's but no checkpoint needs --force.
+func TestOutputsWithoutCheckpointNeedForce(t *testing.T) {
+	spec, _ := setup(t, 40, 1, "train.npz")
+	dir := t.TempDir()
+	model := filepath.Join(dir, runtime.ModelFile)
+	if err := os.WriteFile(model, []byte("someone's model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, _, errs := trnnCmd(t, "train", spec, "-o", dir, "-q")
+	if status != 1 || !strings.Contains(errs, "already holds trnn outputs (model.onnx)") || !strings.Contains(errs, "--force") {
+		t.Fatalf("status %d, %q", status, errs)
+	}
+	if b, _ := os.ReadFile(model); string(b) != "someone's model" {
+		t.Fatal("the refused run replaced model.onnx")
+	}
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", dir, "-q", "--force"); status != 0 {
+		t.Fatalf("--force: status %d, %s", status, errs)
+	}
+}
+
+// TestCheckpointBadMagic: eval, predict and export call a damaged
+// checkpoint "not a trnn checkpoint", not "not an ONNX model".
+func TestCheckpointBadMagic(t *testing.T) {
+	spec, _ := setup(t, 40, 1, "train.npz")
+	dir := filepath.Join(t.TempDir(), "run")
+	if status, _, errs := trnnCmd(t, "train", spec, "-o", dir, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	ckpt := filepath.Join(dir, runtime.CheckpointFile)
+	b, _ := os.ReadFile(ckpt)
+	copy(b, "TRNNXXXX")
+	os.WriteFile(ckpt, b, 0o644)
+	train := filepath.Join(filepath.Dir(spec), "train.npz")
+	for _, args := range [][]string{
+		{"eval", ckpt, "--data", train},
+		{"predict", ckpt, "--data", train, "-o", filepath.Join(t.TempDir(), "p.csv")},
+		{"export", ckpt, "-o", filepath.Join(t.TempDir(), "m.onnx")},
+	} {
+		status, _, errs := trnnCmd(t, args...)
+		if want := ckpt + ": not a trnn checkpoint (bad magic)\n"; status != 1 || errs != want {
+			t.Errorf("trnn %s: status %d, %q; want %q", args[0], status, errs, want)
+		}
+	}
+}

@@ -44,3 +44,62 @@ func TestWriteErrorsDoNotNameTheTemporaryFile(t *testing.T) {
 		t.Fatalf("want a bare error, got %v", err)
 	}
 }
+
+// TestAtomicWriteKeepsMode: replacing a file keeps its permission bits (a
+// private file stays private); a new file gets 0644.
+func TestAtomicWriteKeepsMode(t *testing.T) {
+	dir := t.TempDir()
+	private := filepath.Join(dir, "metrics.csv")
+	if err := os.WriteFile(private, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(private, 0o600); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
+	if err := WriteBytes(private, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(private); st.Mode().Perm() != 0o600 {
+		t.Errorf("overwritten 0600 file has mode %v", st.Mode().Perm())
+	}
+	fresh := filepath.Join(dir, "model.onnx")
+	if err := WriteBytes(fresh, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(fresh); st.Mode().Perm() != 0o644 {
+		t.Errorf("new file has mode %v, want 0644", st.Mode().Perm())
+	}
+}
+
+// TestStaleTempFilesRemoved: RemoveStale removes the temporary files a
+// killed Write leaves, for the names given, and nothing that merely looks
+// like one.
+func TestStaleTempFilesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	var stale []string
+	for _, name := range []string{"model.onnx", "model.onnx", "checkpoint.trnn"} {
+		f, err := os.CreateTemp(dir, tempPrefix(name)+"*") // as Write names them
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		stale = append(stale, filepath.Base(f.Name()))
+	}
+	keep := []string{"model.onnx", ".model.onnx.tmp", ".model.onnx.tmpx1", "model.onnx.tmp123", ".notes.txt.tmp42", ".checkpoint.trnn.tmp12.bak"}
+	for _, name := range keep {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	RemoveStale(dir, "model.onnx", "checkpoint.trnn", "curves.png")
+	for _, name := range stale {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("stale temporary file %s was not removed", name)
+		}
+	}
+	for _, name := range keep {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s was removed: %v", name, err)
+		}
+	}
+}
