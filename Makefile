@@ -14,7 +14,7 @@ build:
 	$(GO) build -o bin/trnn ./cmd/trnn
 
 quickstart: build
-	./bin/trnn train examples/quickstart.yaml -o runs/quickstart
+	./bin/trnn train examples/quickstart.yaml -o runs/quickstart --force
 
 deps:
 	./scripts/deps.sh

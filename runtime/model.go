@@ -197,13 +197,6 @@ func ownParams(prog *compiler.Program) *compiler.Program {
 	return &compiler.Program{Spec: prog.Spec, Graph: &g, Initialized: prog.Initialized}
 }
 
-// Predict returns the logits at each sequence's last valid step, [n·K] in
-// the dataset's order, running the model in inference mode (no dropout).
-func (m *Model) Predict(d *data.Dataset) []float32 {
-	ev := m.newEvaluator()
-	return ev.run(d)
-}
-
 // evaluator runs inference over a dataset in batches of up to evalShards
 // forward-only shards, which it keeps for its next run.
 type evaluator struct {
@@ -279,4 +272,11 @@ func Sigmoid(v []float32) {
 	for i, z := range v {
 		v[i] = ops.Sigmoid(z)
 	}
+}
+
+// Predict returns the logits at each sequence's last valid step, [n·K] in
+// the dataset's order, running the model in inference mode (no dropout).
+func (m *Model) Predict(d *data.Dataset) []float32 {
+	ev := m.newEvaluator()
+	return ev.run(d)
 }

@@ -371,7 +371,14 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 		Dir: r.dir, Version: r.cfg.Version, Resume: r.resume, TrainFile: absPath(r.trainFile), ValFile: absPath(r.valFile),
 		TrainData: r.trainFP, ValData: r.valFP, InitFile: r.cfg.Init,
 		Export: func(p *compiler.Program, path string) error {
-			return WriteModelFile(path, p, export.Options{Version: r.cfg.Version})
+			if err := WriteModelFile(path, p, export.Options{Version: r.cfg.Version}); err != nil {
+				return err
+			}
+			d := r.val
+			if d == nil {
+				d = r.train
+			}
+			return verifyExport(path, p, d)
 		},
 		Progress: r.cfg.Progress,
 		// The model's own statistics (or none, mean 0 and std 1) come

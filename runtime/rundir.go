@@ -9,7 +9,11 @@ import (
 	"strings"
 
 	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/plots"
+	"github.com/trnn/trnn/runtime/interp"
 )
 
 // saveRun writes the run directory after an epoch: model.onnx when
@@ -220,4 +224,67 @@ func displayName(metric string) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// verifySeqs is how many sequences verifyExport compares.
+const verifySeqs = 16
+
+// verifyTolerance bounds |exported − trained| probabilities: float32
+// rounding differs between the packed kernels and the exported graph's by
+// about 1e-7.
+const verifyTolerance = 1e-5
+
+// verifyExport reads the model file just written back through the ONNX
+// reader and interpreter, and checks that it predicts what the trainer's
+// network prog does on the first sequences of d: a model file that silently
+// disagreed with the trained network would be worse than none.
+func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
+	idx := make([]int, min(verifySeqs, d.N()))
+	for i := range idx {
+		idx[i] = i
+	}
+	sub := d.Subset(idx)
+	m, err := NewModel(prog)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	want := m.Predict(sub)
+	Sigmoid(want)
+	got, err := runExported(path, sub)
+	if err != nil {
+		return err
+	}
+	K := m.plan.K
+	for i := range want {
+		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance) {
+			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g on sequence %d, label %d (a bug in trnn: please report it)", path, diff, i/K, i%K)
+		}
+	}
+	return nil
+}
+
+// runExported runs the ONNX model at path on d and returns probs [N·K].
+func runExported(path string, d *data.Dataset) ([]float32, error) {
+	g, err := export.ReadONNX(path)
+	if err != nil {
+		return nil, err
+	}
+	ip, err := interp.New(g)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	idx := make([]int, d.N())
+	for i := range idx {
+		idx[i] = i
+	}
+	x, lengths, T := d.Padded(idx)
+	out, err := ip.Run(map[string]*graph.Tensor{
+		graph.ValueX:       graph.FromF32(x, d.N(), T, d.F),
+		graph.ValueLengths: {DType: graph.Int32, Shape: []int{d.N()}, I32: lengths},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return out[graph.ValueProbs].F32, nil
 }

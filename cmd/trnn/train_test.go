@@ -15,6 +15,8 @@ import (
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/ortcheck"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -132,22 +134,26 @@ func TestTrainEvalPredict(t *testing.T) {
 		t.Fatalf("metrics.csv: header %q and %d rows, want %q and 3 epochs", got, len(rows)-1, wantHeader)
 	}
 
-	// The trainer's own predictions from the checkpoint's best weights.
-	ck, err := runtime.ReadCheckpoint(filepath.Join(dir, runtime.CheckpointFile))
+	// ONNX Runtime's predictions from the exported model: an independent
+	// implementation of the same network.
+	ortcheck.Require(t)
+	idx := make([]int, d.N())
+	for i := range idx {
+		idx[i] = i
+	}
+	x, lengths, T := d.Padded(idx)
+	model, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog, err := ck.Program("checkpoint", true)
+	ref, err := ortcheck.Run(model, map[string]*graph.Tensor{
+		"x":       graph.FromF32(x, d.N(), T, d.F),
+		"lengths": {DType: graph.Int32, Shape: []int{d.N()}, I32: lengths},
+	}, []string{"probs"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := runtime.NewModel(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	logits := m.Predict(d)
-	runtime.Sigmoid(logits)
+	probs := ref["probs"].F32
 
 	dataFile := filepath.Join(filepath.Dir(spec), "train.npz")
 	predFile := filepath.Join(t.TempDir(), "pred.csv")
@@ -164,12 +170,12 @@ func TestTrainEvalPredict(t *testing.T) {
 		if row[0] != strconv.Itoa(i) {
 			t.Fatalf("predict row %d has id %q", i, row[0])
 		}
-		worst = math.Max(worst, math.Abs(p-float64(logits[i])))
+		worst = math.Max(worst, math.Abs(p-float64(probs[i])))
 	}
 	if worst > 1e-6 {
-		t.Fatalf("model.onnx through the Go runtime differs from the trainer's predictions by %g", worst)
+		t.Fatalf("model.onnx through the Go runtime differs from ONNX Runtime by %g", worst)
 	}
-	t.Logf("train → export → import → predict vs the trainer: max |Δ| = %.2g", worst)
+	t.Logf("train → export → import → predict vs ONNX Runtime: max |Δ| = %.2g", worst)
 
 	// Per-step rows: one per valid step; the last step of each sequence is
 	// its final-step prediction.
@@ -190,8 +196,8 @@ func TestTrainEvalPredict(t *testing.T) {
 		r += d.Len(i)
 		last := steps[r-1]
 		p, _ := strconv.ParseFloat(last[2], 64)
-		if last[0] != strconv.Itoa(i) || last[1] != strconv.Itoa(d.Len(i)) || math.Abs(p-float64(logits[i])) > 1e-6 {
-			t.Fatalf("sequence %d: last per-step row %v, want step %d and %v", i, last, d.Len(i), logits[i])
+		if last[0] != strconv.Itoa(i) || last[1] != strconv.Itoa(d.Len(i)) || math.Abs(p-float64(probs[i])) > 1e-6 {
+			t.Fatalf("sequence %d: last per-step row %v, want step %d and %v", i, last, d.Len(i), probs[i])
 		}
 	}
 
