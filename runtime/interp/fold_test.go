@@ -81,6 +81,7 @@ func TestLoadFoldingBombRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"double_25" (Concat)`) || !strings.Contains(err.Error(), interp.EnvMaxFoldBytes) {
 		t.Fatalf("New = %v, want a refusal naming node double_25 and %s", err, interp.EnvMaxFoldBytes)
 	}
+	t.Log(err)
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
 		t.Errorf("loading the bomb allocated %d MiB", alloc>>20)
 	}
