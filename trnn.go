@@ -15,12 +15,12 @@
 // input of rank 3 (batch-major, or time-major when its dimension names or
 // the lengths input say so), an optional integer lengths input, and the
 // output (probs, or the only one). Without a lengths input, sequences are
-// run in groups of equal length, so padding never reaches the model. A
-// batch holds at most 16 Mi elements of its widest per-step value (rows ×
-// steps × the wider of the features and a recurrent layer's gates), and
-// sorting keeps its padding small, so memory follows the input's size, not
-// its longest sequence times its count. Run gives full control with named
-// tensors.
+// run in groups of equal length, so padding never reaches the model. The
+// batches running at once hold at most 16 Mi elements of their widest
+// per-step value (rows × padded steps × the wider of the features and a
+// recurrent layer's gates), and sorting keeps padding small, so memory
+// follows the input's size, not its longest sequence times its count. Run
+// gives full control with named tensors.
 //
 // PredictSteps gives the probabilities after every step in one pass over
 // each sequence, from the model's step_probs output, or for a model trnn
@@ -277,7 +277,7 @@ func (s *Session) predictRows(seqs [][][]float32, F int) ([][]float32, error) {
 			K = y.Shape[1]
 		}
 		for b, i := range idx {
-			res[i] = floatRow(y, b*K, K)
+			res[i] = floats(make([]float32, K), y, b*K)
 		}
 		return nil
 	})
@@ -301,9 +301,11 @@ func (s *Session) stepRows(sp *stepPlan, seqs [][][]float32, F int) ([][][]float
 		}
 		K := y.Shape[2]
 		for b, i := range idx {
-			rows := make([][]float32, len(seqs[i]))
+			L := len(seqs[i])
+			all := floats(make([]float32, L*K), y, b*T*K) // the row's valid steps are contiguous
+			rows := make([][]float32, L)
 			for t := range rows {
-				rows[t] = floatRow(y, (b*T+t)*K, K)
+				rows[t] = all[t*K : (t+1)*K : (t+1)*K]
 			}
 			res[i] = rows
 		}
@@ -333,17 +335,17 @@ func (s *Session) prefixRows(seqs [][][]float32, F int) ([][][]float32, error) {
 	return res, nil
 }
 
-// floatRow copies y's elements off..off+K-1 as float32.
-func floatRow(y *graph.Tensor, off, K int) []float32 {
-	row := make([]float32, K)
-	for k := range row {
-		if y.DType == graph.Float32 {
-			row[k] = y.F32[off+k]
-		} else {
-			row[k] = float32(y.F64[off+k])
-		}
+// floats fills dst with y's elements from off on, as float32, and
+// returns it.
+func floats(dst []float32, y *graph.Tensor, off int) []float32 {
+	if y.DType == graph.Float32 {
+		copy(dst, y.F32[off:])
+		return dst
 	}
-	return row
+	for k := range dst {
+		dst[k] = float32(y.F64[off+k])
+	}
+	return dst
 }
 
 // parallel runs f(0..n-1) on up to GOMAXPROCS goroutines and returns the
@@ -414,7 +416,7 @@ func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
 	for i, seq := range seqs {
 		for t, step := range seq {
 			for f, v := range step {
-				if !finite(v) && !(p.missing && v != v) {
+				if !finite(v) && !(p.missing && math.IsNaN(float64(v))) {
 					return &NonFiniteInputError{Model: model, Seq: i, Step: t, Feature: f, Value: v}
 				}
 			}
@@ -730,8 +732,11 @@ func (s *Session) planSteps() stepPlan {
 	if p, ok := stepOutput(s.graph, s.predict); ok {
 		return stepPlan{ip: s.ip, plan: p}
 	}
+	// WithStepProbs returns a graph that has step_probs as it is: then
+	// stepOutput above found that Predict cannot read it, and prefixes
+	// are run.
 	g, ok, err := export.WithStepProbs(s.graph)
-	if err != nil || !ok {
+	if err != nil || !ok || g == s.graph {
 		return stepPlan{err: err}
 	}
 	ip, err := interp.New(g)

@@ -33,7 +33,10 @@
 // # Weights and tensors
 //
 // InitParams copies an imported model's weights into a compiled graph's
-// parameters (trnn train --init). ReadTensorFile and WriteTensorFile read
-// and write single TensorProto files, the format of ONNX's test data; the
-// writer's initializers and tensor files share one encoder.
+// parameters (trnn train --init). WithStepProbs rebuilds a model trnn
+// wrote without step_probs into one with it, after checking that writing
+// the rebuild back gives the model itself. ReadTensorFile and
+// WriteTensorFile read and write single TensorProto files, the format of
+// ONNX's test data; the writer's initializers and tensor files share one
+// encoder.
 package export
