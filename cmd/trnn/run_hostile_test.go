@@ -97,8 +97,11 @@ func TestRunOutputIsInputRefused(t *testing.T) {
 	}
 }
 
-// TestRunWritesAtomically: a run's outputs replace older files whole, and
-// no temporary file is left beside them.
+// TestRunWritesAtomically: trnn run wrote outputs in place (os.WriteFile),
+// so a kill or a full disk left a truncated y.pb where a good one was. An
+// output now replaces the old file by renaming a complete new one over it
+// (a new inode; the old file is never opened for writing), and no
+// temporary file is left beside it.
 func TestRunWritesAtomically(t *testing.T) {
 	dir := t.TempDir()
 	model := identityModel(t, dir, "y")
@@ -106,7 +109,12 @@ func TestRunWritesAtomically(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "y.pb"), []byte("old and longer than the new tensor file, much longer"), 0o644); err != nil {
+	old := filepath.Join(out, "y.pb")
+	if err := os.WriteFile(old, []byte("old and longer than the new tensor file, much longer"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(old)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if status, _, stderr := trnnCmd(t, "run", model, "--input", "x="+filepath.Join(dir, "x.pb"), "-o", out); status != 0 {
@@ -114,6 +122,9 @@ func TestRunWritesAtomically(t *testing.T) {
 	}
 	if _, _, err := export.ReadTensorFile(filepath.Join(out, "y.pb")); err != nil {
 		t.Errorf("y.pb after the run: %v", err)
+	}
+	if after, err := os.Stat(old); err != nil || os.SameFile(before, after) {
+		t.Errorf("y.pb was rewritten in place, not replaced by a complete new file (%v)", err)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 1 {
 		t.Errorf("the output folder holds %d files, want y.pb alone", len(entries))
