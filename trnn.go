@@ -96,6 +96,10 @@ type Session struct {
 	// for every step, and a rebuilt model costs a model's memory.
 	stepsOnce sync.Once
 	steps     stepPlan
+
+	// NewStream's plan, made on its first call, for the same reason.
+	streamOnce sync.Once
+	stream     streamPlan
 }
 
 // predictPlan is how Predict maps sequences onto the model's inputs.

@@ -26,7 +26,16 @@ const (
 	DefaultSeed         = 1
 	DefaultSplit        = 0.2
 	DefaultMonitor      = "auroc"
+	DefaultBootstrap    = 1000 // replicates of the test metrics' intervals
 	DefaultOpset        = graph.DefaultOpset
+)
+
+// Defaults of training.lr_schedule.reduce_on_plateau's fields: those of
+// Keras' ReduceLROnPlateau, so that a spec reads as a Keras user expects.
+const (
+	DefaultPlateauFactor   = 0.1
+	DefaultPlateauPatience = 10
+	DefaultPlateauMinDelta = 1e-4
 )
 
 // Limits the validator enforces.
@@ -78,6 +87,7 @@ func DefaultSpec() *Spec {
 				Split:   DefaultSplit,
 				Monitor: DefaultMonitor,
 			},
+			Test: Test{Bootstrap: DefaultBootstrap},
 		},
 		Export: Export{Opset: DefaultOpset},
 	}

@@ -94,6 +94,26 @@ func (w *yamlWriter) training(t *Training) {
 	}
 	w.line(2, "monitor: %s", yamlString(t.Validation.Monitor))
 	w.line(2, "patience: %d", t.Validation.Patience)
+	if t.Validation.MinDelta != 0 {
+		w.line(2, "min_delta: %s", yamlFloat64(t.Validation.MinDelta))
+	}
+	w.lrSchedule(t.LRSchedule)
+	w.test(&t.Test)
+}
+
+// test writes training.test, or nothing when the spec holds out no test set
+// and keeps the default bootstrap: specs written before test sets existed
+// marshal as they did, and so do the models that embed them.
+func (w *yamlWriter) test(t *Test) {
+	if !t.HasTest() && t.Bootstrap == DefaultBootstrap {
+		return
+	}
+	w.line(1, "test:")
+	w.line(2, "split: %s", yamlFloat64(t.Split))
+	if t.File != "" {
+		w.line(2, "file: %s", yamlString(t.File))
+	}
+	w.line(2, "bootstrap: %d", t.Bootstrap)
 }
 
 // data writes the data section, or nothing when the spec names no data: a

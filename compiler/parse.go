@@ -980,11 +980,21 @@ func (d *decoder) training(path string, n ast.Node) {
 		}},
 		{"validation", func(p string, v ast.Node) {
 			val := &t.Validation
-			d.mapping(p, v, "a mapping (split or file, monitor, patience)", []field{
+			d.mapping(p, v, "a mapping (split or file, monitor, patience, min_delta)", []field{
 				{"split", d.setNum(&val.Split, "a number in [0, 1)")},
 				{"file", d.setStr(&val.File, "a file name")},
 				{"monitor", d.setStr(&val.Monitor, "a final-step metric")},
 				{"patience", d.setInt(&val.Patience, "a non-negative integer")},
+				{"min_delta", d.setNum(&val.MinDelta, "a non-negative number")},
+			})
+		}},
+		{"lr_schedule", d.lrSchedule},
+		{"test", func(p string, v ast.Node) {
+			ts := &t.Test
+			d.mapping(p, v, "a mapping (split or file, bootstrap)", []field{
+				{"split", d.setNum(&ts.Split, "a number in [0, 1)")},
+				{"file", d.setStr(&ts.File, "a file name")},
+				{"bootstrap", d.setInt(&ts.Bootstrap, "a non-negative integer")},
 			})
 		}},
 	})

@@ -84,6 +84,28 @@ type Training struct {
 	Shuffle      bool
 	Seed         uint64
 	Validation   Validation
+	Test         Test
+	// LRSchedule, when non-nil, changes the learning rate during training
+	// (training.lr_schedule); nil keeps it constant.
+	LRSchedule *LRSchedule
+}
+
+// LRSchedule is training.lr_schedule: one schedule kind.
+type LRSchedule struct {
+	ReduceOnPlateau *ReduceOnPlateau
+}
+
+// ReduceOnPlateau is Keras' ReduceLROnPlateau callback on the monitored
+// validation metric: after Patience epochs in which the metric did not
+// improve by more than MinDelta, the learning rate is multiplied by Factor
+// (but not below MinLR), and Cooldown epochs pass before the count starts
+// again.
+type ReduceOnPlateau struct {
+	Factor   float64 // in (0, 1)
+	Patience int     // epochs without improvement, ≥ 0
+	MinDelta float64 // the smallest change that counts as an improvement, ≥ 0
+	Cooldown int     // epochs after a reduction before counting again, ≥ 0
+	MinLR    float64 // the learning rate is never reduced below this, ≥ 0
 }
 
 // Validation is training.validation.
@@ -92,7 +114,23 @@ type Validation struct {
 	File     string  // a separate validation file; overrides Split
 	Monitor  string  // a final-step metric name (MonitorMetrics)
 	Patience int     // epochs without improvement before stopping; 0 = off
+	// MinDelta is the smallest change of the monitored metric that counts
+	// as an improvement for early stopping (Keras' EarlyStopping
+	// min_delta); the best epoch, which model.onnx holds, is chosen by any
+	// improvement.
+	MinDelta float64
 }
+
+// Test is training.test: sequences held out of training and of model
+// selection, on which the run evaluates model.onnx once, at the end.
+type Test struct {
+	Split     float64 // fraction of the training file held out; 0 = none (unless File)
+	File      string  // a separate test file; replaces Split
+	Bootstrap int     // replicates of the test metrics' bootstrap intervals; 0 = none
+}
+
+// HasTest reports whether the spec holds out a test set.
+func (t Test) HasTest() bool { return t.Split > 0 || t.File != "" }
 
 // MonitorMetrics are the final-step metrics validation may monitor. The
 // loss package computes every one of them.

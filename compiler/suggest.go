@@ -1,6 +1,9 @@
 package compiler
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // editDistance is the Levenshtein distance between a and b extended with
 // transpositions of adjacent bytes (the optimal string alignment distance):
@@ -51,6 +54,48 @@ func suggest(got string, known []string) string {
 	limit := max(1, len(best)/3)
 	if bestD <= limit {
 		return best
+	}
+	return ""
+}
+
+// Suggest is the known name nearest to got, or "" when none is close
+// enough to be a plausible typo (see suggest): for the command line's flags
+// as for the spec's fields.
+func Suggest(got string, known []string) string { return suggest(got, known) }
+
+// valueAliases are names other tools give to the spec's enumerated values:
+// Keras' and scikit-learn's metric names, mostly. A value is suggested only
+// when it is one of the field's own.
+var valueAliases = map[string]string{
+	"roc_auc": "auroc", "auc": "auroc", "auc_roc": "auroc", "rocauc": "auroc",
+	"pr_auc": "auprc", "auc_pr": "auprc", "average_precision": "auprc", "ap": "auprc",
+	"acc": "accuracy", "f1_score": "f1", "log_loss": "loss", "bce": "loss", "logloss": "loss",
+	"brier_score": "brier", "brier_score_loss": "brier",
+	"zscore": "standard", "z_score": "standard", "standardize": "standard",
+	"adam_w": "adamw",
+}
+
+// valuePrefixes are what other tools put before a metric's name (Keras'
+// val_auc): the spec's monitor names the metric alone.
+var valuePrefixes = []string{"val_", "valid_", "validation_", "val-", "val.", "val"}
+
+// suggestValue is suggest for an enumerated value: beyond typos, it
+// recognises a known value behind a prefix such as val_ and the names other
+// tools give to the same thing (roc_auc for auroc).
+func suggestValue(got string, known []string) string {
+	if s := suggest(got, known); s != "" {
+		return s
+	}
+	g := strings.ToLower(got)
+	for _, p := range valuePrefixes {
+		if rest, ok := strings.CutPrefix(g, p); ok && rest != "" {
+			if s := suggestValue(rest, known); s != "" {
+				return s
+			}
+		}
+	}
+	if a, ok := valueAliases[g]; ok && slices.Contains(known, a) {
+		return a
 	}
 	return ""
 }

@@ -44,7 +44,7 @@ func (s *Spec) SetOrigin(field, origin string) {
 	s.src.origin[field] = origin
 }
 
-// Path resolves a data path of the spec (Data.Train, Validation.File)
+// Path resolves a data path of the spec (Data.Train, Validation.File, Test.File)
 // against the spec file's folder. Absolute paths and specs without a folder
 // are returned unchanged.
 func (s *Spec) Path(p string) string {
@@ -179,7 +179,7 @@ func (v *validator) bad(path string) bool { return v.src != nil && v.src.isBad(p
 // enum checks that val is one of names, suggesting the nearest.
 func (v *validator) enum(path, val string, names []string) {
 	hint := ""
-	if s := suggest(val, names); s != "" {
+	if s := suggestValue(val, names); s != "" {
 		hint = fmt.Sprintf(" (did you mean %s?)", s)
 	}
 	v.check(slices.Contains(names, val), path, val, "must be %s, got %s%s", oneOf(names), quoteShort(val), hint)
@@ -370,6 +370,35 @@ func (v *validator) training() {
 		v.check(val.Split > 0 || val.File != "", "training.validation.patience", val.Patience,
 			"early stopping needs validation data, but split is 0 and there is no file")
 	}
+	v.watch()
+	v.test()
+}
+
+// MaxBootstrap bounds training.test.bootstrap: each replicate evaluates the
+// whole test set again.
+const MaxBootstrap = 100_000
+
+// test checks training.test. A test set must stay out of training and of
+// model selection, so it may not be the training or the validation file,
+// and a split must leave data to train on beside the validation split.
+func (v *validator) test() {
+	t := v.s.Training
+	ts := t.Test
+	v.unitInterval("training.test.split", ts.Split, " (0 means no test set)")
+	if ts.File != "" {
+		v.check(ts.Split == 0, "training.test.split", ts.Split, "cannot be combined with file, which replaces the split")
+		v.dataFile("training.test.file", ts.File)
+		v.check(ts.File != v.s.Data.Train, "training.test.file", ts.File,
+			"is the training file; a test set must be held out of training")
+		v.check(ts.File != t.Validation.File, "training.test.file", ts.File,
+			"is the validation file; a test set must be held out of model selection")
+	}
+	if ts.Split > 0 && ts.Split < 1 && t.Validation.File == "" && t.Validation.Split > 0 && t.Validation.Split < 1 {
+		v.check(ts.Split+t.Validation.Split < 1, "training.test.split", ts.Split,
+			"with validation.split %g, must leave sequences to train on (the two add up to %g)", t.Validation.Split, ts.Split+t.Validation.Split)
+	}
+	v.check(ts.Bootstrap >= 0 && ts.Bootstrap <= MaxBootstrap, "training.test.bootstrap", ts.Bootstrap,
+		"must be an integer in [0, %d] (0 means no intervals), got %d", MaxBootstrap, ts.Bootstrap)
 }
 
 // dataFile checks that a data file is NPZ or CSV by its extension.

@@ -14,19 +14,25 @@ import (
 
 // Shapes: N sequences (ids), F feature columns, K label columns.
 
-// ReadCSV reads a long-form CSV data file: a header row, then one row per
-// step. cols names the id column, the optional step column, the feature
-// columns and the label columns; other columns are ignored. Rows of one id
-// need not be adjacent: sequences come out in order of first appearance.
-// With a step column each sequence is ordered by it, numerically, and a
-// step may appear only once per id; without one, file order is step order.
-// Every cell of a named column must hold a value: an empty cell is refused,
-// never imputed. Labels must be 0 or 1 and the same on every row of an id.
-func ReadCSV(path string, cols Columns) (*Dataset, error) {
-	return readCSVFile(path, cols, false)
+// csvOptions are what Load's Schema adds to the columns: whether the step
+// column is used only if the header has it, and what to do with labels.
+type csvOptions struct {
+	stepIfPresent bool
+	labels        LabelMode
 }
 
-func readCSVFile(path string, cols Columns, stepIfPresent bool) (*Dataset, error) {
+// readCSVFile reads a long-form CSV data file: a header row, then one row
+// per step. cols names the id column, the optional step column, the
+// feature columns and the label columns; other columns are ignored. Rows
+// of one id need not be adjacent: sequences come out in order of first
+// appearance. With a step column each sequence is ordered by it,
+// numerically, and a step may appear only once per id; without one, file
+// order is step order. Every cell of a named column must hold a value: an
+// empty cell is refused, never imputed. Labels must be 0 or 1 and the same
+// on every row of an id. With a step column, the Dataset keeps each step's
+// cell as written (Dataset.StepValues), so that output rows can name the
+// steps as the file does.
+func readCSVFile(path string, cols Columns, opt csvOptions) (*Dataset, error) {
 	f, size, err := openData(path, "a CSV file")
 	if err != nil {
 		return nil, err
@@ -35,7 +41,7 @@ func readCSVFile(path string, cols Columns, stepIfPresent bool) (*Dataset, error
 	// A file that grows while it is read (one being appended to) must not
 	// take memory past the size that passed the limit.
 	r := &io.LimitedReader{R: f, N: size + 1}
-	d, err := decodeCSV(path, r, cols, stepIfPresent)
+	d, err := decodeCSV(path, r, cols, opt)
 	if r.N == 0 {
 		return nil, &Error{File: path, Msg: errGrew.Error(), Err: errGrew}
 	}
@@ -50,7 +56,7 @@ type csvSeq struct {
 	vals   []float32 // [rows·F] in file order
 	steps  []float64 // [rows] step values, when there is a step column
 	lines  []int     // [rows] file lines, when there is a step column
-	texts  []string  // [rows] step cells as written, when there is a step column
+	texts  []string  // [rows] step cells as written (copies), when there is a step column
 }
 
 // csvDecoder reads one CSV file: the header's column indices for each role,
@@ -63,21 +69,22 @@ type csvDecoder struct {
 
 	idCol, stepCol int // stepCol is -1 without a step column
 	featCols       []int
-	labelCols      []int
-	labels         []float32 // [K] the current row's labels
+	labelCols      []int     // nil when the labels are not read
+	labels         []float32 // [K] the current row's labels ([0] when not read)
 }
 
 // decodeCSV reads CSV data from r; name is the file name for messages. With
-// stepIfPresent, cols.Step is used only if the header has that column.
-func decodeCSV(name string, r io.Reader, cols Columns, stepIfPresent bool) (*Dataset, error) {
+// opt.stepIfPresent, cols.Step is used only if the header has that column;
+// opt.labels says whether the label columns must be there.
+func decodeCSV(name string, r io.Reader, cols Columns, opt csvOptions) (*Dataset, error) {
 	dec := &csvDecoder{name: name, cols: cols}
-	if err := checkRoles(cols); err != nil {
+	if err := checkRoles(cols, true); err != nil {
 		return nil, dec.errf(0, "", "%s", err)
 	}
 	dec.cr = csv.NewReader(bufio.NewReaderSize(r, 64<<10))
 	dec.cr.FieldsPerRecord = -1
 	dec.cr.ReuseRecord = true
-	if err := dec.readHeader(stepIfPresent); err != nil {
+	if err := dec.readHeader(opt); err != nil {
 		return nil, err
 	}
 	seqs, err := dec.readRows()
@@ -105,8 +112,10 @@ func (dec *csvDecoder) parseErr(err error) *Error {
 }
 
 // readHeader reads the header row and finds the column of every role,
-// reporting the first role whose column is missing or ambiguous.
-func (dec *csvDecoder) readHeader(stepIfPresent bool) error {
+// reporting the first role whose column is missing or ambiguous. Label
+// columns are looked for as opt.labels says: always, only if the header has
+// at least one of them, or never.
+func (dec *csvDecoder) readHeader(opt csvOptions) error {
 	header, err := dec.cr.Read()
 	if err == io.EOF {
 		return dec.errf(0, "", "empty file, want a header row and one row per step")
@@ -142,22 +151,42 @@ func (dec *csvDecoder) readHeader(stepIfPresent bool) error {
 	cols := dec.cols
 	dec.idCol = find(cols.ID)
 	dec.stepCol = -1
-	if _, ok := column[cols.Step]; cols.Step != "" && (ok || !stepIfPresent) {
+	if _, ok := column[cols.Step]; cols.Step != "" && (ok || !opt.stepIfPresent) {
 		dec.stepCol = find(cols.Step)
 	}
 	dec.featCols = make([]int, len(cols.Features))
 	for k, c := range cols.Features {
 		dec.featCols[k] = find(c)
 	}
-	dec.labelCols = make([]int, len(cols.Labels))
-	for k, c := range cols.Labels {
-		dec.labelCols[k] = find(c)
+	if readLabels(opt.labels, column, cols.Labels) {
+		dec.labelCols = make([]int, len(cols.Labels))
+		for k, c := range cols.Labels {
+			dec.labelCols[k] = find(c)
+		}
 	}
-	dec.labels = make([]float32, len(cols.Labels))
+	dec.labels = make([]float32, len(dec.labelCols))
 	if e != nil { // a nil *Error must not become a non-nil error
 		return e
 	}
 	return nil
+}
+
+// readLabels reports whether the label columns are read: always when they
+// are required, never when ignored, and when optional as soon as the header
+// has one of them (a missing one is then an error, as it is when required).
+func readLabels(mode LabelMode, column map[string]int, labels []string) bool {
+	switch mode {
+	case LabelsIgnored:
+		return false
+	case LabelsOptional:
+		for _, c := range labels {
+			if _, ok := column[c]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // readRows reads every row after the header into sequences, in order of
@@ -253,7 +282,9 @@ func (dec *csvDecoder) readStep(s *csvSeq, rec []string, line int) error {
 	}
 	s.steps = append(s.steps, v)
 	s.lines = append(s.lines, line)
-	s.texts = append(s.texts, cell)
+	// A copy: the cell shares its memory with the whole row, which the
+	// Dataset must not keep alive.
+	s.texts = append(s.texts, strings.Clone(cell))
 	return nil
 }
 
@@ -267,10 +298,15 @@ func (dec *csvDecoder) dataset(seqs []*csvSeq) (*Dataset, error) {
 		F:            F,
 		K:            K,
 		X:            make([][]float32, len(seqs)),
-		Y:            make([]float32, 0, len(seqs)*K),
 		IDs:          make([]string, len(seqs)),
 		FeatureNames: slices.Clone(dec.cols.Features),
-		LabelNames:   slices.Clone(dec.cols.Labels),
+	}
+	if dec.labelCols != nil {
+		d.Y = make([]float32, 0, len(seqs)*K)
+		d.LabelNames = slices.Clone(dec.cols.Labels)
+	}
+	if dec.stepCol >= 0 {
+		d.StepValues = make([][]string, len(seqs))
 	}
 	total := 0
 	for _, s := range seqs {
@@ -295,8 +331,10 @@ func (dec *csvDecoder) dataset(seqs []*csvSeq) (*Dataset, error) {
 			}
 			continue
 		}
+		d.StepValues[i] = make([]string, len(order))
 		for r, o := range order {
 			copy(x[r*F:(r+1)*F], s.vals[o*F:(o+1)*F])
+			d.StepValues[i][r] = s.texts[o]
 		}
 	}
 	if dup != nil {
@@ -341,16 +379,16 @@ func stepOrder(s *csvSeq) ([]int, *stepDup) {
 	return order, nil
 }
 
-// checkRoles checks that cols names an id, at least one feature and one
-// label, and no column twice.
-func checkRoles(cols Columns) error {
+// checkRoles checks that cols names an id, at least one feature, at least
+// one label when labels are wanted, and no column twice.
+func checkRoles(cols Columns, labels bool) error {
 	if cols.ID == "" {
 		return errors.New("no id column is named (data.csv.id)")
 	}
 	if len(cols.Features) == 0 {
 		return errors.New("no feature columns are named (data.csv.features)")
 	}
-	if len(cols.Labels) == 0 {
+	if labels && len(cols.Labels) == 0 {
 		return errors.New("no label columns are named (data.csv.labels)")
 	}
 	role := map[string]string{}

@@ -17,7 +17,7 @@ var hrCols = Columns{ID: "patient", Step: "hour", Features: []string{"hr", "sbp"
 
 func readCSVString(t *testing.T, text string, cols Columns) (*Dataset, error) {
 	t.Helper()
-	return decodeCSV("data.csv", strings.NewReader(text), cols, false)
+	return decodeCSV("data.csv", strings.NewReader(text), cols, csvOptions{})
 }
 
 func TestReadCSVInterleavedAndSorted(t *testing.T) {
@@ -322,7 +322,7 @@ func TestBadCellTabEscaped(t *testing.T) {
 		{"newline in the file name", "my\ndata.csv", head + "p1,0,80,120,\n", `my\ndata.csv:2: column "died": empty cell, want a label 0 or 1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeCSV(tc.file, strings.NewReader(tc.text), hrCols, false)
+			_, err := decodeCSV(tc.file, strings.NewReader(tc.text), hrCols, csvOptions{})
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error\n  %v\nwant\n  %s", err, tc.want)
 			}

@@ -7,9 +7,12 @@ import (
 
 // Shapes: N sequences, F features, K labels, len_i steps of sequence i.
 
-// Dataset is a set of labelled variable-length sequences holding valid steps
-// only. Sequence i is X[i], len_i·F values row-major over its steps (step t,
-// feature f at X[i][t·F+f]); its labels are Y[i·K : (i+1)·K], each 0 or 1.
+// Dataset is a set of variable-length sequences holding valid steps only,
+// with their labels when the file has them. Sequence i is X[i], len_i·F
+// values row-major over its steps (step t, feature f at X[i][t·F+f]); its
+// labels are Y[i·K : (i+1)·K], each 0 or 1. A Dataset read without labels
+// (LabelsOptional, LabelsIgnored) has Y nil; K is still the number of
+// labels the caller's schema names, the labels a model predicts for it.
 //
 // Readers return datasets whose every sequence has at least one step and
 // whose values are finite. Subset shares the step storage of its parent, so
@@ -18,15 +21,23 @@ type Dataset struct {
 	Source string      // the file it came from (for messages); "" when built in memory
 	F, K   int         // features per step, labels per sequence
 	X      [][]float32 // [N] sequences, each [len_i·F] row-major over its valid steps only
-	Y      []float32   // [N·K] 0/1
+	Y      []float32   // [N·K] 0/1; nil without labels
 	// IDs names the sequences: CSV ids in order of first appearance, or the
 	// original indices of a Subset of an NPZ file. nil means index i is the
 	// id (a whole NPZ file).
 	IDs []string
+	// StepValues holds each step's value as a CSV file's step column writes it
+	// ([N][len_i], in step order), so that output can name steps as the
+	// input does; nil when the file has no step column (NPZ files, CSV in
+	// file order).
+	StepValues [][]string
 	// FeatureNames and LabelNames come from the CSV header when known
-	// (len F and len K), else nil.
+	// (len F and len K; LabelNames nil without labels), else nil.
 	FeatureNames, LabelNames []string
 }
+
+// Labelled reports whether the data has labels.
+func (d *Dataset) Labelled() bool { return d.Y != nil }
 
 // N is the number of sequences.
 func (d *Dataset) N() int { return len(d.X) }
@@ -61,10 +72,27 @@ func (d *Dataset) ID(i int) string {
 	return strconv.Itoa(i)
 }
 
-// Labels returns the K labels of sequence i (a view into Y).
-func (d *Dataset) Labels(i int) []float32 { return d.Y[i*d.K : (i+1)*d.K : (i+1)*d.K] }
+// StepValue names step t (from 0) of sequence i as the file does: the step
+// column's cell, or the step's position counted from 1 when the file has
+// no step column.
+func (d *Dataset) StepValue(i, t int) string {
+	if d.StepValues != nil {
+		return d.StepValues[i][t]
+	}
+	return strconv.Itoa(t + 1)
+}
 
-// Positives counts, for each label, the sequences where it is 1 ([K]).
+// Labels returns the K labels of sequence i (a view into Y); nil without
+// labels.
+func (d *Dataset) Labels(i int) []float32 {
+	if d.Y == nil {
+		return nil
+	}
+	return d.Y[i*d.K : (i+1)*d.K : (i+1)*d.K]
+}
+
+// Positives counts, for each label, the sequences where it is 1 ([K]); all
+// 0 without labels.
 func (d *Dataset) Positives() []int {
 	p := make([]int, d.K)
 	for i, v := range d.Y {
@@ -75,20 +103,25 @@ func (d *Dataset) Positives() []int {
 	return p
 }
 
-// Subset returns the sequences idx in that order. Step data is shared with d
-// (not copied); labels and ids are copied. A subset of a file without ids
-// gets the original indices as ids, so ID keeps naming sequences as the
-// file does.
+// Subset returns the sequences idx in that order. Step data and step
+// values are shared with d (not copied); labels and ids are copied. A
+// subset of a file without ids gets the original indices as ids, so ID
+// keeps naming sequences as the file does.
 func (d *Dataset) Subset(idx []int) *Dataset {
 	s := &Dataset{
 		Source:       d.Source,
 		F:            d.F,
 		K:            d.K,
 		X:            make([][]float32, len(idx)),
-		Y:            make([]float32, 0, len(idx)*d.K),
 		IDs:          make([]string, len(idx)),
 		FeatureNames: d.FeatureNames,
 		LabelNames:   d.LabelNames,
+	}
+	if d.Y != nil {
+		s.Y = make([]float32, 0, len(idx)*d.K)
+	}
+	if d.StepValues != nil {
+		s.StepValues = make([][]string, len(idx))
 	}
 	for j, i := range idx {
 		if i < 0 || i >= d.N() {
@@ -97,6 +130,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		s.X[j] = d.X[i]
 		s.Y = append(s.Y, d.Labels(i)...)
 		s.IDs[j] = d.ID(i)
+		if s.StepValues != nil {
+			s.StepValues[j] = d.StepValues[i]
+		}
 	}
 	return s
 }
@@ -110,7 +146,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 // frac > 0, and always at most n_c − 1, so training keeps both classes and
 // val does too whenever the data allow it. With several labels a plain
 // random round(frac·N) go to val, with the same bounds over all N
-// sequences. frac = 0 gives an empty val.
+// sequences, as with data that has no labels. frac = 0 gives an empty val.
 func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 	if !(frac >= 0 && frac < 1) {
 		panic(fmt.Sprintf("data: Split: fraction %v outside [0, 1)", frac))
@@ -129,7 +165,7 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 			inVal[i] = true
 		}
 	}
-	if d.K == 1 {
+	if d.K == 1 && d.Labelled() {
 		var neg, pos []int
 		for i := range d.N() {
 			if d.Y[i] == 1 {
@@ -197,8 +233,11 @@ func (d *Dataset) check(where string) {
 	if d.F < 1 || d.K < 1 {
 		panic(fmt.Sprintf("data: %s: F = %d, K = %d", where, d.F, d.K))
 	}
-	if len(d.Y) != d.N()*d.K {
+	if d.Y != nil && len(d.Y) != d.N()*d.K {
 		panic(fmt.Sprintf("data: %s: %d labels for %d sequences of %d", where, len(d.Y), d.N(), d.K))
+	}
+	if d.StepValues != nil && len(d.StepValues) != d.N() {
+		panic(fmt.Sprintf("data: %s: step values for %d sequences of %d", where, len(d.StepValues), d.N()))
 	}
 	if d.IDs != nil && len(d.IDs) != d.N() {
 		panic(fmt.Sprintf("data: %s: %d ids for %d sequences", where, len(d.IDs), d.N()))
@@ -206,6 +245,9 @@ func (d *Dataset) check(where string) {
 	for i, x := range d.X {
 		if len(x) == 0 || len(x)%d.F != 0 {
 			panic(fmt.Sprintf("data: %s: sequence %d has %d values for %d features", where, i, len(x), d.F))
+		}
+		if d.StepValues != nil && len(d.StepValues[i]) != len(x)/d.F {
+			panic(fmt.Sprintf("data: %s: sequence %d has %d steps and %d step values", where, i, len(x)/d.F, len(d.StepValues[i])))
 		}
 	}
 }

@@ -1,5 +1,6 @@
-// Package data reads, checks, writes and generates the labelled sequence
-// data sets trnn trains on.
+// Package data reads, checks, writes and generates the sequence data sets
+// trnn trains on, evaluates on and scores: labelled for training and
+// evaluation, with or without labels for prediction.
 //
 // # The in-memory form
 //
@@ -30,11 +31,17 @@
 // Schema from the headers, before any data is inflated. Two entries of one
 // array are refused: NumPy reads the last, other readers the first.
 //
-// CSV (ReadCSV, WriteCSV): long form, one row per step under a header row;
+// CSV (Load, WriteCSV): long form, one row per step under a header row;
 // Columns names the id column, an optional step column (ordering), the
 // feature columns and the label columns. Rows of one id may be
 // interleaved with other ids; sequences come out in order of first
-// appearance. Labels are constant within an id.
+// appearance. Labels are constant within an id. The step column's cells
+// are kept as written (Dataset.StepValues), so that per-step output names
+// steps as the input does.
+//
+// Labels are required unless the Schema's LabelMode says otherwise: new
+// data scored by a trained model has none yet. A file read without labels
+// (no y array, no label column) gives a Dataset whose Y is nil.
 //
 // Every data file must be a regular file (not a device, a pipe or a link to
 // one) of at most fileio.MaxBytes: 2 GiB unless the environment variable

@@ -17,7 +17,31 @@ type Schema struct {
 	Features, Labels int     // counts every file must have
 	Columns          Columns // the CSV columns
 	StepOptional     bool    // the step column is used only if the header has it (the spec named no columns)
+	LabelMode        LabelMode
+	// Model says that the counts are a model's inputs and outputs rather
+	// than a spec's: a file that does not fit is then told what the model
+	// expects, by name ("the model expects 3 features (f0, f1, f2)").
+	Model bool
 }
+
+// LabelMode says what Load does with a file's labels. Scoring new data is
+// the main use of a trained model, and new data has no labels yet; only
+// training and evaluation need them.
+type LabelMode uint8
+
+const (
+	// LabelsRequired refuses a file without labels.
+	LabelsRequired LabelMode = iota
+	// LabelsOptional reads the labels of a file that has them (an NPZ
+	// array y, or every label column of a CSV header) and gives a Dataset
+	// without labels (Y nil) for a file that has none. A CSV header with
+	// some label columns but not all is refused, as it is with
+	// LabelsRequired.
+	LabelsOptional
+	// LabelsIgnored never reads labels, even when the file has them: a
+	// caller that does not use them must not refuse a file for them.
+	LabelsIgnored
+)
 
 // Load reads the data file path (already resolved by the caller) with the
 // reader its extension names, .npz or .csv (in any letter case), and checks
@@ -25,7 +49,8 @@ type Schema struct {
 // file's counts are checked from its array headers, before its data is
 // read. A CSV file's columns are s.Columns; with s.StepOptional, its step
 // column is used only if the header has it (otherwise file order is step
-// order).
+// order). s.LabelMode says whether labels must be there; a Dataset read
+// without labels has Y nil and K = s.Labels.
 func Load(path string, s Schema) (*Dataset, error) {
 	var (
 		d   *Dataset
@@ -35,11 +60,7 @@ func Load(path string, s Schema) (*Dataset, error) {
 	case ".npz":
 		d, err = readNPZ(path, &s)
 	case ".csv":
-		if s.StepOptional {
-			d, err = readCSVFile(path, s.Columns, true)
-		} else {
-			d, err = ReadCSV(path, s.Columns)
-		}
+		d, err = readCSVFile(path, s.Columns, csvOptions{stepIfPresent: s.StepOptional, labels: s.LabelMode})
 	default:
 		if ext == "" {
 			ext = "none"
@@ -56,17 +77,17 @@ func Load(path string, s Schema) (*Dataset, error) {
 }
 
 // checkCounts checks that d has the schema's numbers of features and
-// labels. The schema comes from a spec, and the message says so.
+// labels. The message says whose they are, the spec's or the model's.
 func (d *Dataset) checkCounts(s Schema) error {
 	// A CSV file's columns are named (FeatureNames set); an NPZ file's are x and y.
 	x, y := npzFeatures, npzLabels
 	if d.FeatureNames != nil {
 		x, y = csvFeatures, csvLabels
 	}
-	if err := countError(d.Source, x, d.F, s.Features); err != nil {
+	if err := s.countError(d.Source, x, d.F, false); err != nil {
 		return err
 	}
-	return countError(d.Source, y, d.K, s.Labels)
+	return s.countError(d.Source, y, d.K, true)
 }
 
 // How a file states its counts, for countError: an NPZ file by its arrays'
@@ -79,10 +100,35 @@ const (
 )
 
 // countError reports a count the file states (what, formatting got) that
-// differs from the spec's, or returns nil.
-func countError(file, what string, got, want int) error {
+// differs from the schema's features (or labels), or returns nil.
+func (s *Schema) countError(file, what string, got int, labels bool) error {
+	want, names, noun := s.Features, s.Columns.Features, "feature"
+	if labels {
+		want, names, noun = s.Labels, s.Columns.Labels, "label"
+	}
 	if got == want {
 		return nil
 	}
-	return &Error{File: file, Msg: fmt.Sprintf(what+", the spec declares %d", got, want)}
+	if !s.Model {
+		return &Error{File: file, Msg: fmt.Sprintf(what+", the spec declares %d", got, want)}
+	}
+	return &Error{File: file, Msg: fmt.Sprintf(what+", the model expects %s", got, countNames(want, noun, names))}
+}
+
+// countNames is "3 features (f0, f1, f2)": a count with its names, the
+// first ten of them when there are more.
+func countNames(n int, noun string, names []string) string {
+	s := fmt.Sprintf("%d %s", n, noun)
+	if n != 1 {
+		s += "s"
+	}
+	if len(names) != n || n == 0 {
+		return s
+	}
+	const most = 10
+	list := strings.Join(names[:min(n, most)], ", ")
+	if n > most {
+		list += fmt.Sprintf(" and %d more", n-most)
+	}
+	return s + " (" + list + ")"
 }

@@ -28,7 +28,8 @@ import (
 // readNPZ reads an NPZ data file: x float32 or float64 [N, T, F], lengths
 // of any integer dtype [N] (optional: every sequence has T steps when
 // absent), y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means
-// K = 1; float16 included).
+// K = 1; float16 included). y is read as want.LabelMode says: a file without
+// it gives a Dataset with Y nil and K = want.Labels.
 // Other arrays in the archive are ignored. Values of x past a sequence's
 // length are not read; NaN, ±Inf and float64 values beyond float32's range
 // are refused in valid steps.
@@ -84,16 +85,16 @@ func decodeNPZ(name string, r io.ReaderAt, size int64, want *Schema) (*Dataset, 
 	}
 	N, F := xa.shape[0], xa.shape[2]
 	if want != nil {
-		if err := countError(name, npzFeatures, F, want.Features); err != nil {
+		if err := want.countError(name, npzFeatures, F, false); err != nil {
 			return nil, err
 		}
 	}
-	ya, K, err := rd.openY(N)
+	ya, K, err := rd.openLabels(N, want)
 	if err != nil {
 		return nil, err
 	}
-	if want != nil {
-		if err := countError(name, npzLabels, K, want.Labels); err != nil {
+	if want != nil && ya != nil {
+		if err := want.countError(name, npzLabels, K, true); err != nil {
 			return nil, err
 		}
 	}
@@ -112,9 +113,12 @@ func (rd *npzReader) read(xa, ya, la *npyArray, K int) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{Source: rd.name, F: F, K: K, X: make([][]float32, N), Y: make([]float32, N*K)}
-	if err := rd.readLabels(ya, d.Y); err != nil {
-		return nil, err
+	d := &Dataset{Source: rd.name, F: F, K: K, X: make([][]float32, N)}
+	if ya != nil {
+		d.Y = make([]float32, N*K)
+		if err := rd.readLabels(ya, d.Y); err != nil {
+			return nil, err
+		}
 	}
 	total := 0
 	for _, l := range lengths {
@@ -189,6 +193,22 @@ func (rd *npzReader) openX() (*npyArray, error) {
 		return nil, rd.errf("", "x has no features (shape %s)", graph.FormatShape(xa.shape))
 	}
 	return xa, nil
+}
+
+// openLabels opens y as want's LabelMode says, returning nil and want's
+// label count when y is not read: ignored, or optional and absent.
+func (rd *npzReader) openLabels(N int, want *Schema) (*npyArray, int, error) {
+	if want != nil {
+		switch want.LabelMode {
+		case LabelsIgnored:
+			return nil, want.Labels, nil
+		case LabelsOptional:
+			if rd.entries["y"] == nil {
+				return nil, want.Labels, nil
+			}
+		}
+	}
+	return rd.openY(N)
 }
 
 // openY opens y, [N] (K = 1) or [N, K]. Every dtype parseDescr accepts is

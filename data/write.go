@@ -13,10 +13,10 @@ import (
 
 // Shapes: N sequences, T = d.MaxLen(), F features, K labels.
 
-// WriteNPZ writes d as an NPZ file that Load reads back equal (ids and
-// names are not stored): x float32 [N, T, F] right-padded with zeros,
-// lengths int32 [N], and y float32 [N] for one label, else [N, K]. The
-// arrays are Deflate-compressed. The file is replaced atomically: readers
+// WriteNPZ writes d as an NPZ file that Load reads back equal (ids, names
+// and step values are not stored): x float32 [N, T, F] right-padded with
+// zeros, lengths int32 [N], and, when d has labels, y float32 [N] for one
+// label, else [N, K]. The arrays are Deflate-compressed. The file is replaced atomically: readers
 // see the old file or the complete new one.
 func WriteNPZ(path string, d *Dataset) error {
 	d.check("WriteNPZ")
@@ -43,19 +43,24 @@ func encodeNPZ(w io.Writer, d *Dataset) error {
 			x[i][t] = flat[o : o+d.F]
 		}
 	}
-	var y any = d.Y
-	if d.K > 1 {
-		y2 := make([][]float32, d.N())
-		for i := range y2 {
-			y2[i] = d.Labels(i)
-		}
-		y = y2
-	}
-	zw := npz.NewWriter(w)
-	for _, a := range []struct {
+	type array struct {
 		name string
 		v    any
-	}{{"x.npy", x}, {"lengths.npy", lengths}, {"y.npy", y}} {
+	}
+	arrays := []array{{"x.npy", x}, {"lengths.npy", lengths}}
+	if d.Labelled() {
+		var y any = d.Y
+		if d.K > 1 {
+			y2 := make([][]float32, d.N())
+			for i := range y2 {
+				y2[i] = d.Labels(i)
+			}
+			y = y2
+		}
+		arrays = append(arrays, array{"y.npy", y})
+	}
+	zw := npz.NewWriter(w)
+	for _, a := range arrays {
 		if err := zw.Write(a.name, a.v); err != nil {
 			return err
 		}
@@ -65,15 +70,17 @@ func encodeNPZ(w io.Writer, d *Dataset) error {
 
 // WriteCSV writes d as a long-form CSV file that ReadCSV reads back equal
 // with the same cols: a header (id, step if cols.Step is set, the features,
-// the labels), then one row per step, sequences in order, steps numbered
-// from 0. Values are written in the shortest form that reads back to the
-// same float32. The file is replaced atomically.
+// the labels), then one row per step, sequences in order, steps named by
+// d's step values, or numbered from 0 without them. Values are written in
+// the shortest form that reads back to the same float32. Data without
+// labels is written without label columns, and cols.Labels must be empty.
+// The file is replaced atomically.
 func WriteCSV(path string, d *Dataset, cols Columns) error {
 	d.check("WriteCSV")
-	if err := checkRoles(cols); err != nil {
+	if err := checkRoles(cols, d.Labelled()); err != nil {
 		return &Error{File: path, Msg: err.Error()}
 	}
-	if len(cols.Features) != d.F || len(cols.Labels) != d.K {
+	if K := len(cols.Labels); len(cols.Features) != d.F || d.Labelled() && K != d.K || !d.Labelled() && K != 0 {
 		return &Error{File: path, Msg: fmt.Sprintf("%d feature and %d label columns named for data with %d features and %d labels",
 			len(cols.Features), len(cols.Labels), d.F, d.K)}
 	}
@@ -97,7 +104,7 @@ func encodeCSV(w io.Writer, d *Dataset, cols Columns) error {
 	}
 	var buf []byte
 	for i := range d.N() {
-		labels := make([]string, d.K)
+		labels := make([]string, len(d.Labels(i)))
 		for k, v := range d.Labels(i) {
 			labels[k] = strconv.FormatFloat(float64(v), 'g', -1, 32)
 		}
@@ -105,7 +112,11 @@ func encodeCSV(w io.Writer, d *Dataset, cols Columns) error {
 		for t := range d.Len(i) {
 			rec = append(rec[:0], id)
 			if cols.Step != "" {
-				rec = append(rec, strconv.Itoa(t))
+				step := strconv.Itoa(t)
+				if d.StepValues != nil {
+					step = d.StepValues[i][t]
+				}
+				rec = append(rec, step)
 			}
 			for _, v := range d.X[i][t*d.F : (t+1)*d.F] {
 				buf = strconv.AppendFloat(buf[:0], float64(v), 'g', -1, 32)

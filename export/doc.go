@@ -30,6 +30,16 @@
 // "lstm_1" (LSTM): attribute clip is not supported); those caused by valid
 // ONNX that trnn does not implement match ErrUnsupported.
 //
+// # Streaming and Triton
+//
+// Options.Stateful writes the stateful model: each recurrent layer's
+// state is an input (h_in_i, c_in_i) and an output (h_out_i, c_out_i), so
+// that a sequence is scored chunk by chunk; StatePair pairs the names.
+// WithState rebuilds a model trnn wrote into that form, as WithStepProbs
+// does for step_probs, and StreamGraph trims it to what a stream of one
+// row, never empty, reads. WriteTriton and TritonConfig write a model into a Triton
+// model repository with the config.pbtxt of the onnxruntime backend.
+//
 // # Weights and tensors
 //
 // InitParams copies an imported model's weights into a compiled graph's

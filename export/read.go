@@ -90,6 +90,9 @@ func ReadONNX(path string) (*graph.Graph, error) {
 func DecodeONNX(name string, b []byte) (*graph.Graph, error) {
 	var m onnxpb.ModelProto
 	if err := proto.Unmarshal(b, &m); err != nil {
+		if what := notONNX(b); what != "" {
+			return nil, &ReadError{File: name, Msg: what}
+		}
 		return nil, &ReadError{File: name, Msg: "not an ONNX model: " + err.Error()}
 	}
 	if m.Graph == nil {
@@ -128,9 +131,34 @@ type onnxReader struct {
 	g       *graph.Graph
 	params  map[string]*graph.Param // the initializers
 	defined map[string]bool         // every name a node may read
+	// parent reads the graph enclosing a subgraph (nil for the model's
+	// graph): its names defined so far are visible in the subgraph.
+	parent *onnxReader
 }
 
-func (r *onnxReader) fail(where string, err error) error { return readError(r.file, where, err) }
+// fail places err at where. In a subgraph the place is relative to the
+// node holding it, which adds its own, so the error stays a RuleError.
+func (r *onnxReader) fail(where string, err error) error {
+	if r.parent == nil {
+		return readError(r.file, where, err)
+	}
+	var re *graph.RuleError
+	if !errors.As(err, &re) {
+		re = &graph.RuleError{Msg: err.Error()}
+	}
+	if where == "" {
+		return re
+	}
+	return &graph.RuleError{Msg: where + ": " + re.Msg, Unsupported: re.Unsupported}
+}
+
+// visible reports whether a node may read name: it is defined in this
+// graph or, before the node holding this subgraph, in an enclosing one.
+// A visible name may not be defined again: ONNX assigns each name once
+// across a graph and its subgraphs, so a subgraph never shadows a name.
+func (r *onnxReader) visible(name string) bool {
+	return r.defined[name] || (r.parent != nil && r.parent.visible(name))
+}
 
 func (r *onnxReader) model(m *onnxpb.ModelProto) (*graph.Graph, error) {
 	if err := r.readOpset(m.OpsetImport); err != nil {
@@ -184,7 +212,7 @@ func (r *onnxReader) initializers(gp *onnxpb.GraphProto) error {
 		if name == "" {
 			return r.fail("initializer", malformed("initializer has no name"))
 		}
-		if r.defined[name] {
+		if r.visible(name) {
 			return r.fail(where, malformed("name defined twice"))
 		}
 		t, err := decodeTensor(tp)
@@ -202,14 +230,14 @@ func (r *onnxReader) initializers(gp *onnxpb.GraphProto) error {
 func (r *onnxReader) inputs(gp *onnxpb.GraphProto) error {
 	for _, vi := range gp.Input {
 		where := fmt.Sprintf("input %q", vi.GetName())
-		v, err := readValueInfo(vi)
+		v, err := r.valueInfo(vi)
 		if err != nil {
 			return r.fail(where, err)
 		}
 		if r.params[v.Name] != nil {
 			continue // an initializer listed as an input (IR < 4): a constant
 		}
-		if r.defined[v.Name] {
+		if r.visible(v.Name) {
 			return r.fail(where, malformed("name defined twice"))
 		}
 		r.defined[v.Name] = true
@@ -242,7 +270,7 @@ func (r *onnxReader) nodes(gp *onnxpb.GraphProto) error {
 			return r.fail(where, err)
 		}
 		for j, in := range n.Inputs {
-			if in != "" && !r.defined[in] {
+			if in != "" && !r.visible(in) {
 				return r.fail(where, malformed("input %d %q is not a graph input, an initializer or an output of an earlier node", j, in))
 			}
 		}
@@ -250,7 +278,7 @@ func (r *onnxReader) nodes(gp *onnxpb.GraphProto) error {
 			if out == "" {
 				continue
 			}
-			if r.defined[out] {
+			if r.visible(out) {
 				return r.fail(where, malformed("output %q is already defined", out))
 			}
 			r.defined[out] = true
@@ -267,11 +295,11 @@ func (r *onnxReader) outputs(gp *onnxpb.GraphProto) error {
 	listed := map[string]bool{}
 	for _, vi := range gp.Output {
 		where := fmt.Sprintf("output %q", vi.GetName())
-		v, err := readValueInfo(vi)
+		v, err := r.valueInfo(vi)
 		if err != nil {
 			return r.fail(where, err)
 		}
-		if !r.defined[v.Name] {
+		if !r.visible(v.Name) {
 			return r.fail(where, malformed("not produced by any node, input or initializer"))
 		}
 		if listed[v.Name] {
@@ -292,6 +320,16 @@ func readNodeWhere(i int, name, op string) string {
 		return fmt.Sprintf("node %d (%s)", i, op)
 	}
 	return fmt.Sprintf("node %q (%s)", name, op)
+}
+
+// valueInfo converts a declared input or output. A subgraph's may leave
+// out the type (ONNX's own function expansions do): the value is then of
+// unknown type, which only the kernels reading it check.
+func (r *onnxReader) valueInfo(vi *onnxpb.ValueInfoProto) (*graph.Value, error) {
+	if r.parent != nil && vi.GetName() != "" && vi.Type == nil {
+		return &graph.Value{Name: vi.GetName()}, nil
+	}
+	return readValueInfo(vi)
 }
 
 // readValueInfo converts a declared input, output or value_info entry.
@@ -349,7 +387,7 @@ func (r *onnxReader) node(np *onnxpb.NodeProto) (*graph.Node, error) {
 		return nil, err
 	}
 	for _, ap := range np.Attribute {
-		a, err := readAttribute(ap)
+		a, err := r.attribute(ap, rule)
 		if err != nil {
 			return nil, err
 		}
@@ -453,7 +491,44 @@ func readCount(lo, hi int, what string) string {
 	return fmt.Sprintf("%d to %d %ss", lo, hi, what)
 }
 
-// readAttribute converts an AttributeProto.
+// attribute converts an AttributeProto, reading a subgraph as the model's
+// graph is read, with the names defined so far visible in it. A graph the
+// op takes no graph for is not read: checkAttrs reports the attribute.
+func (r *onnxReader) attribute(ap *onnxpb.AttributeProto, rule *graph.ONNXRule) (graph.Attr, error) {
+	if ap.GetType() != onnxpb.AttributeProto_GRAPH && (ap.GetType() != onnxpb.AttributeProto_UNDEFINED || ap.G == nil) {
+		return readAttribute(ap)
+	}
+	if rule.Attrs[ap.GetName()].Kind != graph.AttrGraph {
+		return graph.Attr{Kind: graph.AttrGraph}, nil
+	}
+	if ap.G == nil {
+		return graph.Attr{}, malformed("attribute %s: graph missing", ap.GetName())
+	}
+	g, err := r.subgraph(ap.G)
+	var re *graph.RuleError
+	if errors.As(err, &re) {
+		return graph.Attr{}, &graph.RuleError{Msg: "attribute " + ap.GetName() + ": " + re.Msg, Unsupported: re.Unsupported}
+	}
+	if err != nil {
+		return graph.Attr{}, err
+	}
+	return graph.Attr{Kind: graph.AttrGraph, Graph: g}, nil
+}
+
+// subgraph reads the body of an If, Loop or Scan with the checks of the
+// model's graph. Its errors are RuleErrors placed within it.
+func (r *onnxReader) subgraph(gp *onnxpb.GraphProto) (*graph.Graph, error) {
+	sub := &onnxReader{file: r.file, opset: r.opset, parent: r, params: map[string]*graph.Param{}, defined: map[string]bool{},
+		g: &graph.Graph{Name: gp.GetName(), Form: graph.FormTensor, Values: map[string]*graph.Value{}}}
+	for _, step := range []func(*onnxpb.GraphProto) error{sub.initializers, sub.inputs, sub.valueInfos, sub.nodes, sub.outputs} {
+		if err := step(gp); err != nil {
+			return nil, err
+		}
+	}
+	return sub.g, nil
+}
+
+// readAttribute converts an AttributeProto that does not hold a graph.
 func readAttribute(ap *onnxpb.AttributeProto) (graph.Attr, error) {
 	name := ap.GetName()
 	if name == "" {
@@ -544,6 +619,8 @@ func readKindName(k graph.AttrKind) string {
 		return "strings"
 	case graph.AttrTensor:
 		return "tensor"
+	case graph.AttrGraph:
+		return "graph"
 	}
 	return fmt.Sprintf("kind %d", k)
 }

@@ -246,7 +246,10 @@ func TestDecodeONNXErrors(t *testing.T) {
 		}, `m.onnx: node "c" (Cast): attribute to: element type FLOAT16 is not supported (trnn reads float32, float64, int32, int64 and bool)`, true},
 		{"graph attribute", nil, func(m *onnxpb.ModelProto) {
 			m.Graph.Node[1].Attribute = []*onnxpb.AttributeProto{{Name: proto.String("body"), Type: onnxpb.AttributeProto_GRAPH.Enum(), G: &onnxpb.GraphProto{}}}
-		}, `m.onnx: node "relu" (Relu): attribute body of type GRAPH is not supported`, true},
+		}, `m.onnx: node "relu" (Relu): attribute body is not supported for Relu at opset 13`, true},
+		{"graphs attribute", nil, func(m *onnxpb.ModelProto) {
+			m.Graph.Node[1].Attribute = []*onnxpb.AttributeProto{{Name: proto.String("bodies"), Type: onnxpb.AttributeProto_GRAPHS.Enum()}}
+		}, `m.onnx: node "relu" (Relu): attribute bodies of type GRAPHS is not supported`, true},
 		{"no outputs", nil, func(m *onnxpb.ModelProto) { m.Graph.Output = nil }, "m.onnx: the graph has no outputs", false},
 		{"output twice in graph", nil, func(m *onnxpb.ModelProto) { m.Graph.Output = append(m.Graph.Output, m.Graph.Output[0]) },
 			`m.onnx: output "Y": listed twice`, false},
@@ -355,6 +358,10 @@ func TestDecodeONNXNotAModel(t *testing.T) {
 		{nil, "m.onnx: not an ONNX model: no graph"},
 		{[]byte("name,value\n1,2\n"), "m.onnx: not an ONNX model: "},
 		{[]byte{0x0a, 0xff, 0xff, 0xff}, "m.onnx: not an ONNX model: "},
+		// What people pass instead of a model is named, with what to pass.
+		{[]byte("name,value\n1,2\n"), "m.onnx: not an ONNX model: a text file (a spec, or CSV data?)"},
+		{[]byte("TRNNCKPT\x01\x00\x00\x00{}"), "m.onnx: not an ONNX model: a trnn checkpoint; pass the run's model.onnx, or export the checkpoint"},
+		{[]byte("PK\x03\x04"), "m.onnx: not an ONNX model: a zip archive (NPZ data?)"},
 	} {
 		_, err := export.DecodeONNX("m.onnx", c.data)
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {

@@ -56,19 +56,21 @@ func WithStepProbs(g *graph.Graph) (*graph.Graph, bool, error) {
 	// InitParams finds the layers and the head it needs and looks at
 	// nothing else, so an extra node or a bias it folds would go unnoticed:
 	// g is trnn's model only if the rebuild writes back to it.
-	if again, err := rewrite(g, seq, false); err != nil || !sameComputation(g, again) {
+	if again, err := rewrite(g, seq, Options{}); err != nil || !sameComputation(g, again) {
 		return nil, false, nil
 	}
-	out, err := rewrite(g, seq, true)
+	out, err := rewrite(g, seq, Options{StepProbs: true})
 	if err != nil {
 		return nil, false, fmt.Errorf("export: rebuilding %q with step_probs: %v", g.Name, err)
 	}
 	return out, true, nil
 }
 
-// rewrite writes seq, a rebuild of src, as an ONNX model and reads it back.
-func rewrite(src, seq *graph.Graph, stepProbs bool) (*graph.Graph, error) {
-	mp, err := Build(&Model{Graph: seq, Name: src.Name, Meta: src.Meta, Options: Options{StepProbs: stepProbs, Version: src.Meta[MetaVersion]}})
+// rewrite writes seq, a rebuild of src, as an ONNX model with the options
+// opts (the version being src's) and reads it back.
+func rewrite(src, seq *graph.Graph, opts Options) (*graph.Graph, error) {
+	opts.Version = src.Meta[MetaVersion]
+	mp, err := Build(&Model{Graph: seq, Name: src.Name, Meta: src.Meta, Options: opts})
 	if err != nil {
 		return nil, err
 	}
@@ -82,10 +84,11 @@ func rewrite(src, seq *graph.Graph, stepProbs bool) (*graph.Graph, error) {
 // stepSkeleton returns the sequence-form graph trnn lowers for src's
 // architecture, with the names docs/graph.md gives, its parameters
 // allocated but not filled; or nil when src does not have trnn's interface
-// (inputs x float32 [batch, time, F] and lengths int32 [batch], the single
-// output probs [batch, K]) or its layers cannot be expressed.
+// (inputs x float32 [batch, time, F] and lengths int32 [batch], the
+// output probs [batch, K], then perhaps step_probs) or its layers cannot be
+// expressed.
 func stepSkeleton(src *graph.Graph) *graph.Graph {
-	if len(src.Inputs) != 2 || len(src.Outputs) != 1 {
+	if len(src.Inputs) != 2 || len(src.Outputs) != 1 && (len(src.Outputs) != 2 || src.Outputs[1].Name != graph.ValueStepProbs) {
 		return nil
 	}
 	x, l, probs := src.Inputs[0], src.Inputs[1], src.Outputs[0]

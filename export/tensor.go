@@ -69,7 +69,7 @@ func WriteTensorFile(path string, name string, t *graph.Tensor) error {
 func readFile(path string) ([]byte, error) {
 	b, err := fileio.ReadFile(path)
 	if err != nil {
-		return nil, &ReadError{File: path, Msg: err.Error()}
+		return nil, &ReadError{File: path, Msg: err.Error() + dirHint(path)}
 	}
 	return b, nil
 }

@@ -62,6 +62,10 @@ type Options struct {
 	// Version is the trnn version written as producer_version and
 	// MetaVersion; "" writes "(devel)".
 	Version string
+	// Stateful writes the streaming model: besides x and lengths, each
+	// recurrent layer i takes its state h_in_i (and c_in_i) and gives it
+	// back after the chunk as h_out_i (c_out_i); see stateful.go.
+	Stateful bool
 }
 
 // Model is what the writer turns into an ONNX file: a compiled graph with
@@ -204,6 +208,7 @@ type exporter struct {
 	inits   []*onnxpb.TensorProto
 	emitted map[string]bool // initializer names already added
 	outputs []string        // exported outputs, in order
+	states  []*layerState   // the stateful model's state, by layer
 }
 
 func (e *exporter) errorf(format string, args ...any) error {
@@ -503,7 +508,7 @@ func (e *exporter) recurrent(n *graph.Node, in, out *seqValue) {
 	if out.needPer {
 		y = n.Name + ".Y"
 	}
-	if out.needLast {
+	if out.needLast || e.m.Stateful {
 		yh = n.Name + ".Y_h"
 	}
 	outputs := []string{y}
@@ -527,7 +532,13 @@ func (e *exporter) recurrent(n *graph.Node, in, out *seqValue) {
 		B = e.paramInit(Bp, 1, 2*graph.GRUGates*H)
 		attrs = append(attrs, writeAttrInt(graph.AttrNameLinearBeforeReset, 1))
 	}
-	e.node(n.Name, n.Op.String(), []string{x, W, R, B, graph.ValueLengths}, outputs, attrs...)
+	inputs := []string{x, W, R, B, graph.ValueLengths}
+	var st *layerState
+	if e.m.Stateful {
+		st = e.newState(n.Op, H)
+		inputs, outputs = e.wireState(n, st, inputs, outputs)
+	}
+	e.node(n.Name, n.Op.String(), inputs, outputs, attrs...)
 	if y != "" {
 		// Y [T, 1, B, H] → [T, B, H]
 		out.per, out.perTime = writePerName(out, true), true
@@ -537,6 +548,9 @@ func (e *exporter) recurrent(n *graph.Node, in, out *seqValue) {
 		// Y_h [1, B, H] → [B, H]
 		out.lastName = writeLastName(out)
 		e.node(n.Name+".squeeze_h", "Squeeze", []string{yh, e.axes(0)}, []string{out.lastName})
+		if st != nil {
+			out.lastName = e.carryState(n, st, out.lastName)
+		}
 	}
 }
 
@@ -565,6 +579,11 @@ func (e *exporter) mask() string {
 // the writer introduces.
 func (e *exporter) verify() error {
 	defined := map[string]bool{graph.ValueX: true, graph.ValueLengths: true}
+	for _, st := range e.states {
+		for _, v := range st.inputs() {
+			defined[v] = true
+		}
+	}
 	for _, t := range e.inits {
 		if defined[t.GetName()] {
 			return e.errorf("ONNX value %q is defined twice", t.GetName())
@@ -592,7 +611,7 @@ func (e *exporter) verify() error {
 			defined[out] = true
 		}
 	}
-	for _, o := range e.outputs {
+	for _, o := range append(slices.Clone(e.outputs), e.stateOutputs()...) {
 		if !defined[o] {
 			return e.errorf("ONNX output %q is not computed", o)
 		}
@@ -631,6 +650,7 @@ func (e *exporter) model() *onnxpb.ModelProto {
 			outputs = append(outputs, writeValueInfo(name, graph.Float32, graph.DimBatch, graph.DimTime, K))
 		}
 	}
+	inputs, outputs = e.stateValueInfos(inputs, outputs)
 	name := e.m.Name
 	if name == "" {
 		name = e.g.Name
@@ -669,6 +689,9 @@ func (e *exporter) docString() string {
 		"probs [batch, %d] is the sigmoid of the head at each row's last valid step", e.m.Name, strings.Join(layers, " → "), e.labels, e.feats, e.labels)
 	if e.stepProbs {
 		s += fmt.Sprintf("; step_probs [batch, time, %d] at every step, 0 at padded steps", e.labels)
+	}
+	if e.m.Stateful {
+		s += statefulDoc
 	}
 	return s + "."
 }

@@ -116,6 +116,10 @@ const (
 	AttrFloats
 	AttrStrings
 	AttrTensor
+	// AttrGraph is a subgraph (the bodies of If, Loop and Scan): a
+	// tensor-form Graph whose nodes may also read the values of the graphs
+	// enclosing it that are defined before the node holding it.
+	AttrGraph
 )
 
 // Attr is a node attribute; the field matching Kind holds its value.
@@ -128,6 +132,7 @@ type Attr struct {
 	Floats  []float32
 	Strings []string
 	Tensor  *Tensor
+	Graph   *Graph
 }
 
 // Node is one operation. Inputs name values or params in the op's input

@@ -54,6 +54,98 @@ const (
 	OpNot
 	OpAnd
 
+	// ONNX operators of exported sequence models: heads, attention, norms,
+	// masks and reductions (runtime/interp's math, reduce, softmax, norm,
+	// layout and index kernels).
+	OpErf
+	OpSqrt
+	OpExp
+	OpLog
+	OpNeg
+	OpAbs
+	OpReciprocal
+	OpSign
+	OpFloor
+	OpCeil
+	OpRound
+	OpSin
+	OpCos
+	OpTan
+	OpAsin
+	OpAcos
+	OpAtan
+	OpSinh
+	OpCosh
+	OpAsinh
+	OpAcosh
+	OpAtanh
+	OpSoftplus
+	OpSoftsign
+	OpHardSigmoid
+	OpHardSwish
+	OpLeakyRelu
+	OpElu
+	OpSelu
+	OpCelu
+	OpThresholdedRelu
+	OpGelu
+	OpIsNaN
+	OpIsInf
+	OpClip
+	OpPow
+	OpMod
+	OpPRelu
+	OpGreaterOrEqual
+	OpLessOrEqual
+	OpOr
+	OpXor
+	OpMax
+	OpMin
+	OpSum
+	OpMean
+	OpReduceMean
+	OpReduceSum
+	OpReduceMax
+	OpReduceMin
+	OpReduceProd
+	OpReduceL1
+	OpReduceL2
+	OpReduceLogSum
+	OpReduceLogSumExp
+	OpReduceSumSquare
+	OpArgMax
+	OpArgMin
+	OpCumSum
+	OpSoftmax
+	OpLogSoftmax
+	OpHardmax
+	OpLayerNormalization
+	OpBatchNormalization
+	OpConstantOfShape
+	OpSplit
+	OpTile
+	OpPad
+	OpFlatten
+	OpSize
+	OpTrilu
+	OpCastLike
+	OpNonZero
+	OpOneHot
+	OpGatherElements
+	OpScatterElements
+	OpTopK
+
+	// ONNX operators of convolutional front ends and control flow
+	// (runtime/interp's conv, pool and control kernels).
+	OpConv
+	OpMaxPool
+	OpAveragePool
+	OpGlobalAveragePool
+	OpGlobalMaxPool
+	OpLoop
+	OpScan
+	OpIf
+
 	numOps
 )
 

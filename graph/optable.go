@@ -139,6 +139,9 @@ func floatAttr(v float32) Attr { return Attr{Kind: AttrFloat, Float: v} }
 var (
 	unaryOp  = ONNXRule{MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1}
 	binaryOp = ONNXRule{Since: 7, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1}
+	// Max, Min, Sum and Mean broadcast from opset 8; before, their operands
+	// had one shape, which broadcasting leaves unchanged.
+	variadicOp = ONNXRule{Since: 6, MinIn: 1, MaxIn: -1, MinOut: 1, MaxOut: 1}
 )
 
 func rule(r ONNXRule) *ONNXRule { return &r }
@@ -158,7 +161,8 @@ var opTable = [numOps]OpInfo{
 		Seq: &SeqRule{Params: []string{"W", "R", "B"},
 			Attrs: []string{AttrNameHiddenSize, AttrNameLinearBeforeReset}, Width: gruWidth},
 		ONNX: rnnRule(6, 2, "linear_before_reset", AttrRule{Kind: AttrInt, Default: intAttr(0)})},
-	OpDropout:  {Name: "Dropout", Seq: &SeqRule{Attrs: []string{AttrNameRate}, Width: dropoutWidth}},
+	OpDropout: {Name: "Dropout", Seq: &SeqRule{Attrs: []string{AttrNameRate}, Width: dropoutWidth},
+		ONNX: dropoutRule()},
 	OpDense:    {Name: "Dense", Seq: &SeqRule{Params: []string{"W", "b"}, Width: denseWidth}},
 	OpSigmoid:  {Name: "Sigmoid", Seq: &SeqRule{}, ONNX: rule(unaryOp)},
 	OpLastStep: {Name: "LastStep", Seq: &SeqRule{Last: true}},
@@ -226,6 +230,132 @@ var opTable = [numOps]OpInfo{
 			"axes":   {Kind: AttrInts, Until: 10},
 		},
 		Check: checkSliceAttrs}},
+
+	OpConv:              {Name: "Conv", ONNX: convRule()},
+	OpMaxPool:           {Name: "MaxPool", ONNX: poolRule(true)},
+	OpAveragePool:       {Name: "AveragePool", ONNX: poolRule(false)},
+	OpGlobalAveragePool: {Name: "GlobalAveragePool", ONNX: rule(unaryOp)},
+	OpGlobalMaxPool:     {Name: "GlobalMaxPool", ONNX: rule(unaryOp)},
+	OpLoop:              {Name: "Loop", ONNX: loopRule()},
+	OpScan:              {Name: "Scan", ONNX: scanRule()},
+	OpIf:                {Name: "If", ONNX: ifRule()},
+
+	OpErf:             {Name: "Erf", ONNX: since(unaryOp, 9)},
+	OpSqrt:            {Name: "Sqrt", ONNX: since(unaryOp, 6)},
+	OpExp:             {Name: "Exp", ONNX: since(unaryOp, 6)},
+	OpLog:             {Name: "Log", ONNX: since(unaryOp, 6)},
+	OpNeg:             {Name: "Neg", ONNX: since(unaryOp, 6)},
+	OpAbs:             {Name: "Abs", ONNX: since(unaryOp, 6)},
+	OpReciprocal:      {Name: "Reciprocal", ONNX: since(unaryOp, 6)},
+	OpSign:            {Name: "Sign", ONNX: since(unaryOp, 9)},
+	OpFloor:           {Name: "Floor", ONNX: since(unaryOp, 6)},
+	OpCeil:            {Name: "Ceil", ONNX: since(unaryOp, 6)},
+	OpRound:           {Name: "Round", ONNX: since(unaryOp, 11)},
+	OpSin:             {Name: "Sin", ONNX: since(unaryOp, 7)},
+	OpCos:             {Name: "Cos", ONNX: since(unaryOp, 7)},
+	OpTan:             {Name: "Tan", ONNX: since(unaryOp, 7)},
+	OpAsin:            {Name: "Asin", ONNX: since(unaryOp, 7)},
+	OpAcos:            {Name: "Acos", ONNX: since(unaryOp, 7)},
+	OpAtan:            {Name: "Atan", ONNX: since(unaryOp, 7)},
+	OpSinh:            {Name: "Sinh", ONNX: since(unaryOp, 9)},
+	OpCosh:            {Name: "Cosh", ONNX: since(unaryOp, 9)},
+	OpAsinh:           {Name: "Asinh", ONNX: since(unaryOp, 9)},
+	OpAcosh:           {Name: "Acosh", ONNX: since(unaryOp, 9)},
+	OpAtanh:           {Name: "Atanh", ONNX: since(unaryOp, 9)},
+	OpSoftplus:        {Name: "Softplus", ONNX: since(unaryOp, 1)},
+	OpSoftsign:        {Name: "Softsign", ONNX: since(unaryOp, 1)},
+	OpHardSigmoid:     {Name: "HardSigmoid", ONNX: unaryWith(6, floats{"alpha": 0.2, "beta": 0.5})},
+	OpHardSwish:       {Name: "HardSwish", ONNX: since(unaryOp, 14)},
+	OpLeakyRelu:       {Name: "LeakyRelu", ONNX: unaryWith(6, floats{"alpha": 0.01})},
+	OpElu:             {Name: "Elu", ONNX: unaryWith(6, floats{"alpha": 1})},
+	OpSelu:            {Name: "Selu", ONNX: unaryWith(6, floats{"alpha": 1.67326319217681884765625, "gamma": 1.05070102214813232421875})},
+	OpCelu:            {Name: "Celu", ONNX: unaryWith(12, floats{"alpha": 1})},
+	OpThresholdedRelu: {Name: "ThresholdedRelu", ONNX: unaryWith(10, floats{"alpha": 1})},
+	OpGelu: {Name: "Gelu", ONNX: &ONNXRule{Since: 20, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"approximate": {Kind: AttrString, Check: oneOf("none", "tanh"), Default: Attr{Kind: AttrString, String: "none"}}}}},
+	OpIsNaN: {Name: "IsNaN", ONNX: since(unaryOp, 9)},
+	OpIsInf: {Name: "IsInf", ONNX: &ONNXRule{Since: 10, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{
+			"detect_negative": {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(1)},
+			"detect_positive": {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(1)},
+		}}},
+	// Clip's bounds are attributes before opset 11 and optional inputs from
+	// it; absent bounds are the float range, as the specification says.
+	OpClip: {Name: "Clip", ONNX: &ONNXRule{Since: 6, MinOut: 1, MaxOut: 1, Optional: []int{1, 2},
+		InputsAt: inputsFrom(11, 1, 3, 1, 1),
+		Attrs: map[string]AttrRule{
+			"min": {Kind: AttrFloat, Until: 11, Default: floatAttr(-math.MaxFloat32)},
+			"max": {Kind: AttrFloat, Until: 11, Default: floatAttr(math.MaxFloat32)},
+		}}},
+	OpPow: {Name: "Pow", ONNX: since(binaryOp, 7)},
+	OpMod: {Name: "Mod", ONNX: &ONNXRule{Since: 10, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"fmod": {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(0)}}}},
+	OpPRelu:              {Name: "PRelu", ONNX: since(binaryOp, 7)},
+	OpGreaterOrEqual:     {Name: "GreaterOrEqual", ONNX: since(binaryOp, 12)},
+	OpLessOrEqual:        {Name: "LessOrEqual", ONNX: since(binaryOp, 12)},
+	OpOr:                 {Name: "Or", ONNX: rule(binaryOp)},
+	OpXor:                {Name: "Xor", ONNX: rule(binaryOp)},
+	OpMax:                {Name: "Max", ONNX: rule(variadicOp)},
+	OpMin:                {Name: "Min", ONNX: rule(variadicOp)},
+	OpSum:                {Name: "Sum", ONNX: rule(variadicOp)},
+	OpMean:               {Name: "Mean", ONNX: rule(variadicOp)},
+	OpReduceMean:         {Name: "ReduceMean", ONNX: reduceRule(18)},
+	OpReduceSum:          {Name: "ReduceSum", ONNX: reduceRule(13)},
+	OpReduceMax:          {Name: "ReduceMax", ONNX: reduceRule(18)},
+	OpReduceMin:          {Name: "ReduceMin", ONNX: reduceRule(18)},
+	OpReduceProd:         {Name: "ReduceProd", ONNX: reduceRule(18)},
+	OpReduceL1:           {Name: "ReduceL1", ONNX: reduceRule(18)},
+	OpReduceL2:           {Name: "ReduceL2", ONNX: reduceRule(18)},
+	OpReduceLogSum:       {Name: "ReduceLogSum", ONNX: reduceRule(18)},
+	OpReduceLogSumExp:    {Name: "ReduceLogSumExp", ONNX: reduceRule(18)},
+	OpReduceSumSquare:    {Name: "ReduceSumSquare", ONNX: reduceRule(18)},
+	OpArgMax:             {Name: "ArgMax", ONNX: argRule()},
+	OpArgMin:             {Name: "ArgMin", ONNX: argRule()},
+	OpSoftmax:            {Name: "Softmax", ONNX: softmaxRule()},
+	OpLogSoftmax:         {Name: "LogSoftmax", ONNX: softmaxRule()},
+	OpHardmax:            {Name: "Hardmax", ONNX: softmaxRule()},
+	OpConstantOfShape:    {Name: "ConstantOfShape", ONNX: constantOfShapeRule()},
+	OpLayerNormalization: {Name: "LayerNormalization", ONNX: layerNormRule()},
+	OpBatchNormalization: {Name: "BatchNormalization", ONNX: batchNormRule()},
+	OpCumSum: {Name: "CumSum", ONNX: &ONNXRule{Since: 11, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{
+			"exclusive": {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(0)},
+			"reverse":   {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(0)},
+		}}},
+	OpSplit: {Name: "Split", ONNX: &ONNXRule{Since: 2, MinOut: 1, MaxOut: math.MaxInt32, Optional: []int{1},
+		InputsAt: inputsFrom(13, 1, 2, 1, 1),
+		Attrs: map[string]AttrRule{
+			"axis":        {Kind: AttrInt, Default: intAttr(0)},
+			"split":       {Kind: AttrInts, Until: 13},
+			"num_outputs": {Kind: AttrInt, Since: 18, Check: positive},
+		},
+		Check: checkSplit}},
+	OpTile: {Name: "Tile", ONNX: &ONNXRule{Since: 6, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1}},
+	OpPad:  {Name: "Pad", ONNX: padRule()},
+	OpFlatten: {Name: "Flatten", ONNX: &ONNXRule{MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt, Default: intAttr(1)}}}},
+	OpSize: {Name: "Size", ONNX: rule(unaryOp)},
+	OpTrilu: {Name: "Trilu", ONNX: &ONNXRule{Since: 14, MinIn: 1, MaxIn: 2, MinOut: 1, MaxOut: 1, Optional: []int{1},
+		Attrs: map[string]AttrRule{"upper": {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(1)}}}},
+	OpCastLike: {Name: "CastLike", ONNX: &ONNXRule{Since: 15, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"saturate": {Kind: AttrInt, Since: 19}}}},
+	OpNonZero: {Name: "NonZero", ONNX: since(unaryOp, 9)},
+	OpOneHot: {Name: "OneHot", ONNX: &ONNXRule{Since: 9, MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt, Default: intAttr(-1)}}}},
+	OpGatherElements: {Name: "GatherElements", ONNX: &ONNXRule{Since: 11, MinIn: 2, MaxIn: 2, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt, Default: intAttr(0)}}}},
+	OpScatterElements: {Name: "ScatterElements", ONNX: &ONNXRule{Since: 11, MinIn: 3, MaxIn: 3, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{
+			"axis":      {Kind: AttrInt, Default: intAttr(0)},
+			"reduction": {Kind: AttrString, Since: 16, Check: oneOf("none", "add", "mul", "max", "min"), Default: Attr{Kind: AttrString, String: "none"}},
+		},
+		Check: checkScatterReduction}},
+	OpTopK: {Name: "TopK", ONNX: &ONNXRule{Since: 10, MinIn: 2, MaxIn: 2, MinOut: 2, MaxOut: 2,
+		Attrs: map[string]AttrRule{
+			"axis":    {Kind: AttrInt, Default: intAttr(-1)},
+			"largest": {Kind: AttrInt, Since: 11, Check: intIn(0, 1), Default: intAttr(1)},
+			"sorted":  {Kind: AttrInt, Since: 11, Check: intIn(0, 1), Default: intAttr(1)},
+		}}},
 }
 
 func init() {
@@ -264,6 +394,115 @@ func rnnRule(maxIn, maxOut int, extra string, extraRule AttrRule) *ONNXRule {
 	}
 	return &ONNXRule{Since: 7, MinIn: 3, MaxIn: maxIn, MinOut: 0, MaxOut: maxOut, Optional: optional,
 		OmitOutputs: true, Attrs: attrs, Check: checkActivations}
+}
+
+// floats are float attributes with their defaults, for unaryWith.
+type floats map[string]float32
+
+// unaryWith is a unary operator from opset v whose attributes are floats
+// with defaults (LeakyRelu's alpha, ...).
+func unaryWith(v int, defaults floats) *ONNXRule {
+	r := since(unaryOp, v)
+	r.Attrs = make(map[string]AttrRule, len(defaults))
+	for name, d := range defaults {
+		r.Attrs[name] = AttrRule{Kind: AttrFloat, Default: floatAttr(d)}
+	}
+	return r
+}
+
+// reduceRule is the contract of the Reduce ops: the axes are an attribute
+// before opset v (18, or 13 for ReduceSum) and an optional input from it,
+// where noop_with_empty_axes appears.
+func reduceRule(v int) *ONNXRule {
+	return &ONNXRule{Since: 1, MinOut: 1, MaxOut: 1, Optional: []int{1},
+		InputsAt: inputsFrom(v, 1, 2, 1, 1),
+		Attrs: map[string]AttrRule{
+			"axes":                 {Kind: AttrInts, Until: v},
+			"keepdims":             {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(1)},
+			"noop_with_empty_axes": {Kind: AttrInt, Since: v, Check: intIn(0, 1), Default: intAttr(0)},
+		}}
+}
+
+func argRule() *ONNXRule {
+	return &ONNXRule{Since: 1, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{
+			"axis":              {Kind: AttrInt, Default: intAttr(0)},
+			"keepdims":          {Kind: AttrInt, Check: intIn(0, 1), Default: intAttr(1)},
+			"select_last_index": {Kind: AttrInt, Since: 12, Check: intIn(0, 1), Default: intAttr(0)},
+		}}
+}
+
+// softmaxRule is Softmax, LogSoftmax and Hardmax from opset 13, which work
+// along one axis. Before 13 they flattened the input to 2-D at the axis
+// (default 1), a different function for which the kernels would need the
+// opset: those models are refused rather than misread.
+func softmaxRule() *ONNXRule {
+	return &ONNXRule{Since: 13, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt, Default: intAttr(-1)}}}
+}
+
+func constantOfShapeRule() *ONNXRule {
+	zero := &Tensor{DType: Float32, Shape: []int{1}, F32: []float32{0}}
+	return &ONNXRule{Since: 9, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+		Attrs: map[string]AttrRule{"value": {Kind: AttrTensor, Check: oneElement, Default: Attr{Kind: AttrTensor, Tensor: zero}}}}
+}
+
+// layerNormRule: Mean and InvStdDev are optional outputs, and only the
+// float32 statistics (stash_type 1) are implemented.
+func layerNormRule() *ONNXRule {
+	return &ONNXRule{Since: 17, MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 3, Optional: []int{2}, OmitOutputs: true,
+		Attrs: map[string]AttrRule{
+			"axis":       {Kind: AttrInt, Default: intAttr(-1)},
+			"epsilon":    {Kind: AttrFloat, Default: floatAttr(1e-5)},
+			"stash_type": {Kind: AttrInt, Check: intIn(1), Default: intAttr(1)},
+		}}
+}
+
+// batchNormRule is BatchNormalization in inference mode, from opset 9
+// (before, the spatial attribute changed the statistics' shapes). The
+// outputs after Y exist only in training mode.
+func batchNormRule() *ONNXRule {
+	return &ONNXRule{Since: 9, MinIn: 5, MaxIn: 5, MinOut: 1, MaxOut: 5, OmitOutputs: true,
+		Attrs: map[string]AttrRule{
+			"epsilon":       {Kind: AttrFloat, Default: floatAttr(1e-5)},
+			"momentum":      {Kind: AttrFloat, Default: floatAttr(0.9)},
+			"training_mode": {Kind: AttrInt, Since: 14, Check: intIn(0), Default: intAttr(0)},
+		},
+		Check: checkBatchNorm}
+}
+
+// padRule: the pads and the constant are attributes before opset 11 and
+// inputs from it; the axes input comes with opset 18.
+func padRule() *ONNXRule {
+	return &ONNXRule{Since: 2, MinOut: 1, MaxOut: 1, Optional: []int{2, 3},
+		InputsAt: func(opset int) (int, int) {
+			switch {
+			case opset >= 18:
+				return 2, 4
+			case opset >= 11:
+				return 2, 3
+			}
+			return 1, 1
+		},
+		Attrs: map[string]AttrRule{
+			"mode":  {Kind: AttrString, Check: oneOf("constant", "reflect", "edge", "wrap"), Default: Attr{Kind: AttrString, String: "constant"}},
+			"pads":  {Kind: AttrInts, Until: 11},
+			"value": {Kind: AttrFloat, Until: 11, Default: floatAttr(0)},
+		},
+		Check: checkPad}
+}
+
+// dropoutRule is Dropout at inference, the identity (with an all-true
+// mask). The ratio is an attribute before opset 12 and an input, with
+// training_mode, from it; the kernel refuses training mode when the
+// input asks for it. Opset 10 made the mask bool.
+func dropoutRule() *ONNXRule {
+	return &ONNXRule{Since: 10, MinOut: 1, MaxOut: 2, Optional: []int{1, 2},
+		InputsAt: inputsFrom(12, 1, 3, 1, 1),
+		Attrs: map[string]AttrRule{
+			"ratio": {Kind: AttrFloat, Until: 12, Default: floatAttr(0.5)},
+			"seed":  {Kind: AttrInt, Since: 12},
+		}}
 }
 
 // ---- Sequence-form output widths.
@@ -406,6 +645,61 @@ func checkSliceAttrs(n *Node, opset int) error {
 	_, e := n.Attrs["ends"]
 	if !s || !e {
 		return malformed("attributes starts and ends are required")
+	}
+	return nil
+}
+
+func oneElement(name string, a Attr) error {
+	if n := a.Tensor.Len(); n != 1 {
+		return malformed("attribute %s: expected a tensor of one element, found %d", name, n)
+	}
+	return nil
+}
+
+func checkBatchNorm(n *Node, opset int) error {
+	if opset >= 14 && len(n.Outputs) > 3 {
+		return malformed("BatchNormalization at opset %d takes 1 to 3 outputs, found %d", opset, len(n.Outputs))
+	}
+	if n.Outputs[0] == "" {
+		return malformed("output 0 has no name")
+	}
+	for i, out := range n.Outputs[1:] {
+		if out != "" {
+			return unsupported("output %d exists only in training mode, which is not supported", i+1)
+		}
+	}
+	return nil
+}
+
+func checkPad(n *Node, opset int) error {
+	if _, ok := n.Attrs["pads"]; opset < 11 && !ok {
+		return malformed("attribute pads is required")
+	}
+	if m := n.Attrs["mode"]; m.String == "wrap" && opset < 19 {
+		return malformed("attribute mode: wrap needs opset 19, found opset %d", opset)
+	}
+	return nil
+}
+
+// checkSplit: from opset 18 the parts are given by the split input or by
+// num_outputs, not both, and num_outputs counts the node's outputs.
+func checkSplit(n *Node, _ int) error {
+	a, ok := n.Attrs["num_outputs"]
+	if !ok {
+		return nil
+	}
+	if len(n.Inputs) > 1 {
+		return malformed("input split and attribute num_outputs are both given")
+	}
+	if a.Int != int64(len(n.Outputs)) {
+		return malformed("attribute num_outputs is %d, but the node has %d outputs", a.Int, len(n.Outputs))
+	}
+	return nil
+}
+
+func checkScatterReduction(n *Node, opset int) error {
+	if r := n.Attrs["reduction"].String; (r == "max" || r == "min") && opset < 18 {
+		return malformed("attribute reduction: %s needs opset 18, found opset %d", r, opset)
 	}
 	return nil
 }

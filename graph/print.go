@@ -139,6 +139,11 @@ func attrText(a Attr) string {
 			return "tensor(nil)"
 		}
 		return fmt.Sprintf("tensor(%v%s)", a.Tensor.DType, intsText(a.Tensor.Shape))
+	case AttrGraph:
+		if a.Graph == nil {
+			return "graph(nil)"
+		}
+		return fmt.Sprintf("graph(%q, %d nodes)", a.Graph.Name, len(a.Graph.Nodes))
 	}
 	return "?"
 }

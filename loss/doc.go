@@ -32,6 +32,12 @@
 // class only, a macro average over no defined label...) is reported as
 // undefined (Value.OK false), never as a made-up number.
 //
+// Around the metrics: Reliability and ECE measure calibration,
+// ChooseThreshold picks a threshold by a rule (best F1, Youden's J, a
+// target sensitivity), Bootstrap gives percentile confidence intervals over
+// resampled sequences, and Report is the JSON form `trnn eval --json` and a
+// run's test.json share.
+//
 // # Errors
 //
 // Functions that read values a user supplied (ParseAverage, TR.Check,

@@ -39,11 +39,12 @@ func (v Value) MarshalJSON() ([]byte, error) {
 }
 
 // metricNames are the final-step metrics, as the spec's
-// training.validation.monitor names them.
+// training.validation.monitor names them, then the expected calibration
+// error, which validation does not monitor.
 var metricNames = []string{
 	"loss", "auroc", "auprc", "accuracy", "f1", "brier",
 	"micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc",
-	"micro_f1", "macro_f1", "precision_at_10",
+	"micro_f1", "macro_f1", "precision_at_10", "ece",
 }
 
 // MetricNames returns the names Metrics.Get accepts, in a fixed order.
@@ -80,7 +81,8 @@ type LabelMetrics struct {
 // For K = 1 the headline values (AUROC, AUPRC, F1, Accuracy, Brier) are the
 // binary ones and the micro and macro values equal them; for K > 1, AUROC,
 // AUPRC and F1 are the macro averages, Accuracy is the mean over labels of
-// each label's accuracy and Brier the mean over all (sample, label) pairs.
+// each label's accuracy, and Brier and ECE are over all (sample, label)
+// pairs.
 type Metrics struct {
 	N, K      int
 	Threshold float64 // the threshold used for F1 and accuracy
@@ -95,6 +97,7 @@ type Metrics struct {
 	MicroAUPRC, MacroAUPRC Value
 	MicroF1, MacroF1       Value
 	PrecisionAtK           Value // reported as "precision_at_10"
+	ECE                    Value // expected calibration error (see ECE), reported as "ece"
 
 	// Labels left out of the macro averages because they are undefined.
 	SkippedAUROC, SkippedAUPRC, SkippedF1 int
@@ -133,6 +136,8 @@ func (m *Metrics) Get(name string) (v float64, ok bool) {
 		x = m.MacroF1
 	case "precision_at_10":
 		x = m.PrecisionAtK
+	case "ece":
+		x = m.ECE
 	default:
 		panic(fmt.Sprintf("loss: Metrics.Get: unknown metric %q", name))
 	}
@@ -186,6 +191,7 @@ func Evaluate(probs, y []float32, n, K int, opts EvalOptions) (*Metrics, error) 
 	m.Accuracy = defined(sumAcc / float64(K))
 	m.Brier = defined(sumBrier / float64(n*K))
 	m.PrecisionAtK = defined(precisionAtK(probs, y, n, K, m.TopK))
+	m.ECE = defined(ECE(Reliability(probs, y)))
 	return m, nil
 }
 
@@ -235,7 +241,7 @@ func newMetrics(n, K int, opts EvalOptions) *Metrics {
 	m := &Metrics{N: n, K: K, Threshold: thr, TopK: topK, LossFromLogits: opts.Logits != nil,
 		Labels: make([]LabelMetrics, K)}
 	all := []*Value{&m.Loss, &m.AUROC, &m.AUPRC, &m.Accuracy, &m.F1, &m.Brier,
-		&m.MicroAUROC, &m.MacroAUROC, &m.MicroAUPRC, &m.MacroAUPRC, &m.MicroF1, &m.MacroF1, &m.PrecisionAtK}
+		&m.MicroAUROC, &m.MacroAUROC, &m.MicroAUPRC, &m.MacroAUPRC, &m.MicroF1, &m.MacroF1, &m.PrecisionAtK, &m.ECE}
 	for _, v := range all {
 		*v = undefined
 	}

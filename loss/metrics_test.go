@@ -392,6 +392,7 @@ func TestMetricNamesAndGet(t *testing.T) {
 		"loss": m.Loss, "auroc": m.AUROC, "auprc": m.AUPRC, "accuracy": m.Accuracy, "f1": m.F1, "brier": m.Brier,
 		"micro_auroc": m.MicroAUROC, "macro_auroc": m.MacroAUROC, "micro_auprc": m.MicroAUPRC,
 		"macro_auprc": m.MacroAUPRC, "micro_f1": m.MicroF1, "macro_f1": m.MacroF1, "precision_at_10": m.PrecisionAtK,
+		"ece": m.ECE,
 	}
 	isMetric := func(name string) bool { return slices.Contains(MetricNames(), name) }
 	names := MetricNames()

@@ -25,6 +25,14 @@ func ordKey(f float32) uint32 {
 	return b | 1<<31
 }
 
+// keyFloat is the score whose ordKey is k (+0 for the key of ±0).
+func keyFloat(k uint32) float32 {
+	if k>>31 != 0 {
+		return math.Float32frombits(k &^ (1 << 31))
+	}
+	return math.Float32frombits(^k)
+}
+
 // radixMin is the size below which sortKeys uses a comparison sort.
 const radixMin = 256
 
@@ -147,7 +155,7 @@ func (r *ranked) averagePrecision() float64 {
 	P := float64(len(r.pos))
 	var ap float64
 	var tp, fp int
-	r.walkDown(func(dtp, dfp int) bool {
+	r.walkDown(func(_ uint32, dtp, dfp int) bool {
 		tp += dtp
 		fp += dfp
 		if dtp > 0 {
@@ -159,9 +167,9 @@ func (r *ranked) averagePrecision() float64 {
 }
 
 // walkDown visits the distinct scores from the highest down, calling f with
-// the number of positives and of negatives holding each; it stops when f
-// returns false.
-func (r *ranked) walkDown(f func(dtp, dfp int) bool) {
+// each score's key and the number of positives and of negatives holding it;
+// it stops when f returns false.
+func (r *ranked) walkDown(f func(key uint32, dtp, dfp int) bool) {
 	pos, neg := r.pos, r.neg
 	i, j := len(pos)-1, len(neg)-1
 	for i >= 0 || j >= 0 {
@@ -181,7 +189,7 @@ func (r *ranked) walkDown(f func(dtp, dfp int) bool) {
 		for j >= 0 && neg[j] == s {
 			j--
 		}
-		if !f(i0-i, j0-j) {
+		if !f(s, i0-i, j0-j) {
 			return
 		}
 	}
@@ -206,7 +214,7 @@ func ROC(scores, labels []float32) (fpr, tpr []float64) {
 	P, N := float64(len(r.pos)), float64(len(r.neg))
 	fpr, tpr = []float64{0}, []float64{0}
 	var tp, fp int
-	r.walkDown(func(dtp, dfp int) bool {
+	r.walkDown(func(_ uint32, dtp, dfp int) bool {
 		tp += dtp
 		fp += dfp
 		fpr = append(fpr, float64(fp)/N)
@@ -235,7 +243,7 @@ func PR(scores, labels []float32) (recall, precision []float64) {
 	P := len(r.pos)
 	recall, precision = []float64{0}, []float64{1}
 	var tp, fp int
-	r.walkDown(func(dtp, dfp int) bool {
+	r.walkDown(func(_ uint32, dtp, dfp int) bool {
 		tp += dtp
 		fp += dfp
 		recall = append(recall, float64(tp)/float64(P))

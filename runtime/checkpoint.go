@@ -23,7 +23,8 @@ import (
 // A checkpoint file holds everything needed to continue a run exactly where
 // it stopped: the resolved spec, every parameter (trainable and fitted), the
 // optimizer's state, the epoch, the early-stopping state with the best
-// weights so far, and the metrics history. Its layout:
+// weights so far, the learning-rate schedule's state, and the metrics
+// history. Its layout:
 //
 //	"TRNNCKPT"            8 bytes magic
 //	version               uint32, little endian (checkpointVersion)
@@ -59,10 +60,14 @@ type CheckpointHeader struct {
 	ValFile     string           `json:"val_file"`             // "" when split from the training file
 	TrainData   *DataFingerprint `json:"train_data,omitempty"` // checked on resume; nil in older checkpoints
 	ValData     *DataFingerprint `json:"val_data,omitempty"`   // nil without a validation file
+	TestFile    string           `json:"test_file,omitempty"`  // training.test.file, absolute; "" without one
+	TestData    *DataFingerprint `json:"test_data,omitempty"`  // nil without a test file
 	Best        *Best            `json:"best"`                 // nil before the first validation
 	Stale       int              `json:"stale"`                // epochs since the monitored metric improved
 	Stopped     bool             `json:"stopped"`              // early stopping ended the run
 	ClassWeight [2]float64       `json:"class_weight"`         // the weights in effect (balanced ones resolved)
+	StopBest    *float64         `json:"stop_best,omitempty"`  // with validation.min_delta: the value stale counts from
+	Schedule    *ScheduleState   `json:"schedule,omitempty"`   // training.lr_schedule's state; nil without one
 	History     []EpochRecord    `json:"history"`
 	Tensors     []TensorEntry    `json:"tensors"`
 }
@@ -88,6 +93,7 @@ type EpochRecord struct {
 	Val            map[string]float64 `json:"val,omitempty"` // defined metrics only
 	Seconds        float64            `json:"seconds"`
 	Sequences      int                `json:"sequences"`
+	LR             float64            `json:"lr,omitempty"` // the learning rate the epoch trained with, when a schedule changes it
 }
 
 // WriteCheckpoint writes c to path atomically.
@@ -213,6 +219,9 @@ func checkHeader(h *CheckpointHeader) error {
 		if math.IsNaN(w) || math.IsInf(w, 0) || w < 0 {
 			return fmt.Errorf("class_weight[%d]: expected a finite weight of 0 or more, found %g", i, w)
 		}
+	}
+	if err := checkSchedule(h); err != nil {
+		return err
 	}
 	seen := make(map[string]bool, len(h.Tensors))
 	for i, e := range h.Tensors {

@@ -16,6 +16,20 @@
 //
 // A steady-state training step allocates nothing.
 //
+// Between epochs, the callbacks that watch the monitored validation metric
+// run as Keras' do: early stopping (patience, min_delta) and the
+// learning-rate schedule reduce_on_plateau. Their state is in the
+// checkpoint, so a resumed run stops and lowers the rate at the same epochs.
+//
+// # The test set
+//
+// A spec's training.test holds sequences out before validation is drawn
+// (a seeded split of the training file, or a file of its own): the trainer
+// never sees them, they play no part in choosing the best epoch or in the
+// normalisation statistics, and when training ends Train evaluates
+// model.onnx, read back from the run directory, on them once and writes
+// test.json. A resumed run holds out the same ones.
+//
 // # Errors
 //
 // Bad data and bad checkpoints are reported as errors naming the file and

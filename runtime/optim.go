@@ -15,6 +15,8 @@ type optimizer interface {
 	// state returns the optimizer's per-parameter buffers by name, for
 	// checkpoints; the slices alias the optimizer's storage.
 	state() map[string][]float32
+	// setLR changes the learning rate of the following steps.
+	setLR(lr float64)
 }
 
 func newOptimizer(kind string, n int, lr, momentum, weightDecay float64) (optimizer, error) {
@@ -55,6 +57,8 @@ func (o *sgd) step(p, g []float32, lo, hi int, _ int64) {
 		p[i] -= o.lr * buf[i]
 	}
 }
+
+func (o *sgd) setLR(lr float64) { o.lr = float32(lr) }
 
 func (o *sgd) state() map[string][]float32 {
 	if o.buf == nil {
@@ -100,6 +104,8 @@ func (o *adam) step(p, g []float32, lo, hi int, t int64) {
 		p[i] -= stepSize * m[i] / denom
 	}
 }
+
+func (o *adam) setLR(lr float64) { o.lr = lr }
 
 func (o *adam) state() map[string][]float32 {
 	return map[string][]float32{"exp_avg": o.m, "exp_avg_sq": o.v}

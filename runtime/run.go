@@ -29,7 +29,8 @@ type Config struct {
 	Data, Validation string
 	// Init starts from the weights of this ONNX model, statistics
 	// included, which must have the spec's architecture (see
-	// export.InitParams).
+	// export.InitParams); a checkpoint gives its best weights, and a run
+	// directory its model.onnx.
 	Init string
 	// Resume continues the run in this directory from its checkpoint, with
 	// the checkpoint's own spec and data: only Epochs (and
@@ -45,6 +46,10 @@ type Config struct {
 	Epochs, BatchSize                int
 	Seed                             uint64
 	EpochsSet, BatchSizeSet, SeedSet bool
+	// LearningRate replaces training.learning_rate when LearningRateSet
+	// (the flag --learning-rate); a resumed run keeps its own.
+	LearningRate    float64
+	LearningRateSet bool
 	// Force starts over in a directory that already holds a run. Its files
 	// are removed only once the new run's spec, data and Init model have
 	// all been read.
@@ -62,6 +67,7 @@ type RunInfo struct {
 	Dir     string // the run directory
 	Train   int    // training sequences
 	Val     int    // validation sequences; 0 without validation
+	Test    int    // test sequences held out; 0 without a test set
 	Monitor string // the metric validation monitors
 	Epochs  int    // epochs the run has in all
 	Resumed bool   // the run continues from its checkpoint
@@ -71,16 +77,18 @@ type RunInfo struct {
 
 // ErrResumeConflict is returned when a Config resumes a run and also sets
 // what only the run itself decides: a spec or program, data, Init, Seed,
-// BatchSize, or another directory.
+// BatchSize, LearningRate, or another directory.
 var ErrResumeConflict = errors.New("a resumed run keeps its own spec and data; only the number of epochs may change")
 
 // Train runs a whole training job and owns its run directory: it compiles
 // the spec (or continues the run in cfg.Resume), loads the data and holds
-// out the validation split, starts from the seeded initial weights,
-// cfg.Init's or the checkpoint's, and trains, writing model.onnx,
-// checkpoint.trnn, metrics.csv and curves.png after every epoch. A
-// directory that already holds any of them is refused unless cfg.Force,
-// and even then its files stay until everything else has been checked.
+// out the test and validation splits, starts from the seeded initial
+// weights, cfg.Init's or the checkpoint's, and trains, writing model.onnx,
+// checkpoint.trnn, metrics.csv and curves.png after every epoch; with a
+// test set (training.test) it then evaluates model.onnx on it and writes
+// test.json (Result.Test). A directory that already holds any of these
+// files is refused unless cfg.Force, and even then its files stay until
+// everything else has been checked.
 //
 // Train holds an exclusive lock on the run directory (fileio.LockDir) from
 // before it reads anything there until it returns: a second Train on the
@@ -118,12 +126,15 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		if r.val != nil {
 			info.Val = r.val.N()
 		}
+		if r.test != nil {
+			info.Test = r.test.N()
+		}
 		p.Start(info)
 	}
 	if idle {
 		res := tr.result()
 		res.Dir = r.dir
-		return res, nil
+		return r.finishTest(res)
 	}
 	done := h.Epoch
 	res, err := tr.Train(ctx)
@@ -135,7 +146,7 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	res.Dir, res.Trained = r.dir, res.Epochs-done
-	return res, nil
+	return r.finishTest(res)
 }
 
 // run is a training job being set up: its spec and program, the run it
@@ -150,6 +161,9 @@ type run struct {
 	dir                string
 	train, val         *data.Dataset
 	trainFP, valFP     *DataFingerprint
+	testFile           string        // "" without a test file
+	test               *data.Dataset // nil without a test set
+	testFP             *DataFingerprint
 	release            func() // releases the run directory's lock; nil until taken
 }
 
@@ -176,6 +190,10 @@ func (r *run) setup() error {
 	r.valFile = cfg.Validation
 	if r.valFile == "" && spec.Training.Validation.File != "" {
 		r.valFile = spec.Path(spec.Training.Validation.File)
+	}
+	r.testFile = spec.Path(spec.Training.Test.File)
+	if err := r.checkSpecPaths(); err != nil {
+		return err
 	}
 	r.dir = cfg.Out
 	if r.dir == "" {
@@ -229,7 +247,7 @@ func (r *run) resolveSpec() error {
 	var err error
 	switch {
 	case cfg.Resume != "":
-		if cfg.SpecFile != "" || cfg.Program != nil || cfg.Data != "" || cfg.Validation != "" || cfg.SeedSet || cfg.BatchSizeSet ||
+		if cfg.SpecFile != "" || cfg.Program != nil || cfg.Data != "" || cfg.Validation != "" || cfg.SeedSet || cfg.BatchSizeSet || cfg.LearningRateSet ||
 			cfg.Init != "" || (cfg.Out != "" && cfg.Out != cfg.Resume) {
 			return ErrResumeConflict
 		}
@@ -263,8 +281,8 @@ func (r *run) resolveSpec() error {
 // they are refused; a validation file is recorded in a copy of its spec.
 func (r *run) useProgram() error {
 	cfg := &r.cfg
-	if cfg.EpochsSet || cfg.BatchSizeSet || cfg.SeedSet {
-		return errors.New("runtime: Train: Config.Program is compiled already; set epochs, batch size and seed in its spec")
+	if cfg.EpochsSet || cfg.BatchSizeSet || cfg.SeedSet || cfg.LearningRateSet {
+		return errors.New("runtime: Train: Config.Program is compiled already; set epochs, batch size, seed and learning rate in its spec")
 	}
 	if cfg.Program.Spec == nil || cfg.Program.Graph == nil {
 		return errors.New("runtime: Train: Config.Program has no spec or no graph")
@@ -296,6 +314,10 @@ func (r *run) applyOverrides() {
 		t.BatchSize = cfg.BatchSize
 		spec.SetOrigin("training.batch_size", "--batch-size")
 	}
+	if cfg.LearningRateSet {
+		t.LearningRate = cfg.LearningRate
+		spec.SetOrigin("training.learning_rate", "--learning-rate")
+	}
 	if cfg.Validation != "" && cfg.Resume == "" {
 		t.Validation.File = cfg.Validation
 		t.Validation.Split = 0
@@ -312,12 +334,15 @@ func (r *run) loadData() error {
 		return err
 	}
 	r.train = all
+	if err := r.holdOutTest(schema); err != nil {
+		return err
+	}
 	if r.valFile != "" {
 		r.val, err = data.Load(r.valFile, schema)
 		return err
 	}
 	if s := r.spec.Training.Validation.Split; s > 0 {
-		r.train, r.val = all.Split(s, r.spec.Training.Seed)
+		r.train, r.val = r.train.Split(r.valFraction(), r.spec.Training.Seed)
 		if r.val.N() == 0 || r.train.N() == 0 {
 			return fmt.Errorf("%s: %d sequences are too few to hold out training.validation.split = %g", r.trainFile, all.N(), s)
 		}
@@ -339,6 +364,11 @@ func (r *run) checkData() (err error) {
 			return fmt.Errorf("%s: %v", r.valFile, err)
 		}
 	}
+	if r.testFile != "" {
+		if r.testFP, err = fingerprint(r.testFile); err != nil {
+			return fmt.Errorf("%s: %v", r.testFile, err)
+		}
+	}
 	if r.resume == nil || r.cfg.AllowDataChange {
 		return nil
 	}
@@ -346,7 +376,7 @@ func (r *run) checkData() (err error) {
 	for _, c := range []struct {
 		what, file string
 		then, now  *DataFingerprint
-	}{{"training", r.trainFile, h.TrainData, r.trainFP}, {"validation", r.valFile, h.ValData, r.valFP}} {
+	}{{"training", r.trainFile, h.TrainData, r.trainFP}, {"validation", r.valFile, h.ValData, r.valFP}, {"test", r.testFile, h.TestData, r.testFP}} {
 		if c.then != nil && c.now != nil && *c.then != *c.now {
 			return fmt.Errorf("%s: the %s data changed since the run started (then %v, now %v); resume with --allow-data-change to continue on the new data",
 				c.file, c.what, c.then, c.now)
@@ -370,6 +400,7 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 		// data from any working directory.
 		Dir: r.dir, Version: r.cfg.Version, Resume: r.resume, TrainFile: absPath(r.trainFile), ValFile: absPath(r.valFile),
 		TrainData: r.trainFP, ValData: r.valFP, InitFile: r.cfg.Init,
+		TestFile: absPath(r.testFile), TestData: r.testFP,
 		Export: func(p *compiler.Program, path string) error {
 			if err := WriteModelFile(path, p, export.Options{Version: r.cfg.Version}); err != nil {
 				return err
@@ -401,12 +432,13 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 	return tr, nil
 }
 
-// initProgram is prog with the weights of the ONNX model file, statistics
+// initProgram is prog with the weights of the ONNX model file (or of the
+// checkpoint or run directory file names, see readInitModel), statistics
 // included, in place of its own: every parameter comes from the model, so
 // no initialiser runs. prog itself is not modified: its graph is shared
 // but for the parameters.
 func initProgram(prog *compiler.Program, file string) (*compiler.Program, error) {
-	src, err := export.ReadONNX(file)
+	src, file, err := readInitModel(file)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +462,7 @@ func absPath(path string) string {
 }
 
 // runFiles are the files Train writes in a run directory.
-var runFiles = []string{CheckpointFile, ModelFile, MetricsFile, CurvesFile}
+var runFiles = []string{CheckpointFile, ModelFile, MetricsFile, CurvesFile, TestFile}
 
 // checkRunDir refuses, unless force is set, to train into a directory that
 // holds any of trnn's outputs: not only an earlier run's checkpoint, but

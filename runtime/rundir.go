@@ -13,6 +13,7 @@ import (
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/plots"
+	"github.com/trnn/trnn/loss"
 	"github.com/trnn/trnn/runtime/interp"
 )
 
@@ -46,10 +47,12 @@ func (t *Trainer) writeReports() error {
 		return nil
 	}
 	cols := t.valColumns()
-	if err := writeFileAtomic(filepath.Join(dir, MetricsFile), metricsCSV(t.header.History, cols)); err != nil {
+	lr := t.spec.Training.LRSchedule != nil
+	if err := writeFileAtomic(filepath.Join(dir, MetricsFile), metricsCSV(t.header.History, cols, lr)); err != nil {
 		return err
 	}
-	return curves(filepath.Join(dir, CurvesFile), t.header.History, t.valSet != nil, t.spec.Training.Validation.Monitor, t.header.Best)
+	_, err := curves(filepath.Join(dir, CurvesFile), t.header.History, t.valSet != nil, t.spec.Training.Validation.Monitor, t.header.Best)
+	return err
 }
 
 // valColumns are the validation metrics metrics.csv reports: the headline
@@ -60,7 +63,10 @@ func (t *Trainer) valColumns() []string {
 	}
 	cols := []string{"loss", "auroc", "auprc", "accuracy", "f1", "brier"}
 	if t.m.plan.K > 1 {
-		cols = []string{"loss", "micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc", "micro_f1", "macro_f1", "precision_at_10"}
+		cols = []string{"loss", "micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc", "micro_f1", "macro_f1"}
+		if loss.TopKMeaningful(t.m.plan.K) {
+			cols = append(cols, "precision_at_10")
+		}
 	}
 	mon := t.spec.Training.Validation.Monitor
 	for _, c := range cols {
@@ -72,12 +78,16 @@ func (t *Trainer) valColumns() []string {
 }
 
 // metricsCSV formats the history: epoch, train_loss, train_final_loss, one
-// val_<metric> column per validation metric (empty when undefined), seconds.
-func metricsCSV(history []EpochRecord, valCols []string) []byte {
+// val_<metric> column per validation metric (empty when undefined), the
+// learning rate when lr (a schedule changes it), seconds.
+func metricsCSV(history []EpochRecord, valCols []string, lr bool) []byte {
 	var b bytes.Buffer
 	b.WriteString("epoch,train_loss,train_final_loss")
 	for _, c := range valCols {
 		b.WriteString(",val_" + c)
+	}
+	if lr {
+		b.WriteString(",lr")
 	}
 	b.WriteString(",seconds\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
@@ -89,14 +99,17 @@ func metricsCSV(history []EpochRecord, valCols []string) []byte {
 				b.WriteString(f(v))
 			}
 		}
+		if lr {
+			b.WriteString("," + f(r.LR))
+		}
 		fmt.Fprintf(&b, ",%s\n", strconv.FormatFloat(r.Seconds, 'g', 6, 64))
 	}
 	return b.Bytes()
 }
 
 // curves draws the losses per epoch and, with validation, the monitored
-// metric with the best epoch marked.
-func curves(path string, history []EpochRecord, val bool, monitor string, best *Best) error {
+// metric with the best epoch marked, and describes what it drew.
+func curves(path string, history []EpochRecord, val bool, monitor string, best *Best) (*plots.Drawing, error) {
 	n := len(history)
 	x := make([]float64, n)
 	train, trainFinal, valLoss, metric := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
@@ -126,7 +139,7 @@ func curves(path string, history []EpochRecord, val bool, monitor string, best *
 	lossPanel.Lines = append(lossPanel.Lines, plots.Series{Name: "validation (final step)", X: x, Y: valLoss})
 	return plots.Curves(path, lossPanel, plots.Panel{
 		Title: "Validation " + displayName(monitor), XLabel: "epoch", YLabel: displayName(monitor),
-		MarkX: mark, MarkLabel: markLabel, LegendBottom: !compiler.LowerIsBetter(monitor),
+		MarkX: mark, MarkLabel: markLabel,
 		Lines: []plots.Series{{Name: "val_" + monitor, X: x, Y: metric}},
 	})
 }
@@ -148,6 +161,7 @@ func (t *Trainer) checkpoint() *Checkpoint {
 	h.Optimizer = t.spec.Training.Optimizer
 	h.TrainFile, h.ValFile = t.opts.TrainFile, t.opts.ValFile
 	h.TrainData, h.ValData = t.opts.TrainData, t.opts.ValData
+	h.TestFile, h.TestData = t.opts.TestFile, t.opts.TestData
 	h.ClassWeight = t.classW
 	h.Tensors = nil
 	c := &Checkpoint{Tensors: map[string][]float32{}}
@@ -208,6 +222,7 @@ func (t *Trainer) restore(c *Checkpoint) error {
 	t.step = h.Step
 	t.classW = h.ClassWeight
 	t.header = h
+	t.restoreSchedule()
 	return nil
 }
 

@@ -41,6 +41,11 @@ type Options struct {
 	// tell whether they changed.
 	TrainFile, ValFile string
 	TrainData, ValData *DataFingerprint
+	// TestFile and TestData do the same for training.test.file: the
+	// trainer never reads the test set, but a resumed run must find the
+	// same one.
+	TestFile string
+	TestData *DataFingerprint
 	// KeepStatistics keeps the program's normalisation statistics instead
 	// of fitting them on the training data: they came with weights from
 	// elsewhere (an ONNX model), and belong with them.
@@ -79,6 +84,9 @@ type Result struct {
 	History   []EpochRecord
 	Program   *compiler.Program // the weights model.onnx holds
 	ValMetric string
+	// Test is model.onnx's evaluation on the test set, which test.json
+	// holds (set by Train, the package function); nil without a test set.
+	Test *TestReport
 }
 
 // Trainer trains one model. Create it with NewTrainer and call Train once.
@@ -280,6 +288,7 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		note := t.stepSchedule(&rec)
 		h.History = append(h.History, rec)
 		h.Epoch = rec.Epoch
 		stop := tr.Validation.Patience > 0 && h.Stale >= tr.Validation.Patience && h.Best != nil
@@ -289,11 +298,13 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 		}
 		if t.opts.Progress != nil {
 			t.opts.Progress.EpochEnd(rec, improved)
+			if note != "" && !stop {
+				t.opts.Progress.Note(note)
+			}
 		}
 		if stop {
 			if t.opts.Progress != nil {
-				t.opts.Progress.Note(fmt.Sprintf("early stopping: val_%s has not improved for %d epochs (best %.4f at epoch %d)",
-					tr.Validation.Monitor, h.Stale, h.Best.Value, h.Best.Epoch))
+				t.opts.Progress.Note(t.staleNote())
 			}
 			break
 		}
@@ -432,7 +443,7 @@ func (t *Trainer) validateEpoch(rec *EpochRecord) (improved, write bool, err err
 	case ok && (h.Best == nil || better(monitor, v, h.Best.Value)):
 		h.Best = &Best{Epoch: rec.Epoch, Metric: monitor, Value: v}
 		t.bestParams = append(t.bestParams[:0], t.m.train...)
-		h.Stale = 0
+		t.countStale(v, true, true)
 		return true, true, nil
 	case !ok && h.Best == nil:
 		// Nothing to choose by yet: model.onnx follows the latest epoch
@@ -443,7 +454,7 @@ func (t *Trainer) validateEpoch(rec *EpochRecord) (improved, write bool, err err
 		}
 		return false, true, nil
 	}
-	h.Stale++
+	t.countStale(v, ok, false)
 	return false, false, nil
 }
 

@@ -545,6 +545,16 @@ func lineCount(file string, want int) func(t *testing.T, e *badEnv, r *badResult
 	}
 }
 
+// stdoutLines checks that a command that should succeed printed want
+// lines.
+func stdoutLines(want int) func(t *testing.T, e *badEnv, r *badResult) {
+	return func(t *testing.T, e *badEnv, r *badResult) {
+		if n := strings.Count(r.stdout, "\n"); n != want {
+			t.Errorf("printed %d lines, want %d", n, want)
+		}
+	}
+}
+
 // NPY and NPZ writers, to say exactly what a hostile archive holds.
 
 // npyBytes is an .npy file (NEP 1, version 1.0): the header for descr and
@@ -907,7 +917,7 @@ func specCases() []badCase {
 		{name: "spec_missing", args: cmdline("check {dir}/none.yaml"), status: 1,
 			want: `^{dir}/none\.yaml: .*no such file`},
 		{name: "spec_missing_data", args: cmdline("train {bad}/specs/missing_data.yaml -o {dir}/run -q"), status: 1,
-			want: `{bad}/specs/missing\.npz: .*no such file`},
+			want: `^{bad}/specs/missing\.npz: no such file \(data\.train: missing\.npz is resolved against the spec's folder, {bad}/specs\)\n`},
 	}
 }
 
@@ -1103,8 +1113,25 @@ func modelCases() []badCase {
 			status: 1, want: `^{dir}/cut\.onnx: `},
 		{name: "model_empty", setup: file("empty.onnx", nil), args: cmdline("predict {dir}/empty.onnx --data {npz}"),
 			status: 1, want: `^{dir}/empty\.onnx: `},
-		{name: "model_is_a_spec", args: cmdline("predict {spec} --data {npz}"), status: 1, want: `^{spec}: `},
-		{name: "model_directory", args: cmdline("predict {fix}/run --data {npz}"), status: 1, want: `^{fix}/run: .*directory`},
+		{name: "model_is_a_spec", args: cmdline("predict {spec} --data {npz}"), status: 1, want: `^{spec}: a spec, not a model; train it`},
+		{name: "model_is_data", args: cmdline("eval {npz} --data {npz}"), status: 1, want: `^{npz}: a data file, not a model`},
+		// Messages about the data's fit talk about the model, by name.
+		{name: "model_other_features", setup: func(t *testing.T, e *badEnv) {
+			d := data.Synth(data.SynthOptions{N: 4, MinLen: 2, MaxLen: 3, F: 4, K: 2, Seed: 1, PosRate: 0.5})
+			if err := data.WriteNPZ(filepath.Join(e.dir, "f4.npz"), d); err != nil {
+				t.Fatal(err)
+			}
+		}, args: cmdline("eval {model} --data {dir}/f4.npz"), status: 1,
+			want: `^{dir}/f4\.npz: x has 4 features per step, the model expects 3 features \(f0, f1, f2\)\n`},
+		{name: "model_directory", setup: folder("empty"), args: cmdline("predict {dir}/empty --data {npz}"), status: 1,
+			want: `^{dir}/empty: a directory without model\.onnx`},
+		// A run directory stands for its model.onnx.
+		{name: "model_run_directory", args: cmdline("predict {fix}/run --data {npz}"), status: 0, after: stdoutLines(1 + 24)},
+		{name: "model_checkpoint_to_run", args: cmdline("run {ckpt} --input x={xpb} --input lengths={lenpb} -o {dir}/out"), status: 1,
+			want: `^{ckpt}: not an ONNX model: a trnn checkpoint; pass the run's model\.onnx, or export the checkpoint`},
+		{name: "spec_is_a_model", args: cmdline("train {model} -o {dir}/run"), status: 1, want: `^{model}: an ONNX model, not a spec; .*--init {model}`},
+		{name: "spec_is_a_checkpoint", args: cmdline("check {ckpt}"), status: 1, want: `^{ckpt}: a trnn checkpoint, not a spec; to continue its run: trnn train --resume {fix}/run\n`},
+		{name: "export_a_model", args: cmdline("export {model} -o {dir}/m.onnx"), status: 1, want: `^{model}: an ONNX model, not a trnn checkpoint`},
 		{name: "pb_dev_zero", args: run("{model}", "/dev/zero"), status: 1, want: `^/dev/zero: .*not a regular file`},
 		{name: "pb_fifo", setup: fifo("pipe.pb"), args: run("{model}", "{dir}/pipe.pb"), status: 1,
 			want: `^{dir}/pipe\.pb: .*not a regular file`},
@@ -1122,7 +1149,7 @@ func onnxCases() []badCase {
 			Input:       []*onnxpb.ValueInfoProto{onnxValue("x", 1, 1, 4)},
 			Output:      []*onnxpb.ValueInfoProto{onnxValue("y", 1, 1, 3)},
 			Initializer: []*onnxpb.TensorProto{onnxFloats("w", []int64{1, 1, 2}, 1, 1)},
-			Node:        []*onnxpb.NodeProto{onnxNode("conv", "Conv", []string{"x", "w"}, "y")},
+			Node:        []*onnxpb.NodeProto{onnxNode("conv", "ConvTranspose", []string{"x", "w"}, "y")},
 		})
 	}
 	hugeInit := func(t *testing.T, e *badEnv) {
@@ -1165,7 +1192,7 @@ func onnxCases() []badCase {
 		{name: "onnx_concat_bomb", setup: concatBomb, args: run("bomb.onnx"), status: 1,
 			want: `{dir}/bomb\.onnx: .*double_\d+`},
 		{name: "onnx_unsupported_op", setup: conv, args: cmdline("run {dir}/conv.onnx --input x={xpb} -o {dir}/out"), status: 1,
-			want: `^{dir}/conv\.onnx: .*Conv`},
+			want: `^{dir}/conv\.onnx: .*ConvTranspose`},
 		{name: "onnx_huge_initializer", setup: hugeInit, args: run("init.onnx"), status: 1, want: `^{dir}/init\.onnx: `},
 		{name: "onnx_cycle", setup: cycle, args: run("cycle.onnx"), status: 1, want: `^{dir}/cycle\.onnx: `},
 		{name: "onnx_foreign_shapes_eval", setup: foreign, args: cmdline("eval {dir}/relu.onnx --data {npz}"), status: 1,
@@ -1259,6 +1286,11 @@ func checkpointCases() []badCase {
 func flagCases() []badCase {
 	return []badCase{
 		{name: "flag_unknown", args: cmdline("train {spec} --bogus"), status: 2, want: `--bogus`},
+		{name: "flag_misspelt", args: cmdline("train {spec} --epoch 3"), status: 2, want: `unknown flag: --epoch \(did you mean --epochs\?\)\n`},
+		{name: "flag_other_command", args: cmdline("eval {model} --data {npz} --per-step"), status: 2, want: `--per-step is a flag of trnn predict`},
+		{name: "flag_help_unknown", args: cmdline("help trian"), status: 2, want: `unknown command "trian" \(did you mean train\?\)`},
+		{name: "flag_completion_unknown", args: cmdline("completion fish2"), status: 2, want: `unknown shell "fish2"`},
+		{name: "flag_version_argument", args: cmdline("version now"), status: 2, want: `takes no arguments`},
 		{name: "flag_missing_argument", args: cmdline("predict {model} --data"), status: 2, want: `--data`},
 		{name: "flag_missing_model", args: cmdline("predict --data {npz}"), status: 2, want: `expected one model file`},
 		{name: "flag_unknown_command", args: cmdline("frobnicate {spec}"), status: 2, want: `frobnicate`},
@@ -1280,6 +1312,8 @@ func outputCases() []badCase {
 	keepLink, sameLink := unchanged("{dir}/in.csv")
 	keepHard, sameHard := unchanged("{dir}/in.csv")
 	keepCkpt, sameCkpt := unchanged("{dir}/R/checkpoint.trnn")
+	keepRunCkpt, sameRunCkpt := unchanged("{dir}/R/checkpoint.trnn")
+	keepRunModel, sameRunModel := unchanged("{dir}/R/model.onnx")
 	keepSpec, sameSpec := unchanged("{dir}/spec.yaml")
 	keepX, sameX := unchanged("{dir}/x.pb")
 	link := func(t *testing.T, e *badEnv) {
@@ -1301,12 +1335,23 @@ func outputCases() []badCase {
 		{name: "out_export_over_checkpoint", setup: steps(copied("{ckpt}", "R/checkpoint.trnn"), keepCkpt),
 			args: cmdline("export {dir}/R/checkpoint.trnn -o {dir}/R/checkpoint.trnn"), status: 1,
 			want: `{dir}/R/checkpoint\.trnn`, after: sameCkpt},
+		// A run directory stands for its model or checkpoint, and -o may
+		// not name them either.
+		{name: "out_predict_over_run_model", setup: steps(copied("{model}", "R/model.onnx"), keepRunModel),
+			args: cmdline("predict {dir}/R --data {npz} -o {dir}/R/model.onnx"), status: 1,
+			want: `^{dir}/R/model\.onnx: the output is the same file as the model`, after: sameRunModel},
+		{name: "out_export_over_run_checkpoint", setup: steps(copied("{ckpt}", "R/checkpoint.trnn"), keepRunCkpt),
+			args: cmdline("export {dir}/R -o {dir}/R/checkpoint.trnn"), status: 1,
+			want: `^{dir}/R/checkpoint\.trnn: the output is the same file as the checkpoint`, after: sameRunCkpt},
 		{name: "out_train_over_spec", setup: steps(copied("{spec}", "spec.yaml"), copied("{npz}", "train.npz"), keepSpec),
 			args: cmdline("train {dir}/spec.yaml -o {dir}/spec.yaml -q"), status: 1, want: `{dir}/spec\.yaml`, after: sameSpec},
 		{name: "out_run_over_input", setup: steps(copied("{xpb}", "x.pb"), keepX),
 			args: cmdline("run {model} --input {dir}/x.pb --input {lenpb} -o {dir}/x.pb"), status: 1, want: `{dir}/x\.pb`, after: sameX},
-		{name: "out_predict_missing_folder", args: cmdline("predict {model} --data {npz} -o {dir}/none/p.csv"), status: 1,
-			want: `^{dir}/none/p\.csv: `},
+		// -o creates the folders above its file, and refuses a folder.
+		{name: "out_predict_missing_folder", args: cmdline("predict {model} --data {npz} -o {dir}/none/p.csv"), status: 0,
+			after: lineCount("{dir}/none/p.csv", 1+24)},
+		{name: "out_predict_into_folder", args: cmdline("predict {model} --data {npz} -o {dir}"), status: 2,
+			want: `^trnn predict: -o {dir} is a folder; give a file name, such as {dir}/predictions\.csv\n`},
 		{name: "out_resume_missing", args: cmdline("train --resume {dir}/nothing -q"), status: 1, want: `{dir}/nothing`},
 		{name: "out_resume_empty_folder", setup: folder("R"), args: cmdline("train --resume {dir}/R -q"), status: 1,
 			want: `{dir}/R/checkpoint\.trnn`},

@@ -34,6 +34,9 @@ Graphviz's dot language.`,
 			if resolved && dot {
 				return usageError{fmt.Errorf("%s: --resolved and --dot are exclusive (see 'trnn check --help')", c.CommandPath())}
 			}
+			if err := checkSpecPath(args[0], "trnn check"); err != nil {
+				return err
+			}
 			prog, err := compiler.CompileFile(args[0])
 			if err != nil {
 				return err

@@ -142,7 +142,7 @@ func TestCheckUsage(t *testing.T) {
 		{[]string{"--dot", "--resolved", "a.yaml"}, 2, "trnn check: --resolved and --dot are exclusive (see 'trnn check --help')\n"},
 		{[]string{"--colour", "a.yaml"}, 2, "trnn check: unknown flag: --colour (see 'trnn check --help')\n"},
 		{[]string{filepath.Join(specsDir, "missing.yaml")}, 1, filepath.Join(specsDir, "missing.yaml") + ": cannot read spec: no such file or directory\n"},
-		{[]string{specsDir}, 1, specsDir + ": cannot read spec: is a directory, not a file\n"},
+		{[]string{specsDir}, 1, specsDir + ": a directory, not a spec; trnn check takes a spec file (YAML)\n"},
 	} {
 		status, stdout, stderr := runCheck(t, c.args...)
 		if status != c.status || stderr != c.want || stdout != "" {

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -13,79 +11,76 @@ import (
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
-	"github.com/trnn/trnn/internal/fileio"
-	"github.com/trnn/trnn/internal/plots"
 	"github.com/trnn/trnn/loss"
-	"github.com/trnn/trnn/runtime"
 )
 
 func init() { subcommands = append(subcommands, newEvalCmd) }
 
 func newEvalCmd() *cobra.Command {
-	var (
-		dataFile, plotDir string
-		asJSON            bool
-		threshold         float64
-	)
+	var f evalFlags
 	c := &cobra.Command{
 		Use:   "eval MODEL --data FILE",
 		Short: "Final-step metrics of a model on a data set",
-		Long: `Eval runs MODEL (an exported model.onnx, or a checkpoint) through the Go
+		Long: `Eval runs MODEL (an exported model.onnx, a checkpoint, or a
+run directory, which stands for its model.onnx) through the Go
 runtime on every sequence of FILE and reports metrics of the prediction at
 each sequence's last valid step: log loss, AUROC, AUPRC, accuracy, F1 and
 Brier score; for several labels also micro and macro averages, precision@10
-and a per-label table. A metric the data cannot determine (a label with one
-class only) is reported as undefined. The model gives probabilities, so the
+(with more than 10 labels) and a per-label table. A metric the data cannot
+determine (a label with one class only) is reported as undefined. The model gives probabilities, so the
 log loss is computed from them clipped to [1e-7, 1 - 1e-7]; training's
-val_loss is computed from the logits.`,
-		Example: `  trnn eval runs/quickstart/model.onnx --data examples/quickstart.npz
+val_loss is computed from the logits. ece is the expected calibration error
+over 10 equal-width probability bins; --plots adds reliability.png.
+
+--threshold is a number, or a rule that chooses one on this data and prints
+it: best_f1, youden (sensitivity + specificity - 1), or sensitivity=S (the
+highest threshold reaching S). --bootstrap N adds 95% confidence intervals
+from N resamples of the sequences. The data must have labels; --columns
+maps a CSV's columns as predict's does.`,
+		Example: `  trnn eval runs/quickstart/model.onnx --data examples/quickstart-holdout.npz
   trnn eval model.onnx --data test.npz --json
-  trnn eval model.onnx --data test.npz --plots figures/`,
+  trnn eval model.onnx --data test.npz --plots figures/
+  trnn eval model.onnx --data test.npz --bootstrap 1000 --threshold sensitivity=0.9`,
 		Args: exactArgs(1, "one model file"),
-		RunE: func(c *cobra.Command, args []string) error {
-			if dataFile == "" {
-				return usageError{fmt.Errorf("trnn eval: --data FILE is required")}
-			}
-			if !(threshold > 0 && threshold < 1) {
-				return usageError{fmt.Errorf("--threshold: must be in (0, 1), got %g", threshold)}
-			}
-			sess, spec, err := openModel(args[0])
-			if err != nil {
-				return err
-			}
-			d, err := data.Load(dataFile, runtime.DataSchema(spec))
-			if err != nil {
-				return err
-			}
-			probs, err := predictAll(sess, d)
-			if err != nil {
-				return err
-			}
-			met, err := loss.Evaluate(probs, d.Y, d.N(), d.K, loss.EvalOptions{Threshold: threshold})
-			if err != nil {
-				return fmt.Errorf("%s: %v", args[0], err)
-			}
-			if plotDir != "" {
-				if err := writeEvalPlots(plotDir, probs, d.Y, met); err != nil {
-					return err
-				}
-			}
-			out := c.OutOrStdout()
-			if asJSON {
-				return writeEvalJSON(out, args[0], dataFile, spec.Outputs.LabelNames, met)
-			}
-			writeEvalTable(out, args[0], dataFile, spec.Outputs.LabelNames, met)
-			if plotDir != "" {
-				fmt.Fprintf(out, "\nwrote %s and %s\n", filepath.Join(plotDir, "roc.png"), filepath.Join(plotDir, "pr.png"))
-			}
-			return nil
-		},
+		RunE: func(c *cobra.Command, args []string) error { return runEval(c, args[0], &f) },
 	}
-	c.Flags().StringVar(&dataFile, "data", "", "data file (.npz or .csv) to evaluate on (required)")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the metrics as JSON")
-	c.Flags().StringVar(&plotDir, "plots", "", "write roc.png and pr.png into this directory")
-	c.Flags().Float64Var(&threshold, "threshold", 0.5, "probability above which a label is predicted positive (accuracy, F1)")
+	fl := c.Flags()
+	fl.StringVar(&f.dataFile, "data", "", "data file (.npz or .csv) to evaluate on (required)")
+	fl.BoolVar(&f.asJSON, "json", false, "print the metrics as JSON")
+	fl.StringVar(&f.plotDir, "plots", "", "write roc.png, pr.png and reliability.png into this directory")
+	fl.StringVar(&f.threshold, "threshold", "0.5", "probability above which a label is predicted positive, or best_f1, youden, sensitivity=S")
+	fl.IntVar(&f.bootstrap, "bootstrap", 0, "95% confidence intervals from this many resamples of the sequences")
+	fl.Uint64Var(&f.seed, "seed", 1, "with --bootstrap: the resampling seed")
+	fl.StringVar(&f.columns, "columns", "", "ROLE=NAME,...: the CSV's column for each role (id, step, the model's features and labels)")
 	return c
+}
+
+// runEval scores the model file against the labels of f.dataFile. Stages
+// that print or draw come last, once every number is known.
+func runEval(c *cobra.Command, model string, f *evalFlags) error {
+	rep, ev, err := evaluate(c, model, f)
+	if err != nil {
+		return err
+	}
+	out := c.OutOrStdout()
+	var figs *evalPlots
+	if f.plotDir != "" {
+		if figs, err = writeEvalPlots(f.plotDir, ev.probs, ev.d.Y, ev.labels, ev.met); err != nil {
+			return err
+		}
+		if _, err := writeReliability(f.plotDir, ev.probs, ev.d.Y, ev.met.ECE); err != nil {
+			return err
+		}
+	}
+	if f.asJSON {
+		return writeEvalJSON(out, rep)
+	}
+	writeEvalTable(out, rep, ev.met)
+	if f.plotDir != "" {
+		fmt.Fprintf(out, "\nwrote %s, %s and %s%s\n", filepath.Join(f.plotDir, "roc.png"), filepath.Join(f.plotDir, "pr.png"),
+			filepath.Join(f.plotDir, ReliabilityFile), figs.note(ev.met.K))
+	}
+	return nil
 }
 
 // predictAll returns the final-step probabilities [n·K] of every sequence
@@ -110,27 +105,19 @@ func predictAll(sess *trnn.Session, d *data.Dataset) ([]float32, error) {
 	return out, nil
 }
 
-var headline = []string{"loss", "auroc", "auprc", "accuracy", "f1", "brier"}
-var multiLabel = []string{"micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc", "micro_f1", "macro_f1", "precision_at_10"}
-
-func writeEvalTable(w io.Writer, model, dataFile string, labels []string, m *loss.Metrics) {
-	fmt.Fprintf(w, "%s on %s: %d sequences, %d label(s), final step, threshold %g\n\n", model, dataFile, m.N, m.K, m.Threshold)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\tvalue")
-	names := headline
-	if m.K > 1 {
-		names = append(append([]string{}, headline...), multiLabel...)
+func writeEvalTable(w io.Writer, rep *loss.Report, m *loss.Metrics) {
+	fmt.Fprintf(w, "%s on %s: %d sequences, %d label(s), final step, threshold %s\n\n", rep.Model, rep.Data, m.N, m.K, thresholdString(rep))
+	metricTable(w, rep, "")
+	if rep.Bootstrap != nil {
+		bootstrapNote(w, rep.Bootstrap, loss.Reported(m.K))
 	}
-	for _, n := range names {
-		fmt.Fprintf(tw, "%s\t%s\n", n, valueString(m.Get(n)))
-	}
-	tw.Flush()
 	if m.K > 1 {
 		fmt.Fprintln(w)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "label\tpositives\tauroc\tauprc\tf1")
 		for k, l := range m.Labels {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", labels[k], l.Positives, l.AUROC, l.AUPRC, l.F1)
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", rep.PerLabel[k].Name, l.Positives, valueString(l.AUROC.V, l.AUROC.OK),
+				valueString(l.AUPRC.V, l.AUPRC.OK), valueString(l.F1.V, l.F1.OK))
 		}
 		tw.Flush()
 		if s := m.SkippedAUROC; s > 0 {
@@ -143,64 +130,12 @@ func valueString(v float64, ok bool) string {
 	if !ok {
 		return "undefined"
 	}
-	return fmt.Sprintf("%.4f", v)
+	return metricFormat(v)
 }
 
-func writeEvalJSON(w io.Writer, model, dataFile string, labels []string, m *loss.Metrics) error {
-	type label struct {
-		Name      string     `json:"name"`
-		Positives int        `json:"positives"`
-		AUROC     loss.Value `json:"auroc"`
-		AUPRC     loss.Value `json:"auprc"`
-		F1        loss.Value `json:"f1"`
-	}
-	doc := struct {
-		Model     string                `json:"model"`
-		Data      string                `json:"data"`
-		Sequences int                   `json:"sequences"`
-		Labels    int                   `json:"labels"`
-		Threshold float64               `json:"threshold"`
-		Metrics   map[string]loss.Value `json:"metrics"`
-		PerLabel  []label               `json:"per_label,omitempty"`
-	}{Model: model, Data: dataFile, Sequences: m.N, Labels: m.K, Threshold: m.Threshold, Metrics: map[string]loss.Value{}}
-	for _, n := range loss.MetricNames() {
-		v, ok := m.Get(n)
-		doc.Metrics[n] = loss.Value{V: v, OK: ok}
-	}
-	if m.K > 1 {
-		for k, l := range m.Labels {
-			doc.PerLabel = append(doc.PerLabel, label{labels[k], l.Positives, l.AUROC, l.AUPRC, l.F1})
-		}
-	}
+// writeEvalJSON prints the report: the form of a run's test.json.
+func writeEvalJSON(w io.Writer, rep *loss.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
-}
-
-// writeEvalPlots draws the ROC and precision–recall curves (pooled over
-// labels, i.e. micro-averaged, when there are several).
-func writeEvalPlots(dir string, probs, y []float32, m *loss.Metrics) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("%s: %v", dir, fileio.Bare(err))
-	}
-	auroc, auprc := m.AUROC, m.AUPRC
-	kind := ""
-	if m.K > 1 {
-		auroc, auprc, kind = m.MicroAUROC, m.MicroAUPRC, "micro-averaged "
-	}
-	if !auroc.OK {
-		return fmt.Errorf("--plots: the data has one class only, so ROC and precision-recall curves are undefined")
-	}
-	fpr, tpr := loss.ROC(probs, y)
-	rec, prec := loss.PR(probs, y)
-	if err := plots.Single(filepath.Join(dir, "roc.png"), plots.Panel{
-		Title: fmt.Sprintf("ROC, %sAUROC %.4f", kind, auroc.V), XLabel: "false positive rate", YLabel: "true positive rate",
-		Lines: []plots.Series{{Name: "model", X: fpr, Y: tpr}}, Diagonal: true, Unit: true, MarkX: math.NaN(), LegendBottom: true,
-	}); err != nil {
-		return err
-	}
-	return plots.Single(filepath.Join(dir, "pr.png"), plots.Panel{
-		Title: fmt.Sprintf("Precision-recall, %sAUPRC %.4f", kind, auprc.V), XLabel: "recall", YLabel: "precision",
-		Lines: []plots.Series{{Name: "model", X: rec, Y: prec}}, Unit: true, MarkX: math.NaN(),
-	})
+	return enc.Encode(rep)
 }

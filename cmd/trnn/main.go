@@ -64,12 +64,12 @@ sequence's last valid step.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%s: %v (see 'trnn %s --help')", c.CommandPath(), err, c.Name())}
-	})
+	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(newHelpCmd(root))
 	for _, mk := range subcommands {
 		root.AddCommand(mk())
 	}
+	strictCompletion(root)
 	err := root.Execute()
 	if err == nil {
 		return 0

@@ -14,12 +14,18 @@ import (
 	"github.com/trnn/trnn/runtime"
 )
 
-// openModel loads MODEL for eval and predict: an exported .onnx file, or a
-// trnn checkpoint (its best weights, exported in memory), so both run
+// openModel loads MODEL for eval and predict: an exported .onnx file, a
+// trnn checkpoint (its best weights, exported in memory), or a run
+// directory (its model.onnx, see modelPath), so both run
 // through the same Go runtime path. It returns the session and a spec
 // describing the model's data: the model's own resolved spec when it is a
 // trnn model, else one built from the model's input and output shapes.
 func openModel(path string) (*trnn.Session, *compiler.Spec, error) {
+	p, perr := modelPath(path)
+	if perr != nil {
+		return nil, nil, perr
+	}
+	path = p
 	head := make([]byte, 8)
 	if f, err := os.Open(path); err == nil {
 		f.Read(head)

@@ -14,9 +14,6 @@ import (
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
-	"github.com/trnn/trnn/internal/atomicfile"
-	"github.com/trnn/trnn/internal/fileio"
-	"github.com/trnn/trnn/runtime"
 )
 
 func init() { subcommands = append(subcommands, newPredictCmd) }
@@ -24,27 +21,34 @@ func init() { subcommands = append(subcommands, newPredictCmd) }
 func newPredictCmd() *cobra.Command {
 	var (
 		dataFile, out string
-		perStep       bool
+		pf            predictFlags
 	)
 	c := &cobra.Command{
 		Use:   "predict MODEL --data FILE",
 		Short: "Write each sequence's predicted probabilities as CSV",
-		Long: `Predict runs MODEL (an exported model.onnx, or a checkpoint) through the Go
+		Long: `Predict runs MODEL (an exported model.onnx, a checkpoint, or a
+run directory, which stands for its model.onnx) through the Go
 runtime and writes a CSV with a header and one row per sequence: its id (the
-CSV id column, or the sequence's index in an NPZ file), then one probability
-column per label, named by label, from the sequence's last valid step.
+CSV id column, or the sequence's index in an NPZ file), then the probability
+of each label, in a column p_<label>, from the sequence's last valid step.
+The data needs no labels; --with-labels adds the file's own, by label name.
 
 With --per-step it writes one row per valid step instead (id, step, then the
-probabilities the model gives after reading steps 1..step). Models exported
-by trnn give these in one pass over each sequence, with or without
-step_probs; for other models trnn runs every prefix, in batches of bounded
-size, which takes time quadratic in the sequences' lengths.
+probabilities the model gives after reading the sequence up to that step);
+the step is the CSV step column's value, or the step's position from 1.
+Models exported by trnn give these in one pass over each sequence; for
+other models trnn runs every prefix, in batches of bounded size, which
+takes time quadratic in the sequences' lengths.
+
+--columns ROLE=NAME,... reads a CSV whose columns are named differently
+from the model's names: the roles are id, step, its features and labels.
 
 A model whose output is not finite for some sequence is an error naming the
 sequences by id, and nothing is written. The output file may not be the model
 or the data file, under any name.`,
 		Example: `  trnn predict runs/quickstart/model.onnx --data examples/quickstart.npz -o predictions.csv
-  trnn predict model.onnx --data patients.csv --per-step -o steps.csv`,
+  trnn predict model.onnx --data patients.csv --per-step -o steps.csv
+  trnn predict model.onnx --data new.csv --columns id=patient,step=hour,f0=heart_rate`,
 		Args: exactArgs(1, "one model file"),
 		RunE: func(c *cobra.Command, args []string) error {
 			if dataFile == "" {
@@ -52,7 +56,7 @@ or the data file, under any name.`,
 			}
 			toFile := out != "" && out != "-"
 			if toFile {
-				if err := fileio.CheckOutput(out, map[string]string{"the model": args[0], "--data": dataFile}); err != nil {
+				if err := checkScoresOutput(c.CommandPath(), out, args[0], dataFile); err != nil {
 					return err
 				}
 			}
@@ -60,15 +64,9 @@ or the data file, under any name.`,
 			if err != nil {
 				return err
 			}
-			d, err := data.Load(dataFile, runtime.DataSchema(spec))
+			write, err := predictionWriter(sess, spec, dataFile, pf)
 			if err != nil {
 				return err
-			}
-			write := func(w io.Writer) error {
-				if perStep {
-					return writeStepPredictions(w, sess, d, spec.Outputs.LabelNames)
-				}
-				return writePredictions(w, sess, d, spec.Outputs.LabelNames)
 			}
 			if !toFile {
 				bw := bufio.NewWriter(c.OutOrStdout())
@@ -77,19 +75,14 @@ or the data file, under any name.`,
 				}
 				return bw.Flush()
 			}
-			var werr error // an error of the model, as opposed to the file's
-			if err := atomicfile.Write(out, func(w io.Writer) error { werr = write(w); return werr }); err != nil {
-				if werr != nil {
-					return werr
-				}
-				return fmt.Errorf("%s: %v", out, err)
-			}
-			return nil
+			return writeOutput(out, write)
 		},
 	}
 	c.Flags().StringVar(&dataFile, "data", "", "data file (.npz or .csv) to predict (required)")
-	c.Flags().StringVarP(&out, "output", "o", "", "output CSV file (default: standard output)")
-	c.Flags().BoolVar(&perStep, "per-step", false, "one row per valid step instead of one per sequence")
+	c.Flags().StringVarP(&out, "output", "o", "", "output CSV file, its folder created if missing (default: standard output)")
+	c.Flags().BoolVar(&pf.perStep, "per-step", false, "one row per valid step instead of one per sequence")
+	c.Flags().BoolVar(&pf.withLabels, "with-labels", false, "add the data's labels to each row (the data must have them)")
+	c.Flags().StringVar(&pf.columns, "columns", "", "ROLE=NAME,...: the CSV's column for each role (id, step, the model's features and labels)")
 	return c
 }
 
@@ -110,10 +103,27 @@ func formatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', 
 // by that flush, naming the output file, so the writers return only the
 // model's errors.
 
-// predictionHeader is the header row: the first columns, then one column
-// per label.
-func predictionHeader(first, labels []string, K int) []string {
-	return append(append([]string(nil), first...), labels[:K]...)
+// predictionHeader is the header row: the first columns, then p_<label>
+// for each label's probability (never the label's own name, which a join
+// with the input would confuse with its labels), then, when the rows carry
+// them, the labels under their own names.
+func predictionHeader(first, labels []string, K int, withLabels bool) []string {
+	h := append([]string(nil), first...)
+	for _, l := range labels[:K] {
+		h = append(h, "p_"+l)
+	}
+	if withLabels {
+		h = append(h, labels[:K]...)
+	}
+	return h
+}
+
+// appendLabels appends sequence i's labels to rec, when d has them.
+func appendLabels(rec []string, d *data.Dataset, i int) []string {
+	for _, v := range d.Labels(i) {
+		rec = append(rec, strconv.FormatFloat(float64(v), 'g', -1, 32))
+	}
+	return rec
 }
 
 func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
@@ -123,14 +133,14 @@ func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels [
 	}
 	cw := csv.NewWriter(w)
 	defer cw.Flush()
-	cw.Write(predictionHeader([]string{"id"}, labels, d.K))
-	rec := make([]string, 1+d.K)
+	cw.Write(predictionHeader([]string{"id"}, labels, d.K, d.Labelled()))
+	var rec []string
 	for i := 0; i < d.N(); i++ {
-		rec[0] = d.ID(i)
-		for k, p := range probs[i*d.K : (i+1)*d.K] {
-			rec[1+k] = formatProb(p)
+		rec = append(rec[:0], d.ID(i))
+		for _, p := range probs[i*d.K : (i+1)*d.K] {
+			rec = append(rec, formatProb(p))
 		}
-		cw.Write(rec)
+		cw.Write(appendLabels(rec, d, i))
 	}
 	return nil
 }
@@ -144,8 +154,8 @@ const stepChunk = 1 << 16
 func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
 	cw := csv.NewWriter(w)
 	defer cw.Flush()
-	cw.Write(predictionHeader([]string{"id", "step"}, labels, d.K))
-	rec := make([]string, 2+d.K)
+	cw.Write(predictionHeader([]string{"id", "step"}, labels, d.K, d.Labelled()))
+	var rec []string
 	for lo := 0; lo < d.N(); {
 		var seqs [][][]float32
 		steps := 0
@@ -159,11 +169,11 @@ func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labe
 		}
 		for j, seq := range rows {
 			for t, row := range seq {
-				rec[0], rec[1] = d.ID(lo+j), strconv.Itoa(t+1)
-				for k, p := range row {
-					rec[2+k] = formatProb(p)
+				rec = append(rec[:0], d.ID(lo+j), d.StepValue(lo+j, t))
+				for _, p := range row {
+					rec = append(rec, formatProb(p))
 				}
-				cw.Write(rec)
+				cw.Write(appendLabels(rec, d, lo+j))
 			}
 		}
 		lo += len(seqs)
@@ -173,8 +183,8 @@ func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labe
 
 // seqError rewrites Predict's and PredictSteps' refusals of values that are
 // not finite, which count the sequences of one call from 0 (sequence lo of
-// d is the call's first), to name d's sequences by id and steps from 1, as
-// the data and the per-step output do.
+// d is the call's first), to name d's sequences by id and their steps as
+// the data and the per-step output do (Dataset.StepValue).
 func seqError(err error, d *data.Dataset, lo int) error {
 	var in *trnn.NonFiniteInputError
 	if errors.As(err, &in) {
@@ -186,7 +196,7 @@ func seqError(err error, d *data.Dataset, lo int) error {
 		if !math.IsNaN(float64(in.Value)) {
 			what = fmt.Sprintf("%v, expected a finite number", in.Value)
 		}
-		return fmt.Errorf("%s: sequence %s step %d: feature %s is %s", in.Model, d.ID(lo+in.Seq), in.Step+1, feature, what)
+		return fmt.Errorf("%s: sequence %s step %s: feature %s is %s", in.Model, d.ID(lo+in.Seq), d.StepValue(lo+in.Seq, in.Step), feature, what)
 	}
 	var out *trnn.NonFiniteOutputError
 	if !errors.As(err, &out) {
@@ -196,7 +206,7 @@ func seqError(err error, d *data.Dataset, lo int) error {
 	for j, i := range out.Seqs {
 		items[j] = d.ID(lo + i)
 		if out.Steps != nil {
-			items[j] += fmt.Sprintf(" (from step %d)", out.Steps[j]+1)
+			items[j] += fmt.Sprintf(" (from step %s)", d.StepValue(lo+i, out.Steps[j]))
 		}
 	}
 	const most = 10

@@ -237,7 +237,7 @@ func TestPredictRefusesNonFiniteOutput(t *testing.T) {
 		want    string
 	}{
 		{false, model + ": the model's output is not finite (NaN or ±Inf) for the sequences with ids b, c of " + in + "\n"},
-		{true, model + ": the model's output is not finite (NaN or ±Inf) for the sequences with ids b (from step 2), c (from step 1) of " + in + "\n"},
+		{true, model + ": the model's output is not finite (NaN or ±Inf) for the sequences with ids b (from step 1), c (from step 0) of " + in + "\n"},
 	} {
 		args := []string{"predict", model, "--data", in, "-o", out}
 		if c.perStep {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ func (p *progress) Start(r runtime.RunInfo) {
 	fmt.Fprintf(p.out, "training %s: %d sequences", r.Name, r.Train)
 	if p.val {
 		fmt.Fprintf(p.out, ", validating on %d (final step, monitoring %s)", r.Val, r.Monitor)
+	}
+	if r.Test > 0 {
+		fmt.Fprintf(p.out, ", testing on %d held out", r.Test)
 	}
 	fmt.Fprintf(p.out, "; run directory %s\n", r.Dir)
 	switch {
@@ -95,6 +99,9 @@ func (p *progress) EpochEnd(r runtime.EpochRecord, best bool) {
 			fmt.Fprintf(&b, "  val_%s %s", p.monitor, metricString(r.Val, p.monitor))
 		}
 	}
+	if r.LR != 0 { // a schedule sets the rate
+		fmt.Fprintf(&b, "  lr %s", strconv.FormatFloat(r.LR, 'g', 4, 64))
+	}
 	fmt.Fprintf(&b, "  %.1fs  %.0f seq/s", r.Seconds, float64(r.Sequences)/r.Seconds)
 	if best && p.val {
 		b.WriteString("  * best")
@@ -109,6 +116,7 @@ func (p *progress) Note(msg string) { fmt.Fprintln(p.out, msg) }
 // nothing more: Start said so.
 func (p *progress) Done(res *runtime.Result) {
 	if res.Trained == 0 {
+		writeTest(p.out, res.Test)
 		return
 	}
 	fmt.Fprintf(p.out, "done in %s: ", time.Since(p.started).Round(100*time.Millisecond))
@@ -121,6 +129,10 @@ func (p *progress) Done(res *runtime.Result) {
 	fmt.Fprintf(p.out, "\n  %s\n  %s\n  %s\n  %s\n",
 		filepath.Join(dir, runtime.ModelFile), filepath.Join(dir, runtime.CheckpointFile),
 		filepath.Join(dir, runtime.MetricsFile), filepath.Join(dir, runtime.CurvesFile))
+	if res.Test != nil {
+		fmt.Fprintf(p.out, "  %s\n", filepath.Join(dir, runtime.TestFile))
+	}
+	writeTest(p.out, res.Test)
 }
 
 // metricString formats a metric, or "undefined" when it has no value.

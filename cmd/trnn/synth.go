@@ -42,10 +42,16 @@ seed always give the same data.`,
 				return usageError{fmt.Errorf("%s: %v", c.CommandPath(), err)}
 			}
 			ext := strings.ToLower(filepath.Ext(out))
+			if err := outputFile(c.CommandPath(), "-o", out, "data.npz"); err != nil {
+				return err
+			}
 			if ext != ".npz" && ext != ".csv" {
 				return usageError{fmt.Errorf("%s: -o %s: unknown file kind, want a name ending in .npz or .csv", c.CommandPath(), out)}
 			}
 			d := data.Synth(o)
+			if err := makeParent(out); err != nil {
+				return err
+			}
 			var err error
 			if ext == ".npz" {
 				err = data.WriteNPZ(out, d)
@@ -71,7 +77,7 @@ seed always give the same data.`,
 		return nil
 	}
 	fl := c.Flags()
-	fl.StringVarP(&out, "output", "o", "", "file to write, .npz or .csv")
+	fl.StringVarP(&out, "output", "o", "", "file to write, .npz or .csv (its folder created if missing)")
 	fl.IntVar(&o.N, "n", o.N, "number of sequences")
 	fl.IntVar(&o.MinLen, "min-len", o.MinLen, "shortest sequence, in steps")
 	fl.IntVar(&o.MaxLen, "max-len", o.MaxLen, "longest sequence, in steps")

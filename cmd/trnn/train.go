@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -20,8 +22,9 @@ type trainFlags struct {
 	out, data, validation, init, resume string
 	epochs, batchSize                   int
 	seed                                uint64
+	lr                                  float64
 	quiet, force, allowDataChange       bool
-	epochsSet, batchSet, seedSet        bool // given on the command line
+	epochsSet, batchSet, seedSet, lrSet bool // given on the command line
 }
 
 func newTrainCmd() *cobra.Command {
@@ -47,7 +50,7 @@ A directory that holds any of these files is refused unless --force. While
 a run trains, its directory is locked: a second run on it is refused with
 the first one's process id.`,
 		Example: `  trnn train examples/quickstart.yaml
-  trnn train spec.yaml --data train.npz --validation val.npz --epochs 30 -o runs/exp1
+  trnn train spec.yaml --data train.npz --validation val.npz --epochs 30 --learning-rate 0.003 -o runs/exp1
   trnn train --resume runs/exp1 --epochs 40
   trnn train spec.yaml --init pretrained.onnx -o runs/finetune`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -63,6 +66,7 @@ the first one's process id.`,
 			}
 			fl := c.Flags()
 			f.epochsSet, f.batchSet, f.seedSet = fl.Changed("epochs"), fl.Changed("batch-size"), fl.Changed("seed")
+			f.lrSet = fl.Changed("learning-rate")
 			return runTrain(c, spec, &f)
 		},
 	}
@@ -73,8 +77,9 @@ the first one's process id.`,
 	fl.IntVar(&f.epochs, "epochs", 0, "number of epochs (overrides training.epochs)")
 	fl.Uint64Var(&f.seed, "seed", 0, "random seed (overrides training.seed)")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "sequences per batch (overrides training.batch_size)")
-	fl.StringVar(&f.init, "init", "", "start from the weights of this ONNX model (same architecture)")
-	fl.StringVar(&f.resume, "resume", "", "continue the run in this directory from its checkpoint")
+	fl.Float64Var(&f.lr, "learning-rate", 0, "learning rate (overrides training.learning_rate)")
+	fl.StringVar(&f.init, "init", "", "start from the weights of this model (same architecture): an ONNX file, a checkpoint or a run directory")
+	fl.StringVar(&f.resume, "resume", "", "continue the run in this directory (or of this checkpoint file) from its checkpoint")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	fl.BoolVar(&f.force, "force", false, "start over in a run directory that already holds a run or trnn's outputs")
 	fl.BoolVar(&f.allowDataChange, "allow-data-change", false, "with --resume: continue although the data files changed since the checkpoint")
@@ -82,10 +87,19 @@ the first one's process id.`,
 }
 
 func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
+	if specPath != "" {
+		if err := checkSpecPath(specPath, "trnn train"); err != nil {
+			return err
+		}
+	}
+	if sniff(f.resume) == kindCheckpoint {
+		f.resume = filepath.Dir(f.resume) // the run directory the checkpoint is in
+	}
 	cfg := runtime.Config{
 		SpecFile: specPath, Out: f.out, Data: f.data, Validation: f.validation, Init: f.init, Resume: f.resume,
 		Epochs: f.epochs, BatchSize: f.batchSize, Seed: f.seed,
 		EpochsSet: f.epochsSet, BatchSizeSet: f.batchSet, SeedSet: f.seedSet,
+		LearningRate: f.lr, LearningRateSet: f.lrSet,
 		Force: f.force, AllowDataChange: f.allowDataChange, Version: version,
 	}
 	var p *progress // nil prints nothing but errors (--quiet)
@@ -101,7 +115,7 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 		return fmt.Errorf("training interrupted; continue with: trnn train --resume %s", res.Dir)
 	case errors.Is(err, runtime.ErrResumeConflict):
 		return usageError{errors.New("trnn train --resume DIR continues a run with its own spec and data; only --epochs may change")}
-	case err != nil && badOverride(err, f):
+	case err != nil && badOverride(err):
 		return usageError{err}
 	case err != nil:
 		return err
@@ -113,18 +127,16 @@ func runTrain(c *cobra.Command, specPath string, f *trainFlags) error {
 }
 
 // badOverride reports whether err is the spec's refusal of a value given on
-// the command line (--epochs or --batch-size below 1): a bad command line
-// rather than a bad spec. Such errors have no position in a file.
-func badOverride(err error, f *trainFlags) bool {
-	if !(f.epochsSet && f.epochs < 1 || f.batchSet && f.batchSize < 1) {
-		return false
-	}
+// the command line (--epochs 0, --learning-rate -1, --validation x.txt): a
+// bad command line rather than a bad spec. Such errors have no position in
+// a file and name the flag, which Spec.SetOrigin recorded.
+func badOverride(err error) bool {
 	var list compiler.ErrorList
 	if !errors.As(err, &list) {
 		return false
 	}
 	for _, e := range list {
-		if e.Pos.File == "" {
+		if e.Pos.File == "" && strings.HasPrefix(e.Msg, "--") {
 			return true
 		}
 	}

@@ -161,8 +161,8 @@ func TestTrainEvalPredict(t *testing.T) {
 		t.Fatalf("predict: status %d\n%s%s", status, out, errs)
 	}
 	pred := readCSV(t, predFile)
-	if strings.Join(pred[0], ",") != "id,y" || len(pred) != d.N()+1 {
-		t.Fatalf("predict: header %v and %d rows, want id,y and %d", pred[0], len(pred)-1, d.N())
+	if strings.Join(pred[0], ",") != "id,p_y" || len(pred) != d.N()+1 {
+		t.Fatalf("predict: header %v and %d rows, want id,p_y and %d", pred[0], len(pred)-1, d.N())
 	}
 	worst := 0.0
 	for i, row := range pred[1:] {
@@ -188,8 +188,8 @@ func TestTrainEvalPredict(t *testing.T) {
 	for i := 0; i < d.N(); i++ {
 		total += d.Len(i)
 	}
-	if strings.Join(steps[0], ",") != "id,step,y" || len(steps) != total+1 {
-		t.Fatalf("predict --per-step: header %v and %d rows, want id,step,y and %d", steps[0], len(steps)-1, total)
+	if strings.Join(steps[0], ",") != "id,step,p_y" || len(steps) != total+1 {
+		t.Fatalf("predict --per-step: header %v and %d rows, want id,step,p_y and %d", steps[0], len(steps)-1, total)
 	}
 	r := 1
 	for i := 0; i < d.N(); i++ {
@@ -370,6 +370,9 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"train", spec, "--epochs", "0", "-o", t.TempDir()}, 2, "--epochs: must be a positive integer, got 0"},
 		{[]string{"train", spec, "--batch-size", "0", "-o", t.TempDir()}, 2, "--batch-size: must be a positive integer, got 0"},
 		{[]string{"train", spec, "--seed", "-1", "-o", t.TempDir()}, 2, `invalid argument "-1" for "--seed"`},
+		{[]string{"train", spec, "--learning-rate", "-1", "-o", t.TempDir()}, 2, "--learning-rate: must be a non-negative number, got -1"},
+		{[]string{"train", spec, "--validation", "val.txt", "-o", t.TempDir()}, 2, `--validation: must be an .npz or .csv file, got "val.txt"`},
+		{[]string{"train", "--resume", dir, "--learning-rate", "0.1"}, 2, "only --epochs may change"},
 		{[]string{"train", spec, "--data", bad, "-o", t.TempDir()}, 1, "bad.npz"},
 		{[]string{"train", spec, "--data", filepath.Join(dir, "missing.npz"), "-o", t.TempDir()}, 1, "missing.npz"},
 		{[]string{"train"}, 2, "expected one spec file"},

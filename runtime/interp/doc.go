@@ -33,6 +33,16 @@
 // with the data, so a mismatch is the user's, not a programming error.
 // Messages are one lowercase line stating the rule and what was found; the
 // interpreter prefixes the node. Kernels never write into their inputs.
-// LSTM and GRU run on ops' packed kernels, float32 GEMMs on ops.Gemm and
-// float64 ones on ops.GemmF64.
+// LSTM and GRU run on ops' packed kernels, float32 GEMMs (Conv's included,
+// by im2col) on ops.Gemm and float64 ones on ops.GemmF64.
+//
+// # Subgraphs
+//
+// The bodies of If, Loop and Scan run on nested interpreters, planned when
+// the enclosing plan reaches their node: the values a body reads from the
+// enclosing graphs are then bound, as constants of the body when they are
+// constants there (so a loop body's computations on the model's weights are
+// folded once) and as extra inputs otherwise. A body runs on a state
+// borrowed for the node's run, whose buffers come from and return to the
+// enclosing call's free list.
 package interp

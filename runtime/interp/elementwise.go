@@ -107,6 +107,10 @@ func binaryTyped[T number](op graph.Op, p *bcastPlan, a, b, out *graph.Tensor,
 
 // arithRun computes o[i] = a[i·sa] op b[i·sb].
 func arithRun[T number](op graph.Op, o, a []T, sa int, b []T, sb int) {
+	if sa == 1 && sb == 1 {
+		arithDense(op, o, a[:len(o)], b[:len(o)])
+		return
+	}
 	switch op {
 	case graph.OpAdd:
 		for i := range o {
@@ -123,6 +127,30 @@ func arithRun[T number](op graph.Op, o, a []T, sa int, b []T, sb int) {
 	case graph.OpDiv:
 		for i := range o {
 			o[i] = a[i*sa] / b[i*sb]
+		}
+	}
+}
+
+// arithDense is arithRun on operands of o's length read with unit
+// strides, the common case of same-shaped operands, in loops the compiler
+// compiles without bounds checks.
+func arithDense[T number](op graph.Op, o, a, b []T) {
+	switch op {
+	case graph.OpAdd:
+		for i := range o {
+			o[i] = a[i] + b[i]
+		}
+	case graph.OpSub:
+		for i := range o {
+			o[i] = a[i] - b[i]
+		}
+	case graph.OpMul:
+		for i := range o {
+			o[i] = a[i] * b[i]
+		}
+	case graph.OpDiv:
+		for i := range o {
+			o[i] = a[i] / b[i]
 		}
 	}
 }

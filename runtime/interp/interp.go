@@ -28,8 +28,9 @@ type input struct {
 }
 
 type output struct {
-	name string
-	slot int
+	name  string
+	slot  int
+	dtype graph.DType // as declared; 0 when a subgraph leaves it out
 }
 
 // step is a kernel of the plan.
@@ -58,9 +59,32 @@ func New(g *graph.Graph) (*Interpreter, error) {
 	if g.Form != graph.FormTensor {
 		return nil, fmt.Errorf("interpreter: graph %q is in %v form; the interpreter runs tensor-form graphs", g.Name, g.Form)
 	}
+	return plan(g, nil)
+}
+
+// capture is a value of an enclosing graph that a subgraph reads, with its
+// value when it is a constant there.
+type capture struct {
+	name  string
+	value *graph.Tensor
+}
+
+// plan plans g: the model's graph, or a subgraph reading the captured
+// values of its enclosing graphs. Constant captures are constants of the
+// plan; the others are inputs after g's own.
+func plan(g *graph.Graph, captured []capture) (*Interpreter, error) {
 	p := &planner{ip: &Interpreter{}, slot: map[string]int{}}
 	if err := p.defineConstsAndInputs(g); err != nil {
 		return nil, err
+	}
+	for _, c := range captured {
+		s := p.define(c.name)
+		if c.value != nil {
+			p.ip.consts[s] = c.value
+			continue
+		}
+		p.ip.isInput[s] = true
+		p.ip.inputs = append(p.ip.inputs, input{Value: graph.Value{Name: c.name}, slot: s})
 	}
 	steps, err := p.decodeNodes(g)
 	if err != nil {
@@ -154,6 +178,9 @@ func (p *planner) decodeNodes(g *graph.Graph) ([]step, error) {
 			o.out = append(o.out, s)
 		}
 		k, err := decode(n, o)
+		if err == nil {
+			err = p.captureAll(k)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", where, err)
 		}
@@ -172,7 +199,7 @@ func (p *planner) resolveOutputs(g *graph.Graph) ([]bool, error) {
 			return nil, fmt.Errorf("output %q is not produced by any node, input or parameter", v.Name)
 		}
 		isOutput[s] = true
-		ip.outputs = append(ip.outputs, output{name: v.Name, slot: s})
+		ip.outputs = append(ip.outputs, output{name: v.Name, slot: s, dtype: v.DType})
 	}
 	return isOutput, nil
 }
@@ -191,6 +218,11 @@ func (p *planner) fold(steps []step) ([]step, error) {
 	st := &state{vals: ip.consts, alloc: budget.alloc}
 	var live []step
 	for _, s := range steps {
+		if sc, ok := s.kernel.(scoped); ok {
+			if err := planBodies(sc, ip.consts); err != nil {
+				return nil, fmt.Errorf("%s: %v", s.where, err)
+			}
+		}
 		if _, rnn := s.kernel.(*recurrentKernel); rnn || !ip.allConst(s.slots().in) {
 			live = append(live, s)
 			continue
@@ -283,32 +315,92 @@ func (ip *Interpreter) Run(inputs map[string]*graph.Tensor) (map[string]*graph.T
 	}
 	st := ip.states.Get().(*state)
 	defer ip.states.Put(st)
+	args := make([]*graph.Tensor, len(ip.inputs))
+	for i, in := range ip.inputs {
+		args[i] = inputs[in.Name]
+	}
+	outs := make([]*graph.Tensor, len(ip.outputs))
+	if err := ip.call(st, args, outs); err != nil {
+		return nil, err
+	}
+	res := make(map[string]*graph.Tensor, len(ip.outputs))
+	for i, o := range ip.outputs {
+		res[o.name] = outs[i]
+	}
+	return res, nil
+}
+
+// call runs the plan on st with args, one per input in ip.inputs' order,
+// and stores the outputs, in ip.outputs' order, in outs: new tensors the
+// caller owns (a parameter or an input is copied, never handed out).
+// Everything else the call made goes back to st's free list.
+func (ip *Interpreter) call(st *state, args, outs []*graph.Tensor) error {
 	vals := st.vals
 	copy(vals, ip.consts)
-	for _, in := range ip.inputs {
-		vals[in.slot] = inputs[in.Name]
+	for i, in := range ip.inputs {
+		vals[in.slot] = args[i]
 	}
 	err := ip.execute(st)
-	var res map[string]*graph.Tensor
 	if err == nil {
-		res = make(map[string]*graph.Tensor, len(ip.outputs))
-		for _, o := range ip.outputs {
+		for i, o := range ip.outputs {
 			t := vals[o.slot]
 			if ip.consts[o.slot] != nil || ip.isInput[o.slot] {
-				t = clone(t, nil) // never hand out a parameter or an input
+				t = clone(t, st.alloc)
 			}
-			res[o.name] = t
+			outs[i] = t
 			vals[o.slot] = nil // handed over: not recycled
 		}
 	}
-	// Recycle what is left of this call's buffers.
 	for s, t := range vals {
 		if t != nil && ip.consts[s] == nil && !ip.isInput[s] {
 			st.put(t)
 		}
 		vals[s] = nil
 	}
-	return res, err
+	return err
+}
+
+// enter borrows a state for running ip as the body of a control-flow node
+// of the call that owns outer. It allocates as outer does (within the fold
+// budget when folding) and recycles into outer's free list, so buffers
+// pass between the body's iterations and the enclosing graph.
+func (ip *Interpreter) enter(outer *state) *state {
+	st := ip.states.Get().(*state)
+	st.free, st.alloc = outer.free, outer.alloc
+	if st.free == nil {
+		st.free = map[graph.DType][]*graph.Tensor{}
+	}
+	return st
+}
+
+// leave returns a state enter lent, holding nothing of the caller's.
+func (ip *Interpreter) leave(st *state) {
+	st.free, st.alloc = nil, nil
+	ip.states.Put(st)
+}
+
+// outputType is the element type output i is declared with, float32 when
+// a subgraph leaves it out.
+func (ip *Interpreter) outputType(i int) graph.DType {
+	if dt := ip.outputs[i].dtype; dt != 0 {
+		return dt
+	}
+	return graph.Float32
+}
+
+// captureAll lets a kernel with bodies capture the enclosing values they
+// read.
+func (p *planner) captureAll(k kernel) error {
+	sc, ok := k.(scoped)
+	if !ok {
+		return nil
+	}
+	for _, b := range sc.bodies() {
+		if err := p.capture(b, sc.slots()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // execute runs the plan's steps on st, recycling dead values as it goes.

@@ -15,6 +15,14 @@ import (
 // outcome but a panic is fine: bad models must come back as errors.
 func FuzzInterpreter(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "onnx", "*.onnx"))
+	// The corpus of exported models, control flow included.
+	corpus, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "corpus", "*", "model.onnx"))
+	seeds = append(seeds, corpus...)
+	// ONNX's node tests, when installed, reach every operator's kernel.
+	if root := nodeTestRoot(); root != "" {
+		models, _ := filepath.Glob(filepath.Join(root, "test_*", "model.onnx"))
+		seeds = append(seeds, models...)
+	}
 	for _, s := range seeds {
 		b, err := os.ReadFile(s)
 		if err != nil {

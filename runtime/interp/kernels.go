@@ -109,6 +109,21 @@ func decode(n *graph.Node, o operands) (kernel, error) {
 			Layout:            int(graph.AttrOr(n, "layout").Int),
 			LinearBeforeReset: graph.AttrOr(n, "linear_before_reset").Int != 0,
 		}}, nil
+	case graph.OpConv:
+		return &convKernel{o, decodeWindow(n), int(graph.AttrOr(n, "group").Int)}, nil
+	case graph.OpMaxPool, graph.OpAveragePool:
+		return decodePool(n, o), nil
+	case graph.OpGlobalAveragePool, graph.OpGlobalMaxPool:
+		return &globalPoolKernel{o, n.Op == graph.OpGlobalMaxPool}, nil
+	case graph.OpLoop:
+		return decodeLoop(n, o), nil
+	case graph.OpScan:
+		return decodeScan(n, o), nil
+	case graph.OpIf:
+		return decodeIf(n, o), nil
+	}
+	if k, err := decodeModelOp(n, o); k != nil || err != nil {
+		return k, err
 	}
 	return nil, fmt.Errorf("op %v is not supported by the interpreter", n.Op)
 }

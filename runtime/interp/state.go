@@ -62,6 +62,15 @@ func (s *state) put(t *graph.Tensor) {
 	s.free[t.DType] = append(s.free[t.DType], t)
 }
 
+// recycle returns a kernel's scratch tensor, or a value it no longer
+// needs, to the free list. A folding state keeps none: what it allocates
+// is counted against the fold budget and left to the garbage collector.
+func (s *state) recycle(t *graph.Tensor) {
+	if s.free != nil && t != nil {
+		s.put(t)
+	}
+}
+
 // capacity is how many elements t's data slice can hold.
 func capacity(t *graph.Tensor) int {
 	switch t.DType {

@@ -1,0 +1,7 @@
+package data
+
+// ReadCSV reads a CSV data file with every column of cols required, labels
+// included: the reader Load uses, without a Schema.
+func ReadCSV(path string, cols Columns) (*Dataset, error) {
+	return readCSVFile(path, cols, csvOptions{})
+}

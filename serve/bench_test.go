@@ -1,0 +1,153 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/trnn/trnn"
+	"github.com/trnn/trnn/compiler"
+	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/runtime"
+)
+
+// The server's paths, per request, for the quickstart's network (3
+// features, an LSTM of 32 units, one label) and one sequence of 60 to 150
+// steps per request, as bench/serve.sh sends: decoding a request, running
+// it alone and merged, as Session.Run does and as the server does (in
+// chunks with copies, chunk.go). With GOMAXPROCS=1 they compare work;
+// docs/serving.md quotes them.
+//
+//	GOMAXPROCS=1 go test ./serve -run '^$' -bench .
+
+// benchModel is the quickstart's network, untrained, and 32 calls of one
+// sequence each (all of 105 steps with sameLength).
+func benchModel(b *testing.B, sameLength bool) (*model, []*call, []string) {
+	b.Helper()
+	spec := compiler.DefaultSpec()
+	spec.Inputs.Features = 3
+	spec.Layers = []compiler.Layer{{Kind: compiler.LayerLSTM, Units: 32}}
+	spec.Outputs.Labels = 1
+	prog, err := compiler.Compile(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := prog.Initialize(); err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := runtime.WriteModel(&buf, prog, export.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	sess, err := trnn.LoadBytes("quickstart", buf.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := newModel("quickstart", sess, slog.New(slog.DiscardHandler))
+	rng := rand.New(rand.NewPCG(1, 1))
+	calls := make([]*call, 32)
+	bodies := make([]string, 32)
+	for i := range calls {
+		L := 60 + rng.IntN(91)
+		if sameLength {
+			L = 105
+		}
+		data := make([]string, L*3)
+		for j := range data {
+			data[j] = fmt.Sprintf("%.4f", rng.NormFloat64())
+		}
+		bodies[i] = fmt.Sprintf(`{"inputs":[{"name":"x","shape":[1,%d,3],"datatype":"FP32","data":[%s]},`+
+			`{"name":"lengths","shape":[1],"datatype":"INT32","data":[%d]}]}`, L, strings.Join(data, ","), L)
+		var req inferRequest
+		if err := json.Unmarshal([]byte(bodies[i]), &req); err != nil {
+			b.Fatal(err)
+		}
+		if calls[i], err = m.newCall(&req, 32); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	return m, calls, bodies
+}
+
+// perRequest reports microseconds per request, n requests an iteration.
+func perRequest(b *testing.B, n int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1e3, "us/request")
+}
+
+func BenchmarkDecode(b *testing.B) {
+	m, _, bodies := benchModel(b, false)
+	for i := range b.N {
+		var req inferRequest
+		if err := json.Unmarshal([]byte(bodies[i%32]), &req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.newCall(&req, 32); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRequest(b, 1)
+}
+
+func BenchmarkRunAlone(b *testing.B) {
+	m, calls, _ := benchModel(b, false)
+	for i := range b.N {
+		if err := m.runAlone(calls[i%32]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRequest(b, 1)
+}
+
+func BenchmarkRunMerged(b *testing.B) {
+	m, calls, _ := benchModel(b, false)
+	b.StopTimer()
+	T := 0
+	for _, c := range calls {
+		T = max(T, c.T)
+	}
+	x, l := newTensor(trnn.Float32, []int{32, T, 3}), newTensor(trnn.Int32, []int{32})
+	for i, c := range calls {
+		copy(x.F32[i*T*3:], c.inputs[0].F32)
+		l.I32[i] = c.inputs[1].I32[0]
+	}
+	b.StartTimer()
+	for range b.N {
+		if _, err := m.sess.Run(map[string]*trnn.Tensor{"x": x, "lengths": l}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRequest(b, 32)
+}
+
+func BenchmarkServerAlone(b *testing.B) {
+	m, calls, _ := benchModel(b, false)
+	for i := range b.N {
+		if err := m.runMerged(calls[i%32 : i%32+1]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRequest(b, 1)
+}
+
+func BenchmarkServerMerged(b *testing.B) {
+	for _, same := range []bool{false, true} {
+		name := "distinct lengths"
+		if same {
+			name = "equal lengths"
+		}
+		b.Run(name, func(b *testing.B) {
+			m, calls, _ := benchModel(b, same)
+			for range b.N {
+				if err := m.runMerged(calls); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perRequest(b, 32)
+		})
+	}
+}
