@@ -37,7 +37,7 @@ test: deps lint
 	$(MAKE) fuzz
 
 race:
-	TRNN_ORT_LIB=$(ORT_LIB) TRNN_REQUIRE_DEPS=1 $(GO) test -count=1 -race ./runtime/... .
+	TRNN_ORT_LIB=$(ORT_LIB) TRNN_REQUIRE_DEPS=1 $(GO) test -count=1 -race ./runtime/... ./serve .
 
 fuzz:
 	$(GO) test ./compiler -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
