@@ -10,11 +10,8 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
-	"github.com/trnn/trnn/export"
-	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/plots"
 	"github.com/trnn/trnn/loss"
-	"github.com/trnn/trnn/runtime/interp"
 )
 
 // saveRun writes the run directory after an epoch: model.onnx when
@@ -266,7 +263,7 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 	defer m.Close()
 	want := m.Predict(sub)
 	Sigmoid(want)
-	got, err := runExported(path, sub)
+	got, err := predictModelFile(path, sub)
 	if err != nil {
 		return err
 	}
@@ -277,29 +274,4 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 		}
 	}
 	return nil
-}
-
-// runExported runs the ONNX model at path on d and returns probs [N·K].
-func runExported(path string, d *data.Dataset) ([]float32, error) {
-	g, err := export.ReadONNX(path)
-	if err != nil {
-		return nil, err
-	}
-	ip, err := interp.New(g)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	idx := make([]int, d.N())
-	for i := range idx {
-		idx[i] = i
-	}
-	x, lengths, T := d.Padded(idx)
-	out, err := ip.Run(map[string]*graph.Tensor{
-		graph.ValueX:       graph.FromF32(x, d.N(), T, d.F),
-		graph.ValueLengths: {DType: graph.Int32, Shape: []int{d.N()}, I32: lengths},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
-	}
-	return out[graph.ValueProbs].F32, nil
 }

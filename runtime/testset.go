@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/loss"
+	"github.com/trnn/trnn/ops"
 	"github.com/trnn/trnn/runtime/interp"
 )
 
@@ -162,7 +162,7 @@ func predictModelFile(path string, d *data.Dataset) ([]float32, error) {
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return d.Len(a) - d.Len(b) })
+	ops.SortByLength(order, d.Len)
 	probs := make([]float32, d.N()*d.K)
 	for lo := 0; lo < len(order); lo += predictBatch {
 		idx := order[lo:min(lo+predictBatch, len(order))]

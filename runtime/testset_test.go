@@ -12,7 +12,10 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/export"
+	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/loss"
+	"github.com/trnn/trnn/runtime/interp"
 )
 
 // writeTestSpec writes runSpec with extra training fields and its data
@@ -185,4 +188,30 @@ func TestTestFileRules(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(plain, TestFile)); err == nil {
 		t.Error("test.json written without a test set")
 	}
+}
+
+// runExported runs the ONNX model at path on all of d as one padded batch
+// and returns probs [N·K]: an oracle for predictModelFile's batching.
+func runExported(path string, d *data.Dataset) ([]float32, error) {
+	g, err := export.ReadONNX(path)
+	if err != nil {
+		return nil, err
+	}
+	ip, err := interp.New(g)
+	if err != nil {
+		return nil, err
+	}
+	idx := make([]int, d.N())
+	for i := range idx {
+		idx[i] = i
+	}
+	x, lengths, T := d.Padded(idx)
+	out, err := ip.Run(map[string]*graph.Tensor{
+		graph.ValueX:       graph.FromF32(x, d.N(), T, d.F),
+		graph.ValueLengths: {DType: graph.Int32, Shape: []int{d.N()}, I32: lengths},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out[graph.ValueProbs].F32, nil
 }
