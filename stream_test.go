@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/trnn/trnn"
-	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/export/onnxpb"
 	"github.com/trnn/trnn/runtime"
@@ -29,18 +28,7 @@ const streamTol = 1e-6
 // statefulModel writes trnnModel's network as the stateful model.
 func statefulModel(t testing.TB) string {
 	t.Helper()
-	spec := compiler.DefaultSpec()
-	spec.Name = "steps"
-	spec.Inputs.Features = 4
-	spec.Layers = []compiler.Layer{{Kind: compiler.LayerLSTM, Units: 6}, {Kind: compiler.LayerGRU, Units: 5}}
-	spec.Outputs.Labels = 2
-	prog, err := compiler.Compile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := prog.Initialize(); err != nil {
-		t.Fatal(err)
-	}
+	prog := stepsProgram(t)
 	path := filepath.Join(t.TempDir(), "step.onnx")
 	if err := runtime.WriteModelFile(path, prog, export.Options{Stateful: true}); err != nil {
 		t.Fatal(err)
@@ -123,18 +111,7 @@ func TestStreamMatchesPredict(t *testing.T) {
 // exported without state (statefulModel's spec and initialisation).
 func mustLoadStateless(t *testing.T, stateful string) *trnn.Session {
 	t.Helper()
-	spec := compiler.DefaultSpec()
-	spec.Name = "steps"
-	spec.Inputs.Features = 4
-	spec.Layers = []compiler.Layer{{Kind: compiler.LayerLSTM, Units: 6}, {Kind: compiler.LayerGRU, Units: 5}}
-	spec.Outputs.Labels = 2
-	prog, err := compiler.Compile(spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := prog.Initialize(); err != nil {
-		t.Fatal(err)
-	}
+	prog := stepsProgram(t)
 	path := filepath.Join(filepath.Dir(stateful), "plain.onnx")
 	if err := runtime.WriteModelFile(path, prog, export.Options{}); err != nil {
 		t.Fatal(err)

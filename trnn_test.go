@@ -435,10 +435,10 @@ func TestPredictConcurrent(t *testing.T) {
 	}
 }
 
-// trnnModel writes a model as trnn exports it, with step_probs when asked:
-// 4 features normalised with fitted statistics, an LSTM of 6 units and a
-// GRU of 5, 2 labels, seeded random weights.
-func trnnModel(t *testing.T, stepProbs bool) string {
+// stepsProgram compiles and initialises the network the root package's
+// tests export: 4 features, an LSTM of 6 units and a GRU of 5, 2 labels,
+// the default seed's weights.
+func stepsProgram(t testing.TB) *compiler.Program {
 	t.Helper()
 	spec := compiler.DefaultSpec()
 	spec.Name = "steps"
@@ -452,6 +452,15 @@ func trnnModel(t *testing.T, stepProbs bool) string {
 	if err := prog.Initialize(); err != nil {
 		t.Fatal(err)
 	}
+	return prog
+}
+
+// trnnModel writes a model as trnn exports it, with step_probs when asked:
+// 4 features normalised with fitted statistics, an LSTM of 6 units and a
+// GRU of 5, 2 labels, seeded random weights.
+func trnnModel(t *testing.T, stepProbs bool) string {
+	t.Helper()
+	prog := stepsProgram(t)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, p := range prog.Graph.Params {
 		switch p.Name {

@@ -97,3 +97,22 @@ func FromF32(data []float32, shape ...int) *Tensor {
 	}
 	return &Tensor{DType: Float32, Shape: append([]int(nil), shape...), F32: data}
 }
+
+// CopyElems copies n elements from src, starting at element si, into t,
+// starting at element di. src must have t's element type.
+func (t *Tensor) CopyElems(di int, src *Tensor, si, n int) {
+	switch t.DType {
+	case Float32:
+		copy(t.F32[di:di+n], src.F32[si:si+n])
+	case Float64:
+		copy(t.F64[di:di+n], src.F64[si:si+n])
+	case Int32:
+		copy(t.I32[di:di+n], src.I32[si:si+n])
+	case Int64:
+		copy(t.I64[di:di+n], src.I64[si:si+n])
+	case Bool:
+		copy(t.B[di:di+n], src.B[si:si+n])
+	default:
+		panic("graph: CopyElems: unsupported dtype " + t.DType.String())
+	}
+}

@@ -245,7 +245,7 @@ func (m *model) chunkInputs(ch chunk) map[string]*trnn.Tensor {
 		for k, row := range rows {
 			src := row.c.inputs[i]
 			n := elements(src.Shape[1:])
-			copyElems(t, k*per, src, row.r*n, n)
+			t.CopyElems(k*per, src, row.r*n, n)
 		}
 		inputs[v.Name] = t
 	}
@@ -284,23 +284,6 @@ func (m *model) copyOutput(o int, y *trnn.Tensor, k int, row rowRef) error {
 	} else if dst.DType != y.DType || !slices.Equal(dst.Shape, shape) {
 		return serverError("output %q: shape %s in one chunk, %s in another", v.Name, formatShape(dst.Shape), formatShape(shape))
 	}
-	copyElems(dst, row.r*n, y, k*per, n)
+	dst.CopyElems(row.r*n, y, k*per, n)
 	return nil
-}
-
-// copyElems copies n elements of src from soff to dst from doff; both have
-// the same element type.
-func copyElems(dst *trnn.Tensor, doff int, src *trnn.Tensor, soff, n int) {
-	switch dst.DType {
-	case trnn.Float32:
-		copy(dst.F32[doff:doff+n], src.F32[soff:soff+n])
-	case trnn.Float64:
-		copy(dst.F64[doff:doff+n], src.F64[soff:soff+n])
-	case trnn.Int32:
-		copy(dst.I32[doff:doff+n], src.I32[soff:soff+n])
-	case trnn.Int64:
-		copy(dst.I64[doff:doff+n], src.I64[soff:soff+n])
-	case trnn.Bool:
-		copy(dst.B[doff:doff+n], src.B[soff:soff+n])
-	}
 }

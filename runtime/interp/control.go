@@ -478,7 +478,7 @@ func take(x *graph.Tensor, axis, at int, alloc allocator) *graph.Tensor {
 	L := x.Shape[axis]
 	outer, inner := graph.Size(x.Shape[:axis]), graph.Size(x.Shape[axis+1:])
 	for o := range outer {
-		copyElems(out, o*inner, x, (o*L+at)*inner, inner)
+		out.CopyElems(o*inner, x, (o*L+at)*inner, inner)
 	}
 	return out
 }
@@ -511,7 +511,7 @@ func stack(parts []*graph.Tensor, axis int, reverse bool, ip *Interpreter, outpu
 			at = L - 1 - t
 		}
 		for o := range outer {
-			copyElems(out, (o*L+at)*inner, p, o*inner, inner)
+			out.CopyElems((o*L+at)*inner, p, o*inner, inner)
 		}
 		st.recycle(p)
 	}

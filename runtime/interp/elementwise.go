@@ -256,11 +256,11 @@ func expand(x *graph.Tensor, shape []int64, alloc allocator) (*graph.Tensor, err
 	s := p.inner[0]
 	p.run(func(o int, off []int, n int) {
 		if s == 1 {
-			copyElems(out, o, x, off[0], n)
+			out.CopyElems(o, x, off[0], n)
 			return
 		}
 		for i := range n {
-			copyElems(out, o+i, x, off[0], 1)
+			out.CopyElems(o+i, x, off[0], 1)
 		}
 	})
 	return out, nil

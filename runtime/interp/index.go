@@ -94,7 +94,7 @@ func (k *gatherElementsKernel) run(st *state) error {
 	}
 	out := st.alloc.get(data.DType, indices.Shape)
 	for p, off := range offs {
-		copyElems(out, p, data, off, 1)
+		out.CopyElems(p, data, off, 1)
 	}
 	return k.set(st, out, nil)
 }
@@ -198,7 +198,7 @@ func (k *oneHotKernel) run(st *state) error {
 	}
 	out := st.alloc.get(values.DType, shape)
 	for i := range out.Len() {
-		copyElems(out, i, values, 0, 1)
+		out.CopyElems(i, values, 0, 1)
 	}
 	outer, inner := graph.Size(indices.Shape[:ax]), graph.Size(indices.Shape[ax:])
 	for o := range outer {
@@ -208,7 +208,7 @@ func (k *oneHotKernel) run(st *state) error {
 				v += depth
 			}
 			if v >= 0 && v < depth {
-				copyElems(out, (o*int(depth)+int(v))*inner+in, values, 1, 1)
+				out.CopyElems((o*int(depth)+int(v))*inner+in, values, 1, 1)
 			}
 		}
 	}

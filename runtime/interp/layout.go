@@ -50,7 +50,7 @@ func (k *constantOfShapeKernel) run(st *state) error {
 	}
 	out := st.alloc.get(k.value.DType, shape)
 	for i := range out.Len() {
-		copyElems(out, i, k.value, 0, 1)
+		out.CopyElems(i, k.value, 0, 1)
 	}
 	return k.set(st, out, nil)
 }
@@ -103,7 +103,7 @@ func (k *splitKernel) run(st *state) error {
 		shape[ax] = s
 		part := st.alloc.get(x.DType, shape)
 		for o := range outer {
-			copyElems(part, o*s*inner, x, (o*dim+start)*inner, s*inner)
+			part.CopyElems(o*s*inner, x, (o*dim+start)*inner, s*inner)
 		}
 		start += s
 		if k.out[i] >= 0 {
@@ -195,13 +195,13 @@ func (k *tileKernel) run(st *state) error {
 func tileInto(out, x *graph.Tensor, d, xo, oo int) {
 	r := len(x.Shape)
 	if r == 0 {
-		copyElems(out, oo, x, xo, 1)
+		out.CopyElems(oo, x, xo, 1)
 		return
 	}
 	rows := x.Shape[d]
 	rowIn, rowOut := graph.Size(x.Shape[d+1:]), graph.Size(out.Shape[d+1:])
 	if d == r-1 {
-		copyElems(out, oo, x, xo, rows)
+		out.CopyElems(oo, x, xo, rows)
 	} else {
 		for i := range rows {
 			tileInto(out, x, d+1, xo+i*rowIn, oo+i*rowOut)
@@ -210,7 +210,7 @@ func tileInto(out, x *graph.Tensor, d, xo, oo int) {
 	// The block is rows·rowOut elements; copy it for the other repeats.
 	block := rows * rowOut
 	for rep := 1; rep < out.Shape[d]/max(rows, 1); rep++ {
-		copyElems(out, oo+rep*block, out, oo, block)
+		out.CopyElems(oo+rep*block, out, oo, block)
 	}
 }
 
@@ -277,7 +277,7 @@ func (k *triluKernel) run(st *state) error {
 			for j := range cols {
 				d := int64(j - i)
 				if (k.upper && d < diag) || (!k.upper && d > diag) {
-					copyElems(out, (m*rows+i)*cols+j, zero, 0, 1)
+					out.CopyElems((m*rows+i)*cols+j, zero, 0, 1)
 				}
 			}
 		}

@@ -158,7 +158,7 @@ func unsqueeze(x *graph.Tensor, axes []int64, alloc allocator) (*graph.Tensor, e
 // reshaped copies x into a tensor of the given shape (same element count).
 func reshaped(x *graph.Tensor, shape []int, alloc allocator) *graph.Tensor {
 	out := alloc.get(x.DType, shape)
-	copyElems(out, 0, x, 0, x.Len())
+	out.CopyElems(0, x, 0, x.Len())
 	return out
 }
 
@@ -247,7 +247,7 @@ func gather(data, indices *graph.Tensor, axis int64, alloc allocator) (*graph.Te
 			if v < 0 {
 				v += int64(dim)
 			}
-			copyElems(out, o, data, (b*dim+int(v))*block, block)
+			out.CopyElems(o, data, (b*dim+int(v))*block, block)
 			o += block
 		}
 	}
@@ -295,7 +295,7 @@ func concat(xs []*graph.Tensor, axis int64, alloc allocator) (*graph.Tensor, err
 	for b := range outer {
 		for _, x := range xs {
 			n := x.Shape[ax] * inner
-			copyElems(out, o, x, b*n, n)
+			out.CopyElems(o, x, b*n, n)
 			o += n
 		}
 	}
@@ -507,7 +507,7 @@ func cast(x *graph.Tensor, to graph.DType, alloc allocator) (*graph.Tensor, erro
 	}
 	out := alloc.get(to, x.Shape)
 	if x.DType == to {
-		copyElems(out, 0, x, 0, x.Len())
+		out.CopyElems(0, x, 0, x.Len())
 		return out, nil
 	}
 	switch x.DType {

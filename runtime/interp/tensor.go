@@ -62,29 +62,10 @@ func normAxis(axis int64, rank int) (int, error) {
 	return int(axis), nil
 }
 
-// copyElems copies n elements from src[si:] to dst[di:]; both have dst's
-// dtype.
-func copyElems(dst *graph.Tensor, di int, src *graph.Tensor, si, n int) {
-	switch dst.DType {
-	case graph.Float32:
-		copy(dst.F32[di:di+n], src.F32[si:si+n])
-	case graph.Float64:
-		copy(dst.F64[di:di+n], src.F64[si:si+n])
-	case graph.Int32:
-		copy(dst.I32[di:di+n], src.I32[si:si+n])
-	case graph.Int64:
-		copy(dst.I64[di:di+n], src.I64[si:si+n])
-	case graph.Bool:
-		copy(dst.B[di:di+n], src.B[si:si+n])
-	default:
-		panic("interp: copyElems: unsupported dtype " + dst.DType.String())
-	}
-}
-
 // clone returns a deep copy of t allocated from alloc.
 func clone(t *graph.Tensor, alloc allocator) *graph.Tensor {
 	out := alloc.get(t.DType, t.Shape)
-	copyElems(out, 0, t, 0, t.Len())
+	out.CopyElems(0, t, 0, t.Len())
 	return out
 }
 
