@@ -7,6 +7,11 @@ const (
 	NormalizeNone     = "none"
 	NormalizeStandard = "standard"
 
+	MissingRefuse      = "refuse"
+	MissingZero        = "zero"
+	MissingMean        = "mean"
+	MissingForwardFill = "forward_fill"
+
 	OptimizerSGD   = "sgd"
 	OptimizerAdam  = "adam"
 	OptimizerAdamW = "adamw"
@@ -16,6 +21,7 @@ const (
 // reader of the target-replication paper expects.
 const (
 	DefaultNormalize    = NormalizeStandard
+	DefaultMissing      = MissingRefuse
 	DefaultAlpha        = 0.5
 	DefaultAverage      = AverageAllSteps
 	DefaultOptimizer    = OptimizerAdam
@@ -28,6 +34,9 @@ const (
 	DefaultMonitor      = "auroc"
 	DefaultBootstrap    = 1000 // replicates of the test metrics' intervals
 	DefaultOpset        = graph.DefaultOpset
+	// DefaultShuffleBuffer is the number of sequences of a streamed data
+	// file (Parquet, an episodes folder) held in memory for shuffling.
+	DefaultShuffleBuffer = 4096
 )
 
 // Defaults of training.lr_schedule.reduce_on_plateau's fields: those of
@@ -61,6 +70,7 @@ const (
 
 var (
 	normalizeNames = []string{NormalizeNone, NormalizeStandard}
+	missingNames   = []string{MissingRefuse, MissingZero, MissingMean, MissingForwardFill}
 	optimizerNames = []string{OptimizerSGD, OptimizerAdam, OptimizerAdamW}
 	averageNames   = []string{AverageAllSteps, AverageExcludeFinal, AverageLinearGain}
 	layerKindNames = []string{LayerLSTM, LayerGRU, LayerDropout}
@@ -71,7 +81,7 @@ var (
 // required fields (inputs.features, layers, outputs.labels) are zero.
 func DefaultSpec() *Spec {
 	return &Spec{
-		Inputs: Inputs{Normalize: DefaultNormalize},
+		Inputs: Inputs{Normalize: DefaultNormalize, Missing: DefaultMissing},
 		Objective: Objective{
 			Alpha:   DefaultAlpha,
 			Average: DefaultAverage,

@@ -92,7 +92,9 @@ func lower(s *Spec) (*graph.Graph, error) {
 	}
 
 	prev, width := graph.ValueX, F
-	if s.Inputs.Normalize == NormalizeStandard {
+	if s.Inputs.Preprocessed() {
+		prev, width = lowerPreprocess(s, g, param, node)
+	} else if s.Inputs.Normalize == NormalizeStandard {
 		// The identity normalisation until statistics are fitted: an
 		// uninitialised program must still be a model (std 0 is not).
 		mean := param(ParamMean, InitFitted, false, F)

@@ -21,6 +21,7 @@ func MarshalSpec(s *Spec) ([]byte, error) {
 	w.line(0, "inputs:")
 	w.line(1, "features: %s", countOrNames(s.Inputs.Features, s.Inputs.FeatureNames, "f", ""))
 	w.line(1, "normalize: %s", yamlString(s.Inputs.Normalize))
+	w.inputsPreprocess(&s.Inputs)
 	w.line(0, "layers:")
 	for _, l := range s.Layers {
 		switch l.Kind {
@@ -119,13 +120,14 @@ func (w *yamlWriter) test(t *Test) {
 // data writes the data section, or nothing when the spec names no data: a
 // bare "data:" key is null, which Parse rejects.
 func (w *yamlWriter) data(d *Data) {
-	if d.Train == "" && d.CSV == nil {
+	if d.Train == "" && d.CSV == nil && d.Bin == 0 && d.ShuffleBuffer == 0 {
 		return
 	}
 	w.line(0, "data:")
 	if d.Train != "" {
 		w.line(1, "train: %s", yamlString(d.Train))
 	}
+	w.dataBinning(d)
 	if c := d.CSV; c != nil {
 		w.line(1, "csv:")
 		w.line(2, "id: %s", yamlString(c.ID))

@@ -829,11 +829,14 @@ func (d *decoder) root(n ast.Node) {
 
 func (d *decoder) inputs(path string, n ast.Node) {
 	in := &d.spec.Inputs
-	d.mapping(path, n, "a mapping (features, normalize)", []field{
+	d.mapping(path, n, "a mapping (features, normalize, categorical, missing, indicators)", []field{
 		{"features", func(p string, v ast.Node) {
 			d.countOrNames(p, v, &in.Features, &in.FeatureNames, "a positive integer or a list of feature names", "a feature name")
 		}},
 		{"normalize", d.setStr(&in.Normalize, oneOf(normalizeNames))},
+		{"categorical", d.categorical},
+		{"missing", d.setStr(&in.Missing, oneOf(missingNames))},
+		{"indicators", d.setBool(&in.Indicators)},
 	}, "features")
 }
 
@@ -1002,8 +1005,10 @@ func (d *decoder) training(path string, n ast.Node) {
 
 func (d *decoder) data(path string, n ast.Node) {
 	data := &d.spec.Data
-	d.mapping(path, n, "a mapping (train, csv)", []field{
+	d.mapping(path, n, "a mapping (train, bin, shuffle_buffer, csv)", []field{
 		{"train", d.setStr(&data.Train, "a file name")},
+		{"bin", d.setNum(&data.Bin, "a positive number (the width of a step in the step column's time unit)")},
+		{"shuffle_buffer", d.setInt(&data.ShuffleBuffer, "a positive integer (sequences)")},
 		{"csv", func(p string, v ast.Node) {
 			c := &CSVColumns{}
 			ok := d.mapping(p, v, "a mapping (id, step, features, labels)", []field{

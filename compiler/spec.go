@@ -16,6 +16,12 @@ type Spec struct {
 	// against it. Empty when the spec did not come from a file.
 	Dir string
 
+	// categorical is inputs.categorical as the file lists it, by feature
+	// name; complete resolves it into Inputs.Categories once the feature
+	// names are known, and the validator reports names that are not
+	// features.
+	categorical []categoricalEntry
+
 	// src remembers where each field was written when the spec was parsed
 	// from a file (nil otherwise), for positioned validation errors.
 	src *source
@@ -26,6 +32,12 @@ type Inputs struct {
 	Features     int      // number of features per step
 	FeatureNames []string // len Features; generated ("f0", "f1", ...) when the spec gives a count
 	Normalize    string   // "none" | "standard"
+	// Categories has one entry per feature: the categories of a
+	// categorical feature (inputs.categorical), nil for a numeric one; nil
+	// altogether when no feature is categorical.
+	Categories [][]string
+	Missing    string // MissingRefuse | MissingZero | MissingMean | MissingForwardFill
+	Indicators bool   // one 0/1 "observed" channel per feature after the encoded features
 }
 
 // Layer kinds.
@@ -148,6 +160,13 @@ func LowerIsBetter(metric string) bool { return metric == "loss" || metric == "b
 type Data struct {
 	Train string      // training file, NPZ or CSV, resolved against Dir
 	CSV   *CSVColumns // column roles when the data is long-form CSV
+	// Bin > 0 makes the step column a time: rows fall into steps of width
+	// Bin (data.bin); 0 is off.
+	Bin float64
+	// ShuffleBuffer is the number of sequences of a streamed file held in
+	// memory for shuffling (data.shuffle_buffer); 0 means
+	// DefaultShuffleBuffer.
+	ShuffleBuffer int
 }
 
 // CSVColumns names the columns of a long-form CSV file.

@@ -68,6 +68,7 @@ func (s *Spec) complete(filename string, src *source) {
 	if s.Outputs.LabelNames == nil && s.Outputs.Labels >= 1 && s.Outputs.Labels <= MaxLabels {
 		s.Outputs.LabelNames = DefaultLabelNames(s.Outputs.Labels)
 	}
+	s.resolveCategorical()
 	if c := s.Data.CSV; c != nil {
 		if c.Features == nil && !src.rejected("data.csv.features") {
 			c.Features = slices.Clone(s.Inputs.FeatureNames)
@@ -222,11 +223,13 @@ func (v *validator) run() {
 	v.check(s.Name != "", "name", s.Name, "must not be empty")
 	v.names("inputs.features", s.Inputs.Features, s.Inputs.FeatureNames, MaxFeatures, "feature", "f", "")
 	v.enum("inputs.normalize", s.Inputs.Normalize, normalizeNames)
+	v.preprocess()
 	v.layers()
 	v.names("outputs.labels", s.Outputs.Labels, s.Outputs.LabelNames, MaxLabels, "label", "y", "y")
 	v.objective()
 	v.training()
 	v.data()
+	v.binning()
 	v.check(s.Export.Opset >= graph.MinOpset && s.Export.Opset <= graph.MaxOpset, "export.opset", s.Export.Opset,
 		"must be an integer from %d to %d (the opsets the exporter supports), got %d", graph.MinOpset, graph.MaxOpset, s.Export.Opset)
 	if n, ok := paramCount(s); ok {
@@ -450,9 +453,12 @@ func paramCount(s *Spec) (int, bool) {
 	if I < 1 || I > MaxFeatures || s.Outputs.Labels < 1 || s.Outputs.Labels > MaxLabels || len(s.Layers) > MaxLayers {
 		return 0, false
 	}
+	if s.Inputs.Preprocessed() {
+		I = s.Inputs.EncodedWidth() // the one-hot channels and indicators
+	}
 	n := 0
-	if s.Inputs.Normalize == NormalizeStandard {
-		n += 2 * I
+	if s.Inputs.Normalize == NormalizeStandard || s.Inputs.Preprocessed() {
+		n += 2 * s.Inputs.Features
 	}
 	for _, l := range s.Layers {
 		H := l.Units

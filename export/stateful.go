@@ -44,8 +44,8 @@ func StateOutput(kind string, i int) string { return kind + "_out_" + strconv.It
 // fill_out for fill_in, the forward-fill state), and whether name is a
 // state input at all.
 func StatePair(name string) (string, bool) {
-	if name == "fill_in" {
-		return "fill_out", true
+	if name == FillInput {
+		return FillOutput, true
 	}
 	kind, i, ok := strings.Cut(name, "_in_")
 	if !ok || kind != StateHidden && kind != StateCell {
@@ -144,6 +144,9 @@ func (e *exporter) stateOutputs() []string {
 			out = append(out, StateOutput(k, st.layer))
 		}
 	}
+	if e.m.Stateful && e.fillsForward() {
+		out = append(out, FillOutput)
+	}
 	return out
 }
 
@@ -155,6 +158,11 @@ func (e *exporter) stateValueInfos(inputs, outputs []*onnxpb.ValueInfoProto) ([]
 			inputs = append(inputs, writeValueInfo(StateInput(k, st.layer), graph.Float32, graph.DimBatch, int64(st.H)))
 			outputs = append(outputs, writeValueInfo(StateOutput(k, st.layer), graph.Float32, graph.DimBatch, int64(st.H)))
 		}
+	}
+	if e.m.Stateful && e.fillsForward() {
+		F := int64(len(e.prep.Categories))
+		inputs = append(inputs, writeValueInfo(FillInput, graph.Float32, graph.DimBatch, F))
+		outputs = append(outputs, writeValueInfo(FillOutput, graph.Float32, graph.DimBatch, F))
 	}
 	return inputs, outputs
 }

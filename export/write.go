@@ -203,6 +203,8 @@ type exporter struct {
 	feats  int         // F
 	labels int         // K
 	norm   *graph.Node // the Normalize node, if any
+	pre    *graph.Node // the Preprocess node, if any
+	prep   graph.Preprocess
 
 	nodes   []*onnxpb.NodeProto
 	inits   []*onnxpb.TensorProto
@@ -287,6 +289,10 @@ func (e *exporter) record(n *graph.Node) error {
 			}
 		}
 		e.norm = n
+	case graph.OpPreprocess:
+		if err := e.recordPreprocess(n, in); err != nil {
+			return err
+		}
 	case graph.OpDropout:
 		// The identity at inference: the output is another name for the
 		// input, with the same forms and demands.
@@ -446,6 +452,8 @@ func (e *exporter) emit() {
 			centered := out.per + ".centered"
 			e.node(n.Name+".sub", "Sub", []string{in.per, mean}, []string{centered})
 			e.node(n.Name+".div", "Div", []string{centered, std}, []string{out.per})
+		case graph.OpPreprocess:
+			e.preprocess(n, out)
 		case graph.OpLSTM, graph.OpGRU:
 			e.recurrent(n, in, out)
 		case graph.OpDense:
@@ -584,6 +592,9 @@ func (e *exporter) verify() error {
 			defined[v] = true
 		}
 	}
+	if e.m.Stateful && e.fillsForward() {
+		defined[FillInput] = true
+	}
 	for _, t := range e.inits {
 		if defined[t.GetName()] {
 			return e.errorf("ONNX value %q is defined twice", t.GetName())
@@ -717,6 +728,7 @@ func (e *exporter) metadata() []*onnxpb.StringStringEntryProto {
 	} else {
 		m[MetaNormalize] = "none"
 	}
+	e.preprocessMeta(m)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Form says how a graph's values are laid out and so which executor runs it.
@@ -225,6 +227,105 @@ const (
 	AttrNameLinearBeforeReset = "linear_before_reset"
 )
 
+// Attributes of a Preprocess node: missing is an AttrString (a spec's
+// inputs.missing), categories an AttrInts with one category count per
+// feature (0: numeric), indicators and normalize AttrInts (0 or 1).
+const (
+	AttrNameMissing    = "missing"
+	AttrNameCategories = "categories"
+	AttrNameIndicators = "indicators"
+	AttrNameNormalize  = "normalize"
+)
+
+// Values of a Preprocess node's missing attribute.
+const (
+	MissingRefuse      = "refuse"
+	MissingZero        = "zero"
+	MissingMean        = "mean"
+	MissingForwardFill = "forward_fill"
+)
+
 // MaxUnits bounds a recurrent layer's hidden size, in a spec and in a
 // compiled graph.
 const MaxUnits = 4096
+
+// Preprocess is a Preprocess node's attributes, decoded.
+type Preprocess struct {
+	Missing    string // MissingRefuse | MissingZero | MissingMean | MissingForwardFill
+	Categories []int  // [F] category count of each feature, 0 for a numeric one
+	Indicators bool   // one 0/1 observed channel per feature after the encoded features
+	Normalize  bool   // numeric features are standardised with the fitted mean and std
+}
+
+// maxCategories bounds one feature's category count, and so the width a
+// Preprocess node can claim.
+const maxCategories = 1 << 20
+
+// PreprocessOf decodes and checks the attributes of the Preprocess node n.
+func PreprocessOf(n *Node) (Preprocess, error) {
+	var p Preprocess
+	m, ok := n.Attrs[AttrNameMissing]
+	if !ok || m.Kind != AttrString || !slices.Contains([]string{MissingRefuse, MissingZero, MissingMean, MissingForwardFill}, m.String) {
+		return p, fmt.Errorf("attribute missing must be the string refuse, zero, mean or forward_fill")
+	}
+	p.Missing = m.String
+	c, ok := n.Attrs[AttrNameCategories]
+	if !ok || c.Kind != AttrInts {
+		return p, fmt.Errorf("attribute categories must be ints, one per feature")
+	}
+	for f, k := range c.Ints {
+		if k < 0 || k > maxCategories {
+			return p, fmt.Errorf("attribute categories[%d] = %d, want 0 (numeric) to %d", f, k, maxCategories)
+		}
+		p.Categories = append(p.Categories, int(k))
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{AttrNameIndicators, &p.Indicators}, {AttrNameNormalize, &p.Normalize}} {
+		a, ok := n.Attrs[b.name]
+		if !ok || a.Kind != AttrInt || a.Int != 0 && a.Int != 1 {
+			return p, fmt.Errorf("attribute %s must be the int 0 or 1", b.name)
+		}
+		*b.dst = a.Int == 1
+	}
+	return p, nil
+}
+
+// Width is the number of channels the node gives: one per numeric
+// feature, one per category of a categorical feature, then one indicator
+// per feature when Indicators is set.
+func (p Preprocess) Width() int {
+	w := 0
+	for _, c := range p.Categories {
+		w += max(c, 1)
+	}
+	if p.Indicators {
+		w += len(p.Categories)
+	}
+	return w
+}
+
+// Summary describes the preprocessing in the user's terms: "17 features (5
+// categorical → 37 one-hot channels), missing: forward_fill with
+// indicators → 54 channels".
+func (p Preprocess) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d features", len(p.Categories))
+	nc, oneHot := 0, 0
+	for _, C := range p.Categories {
+		if C > 0 {
+			nc++
+			oneHot += C
+		}
+	}
+	if nc > 0 {
+		fmt.Fprintf(&b, " (%d categorical → %d one-hot channels)", nc, oneHot)
+	}
+	fmt.Fprintf(&b, ", missing: %s", p.Missing)
+	if p.Indicators {
+		b.WriteString(" with indicators")
+	}
+	fmt.Fprintf(&b, " → %d channels", p.Width())
+	return b.String()
+}

@@ -24,6 +24,10 @@ const (
 	OpDense     // (x, W[K,I], b[K]) → x·Wᵀ + b at every step
 	OpSigmoid   // elementwise logistic
 	OpLastStep  // (x[B,T,K]) → x[B,K] at each row's last valid step
+	// (x[B,T,F] raw with NaN gaps, mean[F], std[F]) → the imputed,
+	// standardised, one-hot encoded features and their indicators (see
+	// PreprocessWidth)
+	OpPreprocess
 
 	// ONNX operators (imported graphs).
 	OpAdd

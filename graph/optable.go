@@ -166,6 +166,8 @@ var opTable = [numOps]OpInfo{
 	OpDense:    {Name: "Dense", Seq: &SeqRule{Params: []string{"W", "b"}, Width: denseWidth}},
 	OpSigmoid:  {Name: "Sigmoid", Seq: &SeqRule{}, ONNX: rule(unaryOp)},
 	OpLastStep: {Name: "LastStep", Seq: &SeqRule{Last: true}},
+	OpPreprocess: {Name: "Preprocess", Seq: &SeqRule{Params: []string{"mean", "std"},
+		Attrs: []string{AttrNameMissing, AttrNameCategories, AttrNameIndicators, AttrNameNormalize}, Width: preprocessWidth}},
 
 	OpAdd:      {Name: "Add", ONNX: rule(binaryOp)},
 	OpSub:      {Name: "Sub", ONNX: rule(binaryOp)},
@@ -509,6 +511,19 @@ func dropoutRule() *ONNXRule {
 
 func normalizeWidth(_ *Node, I int, _ [][]int) (int, [][]int, error) {
 	return I, [][]int{{I}, {I}}, nil
+}
+
+// preprocessWidth is Σ_f (C_f if feature f is categorical else 1), plus F
+// with indicators; mean and std are [F].
+func preprocessWidth(n *Node, F int, _ [][]int) (int, [][]int, error) {
+	p, err := PreprocessOf(n)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(p.Categories) != F {
+		return 0, nil, fmt.Errorf("attribute categories has %d entries for %d features", len(p.Categories), F)
+	}
+	return p.Width(), [][]int{{F}, {F}}, nil
 }
 
 func lstmWidth(n *Node, I int, _ [][]int) (int, [][]int, error) {

@@ -12,7 +12,8 @@ import (
 
 // WriteGraph writes the listing `trnn check` prints: the graph's inputs,
 // one line per node (name, op, inputs and outputs with their shapes,
-// attributes), its outputs and its parameter count:
+// attributes), its outputs, what a Preprocess node makes of the inputs and
+// the parameter count:
 //
 //	graph mortality (sequence form)
 //	inputs:
@@ -24,6 +25,7 @@ import (
 //	  ...
 //	outputs:
 //	  probs       float32 [batch,1]
+//	inputs: 17 features (5 categorical → 37 one-hot channels), missing: forward_fill with indicators → 54 channels
 //	parameters: 53083 (53057 trainable) in 10 tensors
 func WriteGraph(w io.Writer, g *Graph) error {
 	bw := bufio.NewWriter(w)
@@ -58,6 +60,11 @@ func WriteGraph(w io.Writer, g *Graph) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, n := range g.Nodes {
+		if p, err := PreprocessOf(n); n != nil && n.Op == OpPreprocess && err == nil {
+			fmt.Fprintf(bw, "inputs: %s\n", p.Summary())
+		}
 	}
 	total, trainable := g.ParamCount()
 	fmt.Fprintf(bw, "parameters: %d (%d trainable) in %d tensors\n", total, trainable, len(g.Params))

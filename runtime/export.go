@@ -88,7 +88,16 @@ func checkSpecGraph(spec *compiler.Spec, g *graph.Graph) error {
 			nodes++
 		}
 	}
-	if (nodes > 0) != (norm == compiler.NormalizeStandard) {
+	pre := 0
+	for _, n := range g.Nodes {
+		if n != nil && n.Op == graph.OpPreprocess {
+			pre++
+		}
+	}
+	if (pre > 0) != spec.Inputs.Preprocessed() {
+		return fmt.Errorf("export: spec %q says missing %q with %d categorical feature(s) but the graph has %d Preprocess node(s)", spec.Name, spec.Inputs.Missing, countCategorical(spec), pre)
+	}
+	if pre == 0 && (nodes > 0) != (norm == compiler.NormalizeStandard) {
 		return fmt.Errorf("export: spec %q says normalize %q but the graph has %d Normalize node(s)", spec.Name, norm, nodes)
 	}
 	return nil
@@ -117,13 +126,35 @@ func specMeta(spec *compiler.Spec, opts export.Options) (map[string]string, erro
 	if err != nil {
 		return nil, fmt.Errorf("export: writing the spec: %v", err)
 	}
-	return map[string]string{
+	meta := map[string]string{
 		export.MetaSpecName:     spec.Name,
 		export.MetaFeatureNames: string(fj),
 		export.MetaLabelNames:   string(lj),
 		export.MetaAlpha:        strconv.FormatFloat(spec.Objective.Alpha, 'g', -1, 64),
 		export.MetaSpec:         string(yaml),
-	}, nil
+	}
+	if countCategorical(spec) > 0 {
+		cats := map[string][]string{}
+		for f, c := range spec.Inputs.Categories {
+			if c != nil {
+				cats[feats[f]] = c
+			}
+		}
+		cj, _ := json.Marshal(cats)
+		meta[export.MetaCategories] = string(cj)
+	}
+	return meta, nil
+}
+
+// countCategorical is the number of the spec's categorical features.
+func countCategorical(spec *compiler.Spec) int {
+	n := 0
+	for _, c := range spec.Inputs.Categories {
+		if c != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // exportedSpec is the spec as resolved for the file: its export section

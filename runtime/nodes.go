@@ -51,6 +51,8 @@ func newSeqNode(m *Model, n *graph.Node, addValue func(string) (int, error)) (se
 		return &denseNode{nodeIO: io, I: I, K: W}, nil
 	case graph.OpNormalize:
 		return &normalizeNode{nodeIO: io, F: I}, nil
+	case graph.OpPreprocess:
+		return newPreprocessNode(io, n)
 	case graph.OpDropout:
 		return &dropoutNode{nodeIO: io, rate: n.Attrs["rate"].Float, width: W}, nil
 	}

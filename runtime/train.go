@@ -230,9 +230,12 @@ func (t *Trainer) setObjective() error {
 // Close releases the trainer's workers.
 func (t *Trainer) Close() { t.m.Close() }
 
-// fitStatistics sets the Normalize node's mean and std from the training
+// fitStatistics sets the Normalize (or Preprocess) node's mean and std from the training
 // split's valid steps.
 func (t *Trainer) fitStatistics() error {
+	if ok, err := t.fitPreprocess(); ok {
+		return err
+	}
 	mean, std := t.m.Param("inputs.mean"), t.m.Param("inputs.std")
 	if mean == nil || std == nil {
 		return nil
@@ -403,6 +406,9 @@ func (t *Trainer) normalizeOverflow() string {
 	for i, seq := range d.X {
 		for k, x := range seq {
 			j := k % d.F
+			if x != x {
+				continue // a missing value, imputed before normalising
+			}
 			y := (x - mean[j]) / std[j]
 			if finite(float64(y)) || !finite(float64(mean[j])) || !finite(float64(std[j])) {
 				continue
