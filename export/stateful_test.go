@@ -113,6 +113,11 @@ func feedInChunks(t *testing.T, run runFunc, names []string, widths []int, seqs 
 	state := map[string]*graph.Tensor{}
 	for i, n := range names {
 		state[n] = graph.NewTensor(graph.Float32, B, widths[i])
+		if n == export.FillInput {
+			for j := range state[n].F32 {
+				state[n].F32[j] = float32(math.NaN()) // nothing observed yet
+			}
+		}
 	}
 	pos := make([]int, B)
 	var ends []chunkEnd

@@ -25,6 +25,7 @@ type progConfig struct {
 	stepProbs bool // the spec's export.step_probs
 	opset     int  // the spec's export.opset (0 = default)
 	seed      uint64
+	edit      func(*compiler.Spec) // changes to the spec before compiling; nil = none
 }
 
 func lstm(units int) compiler.Layer { return compiler.Layer{Kind: compiler.LayerLSTM, Units: units} }
@@ -78,7 +79,11 @@ func testSpec(c progConfig) *compiler.Spec {
 // refuse, so that the exporter's own checks are tested.
 func testProgram(t testing.TB, c progConfig) *compiler.Program {
 	t.Helper()
-	prog, err := compiler.Compile(testSpec(c))
+	spec := testSpec(c)
+	if c.edit != nil {
+		c.edit(spec)
+	}
+	prog, err := compiler.Compile(spec)
 	if err != nil {
 		t.Fatalf("compiling %s: %v", c.name, err)
 	}
