@@ -87,32 +87,7 @@ func (in *Inputs) Preprocessed() bool {
 // EncodedWidth is the number of channels the preprocessing gives the first
 // layer: one per numeric feature, one per category of a categorical
 // feature, and one indicator per feature when Indicators is set.
-func (in *Inputs) EncodedWidth() int {
-	w := 0
-	for f := range in.Features {
-		if f < len(in.Categories) && in.Categories[f] != nil {
-			w += len(in.Categories[f])
-		} else {
-			w++
-		}
-	}
-	if in.Indicators {
-		w += in.Features
-	}
-	return w
-}
-
-// CategoryCounts returns the number of categories of each feature, 0 for a
-// numeric feature (the Preprocess node's categories attribute).
-func (in *Inputs) CategoryCounts() []int64 {
-	counts := make([]int64, in.Features)
-	for f := range counts {
-		if f < len(in.Categories) {
-			counts[f] = int64(len(in.Categories[f]))
-		}
-	}
-	return counts
-}
+func (in *Inputs) EncodedWidth() int { return in.Preprocess().Width() }
 
 // preprocess checks inputs.categorical, inputs.missing and
 // inputs.indicators.
@@ -224,27 +199,21 @@ func lowerPreprocess(s *Spec, g *graph.Graph, param func(name, init string, trai
 	for i := range g.Param(std).Tensor.F32 {
 		g.Param(std).Tensor.F32[i] = 1
 	}
-	node(NodePreprocess, graph.OpPreprocess, ValueXEncoded, PreprocessAttrs(in), graph.ValueX, mean, std)
+	node(NodePreprocess, graph.OpPreprocess, ValueXEncoded, in.Preprocess().Attrs(), graph.ValueX, mean, std)
 	return ValueXEncoded, in.EncodedWidth()
 }
 
-// PreprocessAttrs are the attributes of the Preprocess node for in.
-func PreprocessAttrs(in *Inputs) map[string]graph.Attr {
-	flag := func(b bool) graph.Attr {
-		a := graph.Attr{Kind: graph.AttrInt}
-		if b {
-			a.Int = 1
+// Preprocess is what the Preprocess node of in does.
+func (in *Inputs) Preprocess() graph.Preprocess {
+	p := graph.Preprocess{Missing: in.Missing, Categories: make([]int, in.Features), Indicators: in.Indicators,
+		Normalize: in.Normalize == NormalizeStandard}
+	if p.Missing == "" {
+		p.Missing = MissingRefuse
+	}
+	for f := range p.Categories {
+		if f < len(in.Categories) {
+			p.Categories[f] = len(in.Categories[f])
 		}
-		return a
 	}
-	missing := in.Missing
-	if missing == "" {
-		missing = MissingRefuse
-	}
-	return map[string]graph.Attr{
-		graph.AttrNameMissing:    {Kind: graph.AttrString, String: missing},
-		graph.AttrNameCategories: {Kind: graph.AttrInts, Ints: in.CategoryCounts()},
-		graph.AttrNameIndicators: flag(in.Indicators),
-		graph.AttrNameNormalize:  flag(in.Normalize == NormalizeStandard),
-	}
+	return p
 }

@@ -282,6 +282,9 @@ func (c *initCopy) stats() error {
 		}
 	}
 	for _, n := range c.dst.Nodes {
+		if n.Op == graph.OpPreprocess {
+			return c.preprocessStats(n)
+		}
 		if n.Op == graph.OpNormalize {
 			mean, std = c.param(n, "mean"), c.param(n, "std")
 			clear(mean)

@@ -277,3 +277,62 @@ func (e *exporter) preprocessMeta(m map[string]string) {
 		m[MetaNormStd] = writeJSONFloats(e.param(e.pre, "std").Tensor.F32)
 	}
 }
+
+// preprocessFromMeta decodes the preprocessing a model trnn wrote describes
+// in its metadata, for F features; ok is false when it has none.
+func preprocessFromMeta(meta map[string]string, F int) (p graph.Preprocess, ok bool) {
+	missing, has := meta[MetaMissing]
+	if !has {
+		return p, false
+	}
+	var counts []int
+	if json.Unmarshal([]byte(meta[MetaCategoryCounts]), &counts) != nil || len(counts) != F {
+		return p, false
+	}
+	ind, err := strconv.ParseBool(meta[MetaIndicators])
+	if err != nil {
+		return p, false
+	}
+	p = graph.Preprocess{Missing: missing, Categories: counts, Indicators: ind, Normalize: meta[MetaNormalize] == "standard"}
+	// The node's own rules (the modes, the category counts) decide.
+	n := &graph.Node{Op: graph.OpPreprocess, Attrs: p.Attrs()}
+	if _, err := graph.PreprocessOf(n); err != nil {
+		return p, false
+	}
+	return p, true
+}
+
+// preprocess adds the Preprocess node, as the compiler lowers it.
+func (b *seqBuilder) preprocess(p graph.Preprocess) {
+	F := b.width
+	b.node("preprocess", graph.OpPreprocess, "x_encoded", p.Attrs(), b.param("inputs.mean", F), b.param("inputs.std", F))
+	b.width = p.Width()
+}
+
+// preprocessStats sets the statistics of dst's Preprocess node n from the
+// constants the writer makes of them: the numeric features' mean and std
+// that normalise, or else the means that impute. What src does not hold
+// stays the identity (mean 0, std 1): the model does not use it.
+func (c *initCopy) preprocessStats(n *graph.Node) error {
+	mean, std := c.param(n, "mean"), c.param(n, "std")
+	clear(mean)
+	for i := range std {
+		std[i] = 1
+	}
+	p, err := graph.PreprocessOf(n)
+	if err != nil {
+		return err
+	}
+	F := len(mean)
+	m, s, fill := c.constant(n.Inputs[1]), c.constant(n.Inputs[2]), c.constant(n.Name+".fill_value")
+	for f, C := range p.Categories {
+		switch {
+		case C > 0:
+		case p.Normalize && m != nil && s != nil && len(m.F32) == F && len(s.F32) == F:
+			mean[f], std[f] = m.F32[f], s.F32[f]
+		case fill != nil && len(fill.F32) == F && (p.Missing == graph.MissingMean || p.Missing == graph.MissingForwardFill):
+			mean[f] = fill.F32[f]
+		}
+	}
+	return nil
+}

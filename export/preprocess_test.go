@@ -403,3 +403,51 @@ func TestStatefulForwardFill(t *testing.T) {
 		}
 	}
 }
+
+// TestPreprocessRebuilds: a model with preprocessing, written without
+// step_probs or state, is recognised as trnn's and rebuilt with them
+// (WithStepProbs, WithState), and the rebuilds compute its probs.
+func TestPreprocessRebuilds(t *testing.T) {
+	for i, c := range preCases() {
+		prog := testProgram(t, c.config(uint64(600+i)))
+		g, err := export.DecodeONNX("plain.onnx", exportBytes(t, prog, export.Options{Opset: c.opset, Version: testVersion}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps, ok, err := export.WithStepProbs(g)
+		if err != nil || !ok {
+			t.Fatalf("%s: WithStepProbs: ok %v, %v", c, ok, err)
+		}
+		state, ok, err := export.WithState(g)
+		if err != nil || !ok {
+			t.Fatalf("%s: WithState: ok %v, %v", c, ok, err)
+		}
+		fill := slices.ContainsFunc(state.Inputs, func(v graph.Value) bool { return v.Name == export.FillInput })
+		if fill != (c.missing == compiler.MissingForwardFill) {
+			t.Fatalf("%s: the rebuilt stateful model has fill_in: %v", c, fill)
+		}
+		rng := rand.New(rand.NewPCG(uint64(i), 12))
+		seqs := gappySeqs(rng, c, 6, 10)
+		x, lengths := padded(seqs, preF)
+		in := map[string]*graph.Tensor{"x": x, "lengths": lengths}
+		want, err := interpRun(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantOut, err := want(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := interpRun(steps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotOut, err := got(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !equalF32(gotOut["probs"].F32, wantOut["probs"].F32) {
+			t.Fatalf("%s: the rebuild with step_probs gives probs %v, the model %v", c, gotOut["probs"].F32, wantOut["probs"].F32)
+		}
+	}
+}

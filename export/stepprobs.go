@@ -98,7 +98,9 @@ func stepSkeleton(src *graph.Graph) *graph.Graph {
 		return nil
 	}
 	b := newSeqBuilder(src.Name, x.Shape[2].Size)
-	if slices.ContainsFunc(src.Nodes, func(n *graph.Node) bool { return n.Op == graph.OpSub && input(n, 0) == graph.ValueX }) {
+	if p, ok := preprocessFromMeta(src.Meta, x.Shape[2].Size); ok {
+		b.preprocess(p)
+	} else if slices.ContainsFunc(src.Nodes, func(n *graph.Node) bool { return n.Op == graph.OpSub && input(n, 0) == graph.ValueX }) {
 		b.normalize()
 	}
 	for _, n := range src.Nodes {
@@ -283,7 +285,8 @@ func sameAttrs(a, b map[string]graph.Attr) bool {
 		y, ok := b[k]
 		if !ok || x.Kind != y.Kind || x.Int != y.Int || x.Float != y.Float || x.String != y.String ||
 			!slices.Equal(x.Ints, y.Ints) || !slices.Equal(x.Floats, y.Floats) || !slices.Equal(x.Strings, y.Strings) ||
-			(x.Tensor != nil || y.Tensor != nil) && !sameTensor(x.Tensor, y.Tensor) {
+			(x.Tensor != nil || y.Tensor != nil) && !sameTensor(x.Tensor, y.Tensor) ||
+			(x.Graph != nil || y.Graph != nil) && !(x.Graph != nil && y.Graph != nil && sameComputation(x.Graph, y.Graph)) {
 			return false
 		}
 	}
@@ -294,6 +297,10 @@ func sameTensor(a, b *graph.Tensor) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.DType == b.DType && slices.Equal(a.Shape, b.Shape) && slices.Equal(a.F32, b.F32) &&
-		slices.Equal(a.F64, b.F64) && slices.Equal(a.I32, b.I32) && slices.Equal(a.I64, b.I64) && slices.Equal(a.B, b.B)
+	return a.DType == b.DType && slices.Equal(a.Shape, b.Shape) && slices.EqualFunc(a.F32, b.F32, sameFloat[float32]) &&
+		slices.EqualFunc(a.F64, b.F64, sameFloat[float64]) && slices.Equal(a.I32, b.I32) && slices.Equal(a.I64, b.I64) && slices.Equal(a.B, b.B)
 }
+
+// sameFloat is == except that NaN matches NaN: a constant of NaN (the
+// forward-fill state before any observation) is the same constant.
+func sameFloat[T float32 | float64](a, b T) bool { return a == b || a != a && b != b }

@@ -329,3 +329,23 @@ func (p Preprocess) Summary() string {
 	fmt.Fprintf(&b, " → %d channels", p.Width())
 	return b.String()
 }
+
+// Attrs are the attributes of a Preprocess node doing p.
+func (p Preprocess) Attrs() map[string]Attr {
+	flag := func(b bool) Attr {
+		if b {
+			return Attr{Kind: AttrInt, Int: 1}
+		}
+		return Attr{Kind: AttrInt}
+	}
+	counts := make([]int64, len(p.Categories))
+	for f, C := range p.Categories {
+		counts[f] = int64(C)
+	}
+	return map[string]Attr{
+		AttrNameMissing:    {Kind: AttrString, String: p.Missing},
+		AttrNameCategories: {Kind: AttrInts, Ints: counts},
+		AttrNameIndicators: flag(p.Indicators),
+		AttrNameNormalize:  flag(p.Normalize),
+	}
+}
