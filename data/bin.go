@@ -22,12 +22,21 @@ const maxBinSteps = 1 << 24
 func checkTime(v, bin float64) string {
 	switch {
 	case v < 0:
-		return fmt.Sprintf("time %s is negative (with data.bin the step column is a time from 0)", strconv.FormatFloat(v, 'g', -1, 64))
+		return fmt.Sprintf("time %s is negative (with data.bin the step column is a time from 0)", num(v))
 	case v/bin >= maxBinSteps:
-		return fmt.Sprintf("time %s falls in step %.0f, past the limit of %d steps per sequence (data.bin is %g)",
-			strconv.FormatFloat(v, 'g', -1, 64), math.Floor(v/bin), maxBinSteps, bin)
+		return fmt.Sprintf("time %s falls in step %s, past the limit of %d steps per sequence (data.bin is %g)",
+			num(v), num(math.Floor(v/bin)), maxBinSteps, bin)
 	}
 	return ""
+}
+
+// num writes a time or a step for a message: whole numbers in full up to
+// 10^15, others in the shortest form.
+func num(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // binOf is the step a time checkTime accepts falls in.

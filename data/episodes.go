@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -280,7 +279,7 @@ func (lr *listReader) add(name string, row listRow) (*stay, error) {
 	}
 	key := stayPeriod{st.name, row.period}
 	if first, dup := lr.periods[key]; dup {
-		return nil, lr.errf(row.line, where, "listed twice at period_length %s (first on line %d)", strconv.FormatFloat(row.period, 'g', -1, 64), first)
+		return nil, lr.errf(row.line, where, "listed twice at period_length %s (first on line %d)", num(row.period), first)
 	}
 	lr.periods[key] = row.line
 	st.rows = append(st.rows, row)
@@ -401,7 +400,7 @@ func (ep *episodes) cut(seq *recordSeq, st *stay) error {
 	}
 	if n == 0 {
 		return &Error{File: ep.list, Line: st.rows[0].line, Where: "stay " + quote(st.name),
-			Msg: fmt.Sprintf("no rows at or before period_length %s", strconv.FormatFloat(p, 'g', -1, 64))}
+			Msg: fmt.Sprintf("no rows at or before period_length %s", num(p))}
 	}
 	seq.vals, seq.steps, seq.lines = seq.vals[:n*F], seq.steps[:n], seq.lines[:n]
 	if seq.texts != nil {
@@ -425,11 +424,11 @@ func (ep *episodes) placeLabels(dec *recordDecoder, steps *seqSteps, seq *record
 			at[j] = binOf(row.period, ep.s.Bin)
 		} else if at[j] = sortIndexAtOrBefore(times, row.period); at[j] < 0 {
 			return &Error{File: ep.list, Line: row.line, Where: where, Msg: fmt.Sprintf("period_length %s comes before the stay's first time, %s",
-				strconv.FormatFloat(row.period, 'g', -1, 64), steps.names[0])}
+				num(row.period), steps.names[0])}
 		}
 		if at[j] >= n && !ep.s.Missing {
 			return &Error{File: ep.list, Line: row.line, Where: where, Msg: fmt.Sprintf("period_length %s is in step %d, after the stay's last step %d: %s",
-				strconv.FormatFloat(row.period, 'g', -1, 64), at[j], n-1, "the steps between are empty, "+refuseMissing)}
+				num(row.period), at[j], n-1, "the steps between are empty, "+refuseMissing)}
 		}
 		n = max(n, at[j]+1)
 	}
@@ -446,7 +445,7 @@ func (ep *episodes) placeLabels(dec *recordDecoder, steps *seqSteps, seq *record
 		t := at[j]
 		if by[t] != 0 {
 			return &Error{File: ep.list, Line: row.line, Where: "stay " + quote(st.name), Msg: fmt.Sprintf("period_length %s labels the same step as line %d",
-				strconv.FormatFloat(row.period, 'g', -1, 64), by[t])}
+				num(row.period), by[t])}
 		}
 		by[t] = row.line
 		copy(steps.y[t*K:(t+1)*K], row.labels)
