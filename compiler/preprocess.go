@@ -64,16 +64,22 @@ func (s *Spec) resolveCategorical() {
 		return
 	}
 	cats := make([][]string, in.Features)
-	any := false
+	found := 0
 	for _, e := range s.categorical {
 		for f, name := range in.FeatureNames {
 			if name == e.feature {
-				cats[f], any = e.categories, true
+				cats[f] = e.categories
+				found++
 			}
 		}
 	}
-	if any {
+	if found > 0 {
 		in.Categories = cats
+	}
+	if found == len(s.categorical) {
+		// Inputs.Categories says it all: a spec parsed back from
+		// MarshalSpec, which lists them in feature order, is the same.
+		s.categorical = nil
 	}
 }
 

@@ -590,3 +590,38 @@ func TestSpecLayerCap(t *testing.T) {
 		t.Fatalf("%d layers: %v", MaxLayers, err)
 	}
 }
+
+// TestCategoricalRoundTrip: inputs.categorical in any order resolves to
+// one entry per feature, and the resolved spec parses back to the same
+// spec.
+func TestCategoricalRoundTrip(t *testing.T) {
+	src := `
+inputs:
+  features: [hr, gcs, sbp, cap]
+  categorical:
+    cap: ["0", "1"]
+    gcs: ["1 None", "2 Pain", "3 Speech"]
+  missing: mean
+  indicators: true
+layers: [{lstm: {units: 4}}]
+outputs: {labels: 1}
+data: {train: x.csv, bin: 0.5, shuffle_buffer: 64, csv: {id: stay, step: t}}
+`
+	s, err := Parse("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{nil, {"1 None", "2 Pain", "3 Speech"}, nil, {"0", "1"}}
+	if !reflect.DeepEqual(s.Inputs.Categories, want) {
+		t.Fatalf("Categories = %q, want %q", s.Inputs.Categories, want)
+	}
+	if s.Inputs.EncodedWidth() != 2+3+2+4 || s.Data.Bin != 0.5 || s.Data.ShuffleBuffer != 64 {
+		t.Fatalf("width %d, bin %v, shuffle_buffer %d", s.Inputs.EncodedWidth(), s.Data.Bin, s.Data.ShuffleBuffer)
+	}
+	out, _ := MarshalSpec(s)
+	back, err := Parse("s.yaml", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	assertSameSpec(t, s, back)
+}

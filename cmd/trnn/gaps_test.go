@@ -6,11 +6,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/internal/ortcheck"
 	"github.com/trnn/trnn/runtime"
@@ -124,6 +127,18 @@ func TestTrainFromCSVWithGaps(t *testing.T) {
 			t.Fatalf("eval: status %d\n%s%s", status, out, errs)
 		}
 		checkGapsWithORT(t, model, filepath.Join(dir, "stays.csv"), rows[1:])
+		step := filepath.Join(dir, "step-"+c.missing+".onnx")
+		if status, out, errs := trnnCmd(t, "export", filepath.Join(run, runtime.CheckpointFile), "-o", step, "--stateful"); status != 0 {
+			t.Fatalf("export --stateful: status %d\n%s%s", status, out, errs)
+		}
+		s, err := trnn.Load(step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill := slices.ContainsFunc(s.Inputs(), func(v graph.Value) bool { return v.Name == export.FillInput })
+		if fill != (c.missing == "forward_fill") {
+			t.Fatalf("export --stateful with missing: %s: fill_in among the inputs %v: %v", c.missing, s.Inputs(), fill)
+		}
 	}
 }
 
