@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -450,4 +451,32 @@ func TestPreprocessRebuilds(t *testing.T) {
 			t.Fatalf("%s: the rebuild with step_probs gives probs %v, the model %v", c, gotOut["probs"].F32, wantOut["probs"].F32)
 		}
 	}
+}
+
+// TestONNXCheckerPreprocess: onnx.checker (full_check, with strict shape
+// inference) accepts every preprocessing model, plain and stateful, at
+// the opsets Debian's onnx knows.
+func TestONNXCheckerPreprocess(t *testing.T) {
+	dir := t.TempDir()
+	var paths []string
+	for i, c := range preCases() {
+		if c.opset > 17 {
+			continue
+		}
+		prog := testProgram(t, c.config(uint64(700+i)))
+		for _, stateful := range []bool{false, true} {
+			path := filepath.Join(dir, fmt.Sprintf("%s-stateful%v.onnx", c, stateful))
+			if err := runtime.WriteModelFile(path, prog, export.Options{Opset: c.opset, Stateful: stateful, Version: testVersion}); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, path)
+		}
+	}
+	res := runChecker(t, paths)
+	for _, p := range paths {
+		if r := res[p]; r != "ok" {
+			t.Errorf("%s: onnx.checker: %q", filepath.Base(p), r)
+		}
+	}
+	t.Logf("onnx.checker (full_check) accepted %d of %d models", countOK(res, paths), len(paths))
 }
