@@ -127,6 +127,21 @@ func TestTrainFromCSVWithGaps(t *testing.T) {
 			t.Fatalf("eval: status %d\n%s%s", status, out, errs)
 		}
 		checkGapsWithORT(t, model, filepath.Join(dir, "stays.csv"), rows[1:])
+		steps := filepath.Join(dir, "steps-"+c.missing+".csv")
+		if status, out, errs := trnnCmd(t, "predict", model, "--data", filepath.Join(dir, "stays.csv"), "--per-step", "-o", steps); status != 0 {
+			t.Fatalf("predict --per-step: status %d\n%s%s", status, out, errs)
+		}
+		last := map[string]string{}
+		for _, row := range readCSV(t, steps)[1:] {
+			last[row[0]] = row[2]
+		}
+		for _, row := range rows[1:] {
+			a, _ := strconv.ParseFloat(row[1], 64)
+			b, _ := strconv.ParseFloat(last[row[0]], 64)
+			if math.Abs(a-b) > 1e-6 {
+				t.Fatalf("stay %s: the last per-step probability %v differs from predict's %v", row[0], b, a)
+			}
+		}
 		step := filepath.Join(dir, "step-"+c.missing+".onnx")
 		if status, out, errs := trnnCmd(t, "export", filepath.Join(run, runtime.CheckpointFile), "-o", step, "--stateful"); status != 0 {
 			t.Fatalf("export --stateful: status %d\n%s%s", status, out, errs)
