@@ -108,7 +108,7 @@ func (ep *episodes) readListfile() ([]*stay, error) {
 	f, size, err := openData(ep.list, "a CSV file")
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{File: ep.dir, Msg: "no " + listfileName + ": a folder of data must be in the episodes layout (" + listfileName + " and one CSV file per sequence)", Err: err}
+			return nil, &Error{File: ep.dir, Msg: "is a directory without " + listfileName + " (a folder of data must be in the episodes layout: " + listfileName + " and one CSV file per sequence)", Err: err}
 		}
 		return nil, err
 	}

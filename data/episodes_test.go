@@ -164,7 +164,7 @@ func TestEpisodesBad(t *testing.T) {
 		want  string // after the folder's path and "/"
 	}{
 		{"no listfile", map[string]string{"a.csv": stayA}, nil,
-			": no listfile.csv: a folder of data must be in the episodes layout (listfile.csv and one CSV file per sequence)"},
+			": is a directory without listfile.csv (a folder of data must be in the episodes layout: listfile.csv and one CSV file per sequence)"},
 		{"missing stay file", list("a.csv,1,0\nc.csv,1,1\n"), nil, `/listfile.csv:3: stay "c.csv": no such file in the folder`},
 		{"listed twice", list("a.csv,1,0\nb.csv,1,1\na.csv,2,1\n"), nil,
 			`/listfile.csv:4: stay "a.csv": listed twice (first on line 2); a stay listed at several period_lengths has per-step labels, which need outputs.per_step: true`},
