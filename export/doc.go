@@ -16,6 +16,10 @@
 // The graph must pass graph.Verify, whose invariants (arity, attributes,
 // parameter shapes, every value's shape in Graph.Values) the writer relies
 // on; it checks only what ONNX adds. Errors start with "export: ".
+// A Preprocess node (a spec's inputs.missing, inputs.categorical,
+// inputs.indicators) is written as standard operators, forward fill as a
+// Scan along time, so the model takes raw x with NaN gaps and category
+// indices (preprocess.go).
 //
 // # Reading
 //
@@ -33,8 +37,9 @@
 // # Streaming and Triton
 //
 // Options.Stateful writes the stateful model: each recurrent layer's
-// state is an input (h_in_i, c_in_i) and an output (h_out_i, c_out_i), so
-// that a sequence is scored chunk by chunk; StatePair pairs the names.
+// state is an input (h_in_i, c_in_i) and an output (h_out_i, c_out_i),
+// and with forward fill the fill state too (fill_in, fill_out), so that a
+// sequence is scored chunk by chunk; StatePair pairs the names.
 // WithState rebuilds a model trnn wrote into that form, as WithStepProbs
 // does for step_probs, and StreamGraph trims it to what a stream of one
 // row, never empty, reads. WriteTriton and TritonConfig write a model into a Triton
