@@ -701,8 +701,15 @@ func (e *exporter) docString() string {
 	if e.stepProbs {
 		s += fmt.Sprintf("; step_probs [batch, time, %d] at every step, 0 at padded steps", e.labels)
 	}
+	if e.pre != nil {
+		s += "; x holds raw values, NaN where one is missing and a categorical feature's category index, which the model " +
+			"imputes (" + e.prep.Missing + "), one-hot encodes and normalises itself"
+	}
 	if e.m.Stateful {
 		s += statefulDoc
+		if e.fillsForward() {
+			s += "; forward fill carries fill_in [batch, features] (NaN: nothing observed yet) to fill_out"
+		}
 	}
 	return s + "."
 }
