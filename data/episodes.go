@@ -89,9 +89,23 @@ func readEpisodes(dir string, s *Schema) (*Dataset, error) {
 		return nil, err
 	}
 	d := newDataset(dir, s, len(stays), ep.labelled, true)
+	// Bins are named alike in every stay: one slice of names serves all,
+	// rather than one per stay's reader.
+	var names []string
+	if s.Bin > 0 {
+		for _, st := range steps {
+			if len(st.names) > len(names) {
+				names = st.names
+			}
+		}
+	}
 	for i, st := range stays {
 		d.IDs[i] = st.name
 		d.X[i], d.StepValues[i] = steps[i].x, steps[i].names
+		if names != nil {
+			n := len(steps[i].names)
+			d.StepValues[i] = names[:n:n]
+		}
 		switch {
 		case d.YStep != nil:
 			d.YStep[i] = steps[i].y
