@@ -168,10 +168,13 @@ func (lr *listReader) header() error {
 	}
 	lr.width = len(header)
 	column := map[string]int{}
+	twice := map[string]bool{}
 	for j, h := range header {
-		if _, dup := column[strings.TrimSpace(h)]; !dup {
-			column[strings.TrimSpace(h)] = j
+		h = strings.TrimSpace(h)
+		if _, dup := column[h]; dup {
+			twice[h] = true
 		}
+		column[h] = j
 	}
 	var ok bool
 	if lr.stayCol, ok = column[stayColumn]; !ok {
@@ -180,6 +183,11 @@ func (lr *listReader) header() error {
 	lr.periodCol = -1
 	if j, ok := column[periodColumn]; ok {
 		lr.periodCol = j
+	}
+	for _, c := range append([]string{stayColumn, periodColumn, singleLabel}, lr.ep.s.Columns.Labels...) {
+		if twice[c] {
+			return lr.errf(1, "", "column %q appears twice in the header", c)
+		}
 	}
 	lr.ep.period = lr.periodCol >= 0
 	s := lr.ep.s
