@@ -195,6 +195,8 @@ func TestEpisodesBad(t *testing.T) {
 		{"empty stay", map[string]string{"listfile.csv": "stay,y_true\nb.csv,0\n", "b.csv": stayHeader}, nil, `/b.csv: no rows`},
 		{"negative time", map[string]string{"listfile.csv": "stay,y_true\nb.csv,0\n", "b.csv": stayHeader + "-0.5,60,None,\n"}, nil,
 			`/b.csv:2: column "Hours": time -0.5 is negative (with data.bin the step column is a time from 0)`},
+		{"column twice", map[string]string{"listfile.csv": "stay,y_true,stay\na.csv,1,b.csv\n"}, nil,
+			`/listfile.csv:1: column "stay" appears twice in the header`},
 		{"empty listfile", map[string]string{"listfile.csv": "stay,y_true\n"}, nil, `/listfile.csv: no rows: list one stay per row`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
