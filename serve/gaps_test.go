@@ -43,7 +43,9 @@ func TestServeGaps(t *testing.T) {
 	}
 	_, url := newServer(t, models, Options{})
 	nan := float32(math.NaN())
-	f32 := func(d []float32, shape ...int) *trnn.Tensor { return &trnn.Tensor{DType: trnn.Float32, Shape: shape, F32: d} }
+	f32 := func(d []float32, shape ...int) *trnn.Tensor {
+		return &trnn.Tensor{DType: trnn.Float32, Shape: shape, F32: d}
+	}
 	x := []float32{1, 0, nan, nan, nan, 2, nan, 1, 3}
 	for _, name := range []string{"plain", "step"} {
 		in := map[string]*trnn.Tensor{"x": f32(x, 1, 3, 3), "lengths": {DType: trnn.Int32, Shape: []int{1}, I32: []int32{3}}}
