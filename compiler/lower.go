@@ -56,11 +56,19 @@ const (
 	NodeHead      = "head"
 	NodeSigmoid   = "sigmoid"
 	NodeLast      = "last"
-	ValueXNorm    = "x_norm"
-	ParamMean     = "inputs.mean"
-	ParamStd      = "inputs.std"
-	ParamHeadW    = "head.W"
-	ParamHeadB    = "head.b"
+	// The heads of classes and targets, in place of the sigmoid.
+	NodeSoftmax     = "softmax"
+	NodeIdentity    = "identity"
+	NodeDenormalize = "denormalize"
+	// ParamTargetMean and ParamTargetStd are the training split's target
+	// statistics of outputs.normalize_targets, fitted like inputs.mean.
+	ParamTargetMean = "targets.mean"
+	ParamTargetStd  = "targets.std"
+	ValueXNorm      = "x_norm"
+	ParamMean       = "inputs.mean"
+	ParamStd        = "inputs.std"
+	ParamHeadW      = "head.W"
+	ParamHeadB      = "head.b"
 )
 
 // LayerNode is the name of the node of the spec's layer i ("layers.0"),
@@ -72,7 +80,7 @@ func LayerParam(i int, name string) string { return LayerNode(i) + "." + name }
 
 // lower builds the graph of docs/graph.md from a valid spec.
 func lower(s *Spec) (*graph.Graph, error) {
-	F, K := s.Inputs.Features, s.Outputs.Labels
+	F, K := s.Inputs.Features, s.Outputs.Width()
 	batch, time := graph.Sym(graph.DimBatch), graph.Sym(graph.DimTime)
 	g := &graph.Graph{
 		Name: s.Name,
@@ -135,12 +143,32 @@ func lower(s *Spec) (*graph.Graph, error) {
 	node(NodeHead, graph.OpDense, graph.ValueLogits, nil, prev,
 		param(ParamHeadW, InitGlorotUniform, true, K, width),
 		param(ParamHeadB, InitZeros, true, K))
-	node(NodeSigmoid, graph.OpSigmoid, graph.ValueStepProbs, nil, graph.ValueLogits)
-	node(NodeLast, graph.OpLastStep, graph.ValueProbs, nil, graph.ValueStepProbs)
+	step, last := graph.ValueStepProbs, graph.ValueProbs
+	switch s.Outputs.Kind() {
+	case KindClasses:
+		node(NodeSoftmax, graph.OpSoftmax, step, nil, graph.ValueLogits)
+	case KindTargets:
+		step, last = graph.ValueStepValues, graph.ValueValues
+		if s.Outputs.NormalizeTargets {
+			// The identity until the targets' statistics are fitted.
+			mean := param(ParamTargetMean, InitFitted, false, K)
+			std := param(ParamTargetStd, InitFitted, false, K)
+			std1 := g.Params[len(g.Params)-1].Tensor.F32
+			for i := range std1 {
+				std1[i] = 1
+			}
+			node(NodeDenormalize, graph.OpDenormalize, step, nil, graph.ValueLogits, mean, std)
+		} else {
+			node(NodeIdentity, graph.OpIdentity, step, nil, graph.ValueLogits)
+		}
+	default:
+		node(NodeSigmoid, graph.OpSigmoid, step, nil, graph.ValueLogits)
+	}
+	node(NodeLast, graph.OpLastStep, last, nil, step)
 	g.Outputs = []graph.Value{
 		{Name: graph.ValueLogits, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: graph.ValueStepProbs, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: graph.ValueProbs, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
+		{Name: step, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: last, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
 	}
 	return g, nil
 }

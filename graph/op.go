@@ -24,6 +24,9 @@ const (
 	OpDense     // (x, W[K,I], b[K]) → x·Wᵀ + b at every step
 	OpSigmoid   // elementwise logistic
 	OpLastStep  // (x[B,T,K]) → x[B,K] at each row's last valid step
+	// OpDenormalize undoes the standardisation of regression targets:
+	// (x, mean[K], std[K]) → x·std + mean.
+	OpDenormalize
 
 	// ONNX operators (imported graphs).
 	OpAdd

@@ -166,6 +166,10 @@ var opTable = [numOps]OpInfo{
 	OpDense:    {Name: "Dense", Seq: &SeqRule{Params: []string{"W", "b"}, Width: denseWidth}},
 	OpSigmoid:  {Name: "Sigmoid", Seq: &SeqRule{}, ONNX: rule(unaryOp)},
 	OpLastStep: {Name: "LastStep", Seq: &SeqRule{Last: true}},
+	// The heads other than the sigmoid: Softmax over the width (the
+	// classes), Identity for regression, Denormalize for standardised
+	// targets.
+	OpDenormalize: {Name: "Denormalize", Seq: &SeqRule{Params: []string{"mean", "std"}, Width: normalizeWidth}},
 
 	OpAdd:      {Name: "Add", ONNX: rule(binaryOp)},
 	OpSub:      {Name: "Sub", ONNX: rule(binaryOp)},
@@ -179,7 +183,7 @@ var opTable = [numOps]OpInfo{
 	OpTanh:     {Name: "Tanh", ONNX: rule(unaryOp)},
 	OpRelu:     {Name: "Relu", ONNX: rule(unaryOp)},
 	OpNot:      {Name: "Not", ONNX: rule(unaryOp)},
-	OpIdentity: {Name: "Identity", ONNX: rule(unaryOp)},
+	OpIdentity: {Name: "Identity", Seq: &SeqRule{}, ONNX: rule(unaryOp)},
 	OpGemm: {Name: "Gemm", ONNX: &ONNXRule{Since: 7, MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 1, Optional: []int{2},
 		Attrs: map[string]AttrRule{
 			"alpha": {Kind: AttrFloat, Default: floatAttr(1)}, "beta": {Kind: AttrFloat, Default: floatAttr(1)},
@@ -311,7 +315,7 @@ var opTable = [numOps]OpInfo{
 	OpReduceSumSquare:    {Name: "ReduceSumSquare", ONNX: reduceRule(18)},
 	OpArgMax:             {Name: "ArgMax", ONNX: argRule()},
 	OpArgMin:             {Name: "ArgMin", ONNX: argRule()},
-	OpSoftmax:            {Name: "Softmax", ONNX: softmaxRule()},
+	OpSoftmax:            {Name: "Softmax", Seq: &SeqRule{}, ONNX: softmaxRule()},
 	OpLogSoftmax:         {Name: "LogSoftmax", ONNX: softmaxRule()},
 	OpHardmax:            {Name: "Hardmax", ONNX: softmaxRule()},
 	OpConstantOfShape:    {Name: "ConstantOfShape", ONNX: constantOfShapeRule()},
