@@ -572,3 +572,20 @@ func TestHeadsShapePanics(t *testing.T) {
 		}()
 	}
 }
+
+// TestTRLoss: TR.Loss, the Objective's loss alone, is TR's kernel without a
+// gradient, bit for bit.
+func TestTRLoss(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	bt := randBatch(rng, []int{5, 3, 3, 1, 0}, 2)
+	w := randWeights(rng, 5)
+	o := TR{Alpha: 0.4, Average: LinearGain, PosWeight: []float32{0.5, 2}}
+	ps1, f1 := make([]float64, 5), make([]float64, 5)
+	ps2, f2 := make([]float64, 5), make([]float64, 5)
+	d := make([]float32, len(bt.packed))
+	l1 := o.Loss(bt.p, 2, bt.packed, bt.y, w, ps1, f1)
+	l2 := o.ForwardBackward(bt.p, 2, bt.packed, bt.y, w, 1, d, ps2, f2)
+	if l1 != l2 || !slices.Equal(ps1, ps2) || !slices.EqualFunc(f1, f2, sameFloat) {
+		t.Errorf("Loss = %.17g, %v, %v; ForwardBackward %.17g, %v, %v", l1, ps1, f1, l2, ps2, f2)
+	}
+}
