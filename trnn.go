@@ -759,7 +759,9 @@ func (s *Session) planSteps() stepPlan {
 // model batch-major, with a lengths input so that padding cannot reach a
 // valid step.
 func stepOutput(g *graph.Graph, p predictPlan) (predictPlan, bool) {
-	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueStepProbs })
+	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool {
+		return v.Name == graph.ValueStepProbs || v.Name == graph.ValueStepValues
+	})
 	if i < 0 || p.err != nil || p.lengths == nil || p.timeMajor || g.Outputs[i].Shape != nil && len(g.Outputs[i].Shape) != 3 {
 		return p, false
 	}
@@ -831,15 +833,15 @@ func planPredict(g *graph.Graph) predictPlan {
 			return p
 		}
 	}
-	// Output: probs, else the only output.
-	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueProbs })
+	// Output: probs (values for a regression model), else the only output.
+	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueProbs || v.Name == graph.ValueValues })
 	if i < 0 {
 		if len(g.Outputs) != 1 {
 			names := make([]string, len(g.Outputs))
 			for j, v := range g.Outputs {
 				names[j] = v.Name
 			}
-			p.err = fmt.Errorf("Predict needs an output named probs or a single output; the model's outputs are %s (use Run)", strings.Join(names, ", "))
+			p.err = fmt.Errorf("Predict needs an output named probs or values, or a single output; the model's outputs are %s (use Run)", strings.Join(names, ", "))
 			return p
 		}
 		i = 0

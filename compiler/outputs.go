@@ -1,7 +1,9 @@
 package compiler
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -195,4 +197,48 @@ func (v *validator) headObjective() {
 	if o.ClassWeights != nil && kind != KindClasses {
 		v.check(false, "objective.class_weight", "class_weight", "is a mapping from class names, which needs outputs.classes")
 	}
+}
+
+// DescribeHead says in one line what the spec's head computes and which
+// loss trains it, as `trnn check` prints it: "head: softmax over 10
+// classes; loss: cross-entropy, target replication α=0.5 all_steps".
+func DescribeHead(s *Spec) string {
+	o, obj := s.Outputs, s.Objective
+	var head, lossName string
+	switch o.Kind() {
+	case KindClasses:
+		head, lossName = fmt.Sprintf("softmax over %d classes", len(o.Classes)), "cross-entropy"
+	case KindTargets:
+		head, lossName = fmt.Sprintf("identity, %d regression %s", o.Targets, plural(o.Targets, "target")), "squared error"
+		if o.NormalizeTargets {
+			head += ", standardised on the training split and restored in the model"
+		}
+	default:
+		head, lossName = fmt.Sprintf("sigmoid, %d binary %s", o.Labels, plural(o.Labels, "label")), "binary cross-entropy"
+		if obj.PosWeight != nil {
+			lossName += " with pos_weight"
+		}
+	}
+	if o.PerStep {
+		head += " at every step"
+		lossName += ", mean over labelled steps (per_step)"
+	} else if obj.Alpha == 0 {
+		lossName += ", final step only (target replication α=0)"
+	} else {
+		lossName += fmt.Sprintf(", target replication α=%s %s", strconv.FormatFloat(obj.Alpha, 'g', -1, 64), obj.Average)
+	}
+	switch {
+	case obj.ClassWeight != nil && obj.ClassWeight.Balanced:
+		lossName += ", class_weight balanced"
+	case obj.ClassWeight != nil || obj.ClassWeights != nil:
+		lossName += ", class_weight"
+	}
+	return "head: " + head + "; loss: " + lossName
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

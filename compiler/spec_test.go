@@ -77,6 +77,7 @@ func TestGoodSpecs(t *testing.T) {
 			if err := graph.WriteGraph(&listing, prog.Graph); err != nil {
 				t.Fatal(err)
 			}
+			listing.WriteString(DescribeHead(prog.Spec) + "\n")
 			golden(t, file+".golden", listing.Bytes())
 
 			resolved, err := MarshalSpec(prog.Spec)

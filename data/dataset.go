@@ -34,10 +34,13 @@ type Dataset struct {
 	// FeatureNames and LabelNames come from the CSV header when known
 	// (len F and len K; LabelNames nil without labels), else nil.
 	FeatureNames, LabelNames []string
+	// YStep holds per-step labels (Schema.PerStep): [N][len_i·K], NaN
+	// where a step has no label; Y is nil then.
+	YStep [][]float32
 }
 
 // Labelled reports whether the data has labels.
-func (d *Dataset) Labelled() bool { return d.Y != nil }
+func (d *Dataset) Labelled() bool { return d.Y != nil || d.YStep != nil }
 
 // N is the number of sequences.
 func (d *Dataset) N() int { return len(d.X) }
@@ -123,6 +126,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	if d.StepValues != nil {
 		s.StepValues = make([][]string, len(idx))
 	}
+	if d.YStep != nil {
+		s.YStep = make([][]float32, len(idx))
+	}
 	for j, i := range idx {
 		if i < 0 || i >= d.N() {
 			panic(fmt.Sprintf("data: Subset: index %d out of range [0, %d)", i, d.N()))
@@ -132,6 +138,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		s.IDs[j] = d.ID(i)
 		if s.StepValues != nil {
 			s.StepValues[j] = d.StepValues[i]
+		}
+		if s.YStep != nil {
+			s.YStep[j] = d.YStep[i]
 		}
 	}
 	return s
@@ -165,7 +174,7 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 			inVal[i] = true
 		}
 	}
-	if d.K == 1 && d.Labelled() {
+	if d.K == 1 && d.Y != nil {
 		var neg, pos []int
 		for i := range d.N() {
 			if d.Y[i] == 1 {

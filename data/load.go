@@ -22,7 +22,22 @@ type Schema struct {
 	// than a spec's: a file that does not fit is then told what the model
 	// expects, by name ("the model expects 3 features (f0, f1, f2)").
 	Model bool
+	// Target is what the labels hold: 0/1 labels (LabelBinary, the zero
+	// value), a class (LabelClass: one label, its index into Classes) or
+	// any finite real (LabelValue).
+	Target  LabelKind
+	Classes []string // with LabelClass
+	PerStep bool     // labels are per step: Dataset.YStep
 }
+
+// LabelKind is what a file's labels hold.
+type LabelKind uint8
+
+const (
+	LabelBinary LabelKind = iota // 0 or 1
+	LabelClass                   // a class index 0..len(Classes)-1 (a class name in CSV)
+	LabelValue                   // a finite real
+)
 
 // LabelMode says what Load does with a file's labels. Scoring new data is
 // the main use of a trained model, and new data has no labels yet; only

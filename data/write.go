@@ -16,7 +16,8 @@ import (
 // WriteNPZ writes d as an NPZ file that Load reads back equal (ids, names
 // and step values are not stored): x float32 [N, T, F] right-padded with
 // zeros, lengths int32 [N], and, when d has labels, y float32 [N] for one
-// label, else [N, K]. The arrays are Deflate-compressed. The file is replaced atomically: readers
+// label, else [N, K]; per-step labels (YStep) are y [N, T] or [N, T, K],
+// NaN where a step has no label and at padding. The arrays are Deflate-compressed. The file is replaced atomically: readers
 // see the old file or the complete new one.
 func WriteNPZ(path string, d *Dataset) error {
 	d.check("WriteNPZ")
@@ -48,7 +49,10 @@ func encodeNPZ(w io.Writer, d *Dataset) error {
 		v    any
 	}
 	arrays := []array{{"x.npy", x}, {"lengths.npy", lengths}}
-	if d.Labelled() {
+	switch {
+	case d.YStep != nil:
+		arrays = append(arrays, array{"y.npy", stepLabelArray(d, T)})
+	case d.Labelled():
 		var y any = d.Y
 		if d.K > 1 {
 			y2 := make([][]float32, d.N())

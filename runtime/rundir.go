@@ -262,14 +262,14 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 	}
 	defer m.Close()
 	want := m.Predict(sub)
-	Sigmoid(want)
+	m.Activate(want)
 	got, err := predictModelFile(path, sub)
 	if err != nil {
 		return err
 	}
 	K := m.plan.K
 	for i := range want {
-		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance) {
+		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance*max(1, math.Abs(float64(want[i])))) {
 			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g on sequence %d, label %d (a bug in trnn: please report it)", path, diff, i/K, i%K)
 		}
 	}
