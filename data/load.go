@@ -22,21 +22,41 @@ type Schema struct {
 	// than a spec's: a file that does not fit is then told what the model
 	// expects, by name ("the model expects 3 features (f0, f1, f2)").
 	Model bool
-	// Target is what the labels hold: 0/1 labels (LabelBinary, the zero
-	// value), a class (LabelClass: one label, its index into Classes) or
-	// any finite real (LabelValue).
+
+	// Missing allows missing values in features: NaN in NPZ, an empty or
+	// NA cell in CSV (spec inputs.missing other than refuse). Without it
+	// they are refused.
+	Missing bool
+	// Categories is nil or has one entry per feature; a non-nil entry
+	// makes that feature categorical: a CSV cell holds one of these
+	// strings, an NPZ value the index of one, and the Dataset the index.
+	Categories [][]string
+	// Bin > 0 makes the step column a time, binned into steps of width
+	// Bin: step = floor(time/Bin), the last observation of each feature in
+	// a bin wins, bins without rows are all-missing steps (which need
+	// Missing), and a sequence runs from bin 0 to its last bin.
+	Bin float64
+	// Target says what the labels hold: 0/1 (the zero value), a class
+	// from Classes (one label column; a CSV cell holds the class's name or
+	// index, an NPZ value its index), or any finite real.
 	Target  LabelKind
-	Classes []string // with LabelClass
-	PerStep bool     // labels are per step: Dataset.YStep
+	Classes []string
+	// PerStep: the labels are per step (Dataset.YStep), a CSV cell on each
+	// row and y [N, T] or [N, T, K] in NPZ, missing where a step has no
+	// label.
+	PerStep bool
 }
 
-// LabelKind is what a file's labels hold.
+// LabelKind says what a data set's labels hold.
 type LabelKind uint8
 
 const (
-	LabelBinary LabelKind = iota // 0 or 1
-	LabelClass                   // a class index 0..len(Classes)-1 (a class name in CSV)
-	LabelValue                   // a finite real
+	// LabelBinary labels are 0 or 1.
+	LabelBinary LabelKind = iota
+	// LabelClass labels are a class index in [0, len(Schema.Classes)).
+	LabelClass
+	// LabelValue labels are any finite real (regression targets).
+	LabelValue
 )
 
 // LabelMode says what Load does with a file's labels. Scoring new data is
