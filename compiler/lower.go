@@ -143,7 +143,22 @@ func lower(s *Spec) (*graph.Graph, error) {
 	node(NodeHead, graph.OpDense, graph.ValueLogits, nil, prev,
 		param(ParamHeadW, InitGlorotUniform, true, K, width),
 		param(ParamHeadB, InitZeros, true, K))
-	step, last := graph.ValueStepProbs, graph.ValueProbs
+	step, last := lowerHead(s, g, param, node)
+	g.Outputs = []graph.Value{
+		{Name: graph.ValueLogits, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: step, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: last, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
+	}
+	return g, nil
+}
+
+// lowerHead adds to g the nodes from the logits to the outputs of the
+// spec's head, with param and node as lower defines them, and returns the
+// names of its per-step and last-step outputs.
+func lowerHead(s *Spec, g *graph.Graph, param func(name, init string, trainable bool, shape ...int) string,
+	node func(name string, op graph.Op, out string, attrs map[string]graph.Attr, inputs ...string)) (step, last string) {
+	K := s.Outputs.Width()
+	step, last = graph.ValueStepProbs, graph.ValueProbs
 	switch s.Outputs.Kind() {
 	case KindClasses:
 		node(NodeSoftmax, graph.OpSoftmax, step, nil, graph.ValueLogits)
@@ -153,9 +168,8 @@ func lower(s *Spec) (*graph.Graph, error) {
 			// The identity until the targets' statistics are fitted.
 			mean := param(ParamTargetMean, InitFitted, false, K)
 			std := param(ParamTargetStd, InitFitted, false, K)
-			std1 := g.Params[len(g.Params)-1].Tensor.F32
-			for i := range std1 {
-				std1[i] = 1
+			for i := range g.Param(std).Tensor.F32 {
+				g.Param(std).Tensor.F32[i] = 1
 			}
 			node(NodeDenormalize, graph.OpDenormalize, step, nil, graph.ValueLogits, mean, std)
 		} else {
@@ -165,10 +179,5 @@ func lower(s *Spec) (*graph.Graph, error) {
 		node(NodeSigmoid, graph.OpSigmoid, step, nil, graph.ValueLogits)
 	}
 	node(NodeLast, graph.OpLastStep, last, nil, step)
-	g.Outputs = []graph.Value{
-		{Name: graph.ValueLogits, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: step, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: last, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
-	}
-	return g, nil
+	return step, last
 }

@@ -230,7 +230,8 @@ func NewHeadReport(model, dataName string, spec *compiler.Spec, e *HeadEval, n i
 }
 
 // MetricOrder is the order in which reports print the metrics of spec's
-// outputs: the final-step ones, then those over every labelled step.
+// outputs: the final-step ones, then those over every labelled step; for
+// labels, those loss.Reported deems worth printing.
 func MetricOrder(o compiler.Outputs) []string {
 	var names []string
 	switch o.Kind() {
@@ -239,7 +240,7 @@ func MetricOrder(o compiler.Outputs) []string {
 	case compiler.KindTargets:
 		names = (*loss.RegressionMetrics)(nil).Names()
 	default:
-		names = loss.MetricNames()
+		names = loss.Reported(o.Labels)
 	}
 	if !o.PerStep {
 		return names

@@ -263,14 +263,35 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 	defer m.Close()
 	want := m.Predict(sub)
 	m.Activate(want)
-	got, err := predictModelFile(path, sub)
+	perStep := m.plan.head.perStep
+	got, gotSteps, err := runModelFile(path, sub, perStep)
 	if err != nil {
 		return err
 	}
-	K := m.plan.K
+	if err := verifyClose(path, "sequence", got, want, m.plan.K); err != nil {
+		return err
+	}
+	if !perStep {
+		return nil
+	}
+	// A per-step model is judged at every step: its per-step output is
+	// checked too.
+	for i, steps := range m.PredictSteps(sub) {
+		m.Activate(steps)
+		if err := verifyClose(path, fmt.Sprintf("sequence %d, step", i), gotSteps[i], steps, m.plan.K); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyClose checks the exported model's outputs got against the
+// trainer's want, rows of K named by row ("sequence", or the steps of one),
+// within verifyTolerance (relative above 1, for regression values).
+func verifyClose(path, row string, got, want []float32, K int) error {
 	for i := range want {
 		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance*max(1, math.Abs(float64(want[i])))) {
-			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g on sequence %d, label %d (a bug in trnn: please report it)", path, diff, i/K, i%K)
+			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g at %s %d, output %d (a bug in trnn: please report it)", path, diff, row, i/K, i%K)
 		}
 	}
 	return nil

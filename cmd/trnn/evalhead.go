@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,9 @@ const stepChunkSeqs = 256
 // confusion matrix.
 func writeHeadTable(w io.Writer, r *runtime.HeadReport) {
 	what := fmt.Sprintf("%d %s", len(r.Names), r.Head)
+	if len(r.Names) == 1 {
+		what = "1 " + strings.TrimSuffix(r.Head, "s")
+	}
 	where := "final step"
 	if r.PerStep {
 		where = fmt.Sprintf("last labelled step, and step_ metrics over %d labelled steps", r.LabelledSteps)

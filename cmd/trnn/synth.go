@@ -13,13 +13,7 @@ import (
 
 func init() { subcommands = append(subcommands, newSynthCommand) }
 
-func newSynthCommand() *cobra.Command {
-	o := data.DefaultSynthOptions()
-	var out, task string
-	c := &cobra.Command{
-		Use:   "synth -o FILE",
-		Short: "Generate a labelled sequence data set (NPZ or CSV)",
-		Long: `synth writes synthetic labelled sequences whose evidence sits in the first
+const synthLong = `synth writes synthetic labelled sequences whose evidence sits in the first
 few steps of long sequences: each sequence has an early event in one or two
 features whose sign gives the label (flipped for 5% of them), then only
 noise that looks the same for both classes. A model trained on the final
@@ -36,8 +30,16 @@ the same early evidence: decompensation (a 0/1 label at every step, 1 in the
 last 24 steps of the sequences that deteriorate), los (the remaining steps
 at every step, in 10 buckets: classes), los-regression (the remaining steps
 at every step, a number), classes (one of 4 classes per sequence) and
-regression (one number per sequence). Per-step labels start at step 4 and
-are NaN before; y is [N, T], NaN at padding.`,
+regression (one number per sequence). The first four steps of a sequence
+have no per-step label (NaN); y is [N, T], NaN at padding too.`
+
+func newSynthCommand() *cobra.Command {
+	o := data.DefaultSynthOptions()
+	var out, task string
+	c := &cobra.Command{
+		Use:   "synth -o FILE",
+		Short: "Generate a labelled sequence data set (NPZ or CSV)",
+		Long:  synthLong,
 		Example: `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
