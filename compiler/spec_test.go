@@ -514,6 +514,7 @@ func TestDocsExamples(t *testing.T) {
 		if i == 0 {
 			var b bytes.Buffer
 			graph.WriteGraph(&b, prog.Graph)
+			b.WriteString(DescribeHead(prog.Spec) + "\n") // as trnn check prints it
 			if b.String() != listing {
 				t.Errorf("docs/spec.md shows\n%s\nbut graph.WriteGraph prints\n%s", listing, b.String())
 			}
