@@ -82,7 +82,7 @@ func SynthTask(task string, o SynthOptions) (*Dataset, error) {
 			if bad {
 				a = synthAmplitude
 			}
-			d.YStep[i] = stepLabels(L, func(t int) float32 {
+			d.YStep[i] = taskStepLabels(L, func(t int) float32 {
 				if bad && t >= L-DecompensationHorizon {
 					return 1
 				}
@@ -94,7 +94,7 @@ func SynthTask(task string, o SynthOptions) (*Dataset, error) {
 				frac = float64(L-o.MinLen) / float64(o.MaxLen-o.MinLen)
 			}
 			a = -synthAmplitude + 2*synthAmplitude*frac
-			d.YStep[i] = stepLabels(L, func(t int) float32 {
+			d.YStep[i] = taskStepLabels(L, func(t int) float32 {
 				rem := L - 1 - t
 				if task == TaskLOSRegression {
 					return float32(rem)
@@ -144,9 +144,9 @@ func synthEvent(r *rng, x []float32, F int, a float64) {
 	}
 }
 
-// stepLabels is [L] labels from label(t), NaN for the first
+// taskStepLabels is [L] labels from label(t), NaN for the first
 // taskUnlabelled steps.
-func stepLabels(L int, label func(t int) float32) []float32 {
+func taskStepLabels(L int, label func(t int) float32) []float32 {
 	y := make([]float32, L)
 	for t := range y {
 		if t < taskUnlabelled {
