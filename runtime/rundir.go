@@ -268,7 +268,8 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 	if err != nil {
 		return err
 	}
-	if err := verifyClose(path, "sequence", got, want, m.plan.K); err != nil {
+	unit := strings.TrimSuffix(m.plan.head.kind, "s") // label, class or target
+	if err := verifyClose(path, "sequence", unit, got, want, m.plan.K); err != nil {
 		return err
 	}
 	if !perStep {
@@ -278,7 +279,7 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 	// checked too.
 	for i, steps := range m.PredictSteps(sub) {
 		m.Activate(steps)
-		if err := verifyClose(path, fmt.Sprintf("sequence %d, step", i), gotSteps[i], steps, m.plan.K); err != nil {
+		if err := verifyClose(path, fmt.Sprintf("sequence %d, step", i), unit, gotSteps[i], steps, m.plan.K); err != nil {
 			return err
 		}
 	}
@@ -286,12 +287,13 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 }
 
 // verifyClose checks the exported model's outputs got against the
-// trainer's want, rows of K named by row ("sequence", or the steps of one),
-// within verifyTolerance (relative above 1, for regression values).
-func verifyClose(path, row string, got, want []float32, K int) error {
+// trainer's want, rows of K named by row ("sequence", or the steps of one)
+// and their entries by unit, within verifyTolerance (relative above 1, for
+// regression values).
+func verifyClose(path, row, unit string, got, want []float32, K int) error {
 	for i := range want {
 		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance*max(1, math.Abs(float64(want[i])))) {
-			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g at %s %d, output %d (a bug in trnn: please report it)", path, diff, row, i/K, i%K)
+			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g at %s %d, %s %d (a bug in trnn: please report it)", path, diff, row, i/K, unit, i%K)
 		}
 	}
 	return nil
