@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,6 +102,22 @@ func TestHeadsTrain(t *testing.T) {
 				if _, ok := h[len(h)-1].Val[name]; !ok && !lastOnly && !strings.HasSuffix(name, "precision_at_10") {
 					t.Errorf("validation has no %s: %v", name, h[len(h)-1].Val)
 				}
+			}
+			// metrics.csv has a column for each of the kind's metrics,
+			// filled in (but where undefined, at the last labelled step).
+			csv, err := os.ReadFile(filepath.Join(dir, MetricsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+			header, row := strings.Split(lines[0], ","), strings.Split(lines[len(lines)-1], ",")
+			for j, col := range header {
+				if row[j] == "" && !prog.Spec.Outputs.PerStep {
+					t.Errorf("metrics.csv: %s is empty in the last epoch:\n%s", col, csv)
+				}
+			}
+			if !strings.Contains(lines[0], ",val_"+c.monitor+",") {
+				t.Errorf("metrics.csv has no val_%s: %s", c.monitor, lines[0])
 			}
 			last, steps, err := runModelFile(filepath.Join(dir, ModelFile), val, prog.Spec.Outputs.PerStep)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,13 +54,16 @@ func (t *Trainer) writeReports() error {
 }
 
 // valColumns are the validation metrics metrics.csv reports: the headline
-// ones for the label count, plus the monitored metric.
+// ones for the label count (every metric of the head for classes, targets
+// and per-step labels), plus the monitored metric.
 func (t *Trainer) valColumns() []string {
 	if t.valSet == nil {
 		return nil
 	}
 	cols := []string{"loss", "auroc", "auprc", "accuracy", "f1", "brier"}
-	if t.m.plan.K > 1 {
+	if o := t.spec.Outputs; o.Kind() != compiler.KindLabels || o.PerStep {
+		cols = slices.DeleteFunc(MetricOrder(o), func(n string) bool { return strings.HasSuffix(n, "ece") })
+	} else if t.m.plan.K > 1 {
 		cols = []string{"loss", "micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc", "micro_f1", "macro_f1"}
 		if loss.TopKMeaningful(t.m.plan.K) {
 			cols = append(cols, "precision_at_10")
