@@ -204,8 +204,10 @@ type HeadReport struct {
 	Names         []string              `json:"names"` // the labels, classes or targets
 	Metrics       map[string]loss.Value `json:"metrics"`
 	// Confusion counts sequences by true class (rows) and predicted class
-	// (columns), classes only.
-	Confusion [][]int `json:"confusion,omitempty"`
+	// (columns) at the final (last labelled) step, and StepConfusion
+	// every labelled step (per_step); classes only.
+	Confusion     [][]int `json:"confusion,omitempty"`
+	StepConfusion [][]int `json:"step_confusion,omitempty"`
 }
 
 // NewHeadReport reports e, the metrics of model on the n sequences of the
@@ -225,6 +227,9 @@ func NewHeadReport(model, dataName string, spec *compiler.Spec, e *HeadEval, n i
 	}
 	if e.Classes != nil {
 		r.Confusion = e.Classes.Confusion
+	}
+	if e.StepClasses != nil {
+		r.StepConfusion = e.StepClasses.Confusion
 	}
 	return r
 }

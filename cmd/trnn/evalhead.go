@@ -94,17 +94,23 @@ func writeHeadTable(w io.Writer, r *runtime.HeadReport) {
 		fmt.Fprintf(tw, "%s\t%s\n", name, valueString(v.V, v.OK))
 	}
 	tw.Flush()
-	if r.Confusion == nil {
+	// A per-step model is judged at every labelled step: its matrix is
+	// that one (the last labelled steps' is in the JSON).
+	conf, over := r.Confusion, "sequences"
+	if r.StepConfusion != nil {
+		conf, over = r.StepConfusion, "labelled steps"
+	}
+	if conf == nil {
 		return
 	}
-	fmt.Fprintf(w, "\nconfusion matrix (rows: true class, columns: predicted class)\n")
+	fmt.Fprintf(w, "\nconfusion matrix over %s (rows: true class, columns: predicted class)\n", over)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "\t")
 	for _, n := range r.Names {
 		fmt.Fprintf(tw, "%s\t", n)
 	}
 	fmt.Fprintln(tw)
-	for i, row := range r.Confusion {
+	for i, row := range conf {
 		fmt.Fprintf(tw, "%s\t", r.Names[i])
 		for _, n := range row {
 			fmt.Fprintf(tw, "%s\t", strconv.Itoa(n))

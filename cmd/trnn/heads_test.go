@@ -94,7 +94,9 @@ func TestEvalHeads(t *testing.T) {
 		table         []string
 	}{
 		{"{classes: [a, b, c, d]}", data.TaskClasses, []string{"loss", "accuracy", "macro_auroc", "kappa"},
-			[]string{"4 classes, final step", "confusion matrix (rows: true class, columns: predicted class)", "  a  "}},
+			[]string{"4 classes, final step", "confusion matrix over sequences (rows: true class, columns: predicted class)", "  a  "}},
+		{"{classes: [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9], per_step: true}", data.TaskLOS, []string{"step_kappa", "step_accuracy", "accuracy"},
+			[]string{"10 classes, last labelled step", "confusion matrix over labelled steps"}},
 		{"{targets: [v]}", data.TaskRegression, []string{"loss", "mse", "mae", "r2"}, []string{"1 target, final step", "r2 "}},
 		{"{labels: 1, per_step: true}", data.TaskDecompensation, []string{"auroc", "step_auroc", "step_auprc", "step_loss"},
 			[]string{"1 label, last labelled step, and step_ metrics over", "step_auroc"}},
