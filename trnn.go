@@ -10,12 +10,12 @@
 //
 // Predict takes ragged sequences and does the batching: for a model with
 // trnn's interface (inputs x float32 [batch, time, features] and lengths
-// int32 [batch], output probs [batch, labels], or values [batch, targets] for a regression
-// model) it sorts them by length and
-// pads each batch to its longest; for other models it finds the one float
-// input of rank 3 (batch-major, or time-major when its dimension names or
-// the lengths input say so), an optional integer lengths input, and the
-// output (probs or values, or the only one). Without a lengths input, sequences are
+// int32 [batch], output probs [batch, labels], or values [batch, targets]
+// for a regression model) it sorts them by length and pads each batch to
+// its longest; for other models it finds the one float input of rank 3
+// (batch-major, or time-major when its dimension names or the lengths
+// input say so), an optional integer lengths input, and the output (probs
+// or values, or the only one). Without a lengths input, sequences are
 // run in groups of equal length, so padding never reaches the model. The
 // batches running at once hold at most 16 Mi elements of their widest
 // per-step value (rows × padded steps × the wider of the features and a
