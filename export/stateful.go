@@ -174,7 +174,7 @@ func WithState(g *graph.Graph) (*graph.Graph, bool, error) {
 	if slices.ContainsFunc(g.Inputs, func(v graph.Value) bool { _, ok := StatePair(v.Name); return ok }) {
 		return g, true, nil
 	}
-	stepProbs := slices.ContainsFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueStepProbs })
+	stepProbs := hasStepOutput(g)
 	seq := stepSkeleton(g)
 	if seq == nil {
 		return nil, false, nil
