@@ -17,15 +17,17 @@ import (
 
 // WithStepProbs returns a tensor-form graph that computes what g computes
 // and, besides probs, step_probs [batch, time, K]: the probabilities after
-// every step, 0 at padded steps. It serves any model trnn's writer made
+// every step, 0 at padded steps (for a regression model, besides values,
+// step_values). It serves any model trnn's writer made
 // without step_probs (g is one as ReadONNX returns it): one pass over a
 // sequence then gives every step's probabilities, where running each prefix
 // would take time and memory quadratic in its length.
 //
 // g is rebuilt, not edited: the sequence-form graph it was written from
 // (Normalize when g normalises, its LSTM and GRU layers with their hidden
-// sizes, the Dense head, Sigmoid, LastStep) is filled from g's weights with
-// InitParams and written again with step_probs. A rebuild is trusted only
+// sizes, the Dense head, its Sigmoid, Softmax or regression output,
+// LastStep) is filled from g's weights with InitParams and written again
+// with step_probs. A rebuild is trusted only
 // when writing it without step_probs gives back g itself, node for node
 // with equal weights (names aside): then its probs are g's bit for bit.
 //
