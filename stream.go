@@ -48,8 +48,9 @@ type Stream struct {
 type streamPlan struct {
 	err         error // why the model cannot stream; nil if it can
 	ip          *interp.Interpreter
-	features    int // F
-	labels      int // K
+	features    int    // F
+	labels      int    // K
+	output      string // probs, or values for a regression model
 	states      []streamState
 	missing     bool    // the model imputes missing values: NaN inputs pass
 	fingerprint [8]byte // of the weights, so state goes back to its model only
@@ -144,10 +145,14 @@ func streamInterface(g *graph.Graph) (streamPlan, error) {
 			return p, fmt.Errorf("NewStream: input %s %v %v is not one of a stateful model's (x float32 [batch, time, F], lengths int32 [batch], state float32 [batch, W] with its output)", v.Name, v.DType, v.Shape)
 		}
 	}
-	probs, ok := outs[graph.ValueProbs]
+	p.output = graph.ValueProbs
+	if _, ok := outs[graph.ValueValues]; ok {
+		p.output = graph.ValueValues
+	}
+	probs, ok := outs[p.output]
 	row, rowOK := streamRow(probs)
 	if !ok || !rowOK || len(row) != 2 || probs.DType != graph.Float32 || p.features == 0 || len(p.states) == 0 {
-		return p, errors.New("NewStream: a stateful model needs inputs x, lengths and state, and the output probs float32 [batch, K]")
+		return p, errors.New("NewStream: a stateful model needs inputs x, lengths and state, and the output probs (or values) float32 [batch, K]")
 	}
 	p.labels = row[1]
 	return p, nil
@@ -259,7 +264,7 @@ func (st *Stream) Push(steps [][]float32) ([]float32, error) {
 	}
 	if !finiteRow(probs) {
 		last := int(st.steps) + len(steps) - 1
-		return nil, &NonFiniteOutputError{Model: path, Output: graph.ValueProbs, Seqs: []int{0}, Steps: []int{last}}
+		return nil, &NonFiniteOutputError{Model: path, Output: p.output, Seqs: []int{0}, Steps: []int{last}}
 	}
 	st.state, st.probs, st.steps = next, probs, st.steps+int64(len(steps))
 	return slices.Clone(probs), nil
@@ -317,7 +322,7 @@ func (st *Stream) read(out map[string]*graph.Tensor) (probs []float32, next [][]
 		}
 		return t.F32, nil
 	}
-	if probs, err = row(graph.ValueProbs, []int{1, p.labels}); err != nil {
+	if probs, err = row(p.output, []int{1, p.labels}); err != nil {
 		return nil, nil, err
 	}
 	next = make([][]float32, len(p.states))

@@ -10,11 +10,12 @@
 //
 // Predict takes ragged sequences and does the batching: for a model with
 // trnn's interface (inputs x float32 [batch, time, features] and lengths
-// int32 [batch], output probs [batch, labels]) it sorts them by length and
-// pads each batch to its longest; for other models it finds the one float
-// input of rank 3 (batch-major, or time-major when its dimension names or
-// the lengths input say so), an optional integer lengths input, and the
-// output (probs, or the only one). Without a lengths input, sequences are
+// int32 [batch], output probs [batch, labels], or values [batch, targets]
+// for a regression model) it sorts them by length and pads each batch to
+// its longest; for other models it finds the one float input of rank 3
+// (batch-major, or time-major when its dimension names or the lengths
+// input say so), an optional integer lengths input, and the output (probs
+// or values, or the only one). Without a lengths input, sequences are
 // run in groups of equal length, so padding never reaches the model. The
 // batches running at once hold at most 16 Mi elements of their widest
 // per-step value (rows × padded steps × the wider of the features and a
@@ -759,7 +760,9 @@ func (s *Session) planSteps() stepPlan {
 // model batch-major, with a lengths input so that padding cannot reach a
 // valid step.
 func stepOutput(g *graph.Graph, p predictPlan) (predictPlan, bool) {
-	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueStepProbs })
+	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool {
+		return v.Name == graph.ValueStepProbs || v.Name == graph.ValueStepValues
+	})
 	if i < 0 || p.err != nil || p.lengths == nil || p.timeMajor || g.Outputs[i].Shape != nil && len(g.Outputs[i].Shape) != 3 {
 		return p, false
 	}
@@ -831,15 +834,15 @@ func planPredict(g *graph.Graph) predictPlan {
 			return p
 		}
 	}
-	// Output: probs, else the only output.
-	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueProbs })
+	// Output: probs (values for a regression model), else the only output.
+	i := slices.IndexFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueProbs || v.Name == graph.ValueValues })
 	if i < 0 {
 		if len(g.Outputs) != 1 {
 			names := make([]string, len(g.Outputs))
 			for j, v := range g.Outputs {
 				names[j] = v.Name
 			}
-			p.err = fmt.Errorf("Predict needs an output named probs or a single output; the model's outputs are %s (use Run)", strings.Join(names, ", "))
+			p.err = fmt.Errorf("Predict needs an output named probs or values, or a single output; the model's outputs are %s (use Run)", strings.Join(names, ", "))
 			return p
 		}
 		i = 0

@@ -56,11 +56,19 @@ const (
 	NodeHead      = "head"
 	NodeSigmoid   = "sigmoid"
 	NodeLast      = "last"
-	ValueXNorm    = "x_norm"
-	ParamMean     = "inputs.mean"
-	ParamStd      = "inputs.std"
-	ParamHeadW    = "head.W"
-	ParamHeadB    = "head.b"
+	// The heads of classes and targets, in place of the sigmoid.
+	NodeSoftmax     = "softmax"
+	NodeIdentity    = "identity"
+	NodeDenormalize = "denormalize"
+	// ParamTargetMean and ParamTargetStd are the training split's target
+	// statistics of outputs.normalize_targets, fitted like inputs.mean.
+	ParamTargetMean = "targets.mean"
+	ParamTargetStd  = "targets.std"
+	ValueXNorm      = "x_norm"
+	ParamMean       = "inputs.mean"
+	ParamStd        = "inputs.std"
+	ParamHeadW      = "head.W"
+	ParamHeadB      = "head.b"
 )
 
 // LayerNode is the name of the node of the spec's layer i ("layers.0"),
@@ -72,7 +80,7 @@ func LayerParam(i int, name string) string { return LayerNode(i) + "." + name }
 
 // lower builds the graph of docs/graph.md from a valid spec.
 func lower(s *Spec) (*graph.Graph, error) {
-	F, K := s.Inputs.Features, s.Outputs.Labels
+	F, K := s.Inputs.Features, s.Outputs.Width()
 	batch, time := graph.Sym(graph.DimBatch), graph.Sym(graph.DimTime)
 	g := &graph.Graph{
 		Name: s.Name,
@@ -137,12 +145,41 @@ func lower(s *Spec) (*graph.Graph, error) {
 	node(NodeHead, graph.OpDense, graph.ValueLogits, nil, prev,
 		param(ParamHeadW, InitGlorotUniform, true, K, width),
 		param(ParamHeadB, InitZeros, true, K))
-	node(NodeSigmoid, graph.OpSigmoid, graph.ValueStepProbs, nil, graph.ValueLogits)
-	node(NodeLast, graph.OpLastStep, graph.ValueProbs, nil, graph.ValueStepProbs)
+	step, last := lowerHead(s, g, param, node)
 	g.Outputs = []graph.Value{
 		{Name: graph.ValueLogits, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: graph.ValueStepProbs, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: graph.ValueProbs, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
+		{Name: step, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: last, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
 	}
 	return g, nil
+}
+
+// lowerHead adds to g the nodes from the logits to the outputs of the
+// spec's head, with param and node as lower defines them, and returns the
+// names of its per-step and last-step outputs.
+func lowerHead(s *Spec, g *graph.Graph, param func(name, init string, trainable bool, shape ...int) string,
+	node func(name string, op graph.Op, out string, attrs map[string]graph.Attr, inputs ...string)) (step, last string) {
+	K := s.Outputs.Width()
+	step, last = graph.ValueStepProbs, graph.ValueProbs
+	switch s.Outputs.Kind() {
+	case KindClasses:
+		node(NodeSoftmax, graph.OpSoftmax, step, nil, graph.ValueLogits)
+	case KindTargets:
+		step, last = graph.ValueStepValues, graph.ValueValues
+		if s.Outputs.NormalizeTargets {
+			// The identity until the targets' statistics are fitted.
+			mean := param(ParamTargetMean, InitFitted, false, K)
+			std := param(ParamTargetStd, InitFitted, false, K)
+			for i := range g.Param(std).Tensor.F32 {
+				g.Param(std).Tensor.F32[i] = 1
+			}
+			node(NodeDenormalize, graph.OpDenormalize, step, nil, graph.ValueLogits, mean, std)
+		} else {
+			node(NodeIdentity, graph.OpIdentity, step, nil, graph.ValueLogits)
+		}
+	default:
+		node(NodeSigmoid, graph.OpSigmoid, step, nil, graph.ValueLogits)
+	}
+	node(NodeLast, graph.OpLastStep, last, nil, step)
+	return step, last
 }

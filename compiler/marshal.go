@@ -32,8 +32,8 @@ func MarshalSpec(s *Spec) ([]byte, error) {
 		}
 	}
 	w.line(0, "outputs:")
-	w.line(1, "labels: %s", countOrNames(s.Outputs.Labels, s.Outputs.LabelNames, "y", "y"))
-	w.objective(&s.Objective)
+	w.outputs(&s.Outputs)
+	w.objective(&s.Objective, &s.Outputs)
 	w.training(&s.Training)
 	w.data(&s.Data)
 	w.line(0, "export:")
@@ -55,17 +55,52 @@ func (w *yamlWriter) line(indent int, format string, args ...any) {
 
 // objective writes the objective section; class_weight and pos_weight are
 // left out when unset, since their absence is itself the default.
-func (w *yamlWriter) objective(o *Objective) {
+// outputs writes the outputs section; per_step and normalize_targets are
+// written only when set, so that specs written before they existed
+// marshal as they did.
+func (w *yamlWriter) outputs(o *Outputs) {
+	switch o.Kind() {
+	case KindClasses:
+		w.line(1, "classes: %s", yamlList(o.Classes))
+	case KindTargets:
+		w.line(1, "targets: %s", countOrNames(o.Targets, o.TargetNames, "y", "y"))
+	default:
+		w.line(1, "labels: %s", countOrNames(o.Labels, o.LabelNames, "y", "y"))
+	}
+	if o.PerStep {
+		w.line(1, "per_step: true")
+	}
+	if o.NormalizeTargets {
+		w.line(1, "normalize_targets: true")
+	}
+}
+
+// A per_step spec has no target_replication (it does not apply), and no
+// objective section at all without class weights: "objective:" alone is
+// null, which Parse rejects.
+func (w *yamlWriter) objective(o *Objective, out *Outputs) {
+	if out.PerStep && o.ClassWeight == nil && o.ClassWeights == nil && o.PosWeight == nil {
+		return
+	}
 	w.line(0, "objective:")
-	w.line(1, "target_replication:")
-	w.line(2, "alpha: %s", yamlFloat64(o.Alpha))
-	w.line(2, "average: %s", yamlString(o.Average))
+	if !out.PerStep {
+		w.line(1, "target_replication:")
+		w.line(2, "alpha: %s", yamlFloat64(o.Alpha))
+		w.line(2, "average: %s", yamlString(o.Average))
+	}
 	if cw := o.ClassWeight; cw != nil {
 		if cw.Balanced {
 			w.line(1, "class_weight: balanced")
 		} else {
 			w.line(1, "class_weight: {0: %s, 1: %s}", yamlFloat64(cw.W0), yamlFloat64(cw.W1))
 		}
+	}
+	if o.ClassWeights != nil {
+		ws := make([]string, len(o.ClassWeights))
+		for i, x := range o.ClassWeights {
+			ws[i] = yamlString(out.Classes[i]) + ": " + yamlFloat64(x)
+		}
+		w.line(1, "class_weight: {%s}", strings.Join(ws, ", "))
 	}
 	if o.PosWeight != nil {
 		ws := make([]string, len(o.PosWeight))

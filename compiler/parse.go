@@ -76,6 +76,9 @@ func Parse(filename string, src []byte) (*Spec, error) {
 	d.anchors = map[string]ast.Node{}
 	collectAnchors(body, d.anchors)
 	d.root(body)
+	if d.classWeightNode != nil {
+		d.classWeight(d.classWeightPath, d.classWeightNode)
+	}
 	d.spec.complete(filename, d.src)
 	v := &validator{s: d.spec, src: d.src, record: true}
 	v.run()
@@ -176,6 +179,9 @@ type decoder struct {
 	spec    *Spec
 	errs    ErrorList
 	anchors map[string]ast.Node
+	// classWeightNode is objective.class_weight, decoded after the rest.
+	classWeightPath string
+	classWeightNode ast.Node
 }
 
 func (d *decoder) errorf(pos Pos, format string, args ...any) {
@@ -842,11 +848,21 @@ func (d *decoder) inputs(path string, n ast.Node) {
 
 func (d *decoder) outputs(path string, n ast.Node) {
 	out := &d.spec.Outputs
-	d.mapping(path, n, "a mapping (labels)", []field{
+	d.mapping(path, n, "a mapping (labels or classes or targets, per_step, normalize_targets)", []field{
 		{"labels", func(p string, v ast.Node) {
 			d.countOrNames(p, v, &out.Labels, &out.LabelNames, "a positive integer or a list of label names", "a label name")
 		}},
-	}, "labels")
+		{"classes", func(p string, v ast.Node) {
+			if l, ok := d.strList(p, v, "a list of class names", "a class name"); ok {
+				out.Classes = l
+			}
+		}},
+		{"targets", func(p string, v ast.Node) {
+			d.countOrNames(p, v, &out.Targets, &out.TargetNames, "a positive integer or a list of target names", "a target name")
+		}},
+		{"per_step", d.setBool(&out.PerStep)},
+		{"normalize_targets", d.setBool(&out.NormalizeTargets)},
+	})
 }
 
 // countOrNames decodes "13" or "[hr, sbp, ...]".
@@ -930,7 +946,11 @@ func (d *decoder) objective(path string, n ast.Node) {
 				{"average", d.setStr(&o.Average, oneOf(averageNames))},
 			})
 		}},
-		{"class_weight", d.classWeight},
+		{"class_weight", func(p string, v ast.Node) {
+			// Its form depends on outputs, which may come later in the
+			// file: it is decoded once the whole file is.
+			d.classWeightPath, d.classWeightNode = p, v
+		}},
 		{"pos_weight", func(p string, v ast.Node) {
 			if w, ok := d.numList(p, v, "a list of non-negative numbers, one per label", "a non-negative number"); ok {
 				o.PosWeight = w
@@ -940,7 +960,11 @@ func (d *decoder) objective(path string, n ast.Node) {
 }
 
 func (d *decoder) classWeight(path string, n ast.Node) {
-	const want = "balanced or a mapping {0: w0, 1: w1}"
+	want := "balanced or a mapping {0: w0, 1: w1}"
+	classes := d.spec.Outputs.Classes
+	if len(classes) > 0 {
+		want = "balanced or a mapping from each class name to its weight"
+	}
 	switch v := d.node(n).(type) {
 	case *ast.StringNode:
 		if v.Value == "balanced" {
@@ -954,6 +978,10 @@ func (d *decoder) classWeight(path string, n ast.Node) {
 		}
 		d.errorf(d.pos(n), "%s: must be %s, got %s%s", path, want, quoteShort(v.Value), hint)
 	case *ast.MappingNode:
+		if len(classes) > 0 {
+			d.classWeights(path, n, want, classes)
+			return
+		}
 		cw := &ClassWeight{}
 		d.mapping(path, n, want, []field{
 			{"0", d.setNum(&cw.W0, "a non-negative number")},
@@ -962,6 +990,25 @@ func (d *decoder) classWeight(path string, n ast.Node) {
 		d.spec.Objective.ClassWeight = cw
 	default:
 		d.typeError(path, n, want)
+	}
+}
+
+// classWeights decodes class_weight for outputs.classes: a weight for every
+// class, keyed by the class's name, as Keras's class_weight needs one for
+// every class.
+func (d *decoder) classWeights(path string, n ast.Node, want string, classes []string) {
+	w := make([]float64, len(classes))
+	fields := make([]field, len(classes))
+	seen := map[string]bool{}
+	for i, c := range classes {
+		if seen[c] {
+			return // duplicate class names: validation reports them
+		}
+		seen[c] = true
+		fields[i] = field{c, d.setNum(&w[i], "a non-negative number")}
+	}
+	if d.mapping(path, n, want, fields, classes...) {
+		d.spec.Objective.ClassWeights = w
 	}
 }
 

@@ -54,10 +54,24 @@ type Layer struct {
 	Rate  float64 // dropout
 }
 
-// Outputs is the spec's outputs section.
+// Outputs is the spec's outputs section. Exactly one of labels, classes and
+// targets is set: it decides the head (Kind).
 type Outputs struct {
-	Labels     int      // number of labels; 1 = binary
+	Labels     int      // number of sigmoid labels; 1 = binary; 0 with classes or targets
 	LabelNames []string // len Labels; generated ("y" for one label, "y0", "y1", ... otherwise) from a count
+	// Classes names the classes of one softmax label (outputs.classes);
+	// the data hold the class index 0..C-1.
+	Classes []string
+	// Targets is the number of regression targets (outputs.targets) and
+	// TargetNames their names, generated like label names from a count.
+	Targets     int
+	TargetNames []string
+	// PerStep: the data give labels at steps, NaN (or empty) where a step
+	// has none; the loss averages over labelled steps (outputs.per_step).
+	PerStep bool
+	// NormalizeTargets standardises the targets on the training split; the
+	// model undoes it, so its values are in the data's units.
+	NormalizeTargets bool
 }
 
 // Averaging conventions for the target-replication term.
@@ -75,6 +89,10 @@ type Objective struct {
 	ClassWeight *ClassWeight
 	// PosWeight, when non-nil, has one positive-term weight per label.
 	PosWeight []float64
+	// ClassWeights, when non-nil, has one sequence weight per class of
+	// outputs.classes, in class order (class_weight as a mapping from class
+	// names); "balanced" is ClassWeight.Balanced.
+	ClassWeights []float64
 }
 
 // ClassWeight is a binary class weighting: explicit weights, or "balanced"
@@ -151,10 +169,6 @@ var MonitorMetrics = []string{
 	"micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc",
 	"micro_f1", "macro_f1", "precision_at_10",
 }
-
-// LowerIsBetter reports whether a smaller value of the monitored metric is an
-// improvement.
-func LowerIsBetter(metric string) bool { return metric == "loss" || metric == "brier" }
 
 // Data is the spec's data section.
 type Data struct {

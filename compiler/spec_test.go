@@ -77,6 +77,7 @@ func TestGoodSpecs(t *testing.T) {
 			if err := graph.WriteGraph(&listing, prog.Graph); err != nil {
 				t.Fatal(err)
 			}
+			listing.WriteString(DescribeHead(prog.Spec) + "\n")
 			golden(t, file+".golden", listing.Bytes())
 
 			resolved, err := MarshalSpec(prog.Spec)
@@ -513,6 +514,7 @@ func TestDocsExamples(t *testing.T) {
 		if i == 0 {
 			var b bytes.Buffer
 			graph.WriteGraph(&b, prog.Graph)
+			b.WriteString(DescribeHead(prog.Spec) + "\n") // as trnn check prints it
 			if b.String() != listing {
 				t.Errorf("docs/spec.md shows\n%s\nbut graph.WriteGraph prints\n%s", listing, b.String())
 			}

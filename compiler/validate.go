@@ -69,12 +69,18 @@ func (s *Spec) complete(filename string, src *source) {
 		s.Outputs.LabelNames = DefaultLabelNames(s.Outputs.Labels)
 	}
 	s.resolveCategorical()
+	if s.Outputs.TargetNames == nil && s.Outputs.Targets >= 1 && s.Outputs.Targets <= MaxLabels {
+		s.Outputs.TargetNames = DefaultLabelNames(s.Outputs.Targets)
+	}
+	if s.Training.Validation.Monitor == DefaultMonitor && !src.written("training.validation.monitor") {
+		s.Training.Validation.Monitor = DefaultMonitorFor(s.Outputs)
+	}
 	if c := s.Data.CSV; c != nil {
 		if c.Features == nil && !src.rejected("data.csv.features") {
 			c.Features = slices.Clone(s.Inputs.FeatureNames)
 		}
 		if c.Labels == nil && !src.rejected("data.csv.labels") {
-			c.Labels = slices.Clone(s.Outputs.LabelNames)
+			c.Labels = slices.Clone(s.Outputs.LabelColumns())
 		}
 	}
 	if s.Training.Validation.File != "" && src != nil && !src.written("training.validation.split") {
@@ -225,7 +231,7 @@ func (v *validator) run() {
 	v.enum("inputs.normalize", s.Inputs.Normalize, normalizeNames)
 	v.preprocess()
 	v.layers()
-	v.names("outputs.labels", s.Outputs.Labels, s.Outputs.LabelNames, MaxLabels, "label", "y", "y")
+	v.outputs()
 	v.objective()
 	v.training()
 	v.data()
@@ -326,7 +332,8 @@ func (v *validator) objective() {
 	v.check(o.Alpha >= 0 && o.Alpha <= 1, "objective.target_replication.alpha", o.Alpha,
 		"must be in [0, 1], got %g", o.Alpha)
 	v.enum("objective.target_replication.average", o.Average, averageNames)
-	if cw := o.ClassWeight; cw != nil {
+	v.headObjective()
+	if cw := o.ClassWeight; cw != nil && s.Outputs.Kind() == KindLabels {
 		v.check(s.Outputs.Labels == 1, "objective.class_weight", *cw,
 			"only applies to one (binary) label, outputs has %d labels; use pos_weight", s.Outputs.Labels)
 		if !cw.Balanced {
@@ -335,7 +342,7 @@ func (v *validator) objective() {
 			v.check(cw.W0 != 0 || cw.W1 != 0, "objective.class_weight", *cw, "the two weights must not both be 0")
 		}
 	}
-	if o.PosWeight != nil {
+	if o.PosWeight != nil && s.Outputs.Kind() == KindLabels {
 		v.check(o.ClassWeight == nil, "objective.pos_weight", o.PosWeight,
 			"cannot be combined with class_weight; give one or the other")
 		v.check(len(o.PosWeight) == s.Outputs.Labels, "objective.pos_weight", o.PosWeight,
@@ -366,7 +373,7 @@ func (v *validator) training() {
 			"cannot be combined with file, which replaces the split")
 		v.dataFile("training.validation.file", val.File)
 	}
-	v.enum("training.validation.monitor", val.Monitor, MonitorMetrics)
+	v.enum("training.validation.monitor", val.Monitor, v.s.Outputs.Monitors())
 	v.check(val.Patience >= 0, "training.validation.patience", val.Patience,
 		"must be a non-negative integer, got %d", val.Patience)
 	if val.Patience > 0 {
@@ -431,8 +438,9 @@ func (v *validator) data() {
 			"must name one column per feature (%d), got %d", s.Inputs.Features, len(c.Features))
 	}
 	if c.Labels != nil {
-		v.check(len(c.Labels) == s.Outputs.Labels, "data.csv.labels", c.Labels,
-			"must name one column per label (%d), got %d", s.Outputs.Labels, len(c.Labels))
+		n := len(s.Outputs.LabelColumns())
+		v.check(len(c.Labels) == n, "data.csv.labels", c.Labels,
+			"must name one column per label (%d), got %d", n, len(c.Labels))
 	}
 	seen := map[string]string{}
 	if c.ID != "" {
@@ -449,8 +457,8 @@ func (v *validator) data() {
 // paramCount is the number of parameters a spec compiles to, if its sizes
 // are valid.
 func paramCount(s *Spec) (int, bool) {
-	I := s.Inputs.Features
-	if I < 1 || I > MaxFeatures || s.Outputs.Labels < 1 || s.Outputs.Labels > MaxLabels || len(s.Layers) > MaxLayers {
+	I, K := s.Inputs.Features, s.Outputs.Width()
+	if I < 1 || I > MaxFeatures || K < 1 || K > MaxLabels || len(s.Layers) > MaxLayers {
 		return 0, false
 	}
 	if s.Inputs.Preprocessed() {
@@ -477,6 +485,5 @@ func paramCount(s *Spec) (int, bool) {
 			I = H
 		}
 	}
-	K := s.Outputs.Labels
 	return n + K*I + K, true
 }

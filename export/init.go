@@ -44,6 +44,9 @@ func initParams(src, dst *graph.Graph) error {
 	if err := graph.Verify(dst); err != nil {
 		return fmt.Errorf("export: InitParams: %s", firstError(err))
 	}
+	if have, want := headKind(src), headKind(dst); have != want {
+		return fmt.Errorf("is a model of %s, the spec's outputs are %s; --init takes the weights of a model with the same kind of head", have, want)
+	}
 	c := newInitCopy(src, dst)
 	var mine, theirs []*graph.Node
 	for _, n := range dst.Nodes {
@@ -70,7 +73,46 @@ func initParams(src, dst *graph.Graph) error {
 	if err := c.head(theirs[len(theirs)-1]); err != nil {
 		return err
 	}
+	c.targetStats()
 	return c.stats()
+}
+
+// headKind names the kind of head a graph has, in the spec's words:
+// "targets" when its output is values, "classes" when a Softmax computes
+// its output, "labels" (sigmoid) otherwise.
+func headKind(g *graph.Graph) string {
+	for _, v := range g.Outputs {
+		if v.Name == graph.ValueValues {
+			return "targets"
+		}
+	}
+	for _, n := range g.Nodes {
+		if n.Op == graph.OpSoftmax {
+			return "classes"
+		}
+	}
+	return "labels"
+}
+
+// targetStats copies the target statistics of a regression head whose
+// spec standardises its targets, from the initializers of those names
+// (trnn's exports), or makes them the identity when src has none.
+func (c *initCopy) targetStats() {
+	for _, n := range c.dst.Nodes {
+		if n.Op != graph.OpDenormalize {
+			continue
+		}
+		mean, std := c.param(n, "mean"), c.param(n, "std")
+		clear(mean)
+		for i := range std {
+			std[i] = 1
+		}
+		m, s := c.constant(input(n, 1)), c.constant(input(n, 2))
+		if m != nil && s != nil && len(m.F32) == len(mean) && len(s.F32) == len(std) {
+			copy(mean, m.F32)
+			copy(std, s.F32)
+		}
+	}
 }
 
 // initCopy holds the lookups of one InitParams: names resolve in maps,

@@ -182,7 +182,7 @@ func WithState(g *graph.Graph) (*graph.Graph, bool, error) {
 	if slices.ContainsFunc(g.Inputs, func(v graph.Value) bool { _, ok := StatePair(v.Name); return ok }) {
 		return g, true, nil
 	}
-	stepProbs := slices.ContainsFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueStepProbs })
+	stepProbs := hasStepOutput(g)
 	seq := stepSkeleton(g)
 	if seq == nil {
 		return nil, false, nil
@@ -215,10 +215,13 @@ func WithState(g *graph.Graph) (*graph.Graph, bool, error) {
 //
 // Each change applies where g has the writer's pattern for it, so a
 // stateful model from elsewhere runs as it is. g itself is never changed.
-// ok is false when g has no output probs or no state inputs with their
-// outputs.
+// ok is false when g has no output probs (values, for a regression model)
+// or no state inputs with their outputs.
 func StreamGraph(g *graph.Graph) (out *graph.Graph, ok bool) {
 	keep := []string{graph.ValueProbs}
+	if slices.ContainsFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueValues }) {
+		keep[0] = graph.ValueValues // a regression model
+	}
 	for _, v := range g.Inputs {
 		if o, isState := StatePair(v.Name); isState {
 			keep = append(keep, o)

@@ -17,15 +17,17 @@ import (
 
 // WithStepProbs returns a tensor-form graph that computes what g computes
 // and, besides probs, step_probs [batch, time, K]: the probabilities after
-// every step, 0 at padded steps. It serves any model trnn's writer made
+// every step, 0 at padded steps (for a regression model, besides values,
+// step_values). It serves any model trnn's writer made
 // without step_probs (g is one as ReadONNX returns it): one pass over a
 // sequence then gives every step's probabilities, where running each prefix
 // would take time and memory quadratic in its length.
 //
 // g is rebuilt, not edited: the sequence-form graph it was written from
 // (Normalize when g normalises, its LSTM and GRU layers with their hidden
-// sizes, the Dense head, Sigmoid, LastStep) is filled from g's weights with
-// InitParams and written again with step_probs. A rebuild is trusted only
+// sizes, the Dense head, its Sigmoid, Softmax or regression output,
+// LastStep) is filled from g's weights with InitParams and written again
+// with step_probs. A rebuild is trusted only
 // when writing it without step_probs gives back g itself, node for node
 // with equal weights (names aside): then its probs are g's bit for bit.
 //
@@ -43,7 +45,7 @@ func WithStepProbs(g *graph.Graph) (*graph.Graph, bool, error) {
 	if g == nil || g.Form != graph.FormTensor {
 		return nil, false, nil
 	}
-	if slices.ContainsFunc(g.Outputs, func(v graph.Value) bool { return v.Name == graph.ValueStepProbs }) {
+	if hasStepOutput(g) {
 		return g, true, nil
 	}
 	seq := stepSkeleton(g)
@@ -81,20 +83,34 @@ func rewrite(src, seq *graph.Graph, opts Options) (*graph.Graph, error) {
 	return DecodeONNX(src.Name, b)
 }
 
+// hasStepOutput reports whether g has a per-step output, step_probs or
+// step_values.
+func hasStepOutput(g *graph.Graph) bool {
+	return slices.ContainsFunc(g.Outputs, func(v graph.Value) bool {
+		return v.Name == graph.ValueStepProbs || v.Name == graph.ValueStepValues
+	})
+}
+
 // stepSkeleton returns the sequence-form graph trnn lowers for src's
 // architecture, with the names docs/graph.md gives, its parameters
 // allocated but not filled; or nil when src does not have trnn's interface
 // (inputs x float32 [batch, time, F] and lengths int32 [batch], the
-// output probs [batch, K], then perhaps step_probs) or its layers cannot be
-// expressed.
+// output probs [batch, K] or values [batch, K], then perhaps step_probs or
+// step_values) or its layers cannot be expressed. The head is the kind
+// headKind finds; a regression head de-normalises when src holds the
+// target statistics trnn's writer names.
 func stepSkeleton(src *graph.Graph) *graph.Graph {
-	if len(src.Inputs) != 2 || len(src.Outputs) != 1 && (len(src.Outputs) != 2 || src.Outputs[1].Name != graph.ValueStepProbs) {
+	step, last := graph.ValueStepProbs, graph.ValueProbs
+	if headKind(src) == "targets" {
+		step, last = graph.ValueStepValues, graph.ValueValues
+	}
+	if len(src.Inputs) != 2 || len(src.Outputs) != 1 && (len(src.Outputs) != 2 || src.Outputs[1].Name != step) {
 		return nil
 	}
 	x, l, probs := src.Inputs[0], src.Inputs[1], src.Outputs[0]
 	if x.Name != graph.ValueX || x.DType != graph.Float32 || len(x.Shape) != 3 || x.Shape[2].Sym != "" ||
 		l.Name != graph.ValueLengths || l.DType != graph.Int32 ||
-		probs.Name != graph.ValueProbs || len(probs.Shape) != 2 || probs.Shape[1].Sym != "" {
+		probs.Name != last || len(probs.Shape) != 2 || probs.Shape[1].Sym != "" {
 		return nil
 	}
 	b := newSeqBuilder(src.Name, x.Shape[2].Size)
@@ -113,7 +129,9 @@ func stepSkeleton(src *graph.Graph) *graph.Graph {
 		}
 		b.recurrent(n.Op, int(H))
 	}
-	g := b.finish(probs.Shape[1].Size)
+	c := newInitCopy(src, &graph.Graph{})
+	denorm := c.constant(targetMean) != nil && c.constant(targetStd) != nil
+	g := b.finish(probs.Shape[1].Size, headKind(src), denorm)
 	vals, err := graph.InferShapes(g)
 	if err != nil {
 		return nil
@@ -177,16 +195,36 @@ func (b *seqBuilder) recurrent(op graph.Op, H int) {
 	b.width = H
 }
 
-// finish adds the head, its sigmoid and the last step, and the outputs.
-func (b *seqBuilder) finish(K int) *graph.Graph {
+// Names of the target statistics, as the compiler names them (export does
+// not import the compiler).
+const (
+	targetMean = "targets.mean"
+	targetStd  = "targets.std"
+)
+
+// finish adds the head of the given kind (headKind's names), the last
+// step, and the outputs.
+func (b *seqBuilder) finish(K int, kind string, denorm bool) *graph.Graph {
 	batch, time := graph.Sym(graph.DimBatch), graph.Sym(graph.DimTime)
 	b.node("head", graph.OpDense, graph.ValueLogits, nil, b.param("head.W", K, b.width), b.param("head.b", K))
-	b.node("sigmoid", graph.OpSigmoid, graph.ValueStepProbs, nil)
-	b.node("last", graph.OpLastStep, graph.ValueProbs, nil)
+	step, last := graph.ValueStepProbs, graph.ValueProbs
+	switch {
+	case kind == "classes":
+		b.node("softmax", graph.OpSoftmax, step, nil)
+	case kind == "targets" && denorm:
+		step, last = graph.ValueStepValues, graph.ValueValues
+		b.node("denormalize", graph.OpDenormalize, step, nil, b.param(targetMean, K), b.param(targetStd, K))
+	case kind == "targets":
+		step, last = graph.ValueStepValues, graph.ValueValues
+		b.node("identity", graph.OpIdentity, step, nil)
+	default:
+		b.node("sigmoid", graph.OpSigmoid, step, nil)
+	}
+	b.node("last", graph.OpLastStep, last, nil)
 	b.g.Outputs = []graph.Value{
 		{Name: graph.ValueLogits, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: graph.ValueStepProbs, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
-		{Name: graph.ValueProbs, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
+		{Name: step, DType: graph.Float32, Shape: graph.Shape{batch, time, graph.Fixed(K)}},
+		{Name: last, DType: graph.Float32, Shape: graph.Shape{batch, graph.Fixed(K)}},
 	}
 	return b.g
 }

@@ -205,6 +205,7 @@ type exporter struct {
 	norm   *graph.Node // the Normalize node, if any
 	pre    *graph.Node // the Preprocess node, if any
 	prep   graph.Preprocess
+	last   string // the last-step output: probs, or values for regression
 
 	nodes   []*onnxpb.NodeProto
 	inits   []*onnxpb.TensorProto
@@ -293,9 +294,9 @@ func (e *exporter) record(n *graph.Node) error {
 		if err := e.recordPreprocess(n, in); err != nil {
 			return err
 		}
-	case graph.OpDropout:
-		// The identity at inference: the output is another name for the
-		// input, with the same forms and demands.
+	case graph.OpDropout, graph.OpIdentity:
+		// The identity (Dropout at inference): the output is another name
+		// for the input, with the same forms and demands.
 		out = in
 	}
 	e.vals[name] = out
@@ -305,9 +306,14 @@ func (e *exporter) record(n *graph.Node) error {
 // demand marks the forms the exported outputs need and propagates them
 // back through the graph.
 func (e *exporter) demand() error {
-	want := []string{graph.ValueProbs}
+	step, last, ok := graph.HeadOutputs(e.g)
+	if !ok {
+		step, last = graph.ValueStepProbs, graph.ValueProbs
+	}
+	e.last = last
+	want := []string{last}
 	if e.stepProbs {
-		want = append(want, graph.ValueStepProbs)
+		want = append(want, step)
 	}
 	for _, name := range want {
 		v := e.vals[name]
@@ -315,20 +321,20 @@ func (e *exporter) demand() error {
 			return e.errorf("graph %q has no output %s to export", e.g.Name, name)
 		}
 		v.isOutput = true
-		if name == graph.ValueProbs {
+		if name == last {
 			if !v.last {
-				return e.errorf("output probs is not taken at the last step (it must come from a LastStep node)")
+				return e.errorf("output %s is not taken at the last step (it must come from a LastStep node)", name)
 			}
 			v.needLast = true
 		} else {
 			if v.last {
-				return e.errorf("output step_probs is taken at the last step, expected a per-step value")
+				return e.errorf("output %s is taken at the last step, expected a per-step value", name)
 			}
 			v.needPer = true
 		}
 		e.outputs = append(e.outputs, name)
 	}
-	e.feats, e.labels = e.vals[graph.ValueX].width, e.vals[graph.ValueProbs].width
+	e.feats, e.labels = e.vals[graph.ValueX].width, e.vals[last].width
 	for i := len(e.g.Nodes) - 1; i >= 0; i-- {
 		n := e.g.Nodes[i]
 		out, in := e.vals[n.Outputs[0]], e.vals[n.Inputs[0]]
@@ -459,25 +465,54 @@ func (e *exporter) emit() {
 		case graph.OpDense:
 			e.dense(n, in, out)
 		case graph.OpSigmoid:
-			if out.needLast {
-				out.lastName = writeLastName(out)
-				e.node(n.Name+".last", "Sigmoid", []string{in.lastName}, []string{out.lastName})
-			}
-			if out.needPer {
-				out.per, out.perTime = writePerName(out, in.perTime), in.perTime
-				e.node(n.Name, "Sigmoid", []string{in.per}, []string{out.per})
-			}
+			e.unary(n, in, out, "Sigmoid")
+		case graph.OpSoftmax:
+			// Over the last axis, the classes, in either form (opset ≥ 13
+			// normalises along one axis only).
+			e.unary(n, in, out, "Softmax", writeAttrInt("axis", -1))
+		case graph.OpDenormalize:
+			e.denormalize(n, in, out)
 		}
 	}
 	// The outputs: probs is a last-step value; step_probs is masked so that
 	// padded steps are exactly 0.
 	for _, name := range e.outputs {
 		v := e.vals[name]
-		if name == graph.ValueProbs {
+		if name == e.last {
 			e.rename(v.lastName, name)
 			continue
 		}
 		e.node(name+".mask", "Mul", []string{e.layout(v, false), e.mask()}, []string{name})
+	}
+}
+
+// unary emits an elementwise (or last-axis) op for each demanded form.
+func (e *exporter) unary(n *graph.Node, in, out *seqValue, op string, attrs ...*onnxpb.AttributeProto) {
+	if out.needLast {
+		out.lastName = writeLastName(out)
+		e.node(n.Name+".last", op, []string{in.lastName}, []string{out.lastName}, attrs...)
+	}
+	if out.needPer {
+		out.per, out.perTime = writePerName(out, in.perTime), in.perTime
+		e.node(n.Name, op, []string{in.per}, []string{out.per}, attrs...)
+	}
+}
+
+// denormalize emits x·std + mean for each demanded form; the statistics
+// broadcast over the last axis in either layout.
+func (e *exporter) denormalize(n *graph.Node, in, out *seqValue) {
+	mean, std := e.paramInit(e.param(n, "mean"), in.width), e.paramInit(e.param(n, "std"), in.width)
+	if out.needLast {
+		out.lastName = writeLastName(out)
+		scaled := out.lastName + ".scaled"
+		e.node(n.Name+".last.mul", "Mul", []string{in.lastName, std}, []string{scaled})
+		e.node(n.Name+".last.add", "Add", []string{scaled, mean}, []string{out.lastName})
+	}
+	if out.needPer {
+		out.per, out.perTime = writePerName(out, in.perTime), in.perTime
+		scaled := out.per + ".scaled"
+		e.node(n.Name+".mul", "Mul", []string{in.per, std}, []string{scaled})
+		e.node(n.Name+".add", "Add", []string{scaled, mean}, []string{out.per})
 	}
 }
 
@@ -655,7 +690,7 @@ func (e *exporter) model() *onnxpb.ModelProto {
 	}
 	var outputs []*onnxpb.ValueInfoProto
 	for _, name := range e.outputs {
-		if name == graph.ValueProbs {
+		if name == e.last {
 			outputs = append(outputs, writeValueInfo(name, graph.Float32, graph.DimBatch, K))
 		} else {
 			outputs = append(outputs, writeValueInfo(name, graph.Float32, graph.DimBatch, graph.DimTime, K))
@@ -696,10 +731,25 @@ func (e *exporter) docString() string {
 			layers = append(layers, fmt.Sprintf("%v(%d)", n.Op, e.vals[n.Outputs[0]].width))
 		}
 	}
-	s := fmt.Sprintf("trnn sequence classifier %s: %s, %d label(s). Inputs x [batch, time, %d] (right-padded) and lengths [batch]; "+
-		"probs [batch, %d] is the sigmoid of the head at each row's last valid step", e.m.Name, strings.Join(layers, " → "), e.labels, e.feats, e.labels)
+	what, units, head := "classifier", "label(s)", "the sigmoid of the head"
+	for _, n := range e.g.Nodes {
+		switch n.Op {
+		case graph.OpSoftmax:
+			units, head = "classes", "the softmax of the head over the classes"
+		case graph.OpIdentity:
+			what, units, head = "regressor", "target(s)", "the head"
+		case graph.OpDenormalize:
+			what, units, head = "regressor", "target(s)", "the head times the targets' std plus their mean"
+		}
+	}
+	step, _, _ := graph.HeadOutputs(e.g)
+	if step == "" {
+		step = graph.ValueStepProbs
+	}
+	s := fmt.Sprintf("trnn sequence %s %s: %s, %d %s. Inputs x [batch, time, %d] (right-padded) and lengths [batch]; "+
+		"%s [batch, %d] is %s at each row's last valid step", what, e.m.Name, strings.Join(layers, " → "), e.labels, units, e.feats, e.last, e.labels, head)
 	if e.stepProbs {
-		s += fmt.Sprintf("; step_probs [batch, time, %d] at every step, 0 at padded steps", e.labels)
+		s += fmt.Sprintf("; %s [batch, time, %d] at every step, 0 at padded steps", step, e.labels)
 	}
 	if e.pre != nil {
 		s += "; x holds raw values, NaN where one is missing and a categorical feature's category index, which the model " +

@@ -217,7 +217,28 @@ const (
 	ValueLogits    = "logits"     // output: the head at every step [batch, time, labels]
 	ValueStepProbs = "step_probs" // output: sigmoid(logits), 0 at padded steps
 	ValueProbs     = "probs"      // output: step_probs at each row's last valid step [batch, labels]
+	// A regression head (outputs.targets) has values in place of
+	// probabilities: step_values at every step, values at the last.
+	ValueStepValues = "step_values"
+	ValueValues     = "values"
 )
+
+// HeadOutputs returns the names of a compiled graph's per-step and
+// last-step outputs: step_probs and probs, or step_values and values for a
+// regression head; ok is false when g has neither pair.
+func HeadOutputs(g *Graph) (step, last string, ok bool) {
+	has := map[string]bool{}
+	for _, v := range g.Outputs {
+		has[v.Name] = true
+	}
+	switch {
+	case has[ValueStepProbs] && has[ValueProbs]:
+		return ValueStepProbs, ValueProbs, true
+	case has[ValueStepValues] && has[ValueValues]:
+		return ValueStepValues, ValueValues, true
+	}
+	return "", "", false
+}
 
 // Names of node attributes (their kinds: hidden_size and
 // linear_before_reset are AttrInt, rate is AttrFloat).

@@ -28,6 +28,9 @@ const (
 	// standardised, one-hot encoded features and their indicators (see
 	// PreprocessWidth)
 	OpPreprocess
+	// OpDenormalize undoes the standardisation of regression targets:
+	// (x, mean[K], std[K]) → x·std + mean.
+	OpDenormalize
 
 	// ONNX operators (imported graphs).
 	OpAdd

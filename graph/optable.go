@@ -168,6 +168,10 @@ var opTable = [numOps]OpInfo{
 	OpLastStep: {Name: "LastStep", Seq: &SeqRule{Last: true}},
 	OpPreprocess: {Name: "Preprocess", Seq: &SeqRule{Params: []string{"mean", "std"},
 		Attrs: []string{AttrNameMissing, AttrNameCategories, AttrNameIndicators, AttrNameNormalize}, Width: preprocessWidth}},
+	// The heads other than the sigmoid: Softmax over the width (the
+	// classes), Identity for regression, Denormalize for standardised
+	// targets.
+	OpDenormalize: {Name: "Denormalize", Seq: &SeqRule{Params: []string{"mean", "std"}, Width: normalizeWidth}},
 
 	OpAdd:      {Name: "Add", ONNX: rule(binaryOp)},
 	OpSub:      {Name: "Sub", ONNX: rule(binaryOp)},
@@ -181,7 +185,7 @@ var opTable = [numOps]OpInfo{
 	OpTanh:     {Name: "Tanh", ONNX: rule(unaryOp)},
 	OpRelu:     {Name: "Relu", ONNX: rule(unaryOp)},
 	OpNot:      {Name: "Not", ONNX: rule(unaryOp)},
-	OpIdentity: {Name: "Identity", ONNX: rule(unaryOp)},
+	OpIdentity: {Name: "Identity", Seq: &SeqRule{}, ONNX: rule(unaryOp)},
 	OpGemm: {Name: "Gemm", ONNX: &ONNXRule{Since: 7, MinIn: 2, MaxIn: 3, MinOut: 1, MaxOut: 1, Optional: []int{2},
 		Attrs: map[string]AttrRule{
 			"alpha": {Kind: AttrFloat, Default: floatAttr(1)}, "beta": {Kind: AttrFloat, Default: floatAttr(1)},
@@ -313,7 +317,7 @@ var opTable = [numOps]OpInfo{
 	OpReduceSumSquare:    {Name: "ReduceSumSquare", ONNX: reduceRule(18)},
 	OpArgMax:             {Name: "ArgMax", ONNX: argRule()},
 	OpArgMin:             {Name: "ArgMin", ONNX: argRule()},
-	OpSoftmax:            {Name: "Softmax", ONNX: softmaxRule()},
+	OpSoftmax:            {Name: "Softmax", Seq: &SeqRule{}, ONNX: softmaxRule()},
 	OpLogSoftmax:         {Name: "LogSoftmax", ONNX: softmaxRule()},
 	OpHardmax:            {Name: "Hardmax", ONNX: softmaxRule()},
 	OpConstantOfShape:    {Name: "ConstantOfShape", ONNX: constantOfShapeRule()},

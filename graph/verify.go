@@ -198,7 +198,15 @@ func (c *checker) checkOutputs() map[string]bool {
 // checkSeqOutputs checks a compiled graph has the outputs the runtime and
 // the exporter rely on, declared as inferred.
 func (c *checker) checkSeqOutputs(outs map[string]bool) {
-	for _, want := range []string{ValueLogits, ValueStepProbs, ValueProbs} {
+	if !outs[ValueLogits] {
+		c.errorf("graph output %q is missing", ValueLogits)
+	}
+	// A head gives probabilities or values, per step and at the last step.
+	step, last := ValueStepProbs, ValueProbs
+	if outs[ValueValues] || outs[ValueStepValues] {
+		step, last = ValueStepValues, ValueValues
+	}
+	for _, want := range []string{step, last} {
 		if !outs[want] {
 			c.errorf("graph output %q is missing", want)
 		}

@@ -1,21 +1,26 @@
-// Package loss holds trnn's training objective and its evaluation metrics:
-// target replication (TR) over packed batches, class weights, and the
-// final-step metrics that validation, early stopping and `trnn eval` report.
-// docs/objective.md states every formula as implemented.
+// Package loss holds trnn's training objectives and their evaluation
+// metrics: target replication over packed batches for sigmoid labels (TR),
+// softmax classes (SoftmaxTR) and regression targets (SquaredTR), per-step
+// labels (PerStep, deep supervision), class weights, and the final-step
+// metrics that validation, early stopping and `trnn eval` report (Evaluate,
+// EvaluateClasses, EvaluateRegression). docs/objective.md states every
+// formula as implemented.
 //
 // Shape legend used across the package's files:
 //
 //	B  rows (sequences) of a batch or shard, ordered as in ops.Packing
 //	T  steps; T_b is row b's own length
 //	N  packed steps, Σ_b T_b
-//	K  labels (1 = binary)
+//	K  labels (1 = binary) or regression targets
+//	C  classes of a softmax head; W the head's width (K or C)
 //	n  samples (sequences) evaluated by the metrics
 //
 // # The objective
 //
-// TR.ForwardBackward reads per-step logits in ops.Packing's layout ([N, K],
-// padding removed) and returns sums over their rows, never means: the
-// runtime splits a mini-batch into shards, calls the objective once per
+// Every objective satisfies Objective. TR.ForwardBackward reads per-step
+// logits in ops.Packing's layout ([N, K], padding removed) and returns
+// sums over their rows, never means: the runtime splits a mini-batch into
+// shards, calls the objective once per
 // shard, adds the sums and divides by the number of sequences in the
 // mini-batch (Keras semantics for class weights: Σ w_i·L_i / N, with N the
 // number of sequences, not Σ w_i). The gradient is accumulated into the
@@ -30,7 +35,10 @@
 // final-step probabilities (and, optionally, logits, for an exact log loss).
 // A metric that is undefined on the evaluated set (AUROC of a label with one
 // class only, a macro average over no defined label...) is reported as
-// undefined (Value.OK false), never as a made-up number.
+// undefined (Value.OK false), never as a made-up number. EvaluateClasses
+// and EvaluateRegression do the same for softmax and identity heads.
+// Per-step binary labels need no function of their own: Evaluate takes the
+// labelled steps as its samples.
 //
 // Around the metrics: Reliability and ECE measure calibration,
 // ChooseThreshold picks a threshold by a rule (best F1, Youden's J, a
@@ -40,8 +48,9 @@
 //
 // # Errors
 //
-// Functions that read values a user supplied (ParseAverage, TR.Check,
-// CheckLabels, BalancedWeights, Evaluate) return one-line errors naming the
+// Functions that read values a user supplied (ParseAverage, the objectives'
+// Check methods, CheckLabels, CheckClasses, BalancedWeights, Evaluate,
+// EvaluateClasses, EvaluateRegression) return one-line errors naming the
 // place (a spec field, y[i,k], probs[i,k]) and the rule broken; callers
 // prefix the file name. Inconsistent shapes are programming errors and panic
 // with a message prefixed "loss: ".

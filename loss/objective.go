@@ -47,6 +47,33 @@ func ParseAverage(s string) (Average, error) {
 	return 0, fmt.Errorf("target_replication.average: expected all_steps, exclude_final or linear_gain, found %q", s)
 }
 
+// Objective is a training objective over packed per-step logits: TR
+// (sigmoid labels), SoftmaxTR (classes), SquaredTR (regression targets) and
+// PerStep (labels given per step). W is the width of the head: K labels, C
+// classes or K targets. y is [B, K] per-sequence labels (TR, SquaredTR),
+// [B] class indices as float32 (SoftmaxTR) or, for PerStep, packed [N, K]
+// per-step labels with NaN where a step has no label (K = 1, a class index,
+// for a softmax head). An Objective is only read by its methods, so one
+// value may serve concurrent shards.
+type Objective interface {
+	// ForwardBackward returns Σ_b w_b·L_b, accumulates dlogits +=
+	// scale·w_b·∂L_b/∂z and fills perSeq[b] with L_b and final[b] with the
+	// unweighted final-step loss (per step: the loss at row b's last
+	// labelled step, NaN if none) when they are non-nil; see
+	// TR.ForwardBackward.
+	ForwardBackward(p *ops.Packing, W int, logits, y, seqWeight []float32, scale float32,
+		dlogits []float32, perSeq, final []float64) float64
+	// Loss is ForwardBackward without the gradient.
+	Loss(p *ops.Packing, W int, logits, y, seqWeight []float32, perSeq, final []float64) float64
+}
+
+var (
+	_ Objective = (*TR)(nil)
+	_ Objective = (*SoftmaxTR)(nil)
+	_ Objective = (*SquaredTR)(nil)
+	_ Objective = (*PerStep)(nil)
+)
+
 // TR is the target-replication objective of Lipton et al. (ICLR 2016). For
 // a sequence of length T with per-step logits z_t ∈ R^K and labels y ∈ {0,1}^K,
 //
@@ -125,6 +152,17 @@ func (o *TR) ForwardBackward(p *ops.Packing, K int,
 		panic("loss: TR.ForwardBackward: nil dlogits")
 	}
 	return o.run(p, K, logits, y, seqWeight, perSeq, finalBCE, scale, dlogits)
+}
+
+// Loss is ForwardBackward without the gradient: the same sum, perSeq and
+// finalBCE, bit for bit.
+func (o *TR) Loss(p *ops.Packing, K int,
+	logits []float32, // [N, K]
+	y []float32, // [B, K]
+	seqWeight []float32, // [B] or nil
+	perSeq, finalBCE []float64, // [B] outputs, or nil
+) (weightedSum float64) {
+	return o.run(p, K, logits, y, seqWeight, perSeq, finalBCE, 0, nil)
 }
 
 // run is the kernel behind ForwardBackward; with a nil dlogits it computes

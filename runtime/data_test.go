@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"slices"
@@ -82,5 +83,36 @@ func TestDataSchema(t *testing.T) {
 func TestSynthLabelsFitASpec(t *testing.T) {
 	if data.MaxSynthLabels != compiler.MaxLabels {
 		t.Fatalf("data.MaxSynthLabels = %d, compiler.MaxLabels = %d", data.MaxSynthLabels, compiler.MaxLabels)
+	}
+}
+
+// TestTaskExamples compiles the mimic3-benchmarks-shaped examples and checks
+// that their data files are, byte for byte, what the `trnn synth --task`
+// commands in their comments write.
+func TestTaskExamples(t *testing.T) {
+	for _, task := range []string{data.TaskDecompensation, data.TaskLOS, data.TaskLOSRegression} {
+		spec, err := compiler.ParseFile("../examples/mimic3-" + task + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := compiler.Compile(spec); err != nil {
+			t.Fatal(err)
+		}
+		if !spec.Outputs.PerStep {
+			t.Errorf("%s: outputs.per_step is not set", task)
+		}
+		d, err := data.SynthTask(task, data.SynthOptions{N: 800, MinLen: 48, MaxLen: 96, F: 3, Seed: 1, PosRate: 0.3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := filepath.Join(t.TempDir(), "want.npz")
+		if err := data.WriteNPZ(want, d); err != nil {
+			t.Fatal(err)
+		}
+		a, errA := os.ReadFile(spec.Path(spec.Data.Train))
+		b, errB := os.ReadFile(want)
+		if errA != nil || errB != nil || !bytes.Equal(a, b) {
+			t.Errorf("%s: %s differs from what trnn synth makes (%v, %v); regenerate it with the command in the spec's comment", task, spec.Data.Train, errA, errB)
+		}
 	}
 }

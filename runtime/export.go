@@ -33,7 +33,9 @@ func ExportModel(prog *compiler.Program, opts export.Options) (*export.Model, er
 	if opts.Opset == 0 {
 		opts.Opset = graph.DefaultOpset
 	}
-	opts.StepProbs = opts.StepProbs || spec.Export.StepProbs
+	// A per_step model is trained and judged at every step: its per-step
+	// output is always written.
+	opts.StepProbs = opts.StepProbs || spec.Export.StepProbs || spec.Outputs.PerStep
 	if err := checkSpecGraph(spec, g); err != nil {
 		return nil, err
 	}
@@ -73,9 +75,17 @@ func checkSpecGraph(spec *compiler.Spec, g *graph.Graph) error {
 			return fmt.Errorf("export: graph input x has %d features, the spec says %d", in.Shape[2].Size, spec.Inputs.Features)
 		}
 	}
-	if v := g.Values[graph.ValueProbs]; v != nil && len(v.Shape) > 0 {
-		if K := v.Shape[len(v.Shape)-1]; K.Sym == "" && K.Size != spec.Outputs.Labels {
-			return fmt.Errorf("export: output probs has %d labels, the spec says %d", K.Size, spec.Outputs.Labels)
+	_, last, ok := graph.HeadOutputs(g)
+	want := graph.ValueProbs
+	if spec.Outputs.Kind() == compiler.KindTargets {
+		want = graph.ValueValues
+	}
+	if ok && last != want {
+		return fmt.Errorf("export: the graph's output is %s, the spec's outputs (%s) give %s", last, spec.Outputs.Kind(), want)
+	}
+	if v := g.Values[last]; ok && v != nil && len(v.Shape) > 0 {
+		if K := v.Shape[len(v.Shape)-1]; K.Sym == "" && K.Size != spec.Outputs.Width() {
+			return fmt.Errorf("export: output %s has %d %s, the spec says %d", last, K.Size, spec.Outputs.Kind(), spec.Outputs.Width())
 		}
 	}
 	norm := spec.Inputs.Normalize
@@ -105,7 +115,7 @@ func checkSpecGraph(spec *compiler.Spec, g *graph.Graph) error {
 
 // specMeta is the metadata an exported model takes from its spec.
 func specMeta(spec *compiler.Spec, opts export.Options) (map[string]string, error) {
-	F, K := spec.Inputs.Features, spec.Outputs.Labels
+	F, K := spec.Inputs.Features, spec.Outputs.Width()
 	feats := spec.Inputs.FeatureNames
 	if len(feats) == 0 {
 		feats = compiler.DefaultFeatureNames(F)
@@ -113,12 +123,12 @@ func specMeta(spec *compiler.Spec, opts export.Options) (map[string]string, erro
 	if len(feats) != F {
 		return nil, fmt.Errorf("export: spec %q has %d feature names for %d features", spec.Name, len(feats), F)
 	}
-	labels := spec.Outputs.LabelNames
-	if len(labels) == 0 {
+	labels := spec.Outputs.Names()
+	if len(labels) == 0 && spec.Outputs.Kind() == compiler.KindLabels {
 		labels = compiler.DefaultLabelNames(K)
 	}
 	if len(labels) != K {
-		return nil, fmt.Errorf("export: spec %q has %d label names for %d labels", spec.Name, len(labels), K)
+		return nil, fmt.Errorf("export: spec %q has %d names for %d %s", spec.Name, len(labels), K, spec.Outputs.Kind())
 	}
 	fj, _ := json.Marshal(feats)
 	lj, _ := json.Marshal(labels)

@@ -51,6 +51,7 @@ type seqPlan struct {
 	paramIdx  map[string]int
 	nTrain    int
 	nFixed    int
+	head      headInfo
 }
 
 // seqNode is one executable node of a sequence-form graph. Nodes keep no
@@ -125,7 +126,7 @@ func NewModel(prog *compiler.Program) (*Model, error) {
 	}
 	pl.F = pl.widths[pl.xIdx]
 	for _, n := range g.Nodes {
-		if n.Op == graph.OpSigmoid || n.Op == graph.OpLastStep {
+		if isHeadOp(n.Op) {
 			continue // the outputs past the logits are computed directly
 		}
 		node, err := newSeqNode(m, n, addValue)
@@ -140,6 +141,7 @@ func NewModel(prog *compiler.Program) (*Model, error) {
 	}
 	pl.logitsIdx = li
 	pl.K = pl.widths[li]
+	pl.head = newHeadInfo(prog.Spec, pl.K)
 	m.pool = newPool(goruntime.GOMAXPROCS(0))
 	return m, nil
 }
@@ -205,7 +207,9 @@ type evaluator struct {
 	idx    []int // dataset rows of the current batch
 	d      *data.Dataset
 	out    []float32
-	fn     func(int)
+	// steps, when non-nil, receives every step's logits: [n][len_i·K].
+	steps [][]float32
+	fn    func(int)
 }
 
 // evalShards bounds the shards an evaluator runs at once.
@@ -249,7 +253,26 @@ func (ev *evaluator) shardForward(i int) {
 	logits := s.act[m.plan.logitsIdx]
 	for b, row := range s.rows {
 		copy(ev.out[row*K:(row+1)*K], logits[s.pk.Last(b)*K:])
+		if ev.steps != nil {
+			st := ev.steps[row]
+			for t := 0; t < s.lens[b]; t++ {
+				i := s.pk.Index(b, t) * K
+				copy(st[t*K:(t+1)*K], logits[i:i+K])
+			}
+		}
 	}
+}
+
+// runSteps is run that also returns every step's logits, [n][len_i·K].
+func (ev *evaluator) runSteps(d *data.Dataset) (last []float32, steps [][]float32) {
+	K := ev.m.plan.K
+	ev.steps = make([][]float32, d.N())
+	for i := range ev.steps {
+		ev.steps[i] = make([]float32, d.Len(i)*K)
+	}
+	last = ev.run(d)
+	steps, ev.steps = ev.steps, nil
+	return last, steps
 }
 
 // forward runs every node on shard s.
@@ -279,4 +302,11 @@ func Sigmoid(v []float32) {
 func (m *Model) Predict(d *data.Dataset) []float32 {
 	ev := m.newEvaluator()
 	return ev.run(d)
+}
+
+// PredictSteps returns the logits at every valid step, [n][len_i·K] in the
+// dataset's order, in inference mode.
+func (m *Model) PredictSteps(d *data.Dataset) [][]float32 {
+	_, steps := m.newEvaluator().runSteps(d)
+	return steps
 }

@@ -30,10 +30,10 @@ func newSeqNode(m *Model, n *graph.Node, addValue func(string) (int, error)) (se
 		params[i] = pi
 	}
 	io := nodeIO{name: n.Name, in: in, out: out, params: params}
-	// Sigmoid and LastStep belong to the objective (loss.TR works on the
+	// The head's ops belong to the objective (the losses work on the
 	// logits), so the trainer has no node for them.
 	info := graph.Info(n.Op)
-	if info == nil || info.Seq == nil || n.Op == graph.OpSigmoid || n.Op == graph.OpLastStep {
+	if info == nil || info.Seq == nil || isHeadOp(n.Op) {
 		return nil, fmt.Errorf("runtime: node %s: op %s cannot be trained", n.Name, n.Op)
 	}
 	if k := len(info.Seq.Params); len(params) != k {

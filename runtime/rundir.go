@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,13 +54,16 @@ func (t *Trainer) writeReports() error {
 }
 
 // valColumns are the validation metrics metrics.csv reports: the headline
-// ones for the label count, plus the monitored metric.
+// ones for the label count (every metric of the head for classes, targets
+// and per-step labels), plus the monitored metric.
 func (t *Trainer) valColumns() []string {
 	if t.valSet == nil {
 		return nil
 	}
 	cols := []string{"loss", "auroc", "auprc", "accuracy", "f1", "brier"}
-	if t.m.plan.K > 1 {
+	if o := t.spec.Outputs; o.Kind() != compiler.KindLabels || o.PerStep {
+		cols = slices.DeleteFunc(MetricOrder(o), func(n string) bool { return strings.HasSuffix(n, "ece") })
+	} else if t.m.plan.K > 1 {
 		cols = []string{"loss", "micro_auroc", "macro_auroc", "micro_auprc", "macro_auprc", "micro_f1", "macro_f1"}
 		if loss.TopKMeaningful(t.m.plan.K) {
 			cols = append(cols, "precision_at_10")
@@ -262,15 +266,38 @@ func verifyExport(path string, prog *compiler.Program, d *data.Dataset) error {
 	}
 	defer m.Close()
 	want := m.Predict(sub)
-	Sigmoid(want)
-	got, err := predictModelFile(path, sub)
+	m.Activate(want)
+	perStep := m.plan.head.perStep
+	got, gotSteps, err := runModelFile(path, sub, perStep)
 	if err != nil {
 		return err
 	}
-	K := m.plan.K
+	unit := strings.TrimSuffix(m.plan.head.kind, "s") // label, class or target
+	if err := verifyClose(path, "sequence", unit, got, want, m.plan.K); err != nil {
+		return err
+	}
+	if !perStep {
+		return nil
+	}
+	// A per-step model is judged at every step: its per-step output is
+	// checked too.
+	for i, steps := range m.PredictSteps(sub) {
+		m.Activate(steps)
+		if err := verifyClose(path, fmt.Sprintf("sequence %d, step", i), unit, gotSteps[i], steps, m.plan.K); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// verifyClose checks the exported model's outputs got against the
+// trainer's want, rows of K named by row ("sequence", or the steps of one)
+// and their entries by unit, within verifyTolerance (relative above 1, for
+// regression values).
+func verifyClose(path, row, unit string, got, want []float32, K int) error {
 	for i := range want {
-		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance) {
-			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g on sequence %d, label %d (a bug in trnn: please report it)", path, diff, i/K, i%K)
+		if diff := math.Abs(float64(got[i] - want[i])); !(diff <= verifyTolerance*max(1, math.Abs(float64(want[i])))) {
+			return fmt.Errorf("%s: the exported model differs from the trained one by %.3g at %s %d, %s %d (a bug in trnn: please report it)", path, diff, row, i/K, unit, i%K)
 		}
 	}
 	return nil

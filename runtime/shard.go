@@ -26,7 +26,7 @@ type shard struct {
 	gradBuf       [][]float32
 	state         []any // per plan node
 
-	y        []float32 // [B·K] labels
+	y        []float32 // [B·yK] labels, or packed [N·yK] per step (see headInfo)
 	w        []float32 // [B] sequence weights (class weights), 1 without
 	dlogits  []float32 // alias of grad[logitsIdx]
 	dtrain   []float32 // gradient of the trainable parameters
@@ -80,7 +80,7 @@ func (m *Model) reserveShard(s *shard, rows, n int) {
 	for i, node := range pl.nodes {
 		s.state[i] = node.newState(rows, n, s.train)
 	}
-	s.y = make([]float32, rows*pl.K)
+	s.y = make([]float32, pl.head.labelRows(rows, n))
 	s.w = make([]float32, rows)
 	s.perSeq = make([]float64, rows)
 	s.finalBCE = make([]float64, rows)
@@ -108,10 +108,10 @@ func assignShards(d *data.Dataset, idx []int, shards []*shard) int {
 }
 
 // load packs the shard's rows of d into its buffers: x packed [N·F] and the
-// labels [B·K]. Weights are left to the caller.
+// labels (loadLabels). Weights are left to the caller.
 func (m *Model) load(s *shard, d *data.Dataset) {
 	s.pk.Reset(s.lens)
-	F, K := m.plan.F, m.plan.K
+	F := m.plan.F
 	N := s.pk.N()
 	m.reserveShard(s, len(s.rows), N)
 	for i := range s.act {
@@ -127,8 +127,8 @@ func (m *Model) load(s *shard, d *data.Dataset) {
 			o := s.pk.Index(b, t) * F
 			copy(x[o:o+F], seq[t*F:(t+1)*F])
 		}
-		copy(s.y[b*K:(b+1)*K], d.Y[row*K:(row+1)*K])
 	}
+	m.loadLabels(s, d)
 	s.dlogits = s.grad[m.plan.logitsIdx]
 }
 

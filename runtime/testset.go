@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
@@ -36,6 +37,37 @@ type TestReport struct {
 	// Split is training.test.split when the test set was held out of the
 	// training file (Data names that file); absent for a test file.
 	Split float64 `json:"split,omitempty"`
+	// Head replaces Report for the heads other than per-sequence sigmoid
+	// labels; test.json then holds it with Epoch and Split.
+	Head *HeadReport `json:"-"`
+}
+
+// headTestJSON is test.json for a HeadReport.
+type headTestJSON struct {
+	*HeadReport
+	Epoch int     `json:"epoch"`
+	Split float64 `json:"split,omitempty"`
+}
+
+// evaluateHeadTest is evaluateTest for the heads other than per-sequence
+// sigmoid labels: model.onnx on the test set, without bootstrap intervals.
+func (r *run) evaluateHeadTest(res *Result, model string) (*TestReport, error) {
+	d := r.test
+	last, steps, err := runModelFile(model, d, r.spec.Outputs.PerStep)
+	if err != nil {
+		return nil, err
+	}
+	e, err := EvaluateHead(r.spec, d, last, steps, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s on the test set: %v", model, err)
+	}
+	rep := &TestReport{Epoch: res.Epochs, Split: r.spec.Training.Test.Split}
+	if res.Best != nil {
+		rep.Epoch = res.Best.Epoch
+	}
+	rep.Head = NewHeadReport(model, d.Source, r.spec, e, d.N())
+	rep.Report = loss.Report{Model: model, Data: d.Source, Sequences: d.N()}
+	return rep, nil
 }
 
 // holdOutTest reads the test file, or holds the spec's test split out of
@@ -101,7 +133,11 @@ func (r *run) finishTest(res *Result) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.MarshalIndent(rep, "", "  ")
+	var v any = rep
+	if rep.Head != nil {
+		v = headTestJSON{HeadReport: rep.Head, Epoch: rep.Epoch, Split: rep.Split}
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", TestFile, err)
 	}
@@ -118,6 +154,9 @@ func (r *run) finishTest(res *Result) (*Result, error) {
 func (r *run) evaluateTest(res *Result) (*TestReport, error) {
 	model := filepath.Join(r.dir, ModelFile)
 	d := r.test
+	if o := r.spec.Outputs; o.Kind() != compiler.KindLabels || o.PerStep {
+		return r.evaluateHeadTest(res, model)
+	}
 	probs, err := predictModelFile(model, d)
 	if err != nil {
 		return nil, err
@@ -147,23 +186,41 @@ func (r *run) evaluateTest(res *Result) (*TestReport, error) {
 const predictBatch = 64
 
 // predictModelFile runs the ONNX model file at path on every sequence of d
-// and returns probs [N·K] in d's order. Sequences run in batches of similar
-// length, so that padding stays small.
+// and returns its last-step output (probs, or values for regression)
+// [N·K] in d's order. Sequences run in batches of similar length, so that
+// padding stays small.
 func predictModelFile(path string, d *data.Dataset) ([]float32, error) {
+	last, _, err := runModelFile(path, d, false)
+	return last, err
+}
+
+// runModelFile is predictModelFile that, with steps, also returns the
+// per-step output (step_probs or step_values) [N][len_i·K], which the
+// model must have.
+func runModelFile(path string, d *data.Dataset, withSteps bool) (last []float32, steps [][]float32, err error) {
 	g, err := export.ReadONNX(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	stepName, lastName := graph.ValueStepProbs, graph.ValueProbs
+	for _, v := range g.Outputs {
+		if v.Name == graph.ValueValues {
+			stepName, lastName = graph.ValueStepValues, graph.ValueValues
+		}
 	}
 	ip, err := interp.New(g)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", path, err)
+		return nil, nil, fmt.Errorf("%s: %v", path, err)
 	}
 	order := make([]int, d.N())
 	for i := range order {
 		order[i] = i
 	}
 	ops.SortByLength(order, d.Len)
-	probs := make([]float32, d.N()*d.K)
+	var K int
+	if withSteps {
+		steps = make([][]float32, d.N())
+	}
 	for lo := 0; lo < len(order); lo += predictBatch {
 		idx := order[lo:min(lo+predictBatch, len(order))]
 		x, lengths, T := d.Padded(idx)
@@ -172,12 +229,23 @@ func predictModelFile(path string, d *data.Dataset) ([]float32, error) {
 			graph.ValueLengths: {DType: graph.Int32, Shape: []int{len(idx)}, I32: lengths},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", path, err)
+			return nil, nil, fmt.Errorf("%s: %v", path, err)
 		}
-		p := out[graph.ValueProbs].F32
+		p := out[lastName]
+		if p == nil || (withSteps && out[stepName] == nil) {
+			return nil, nil, fmt.Errorf("%s: the model has no output %s", path, lastName)
+		}
+		if last == nil {
+			K = p.Shape[len(p.Shape)-1]
+			last = make([]float32, d.N()*K)
+		}
 		for b, i := range idx {
-			copy(probs[i*d.K:(i+1)*d.K], p[b*d.K:(b+1)*d.K])
+			copy(last[i*K:(i+1)*K], p.F32[b*K:(b+1)*K])
+			if withSteps {
+				n := d.Len(i) * K
+				steps[i] = append([]float32(nil), out[stepName].F32[b*T*K:b*T*K+n]...)
+			}
 		}
 	}
-	return probs, nil
+	return last, steps, nil
 }

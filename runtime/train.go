@@ -97,7 +97,7 @@ type Trainer struct {
 	valSet     *data.Dataset
 	opts       Options
 	opt        optimizer
-	obj        loss.TR
+	obj        loss.Objective
 	rowWeight  []float32 // per training row: its class weight
 	classW     [2]float64
 	shards     []*shard
@@ -153,17 +153,20 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	if train.N() == 0 {
 		return nil, fmt.Errorf("%s: no sequences to train on", train.Source)
 	}
-	if train.F != m.plan.F || train.K != m.plan.K {
-		return nil, fmt.Errorf("%s: %d features and %d labels, the spec declares %d and %d", train.Source, train.F, train.K, m.plan.F, m.plan.K)
+	yK := m.plan.head.yK
+	if train.F != m.plan.F || train.K != yK {
+		return nil, fmt.Errorf("%s: %d features and %d labels, the spec declares %d and %d", train.Source, train.F, train.K, m.plan.F, yK)
 	}
-	if val != nil && (val.F != m.plan.F || val.K != m.plan.K) {
-		return nil, fmt.Errorf("%s: %d features and %d labels, the spec declares %d and %d", val.Source, val.F, val.K, m.plan.F, m.plan.K)
+	if val != nil && (val.F != m.plan.F || val.K != yK) {
+		return nil, fmt.Errorf("%s: %d features and %d labels, the spec declares %d and %d", val.Source, val.F, val.K, m.plan.F, yK)
+	}
+	for _, d := range []*data.Dataset{train, val} {
+		if err := checkLabels(spec, m.plan.head, d); err != nil {
+			return nil, err
+		}
 	}
 	tr := spec.Training
 	if t.opt, err = newOptimizer(tr.Optimizer, m.plan.nTrain, tr.LearningRate, tr.Momentum, tr.WeightDecay); err != nil {
-		return nil, err
-	}
-	if err := t.setObjective(); err != nil {
 		return nil, err
 	}
 	t.batchRows = min(tr.BatchSize, train.N()) // a batch never holds more than the data
@@ -189,40 +192,44 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 			if err := t.fitStatistics(); err != nil {
 				return nil, err
 			}
+			if err := t.fitTargetStatistics(); err != nil {
+				return nil, err
+			}
 		}
 		if err := t.setClassWeights(); err != nil {
 			return nil, err
 		}
 	}
-	t.rowWeight = make([]float32, train.N())
-	if spec.Objective.ClassWeight != nil {
-		loss.SequenceWeights(train.Y, train.K, t.classW[0], t.classW[1], t.rowWeight)
-	} else {
-		for i := range t.rowWeight {
-			t.rowWeight[i] = 1
-		}
+	if err := t.setObjective(); err != nil {
+		return nil, err
 	}
 	t.eval = m.newEvaluator()
 	return t, nil
 }
 
-// setObjective builds the target-replication objective of the spec's
-// objective section.
+// setObjective builds the objective of the spec's head and objective
+// section, with the row weights the class weights give each training
+// sequence.
 func (t *Trainer) setObjective() error {
-	o := t.spec.Objective
-	avg, err := loss.ParseAverage(o.Average)
+	posWeight, rowWeight, err := t.headWeights()
 	if err != nil {
 		return err
 	}
-	t.obj = loss.TR{Alpha: o.Alpha, Average: avg}
-	if pw := o.PosWeight; pw != nil {
-		t.obj.PosWeight = make([]float32, len(pw))
-		for i, w := range pw {
-			t.obj.PosWeight[i] = float32(w)
-		}
+	if t.obj, err = newObjective(t.spec, t.m.plan.head, posWeight); err != nil {
+		return err
 	}
-	if err := t.obj.Check(t.m.plan.K); err != nil {
-		return fmt.Errorf("objective.%v", err)
+	t.rowWeight = rowWeight
+	if rowWeight != nil {
+		return nil
+	}
+	t.rowWeight = make([]float32, t.trainSet.N())
+	h := t.m.plan.head
+	if t.spec.Objective.ClassWeight != nil && h.kind == compiler.KindLabels && !h.perStep {
+		loss.SequenceWeights(t.trainSet.Y, t.trainSet.K, t.classW[0], t.classW[1], t.rowWeight)
+	} else {
+		for i := range t.rowWeight {
+			t.rowWeight[i] = 1
+		}
 	}
 	return nil
 }
@@ -252,7 +259,16 @@ func (t *Trainer) fitStatistics() error {
 func (t *Trainer) setClassWeights() error {
 	cw := t.spec.Objective.ClassWeight
 	t.classW = [2]float64{1, 1}
-	if cw == nil {
+	h := t.m.plan.head
+	if cw == nil || h.kind != compiler.KindLabels {
+		return nil // classes weigh themselves (Trainer.classWeights)
+	}
+	if cw.Balanced && h.perStep {
+		w0, w1, err := balancedStepWeights(t.trainSet)
+		if err != nil {
+			return fmt.Errorf("%s: %v", t.trainSet.Source, err)
+		}
+		t.classW = [2]float64{w0, w1}
 		return nil
 	}
 	if !cw.Balanced {
@@ -550,11 +566,13 @@ func (t *Trainer) shardStep(i int) {
 	s.pcg.Seed(t.seed, mix(uint64(t.epoch)<<32|uint64(t.batch), uint64(i)))
 	m.forward(s, true)
 	B := len(s.rows)
-	s.loss = t.obj.ForwardBackward(&s.pk, m.plan.K, s.act[m.plan.logitsIdx], s.y[:B*m.plan.K], s.w[:B],
+	s.loss = t.obj.ForwardBackward(&s.pk, m.plan.K, s.act[m.plan.logitsIdx], s.y[:m.plan.head.labelRows(B, s.pk.N())], s.w[:B],
 		t.lossScale, s.dlogits, s.perSeq[:B], s.finalBCE[:B])
 	s.final = 0
 	for _, f := range s.finalBCE[:B] {
-		s.final += f
+		if !math.IsNaN(f) || !m.plan.head.perStep {
+			s.final += f // a row without a labelled step has no final loss
+		}
 	}
 	m.backward(s)
 }
@@ -595,13 +613,43 @@ func (t *Trainer) optChunk(c int) {
 	t.opt.step(t.m.train, t.grad, lo, hi, t.step)
 }
 
-// validate computes the final-step metrics on the validation set.
+// validate computes the final-step metrics on the validation set (and,
+// per step, those over every labelled step).
 func (t *Trainer) validate() (map[string]float64, error) {
-	met, err := evaluateMetrics(t.m, t.eval, t.valSet, loss.EvalOptions{})
+	h := t.m.plan.head
+	if h.kind == compiler.KindLabels && !h.perStep {
+		met, err := evaluateMetrics(t.m, t.eval, t.valSet, loss.EvalOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return metricMap(met), nil
+	}
+	e, err := evaluateModel(t.m, t.eval, t.valSet)
 	if err != nil {
 		return nil, err
 	}
-	return metricMap(met), nil
+	return e.Metrics(), nil
+}
+
+// evaluateModel runs m on the labelled data d and computes its head's
+// metrics.
+func evaluateModel(m *Model, ev *evaluator, d *data.Dataset) (*HeadEval, error) {
+	var last []float32
+	var steps [][]float32
+	if m.plan.head.perStep {
+		last, steps = ev.runSteps(d)
+		for _, st := range steps {
+			m.Activate(st)
+		}
+	} else {
+		last = ev.run(d)
+	}
+	logits := append([]float32(nil), last...)
+	m.Activate(last)
+	if m.plan.head.kind != compiler.KindLabels {
+		logits = nil
+	}
+	return EvaluateHead(m.prog.Spec, d, last, steps, logits)
 }
 
 // metricMap holds the defined metrics by name.

@@ -18,7 +18,8 @@ func newCheckCommand() *cobra.Command {
 		Short: "Validate a spec and print the op graph it compiles to",
 		Long: `check parses and validates a spec file, compiles it, and prints the op graph
 that training will run: one line per node with its op, its inputs and outputs
-and their shapes, then the parameter count.
+and their shapes, then the parameter count, then the head (sigmoid labels,
+softmax classes or regression targets) and the loss that trains it.
 
 Every problem in the spec is reported, one line each, as
 file:line:col: field: what is wrong; the exit status is then 1.
@@ -53,7 +54,11 @@ Graphviz's dot language.`,
 			case dot:
 				return graph.WriteDot(out, prog.Graph)
 			}
-			return graph.WriteGraph(out, prog.Graph)
+			if err := graph.WriteGraph(out, prog.Graph); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(out, compiler.DescribeHead(prog.Spec))
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&resolved, "resolved", false, "print the spec with every default filled in, instead of the graph")

@@ -26,7 +26,11 @@ run directory, which stands for its model.onnx) through the Go
 runtime on every sequence of FILE and reports metrics of the prediction at
 each sequence's last valid step: log loss, AUROC, AUPRC, accuracy, F1 and
 Brier score; for several labels also micro and macro averages, precision@10
-(with more than 10 labels) and a per-label table. A metric the data cannot
+(with more than 10 labels) and a per-label table. A model of classes gets
+cross-entropy, accuracy, macro one-vs-rest AUROC, Cohen's kappa with linear
+weights and the confusion matrix; a regression model MSE, MAE and R²; a
+model trained on per-step labels the same metrics at each sequence's last
+labelled step and, prefixed step_, over every labelled step. A metric the data cannot
 determine (a label with one class only) is reported as undefined. The model gives probabilities, so the
 log loss is computed from them clipped to [1e-7, 1 - 1e-7]; training's
 val_loss is computed from the logits. ece is the expected calibration error
@@ -63,6 +67,15 @@ func runEval(c *cobra.Command, model string, f *evalFlags) error {
 		return err
 	}
 	out := c.OutOrStdout()
+	if ev.head != nil {
+		if f.asJSON {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(ev.head)
+		}
+		writeHeadTable(out, ev.head)
+		return nil
+	}
 	var figs *evalPlots
 	if f.plotDir != "" {
 		if figs, err = writeEvalPlots(f.plotDir, ev.probs, ev.d.Y, ev.labels, ev.met); err != nil {

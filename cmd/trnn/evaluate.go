@@ -8,6 +8,7 @@ import (
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 	"github.com/trnn/trnn/loss"
+	"github.com/trnn/trnn/runtime"
 )
 
 // evalFlags are eval's flags.
@@ -24,6 +25,9 @@ type evalRun struct {
 	probs  []float32 // [n·K] final-step probabilities
 	met    *loss.Metrics
 	labels []string
+	// head is the report of a model of classes, targets or per-step
+	// labels; the fields above are then unset.
+	head *runtime.HeadReport
 }
 
 // needLabels is why eval refuses data without labels.
@@ -53,6 +57,10 @@ func evaluate(c *cobra.Command, model string, f *evalFlags) (*loss.Report, *eval
 	d, err := loadScored(f.dataFile, spec, f.columns, needLabels)
 	if err != nil {
 		return nil, nil, err
+	}
+	if o := spec.Outputs; o.Kind() != compiler.KindLabels || o.PerStep {
+		hr, err := evaluateHead(c, model, f, sess, spec, d)
+		return nil, &evalRun{head: hr}, err
 	}
 	probs, err := predictAll(sess, d)
 	if err != nil {

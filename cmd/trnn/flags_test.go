@@ -75,6 +75,7 @@ var flagTests = map[string]string{
 	"synth --labels":   "TestSynthFlags",
 	"synth --seed":     "TestSynthFlags",
 	"synth --pos-rate": "TestSynthFlags",
+	"synth --task":     "TestSynthTask",
 
 	"serve --addr":          "TestServeBatchFlags",
 	"serve --max-batch":     "TestServeBatchFlags",

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/trnn/trnn"
+	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 )
 
@@ -31,11 +33,15 @@ run directory, which stands for its model.onnx) through the Go
 runtime and writes a CSV with a header and one row per sequence: its id (the
 CSV id column, or the sequence's index in an NPZ file), then the probability
 of each label, in a column p_<label>, from the sequence's last valid step.
-The data needs no labels; --with-labels adds the file's own, by label name.
+A model of classes writes p_<class> for each class; a regression model
+writes its values in columns v_<target>. The data needs no labels;
+--with-labels adds the file's own, by label name.
 
 With --per-step it writes one row per valid step instead (id, step, then the
 probabilities the model gives after reading the sequence up to that step);
-the step is the CSV step column's value, or the step's position from 1.
+the step is the CSV step column's value, or the step's position from 1. A
+model trained on per-step labels (outputs.per_step) always writes one row
+per step.
 Models exported by trnn give these in one pass over each sequence; for
 other models trnn runs every prefix, in batches of bounded size, which
 takes time quadratic in the sequences' lengths.
@@ -103,44 +109,69 @@ func formatProb(p float32) string { return strconv.FormatFloat(float64(p), 'g', 
 // by that flush, naming the output file, so the writers return only the
 // model's errors.
 
-// predictionHeader is the header row: the first columns, then p_<label>
-// for each label's probability (never the label's own name, which a join
-// with the input would confuse with its labels), then, when the rows carry
-// them, the labels under their own names.
-func predictionHeader(first, labels []string, K int, withLabels bool) []string {
-	h := append([]string(nil), first...)
-	for _, l := range labels[:K] {
-		h = append(h, "p_"+l)
+// predColumns names the columns of the predictions: one per model output,
+// p_<label> or p_<class> for a probability and v_<target> for a value
+// (never the name itself, which a join with the input would confuse with
+// its labels), then the data's label columns under their own names.
+type predColumns struct {
+	out, labels []string
+}
+
+func newPredColumns(o compiler.Outputs) predColumns {
+	prefix := "p_"
+	if o.Kind() == compiler.KindTargets {
+		prefix = "v_"
 	}
+	c := predColumns{labels: o.LabelColumns()}
+	for _, n := range o.Names() {
+		c.out = append(c.out, prefix+n)
+	}
+	return c
+}
+
+// predictionHeader is the header row: the first columns, the outputs, then,
+// when the rows carry them, the labels.
+func predictionHeader(first []string, cols predColumns, withLabels bool) []string {
+	h := append(slices.Clone(first), cols.out...)
 	if withLabels {
-		h = append(h, labels[:K]...)
+		h = append(h, cols.labels...)
 	}
 	return h
 }
 
-// appendLabels appends sequence i's labels to rec, when d has them.
-func appendLabels(rec []string, d *data.Dataset, i int) []string {
-	for _, v := range d.Labels(i) {
-		rec = append(rec, strconv.FormatFloat(float64(v), 'g', -1, 32))
+// appendLabels appends sequence i's labels to rec, when d has them; with
+// per-step labels, those of step t, empty where the step has none.
+func appendLabels(rec []string, d *data.Dataset, i, t int) []string {
+	labels := d.Labels(i)
+	if d.YStep != nil {
+		labels = d.YStep[i][t*d.K : (t+1)*d.K]
+	}
+	for _, v := range labels {
+		if math.IsNaN(float64(v)) {
+			rec = append(rec, "")
+		} else {
+			rec = append(rec, strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
 	}
 	return rec
 }
 
-func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
+func writePredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, cols predColumns) error {
 	probs, err := predictAll(sess, d)
 	if err != nil {
 		return err
 	}
+	W := len(cols.out)
 	cw := csv.NewWriter(w)
 	defer cw.Flush()
-	cw.Write(predictionHeader([]string{"id"}, labels, d.K, d.Labelled()))
+	cw.Write(predictionHeader([]string{"id"}, cols, d.Labelled()))
 	var rec []string
 	for i := 0; i < d.N(); i++ {
 		rec = append(rec[:0], d.ID(i))
-		for _, p := range probs[i*d.K : (i+1)*d.K] {
+		for _, p := range probs[i*W : (i+1)*W] {
 			rec = append(rec, formatProb(p))
 		}
-		cw.Write(appendLabels(rec, d, i))
+		cw.Write(appendLabels(rec, d, i, d.Len(i)-1))
 	}
 	return nil
 }
@@ -151,10 +182,10 @@ const stepChunk = 1 << 16
 
 // writeStepPredictions writes the probabilities after every valid step,
 // asking for them a chunk of sequences at a time.
-func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labels []string) error {
+func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, cols predColumns) error {
 	cw := csv.NewWriter(w)
 	defer cw.Flush()
-	cw.Write(predictionHeader([]string{"id", "step"}, labels, d.K, d.Labelled()))
+	cw.Write(predictionHeader([]string{"id", "step"}, cols, d.Labelled()))
 	var rec []string
 	for lo := 0; lo < d.N(); {
 		var seqs [][][]float32
@@ -173,7 +204,7 @@ func writeStepPredictions(w io.Writer, sess *trnn.Session, d *data.Dataset, labe
 				for _, p := range row {
 					rec = append(rec, formatProb(p))
 				}
-				cw.Write(appendLabels(rec, d, lo+j))
+				cw.Write(appendLabels(rec, d, lo+j, t))
 			}
 		}
 		lo += len(seqs)

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/runtime"
 )
 
@@ -42,7 +43,11 @@ func (p *progress) Start(r runtime.RunInfo) {
 	p.val, p.monitor, p.started = r.Val > 0, r.Monitor, time.Now()
 	fmt.Fprintf(p.out, "training %s: %d sequences", r.Name, r.Train)
 	if p.val {
-		fmt.Fprintf(p.out, ", validating on %d (final step, monitoring %s)", r.Val, r.Monitor)
+		where := "final step"
+		if strings.HasPrefix(r.Monitor, compiler.StepMetricPrefix) {
+			where = "every labelled step"
+		}
+		fmt.Fprintf(p.out, ", validating on %d (%s, monitoring %s)", r.Val, where, r.Monitor)
 	}
 	if r.Test > 0 {
 		fmt.Fprintf(p.out, ", testing on %d held out", r.Test)

@@ -78,6 +78,10 @@ func writeTest(w io.Writer, t *runtime.TestReport) {
 	}
 	fmt.Fprintf(w, "test: model.onnx (epoch %d) on %d held-out sequences (%s), never trained on or used to pick the epoch\n",
 		t.Epoch, t.Sequences, from)
+	if t.Head != nil {
+		writeHeadTable(w, t.Head)
+		return
+	}
 	metricTable(w, &t.Report, "  ")
 	if t.Bootstrap != nil {
 		bootstrapNote(w, t.Bootstrap, loss.Reported(t.Labels))

@@ -31,12 +31,12 @@ func predictionWriter(sess *trnn.Session, spec *compiler.Spec, dataFile string, 
 	if err != nil {
 		return nil, err
 	}
-	labels := spec.Outputs.LabelNames
+	cols := newPredColumns(spec.Outputs)
 	return func(w io.Writer) error {
-		if f.perStep {
-			return writeStepPredictions(w, sess, d, labels)
+		if f.perStep || spec.Outputs.PerStep {
+			return writeStepPredictions(w, sess, d, cols)
 		}
-		return writePredictions(w, sess, d, labels)
+		return writePredictions(w, sess, d, cols)
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -12,13 +13,7 @@ import (
 
 func init() { subcommands = append(subcommands, newSynthCommand) }
 
-func newSynthCommand() *cobra.Command {
-	o := data.DefaultSynthOptions()
-	var out string
-	c := &cobra.Command{
-		Use:   "synth -o FILE",
-		Short: "Generate a labelled sequence data set (NPZ or CSV)",
-		Long: `synth writes synthetic labelled sequences whose evidence sits in the first
+const synthLong = `synth writes synthetic labelled sequences whose evidence sits in the first
 few steps of long sequences: each sequence has an early event in one or two
 features whose sign gives the label (flipped for 5% of them), then only
 noise that looks the same for both classes. A model trained on the final
@@ -28,12 +23,31 @@ gives every step a direct signal. docs/data.md tells the whole story.
 The file kind follows the extension of FILE: .npz (x float32 [N, T, F],
 lengths int32 [N], y float32 [N] or [N, K]) or .csv (long form: columns id,
 step, f0, f1, ..., then y for one label or y0, y1, ...). The same flags and
-seed always give the same data.`,
+seed always give the same data.
+
+--task makes data shaped like the other mimic3-benchmarks tasks, as NPZ, with
+the same early evidence: decompensation (a 0/1 label at every step, 1 in the
+last 24 steps of the sequences that deteriorate), los (the remaining steps
+at every step, in 10 buckets: classes), los-regression (the remaining steps
+at every step, a number), classes (one of 4 classes per sequence) and
+regression (one number per sequence). The first four steps of a sequence
+have no per-step label (NaN); y is [N, T], NaN at padding too.`
+
+func newSynthCommand() *cobra.Command {
+	o := data.DefaultSynthOptions()
+	var out, task string
+	c := &cobra.Command{
+		Use:   "synth -o FILE",
+		Short: "Generate a labelled sequence data set (NPZ or CSV)",
+		Long:  synthLong,
 		Example: `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
   # 500 sequences of 10 to 30 steps, 4 features, 3 labels, as CSV
-  trnn synth -o small.csv --n 500 --min-len 10 --max-len 30 --features 4 --labels 3`,
+  trnn synth -o small.csv --n 500 --min-len 10 --max-len 30 --features 4 --labels 3
+
+  # per-step labels for examples/mimic3-decompensation.yaml
+  trnn synth -o examples/decompensation.npz --task decompensation --n 1000 --min-len 40 --max-len 120`,
 		RunE: func(c *cobra.Command, args []string) error {
 			if out == "" {
 				return usageError{fmt.Errorf("%s: -o FILE is required (see 'trnn %s --help')", c.CommandPath(), c.Name())}
@@ -47,6 +61,9 @@ seed always give the same data.`,
 			}
 			if ext != ".npz" && ext != ".csv" {
 				return usageError{fmt.Errorf("%s: -o %s: unknown file kind, want a name ending in .npz or .csv", c.CommandPath(), out)}
+			}
+			if task != "" {
+				return synthTask(c, task, out, ext, o)
 			}
 			d := data.Synth(o)
 			if err := makeParent(out); err != nil {
@@ -85,5 +102,37 @@ seed always give the same data.`,
 	fl.IntVar(&o.K, "labels", o.K, "labels per sequence (1 = binary)")
 	fl.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
 	fl.Float64Var(&o.PosRate, "pos-rate", o.PosRate, "probability that a label is 1")
+	fl.StringVar(&task, "task", "", "a task shaped like mimic3-benchmarks': "+strings.Join(data.SynthTasks, ", "))
 	return c
+}
+
+// synthTask writes the data of one of data.SynthTasks.
+func synthTask(c *cobra.Command, task, out, ext string, o data.SynthOptions) error {
+	if ext != ".npz" {
+		return usageError{fmt.Errorf("%s: --task %s writes NPZ (y holds NaN for unlabelled steps), and -o %s is not an .npz file", c.CommandPath(), task, out)}
+	}
+	d, err := data.SynthTask(task, o)
+	if err != nil {
+		return usageError{fmt.Errorf("%s: %v", c.CommandPath(), err)}
+	}
+	if err := makeParent(out); err != nil {
+		return err
+	}
+	if err := data.WriteNPZ(out, d); err != nil {
+		return err
+	}
+	labels := d.N()
+	if d.YStep != nil {
+		labels = 0
+		for _, y := range d.YStep {
+			for _, v := range y {
+				if !math.IsNaN(float64(v)) {
+					labels++
+				}
+			}
+		}
+	}
+	fmt.Fprintf(c.OutOrStdout(), "wrote %s: task %s, %d sequences of %d to %d steps (%d in all), %d features, %d labels\n",
+		out, task, d.N(), o.MinLen, o.MaxLen, d.Steps(), d.F, labels)
+	return nil
 }
