@@ -24,23 +24,33 @@ import (
 )
 
 // headCases are the outputs sections of the head parity matrix.
-var headCases = []struct{ name, outputs string }{
-	{"per-step-binary", "{labels: 1, per_step: true}"},
-	{"per-step-labels", "{labels: 3, per_step: true}"},
-	{"classes", "{classes: [a, b, c, d]}"},
-	{"per-step-classes", "{classes: [a, b, c], per_step: true}"},
-	{"targets", "{targets: 2}"},
-	{"targets-normalized", "{targets: [u, v], normalize_targets: true}"},
-	{"per-step-targets", "{targets: 1, per_step: true, normalize_targets: true}"},
+var headCases = []struct{ name, outputs, inputs string }{
+	{"per-step-binary", "{labels: 1, per_step: true}", ""},
+	{"per-step-labels", "{labels: 3, per_step: true}", ""},
+	{"classes", "{classes: [a, b, c, d]}", ""},
+	{"per-step-classes", "{classes: [a, b, c], per_step: true}", ""},
+	{"targets", "{targets: 2}", ""},
+	{"targets-normalized", "{targets: [u, v], normalize_targets: true}", ""},
+	{"per-step-targets", "{targets: 1, per_step: true, normalize_targets: true}", ""},
+	// The heads behind the in-graph preprocessing: gaps filled forward,
+	// indicators and a categorical feature.
+	{"per-step-classes-gaps", "{classes: [a, b, c], per_step: true}", gapInputs},
+	{"per-step-targets-gaps", "{targets: 1, per_step: true, normalize_targets: true}", gapInputs},
 }
+
+// gapInputs is an inputs section with every preprocessing step.
+const gapInputs = "{features: 5, categorical: {f4: [u, v, w]}, missing: forward_fill, indicators: true, normalize: standard}"
 
 // headProgram compiles a model with the given outputs and cell, with
 // seeded weights, input statistics and (with normalize_targets) target
 // statistics away from the identity.
-func headProgram(t *testing.T, outputs, cell string, seed uint64) *compiler.Program {
+func headProgram(t *testing.T, outputs, inputs, cell string, seed uint64) *compiler.Program {
 	t.Helper()
-	src := fmt.Sprintf("name: heads\ninputs: {features: 5}\nlayers: [{%s: {units: 7}}, {dropout: {rate: 0.5}}, {%s: {units: 4}}]\noutputs: %s\ntraining: {seed: %d}\n",
-		cell, cell, outputs, seed)
+	if inputs == "" {
+		inputs = "{features: 5}"
+	}
+	src := fmt.Sprintf("name: heads\ninputs: %s\nlayers: [{%s: {units: 7}}, {dropout: {rate: 0.5}}, {%s: {units: 4}}]\noutputs: %s\ntraining: {seed: %d}\n",
+		inputs, cell, cell, outputs, seed)
 	spec, err := compiler.Parse("heads.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +86,7 @@ func TestORTParityHeads(t *testing.T) {
 	for i, hc := range headCases {
 		for _, cell := range []string{compiler.LayerLSTM, compiler.LayerGRU} {
 			t.Run(hc.name+"-"+cell, func(t *testing.T) {
-				prog := headProgram(t, hc.outputs, cell, uint64(200+i))
+				prog := headProgram(t, hc.outputs, hc.inputs, cell, uint64(200+i))
 				worst := headParity(t, prog)
 				overall = math.Max(overall, worst)
 				t.Logf("max abs diff over runtimes and outputs: %.2e", worst)
