@@ -1,0 +1,127 @@
+package serve
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// decodeCases are request bodies: plain ones, which the hand-written parser
+// reads itself, and others, valid or not, which it must leave to
+// encoding/json.
+var decodeCases = []struct {
+	body  string
+	plain bool // read by the parser, not encoding/json
+}{
+	{`{"inputs":[{"name":"x","shape":[1,2,3],"datatype":"FP32","data":[0.1,-0.3,1.2,0.4,0.2,-0.7]},{"name":"lengths","shape":[1],"datatype":"INT32","data":[2]}]}`, true},
+	{" {\n \"id\" : \"42\" ,\t\"inputs\" : [ { \"data\" : [ [ [ 1e3 , -0 , 0.5E-2 ] ] ] , \"name\" : \"x\" , \"datatype\" : \"FP32\" , \"shape\" : [ 1 , 1 , 3 ] } ] ,\r\"outputs\" : [ { \"name\" : \"probs\" } ] } \n", true},
+	{`{}`, true},
+	{`{"inputs":[],"outputs":[]}`, true},
+	{`{"id":null,"inputs":null,"outputs":null}`, true},
+	{`{"inputs":[{}],"outputs":[{}]}`, true},
+	{`{"inputs":[{"name":"x","shape":[],"data":[]}]}`, true},
+	{`{"inputs":[{"name":"flags","datatype":"BOOL","shape":[3],"data":[true,false,null]}]}`, true},
+	{`{"inputs":[{"name":"x","data":["5",1,"a b",""]}]}`, true},
+	{`{"id":"é ü","inputs":[{"name":"größe","data":[1]}]}`, true},
+	{`{"inputs":[{"name":"x","shape":[0,10,999999999999999],"data":[-1.5e-10,2E+5,0,-0.0]}]}`, true},
+
+	// Valid JSON the parser leaves to encoding/json.
+	{`{"id":"a\"b","inputs":[]}`, false},
+	{`{"inputs":[{"name":"\u0078","data":[1]}]}`, false},
+	{`{"Inputs":[{"NAME":"x","data":[1]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1],"parameters":{"a":1}}],"parameters":{}}`, false},
+	{`{"inputs":[],"inputs":[{"name":"x"}]}`, false},
+	{`{"inputs":[{"name":"x","name":"y"}]}`, false},
+	{`{"inputs":[{"name":"x","shape":null,"data":null}]}`, false},
+	{`{"inputs":[{"name":"x","data":5}]}`, false},
+	{`{"inputs":[{"name":"x","data":[{"a":1}]}]}`, false},
+	{`{"inputs":[{"name":"x","shape":[-1,2]}]}`, false},
+	{`{"inputs":[{"name":"x","shape":[1.0]}]}`, false},
+	{`{"inputs":[{"name":"x","shape":[1e2]}]}`, false},
+	{`{"inputs":[{"name":"x","shape":[99999999999999999999]}]}`, false},
+	{`{"inputs":[{"name":"x","shape":[null]}]}`, false},
+	{`{"outputs":[null]}`, false},
+	{`{"outputs":[{"name":"probs","parameters":{}}]}`, false},
+	{`{"inputs":[{"name":"x","data":["a\"b"]}]}`, false},
+	{`{"inputs":[{"name":"x","data":` + strings.Repeat("[", 40) + "1" + strings.Repeat("]", 40) + `}]}`, false},
+
+	// Not valid for encoding/json either.
+	{``, false},
+	{`[]`, false},
+	{`{"inputs":[]} x`, false},
+	{`{"inputs":[]`, false},
+	{`{"inputs":[{"name":"x","data":[01]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1.]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[.5]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[+1]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1e]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1e+]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[-]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[NaN]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[Infinity]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[nul]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1,]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1 2]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[0x10]}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1]]}]}`, false},
+	{`{"inputs":[{"name":"x","data":["a` + "\n" + `"]}]}`, false},
+	{`{"inputs":[{"name":"x` + "\xff" + `"}]}`, false},
+	{`{"id":42}`, false},
+	{`{"inputs":[{"name":"x",}]}`, false},
+	{`{"inputs":[{"name" "x"}]}`, false},
+	{`{"inputs":[{"name":"x","data":[1]}]}}`, false},
+}
+
+// TestDecodeRequest: the hand-written parser reads the plain bodies, and
+// gives up on the others; either way decodeRequest gives what
+// encoding/json gives, the same request or the same error.
+func TestDecodeRequest(t *testing.T) {
+	for _, c := range decodeCases {
+		p := reqParser{b: []byte(c.body)}
+		var fast inferRequest
+		if got := p.request(&fast); got != c.plain {
+			t.Errorf("%q: read by the parser %v, want %v", c.body, got, c.plain)
+		}
+		checkDecode(t, []byte(c.body))
+	}
+}
+
+// checkDecode fails t when decodeRequest and encoding/json disagree on
+// body, or when the parser accepts a body encoding/json refuses.
+func checkDecode(t *testing.T, body []byte) {
+	t.Helper()
+	var got, want inferRequest
+	err := decodeRequest(body, &got)
+	wantErr := json.Unmarshal(body, &want)
+	switch {
+	case (err == nil) != (wantErr == nil):
+		t.Fatalf("%q: error %v, encoding/json's %v", body, err, wantErr)
+	case err != nil && err.Error() != wantErr.Error():
+		t.Fatalf("%q: error %q, encoding/json's %q", body, err, wantErr)
+	case err == nil && !reflect.DeepEqual(got, want):
+		t.Fatalf("%q: decoded %s, encoding/json %s", body, describeRequest(got), describeRequest(want))
+	}
+	var fast inferRequest
+	if p := (reqParser{b: body}); p.request(&fast) && wantErr != nil {
+		t.Fatalf("%q: the parser read a body encoding/json refuses (%v)", body, wantErr)
+	}
+}
+
+func describeRequest(r inferRequest) string {
+	s := "{"
+	if r.ID != nil {
+		s += "id " + *r.ID + " "
+	}
+	for _, in := range r.Inputs {
+		s += "input " + in.Name + " " + in.Datatype + " " + formatShape(in.Shape) + " " + string(in.Data) + "; "
+	}
+	return s + "}"
+}
+
+func FuzzDecodeRequest(f *testing.F) {
+	for _, c := range decodeCases {
+		f.Add([]byte(c.body))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) { checkDecode(t, body) })
+}
