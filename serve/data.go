@@ -124,11 +124,12 @@ func decodeData(raw []byte, dt trnn.DType, shape []int) (t *trnn.Tensor, count, 
 		case count >= n || err != nil:
 		case dt == trnn.Float32 && tok[0] != 'n':
 			// The common case, inline: a float32 element.
-			v, perr := strconv.ParseFloat(string(tok), 32)
-			if perr != nil {
+			v, ok := parseFloat32(tok)
+			if !ok {
 				err = setElement(t, count, tok)
+				break
 			}
-			t.F32[count] = float32(v)
+			t.F32[count] = v
 		case string(tok) == "null" && isFloat(dt):
 			if firstNull < 0 {
 				firstNull = count
@@ -147,6 +148,64 @@ func decodeData(raw []byte, dt trnn.DType, shape []int) (t *trnn.Tensor, count, 
 		err = nil
 	}
 	return t, count, firstNull, err
+}
+
+// pow10f32 are the powers of ten a float32 holds exactly.
+var pow10f32 = [...]float32{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10}
+
+// parseFloat32 reads the numbers clients mostly send, a few decimal digits
+// with or without an exponent, as strconv.ParseFloat(s, 32) does, and
+// reports false for any other (which ParseFloat then reads, or refuses).
+// Such a number is m·10^e with m < 2^23 and |e| ≤ 10: float32 holds m
+// and 10^|e| exactly, so one float32 multiplication or division rounds
+// it correctly (Clinger's fast path, which ParseFloat takes for these
+// too), without ParseFloat's general reader.
+func parseFloat32(b []byte) (float32, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		i, neg = 1, true
+	}
+	var m uint64
+	e, digits := 0, 0
+	for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+		m, digits = m*10+uint64(b[i]-'0'), digits+1
+	}
+	if i < len(b) && b[i] == '.' {
+		for i++; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+			m, digits, e = m*10+uint64(b[i]-'0'), digits+1, e-1
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		sign := 1
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			if b[i] == '-' {
+				sign = -1
+			}
+			i++
+		}
+		x, start := 0, i
+		for ; i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 3; i++ {
+			x = x*10 + int(b[i]-'0')
+		}
+		if i == start {
+			return 0, false
+		}
+		e += sign * x
+	}
+	if i != len(b) || digits == 0 || digits > 18 || m >= 1<<23 || e < -10 || e > 10 {
+		return 0, false
+	}
+	f := float32(m)
+	if e < 0 {
+		f = float32(f / pow10f32[-e])
+	} else {
+		f = float32(f * pow10f32[e])
+	}
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // setElement parses tok as element i of t.

@@ -2,7 +2,9 @@ package serve
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -124,4 +126,41 @@ func FuzzDecodeRequest(f *testing.F) {
 		f.Add([]byte(c.body))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) { checkDecode(t, body) })
+}
+
+// TestParseFloat32: the fast path reads what it takes with the bits of
+// strconv.ParseFloat, and leaves the rest to it.
+func TestParseFloat32(t *testing.T) {
+	for _, s := range []string{
+		"0", "-0", "1", "-1", "0.1", "-0.3", "1.2", "0.0001", "1234567", "8388607", "8388608",
+		"0.8388607", "1e10", "1e11", "1e-10", "1e-11", "1.5E+3", "2.5e-3", "123.456e-7",
+		"0.30000001", "3.4028235e38", "1e", "1e+", "-", ".", "1.", ".5", "1e1000", "01.5",
+		"12345678901234567890", "0.000000000000000000001", "9999999e10", "1.0000001",
+	} {
+		checkParseFloat32(t, s)
+	}
+}
+
+func checkParseFloat32(t *testing.T, s string) {
+	t.Helper()
+	got, ok := parseFloat32([]byte(s))
+	if !ok {
+		return
+	}
+	want, err := strconv.ParseFloat(s, 32)
+	if err != nil {
+		t.Fatalf("%q: parseFloat32 read %v, strconv.ParseFloat refuses it: %v", s, got, err)
+	}
+	if math.Float32bits(got) != math.Float32bits(float32(want)) {
+		t.Fatalf("%q: parseFloat32 gives %v (%#x), strconv.ParseFloat %v (%#x)",
+			s, got, math.Float32bits(got), float32(want), math.Float32bits(float32(want)))
+	}
+}
+
+func FuzzParseFloat32(f *testing.F) {
+	for _, s := range []string{"0.1", "-1.5e-3", "8388607", "1e10", "3.1416"} {
+		f.Add(s)
+	}
+	f.Add("1")
+	f.Fuzz(func(t *testing.T, s string) { checkParseFloat32(t, s) })
 }
