@@ -55,18 +55,24 @@ batch_rows() {
 
 # serve CONFIG ARGS...: starts a server, loads it, stops it; appends a JSON
 # line to $tmp/results.
+runs=0
 serve() {
   local config=$1
   shift
-  ./bin/trnn serve "$tmp/quickstart.onnx" --addr 127.0.0.1:0 "$@" 2>"$tmp/log" &
+  # A log of its own for each server: reading the previous one's would
+  # give its address.
+  runs=$((runs + 1))
+  local log="$tmp/log$runs"
+  : >"$log"
+  ./bin/trnn serve "$tmp/quickstart.onnx" --addr 127.0.0.1:0 "$@" 2>"$log" &
   server=$!
   local addr=
   for _ in $(seq 200); do
-    addr=$(sed -n 's/.*"msg":"listening","addr":"\([0-9.:]*\)".*/\1/p' "$tmp/log")
+    addr=$(sed -n 's/.*"msg":"listening","addr":"\([0-9.:]*\)".*/\1/p' "$log")
     [ -n "$addr" ] && break
     sleep 0.05
   done
-  [ -n "$addr" ] || { cat "$tmp/log" >&2; echo "serve.sh: the server did not start" >&2; exit 1; }
+  [ -n "$addr" ] || { cat "$log" >&2; echo "serve.sh: the server did not start" >&2; exit 1; }
   local url="http://$addr/v2/models/quickstart/infer"
   timeout 30 wrk -t1 -c"$clients" -d1s -s bench/serve/oip.lua "$url" -- 1000000 "$steps" >/dev/null
   local line cpu0 cpu1 rows0 rows1 wrk_cpu
