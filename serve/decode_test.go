@@ -3,10 +3,14 @@ package serve
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/trnn/trnn"
+	"github.com/trnn/trnn/export"
 )
 
 // decodeCases are request bodies: plain ones, which the hand-written parser
@@ -163,4 +167,44 @@ func FuzzParseFloat32(f *testing.F) {
 	}
 	f.Add("1")
 	f.Fuzz(func(t *testing.T, s string) { checkParseFloat32(t, s) })
+}
+
+// TestBodyForms: the server answers a request the same, bit for bit,
+// whichever reader reads it (the parser, or encoding/json for a body in
+// another form) and whatever its size (a body past the pooled buffers'),
+// and gives the same error for the same mistake.
+func TestBodyForms(t *testing.T) {
+	sess := trnnModel(t, 3, export.Options{})
+	_, url := newServer(t, map[string]*trnn.Session{"m": sess}, Options{})
+	infer := url + "/v2/models/m/infer"
+	rng := rand.New(rand.NewPCG(5, 5))
+	data := make([]string, 7*3)
+	for i := range data {
+		data[i] = strconv.FormatFloat(rng.NormFloat64(), 'f', 4, 64)
+	}
+	body := func(inputs, xName, elems string) string {
+		return `{"` + inputs + `":[{"name":"` + xName + `","shape":[1,7,3],"datatype":"FP32","data":[` + elems + `]},` +
+			`{"name":"lengths","shape":[1],"datatype":"INT32","data":[6]}]}`
+	}
+	good := strings.Join(data, ",")
+	forms := []string{
+		body("inputs", "x", good),
+		body("inputs", "x", good) + strings.Repeat(" ", 2*maxPooled),
+		body("Inputs", "x", good),
+		body("inputs", `\u0078`, good),
+	}
+	_, want := do(t, "POST", infer, forms[0])
+	for i, f := range forms {
+		if status, got := do(t, "POST", infer, f); status != 200 || string(got) != string(want) {
+			t.Errorf("form %d: %d %s, expected 200 %s", i, status, got, want)
+		}
+	}
+	bad := strings.Join(append(data[:20:20], `"5"`), ",")
+	_, want = do(t, "POST", infer, body("inputs", "x", bad))
+	if !strings.Contains(string(want), `element 20 is \"5\", expected a number`) {
+		t.Fatalf("a string element: %s", want)
+	}
+	if _, got := do(t, "POST", infer, body("Inputs", "x", bad)); string(got) != string(want) {
+		t.Errorf("a string element, read by encoding/json: %s, expected %s", got, want)
+	}
 }

@@ -317,8 +317,9 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, erro
 	buf := getBuffer()
 	if r.ContentLength > 0 && int64(cap(*buf)) <= r.ContentLength {
 		// One byte more than the body, so that reading to its end needs
-		// no growing.
-		*buf = make([]byte, 0, r.ContentLength+1)
+		// no growing; past maxPooled the buffer grows as the bytes come,
+		// so that a Content-Length alone allocates no more than that.
+		*buf = make([]byte, 0, min(r.ContentLength+1, maxPooled))
 	}
 	err := readAll(buf, http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
