@@ -123,7 +123,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, model string, st
 		level = slog.LevelError
 	}
 	if !s.log.Enabled(r.Context(), level) {
-		return // without building the attributes: most requests
+		return // the common case: no line, and no attributes built for one
 	}
 	attrs := []any{"model", model, "status", status, "rows", rows, "seconds", d.Seconds(), "remote", r.RemoteAddr}
 	if err != nil {
