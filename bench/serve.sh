@@ -16,6 +16,11 @@
 # requests) after a one-second warm-up, and stops it with SIGTERM. The
 # machine is shared with the load generator: compare the two
 # configurations, measured alternately, rather than the absolute numbers.
+#
+# Besides requests/s and latency it reports, per request, the CPU time the
+# server and wrk used during the timed run (from /proc on Linux; empty
+# elsewhere), which waiting for a core on a busy machine does not inflate,
+# and the mean rows per batch the server ran (from its /metrics, with curl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -35,28 +40,61 @@ trap cleanup EXIT
 ./bin/trnn train examples/quickstart.yaml -o "$tmp/run" --quiet
 cp "$tmp/run/model.onnx" "$tmp/quickstart.onnx"
 
+# cpu_seconds PID: the user and system CPU time process PID has used.
+cpu_seconds() {
+  [ -r "/proc/$1/stat" ] || return 0
+  # Fields 14 and 15 after the command, which is in parentheses.
+  sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($12 + $13) / hz}'
+}
+
+# batch_rows URL: the sum and count of the batch-size histogram.
+batch_rows() {
+  command -v curl >/dev/null || return 0
+  curl -s "$1/metrics" | awk '/^trnn_serve_batch_rows_sum/ {s = $2} /^trnn_serve_batch_rows_count/ {c = $2} END {print s + 0, c + 0}'
+}
+
 # serve CONFIG ARGS...: starts a server, loads it, stops it; appends a JSON
 # line to $tmp/results.
+runs=0
 serve() {
   local config=$1
   shift
-  ./bin/trnn serve "$tmp/quickstart.onnx" --addr 127.0.0.1:0 "$@" 2>"$tmp/log" &
+  # A log of its own for each server: reading the previous one's would
+  # give its address.
+  runs=$((runs + 1))
+  local log="$tmp/log$runs"
+  : >"$log"
+  ./bin/trnn serve "$tmp/quickstart.onnx" --addr 127.0.0.1:0 "$@" 2>"$log" &
   server=$!
   local addr=
   for _ in $(seq 200); do
-    addr=$(sed -n 's/.*"msg":"listening","addr":"\([0-9.:]*\)".*/\1/p' "$tmp/log")
+    addr=$(sed -n 's/.*"msg":"listening","addr":"\([0-9.:]*\)".*/\1/p' "$log")
     [ -n "$addr" ] && break
     sleep 0.05
   done
-  [ -n "$addr" ] || { cat "$tmp/log" >&2; echo "serve.sh: the server did not start" >&2; exit 1; }
+  [ -n "$addr" ] || { cat "$log" >&2; echo "serve.sh: the server did not start" >&2; exit 1; }
   local url="http://$addr/v2/models/quickstart/infer"
   timeout 30 wrk -t1 -c"$clients" -d1s -s bench/serve/oip.lua "$url" -- 1000000 "$steps" >/dev/null
-  local line
-  line=$(timeout $((seconds + 30)) wrk -t1 -c"$clients" -d"${seconds}s" --timeout 10s -s bench/serve/oip.lua "$url" -- 1000000 "$steps" | tail -n 1)
+  local line cpu0 cpu1 rows0 rows1 wrk_cpu
+  cpu0=$(cpu_seconds "$server")
+  rows0=$(batch_rows "http://$addr")
+  # bash's time gives wrk's own CPU time (user + system).
+  wrk_cpu=$( { TIMEFORMAT='%U %S'; time timeout $((seconds + 30)) wrk -t1 -c"$clients" -d"${seconds}s" --timeout 10s \
+    -s bench/serve/oip.lua "$url" -- 1000000 "$steps" | tail -n 1 >"$tmp/line"; } 2>&1 | awk '{print $1 + $2}')
+  line=$(cat "$tmp/line")
+  cpu1=$(cpu_seconds "$server")
+  rows1=$(batch_rows "http://$addr")
   kill -TERM "$server"
   wait "$server"
   server=
-  echo "{\"config\":\"$config\",${line#\{}" >>"$tmp/results"
+  local requests extra
+  requests=$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")
+  extra=$(awk -v r="$requests" -v c0="$cpu0" -v c1="$cpu1" -v w="$wrk_cpu" -v b0="$rows0" -v b1="$rows1" 'BEGIN {
+    split(b0, x, " "); split(b1, y, " ")
+    srv = (c0 != "" && r > 0) ? sprintf("%.1f", (c1 - c0) / r * 1e6) : "\"\""
+    batch = (y[2] > x[2]) ? sprintf("%.1f", (y[1] - x[1]) / (y[2] - x[2])) : "\"\""
+    printf "\"server_cpu_us\":%s,\"wrk_cpu_us\":%.1f,\"batch_rows\":%s", srv, w / r * 1e6, batch}')
+  echo "{\"config\":\"$config\",$extra,${line#\{}" >>"$tmp/results"
 }
 
 for round in $(seq "$rounds"); do
@@ -64,17 +102,25 @@ for round in $(seq "$rounds"); do
   serve "--max-batch 1" --max-batch 1
 done
 
-printf '%-26s %10s %10s %10s %8s\n' configuration "requests/s" "p50 ms" "p99 ms" errors
+printf '%-26s %10s %8s %8s %7s %12s %9s %10s\n' configuration "requests/s" "p50 ms" "p99 ms" errors "server µs/req" "wrk µs/req" "batch rows"
 while read -r line; do
-  printf '%-26s %10s %10s %10s %8s\n' \
+  field() { sed -n "s/.*\"$1\":\"\{0,1\}\([0-9.]*\).*/\1/p" <<<"$line"; }
+  printf '%-26s %10s %8s %8s %7s %12s %9s %10s\n' \
     "$(sed 's/.*"config":"\([^"]*\)".*/\1/' <<<"$line")" \
-    "$(sed 's/.*"rps":\([0-9.]*\).*/\1/' <<<"$line")" \
-    "$(sed 's/.*"p50_ms":\([0-9.]*\).*/\1/' <<<"$line")" \
-    "$(sed 's/.*"p99_ms":\([0-9.]*\).*/\1/' <<<"$line")" \
-    "$(sed 's/.*"non_2xx":\([0-9]*\),"socket_errors":\([0-9]*\).*/\1+\2/' <<<"$line")"
+    "$(field rps)" "$(field p50_ms)" "$(field p99_ms)" \
+    "$(sed 's/.*"non_2xx":\([0-9]*\),"socket_errors":\([0-9]*\).*/\1+\2/' <<<"$line")" \
+    "$(field server_cpu_us)" "$(field wrk_cpu_us)" "$(field batch_rows)"
 done <"$tmp/results"
-# The ratio of the mean throughputs, and each configuration's worst p99.
-awk -F'"rps":|,"p50_ms":|"p99_ms":|,"non_2xx"' '
-  /"config":"batched/ {b += $2; nb++; if ($4 > pb) pb = $4}
-  /"config":"--max-batch 1"/ {u += $2; nu++; if ($4 > pu) pu = $4}
-  END {printf "batched / --max-batch 1: %.2fx the requests/s; worst p99 %.1f ms against %.1f ms\n", (b/nb)/(u/nu), pb, pu}' "$tmp/results"
+# The ratio of the mean throughputs, each configuration's worst p99, and
+# the ratio of the mean CPU time per request (server and wrk).
+awk '
+  function val(k) {
+    if (!match($0, "\"" k "\":[0-9.]+")) return 0
+    return substr($0, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0
+  }
+  /"config":"batched/ {b += val("rps"); nb++; if (val("p99_ms") > pb) pb = val("p99_ms"); cb += val("server_cpu_us") + val("wrk_cpu_us")}
+  /"config":"--max-batch 1"/ {u += val("rps"); nu++; if (val("p99_ms") > pu) pu = val("p99_ms"); cu += val("server_cpu_us") + val("wrk_cpu_us")}
+  END {
+    printf "batched / --max-batch 1: %.2fx the requests/s; worst p99 %.1f ms against %.1f ms\n", (b/nb)/(u/nu), pb, pu
+    if (cb > 0) printf "CPU time per request, server and wrk: %.0f µs batched, %.0f µs with --max-batch 1 (%.2fx)\n", cb/nb, cu/nu, (cu/nu)/(cb/nb)
+  }' "$tmp/results"

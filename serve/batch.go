@@ -202,14 +202,18 @@ func (m *model) runMerged(calls []*call) error {
 	outs := make([][]*trnn.Tensor, len(chunks))
 	errs := make([]error, len(chunks))
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(chunks)) {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(chunks); i = int(next.Add(1)) - 1 {
-				outs[i], errs[i] = m.runChunk(chunks[i])
-			}
-		})
+	work := func() {
+		for i := int(next.Add(1)) - 1; i < len(chunks); i = int(next.Add(1)) - 1 {
+			outs[i], errs[i] = m.runChunk(chunks[i])
+		}
 	}
+	// This goroutine takes chunks too: a request alone, one chunk, starts
+	// no other.
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(chunks)) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 	for i, ch := range chunks {
 		if errs[i] != nil {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/compiler"
@@ -70,42 +71,78 @@ func benchModel(b *testing.B, sameLength bool) (*model, []*call, []string) {
 			b.Fatal(err)
 		}
 	}
-	b.ResetTimer()
 	return m, calls, bodies
 }
 
-// perRequest reports microseconds per request, n requests an iteration.
-func perRequest(b *testing.B, n int) {
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1e3, "us/request")
+// start starts the timers of a benchmark and returns the CPU time so far.
+func start(b *testing.B) time.Duration {
+	b.ReportAllocs()
+	b.ResetTimer()
+	return cpuTime()
 }
 
+// perRequest reports microseconds per request, n requests an iteration, in
+// wall time and in CPU time since cpu0 (which waiting for a core on a
+// shared machine does not count).
+func perRequest(b *testing.B, n int, cpu0 time.Duration) {
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n)/1e3, "us/request")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N)/float64(n)/1e3, "cpu-us/request")
+}
+
+// BenchmarkDecode reads and checks requests as the server does.
 func BenchmarkDecode(b *testing.B) {
 	m, _, bodies := benchModel(b, false)
+	raw := make([][]byte, len(bodies))
+	for i, s := range bodies {
+		raw[i] = []byte(s)
+	}
+	cpu0 := start(b)
 	for i := range b.N {
 		var req inferRequest
-		if err := json.Unmarshal([]byte(bodies[i%32]), &req); err != nil {
+		if err := decodeRequest(raw[i%32], &req); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := m.newCall(&req, 32); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perRequest(b, 1)
+	perRequest(b, 1, cpu0)
+}
+
+// BenchmarkDecodeStd is BenchmarkDecode with encoding/json alone.
+func BenchmarkDecodeStd(b *testing.B) {
+	m, _, bodies := benchModel(b, false)
+	raw := make([][]byte, len(bodies))
+	for i, s := range bodies {
+		raw[i] = []byte(s)
+	}
+	cpu0 := start(b)
+	for i := range b.N {
+		var req inferRequest
+		if err := json.Unmarshal(raw[i%32], &req); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.newCall(&req, 32); err != nil {
+			b.Fatal(err)
+		}
+	}
+	perRequest(b, 1, cpu0)
 }
 
 func BenchmarkRunAlone(b *testing.B) {
 	m, calls, _ := benchModel(b, false)
+	cpu0 := start(b)
 	for i := range b.N {
 		if err := m.runAlone(calls[i%32]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perRequest(b, 1)
+	perRequest(b, 1, cpu0)
 }
 
 func BenchmarkRunMerged(b *testing.B) {
 	m, calls, _ := benchModel(b, false)
-	b.StopTimer()
 	T := 0
 	for _, c := range calls {
 		T = max(T, c.T)
@@ -115,23 +152,24 @@ func BenchmarkRunMerged(b *testing.B) {
 		copy(x.F32[i*T*3:], c.inputs[0].F32)
 		l.I32[i] = c.inputs[1].I32[0]
 	}
-	b.StartTimer()
+	cpu0 := start(b)
 	for range b.N {
 		if _, err := m.sess.Run(map[string]*trnn.Tensor{"x": x, "lengths": l}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perRequest(b, 32)
+	perRequest(b, 32, cpu0)
 }
 
 func BenchmarkServerAlone(b *testing.B) {
 	m, calls, _ := benchModel(b, false)
+	cpu0 := start(b)
 	for i := range b.N {
 		if err := m.runMerged(calls[i%32 : i%32+1]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	perRequest(b, 1)
+	perRequest(b, 1, cpu0)
 }
 
 func BenchmarkServerMerged(b *testing.B) {
@@ -142,12 +180,13 @@ func BenchmarkServerMerged(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			m, calls, _ := benchModel(b, same)
+			cpu0 := start(b)
 			for range b.N {
 				if err := m.runMerged(calls); err != nil {
 					b.Fatal(err)
 				}
 			}
-			perRequest(b, 32)
+			perRequest(b, 32, cpu0)
 		})
 	}
 }

@@ -23,7 +23,9 @@
 // model whose spec sets inputs.missing); a NaN output is written null.
 // Every check is made before the request joins a batch, and a failed one
 // is a 4xx answer with a JSON body {"error": "..."} that names the input
-// and what is wrong.
+// and what is wrong. A parser of the server's own reads the plain form of
+// a body in one pass and leaves anything else to encoding/json, whose
+// results and errors it gives (decode.go).
 //
 // # Batching
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/trnn/trnn"
@@ -47,21 +48,24 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) {
 	if c != nil {
 		rows = c.rows
 	}
-	var body []byte
+	out := getBuffer()
+	defer putBuffer(out)
 	if err == nil {
-		body, err = m.response(id, c)
+		*out, err = m.response(*out, id, c)
 	}
-	s.answer(w, r, m.name, start, rows, err, body)
+	s.answer(w, r, m.name, start, rows, err, *out)
 }
 
 // parse reads and checks the request, and returns its call and id.
 func (s *Server) parse(w http.ResponseWriter, r *http.Request, m *model) (*call, *string, error) {
-	b, err := s.readBody(w, r)
+	buf, err := s.readBody(w, r)
 	if err != nil {
 		return nil, nil, err
 	}
+	// The call holds tensors of its own: the body can go back to the pool.
+	defer putBuffer(buf)
 	var req inferRequest
-	if err := json.Unmarshal(b, &req); err != nil {
+	if err := decodeRequest(*buf, &req); err != nil {
 		return nil, nil, badRequest("request body: %v", err)
 	}
 	c, err := m.newCall(&req, s.opts.MaxRows)
@@ -118,6 +122,9 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, model string, st
 	if status >= 500 {
 		level = slog.LevelError
 	}
+	if !s.log.Enabled(r.Context(), level) {
+		return // the common case: no line, and no attributes built for one
+	}
 	attrs := []any{"model", model, "status", status, "rows", rows, "seconds", d.Seconds(), "remote", r.RemoteAddr}
 	if err != nil {
 		attrs = append(attrs, "error", err.Error())
@@ -125,13 +132,14 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, model string, st
 	s.log.Log(r.Context(), level, "infer", attrs...)
 }
 
-// response encodes the protocol's inference response for c's outputs: the
-// ones the request asked for, in the model's order.
-func (m *model) response(id *string, c *call) ([]byte, error) {
-	b := append([]byte(`{"model_name":`), jsonString(m.name)...)
+// response appends to b the protocol's inference response for c's
+// outputs: the ones the request asked for, in the model's order.
+func (m *model) response(b []byte, id *string, c *call) ([]byte, error) {
+	b = append(b, `{"model_name":`...)
+	b = appendString(b, m.name)
 	if id != nil {
 		b = append(b, `,"id":`...)
-		b = append(b, jsonString(*id)...)
+		b = appendString(b, *id)
 	}
 	b = append(b, `,"outputs":[`...)
 	first := true
@@ -156,7 +164,7 @@ func (m *model) response(id *string, c *call) ([]byte, error) {
 // appendOutput appends an output's fields before its data.
 func appendOutput(b []byte, name string, t *trnn.Tensor) []byte {
 	b = append(b, `{"name":`...)
-	b = append(b, jsonString(name)...)
+	b = appendString(b, name)
 	b = append(b, `,"datatype":"`...)
 	b = append(b, datatype(t.DType)...)
 	b = append(b, `","shape":[`...)
@@ -164,12 +172,22 @@ func appendOutput(b []byte, name string, t *trnn.Tensor) []byte {
 		if d > 0 {
 			b = append(b, ',')
 		}
-		b = fmt.Appendf(b, "%d", size)
+		b = strconv.AppendInt(b, int64(size), 10)
 	}
 	return append(b, `],"data":`...)
 }
 
-func jsonString(s string) []byte {
-	b, _ := json.Marshal(s) // a string always encodes
-	return b
+// appendString appends s as a JSON string, as encoding/json writes it.
+func appendString(b []byte, s string) []byte {
+	for i := range len(s) {
+		// Anything encoding/json escapes or checks (HTML characters,
+		// control characters, UTF-8) goes to it.
+		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

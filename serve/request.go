@@ -13,11 +13,13 @@ import (
 // inferRequest is the protocol's inference request. Parameters, of the
 // request and of each tensor, are ignored: the protocol defines none.
 type inferRequest struct {
-	ID      *string        `json:"id"`
-	Inputs  []requestInput `json:"inputs"`
-	Outputs []struct {
-		Name string `json:"name"`
-	} `json:"outputs"`
+	ID      *string         `json:"id"`
+	Inputs  []requestInput  `json:"inputs"`
+	Outputs []requestOutput `json:"outputs"`
+}
+
+type requestOutput struct {
+	Name string `json:"name"`
 }
 
 type requestInput struct {

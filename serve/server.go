@@ -306,19 +306,64 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
-// readBody reads an infer request's body within the size limit.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+// readBody reads an infer request's body within the size limit, into a
+// buffer from the pool.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) (*[]byte, error) {
 	limit := s.opts.MaxBodyBytes
 	tooLarge := &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the limit of %d bytes", limit)}
 	if r.ContentLength > limit {
 		return nil, tooLarge
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	buf := getBuffer()
+	if r.ContentLength > 0 && int64(cap(*buf)) <= r.ContentLength {
+		// One byte more than the body, so that reading to its end needs
+		// no growing; past maxPooled the buffer grows as the bytes come,
+		// so that a Content-Length alone allocates no more than that.
+		*buf = make([]byte, 0, min(r.ContentLength+1, maxPooled))
+	}
+	err := readAll(buf, http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
+		putBuffer(buf)
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge
 		}
 		return nil, badRequest("request body: %v", err)
 	}
-	return b, nil
+	return buf, nil
+}
+
+// readAll appends what rd holds to *buf, as io.ReadAll does.
+func readAll(buf *[]byte, rd io.Reader) error {
+	b := *buf
+	defer func() { *buf = b }()
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// buffers holds the byte slices of request and response bodies, which
+// would otherwise be most of a request's garbage.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooled is the largest buffer kept for reuse: a rare large body is
+// left to the garbage collector rather than held.
+const maxPooled = 1 << 20
+
+func getBuffer() *[]byte { return buffers.Get().(*[]byte) }
+
+func putBuffer(b *[]byte) {
+	if cap(*b) <= maxPooled {
+		*b = (*b)[:0]
+		buffers.Put(b)
+	}
 }
