@@ -17,7 +17,7 @@ var hrCols = Columns{ID: "patient", Step: "hour", Features: []string{"hr", "sbp"
 
 func readCSVString(t *testing.T, text string, cols Columns) (*Dataset, error) {
 	t.Helper()
-	return decodeCSV("data.csv", strings.NewReader(text), cols, csvOptions{})
+	return decodeCSV("data.csv", strings.NewReader(text), &Schema{Columns: cols})
 }
 
 func TestReadCSVInterleavedAndSorted(t *testing.T) {
@@ -87,7 +87,7 @@ func TestReadCSVBad(t *testing.T) {
 		cols             *Columns
 	}{
 		{"not a number", head + "p1,0,80,120,0\np1,1,abc,120,0\n", `data.csv:3: column "hr": not a number: "abc"`, nil},
-		{"empty cell", head + "p1,0,80,,0\n", `data.csv:2: column "sbp": empty cell (missing values are not imputed)`, nil},
+		{"empty cell", head + "p1,0,80,,0\n", `data.csv:2: column "sbp": empty cell (missing values are refused unless the spec sets inputs.missing)`, nil},
 		{"NaN", head + "p1,0,NaN,120,0\n", `data.csv:2: column "hr": values must be finite float32 numbers, got "NaN"`, nil},
 		{"Inf", head + "p1,0,80,-inf,0\n", `data.csv:2: column "sbp": values must be finite float32 numbers, got "-inf"`, nil},
 		{"float32 overflow", head + "p1,0,1e39,120,0\n", `data.csv:2: column "hr": values must be finite float32 numbers, got "1e39"`, nil},
@@ -322,7 +322,7 @@ func TestBadCellTabEscaped(t *testing.T) {
 		{"newline in the file name", "my\ndata.csv", head + "p1,0,80,120,\n", `my\ndata.csv:2: column "died": empty cell, want a label 0 or 1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := decodeCSV(tc.file, strings.NewReader(tc.text), hrCols, csvOptions{})
+			_, err := decodeCSV(tc.file, strings.NewReader(tc.text), &Schema{Columns: hrCols})
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("error\n  %v\nwant\n  %s", err, tc.want)
 			}

@@ -10,18 +10,28 @@ import (
 // Dataset is a set of variable-length sequences holding valid steps only,
 // with their labels when the file has them. Sequence i is X[i], len_i·F
 // values row-major over its steps (step t, feature f at X[i][t·F+f]); its
-// labels are Y[i·K : (i+1)·K], each 0 or 1. A Dataset read without labels
-// (LabelsOptional, LabelsIgnored) has Y nil; K is still the number of
-// labels the caller's schema names, the labels a model predicts for it.
+// labels are Y[i·K : (i+1)·K]: each 0 or 1 (LabelBinary), the class index
+// (LabelClass, K = 1) or any finite value (LabelValue), as Target says.
+// Per-step labels (Schema.PerStep) are YStep[i], len_i·K values with NaN
+// where a step has no label, and Y is nil. A Dataset read without labels
+// (LabelsOptional, LabelsIgnored) has Y and YStep nil; K is still the
+// number of labels the caller's schema names, the labels a model predicts
+// for it.
 //
 // Readers return datasets whose every sequence has at least one step and
-// whose values are finite. Subset shares the step storage of its parent, so
-// X's rows must be treated as read-only once a dataset is shared.
+// whose values are finite, except that X holds NaN for missing values when
+// the Schema allows them (Schema.Missing). A categorical feature holds its
+// category's index. Subset shares the step storage of its parent, so X's
+// rows must be treated as read-only once a dataset is shared.
 type Dataset struct {
 	Source string      // the file it came from (for messages); "" when built in memory
 	F, K   int         // features per step, labels per sequence
 	X      [][]float32 // [N] sequences, each [len_i·F] row-major over its valid steps only
-	Y      []float32   // [N·K] 0/1; nil without labels
+	Y      []float32   // [N·K] per-sequence labels; nil without them
+	// YStep holds per-step labels ([N][len_i·K], NaN where a step has no
+	// label); nil unless the labels are per step.
+	YStep  [][]float32
+	Target LabelKind // what the labels hold
 	// IDs names the sequences: CSV ids in order of first appearance, or the
 	// original indices of a Subset of an NPZ file. nil means index i is the
 	// id (a whole NPZ file).
@@ -36,8 +46,8 @@ type Dataset struct {
 	FeatureNames, LabelNames []string
 }
 
-// Labelled reports whether the data has labels.
-func (d *Dataset) Labelled() bool { return d.Y != nil }
+// Labelled reports whether the data has labels, per sequence or per step.
+func (d *Dataset) Labelled() bool { return d.Y != nil || d.YStep != nil }
 
 // N is the number of sequences.
 func (d *Dataset) N() int { return len(d.X) }
@@ -92,7 +102,7 @@ func (d *Dataset) Labels(i int) []float32 {
 }
 
 // Positives counts, for each label, the sequences where it is 1 ([K]); all
-// 0 without labels.
+// 0 without per-sequence labels.
 func (d *Dataset) Positives() []int {
 	p := make([]int, d.K)
 	for i, v := range d.Y {
@@ -116,9 +126,13 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		IDs:          make([]string, len(idx)),
 		FeatureNames: d.FeatureNames,
 		LabelNames:   d.LabelNames,
+		Target:       d.Target,
 	}
 	if d.Y != nil {
 		s.Y = make([]float32, 0, len(idx)*d.K)
+	}
+	if d.YStep != nil {
+		s.YStep = make([][]float32, len(idx))
 	}
 	if d.StepValues != nil {
 		s.StepValues = make([][]string, len(idx))
@@ -133,6 +147,9 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 		if s.StepValues != nil {
 			s.StepValues[j] = d.StepValues[i]
 		}
+		if s.YStep != nil {
+			s.YStep[j] = d.YStep[i]
+		}
 	}
 	return s
 }
@@ -141,12 +158,13 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 // deterministically for a seed. Every sequence lands in exactly one part and
 // both parts keep the original order.
 //
-// With one label the split is stratified: each class c of n_c sequences
-// sends round(frac·n_c) of them to val, but at least one when n_c ≥ 2 and
-// frac > 0, and always at most n_c − 1, so training keeps both classes and
-// val does too whenever the data allow it. With several labels a plain
+// With one binary label, or classes, the split is stratified: each class c
+// of n_c sequences sends round(frac·n_c) of them to val, but at least one
+// when n_c ≥ 2 and frac > 0, and always at most n_c − 1, so training keeps
+// every class and val does too whenever the data allow it. Otherwise
+// (several labels, real-valued targets, per-step labels, no labels) a plain
 // random round(frac·N) go to val, with the same bounds over all N
-// sequences, as with data that has no labels. frac = 0 gives an empty val.
+// sequences. frac = 0 gives an empty val.
 func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 	if !(frac >= 0 && frac < 1) {
 		panic(fmt.Sprintf("data: Split: fraction %v outside [0, 1)", frac))
@@ -165,17 +183,20 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 			inVal[i] = true
 		}
 	}
-	if d.K == 1 && d.Labelled() {
-		var neg, pos []int
-		for i := range d.N() {
-			if d.Y[i] == 1 {
-				pos = append(pos, i)
-			} else {
-				neg = append(neg, i)
+	if d.K == 1 && d.Y != nil && d.Target != LabelValue {
+		// Classes in index order: for 0/1 labels the negatives, then the
+		// positives.
+		var groups [][]int
+		for i, v := range d.Y {
+			c := int(v)
+			for len(groups) <= c {
+				groups = append(groups, nil)
 			}
+			groups[c] = append(groups[c], i)
 		}
-		pick(neg)
-		pick(pos)
+		for _, g := range groups {
+			pick(g)
+		}
 	} else {
 		all := make([]int, d.N())
 		for i := range all {
@@ -236,6 +257,9 @@ func (d *Dataset) check(where string) {
 	if d.Y != nil && len(d.Y) != d.N()*d.K {
 		panic(fmt.Sprintf("data: %s: %d labels for %d sequences of %d", where, len(d.Y), d.N(), d.K))
 	}
+	if d.YStep != nil && len(d.YStep) != d.N() {
+		panic(fmt.Sprintf("data: %s: per-step labels for %d sequences of %d", where, len(d.YStep), d.N()))
+	}
 	if d.StepValues != nil && len(d.StepValues) != d.N() {
 		panic(fmt.Sprintf("data: %s: step values for %d sequences of %d", where, len(d.StepValues), d.N()))
 	}
@@ -245,6 +269,9 @@ func (d *Dataset) check(where string) {
 	for i, x := range d.X {
 		if len(x) == 0 || len(x)%d.F != 0 {
 			panic(fmt.Sprintf("data: %s: sequence %d has %d values for %d features", where, i, len(x), d.F))
+		}
+		if d.YStep != nil && len(d.YStep[i]) != len(x)/d.F*d.K {
+			panic(fmt.Sprintf("data: %s: sequence %d has %d steps and %d per-step labels", where, i, len(x)/d.F, len(d.YStep[i])))
 		}
 		if d.StepValues != nil && len(d.StepValues[i]) != len(x)/d.F {
 			panic(fmt.Sprintf("data: %s: sequence %d has %d steps and %d step values", where, i, len(x)/d.F, len(d.StepValues[i])))

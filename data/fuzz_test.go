@@ -102,7 +102,7 @@ func FuzzReadCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := decodeCSV("f.csv", bytes.NewReader(b), fuzzCols, csvOptions{stepIfPresent: true})
+		d, err := decodeCSV("f.csv", bytes.NewReader(b), &Schema{Columns: fuzzCols, StepOptional: true})
 		checkRead(t, "f.csv", d, err)
 		if err != nil {
 			return
@@ -111,7 +111,7 @@ func FuzzReadCSV(f *testing.F) {
 		if err := encodeCSV(&w, d, fuzzCols); err != nil {
 			t.Fatal(err)
 		}
-		e, err := decodeCSV("g.csv", bytes.NewReader(w.Bytes()), fuzzCols, csvOptions{})
+		e, err := decodeCSV("g.csv", bytes.NewReader(w.Bytes()), &Schema{Columns: fuzzCols})
 		if err != nil {
 			t.Fatalf("reading back: %v\n%s", err, w.Bytes())
 		}

@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -22,7 +23,42 @@ type Schema struct {
 	// than a spec's: a file that does not fit is then told what the model
 	// expects, by name ("the model expects 3 features (f0, f1, f2)").
 	Model bool
+
+	// Missing allows missing values in features: NaN in NPZ, an empty or
+	// NA cell in CSV (spec inputs.missing other than refuse). Without it
+	// they are refused.
+	Missing bool
+	// Categories is nil or has one entry per feature; a non-nil entry
+	// makes that feature categorical: a CSV cell holds one of these
+	// strings, an NPZ value the index of one, and the Dataset the index.
+	Categories [][]string
+	// Bin > 0 makes the step column a time, binned into steps of width
+	// Bin: step = floor(time/Bin), the last observation of each feature in
+	// a bin wins, bins without rows are all-missing steps (which need
+	// Missing), and a sequence runs from bin 0 to its last bin.
+	Bin float64
+	// Target says what the labels hold: 0/1 (the zero value), a class
+	// from Classes (one label column; a CSV cell holds the class's name or
+	// index, an NPZ value its index), or any finite real.
+	Target  LabelKind
+	Classes []string
+	// PerStep: the labels are per step (Dataset.YStep), a CSV cell on each
+	// row and y [N, T] or [N, T, K] in NPZ, missing where a step has no
+	// label.
+	PerStep bool
 }
+
+// LabelKind says what a data set's labels hold.
+type LabelKind uint8
+
+const (
+	// LabelBinary labels are 0 or 1.
+	LabelBinary LabelKind = iota
+	// LabelClass labels are a class index in [0, len(Schema.Classes)).
+	LabelClass
+	// LabelValue labels are any finite real (regression targets).
+	LabelValue
+)
 
 // LabelMode says what Load does with a file's labels. Scoring new data is
 // the main use of a trained model, and new data has no labels yet; only
@@ -56,11 +92,23 @@ func Load(path string, s Schema) (*Dataset, error) {
 		d   *Dataset
 		err error
 	)
+	if err := s.checkExtras(); err != nil {
+		return nil, &Error{File: path, Msg: err.Error(), Err: err}
+	}
+	if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+		if d, err = readEpisodes(path, &s); err != nil {
+			return nil, err
+		}
+		if err := d.checkCounts(s); err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".npz":
 		d, err = readNPZ(path, &s)
 	case ".csv":
-		d, err = readCSVFile(path, s.Columns, csvOptions{stepIfPresent: s.StepOptional, labels: s.LabelMode})
+		d, err = readCSVFile(path, &s)
 	default:
 		if ext == "" {
 			ext = "none"
@@ -95,8 +143,10 @@ func (d *Dataset) checkCounts(s Schema) error {
 const (
 	npzFeatures = "x has %d features per step"
 	npzLabels   = "y has %d labels per sequence"
-	csvFeatures = "%d feature columns are named"
-	csvLabels   = "%d label columns are named"
+	// npzStepLabels is npzLabels for per-step labels.
+	npzStepLabels = "y has %d labels per step"
+	csvFeatures   = "%d feature columns are named"
+	csvLabels     = "%d label columns are named"
 )
 
 // countError reports a count the file states (what, formatting got) that

@@ -89,12 +89,12 @@ func decodeNPZ(name string, r io.ReaderAt, size int64, want *Schema) (*Dataset, 
 			return nil, err
 		}
 	}
-	ya, K, err := rd.openLabels(N, want)
+	ya, K, err := rd.openLabels(N, xa.shape[1], want)
 	if err != nil {
 		return nil, err
 	}
 	if want != nil && ya != nil {
-		if err := want.countError(name, npzLabels, K, true); err != nil {
+		if err := rd.checkLabelCount(ya, K, xa.shape[1], want); err != nil {
 			return nil, err
 		}
 	}
@@ -102,21 +102,38 @@ func decodeNPZ(name string, r io.ReaderAt, size int64, want *Schema) (*Dataset, 
 	if err != nil {
 		return nil, err
 	}
-	return rd.read(xa, ya, la, K)
+	return rd.read(xa, ya, la, K, want)
+}
+
+// checkLabelCount checks y's label count against want's. A y of shape
+// [N, T] read as per-sequence labels is most likely per-step labels, which
+// the message then points to.
+func (rd *npzReader) checkLabelCount(ya *npyArray, K, T int, want *Schema) error {
+	what := npzLabels
+	if want.PerStep {
+		what = npzStepLabels
+	}
+	err := want.countError(rd.name, what, K, true)
+	if e, ok := err.(*Error); ok && !want.PerStep && len(ya.shape) == 2 && K == T {
+		e.Msg += fmt.Sprintf("; y's shape %s matches x's steps: per-step labels need outputs.per_step: true", graph.FormatShape(ya.shape))
+	}
+	return err
 }
 
 // read reads the data of arrays whose headers all agree, smallest arrays
 // first.
-func (rd *npzReader) read(xa, ya, la *npyArray, K int) (*Dataset, error) {
+func (rd *npzReader) read(xa, ya, la *npyArray, K int, want *Schema) (*Dataset, error) {
 	N, T, F := xa.shape[0], xa.shape[1], xa.shape[2]
 	lengths, err := rd.readLengths(la, N, T)
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{Source: rd.name, F: F, K: K, X: make([][]float32, N)}
+	if want == nil {
+		want = &Schema{}
+	}
+	d := &Dataset{Source: rd.name, F: F, K: K, X: make([][]float32, N), Target: want.Target}
 	if ya != nil {
-		d.Y = make([]float32, N*K)
-		if err := rd.readLabels(ya, d.Y); err != nil {
+		if err := rd.readLabels(ya, d, lengths, T, want); err != nil {
 			return nil, err
 		}
 	}
@@ -130,7 +147,7 @@ func (rd *npzReader) read(xa, ya, la *npyArray, K int) (*Dataset, error) {
 		d.X[i] = store[off : off+l*F : off+l*F]
 		off += l * F
 	}
-	if err := rd.readX(xa, d, lengths, T); err != nil {
+	if err := rd.readX(xa, d, lengths, T, want); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -197,7 +214,7 @@ func (rd *npzReader) openX() (*npyArray, error) {
 
 // openLabels opens y as want's LabelMode says, returning nil and want's
 // label count when y is not read: ignored, or optional and absent.
-func (rd *npzReader) openLabels(N int, want *Schema) (*npyArray, int, error) {
+func (rd *npzReader) openLabels(N, T int, want *Schema) (*npyArray, int, error) {
 	if want != nil {
 		switch want.LabelMode {
 		case LabelsIgnored:
@@ -207,6 +224,9 @@ func (rd *npzReader) openLabels(N int, want *Schema) (*npyArray, int, error) {
 				return nil, want.Labels, nil
 			}
 		}
+	}
+	if want != nil && want.PerStep {
+		return rd.openStepY(N, T)
 	}
 	return rd.openY(N)
 }
@@ -225,11 +245,39 @@ func (rd *npzReader) openY(N int) (ya *npyArray, K int, err error) {
 		if K == 0 {
 			return nil, 0, rd.errf("", "y has no labels (shape %s)", graph.FormatShape(ya.shape))
 		}
+	case 3:
+		return nil, 0, rd.errf("", "y has 3 dimensions, want 1 [sequences] or 2 [sequences, labels]; per-step labels [sequences, steps, labels] need outputs.per_step: true")
 	default:
 		return nil, 0, rd.errf("", "y has %d dimensions, want 1 [sequences] or 2 [sequences, labels]", len(ya.shape))
 	}
 	if ya.shape[0] != N {
 		return nil, 0, rd.errf("", "y has %d rows, x has %d sequences", ya.shape[0], N)
+	}
+	return ya, K, nil
+}
+
+// openStepY opens per-step labels y, [N, T] (K = 1) or [N, T, K], T being
+// x's steps.
+func (rd *npzReader) openStepY(N, T int) (ya *npyArray, K int, err error) {
+	if ya, err = rd.openEntry("y"); err != nil {
+		return nil, 0, err
+	}
+	K = 1
+	switch len(ya.shape) {
+	case 2:
+	case 3:
+		K = ya.shape[2]
+		if K == 0 {
+			return nil, 0, rd.errf("", "y has no labels (shape %s)", graph.FormatShape(ya.shape))
+		}
+	default:
+		return nil, 0, rd.errf("", "y has %d dimensions, want per-step labels (outputs.per_step): 2 [sequences, steps] or 3 [sequences, steps, labels]", len(ya.shape))
+	}
+	switch {
+	case ya.shape[0] != N:
+		return nil, 0, rd.errf("", "y has %d rows, x has %d sequences", ya.shape[0], N)
+	case ya.shape[1] != T:
+		return nil, 0, rd.errf("", "y has %d steps, x has %d: per-step labels follow x's steps", ya.shape[1], T)
 	}
 	return ya, K, nil
 }
@@ -282,52 +330,91 @@ func (rd *npzReader) readLengths(la *npyArray, N, T int) ([]int, error) {
 
 // readX reads x in its dtype and copies the valid steps into d.X, which
 // must already have each sequence's length.
-func (rd *npzReader) readX(xa *npyArray, d *Dataset, lengths []int, T int) error {
+func (rd *npzReader) readX(xa *npyArray, d *Dataset, lengths []int, T int, want *Schema) error {
 	if xa.size == 4 {
 		raw, err := readAll[float32](rd, xa)
 		if err != nil {
 			return err
 		}
-		return compactX(rd, d, lengths, T, raw, func(v float32) (float32, bool) {
-			return v, !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0)
-		})
+		return compactX(rd, d, lengths, T, raw, want)
 	}
 	raw, err := readAll[float64](rd, xa)
 	if err != nil {
 		return err
 	}
-	return compactX(rd, d, lengths, T, raw, func(v float64) (float32, bool) {
-		w := float32(v)
-		return w, !math.IsNaN(v) && !math.IsInf(float64(w), 0)
-	})
+	return compactX(rd, d, lengths, T, raw, want)
 }
 
 // compactX copies the valid steps of raw (x, [N·T·F] in C order) into d.X,
-// refusing non-finite values there.
-func compactX[E float32 | float64](rd *npzReader, d *Dataset, lengths []int, T int, raw []E, conv func(E) (float32, bool)) error {
+// refusing there what xValue refuses.
+func compactX[E float32 | float64](rd *npzReader, d *Dataset, lengths []int, T int, raw []E, want *Schema) error {
 	F := d.F
+	cats := make([]int, F) // categories of each feature; 0 for a numeric one
+	for f, c := range want.Categories {
+		if f < F {
+			cats[f] = len(c)
+		}
+	}
 	for i, l := range lengths {
 		src := raw[i*T*F : i*T*F+l*F]
 		dst := d.X[i]
 		for j, v := range src {
-			w, ok := conv(v)
-			if !ok {
+			w := float32(v)
+			if msg := xValue(float64(v), w, want.Missing, cats[j%F]); msg != "" {
 				t, f := j/F, j%F
-				what := "NaN"
-				switch {
-				case math.IsInf(float64(v), 1):
-					what = "+Inf"
-				case math.IsInf(float64(v), -1):
-					what = "-Inf"
-				case !math.IsNaN(float64(v)):
-					what = strconv.FormatFloat(float64(v), 'g', -1, 64) + " (beyond float32's range)"
+				if cats[f] > 0 && msg == errCategory {
+					return rd.errf(fmt.Sprintf("x[%d, %d, %d]", i, t, f), "categorical feature %s has %d categories: want an index from 0 to %d, got %s",
+						featureName(want, f), cats[f], cats[f]-1, strconv.FormatFloat(float64(v), 'g', -1, 64))
 				}
-				return rd.errf(fmt.Sprintf("x[%d, %d, %d]", i, t, f), "%s in a valid step (sequence %d has %d steps)", what, i, l)
+				return rd.errf(fmt.Sprintf("x[%d, %d, %d]", i, t, f), "%s in a valid step (sequence %d has %d steps)%s", msg, i, l, missingHint(msg))
 			}
 			dst[j] = w
 		}
 	}
 	return nil
+}
+
+// errCategory is xValue's report of a value that is no category's index.
+const errCategory = "category"
+
+// xValue checks one valid value of x, v as stored and w as read: it
+// returns what v is when v is refused ("NaN", "+Inf", ...), errCategory
+// for a value of a feature with C > 0 categories that is not the index of
+// one, or "". NaN is a missing value, allowed with missing.
+func xValue(v float64, w float32, missing bool, C int) string {
+	switch {
+	case v != v:
+		if missing {
+			return ""
+		}
+		return "NaN"
+	case math.IsInf(v, 1):
+		return "+Inf"
+	case math.IsInf(v, -1):
+		return "-Inf"
+	case math.IsInf(float64(w), 0):
+		return strconv.FormatFloat(v, 'g', -1, 64) + " (beyond float32's range)"
+	case C > 0 && (v != math.Trunc(v) || v < 0 || v >= float64(C)):
+		return errCategory
+	}
+	return ""
+}
+
+// missingHint tells how to allow NaN in x.
+func missingHint(what string) string {
+	if what == "NaN" {
+		return "; " + refuseMissing
+	}
+	return ""
+}
+
+// featureName names feature f for a message: its column name when the
+// schema has one, else its index.
+func featureName(s *Schema, f int) string {
+	if f < len(s.Columns.Features) {
+		return quote(s.Columns.Features[f])
+	}
+	return strconv.Itoa(f)
 }
 
 // npzReader reads the arrays of one archive.
@@ -712,74 +799,129 @@ func readWiden[E int8 | int16 | int32 | uint8 | uint16 | uint32](rd *npzReader, 
 	return intArray{v: v}, nil
 }
 
-// readLabels reads y ([N] or [N, K] of any numeric dtype or bool) into dst
-// [N·K], refusing values other than 0 and 1.
-func (rd *npzReader) readLabels(a *npyArray, dst []float32) error {
-	where := func(i int) string {
-		if len(a.shape) == 1 {
-			return fmt.Sprintf("y[%d]", i)
-		}
-		return fmt.Sprintf("y[%d, %d]", i/a.shape[1], i%a.shape[1])
-	}
-	bad := func(i int, got string) error {
-		return rd.errf(where(i), "labels must be 0 or 1, got %s", got)
-	}
+// labelValues is y's values widened to float64, with each one's spelling
+// for messages.
+type labelValues struct {
+	v    []float64
+	text func(i int) string
+}
+
+// readLabelValues reads y, of any numeric dtype or bool. A uint64 beyond
+// int64's range reads as +Inf, which no label kind accepts; its text is
+// the number itself.
+func (rd *npzReader) readLabelValues(a *npyArray) (labelValues, error) {
+	var lv labelValues
 	switch a.kind {
 	case 'b':
 		s, err := readAll[bool](rd, a)
 		if err != nil {
-			return err
+			return lv, err
 		}
+		lv.v = make([]float64, len(s))
 		for i, v := range s {
 			if v {
-				dst[i] = 1
+				lv.v[i] = 1
 			}
 		}
 	case 'f':
-		var s []float64
-		switch a.size {
-		case 2:
-			s16, err := readAll[float16.Num](rd, a)
-			if err != nil {
-				return err
-			}
-			s = make([]float64, len(s16))
-			for i, v := range s16 {
-				s[i] = float64(v.Float32())
-			}
-		case 4:
-			s32, err := readAll[float32](rd, a)
-			if err != nil {
-				return err
-			}
-			s = make([]float64, len(s32))
-			for i, v := range s32 {
-				s[i] = float64(v)
-			}
-		default:
-			var err error
-			if s, err = readAll[float64](rd, a); err != nil {
-				return err
-			}
-		}
-		for i, v := range s {
-			if v != 0 && v != 1 {
-				return bad(i, strconv.FormatFloat(v, 'g', -1, 64))
-			}
-			dst[i] = float32(v)
+		var err error
+		if lv.v, err = readFloats(rd, a); err != nil {
+			return lv, err
 		}
 	default:
 		s, err := rd.readInts(a)
 		if err != nil {
-			return err
+			return lv, err
 		}
+		lv.v = make([]float64, len(s.v))
 		for i := range s.v {
 			v, ok := s.int(i)
-			if !ok || (v != 0 && v != 1) {
-				return bad(i, s.text(i))
+			lv.v[i] = float64(v)
+			if !ok {
+				lv.v[i] = math.Inf(1)
 			}
-			dst[i] = float32(v)
 		}
+		lv.text = s.text
+	}
+	if lv.text == nil {
+		lv.text = func(i int) string { return strconv.FormatFloat(lv.v[i], 'g', -1, 64) }
+	}
+	return lv, nil
+}
+
+// readFloats reads a float array of any width as float64.
+func readFloats(rd *npzReader, a *npyArray) ([]float64, error) {
+	switch a.size {
+	case 2:
+		s16, err := readAll[float16.Num](rd, a)
+		if err != nil {
+			return nil, err
+		}
+		s := make([]float64, len(s16))
+		for i, v := range s16 {
+			s[i] = float64(v.Float32())
+		}
+		return s, nil
+	case 4:
+		s32, err := readAll[float32](rd, a)
+		if err != nil {
+			return nil, err
+		}
+		s := make([]float64, len(s32))
+		for i, v := range s32 {
+			s[i] = float64(v)
+		}
+		return s, nil
+	}
+	return readAll[float64](rd, a)
+}
+
+// readLabels reads y into d: per-sequence labels ([N] or [N, K]) into d.Y,
+// or per-step labels ([N, T] or [N, T, K], NaN where a step has none) of
+// each sequence's valid steps into d.YStep. Each label must be what
+// want.Target says: 0 or 1, a class index, or a finite value.
+func (rd *npzReader) readLabels(a *npyArray, d *Dataset, lengths []int, T int, want *Schema) error {
+	lv, err := rd.readLabelValues(a)
+	if err != nil {
+		return err
+	}
+	p := newLabelParser(want)
+	bad := func(i int) error {
+		msg := p.check(lv.v[i], true)
+		if msg == "" {
+			return nil
+		}
+		idx := make([]string, len(a.shape))
+		for k, r := len(a.shape)-1, i; k >= 0; k-- {
+			idx[k] = strconv.Itoa(r % a.shape[k])
+			r /= a.shape[k]
+		}
+		return rd.errf("y["+strings.Join(idx, ", ")+"]", "%s, got %s", msg, lv.text(i))
+	}
+	K := d.K
+	if !want.PerStep {
+		d.Y = make([]float32, len(lv.v))
+		for i, v := range lv.v {
+			if err := bad(i); err != nil {
+				return err
+			}
+			d.Y[i] = float32(v)
+		}
+		return nil
+	}
+	d.YStep = make([][]float32, len(lengths))
+	for i, l := range lengths {
+		ys := make([]float32, l*K)
+		for j := range ys {
+			o := i*T*K + j
+			if v := lv.v[o]; v == v {
+				if err := bad(o); err != nil {
+					return err
+				}
+			}
+			ys[j] = float32(lv.v[o])
+		}
+		d.YStep[i] = ys
 	}
 	return nil
 }
