@@ -13,6 +13,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/fileio"
 )
 
 // Shapes: R rows (steps) in a file, C top-level columns.
@@ -81,13 +82,30 @@ func openParquet(path string) (*parquetSource, error) {
 	}
 	s.groups = s.file.RowGroups()
 	s.total = s.file.NumRows()
-	if cells := float64(s.total) * float64(len(s.header)); s.total < 0 || cells > graph.MaxElements {
+	if err := s.checkCells(); err != nil {
 		f.Close()
-		return nil, &Error{File: path, Msg: fmt.Sprintf("declares %d rows of %d columns, over the limit of %d cells", s.total, len(s.header), graph.MaxElements)}
+		return nil, err
 	}
 	s.batch = make([]parquet.Row, parquetBatch)
 	s.rec = make([]string, len(s.header))
 	return s, nil
+}
+
+// checkCells refuses a file whose footer declares more cells than trnn
+// reads from one file: graph.MaxElements, and no more float32 values than
+// fileio.MaxBytes holds. Compression lets a file within the size limit
+// declare far more, and the decoder keeps every row's values.
+func (s *parquetSource) checkCells() error {
+	limit, err := fileio.MaxBytes()
+	if err != nil {
+		return &Error{File: s.name, Msg: err.Error(), Err: err}
+	}
+	most := min(float64(graph.MaxElements), float64(limit/4))
+	if cells := float64(s.total) * float64(len(s.header)); s.total < 0 || cells > most {
+		return &Error{File: s.name, Msg: fmt.Sprintf("declares %d rows of %d columns, more than the %.0f values trnn reads from one file (set %s to raise it)",
+			s.total, len(s.header), most, fileio.EnvMaxBytes)}
+	}
+	return nil
 }
 
 // Close closes the file.
@@ -341,4 +359,15 @@ func decimalCell(digits string, scale int) string {
 		digits = strings.Repeat("0", scale-len(digits)+1) + digits
 	}
 	return sign + digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+}
+
+// readParquetFile reads a long-form Parquet data file, one row per step
+// with the column roles of a CSV file, decoded by decodeRecords as s says.
+func readParquetFile(path string, s *Schema) (*Dataset, error) {
+	src, err := openParquet(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	return decodeRecords(path, src, s)
 }

@@ -97,7 +97,7 @@ func synthSpec(out, kind string, o data.SynthOptions) string {
 		b.WriteString("  bin: 1.0\n")
 	}
 	if kind == synthEpisodes {
-		fmt.Fprintf(&b, "  csv: {step: %s}\n", data.EpisodesTime)
+		fmt.Fprintf(&b, "  csv: {id: stay, step: %s}\n", data.EpisodesTime)
 	} else if kind != ".npz" {
 		fmt.Fprintf(&b, "  csv: {id: %s, step: %s}\n", cols.ID, cols.Step)
 	}

@@ -92,7 +92,7 @@ func TestSynthGapFlags(t *testing.T) {
 	if !slices.Equal(stay[0], []string{"Hours", "f0", "f1", "f2", "gcs_eye", "gcs_verbal"}) {
 		t.Errorf("episodes: stay header %q", stay[0])
 	}
-	if !strings.Contains(out, "  bin: 1.0\n  csv: {step: Hours}\n") || !strings.Contains(out, "missing: forward_fill") {
+	if !strings.Contains(out, "  bin: 1.0\n  csv: {id: stay, step: Hours}\n") || !strings.Contains(out, "missing: forward_fill") {
 		t.Errorf("episodes: printed spec\n%s", out)
 	}
 	synth(filepath.Join(dir, "q.parquet"), "--gaps", "0.3", "--categorical")
