@@ -13,9 +13,9 @@ import (
 // Shapes: F features, K label columns, R rows of one sequence, n its steps.
 
 // maxBinSteps bounds the steps one binned sequence may have (a time of
-// 1e300 would otherwise ask for that many empty steps): 2^24, about 1900
-// years of hourly bins.
-const maxBinSteps = 1 << 24
+// 1e300 would otherwise ask for that many empty steps): 2^20, 120 years
+// of hourly bins.
+const maxBinSteps = 1 << 20
 
 // checkTime returns why time v cannot be binned into steps of width bin,
 // or "".

@@ -39,6 +39,22 @@
 // are kept as written (Dataset.StepValues), so that per-step output names
 // steps as the input does.
 //
+// CSV rows reach the decoder through a recordSource, the interface a
+// Parquet reader implements too, so that column roles, missing cells,
+// categories, bins and per-step labels read the same whatever the format.
+//
+// A folder is read in the episodes layout of mimic3-benchmarks: a
+// listfile.csv naming one CSV file per sequence, with an optional
+// period_length and the labels (readEpisodes). Stay files are read in
+// parallel, and the data set keeps listfile order.
+//
+// What the Schema adds to the counts and columns: missing values allowed
+// (NaN in X), categorical features (their index in X), time bins (the
+// step column is a time; the last observation of each feature in a bin
+// wins; empty bins are all-missing steps), the label kind (0/1, a class
+// index, a real target) and per-step labels (Dataset.YStep, NaN where a
+// step has none).
+//
 // Labels are required unless the Schema's LabelMode says otherwise: new
 // data scored by a trained model has none yet. A file read without labels
 // (no y array, no label column) gives a Dataset whose Y is nil.
@@ -68,10 +84,14 @@
 // it stays one short line whatever the file held.
 //
 // Readers stop at the first defect, in file order. No sequence is ever
-// dropped or repaired silently: NaN and ±Inf in valid steps, empty cells,
-// labels other than 0 and 1, labels that change within one CSV id, lengths
-// outside [1, T], count mismatches between arrays, empty data and truncated
-// or corrupt files are all refused. Values in padded steps are not read.
+// dropped or repaired silently: ±Inf in valid steps, NaN and empty cells
+// (unless the Schema allows missing values), unknown categories, labels
+// that break their kind's rule, per-sequence labels that change within
+// one CSV id, negative times, lengths outside [1, T], count mismatches
+// between arrays, empty data and truncated or corrupt files are all
+// refused. Values in padded steps are not read. Of the stays of an
+// episodes folder, the defect of the earliest in listfile order is
+// reported.
 //
 // Functions given inconsistent in-memory values by their caller (a Dataset
 // whose slices disagree, invalid SynthOptions) panic with a message prefixed

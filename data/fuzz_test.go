@@ -121,3 +121,50 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadRecords reads tables with every feature of the record decoder on:
+// missing cells, a categorical feature, time bins and per-step class
+// labels. What is read is well formed: NaN only as a missing value or an
+// unlabelled step, categorical values are indices, labels are classes.
+func FuzzReadRecords(f *testing.F) {
+	for _, s := range []string{
+		"id,t,hr,gcs,y\na,0.5,1,b,\na,3,,NA,2\nb,0,NaN,a,0\n",
+		"id,t,hr,gcs,y\na,2.5,1,b,1\na,2.5,2,,c\na,0.1,nan,c,\n",
+		"id,t,hr,gcs,y\na,-1,1,b,\n",
+		"id,t,hr,gcs,y\na,1e9,1,b,\n",
+		"id,t,hr,gcs,y\na,1,1,zz,\n",
+		"id,t,hr,gcs,y\na,1,1,a,3\n",
+	} {
+		f.Add([]byte(s), 1.0)
+	}
+	f.Add([]byte("id,t,hr,gcs,y\na,0.35,1,a,\n"), 0.1)
+	// Empty bins cost memory no byte of the input pays for: a small limit
+	// keeps each input's allocation small.
+	f.Setenv("TRNN_MAX_FILE_BYTES", "1000000")
+	f.Fuzz(func(t *testing.T, b []byte, bin float64) {
+		if !(bin > 0 && bin < 1e6) {
+			bin = 1
+		}
+		s := &Schema{Columns: Columns{ID: "id", Step: "t", Features: []string{"hr", "gcs"}, Labels: []string{"y"}},
+			Missing: true, Categories: [][]string{nil, {"a", "b", "c"}}, Bin: bin,
+			Target: LabelClass, Classes: []string{"a", "b", "c"}, PerStep: true}
+		d, err := decodeCSV("f.csv", bytes.NewReader(b), s)
+		if err != nil {
+			checkRead(t, "f.csv", nil, err)
+			return
+		}
+		d.check("fuzz")
+		for i, x := range d.X {
+			for j, v := range x {
+				if math.IsInf(float64(v), 0) || j%2 == 1 && v == v && (v != float32(int(v)) || v < 0 || v > 2) {
+					t.Fatalf("sequence %d value %d: %v", i, j, v)
+				}
+			}
+			for _, v := range d.YStep[i] {
+				if v == v && (v != float32(int(v)) || v < 0 || v > 2) {
+					t.Fatalf("label %v", v)
+				}
+			}
+		}
+	})
+}

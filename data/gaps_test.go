@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -228,5 +229,42 @@ func TestSchemaExtrasChecked(t *testing.T) {
 	} {
 		_, err := decodeText(t, "id,t,hr,gcs,y\na,0,1,1,1\n", &tc.s)
 		wantExact(t, err, "data.csv: "+tc.want)
+	}
+}
+
+// TestWritePerStepRoundTrip: NPZ and CSV files written from a data set with
+// missing values and per-step labels read back equal.
+func TestWritePerStepRoundTrip(t *testing.T) {
+	for _, K := range []int{1, 2} {
+		cols := Columns{ID: "id", Step: "step", Features: []string{"a", "b"}, Labels: []string{"y0", "y1"}[:K]}
+		d := &Dataset{F: 2, K: K, X: [][]float32{{1, nan, nan, nan, 3, 4}, {5, 6}}, IDs: []string{"0", "1"}}
+		d.YStep = [][]float32{nans(3 * K), nans(K)}
+		d.YStep[0][K] = 1   // step 1
+		d.YStep[1][K-1] = 0 // step 0, last label
+		s := Schema{Features: 2, Labels: K, Columns: cols, Missing: true, PerStep: true}
+		dir := t.TempDir()
+		for _, name := range []string{"d.npz", "d.csv"} {
+			path := filepath.Join(dir, name)
+			var err error
+			if name == "d.npz" {
+				err = WriteNPZ(path, d)
+			} else {
+				err = WriteCSV(path, d, cols)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := Load(path, s)
+			if err != nil {
+				t.Fatalf("K %d, %s: %v", K, name, err)
+			}
+			if name == "d.npz" {
+				e.IDs = []string{"0", "1"}
+			}
+			e.FeatureNames, e.LabelNames = nil, nil
+			if !e.Equal(d) {
+				t.Errorf("K %d, %s: read back %v %v, wrote %v %v", K, name, e.X, e.YStep, d.X, d.YStep)
+			}
+		}
 	}
 }

@@ -15,7 +15,7 @@ type Columns struct {
 
 // Schema is what Load checks a file against.
 type Schema struct {
-	Features, Labels int     // counts every file must have
+	Features, Labels int     // counts every file must have (Labels is 1 for classes: one column holds the class)
 	Columns          Columns // the CSV columns
 	StepOptional     bool    // the step column is used only if the header has it (the spec named no columns)
 	LabelMode        LabelMode

@@ -16,7 +16,8 @@ import (
 // WriteNPZ writes d as an NPZ file that Load reads back equal (ids, names
 // and step values are not stored): x float32 [N, T, F] right-padded with
 // zeros, lengths int32 [N], and, when d has labels, y float32 [N] for one
-// label, else [N, K]. The arrays are Deflate-compressed. The file is replaced atomically: readers
+// label, else [N, K], or per-step labels y [N, T] for one label, else
+// [N, T, K], NaN past each length. The arrays are Deflate-compressed. The file is replaced atomically: readers
 // see the old file or the complete new one.
 func WriteNPZ(path string, d *Dataset) error {
 	d.check("WriteNPZ")
@@ -48,7 +49,9 @@ func encodeNPZ(w io.Writer, d *Dataset) error {
 		v    any
 	}
 	arrays := []array{{"x.npy", x}, {"lengths.npy", lengths}}
-	if d.Labelled() {
+	if d.YStep != nil {
+		arrays = append(arrays, array{"y.npy", stepLabels(d, T)})
+	} else if d.Labelled() {
 		var y any = d.Y
 		if d.K > 1 {
 			y2 := make([][]float32, d.N())
@@ -68,11 +71,38 @@ func encodeNPZ(w io.Writer, d *Dataset) error {
 	return zw.Close()
 }
 
+// stepLabels is d's per-step labels as nested slices, [N][T] for one label,
+// else [N][T][K], NaN past each length.
+func stepLabels(d *Dataset, T int) any {
+	flat := nans(d.N() * T * d.K)
+	for i, y := range d.YStep {
+		copy(flat[i*T*d.K:], y)
+	}
+	rows := make([][]float32, d.N()*T)
+	for r := range rows {
+		rows[r] = flat[r*d.K : (r+1)*d.K]
+	}
+	if d.K == 1 {
+		y := make([][]float32, d.N())
+		for i := range y {
+			y[i] = flat[i*T : (i+1)*T]
+		}
+		return y
+	}
+	y := make([][][]float32, d.N())
+	for i := range y {
+		y[i] = rows[i*T : (i+1)*T]
+	}
+	return y
+}
+
 // WriteCSV writes d as a long-form CSV file that ReadCSV reads back equal
 // with the same cols: a header (id, step if cols.Step is set, the features,
 // the labels), then one row per step, sequences in order, steps named by
 // d's step values, or numbered from 0 without them. Values are written in
-// the shortest form that reads back to the same float32. Data without
+// the shortest form that reads back to the same float32 (a missing value as
+// NaN); per-step labels are written on their rows, empty where a step has
+// none. Data without
 // labels is written without label columns, and cols.Labels must be empty.
 // The file is replaced atomically.
 func WriteCSV(path string, d *Dataset, cols Columns) error {
@@ -110,6 +140,9 @@ func encodeCSV(w io.Writer, d *Dataset, cols Columns) error {
 		}
 		id := d.ID(i)
 		for t := range d.Len(i) {
+			if d.YStep != nil {
+				labels = stepCells(labels[:0], d.YStep[i][t*d.K:(t+1)*d.K])
+			}
 			rec = append(rec[:0], id)
 			if cols.Step != "" {
 				step := strconv.Itoa(t)
@@ -130,6 +163,19 @@ func encodeCSV(w io.Writer, d *Dataset, cols Columns) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// stepCells appends one step's labels as CSV cells to cells: empty where
+// the step has no label.
+func stepCells(cells []string, y []float32) []string {
+	for _, v := range y {
+		if v != v {
+			cells = append(cells, "")
+		} else {
+			cells = append(cells, strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+	}
+	return cells
 }
 
 // writeAtomic writes a file through a temporary file in the same folder,
