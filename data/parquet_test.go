@@ -20,7 +20,7 @@ import (
 // writeParquetRows writes rows of the struct type T to a new Parquet file
 // with the library's writer (the struct's fields are the columns, in
 // order; pointer fields are optional) and returns its path.
-func writeParquetRows[T any](t *testing.T, name string, rows []T, opts ...parquet.WriterOption) string {
+func writeParquetRows[T any](t testing.TB, name string, rows []T, opts ...parquet.WriterOption) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	f, err := os.Create(path)
@@ -297,4 +297,38 @@ func TestParquetDamaged(t *testing.T) {
 		check(fmt.Sprintf("garbled %d", k), b)
 	}
 	check("CSV named .parquet", []byte("id,x\np1,1\n"))
+}
+
+// FuzzParquet feeds damaged Parquet files to Load: whatever the bytes, the
+// answer is a data set that passes the checks of every read, or one
+// *Error line naming the file, never a panic.
+func FuzzParquet(f *testing.F) {
+	type row struct {
+		ID  string   `parquet:"id"`
+		T   int32    `parquet:"t"`
+		HR  *float64 `parquet:"hr,optional"`
+		GCS *string  `parquet:"gcs,optional"`
+		Y   int32    `parquet:"y"`
+	}
+	hr, eye := 80.5, "2 To pain"
+	var rows []row
+	for i := range 12 {
+		rows = append(rows, row{ID: fmt.Sprintf("p%d", i/4), T: int32(i % 4), HR: &hr, GCS: &eye, Y: int32(i / 4 % 2)})
+	}
+	rows[5].HR, rows[6].GCS = nil, nil
+	small, err := os.ReadFile(writeParquetRows(f, "seed.parquet", rows, parquet.MaxRowsPerRowGroup(5)))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(small)
+	f.Add([]byte("PAR1PAR1"))
+	path := filepath.Join(f.TempDir(), "fuzz.parquet")
+	s := Schema{Features: 2, Labels: 1, Columns: gapCols, Categories: [][]string{nil, gcs}}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Load(path, s)
+		checkRead(t, path, d, err)
+	})
 }
