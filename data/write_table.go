@@ -159,7 +159,8 @@ func stepCell(d *Dataset, i, t int) string {
 // encodeParquet writes d as a long-form Parquet table to w: id a string,
 // step a DOUBLE (the step values) or an INT64 (the index), numeric
 // features optional FLOATs, categorical ones optional strings, labels
-// FLOATs. The library orders a table's columns by name.
+// FLOATs, in row groups of at most parquetGroupRows rows, Snappy
+// compressed. The library orders a table's columns by name.
 func encodeParquet(w io.Writer, d *Dataset, opt TableOptions) error {
 	cols := opt.Columns
 	group := parquet.Group{cols.ID: parquet.String()}
@@ -183,23 +184,44 @@ func encodeParquet(w io.Writer, d *Dataset, opt TableOptions) error {
 	for j, path := range schema.Columns() {
 		at[path[0]] = j
 	}
-	pw := parquet.NewWriter(w, schema)
-	row := make(parquet.Row, len(at))
+	// Row groups of a bounded size keep the writer's buffers bounded too
+	// (a single group would hold the whole table until Close); Snappy is
+	// what most writers use by default.
+	pw := parquet.NewWriter(w, schema, parquet.MaxRowsPerRowGroup(parquetGroupRows), parquet.Compression(&parquet.Snappy))
+	batch := make([]parquet.Row, parquetBatch)
+	for r := range batch {
+		batch[r] = make(parquet.Row, len(at))
+	}
+	n := 0
+	flush := func() error {
+		_, err := pw.WriteRows(batch[:n])
+		n = 0
+		return err
+	}
 	for i := range d.N() {
 		for t := range d.Len(i) {
 			if opt.skip(d, i, t) {
 				continue
 			}
-			if err := parquetRow(row, at, d, &opt, i, t); err != nil {
+			if err := parquetRow(batch[n], at, d, &opt, i, t); err != nil {
 				return err
 			}
-			if _, err := pw.WriteRows([]parquet.Row{row}); err != nil {
-				return err
+			if n++; n == len(batch) {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	if err := flush(); err != nil {
+		return err
+	}
 	return pw.Close()
 }
+
+// parquetGroupRows is the most rows WriteTable puts in one Parquet row
+// group: 60·2048, as DuckDB writes them.
+const parquetGroupRows = 122_880
 
 // parquetRow fills row with step t of sequence i; at gives each column's
 // index in the schema.
