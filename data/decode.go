@@ -142,15 +142,18 @@ func (dec *recordDecoder) readHeader() error {
 		}
 	}
 	dec.header = header
+	// The header's line in a CSV file; a Parquet file's column names are
+	// on no row.
+	hline := dec.src.Line()
 	var e *Error
 	find := func(name string) int {
 		j, ok := column[name]
 		switch {
 		case e != nil:
 		case !ok:
-			e = dec.errf(1, "", "missing column %q (header has: %s)", name, listNames(header))
+			e = dec.errf(hline, "", "missing column %q (header has: %s)", name, listNames(header))
 		case j < 0:
-			e = dec.errf(1, "", "column %q appears twice in the header", name)
+			e = dec.errf(hline, "", "column %q appears twice in the header", name)
 		}
 		return j
 	}
@@ -164,7 +167,7 @@ func (dec *recordDecoder) readHeader() error {
 		dec.stepCol = find(cols.Step)
 	}
 	if e == nil && dec.s.Bin > 0 && dec.stepCol < 0 {
-		e = dec.errf(1, "", "data.bin needs a time column: no step column %q (header has: %s)", cols.Step, listNames(header))
+		e = dec.errf(hline, "", "data.bin needs a time column: no step column %q (header has: %s)", cols.Step, listNames(header))
 	}
 	dec.featCols = make([]int, len(cols.Features))
 	for k, c := range cols.Features {

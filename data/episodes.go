@@ -89,9 +89,23 @@ func readEpisodes(dir string, s *Schema) (*Dataset, error) {
 		return nil, err
 	}
 	d := newDataset(dir, s, len(stays), ep.labelled, true)
+	// Bins are named alike in every stay: one slice of names serves all,
+	// rather than one per stay's reader.
+	var names []string
+	if s.Bin > 0 {
+		for _, st := range steps {
+			if len(st.names) > len(names) {
+				names = st.names
+			}
+		}
+	}
 	for i, st := range stays {
 		d.IDs[i] = st.name
 		d.X[i], d.StepValues[i] = steps[i].x, steps[i].names
+		if names != nil {
+			n := len(steps[i].names)
+			d.StepValues[i] = names[:n:n]
+		}
 		switch {
 		case d.YStep != nil:
 			d.YStep[i] = steps[i].y
@@ -108,7 +122,7 @@ func (ep *episodes) readListfile() ([]*stay, error) {
 	f, size, err := openData(ep.list, "a CSV file")
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &Error{File: ep.dir, Msg: "no " + listfileName + ": a folder of data must be in the episodes layout (" + listfileName + " and one CSV file per sequence)", Err: err}
+			return nil, &Error{File: ep.dir, Msg: "is a directory without " + listfileName + " (a folder of data must be in the episodes layout: " + listfileName + " and one CSV file per sequence)", Err: err}
 		}
 		return nil, err
 	}
@@ -154,10 +168,13 @@ func (lr *listReader) header() error {
 	}
 	lr.width = len(header)
 	column := map[string]int{}
+	twice := map[string]bool{}
 	for j, h := range header {
-		if _, dup := column[strings.TrimSpace(h)]; !dup {
-			column[strings.TrimSpace(h)] = j
+		h = strings.TrimSpace(h)
+		if _, dup := column[h]; dup {
+			twice[h] = true
 		}
+		column[h] = j
 	}
 	var ok bool
 	if lr.stayCol, ok = column[stayColumn]; !ok {
@@ -166,6 +183,11 @@ func (lr *listReader) header() error {
 	lr.periodCol = -1
 	if j, ok := column[periodColumn]; ok {
 		lr.periodCol = j
+	}
+	for _, c := range append([]string{stayColumn, periodColumn, singleLabel}, lr.ep.s.Columns.Labels...) {
+		if twice[c] {
+			return lr.errf(1, "", "column %q appears twice in the header", c)
+		}
 	}
 	lr.ep.period = lr.periodCol >= 0
 	s := lr.ep.s

@@ -164,7 +164,7 @@ func TestEpisodesBad(t *testing.T) {
 		want  string // after the folder's path and "/"
 	}{
 		{"no listfile", map[string]string{"a.csv": stayA}, nil,
-			": no listfile.csv: a folder of data must be in the episodes layout (listfile.csv and one CSV file per sequence)"},
+			": is a directory without listfile.csv (a folder of data must be in the episodes layout: listfile.csv and one CSV file per sequence)"},
 		{"missing stay file", list("a.csv,1,0\nc.csv,1,1\n"), nil, `/listfile.csv:3: stay "c.csv": no such file in the folder`},
 		{"listed twice", list("a.csv,1,0\nb.csv,1,1\na.csv,2,1\n"), nil,
 			`/listfile.csv:4: stay "a.csv": listed twice (first on line 2); a stay listed at several period_lengths has per-step labels, which need outputs.per_step: true`},
@@ -195,6 +195,8 @@ func TestEpisodesBad(t *testing.T) {
 		{"empty stay", map[string]string{"listfile.csv": "stay,y_true\nb.csv,0\n", "b.csv": stayHeader}, nil, `/b.csv: no rows`},
 		{"negative time", map[string]string{"listfile.csv": "stay,y_true\nb.csv,0\n", "b.csv": stayHeader + "-0.5,60,None,\n"}, nil,
 			`/b.csv:2: column "Hours": time -0.5 is negative (with data.bin the step column is a time from 0)`},
+		{"column twice", map[string]string{"listfile.csv": "stay,y_true,stay\na.csv,1,b.csv\n"}, nil,
+			`/listfile.csv:1: column "stay" appears twice in the header`},
 		{"empty listfile", map[string]string{"listfile.csv": "stay,y_true\n"}, nil, `/listfile.csv: no rows: list one stay per row`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

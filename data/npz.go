@@ -28,11 +28,14 @@ import (
 // readNPZ reads an NPZ data file: x float32 or float64 [N, T, F], lengths
 // of any integer dtype [N] (optional: every sequence has T steps when
 // absent), y [N] or [N, K] of 0/1 in any numeric dtype or bool (y [N] means
-// K = 1; float16 included). y is read as want.LabelMode says: a file without
-// it gives a Dataset with Y nil and K = want.Labels.
+// K = 1; float16 included), or of class indices or real targets as
+// want.Target says, or with want.PerStep y [N, T] or [N, T, K] with NaN
+// where a step has no label. y is read as want.LabelMode says: a file
+// without it gives a Dataset with Y nil and K = want.Labels.
 // Other arrays in the archive are ignored. Values of x past a sequence's
-// length are not read; NaN, ±Inf and float64 values beyond float32's range
-// are refused in valid steps.
+// length are not read; ±Inf and float64 values beyond float32's range are
+// refused in valid steps, and so is NaN unless want.Missing; a categorical
+// feature's value must be a category's index.
 //
 // The file must be a regular file within fileio.MaxBytes, and no array may
 // declare more data than that limit or more than graph.MaxElements
