@@ -142,15 +142,13 @@ func parquetReason(err error) string {
 }
 
 // readSchema reads the column names and formats from the footer's schema,
-// a flat list whose first element is the root: a flat table is a root
-// whose every child is a leaf.
+// a list in depth-first order whose first element is the root: a flat
+// table is a root whose every child is a leaf. A group (nested column) is
+// refused by its name, before the columns inside it.
 func (s *parquetSource) readSchema() error {
 	elems := s.file.Metadata().Schema
 	if len(elems) < 2 {
 		return &Error{File: s.name, Msg: "the schema has no columns"}
-	}
-	if n := elems[0].NumChildren; !n.Valid || int(n.V) != len(elems)-1 {
-		return &Error{File: s.name, Msg: "nested columns are not supported: want a flat table, one column per feature, label, id or step"}
 	}
 	s.header = make([]string, len(elems)-1)
 	s.format = make([]cellFormat, len(elems)-1)
@@ -168,6 +166,10 @@ func (s *parquetSource) readSchema() error {
 			return &Error{File: s.name, Where: where, Msg: err.Error()}
 		}
 		s.format[j] = cf
+	}
+	// Every element past the root is a leaf: the root must count them all.
+	if n := elems[0].NumChildren; !n.Valid || int(n.V) != len(elems)-1 {
+		return &Error{File: s.name, Msg: fmt.Sprintf("corrupt Parquet file: the schema's root has %d columns, the schema lists %d", n.V, len(elems)-1)}
 	}
 	return nil
 }

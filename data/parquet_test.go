@@ -233,7 +233,7 @@ func TestParquetRefusesColumns(t *testing.T) {
 	for _, c := range []struct {
 		path, want string
 	}{
-		{writeParquetRows(t, "nested.parquet", []nested{{"a", inner{1}}}), "nested columns are not supported"},
+		{writeParquetRows(t, "nested.parquet", []nested{{"a", inner{1}}}), `column "obs": nested columns are not supported: want one number or string per row`},
 		{writeParquetRows(t, "repeated.parquet", []repeated{{"a", []float64{1, 2}}}), `column "vals": repeated columns are not supported`},
 		{writeParquetRows(t, "stamped.parquet", []stamped{{"a", time.Unix(0, 0)}}), `column "when": type TIMESTAMP(isAdjustedToUTC=true,unit=MILLIS) (INT64) is not supported: want numbers, booleans or strings`},
 		{writeParquetRows(t, "date.parquet", []date{{"a", time.Unix(0, 0)}}), `column "day": type DATE (INT32) is not supported`},
