@@ -34,19 +34,20 @@ const parquetBatch = 256
 // shortest form that parses back to the same value, so nothing is rounded
 // on the way to the decoder.
 type parquetSource struct {
-	name   string
-	f      *os.File
-	file   *parquet.File
-	header []string     // [C]
-	format []cellFormat // [C] how each column's values are written
-	groups []parquet.RowGroup
-	g      int           // next row group to open
-	rows   parquet.Rows  // the open row group's rows; nil between groups
-	batch  []parquet.Row // [parquetBatch] rows decoded, reused
-	n, i   int           // rows in batch, next one to return
-	row    int           // rows returned so far: the last one's number
-	total  int64         // rows the footer declares
-	rec    []string      // [C] the row Next returned, reused
+	name    string
+	f       *os.File
+	file    *parquet.File
+	header  []string     // [C]
+	format  []cellFormat // [C] how each column's values are written
+	groups  []parquet.RowGroup
+	g       int           // next row group to open
+	rows    parquet.Rows  // the open row group's rows; nil between groups
+	batch   []parquet.Row // [parquetBatch] rows decoded, reused
+	n, i    int           // rows in batch, next one to return
+	row     int           // rows returned so far: the last one's number
+	inGroup int64         // rows read from the open row group
+	total   int64         // rows the footer declares
+	rec     []string      // [C] the row Next returned, reused
 }
 
 // cellFormat says how a column's values become cells.
@@ -60,7 +61,7 @@ var _ recordSource = (*parquetSource)(nil)
 
 // openParquet opens path and reads its footer, checking that the schema is
 // flat, that every column has a type the decoder can read and that the
-// file's declared rows stay within graph.MaxElements cells. The caller
+// values the footer declares are within bounds (checkCells). The caller
 // closes the source.
 func openParquet(path string) (*parquetSource, error) {
 	f, size, err := openData(path, "a Parquet file")
@@ -108,10 +109,11 @@ func (s *parquetSource) checkCells() error {
 	return nil
 }
 
-// Close closes the file.
+// Close closes the file, and the open row group's reader, whose state a
+// damaged file may have left broken (hence catch).
 func (s *parquetSource) Close() error {
 	if s.rows != nil {
-		s.rows.Close()
+		s.catch(s.rows.Close)
 	}
 	return s.f.Close()
 }
@@ -144,7 +146,8 @@ func parquetReason(err error) string {
 // readSchema reads the column names and formats from the footer's schema,
 // a list in depth-first order whose first element is the root: a flat
 // table is a root whose every child is a leaf. A group (nested column) is
-// refused by its name, before the columns inside it.
+// refused by its name, before the columns inside it. (The library has
+// checked, opening the file, that the root's count of children fits.)
 func (s *parquetSource) readSchema() error {
 	elems := s.file.Metadata().Schema
 	if len(elems) < 2 {
@@ -166,10 +169,6 @@ func (s *parquetSource) readSchema() error {
 			return &Error{File: s.name, Where: where, Msg: err.Error()}
 		}
 		s.format[j] = cf
-	}
-	// Every element past the root is a leaf: the root must count them all.
-	if n := elems[0].NumChildren; !n.Valid || int(n.V) != len(elems)-1 {
-		return &Error{File: s.name, Msg: fmt.Sprintf("corrupt Parquet file: the schema's root has %d columns, the schema lists %d", n.V, len(elems)-1)}
 	}
 	return nil
 }
@@ -271,9 +270,11 @@ func (s *parquetSource) Next() ([]string, error) {
 }
 
 // fill decodes the next batch of rows into s.batch, moving on to the next
-// row group when the open one is used up; io.EOF after the last. A file
-// whose pages hold more rows than its footer declares is refused, so the
-// footer's count, checked when the file was opened, bounds the work.
+// row group when the open one is used up; io.EOF after the last. Each row
+// group must hold the rows its footer entry declares, no more and no fewer
+// (so a damaged page can neither drop rows silently nor stall the reader
+// with empty reads), and the file the rows its footer declares, which
+// openParquet checked.
 func (s *parquetSource) fill() error {
 	if s.rows == nil {
 		if s.g == len(s.groups) {
@@ -283,14 +284,15 @@ func (s *parquetSource) fill() error {
 			return err
 		}
 		s.g++
+		s.inGroup = 0
 	}
 	var n int
+	end := false
 	err := s.catch(func() error {
 		var err error
 		n, err = s.rows.ReadRows(s.batch)
-		if err == io.EOF {
-			err = nil
-			s.rows.Close()
+		if err == io.EOF || err == nil && n == 0 {
+			end, err = true, s.rows.Close()
 			s.rows = nil
 		}
 		return err
@@ -299,8 +301,15 @@ func (s *parquetSource) fill() error {
 		return err
 	}
 	s.n, s.i = n, 0
-	if int64(s.row+n) > s.total {
+	s.inGroup += int64(n)
+	declared := s.groups[s.g-1].NumRows()
+	switch {
+	case int64(s.row+n) > s.total:
 		return &Error{File: s.name, Msg: fmt.Sprintf("corrupt Parquet file: its pages hold more than the %d rows its footer declares", s.total)}
+	case s.inGroup > declared:
+		return &Error{File: s.name, Msg: fmt.Sprintf("corrupt Parquet file: row group %d holds more than the %d rows its footer declares", s.g, declared)}
+	case end && s.inGroup != declared:
+		return &Error{File: s.name, Msg: fmt.Sprintf("corrupt Parquet file: row group %d holds %d rows, its footer declares %d", s.g, s.inGroup, declared)}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // writeParquetRows writes rows of the struct type T to a new Parquet file
@@ -331,4 +334,66 @@ func FuzzParquet(f *testing.F) {
 		d, err := Load(path, s)
 		checkRead(t, path, d, err)
 	})
+}
+
+// withFooter rewrites a Parquet file's footer after edit has changed its
+// metadata, as a damaged or hostile writer could.
+func withFooter(t *testing.T, b []byte, edit func(*format.FileMetaData)) []byte {
+	t.Helper()
+	n := int(binary.LittleEndian.Uint32(b[len(b)-8:]))
+	start := len(b) - 8 - n
+	var md format.FileMetaData
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), b[start:len(b)-8], &md); err != nil {
+		t.Fatal(err)
+	}
+	edit(&md)
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append(slices.Clone(b[:start]), footer...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(footer)))
+	return append(out, "PAR1"...)
+}
+
+// TestParquetRowCounts: row groups that hold fewer or more rows than the
+// footer declares, and a file whose pages hold more rows than its footer
+// says, are refused rather than read short or past the bound checked.
+func TestParquetRowCounts(t *testing.T) {
+	type row struct {
+		ID string  `parquet:"id"`
+		X  float64 `parquet:"x"`
+	}
+	rows := make([]row, 30)
+	for i := range rows {
+		rows[i] = row{ID: "p", X: float64(i)}
+	}
+	good, err := os.ReadFile(writeParquetRows(t, "good.parquet", rows, parquet.MaxRowsPerRowGroup(10)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "counts.parquet")
+	for _, c := range []struct {
+		edit func(*format.FileMetaData)
+		want string
+	}{
+		{func(md *format.FileMetaData) { md.RowGroups[1].NumRows = 12 }, "row group 2 holds 10 rows, its footer declares 12"},
+		{func(md *format.FileMetaData) { md.RowGroups[1].NumRows = 7 }, "row group 2 holds more than the 7 rows its footer declares"},
+		{func(md *format.FileMetaData) { md.NumRows = 25 }, "its pages hold more than the 25 rows its footer declares"},
+		{func(md *format.FileMetaData) { md.Schema[0].NumChildren.V = 1 }, "row group at index 0 contains 2 columns but 1 were referenced"},
+	} {
+		if err := os.WriteFile(path, withFooter(t, good, c.edit), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, rows, err := readParquetAll(path)
+		if err == nil || !strings.HasPrefix(err.Error(), path+": corrupt Parquet file: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v after %d rows, want %q", err, len(rows), c.want)
+		}
+	}
+	if err := os.WriteFile(path, withFooter(t, good, func(*format.FileMetaData) {}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, rows, err := readParquetAll(path); err != nil || len(rows) != 30 {
+		t.Errorf("the footer written back unchanged: %d rows, %v", len(rows), err)
+	}
 }
