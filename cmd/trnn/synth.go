@@ -47,7 +47,7 @@ sections that read what it wrote.`,
   # a chart with 30% of the values missing and two categorical features, as Parquet
   trnn synth -o chart.parquet --gaps 0.3 --categorical
 
-  # the same as an episodes folder (listfile.csv and one CSV per stay), irregular times
+  # such a chart as an episodes folder (listfile.csv and one CSV per stay), with irregular times
   trnn synth -o episodes/ --gaps 0.3 --categorical --irregular`,
 		RunE: func(c *cobra.Command, args []string) error { return runSynth(c, out, o) },
 	}
