@@ -134,3 +134,47 @@ func TestSynthOutputKinds(t *testing.T) {
 		t.Errorf("an empty folder: %v", err)
 	}
 }
+
+// TestTrainEpisodesFolder: the episodes folder synth writes trains the
+// weights its NPZ file does, and a resumed run notices a stay file that
+// changed.
+func TestTrainEpisodesFolder(t *testing.T) {
+	dir := t.TempDir()
+	folder, npz := filepath.Join(dir, "ep"), filepath.Join(dir, "ep.npz")
+	for _, out := range []string{folder, npz} {
+		if status, _, errs := trnnCmd(t, "synth", "-o", out, "--n", "60", "--min-len", "3", "--max-len", "9", "--seed", "2"); status != 0 {
+			t.Fatal(errs)
+		}
+	}
+	const body = "inputs: {features: 3, normalize: standard}\nlayers: [{lstm: {units: 4}}]\noutputs: {labels: 1}\n" +
+		"training: {epochs: 2, batch_size: 16, validation: {split: 0.25}}\n"
+	specs := map[string]string{
+		"ep.yaml":  body + "data: {train: ep, csv: {id: stay, step: Hours}}\n",
+		"npz.yaml": body + "data: {train: ep.npz}\n",
+	}
+	runs := map[string]string{}
+	for name, text := range specs {
+		spec := filepath.Join(dir, name)
+		if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runs[name] = filepath.Join(dir, "run-"+name)
+		if status, _, errs := trnnCmd(t, "train", spec, "-o", runs[name], "-q"); status != 0 {
+			t.Fatalf("%s: %s", name, errs)
+		}
+	}
+	sameWeights(t, "episodes vs NPZ", weights(t, runs["npz.yaml"]), weights(t, runs["ep.yaml"]))
+	stay := filepath.Join(folder, "0_timeseries.csv")
+	b, err := os.ReadFile(stay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One more digit on the last value: still a number, another one.
+	if err := os.WriteFile(stay, append(b[:len(b)-1], '1', '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, _, errs := trnnCmd(t, "train", "--resume", runs["ep.yaml"], "--epochs", "3")
+	if status != 1 || !strings.Contains(errs, folder+": the training data changed since the run started") {
+		t.Errorf("resume after a stay file changed: status %d, %q", status, errs)
+	}
+}
