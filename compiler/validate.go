@@ -411,10 +411,15 @@ func (v *validator) test() {
 		"must be an integer in [0, %d] (0 means no intervals), got %d", MaxBootstrap, ts.Bootstrap)
 }
 
-// dataFile checks that a data file is NPZ or CSV by its extension.
+// dataFile checks that a data file is NPZ, CSV or Parquet by its
+// extension, or names a folder (in the episodes layout): a name without an
+// extension, or ending in a slash. Whether it is one is for the reader to
+// say.
 func (v *validator) dataFile(path, file string) {
 	ext := strings.ToLower(filepath.Ext(file))
-	v.check(slices.Contains(dataExtensions, ext), path, file, "must be an .npz or .csv file, got %s", quoteShort(file))
+	folder := ext == "" || strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(filepath.Separator))
+	v.check(folder || slices.Contains(dataExtensions, ext), path, file,
+		"must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got %s", quoteShort(file))
 }
 
 func isNPZ(file string) bool { return strings.EqualFold(filepath.Ext(file), ".npz") }

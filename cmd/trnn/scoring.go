@@ -53,8 +53,8 @@ func loadScored(dataFile string, spec *compiler.Spec, columns, need string) (*da
 		s.LabelMode = data.LabelsOptional
 	}
 	if columns != "" {
-		if !strings.EqualFold(filepath.Ext(dataFile), ".csv") {
-			return nil, usageError{fmt.Errorf("--columns: names a CSV file's columns, and %s is not a CSV file", dataFile)}
+		if ext := strings.ToLower(filepath.Ext(dataFile)); ext != ".csv" && ext != ".parquet" {
+			return nil, usageError{fmt.Errorf("--columns: names a CSV or Parquet file's columns, and %s is neither", dataFile)}
 		}
 		if err := mapColumns(&s, spec, columns); err != nil {
 			return nil, usageError{fmt.Errorf("--columns %s: %v", columns, err)}

@@ -180,6 +180,15 @@ func TestColumnsFlag(t *testing.T) {
 	if status != 0 || strings.ReplaceAll(got, renamed, std) != want {
 		t.Errorf("eval --columns: status %d %s\n%s\nwant\n%s", status, stderr, got, want)
 	}
+	// A Parquet file's columns are mapped the same way.
+	pq := filepath.Join(dir, "renamed.parquet")
+	if err := data.WriteTable(pq, d, data.TableOptions{Columns: other}); err != nil {
+		t.Fatal(err)
+	}
+	status, got, stderr = trnnCmd(t, "eval", model, "--data", pq, "--columns", mapping, "--json")
+	if status != 0 || strings.ReplaceAll(got, pq, std) != want {
+		t.Errorf("eval --columns on Parquet: status %d %s\n%s\nwant\n%s", status, stderr, got, want)
+	}
 	// Without --columns, the message says --columns exists.
 	status, _, stderr = trnnCmd(t, "predict", model, "--data", renamed)
 	if status != 1 || !strings.Contains(stderr, `missing column "id"`) || !strings.Contains(stderr, "--columns ROLE=NAME") {
@@ -202,7 +211,7 @@ func TestColumnsFlag(t *testing.T) {
 	npz := filepath.Join(dir, "d.npz")
 	data.WriteNPZ(npz, d)
 	status, _, stderr = trnnCmd(t, "eval", model, "--data", npz, "--columns", "id=patient")
-	if status != 2 || !strings.Contains(stderr, "--columns: names a CSV file's columns, and "+npz+" is not a CSV file") {
+	if status != 2 || !strings.Contains(stderr, "--columns: names a CSV or Parquet file's columns, and "+npz+" is neither") {
 		t.Errorf("--columns with NPZ data: status %d, %q", status, stderr)
 	}
 }

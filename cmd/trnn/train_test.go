@@ -330,8 +330,8 @@ func TestTrainInitRoundTrip(t *testing.T) {
 	}
 }
 
-// TestTrainCSVAndNPZAgree: the same data as CSV and as NPZ train the same
-// weights.
+// TestTrainCSVAndNPZAgree: the same data as CSV, as Parquet and as NPZ
+// train the same weights.
 func TestTrainCSVAndNPZAgree(t *testing.T) {
 	spec, d := setup(t, 60, 2, "train.npz")
 	dir := filepath.Dir(spec)
@@ -347,6 +347,21 @@ func TestTrainCSVAndNPZAgree(t *testing.T) {
 		t.Fatal(errs)
 	}
 	sameWeights(t, "CSV vs NPZ", weights(t, a), weights(t, b))
+	// Parquet, with the validation file in Parquet too.
+	pq, val := filepath.Join(dir, "train.parquet"), filepath.Join(dir, "val.parquet")
+	for _, f := range []string{pq, val} {
+		if err := data.WriteTable(f, d, data.TableOptions{Columns: cols}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := filepath.Join(t.TempDir(), "parquet")
+	if status, _, errs := trnnCmd(t, "train", spec, "--data", pq, "-o", c, "-q"); status != 0 {
+		t.Fatal(errs)
+	}
+	sameWeights(t, "Parquet vs NPZ", weights(t, a), weights(t, c))
+	if status, _, errs := trnnCmd(t, "train", spec, "--data", pq, "--validation", val, "-o", t.TempDir(), "-q"); status != 0 {
+		t.Errorf("--validation %s: %s", val, errs)
+	}
 }
 
 // TestTrainErrors: bad command lines and bad data get one-line errors.
@@ -371,7 +386,7 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"train", spec, "--batch-size", "0", "-o", t.TempDir()}, 2, "--batch-size: must be a positive integer, got 0"},
 		{[]string{"train", spec, "--seed", "-1", "-o", t.TempDir()}, 2, `invalid argument "-1" for "--seed"`},
 		{[]string{"train", spec, "--learning-rate", "-1", "-o", t.TempDir()}, 2, "--learning-rate: must be a non-negative number, got -1"},
-		{[]string{"train", spec, "--validation", "val.txt", "-o", t.TempDir()}, 2, `--validation: must be an .npz or .csv file, got "val.txt"`},
+		{[]string{"train", spec, "--validation", "val.txt", "-o", t.TempDir()}, 2, `--validation: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got "val.txt"`},
 		{[]string{"train", "--resume", dir, "--learning-rate", "0.1"}, 2, "only --epochs may change"},
 		{[]string{"train", spec, "--data", bad, "-o", t.TempDir()}, 1, "bad.npz"},
 		{[]string{"train", spec, "--data", filepath.Join(dir, "missing.npz"), "-o", t.TempDir()}, 1, "missing.npz"},
