@@ -74,7 +74,7 @@ var (
 	optimizerNames = []string{OptimizerSGD, OptimizerAdam, OptimizerAdamW}
 	averageNames   = []string{AverageAllSteps, AverageExcludeFinal, AverageLinearGain}
 	layerKindNames = []string{LayerLSTM, LayerGRU, LayerDropout}
-	dataExtensions = []string{".npz", ".csv"}
+	dataExtensions = []string{".npz", ".csv", ".parquet"}
 )
 
 // DefaultSpec returns a spec with every optional field at its default. The

@@ -407,10 +407,10 @@ func TestOverrides(t *testing.T) {
 		t.Errorf("Compile after changing batch_size: %v", err)
 	}
 	s.Training.BatchSize = 4
-	s.Data.Train = "/tmp/x.parquet"
+	s.Data.Train = "/tmp/x.h5"
 	s.SetOrigin("data.train", "--data")
-	if _, err := Compile(s); err == nil || err.Error() != `--data: must be an .npz or .csv file, got "/tmp/x.parquet"` {
-		t.Errorf("Compile after --data x.parquet: %v", err)
+	if _, err := Compile(s); err == nil || err.Error() != `--data: must be an .npz, .csv or .parquet file, got "/tmp/x.h5"` {
+		t.Errorf("Compile after --data x.h5: %v", err)
 	}
 	s.Data.Train = "/tmp/x.npz"
 	s.Training.Validation.File = "/tmp/v.npz"

@@ -404,10 +404,10 @@ func (v *validator) test() {
 		"must be an integer in [0, %d] (0 means no intervals), got %d", MaxBootstrap, ts.Bootstrap)
 }
 
-// dataFile checks that a data file is NPZ or CSV by its extension.
+// dataFile checks that a data file is NPZ, CSV or Parquet by its extension.
 func (v *validator) dataFile(path, file string) {
 	ext := strings.ToLower(filepath.Ext(file))
-	v.check(slices.Contains(dataExtensions, ext), path, file, "must be an .npz or .csv file, got %s", quoteShort(file))
+	v.check(slices.Contains(dataExtensions, ext), path, file, "must be an .npz, .csv or .parquet file, got %s", quoteShort(file))
 }
 
 func isNPZ(file string) bool { return strings.EqualFold(filepath.Ext(file), ".npz") }

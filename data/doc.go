@@ -43,6 +43,20 @@
 // Parquet reader implements too, so that column roles, missing cells,
 // categories, bins and per-step labels read the same whatever the format.
 //
+// Parquet (Load, WriteTable): the same long form and column roles as CSV,
+// read through github.com/parquet-go/parquet-go row group by row group, a
+// batch of rows at a time, never the whole file at once. The table must be
+// flat; numbers, decimals, booleans and strings are read as the cells CSV
+// would hold (null and NaN as missing, floats in their shortest exact
+// form), other types are refused by column. The footer's row count times
+// the columns must stay within graph.MaxElements and the values the file
+// size limit holds, and a file whose pages hold more rows than its footer
+// declares is refused; the library's panics on damaged files are
+// recovered into an *Error naming the file.
+//
+// WriteTable and WriteEpisodes write data with missing values and
+// categories as CSV, Parquet or an episodes folder (TableOptions).
+//
 // A folder is read in the episodes layout of mimic3-benchmarks: a
 // listfile.csv naming one CSV file per sequence, with an optional
 // period_length and the labels (readEpisodes). Stay files are read in

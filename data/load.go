@@ -80,7 +80,8 @@ const (
 )
 
 // Load reads the data file path (already resolved by the caller) with the
-// reader its extension names, .npz or .csv (in any letter case), and checks
+// reader its extension names, .npz, .csv or .parquet (in any letter case),
+// or a folder in the episodes layout, and checks
 // the result against s: F must equal s.Features and K s.Labels. An NPZ
 // file's counts are checked from its array headers, before its data is
 // read. A CSV file's columns are s.Columns; with s.StepOptional, its step
@@ -109,11 +110,13 @@ func Load(path string, s Schema) (*Dataset, error) {
 		d, err = readNPZ(path, &s)
 	case ".csv":
 		d, err = readCSVFile(path, &s)
+	case ".parquet":
+		d, err = readParquetFile(path, &s)
 	default:
 		if ext == "" {
 			ext = "none"
 		}
-		return nil, &Error{File: path, Msg: fmt.Sprintf("unknown data file kind (extension %s), want .npz or .csv", ext)}
+		return nil, &Error{File: path, Msg: fmt.Sprintf("unknown data file kind (extension %s), want .npz, .csv or .parquet, or a folder in the episodes layout", ext)}
 	}
 	if err != nil {
 		return nil, err

@@ -86,8 +86,8 @@ func TestLoad(t *testing.T) {
 	wantError(t, err, csvPath+": 1 label columns are named, the spec declares 2")
 
 	// Unknown kinds.
-	_, err = Load(filepath.Join(dir, "d.parquet"), schema)
-	wantError(t, err, filepath.Join(dir, "d.parquet")+": unknown data file kind (extension .parquet), want .npz or .csv")
+	_, err = Load(filepath.Join(dir, "d.h5"), schema)
+	wantError(t, err, filepath.Join(dir, "d.h5")+": unknown data file kind (extension .h5), want .npz, .csv or .parquet, or a folder in the episodes layout")
 	_, err = Load(filepath.Join(dir, "data"), schema)
-	wantError(t, err, filepath.Join(dir, "data")+": unknown data file kind (extension none), want .npz or .csv")
+	wantError(t, err, filepath.Join(dir, "data")+": unknown data file kind (extension none), want .npz, .csv or .parquet, or a folder in the episodes layout")
 }

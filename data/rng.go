@@ -16,6 +16,7 @@ type rng struct{ src *rand.PCG }
 const (
 	splitStream = 0x7472_6e6e_7370_6c74 // "trnnsplt"
 	synthStream = 0x7472_6e6e_7379_6e74 // "trnnsynt"
+	gapsStream  = 0x7472_6e6e_6761_7073 // "trnngaps"
 )
 
 func newRNG(seed, stream uint64) *rng { return &rng{rand.NewPCG(seed, stream)} }

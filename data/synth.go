@@ -20,6 +20,12 @@ type SynthOptions struct {
 	K       int     // labels per sequence, ≥ 1
 	Seed    uint64  // the same options and seed give the same data
 	PosRate float64 // probability that a label is 1, in (0, 1)
+
+	// The gap story (addGaps): missing values, categorical features and
+	// irregular times, as clinical records have them.
+	Gaps        float64 // probability that an observation is missing, in [0, 1)
+	Categorical bool    // add the SynthCategorical features after the F numeric ones
+	Irregular   bool    // step values are times within each step's hour (StepValues)
 }
 
 // DefaultSynthOptions are the options of `trnn synth` without flags, which
@@ -49,7 +55,7 @@ func (o SynthOptions) Validate() error {
 	case float64(o.N)*float64(o.K) > 1<<28:
 		return fmt.Errorf("--n × --labels: at most 2^28 labels, got %d × %d", o.N, o.K)
 	}
-	return nil
+	return o.validateGaps()
 }
 
 // The generative story's constants (docs/data.md explains them).
@@ -130,6 +136,9 @@ func Synth(o SynthOptions) *Dataset {
 				}
 			}
 		}
+	}
+	if o.Gaps > 0 || o.Categorical || o.Irregular {
+		return addGaps(d, o)
 	}
 	return d
 }

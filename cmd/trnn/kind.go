@@ -25,7 +25,7 @@ const (
 	kindCheckpoint                 // a trnn checkpoint (magic, or the .trnn extension)
 	kindONNX                       // an ONNX model (.onnx)
 	kindSpec                       // a spec (.yaml, .yml, .json)
-	kindData                       // a data file (.npz, .csv)
+	kindData                       // a data file (.npz, .csv, .parquet)
 )
 
 // sniff says what path holds. Only regular files are read (a few bytes):
@@ -54,8 +54,8 @@ func sniff(path string) fileKind {
 	switch ext := strings.ToLower(filepath.Ext(path)); {
 	case runtime.IsCheckpoint(path, head):
 		return kindCheckpoint
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || ext == ".npz" || ext == ".csv":
-		return kindData // an NPZ file is a zip archive
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PAR1")) || ext == ".npz" || ext == ".csv" || ext == ".parquet":
+		return kindData // an NPZ file is a zip archive; Parquet starts with PAR1
 	case ext == ".onnx":
 		return kindONNX
 	case ext == ".yaml" || ext == ".yml" || ext == ".json":

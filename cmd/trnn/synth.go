@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -17,7 +15,7 @@ func newSynthCommand() *cobra.Command {
 	var out string
 	c := &cobra.Command{
 		Use:   "synth -o FILE",
-		Short: "Generate a labelled sequence data set (NPZ or CSV)",
+		Short: "Generate a labelled sequence data set (NPZ, CSV, Parquet or an episodes folder)",
 		Long: `synth writes synthetic labelled sequences whose evidence sits in the first
 few steps of long sequences: each sequence has an early event in one or two
 features whose sign gives the label (flipped for 5% of them), then only
@@ -26,49 +24,32 @@ step alone must carry the evidence through many steps; target replication
 gives every step a direct signal. docs/data.md tells the whole story.
 
 The file kind follows the extension of FILE: .npz (x float32 [N, T, F],
-lengths int32 [N], y float32 [N] or [N, K]) or .csv (long form: columns id,
-step, f0, f1, ..., then y for one label or y0, y1, ...). The same flags and
-seed always give the same data.`,
+lengths int32 [N], y float32 [N] or [N, K]), .csv or .parquet (long form:
+columns id, step, f0, f1, ..., then y for one label or y0, y1, ...). A name
+without an extension (or ending in /) is a new folder in the episodes
+layout: listfile.csv (stay, y_true) and one CSV file per sequence with a
+time column Hours. The same flags and seed always give the same data.
+
+--gaps and --categorical make the data a clinical chart looks like: values
+go missing (NaN in NPZ, empty cells in CSV, nulls in Parquet) at rates that
+differ by feature, whole steps go missing sometimes, and two Glasgow coma
+scale items follow the numeric features as category names (their index in
+NPZ). The first gcs_eye observation tells the label too, so forward fill
+and missingness indicators matter. --irregular gives the steps times within
+their hour (read them with data.bin: 1). synth then prints the spec
+sections that read what it wrote.`,
 		Example: `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
   # 500 sequences of 10 to 30 steps, 4 features, 3 labels, as CSV
-  trnn synth -o small.csv --n 500 --min-len 10 --max-len 30 --features 4 --labels 3`,
-		RunE: func(c *cobra.Command, args []string) error {
-			if out == "" {
-				return usageError{fmt.Errorf("%s: -o FILE is required (see 'trnn %s --help')", c.CommandPath(), c.Name())}
-			}
-			if err := o.Validate(); err != nil {
-				return usageError{fmt.Errorf("%s: %v", c.CommandPath(), err)}
-			}
-			ext := strings.ToLower(filepath.Ext(out))
-			if err := outputFile(c.CommandPath(), "-o", out, "data.npz"); err != nil {
-				return err
-			}
-			if ext != ".npz" && ext != ".csv" {
-				return usageError{fmt.Errorf("%s: -o %s: unknown file kind, want a name ending in .npz or .csv", c.CommandPath(), out)}
-			}
-			d := data.Synth(o)
-			if err := makeParent(out); err != nil {
-				return err
-			}
-			var err error
-			if ext == ".npz" {
-				err = data.WriteNPZ(out, d)
-			} else {
-				err = data.WriteCSV(out, d, data.SynthColumns(o.F, o.K))
-			}
-			if err != nil {
-				return err
-			}
-			pos := 0
-			for _, p := range d.Positives() {
-				pos += p
-			}
-			fmt.Fprintf(c.OutOrStdout(), "wrote %s: %d sequences of %d to %d steps (%d in all), %d features, %d label(s), %.1f%% positive\n",
-				out, d.N(), o.MinLen, o.MaxLen, d.Steps(), d.F, d.K, 100*float64(pos)/float64(d.N()*d.K))
-			return nil
-		},
+  trnn synth -o small.csv --n 500 --min-len 10 --max-len 30 --features 4 --labels 3
+
+  # a chart with 30% of the values missing and two categorical features, as Parquet
+  trnn synth -o chart.parquet --gaps 0.3 --categorical
+
+  # the same as an episodes folder (listfile.csv and one CSV per stay), irregular times
+  trnn synth -o episodes/ --gaps 0.3 --categorical --irregular`,
+		RunE: func(c *cobra.Command, args []string) error { return runSynth(c, out, o) },
 	}
 	c.Args = func(c *cobra.Command, args []string) error {
 		if len(args) != 0 {
@@ -77,7 +58,7 @@ seed always give the same data.`,
 		return nil
 	}
 	fl := c.Flags()
-	fl.StringVarP(&out, "output", "o", "", "file to write, .npz or .csv (its folder created if missing)")
+	fl.StringVarP(&out, "output", "o", "", "file to write, .npz, .csv or .parquet (its folder created if missing), or a new folder for the episodes layout")
 	fl.IntVar(&o.N, "n", o.N, "number of sequences")
 	fl.IntVar(&o.MinLen, "min-len", o.MinLen, "shortest sequence, in steps")
 	fl.IntVar(&o.MaxLen, "max-len", o.MaxLen, "longest sequence, in steps")
@@ -85,5 +66,36 @@ seed always give the same data.`,
 	fl.IntVar(&o.K, "labels", o.K, "labels per sequence (1 = binary)")
 	fl.Uint64Var(&o.Seed, "seed", o.Seed, "random seed")
 	fl.Float64Var(&o.PosRate, "pos-rate", o.PosRate, "probability that a label is 1")
+	fl.Float64Var(&o.Gaps, "gaps", 0, "probability that an observation is missing, in [0, 1): features charted at different rates, whole steps missing sometimes")
+	fl.BoolVar(&o.Categorical, "categorical", false, "add two categorical features (Glasgow coma scale items gcs_eye and gcs_verbal); an early gcs_eye tells the label")
+	fl.BoolVar(&o.Irregular, "irregular", false, "steps get irregular times within each hour, and steps with nothing observed are left out (read with data.bin: 1); not for .npz")
 	return c
+}
+
+// runSynth writes the data of o to out and says what it wrote.
+func runSynth(c *cobra.Command, out string, o data.SynthOptions) error {
+	if out == "" {
+		return usageError{fmt.Errorf("%s: -o FILE is required (see 'trnn %s --help')", c.CommandPath(), c.Name())}
+	}
+	if err := o.Validate(); err != nil {
+		return usageError{fmt.Errorf("%s: %v", c.CommandPath(), err)}
+	}
+	kind, err := synthKind(c.CommandPath(), out, o)
+	if err != nil {
+		return err
+	}
+	d := data.Synth(o)
+	if err := writeSynth(out, kind, d, o); err != nil {
+		return err
+	}
+	pos := 0
+	for _, p := range d.Positives() {
+		pos += p
+	}
+	fmt.Fprintf(c.OutOrStdout(), "wrote %s: %d sequences of %d to %d steps (%d in all), %d features, %d label(s), %.1f%% positive\n",
+		out, d.N(), o.MinLen, o.MaxLen, d.Steps(), d.F, d.K, 100*float64(pos)/float64(d.N()*d.K))
+	if spec := synthSpec(out, kind, o); spec != "" {
+		fmt.Fprintf(c.OutOrStdout(), "a spec reads it with:\n%s", spec)
+	}
+	return nil
 }
