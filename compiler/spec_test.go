@@ -409,7 +409,7 @@ func TestOverrides(t *testing.T) {
 	s.Training.BatchSize = 4
 	s.Data.Train = "/tmp/x.h5"
 	s.SetOrigin("data.train", "--data")
-	if _, err := Compile(s); err == nil || err.Error() != `--data: must be an .npz, .csv or .parquet file, got "/tmp/x.h5"` {
+	if _, err := Compile(s); err == nil || err.Error() != `--data: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got "/tmp/x.h5"` {
 		t.Errorf("Compile after --data x.h5: %v", err)
 	}
 	s.Data.Train = "/tmp/x.npz"

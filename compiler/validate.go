@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -404,10 +405,31 @@ func (v *validator) test() {
 		"must be an integer in [0, %d] (0 means no intervals), got %d", MaxBootstrap, ts.Bootstrap)
 }
 
-// dataFile checks that a data file is NPZ, CSV or Parquet by its extension.
+// dataFile checks that a data file is NPZ, CSV or Parquet by its extension,
+// or a folder in the episodes layout. Whether a folder holds the layout is
+// for the reader to say, with the file and line of what is wrong.
 func (v *validator) dataFile(path, file string) {
 	ext := strings.ToLower(filepath.Ext(file))
-	v.check(slices.Contains(dataExtensions, ext), path, file, "must be an .npz, .csv or .parquet file, got %s", quoteShort(file))
+	v.check(slices.Contains(dataExtensions, ext) || v.isFolder(path, file), path, file,
+		"must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got %s", quoteShort(file))
+}
+
+// isFolder reports whether the data path file of field path names a folder:
+// a path ending in a slash or without an extension, as `trnn synth -o`
+// takes one, or a folder that exists. The spec of a checkpoint or a model is
+// parsed again away from its folder, where only the first two rules hold.
+// A path given on the command line is relative to the working directory,
+// one written in the spec to the spec's folder.
+func (v *validator) isFolder(path, file string) bool {
+	if strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(filepath.Separator)) || filepath.Ext(file) == "" {
+		return true
+	}
+	resolved := v.s.Path(file)
+	if v.src != nil && v.src.origin[path] != "" {
+		resolved = file
+	}
+	st, err := os.Stat(resolved)
+	return err == nil && st.IsDir()
 }
 
 func isNPZ(file string) bool { return strings.EqualFold(filepath.Ext(file), ".npz") }

@@ -295,11 +295,16 @@ func (f *DataFingerprint) String() string {
 }
 
 // fingerprint reads the regular file path through and returns its size
-// and SHA-256. It streams, so a data file of any size costs no memory.
+// and SHA-256; a folder (the episodes layout) is fingerprinted by
+// fingerprintDir. It streams, so a data file of any size costs no memory.
 // Errors do not name the file (callers do).
 func fingerprint(path string) (*DataFingerprint, error) {
 	// Stat first: opening a named pipe would block.
-	if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
+	st, err := os.Stat(path)
+	if err == nil && st.IsDir() {
+		return fingerprintDir(path)
+	}
+	if err != nil || !st.Mode().IsRegular() {
 		return nil, errors.New("cannot fingerprint the data: not a regular file")
 	}
 	f, err := os.Open(path)

@@ -371,7 +371,7 @@ func TestTrainErrors(t *testing.T) {
 		{[]string{"train", spec, "--batch-size", "0", "-o", t.TempDir()}, 2, "--batch-size: must be a positive integer, got 0"},
 		{[]string{"train", spec, "--seed", "-1", "-o", t.TempDir()}, 2, `invalid argument "-1" for "--seed"`},
 		{[]string{"train", spec, "--learning-rate", "-1", "-o", t.TempDir()}, 2, "--learning-rate: must be a non-negative number, got -1"},
-		{[]string{"train", spec, "--validation", "val.txt", "-o", t.TempDir()}, 2, `--validation: must be an .npz, .csv or .parquet file, got "val.txt"`},
+		{[]string{"train", spec, "--validation", "val.txt", "-o", t.TempDir()}, 2, `--validation: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got "val.txt"`},
 		{[]string{"train", "--resume", dir, "--learning-rate", "0.1"}, 2, "only --epochs may change"},
 		{[]string{"train", spec, "--data", bad, "-o", t.TempDir()}, 1, "bad.npz"},
 		{[]string{"train", spec, "--data", filepath.Join(dir, "missing.npz"), "-o", t.TempDir()}, 1, "missing.npz"},
