@@ -13,6 +13,7 @@ func init() { subcommands = append(subcommands, newSynthCommand) }
 func newSynthCommand() *cobra.Command {
 	o := data.DefaultSynthOptions()
 	var out string
+	var mimic3 bool
 	c := &cobra.Command{
 		Use:   "synth -o FILE",
 		Short: "Generate a labelled sequence data set (NPZ, CSV, Parquet or an episodes folder)",
@@ -37,7 +38,16 @@ scale items follow the numeric features as category names (their index in
 NPZ). The first gcs_eye observation tells the label too, so forward fill
 and missingness indicators matter. --irregular gives the steps times within
 their hour (read them with data.bin: 1). synth then prints the spec
-sections that read what it wrote.`,
+sections that read what it wrote.
+
+--mimic3 writes ICU stays as MIMIC-III charts them, in the folder layout of
+mimic3-benchmarks: its 17 variables under their names (five of them
+categorical, spelt as the chart spells them), irregular times in hours,
+vitals about hourly, the coma scale every few hours, blood gases and labs
+rarely. The label is in-hospital mortality (--labels 25: the 25 phenotypes
+of mimic3-benchmarks), and it shows in the first hours of the stay, much of
+it in values charted once in a while. examples/mimic3-ihm.yaml and
+examples/mimic3-phenotyping.yaml train on it.`,
 		Example: `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
@@ -48,8 +58,19 @@ sections that read what it wrote.`,
   trnn synth -o chart.parquet --gaps 0.3 --categorical
 
   # the same as an episodes folder (listfile.csv and one CSV per stay), irregular times
-  trnn synth -o episodes/ --gaps 0.3 --categorical --irregular`,
-		RunE: func(c *cobra.Command, args []string) error { return runSynth(c, out, o) },
+  trnn synth -o episodes/ --gaps 0.3 --categorical --irregular
+
+  # 3000 ICU stays of 48 hours like mimic3-benchmarks' in-hospital mortality task
+  trnn synth --mimic3 -o runs/data/mimic3-ihm/ --n 3000
+
+  # the phenotyping task: 25 labels, stays of 24 to 120 hours
+  trnn synth --mimic3 --labels 25 --min-len 24 --max-len 120 -o runs/data/mimic3-pheno/`,
+		RunE: func(c *cobra.Command, args []string) error {
+			if mimic3 {
+				return runSynthMimic3(c, out, o)
+			}
+			return runSynth(c, out, o)
+		},
 	}
 	c.Args = func(c *cobra.Command, args []string) error {
 		if len(args) != 0 {
@@ -69,6 +90,7 @@ sections that read what it wrote.`,
 	fl.Float64Var(&o.Gaps, "gaps", 0, "probability that an observation is missing, in [0, 1): features charted at different rates, whole steps missing sometimes")
 	fl.BoolVar(&o.Categorical, "categorical", false, "add two categorical features (Glasgow coma scale items gcs_eye and gcs_verbal); an early gcs_eye tells the label")
 	fl.BoolVar(&o.Irregular, "irregular", false, "steps get irregular times within each hour, and steps with nothing observed are left out (read with data.bin: 1); not for .npz")
+	fl.BoolVar(&mimic3, "mimic3", false, "ICU stays charted like MIMIC-III with mimic3-benchmarks' 17 variables, as an episodes folder (or .csv, .parquet): in-hospital mortality, or with --labels 25 the phenotypes; lengths in hours (default 48)")
 	return c
 }
 
