@@ -211,11 +211,11 @@ func (o SynthOptions) ValidateMimic3() error {
 //     MIMIC-III's two charting systems spells them;
 //  3. during the first 3 to 7 hours, each positive label shifts some
 //     variables (mortality: a lower GCS, an acidotic blood gas on more
-//     oxygen, a lower blood pressure...), except for 15% of them, which
+//     oxygen, a slow capillary refill), except for 15% of them, which
 //     show nothing; afterwards both classes look alike;
 //  4. vitals are charted about hourly, the GCS every 2 to 6 hours,
 //     glucose every 3 to 9, the temperature every 4 or so; a blood gas
-//     (pH, FiO2) on admission and every 12 to 36 hours for some patients,
+//     (pH, FiO2) on admission and every 24 to 48 hours for some patients,
 //     more often the sicker ones; weight and height once, if at all.
 //
 // So the evidence sits in the first hours, much of it in values charted

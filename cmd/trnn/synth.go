@@ -13,7 +13,6 @@ func init() { subcommands = append(subcommands, newSynthCommand) }
 func newSynthCommand() *cobra.Command {
 	o := data.DefaultSynthOptions()
 	var out string
-	var mimic3 bool
 	c := &cobra.Command{
 		Use:   "synth -o FILE",
 		Short: "Generate a labelled sequence data set (NPZ, CSV, Parquet or an episodes folder)",
@@ -40,14 +39,8 @@ and missingness indicators matter. --irregular gives the steps times within
 their hour (read them with data.bin: 1). synth then prints the spec
 sections that read what it wrote.
 
---mimic3 writes ICU stays as MIMIC-III charts them, in the folder layout of
-mimic3-benchmarks: its 17 variables under their names (five of them
-categorical, spelt as the chart spells them), irregular times in hours,
-vitals about hourly, the coma scale every few hours, blood gases and labs
-rarely. The label is in-hospital mortality (--labels 25: the 25 phenotypes
-of mimic3-benchmarks), and it shows in the first hours of the stay, much of
-it in values charted once in a while. examples/mimic3-ihm.yaml and
-examples/mimic3-phenotyping.yaml train on it.`,
+--mimic3 writes ICU stays charted as in mimic3-benchmarks' task folders, for
+examples/mimic3-ihm.yaml and examples/mimic3-phenotyping.yaml (docs/data.md).`,
 		Example: `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
@@ -60,17 +53,9 @@ examples/mimic3-phenotyping.yaml train on it.`,
   # the same as an episodes folder (listfile.csv and one CSV per stay), irregular times
   trnn synth -o episodes/ --gaps 0.3 --categorical --irregular
 
-  # 3000 ICU stays of 48 hours like mimic3-benchmarks' in-hospital mortality task
-  trnn synth --mimic3 -o runs/data/mimic3-ihm/ --n 3000
-
-  # the phenotyping task: 25 labels, stays of 24 to 120 hours
-  trnn synth --mimic3 --labels 25 --min-len 24 --max-len 120 -o runs/data/mimic3-pheno/`,
-		RunE: func(c *cobra.Command, args []string) error {
-			if mimic3 {
-				return runSynthMimic3(c, out, o)
-			}
-			return runSynth(c, out, o)
-		},
+  # 3000 ICU stays of 48 hours, in-hospital mortality (--labels 25: phenotypes)
+  trnn synth --mimic3 -o examples/data/mimic3-ihm/ --n 3000`,
+		RunE: func(c *cobra.Command, args []string) error { return runSynth(c, out, o) },
 	}
 	c.Args = func(c *cobra.Command, args []string) error {
 		if len(args) != 0 {
@@ -90,12 +75,15 @@ examples/mimic3-phenotyping.yaml train on it.`,
 	fl.Float64Var(&o.Gaps, "gaps", 0, "probability that an observation is missing, in [0, 1): features charted at different rates, whole steps missing sometimes")
 	fl.BoolVar(&o.Categorical, "categorical", false, "add two categorical features (Glasgow coma scale items gcs_eye and gcs_verbal); an early gcs_eye tells the label")
 	fl.BoolVar(&o.Irregular, "irregular", false, "steps get irregular times within each hour, and steps with nothing observed are left out (read with data.bin: 1); not for .npz")
-	fl.BoolVar(&mimic3, "mimic3", false, "ICU stays charted like MIMIC-III with mimic3-benchmarks' 17 variables, as an episodes folder (or .csv, .parquet): in-hospital mortality, or with --labels 25 the phenotypes; lengths in hours (default 48)")
+	fl.Bool("mimic3", false, "ICU stays charted like MIMIC-III with mimic3-benchmarks' 17 variables, as an episodes folder (or .csv, .parquet): in-hospital mortality, or with --labels 25 the phenotypes; lengths in hours (default 48)")
 	return c
 }
 
 // runSynth writes the data of o to out and says what it wrote.
 func runSynth(c *cobra.Command, out string, o data.SynthOptions) error {
+	if mimic3, _ := c.Flags().GetBool("mimic3"); mimic3 {
+		return runSynthMimic3(c, out, o)
+	}
 	if out == "" {
 		return usageError{fmt.Errorf("%s: -o FILE is required (see 'trnn %s --help')", c.CommandPath(), c.Name())}
 	}
