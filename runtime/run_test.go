@@ -181,7 +181,7 @@ func TestTrainConfigErrors(t *testing.T) {
 	if _, err := Train(ctx, Config{SpecFile: spec, Out: t.TempDir(), Epochs: 0, EpochsSet: true}); err == nil || err.Error() != "--epochs: must be a positive integer, got 0" {
 		t.Errorf("epochs 0: %v", err)
 	}
-	if _, err := Train(ctx, Config{SpecFile: spec, Out: t.TempDir(), Data: "nope.parquet"}); err == nil || !strings.Contains(err.Error(), "nope.parquet: unknown data file kind") {
+	if _, err := Train(ctx, Config{SpecFile: spec, Out: t.TempDir(), Data: "nope.h5"}); err == nil || !strings.Contains(err.Error(), "nope.h5: unknown data file kind") {
 		t.Errorf("unknown data kind: %v", err)
 	}
 }
