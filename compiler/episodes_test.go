@@ -8,10 +8,11 @@ import (
 
 // TestEpisodesFolders checks that data.train, training.validation.file and
 // training.test.file may name a folder in the episodes layout: a path
-// ending in a slash or without an extension, or a folder that exists next
-// to the spec. Other extensions are still refused at their place, and a
-// folder given with --validation is found from the working directory, not
-// from the spec's folder.
+// ending in a slash or without an extension, whether it exists or not, so
+// that the spec a checkpoint or a model holds parses anywhere. Other
+// extensions are refused at their place; one that names an existing folder
+// (next to the spec, or from the working directory for --validation) is
+// told to end in a slash.
 func TestEpisodesFolders(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"train", "val.d", "test"} {
@@ -21,9 +22,9 @@ func TestEpisodesFolders(t *testing.T) {
 	}
 	spec := filepath.Join(dir, "s.yaml")
 	good := []string{
-		"data: {train: train}\ntraining: {validation: {file: val.d}, test: {file: test}}\n",
-		"data: {train: new}\ntraining: {validation: {file: val.d/}, test: {file: test.2/}}\n",
-		"data: {train: new/}\ntraining: {validation: {file: other/}, test: {file: " + filepath.Join(dir, "test") + "}}\n",
+		"data: {train: train}\ntraining: {validation: {file: val.d/}, test: {file: test}}\n",
+		"data: {train: new}\ntraining: {validation: {file: other/}, test: {file: test.2/}}\n",
+		"data: {train: new/}\ntraining: {validation: {file: x.parquet}, test: {file: " + filepath.Join(dir, "test") + "}}\n",
 	}
 	for _, src := range good {
 		s, err := Parse(spec, []byte(minimalSpec+src))
@@ -34,13 +35,18 @@ func TestEpisodesFolders(t *testing.T) {
 		if s.Path(s.Data.Train) != filepath.Join(dir, s.Data.Train) {
 			t.Errorf("%q: data.train resolves to %s", src, s.Path(s.Data.Train))
 		}
+		// The spec as a checkpoint holds it parses away from its folder.
+		out, _ := MarshalSpec(s)
+		if _, err := Parse(filepath.Join(t.TempDir(), "run", "checkpoint.trnn (spec)"), out); err != nil {
+			t.Errorf("%q: the resolved spec does not parse elsewhere: %v", src, err)
+		}
 	}
 
-	bad := minimalSpec + "data: {train: trian.d}\ntraining: {validation: {file: val.h5}, test: {file: test.2}}\n"
+	bad := minimalSpec + "data: {train: trian.d}\ntraining: {validation: {file: val.h5}, test: {file: val.d}}\n"
 	_, err := Parse(spec, []byte(bad))
 	want := spec + ":4:15: data.train: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got \"trian.d\"\n" +
 		spec + ":5:31: training.validation.file: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got \"val.h5\"\n" +
-		spec + ":5:53: training.test.file: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got \"test.2\""
+		spec + ":5:53: training.test.file: \"val.d\" is a folder: write it with a trailing slash (val.d/) to read it in the episodes layout"
 	if err == nil || err.Error() != want {
 		t.Errorf("Parse(misspelt folders):\n got %v\nwant %s", err, want)
 	}
@@ -54,7 +60,11 @@ func TestEpisodesFolders(t *testing.T) {
 	if _, err := Compile(s); err == nil || err.Error() != `--validation: must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got "val.d"` {
 		t.Errorf("--validation val.d from another folder: %v", err)
 	}
-	s.Training.Validation.File = filepath.Join(dir, "val.d")
+	t.Chdir(dir)
+	if _, err := Compile(s); err == nil || err.Error() != `--validation: "val.d" is a folder: write it with a trailing slash (val.d/) to read it in the episodes layout` {
+		t.Errorf("--validation val.d from the spec's folder: %v", err)
+	}
+	s.Training.Validation.File += "/"
 	if _, err := Compile(s); err != nil {
 		t.Errorf("--validation %s: %v", s.Training.Validation.File, err)
 	}

@@ -406,24 +406,27 @@ func (v *validator) test() {
 }
 
 // dataFile checks that a data file is NPZ, CSV or Parquet by its extension,
-// or a folder in the episodes layout. Whether a folder holds the layout is
-// for the reader to say, with the file and line of what is wrong.
+// or a folder in the episodes layout: a path ending in a slash or without
+// an extension, as `trnn synth -o` takes one. The rule looks at the path
+// alone, because the spec of a checkpoint or a model is parsed again away
+// from its folder; a folder whose name has another extension is told to end
+// in a slash. Whether a folder holds the layout is for the reader to say,
+// with the file and line of what is wrong.
 func (v *validator) dataFile(path, file string) {
 	ext := strings.ToLower(filepath.Ext(file))
-	v.check(slices.Contains(dataExtensions, ext) || v.isFolder(path, file), path, file,
+	folder := ext == "" || strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(filepath.Separator))
+	if !slices.Contains(dataExtensions, ext) && !folder && v.isFolder(path, file) {
+		v.check(false, path, file, "%s is a folder: write it with a trailing slash (%s/) to read it in the episodes layout", quoteShort(file), file)
+		return
+	}
+	v.check(slices.Contains(dataExtensions, ext) || folder, path, file,
 		"must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got %s", quoteShort(file))
 }
 
-// isFolder reports whether the data path file of field path names a folder:
-// a path ending in a slash or without an extension, as `trnn synth -o`
-// takes one, or a folder that exists. The spec of a checkpoint or a model is
-// parsed again away from its folder, where only the first two rules hold.
-// A path given on the command line is relative to the working directory,
-// one written in the spec to the spec's folder.
+// isFolder reports whether the data path file of field path names an
+// existing folder. A path given on the command line is relative to the
+// working directory, one written in the spec to the spec's folder.
 func (v *validator) isFolder(path, file string) bool {
-	if strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(filepath.Separator)) || filepath.Ext(file) == "" {
-		return true
-	}
 	resolved := v.s.Path(file)
 	if v.src != nil && v.src.origin[path] != "" {
 		resolved = file
