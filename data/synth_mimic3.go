@@ -192,7 +192,7 @@ func (o SynthOptions) ValidateMimic3() error {
 	case o.PosRate != 0 && !(o.PosRate > 0 && o.PosRate < 1):
 		return fmt.Errorf("--pos-rate: must be in (0, 1), got %v", o.PosRate)
 	case float64(o.N)*float64(mimic3MaxRows(o.MaxLen))*mimic3F > 1<<28:
-		return fmt.Errorf("--n × --max-len: at most 2^28 values (%d variables, up to 3 chart rows an hour), got %d × %d", mimic3F, o.N, o.MaxLen)
+		return fmt.Errorf("--n × --max-len: at most 2^28 values (%d variables, up to 5 chart rows an hour), got %d × %d", mimic3F, o.N, o.MaxLen)
 	}
 	return nil
 }

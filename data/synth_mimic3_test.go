@@ -268,7 +268,7 @@ func TestValidateMimic3(t *testing.T) {
 		{func(o *SynthOptions) { o.MaxLen = 12 }, "--max-len: must be at least --min-len (48 hours), got 12"},
 		{func(o *SynthOptions) { o.K = 3 }, "--labels: with --mimic3, 1 (in-hospital mortality) or 25 (phenotypes), got 3"},
 		{func(o *SynthOptions) { o.PosRate = 1 }, "--pos-rate: must be in (0, 1), got 1"},
-		{func(o *SynthOptions) { o.N, o.MaxLen = 1_000_000, 1000 }, "--n × --max-len: at most 2^28 values (17 variables, up to 3 chart rows an hour), got 1000000 × 1000"},
+		{func(o *SynthOptions) { o.N, o.MaxLen = 1_000_000, 1000 }, "--n × --max-len: at most 2^28 values (17 variables, up to 5 chart rows an hour), got 1000000 × 1000"},
 	} {
 		o := good
 		c.edit(&o)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
+	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/ortcheck"
+	"github.com/trnn/trnn/runtime"
 )
 
 // TestExampleSpecsCompile: every spec under examples/ parses and compiles,
@@ -113,8 +117,9 @@ func TestSynthMimic3Flag(t *testing.T) {
 
 // TestMimic3ExampleEndToEnd trains examples/mimic3-ihm.yaml for an epoch on
 // a few synthetic stays, as its comment says, then evaluates and scores the
-// episodes folder: predict names rows by stay and hourly step, and gives
-// what it gives for the same stays as a long-form CSV file; a folder
+// episodes folder: predict names rows by stay and hourly step, gives what
+// it gives for the same stays as a long-form CSV file and what ONNX Runtime
+// gives on the raw hourly rows (NaN gaps, category indices); a folder
 // without labels is scored by predict and refused by eval.
 func TestMimic3ExampleEndToEnd(t *testing.T) {
 	dir := t.TempDir()
@@ -147,6 +152,7 @@ func TestMimic3ExampleEndToEnd(t *testing.T) {
 			t.Errorf("row %d: %q on the folder, %q on the CSV file", i, p[i], q[i])
 		}
 	}
+	mimic3WithORT(t, filepath.Join(run, runtime.ModelFile), ep, p)
 	steps := predictRows(t, run, "--data", ep, "--per-step")
 	if !slices.Equal(steps[1][:2], []string{p[1][0], "0"}) || !slices.Equal(steps[2][:2], []string{p[1][0], "1"}) {
 		t.Errorf("predict --per-step: rows %q, %q, want the first stay's hours 0 and 1", steps[1], steps[2])
@@ -167,5 +173,49 @@ func TestMimic3ExampleEndToEnd(t *testing.T) {
 	status, _, errs = trnnCmd(t, "eval", run, "--data", ep)
 	if status == 0 || !strings.Contains(errs, "the data has no labels") {
 		t.Errorf("eval without labels: status %d, %s", status, errs)
+	}
+}
+
+// mimic3WithORT runs model in ONNX Runtime on the stays of the episodes
+// folder dir, binned by the hour, gaps as NaN and categories as indices,
+// and compares with predict's rows (id, p_died).
+func mimic3WithORT(t *testing.T, model, dir string, pred [][]string) {
+	t.Helper()
+	ortcheck.Require(t)
+	cols, cats := data.Mimic3Table(1)
+	d, err := data.Load(dir, data.Schema{Features: 17, Labels: 1, Columns: cols, Categories: cats, Missing: true, Bin: 1, LabelMode: data.LabelsIgnored})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, d.N())
+	for i := range idx {
+		idx[i] = i
+	}
+	x, lengths, T := d.Padded(idx)
+	b, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ortcheck.Run(b, map[string]*graph.Tensor{
+		"x":       graph.FromF32(x, d.N(), T, d.F),
+		"lengths": {DType: graph.Int32, Shape: []int{d.N()}, I32: lengths},
+	}, []string{"probs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gaps := 0
+	for _, v := range x {
+		if v != v {
+			gaps++
+		}
+	}
+	for i, row := range pred[1:] {
+		p, _ := strconv.ParseFloat(row[1], 64)
+		if row[0] != d.ID(i) || math.Abs(p-float64(out["probs"].F32[i])) > 1e-5 {
+			t.Fatalf("stay %s: predict %v, ONNX Runtime %v", d.ID(i), row, out["probs"].F32[i])
+		}
+	}
+	if gaps < len(x)/3 {
+		t.Errorf("%d of %d hourly values missing: the stays should be full of gaps", gaps, len(x))
 	}
 }
