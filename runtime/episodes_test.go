@@ -104,6 +104,13 @@ func TestFingerprintDir(t *testing.T) {
 	if same, err := fingerprint(write(filepath.Join(root, "copy"), base)); err != nil || *same != *want {
 		t.Errorf("a copy of the folder: %+v, %v; want %+v", same, err, want)
 	}
+	linked := write(filepath.Join(root, "linked"), map[string]string{"listfile.csv": base["listfile.csv"]})
+	if err := os.Symlink(filepath.Join(root, "base", "a.csv"), filepath.Join(linked, "a.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if same, err := fingerprint(linked); err != nil || *same != *want {
+		t.Errorf("a folder linking to its stay file: %+v, %v; want %+v", same, err, want)
+	}
 	for i, v := range variants {
 		got, err := fingerprint(write(filepath.Join(root, string(rune('a'+i))), v))
 		if err != nil || *got == *want {

@@ -13,9 +13,10 @@ import (
 )
 
 // fingerprintDir fingerprints a folder in the episodes layout: the names,
-// sizes and contents of its regular files, in name order, so that a stay
-// added, removed, renamed or edited changes it. Size is their total size.
-// Subfolders and other entries are not data and are skipped.
+// sizes and contents of its regular files (or links to them), in name
+// order, so that a stay added, removed, renamed or edited changes it. Size
+// is their total size. Subfolders and other entries are not data and are
+// skipped.
 func fingerprintDir(dir string) (*DataFingerprint, error) {
 	entries, err := os.ReadDir(dir) // sorted by name
 	if err != nil {
@@ -24,7 +25,9 @@ func fingerprintDir(dir string) (*DataFingerprint, error) {
 	h := sha256.New()
 	var total int64
 	for _, e := range entries {
-		if !e.Type().IsRegular() {
+		// A stay linked from elsewhere is data too; what is not a
+		// regular file behind its links (a folder, a pipe) is not.
+		if st, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
 		n, err := hashFile(h, filepath.Join(dir, e.Name()))
