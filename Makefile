@@ -1,6 +1,7 @@
 # trnn's two entry points: `make quickstart` trains the bundled example and
 # writes runs/quickstart/model.onnx; `make test` installs what the tests need
-# and runs the whole suite.
+# and runs the whole suite. `make mimic3` makes synthetic ICU stays in
+# mimic3-benchmarks' folder layout and trains the two clinical examples.
 
 GO       ?= go
 ORT_LIB  := $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1
@@ -8,13 +9,21 @@ ORT_LIB  := $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/
 # "context deadline exceeded" when a duration runs out (go.dev/issue/75804).
 FUZZTIME ?= 100000x
 
-.PHONY: quickstart test deps build vet lint race fuzz bench
+.PHONY: quickstart mimic3 test deps build vet lint race fuzz bench
 
 build:
 	$(GO) build -o bin/trnn ./cmd/trnn
 
 quickstart: build
 	./bin/trnn train examples/quickstart.yaml -o runs/quickstart --force
+
+# The stays go to examples/data/ (not checked in), where the specs' data.train
+# points; synth refuses a folder that is not empty, so remove it to remake it.
+mimic3: build
+	test -d examples/data/mimic3-ihm || ./bin/trnn synth --mimic3 -o examples/data/mimic3-ihm/ --n 3000
+	./bin/trnn train examples/mimic3-ihm.yaml -o runs/mimic3-ihm --force
+	test -d examples/data/mimic3-phenotyping || ./bin/trnn synth --mimic3 --labels 25 --min-len 24 --max-len 120 -o examples/data/mimic3-phenotyping/ --n 3000
+	./bin/trnn train examples/mimic3-phenotyping.yaml -o runs/mimic3-phenotyping --force
 
 deps:
 	./scripts/deps.sh

@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -411,15 +412,34 @@ func (v *validator) test() {
 		"must be an integer in [0, %d] (0 means no intervals), got %d", MaxBootstrap, ts.Bootstrap)
 }
 
-// dataFile checks that a data file is NPZ, CSV or Parquet by its
-// extension, or names a folder (in the episodes layout): a name without an
-// extension, or ending in a slash. Whether it is one is for the reader to
-// say.
+// dataFile checks that a data file is NPZ, CSV or Parquet by its extension,
+// or a folder in the episodes layout: a path ending in a slash or without
+// an extension, as `trnn synth -o` takes one. The rule looks at the path
+// alone, because the spec of a checkpoint or a model is parsed again away
+// from its folder; a folder whose name has another extension is told to end
+// in a slash. Whether a folder holds the layout is for the reader to say,
+// with the file and line of what is wrong.
 func (v *validator) dataFile(path, file string) {
 	ext := strings.ToLower(filepath.Ext(file))
 	folder := ext == "" || strings.HasSuffix(file, "/") || strings.HasSuffix(file, string(filepath.Separator))
-	v.check(folder || slices.Contains(dataExtensions, ext), path, file,
+	if !slices.Contains(dataExtensions, ext) && !folder && v.isFolder(path, file) {
+		v.check(false, path, file, "%s is a folder: write it with a trailing slash (%s/) to read it in the episodes layout", quoteShort(file), file)
+		return
+	}
+	v.check(slices.Contains(dataExtensions, ext) || folder, path, file,
 		"must be an .npz, .csv or .parquet file, or a folder in the episodes layout, got %s", quoteShort(file))
+}
+
+// isFolder reports whether the data path file of field path names an
+// existing folder. A path given on the command line is relative to the
+// working directory, one written in the spec to the spec's folder.
+func (v *validator) isFolder(path, file string) bool {
+	resolved := v.s.Path(file)
+	if v.src != nil && v.src.origin[path] != "" {
+		resolved = file
+	}
+	st, err := os.Stat(resolved)
+	return err == nil && st.IsDir()
 }
 
 func isNPZ(file string) bool { return strings.EqualFold(filepath.Ext(file), ".npz") }

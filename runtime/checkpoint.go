@@ -295,8 +295,9 @@ func (f *DataFingerprint) String() string {
 }
 
 // fingerprint reads the regular file path through and returns its size
-// and SHA-256, or a folder's (fingerprintDir). It streams, so a data file
-// of any size costs no memory. Errors do not name the file (callers do).
+// and SHA-256; a folder (the episodes layout) is fingerprinted by
+// fingerprintDir. It streams, so a data file of any size costs no memory.
+// Errors do not name the file (callers do).
 func fingerprint(path string) (*DataFingerprint, error) {
 	// Stat first: opening a named pipe would block.
 	st, err := os.Stat(path)

@@ -49,7 +49,7 @@ maps a CSV's columns as predict's does.`,
 		RunE: func(c *cobra.Command, args []string) error { return runEval(c, args[0], &f) },
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.dataFile, "data", "", "data file (.npz, .csv or .parquet) to evaluate on (required)")
+	fl.StringVar(&f.dataFile, "data", "", "data to evaluate on (required): an .npz, .csv or .parquet file, or a folder in the episodes layout")
 	fl.BoolVar(&f.asJSON, "json", false, "print the metrics as JSON")
 	fl.StringVar(&f.plotDir, "plots", "", "write roc.png, pr.png and reliability.png into this directory")
 	fl.StringVar(&f.threshold, "threshold", "0.5", "probability above which a label is predicted positive, or best_f1, youden, sensitivity=S")

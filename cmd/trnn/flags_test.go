@@ -79,6 +79,7 @@ var flagTests = map[string]string{
 	"synth --gaps":        "TestSynthGapFlags",
 	"synth --categorical": "TestSynthGapFlags",
 	"synth --irregular":   "TestSynthGapFlags",
+	"synth --mimic3":      "TestSynthMimic3Flag",
 
 	"serve --addr":          "TestServeBatchFlags",
 	"serve --max-batch":     "TestServeBatchFlags",

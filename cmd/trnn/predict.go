@@ -84,7 +84,7 @@ or the data file, under any name.`,
 			return writeOutput(out, write)
 		},
 	}
-	c.Flags().StringVar(&dataFile, "data", "", "data file (.npz, .csv or .parquet) to predict (required)")
+	c.Flags().StringVar(&dataFile, "data", "", "data to predict (required): an .npz, .csv or .parquet file, or a folder in the episodes layout")
 	c.Flags().StringVarP(&out, "output", "o", "", "output CSV file, its folder created if missing (default: standard output)")
 	c.Flags().BoolVar(&pf.perStep, "per-step", false, "one row per valid step instead of one per sequence")
 	c.Flags().BoolVar(&pf.withLabels, "with-labels", false, "add the data's labels to each row (the data must have them)")

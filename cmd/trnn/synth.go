@@ -48,7 +48,10 @@ scale items follow the numeric features as category names (their index in
 NPZ). The first gcs_eye observation tells the label too, so forward fill
 and missingness indicators matter. --irregular gives the steps times within
 their hour (read them with data.bin: 1). synth then prints the spec
-sections that read what it wrote.`,
+sections that read what it wrote.
+
+--mimic3 writes ICU stays charted as in mimic3-benchmarks' task folders, for
+examples/mimic3-ihm.yaml and examples/mimic3-phenotyping.yaml (docs/data.md).`,
 		Example: `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
@@ -62,7 +65,10 @@ sections that read what it wrote.`,
   trnn synth -o episodes/ --gaps 0.3 --categorical --irregular
 
   # per-step labels for examples/mimic3-decompensation.yaml
-  trnn synth -o examples/decompensation.npz --task decompensation --n 1000 --min-len 40 --max-len 120`,
+  trnn synth -o examples/decompensation.npz --task decompensation --n 1000 --min-len 40 --max-len 120
+
+  # 3000 ICU stays of 48 hours, in-hospital mortality (--labels 25: phenotypes)
+  trnn synth --mimic3 -o examples/data/mimic3-ihm/ --n 3000`,
 		RunE: func(c *cobra.Command, args []string) error { return runSynth(c, out, task, o) },
 	}
 	c.Args = func(c *cobra.Command, args []string) error {
@@ -84,11 +90,15 @@ sections that read what it wrote.`,
 	fl.BoolVar(&o.Categorical, "categorical", false, "add two categorical features (Glasgow coma scale items gcs_eye and gcs_verbal); an early gcs_eye tells the label")
 	fl.BoolVar(&o.Irregular, "irregular", false, "steps get irregular times within each hour, and steps with nothing observed are left out (read with data.bin: 1); not for .npz")
 	fl.StringVar(&task, "task", "", "a task shaped like mimic3-benchmarks': "+strings.Join(data.SynthTasks, ", "))
+	fl.Bool("mimic3", false, "ICU stays charted like MIMIC-III with mimic3-benchmarks' 17 variables, as an episodes folder (or .csv, .parquet): in-hospital mortality, or with --labels 25 the phenotypes; lengths in hours (default 48)")
 	return c
 }
 
 // runSynth writes the data of o to out and says what it wrote.
 func runSynth(c *cobra.Command, out, task string, o data.SynthOptions) error {
+	if mimic3, _ := c.Flags().GetBool("mimic3"); mimic3 {
+		return runSynthMimic3(c, out, o)
+	}
 	if out == "" {
 		return usageError{fmt.Errorf("%s: -o FILE is required (see 'trnn %s --help')", c.CommandPath(), c.Name())}
 	}

@@ -72,7 +72,7 @@ the first one's process id.`,
 	}
 	fl := c.Flags()
 	fl.StringVarP(&f.out, "output", "o", "", "run directory (default runs/<spec name>)")
-	fl.StringVar(&f.data, "data", "", "training data file (.npz, .csv or .parquet), instead of the spec's data.train")
+	fl.StringVar(&f.data, "data", "", "training data (an .npz, .csv or .parquet file, or a folder in the episodes layout), instead of the spec's data.train")
 	fl.StringVar(&f.validation, "validation", "", "validation data file, instead of a split of the training data")
 	fl.IntVar(&f.epochs, "epochs", 0, "number of epochs (overrides training.epochs)")
 	fl.Uint64Var(&f.seed, "seed", 0, "random seed (overrides training.seed)")
