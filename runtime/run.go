@@ -130,6 +130,9 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 			info.Test = r.test.N()
 		}
 		p.Start(info)
+		if r.stream != nil {
+			p.Note(fmt.Sprintf("%s: %d training sequences are streamed through a shuffle buffer of %d (data.shuffle_buffer)", r.trainFile, r.train.N(), r.stream.buffer))
+		}
 	}
 	if idle {
 		res := tr.result()
@@ -164,6 +167,11 @@ type run struct {
 	testFile           string        // "" without a test file
 	test               *data.Dataset // nil without a test set
 	testFP             *DataFingerprint
+	// stream reads the training data each epoch when the file has more
+	// sequences than the shuffle buffer (train is then its skeleton), and
+	// sample holds a few of them to check exports on; both nil otherwise.
+	stream *seqStream
+	sample *data.Dataset
 	release            func() // releases the run directory's lock; nil until taken
 }
 
@@ -326,9 +334,13 @@ func (r *run) applyOverrides() {
 }
 
 // loadData reads the training data and the validation file, or holds out
-// the spec's validation split of the training data.
+// the spec's validation split of the training data. Training data that
+// loadStream can stream is not loaded.
 func (r *run) loadData() error {
 	schema := DataSchema(r.spec)
+	if ok, err := r.loadStream(schema); ok || err != nil {
+		return err
+	}
 	all, err := data.Load(r.trainFile, schema)
 	if err != nil {
 		return err
@@ -406,7 +418,11 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 				return err
 			}
 			d := r.val
-			if d == nil {
+			switch {
+			case d != nil:
+			case r.sample != nil:
+				d = r.sample
+			default:
 				d = r.train
 			}
 			return verifyExport(path, p, d)
@@ -416,7 +432,7 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 		// with its weights.
 		KeepStatistics: r.cfg.Init != "",
 	}
-	tr, err := NewTrainer(prog, r.train, r.val, opts)
+	tr, err := newTrainer(prog, r.train, r.val, opts, r.stream)
 	if err != nil {
 		return nil, err
 	}

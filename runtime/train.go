@@ -94,6 +94,14 @@ type Trainer struct {
 	m          *Model
 	spec       *compiler.Spec
 	trainSet   *data.Dataset
+	// stream reads the training sequences from their file each epoch
+	// (trainSet is then its skeleton: see scanSeqs); nil when trainSet
+	// holds them.
+	stream *seqStream
+	// cur is the data set the batch's rows index, and curWeight their
+	// weights: trainSet and rowWeight, or a streamed batch.
+	cur       *data.Dataset
+	curWeight []float32
 	valSet     *data.Dataset
 	opts       Options
 	opt        optimizer
@@ -132,7 +140,13 @@ const gradChunks = 16
 // fresh run (no opts.Resume) of a program whose parameters hold nothing
 // yet (not Initialized) starts from the seeded initial weights, drawn into
 // a copy: prog itself is never modified.
-func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (_ *Trainer, err error) {
+func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (*Trainer, error) {
+	return newTrainer(prog, train, val, opts, nil)
+}
+
+// newTrainer is NewTrainer on training data that stream reads, when not
+// nil; train is then its skeleton.
+func newTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options, stream *seqStream) (_ *Trainer, err error) {
 	spec := prog.Spec
 	if opts.Resume == nil && !prog.Initialized {
 		prog = ownParams(prog)
@@ -149,7 +163,7 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 			m.Close()
 		}
 	}()
-	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed}
+	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed, stream: stream, cur: train}
 	if train.N() == 0 {
 		return nil, fmt.Errorf("%s: no sequences to train on", train.Source)
 	}
@@ -203,6 +217,7 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	if err := t.setObjective(); err != nil {
 		return nil, err
 	}
+	t.curWeight = t.rowWeight
 	t.eval = m.newEvaluator()
 	return t, nil
 }
@@ -240,6 +255,9 @@ func (t *Trainer) Close() { t.m.Close() }
 // fitStatistics sets the Normalize (or Preprocess) node's mean and std from the training
 // split's valid steps.
 func (t *Trainer) fitStatistics() error {
+	if t.stream != nil {
+		return t.fitStreamStatistics()
+	}
 	if ok, err := t.fitPreprocess(); ok {
 		return err
 	}
@@ -332,8 +350,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 }
 
 // trainEpoch runs the batches of epoch t.epoch in the order perm receives
-// and returns the epoch's record without validation.
+// (or as streamEpoch streams them) and returns the epoch's record without
+// validation.
 func (t *Trainer) trainEpoch(ctx context.Context, perm []int) (EpochRecord, error) {
+	if t.stream != nil {
+		return t.streamEpoch(ctx)
+	}
 	n := len(perm)
 	batches := (n + t.batchRows - 1) / t.batchRows
 	t.permutation(perm)
@@ -418,7 +440,7 @@ func (t *Trainer) normalizeOverflow() string {
 	if mean == nil || std == nil {
 		return ""
 	}
-	d := t.trainSet
+	d := t.cur
 	for i, seq := range d.X {
 		for k, x := range seq {
 			j := k % d.F
@@ -524,7 +546,7 @@ func (t *Trainer) permutation(perm []int) {
 // over the batch of the weighted objective and of the final-step loss.
 func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 	t.idx = append(t.idx[:0], rows...)
-	t.nShards = assignShards(t.trainSet, t.idx, t.shards)
+	t.nShards = assignShards(t.cur, t.idx, t.shards)
 	t.lossScale = 1 / float32(len(rows))
 	t.m.pool.Run(t.nShards, t.shardFn)
 	for _, s := range t.shards[:t.nShards] {
@@ -558,9 +580,9 @@ func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 func (t *Trainer) shardStep(i int) {
 	s := t.shards[i]
 	m := t.m
-	m.load(s, t.trainSet)
+	m.load(s, t.cur)
 	for b, row := range s.rows {
-		s.w[b] = t.rowWeight[row]
+		s.w[b] = t.curWeight[row]
 	}
 	s.zeroGrads()
 	s.pcg.Seed(t.seed, mix(uint64(t.epoch)<<32|uint64(t.batch), uint64(i)))

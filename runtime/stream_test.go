@@ -1,0 +1,259 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/trnn/trnn/data"
+)
+
+// streamSpec trains on a file named by its spec, with a test and a
+// validation split held out, dropout drawing from the seed, and the
+// shuffle and shuffle buffer the test chooses.
+const streamSpec = `
+name: stream
+inputs: {features: 3, normalize: standard}
+layers: [{lstm: {units: 6}}, {dropout: {rate: 0.2}}, {gru: {units: 4}}]
+outputs: {labels: 1}
+training: {optimizer: adam, learning_rate: 0.01, batch_size: 16, epochs: %d, seed: %d, shuffle: %v, validation: {split: 0.25}, test: {split: 0.1}}
+data: {train: %s, shuffle_buffer: %d%s}
+`
+
+// streamData writes the same 90 sequences as data.npz, data.parquet and
+// the episodes folder ep into a new folder.
+func streamData(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	d := data.Synth(data.SynthOptions{N: 90, MinLen: 2, MaxLen: 12, F: 3, K: 1, Seed: 3, PosRate: 0.4})
+	cols := data.Columns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
+	if err := data.WriteNPZ(filepath.Join(dir, "data.npz"), d); err != nil {
+		t.Fatal(err)
+	}
+	if err := data.WriteTable(filepath.Join(dir, "data.parquet"), d, data.TableOptions{Columns: cols}); err != nil {
+		t.Fatal(err)
+	}
+	if err := data.WriteEpisodes(filepath.Join(dir, "ep"), d, data.TableOptions{Columns: cols}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// streamRun is a training run of streamSpec.
+type streamRun struct {
+	file           string
+	epochs, buffer int
+	seed           uint64
+	shuffle        bool
+}
+
+// noter is a recorder that keeps its notes.
+type noter struct {
+	recorder
+	notes []string
+}
+
+func (n *noter) Note(msg string) { n.notes = append(n.notes, msg) }
+
+// train writes the run's spec into dir and trains it into a new run
+// directory, which it returns with the notes the run gave.
+func (sr streamRun) train(t *testing.T, dir string) (string, []string) {
+	t.Helper()
+	extra := ""
+	if sr.file == "ep" {
+		extra = ", csv: {id: stay, step: " + data.EpisodesTime + "}"
+	}
+	text := fmt.Sprintf(streamSpec, sr.epochs, sr.seed, sr.shuffle, sr.file, sr.buffer, extra)
+	spec := filepath.Join(dir, "spec-"+strconv.Itoa(len(text))+"-"+strings.ReplaceAll(sr.file, ".", "-")+".yaml")
+	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "run")
+	var n noter
+	if _, err := Train(context.Background(), Config{SpecFile: spec, Out: out, Progress: &n}); err != nil {
+		t.Fatalf("%+v: %v", sr, err)
+	}
+	return out, n.notes
+}
+
+// streamed reports whether the notes say the training data was streamed.
+func streamed(notes []string) bool {
+	for _, n := range notes {
+		if strings.Contains(n, "streamed through a shuffle buffer") {
+			return true
+		}
+	}
+	return false
+}
+
+// sameModel checks that runs a and b trained the same weights and, when
+// bytes is set, wrote the same model.onnx (which holds the spec: a spec
+// naming the columns of an episodes folder writes other bytes).
+func sameModel(t *testing.T, what, a, b string, bytes bool) {
+	t.Helper()
+	if i, same := sameBits(checkpointParams(t, a), checkpointParams(t, b)); !same {
+		t.Fatalf("%s: the checkpoints differ at value %d", what, i)
+	}
+	if !bytes {
+		return
+	}
+	ma, err := os.ReadFile(filepath.Join(a, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := os.ReadFile(filepath.Join(b, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(ma) != string(mb) {
+		t.Fatalf("%s: model.onnx differs", what)
+	}
+}
+
+// TestStreamEqualsNPZ: Parquet and episodes data train the NPZ file's
+// model.onnx bit for bit when the shuffle buffer holds the whole data set
+// (loaded, shuffled by the trainer's permutation), and when it does not
+// but the data are not shuffled (streamed in file order: the statistics,
+// the held-out splits and every batch are those of the NPZ run).
+func TestStreamEqualsNPZ(t *testing.T) {
+	dir := streamData(t)
+	for _, c := range []struct {
+		shuffle bool
+		buffer  int
+	}{{true, 90}, {false, 7}} {
+		npz, notes := streamRun{file: "data.npz", epochs: 2, seed: 5, shuffle: c.shuffle, buffer: c.buffer}.train(t, dir)
+		if streamed(notes) {
+			t.Fatal("an NPZ file was streamed")
+		}
+		for _, file := range []string{"data.parquet", "ep"} {
+			run, notes := streamRun{file: file, epochs: 2, seed: 5, shuffle: c.shuffle, buffer: c.buffer}.train(t, dir)
+			if streamed(notes) != (c.buffer < 90) {
+				t.Errorf("%s, buffer %d: notes %q", file, c.buffer, notes)
+			}
+			sameModel(t, fmt.Sprintf("%s, shuffle %v, buffer %d vs NPZ", file, c.shuffle, c.buffer), npz, run, file != "ep")
+		}
+	}
+}
+
+// TestStreamShuffleDeterministic: with a buffer smaller than the data set,
+// the seed decides the order: the same seed gives the same model, another
+// seed or another buffer size another, and the loss still goes down.
+func TestStreamShuffleDeterministic(t *testing.T) {
+	dir := streamData(t)
+	base := streamRun{file: "data.parquet", epochs: 6, seed: 5, shuffle: true, buffer: 8}
+	a, notes := base.train(t, dir)
+	if !streamed(notes) {
+		t.Fatalf("not streamed: notes %q", notes)
+	}
+	b, _ := base.train(t, dir)
+	sameModel(t, "the same seed", a, b, true)
+	other := base
+	other.seed = 6
+	c, _ := other.train(t, dir)
+	other = base
+	other.buffer = 20
+	e, _ := other.train(t, dir)
+	pa := checkpointParams(t, a)
+	for _, run := range []string{c, e} {
+		if _, same := sameBits(pa, checkpointParams(t, run)); same {
+			t.Errorf("%s: another seed or buffer trained the same weights", run)
+		}
+	}
+	ck, err := ReadCheckpoint(filepath.Join(a, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := ck.Header.History
+	if len(h) != 6 || !(h[5].TrainLoss < h[0].TrainLoss) || h[0].Sequences != 59 {
+		t.Fatalf("history %+v: want 6 epochs of 59 sequences (90 less 9 for test and 22 for validation), the loss going down", h)
+	}
+}
+
+// TestStreamResume: a streamed run interrupted after an epoch and resumed
+// ends with the weights of the run trained straight through.
+func TestStreamResume(t *testing.T) {
+	dir := streamData(t)
+	base := streamRun{file: "ep", epochs: 3, seed: 5, shuffle: true, buffer: 8}
+	straight, _ := base.train(t, dir)
+	one := base
+	one.epochs = 1
+	run, notes := one.train(t, dir)
+	if !streamed(notes) {
+		t.Fatalf("not streamed: notes %q", notes)
+	}
+	res, err := Train(context.Background(), Config{Resume: run, Epochs: 3, EpochsSet: true})
+	if err != nil || res.Trained != 2 {
+		t.Fatalf("resume: %+v, %v", res, err)
+	}
+	sameModel(t, "resumed vs straight", straight, run, true)
+}
+
+// TestStreamUnsortedParquet: a Parquet file whose ids' rows are not
+// together cannot be streamed; it is loaded, and trains the weights of the
+// same sequences from NPZ.
+func TestStreamUnsortedParquet(t *testing.T) {
+	dir := streamData(t)
+	d, err := data.Load(filepath.Join(dir, "data.npz"), data.Schema{Features: 3, Labels: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := data.Columns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
+	if err := data.WriteTable(filepath.Join(dir, "data.parquet"), interleaved(d), data.TableOptions{Columns: cols}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := data.OpenSeqs(filepath.Join(dir, "data.parquet"), schemaOf(t, cols))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for err == nil {
+		_, err = r.Next()
+	}
+	if !strings.Contains(err.Error(), `comes back after other ids`) || !strings.Contains(err.Error(), `sort it by "id"`) {
+		t.Fatalf("reading an unsorted file: %v", err)
+	}
+	npz, _ := streamRun{file: "data.npz", epochs: 2, seed: 5, shuffle: true, buffer: 7}.train(t, dir)
+	pq, notes := streamRun{file: "data.parquet", epochs: 2, seed: 5, shuffle: true, buffer: 7}.train(t, dir)
+	if streamed(notes) {
+		t.Fatal("an unsorted file was streamed")
+	}
+	sameModel(t, "unsorted Parquet vs NPZ", npz, pq, true)
+}
+
+// interleaved is d with each sequence cut in two, first halves first, so
+// that a table written from it has every id's rows in two places; read
+// back by id it is d again.
+func interleaved(d *data.Dataset) *data.Dataset {
+	e := &data.Dataset{F: d.F, K: d.K}
+	for half := range 2 {
+		for i := range d.N() {
+			n := d.Len(i)
+			lo, hi := 0, (n+1)/2
+			if half == 1 {
+				lo, hi = hi, n
+			}
+			if lo == hi {
+				continue
+			}
+			e.X = append(e.X, d.X[i][lo*d.F:hi*d.F])
+			e.Y = append(e.Y, d.Labels(i)...)
+			e.IDs = append(e.IDs, strconv.Itoa(i))
+			var steps []string
+			for s := lo; s < hi; s++ {
+				steps = append(steps, strconv.Itoa(s))
+			}
+			e.StepValues = append(e.StepValues, steps)
+		}
+	}
+	return e
+}
+
+// schemaOf is the schema of 3 features and a binary label in cols.
+func schemaOf(t *testing.T, cols data.Columns) data.Schema {
+	t.Helper()
+	return data.Schema{Features: 3, Labels: 1, Columns: cols}
+}
