@@ -167,12 +167,12 @@ type run struct {
 	testFile           string        // "" without a test file
 	test               *data.Dataset // nil without a test set
 	testFP             *DataFingerprint
+	release            func() // releases the run directory's lock; nil until taken
 	// stream reads the training data each epoch when the file has more
 	// sequences than the shuffle buffer (train is then its skeleton), and
 	// sample holds a few of them to check exports on; both nil otherwise.
 	stream *seqStream
 	sample *data.Dataset
-	release            func() // releases the run directory's lock; nil until taken
 }
 
 // setup resolves what the Config asks for: the spec with its overrides,

@@ -94,14 +94,6 @@ type Trainer struct {
 	m          *Model
 	spec       *compiler.Spec
 	trainSet   *data.Dataset
-	// stream reads the training sequences from their file each epoch
-	// (trainSet is then its skeleton: see scanSeqs); nil when trainSet
-	// holds them.
-	stream *seqStream
-	// cur is the data set the batch's rows index, and curWeight their
-	// weights: trainSet and rowWeight, or a streamed batch.
-	cur       *data.Dataset
-	curWeight []float32
 	valSet     *data.Dataset
 	opts       Options
 	opt        optimizer
@@ -127,6 +119,14 @@ type Trainer struct {
 	shardFn    func(int)
 	reduceFn   func(int)
 	optFn      func(int)
+	// stream reads the training sequences from their file each epoch
+	// (trainSet is then its skeleton: see scanSeqs); nil when trainSet
+	// holds them.
+	stream *seqStream
+	// cur is the data set the batch's rows index, and curWeight their
+	// weights: trainSet and rowWeight, or a streamed batch.
+	cur       *data.Dataset
+	curWeight []float32
 }
 
 // gradChunks is the number of fixed slices the parameter vector is cut into
