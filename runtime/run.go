@@ -431,8 +431,9 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 		// The model's own statistics (or none, mean 0 and std 1) come
 		// with its weights.
 		KeepStatistics: r.cfg.Init != "",
+		stream:         r.stream,
 	}
-	tr, err := newTrainer(prog, r.train, r.val, opts, r.stream)
+	tr, err := NewTrainer(prog, r.train, r.val, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,10 @@ type Options struct {
 	// InitFile names the ONNX model the program's weights came from, for
 	// messages about them.
 	InitFile string
+	// stream reads the training sequences each epoch, when set by Train
+	// (the package function); the training data set is then its skeleton
+	// (scanSeqs).
+	stream *seqStream
 }
 
 // Progress receives a run's progress. Calls come from the goroutine running
@@ -140,13 +144,7 @@ const gradChunks = 16
 // fresh run (no opts.Resume) of a program whose parameters hold nothing
 // yet (not Initialized) starts from the seeded initial weights, drawn into
 // a copy: prog itself is never modified.
-func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (*Trainer, error) {
-	return newTrainer(prog, train, val, opts, nil)
-}
-
-// newTrainer is NewTrainer on training data that stream reads, when not
-// nil; train is then its skeleton.
-func newTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options, stream *seqStream) (_ *Trainer, err error) {
+func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) (_ *Trainer, err error) {
 	spec := prog.Spec
 	if opts.Resume == nil && !prog.Initialized {
 		prog = ownParams(prog)
@@ -163,7 +161,7 @@ func newTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options, 
 			m.Close()
 		}
 	}()
-	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed, stream: stream, cur: train}
+	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed, stream: opts.stream, cur: train}
 	if train.N() == 0 {
 		return nil, fmt.Errorf("%s: no sequences to train on", train.Source)
 	}
