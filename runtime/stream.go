@@ -39,12 +39,15 @@ func shuffleBuffer(spec *compiler.Spec) int {
 }
 
 // each calls fn on every training sequence in file order, with its row in
-// the training split.
+// the training split. Training does not name steps: the sequences come
+// without their step values, which would take a shuffle buffer more
+// memory than the values themselves.
 func (st *seqStream) each(fn func(row int, d *data.Dataset) error) error {
 	j := 0
 	return eachSeq(st.file, st.schema, func(i int, d *data.Dataset) error {
 		if j < len(st.rows) && st.rows[j] == i {
 			j++
+			d.StepValues = nil
 			return fn(j-1, d)
 		}
 		return nil
