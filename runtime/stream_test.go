@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/trnn/trnn/compiler"
 	"github.com/trnn/trnn/data"
 )
 
@@ -256,4 +257,79 @@ func interleaved(d *data.Dataset) *data.Dataset {
 func schemaOf(t *testing.T, cols data.Columns) data.Schema {
 	t.Helper()
 	return data.Schema{Features: 3, Labels: 1, Columns: cols}
+}
+
+// TestStreamHeads: every kind of head trains on streamed Parquet data the
+// weights it trains on the NPZ file (without shuffling, so that the
+// streamed batches are the NPZ run's): per-sequence and per-step labels,
+// classes and targets, their statistics and class weights included.
+// TestStreamHeads: every kind of head trains on streamed data the weights
+// it trains on the NPZ file (without shuffling, so that the streamed
+// batches are the NPZ run's), statistics and class weights included:
+// per-sequence heads from Parquet, per-step ones from an episodes folder
+// whose listfile labels each step.
+func TestStreamHeads(t *testing.T) {
+	for _, c := range headSpecs {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			d := taskData(t, c.task, 80, 2)
+			body := "name: h\n" + strings.Replace(c.spec, "epochs: 4, seed: 3", "epochs: 2, seed: 3, shuffle: false", 1)
+			spec, err := compiler.Parse("h.yaml", []byte(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := data.WriteNPZ(filepath.Join(dir, "d.npz"), d); err != nil {
+				t.Fatal(err)
+			}
+			file, extra := "d.parquet", ""
+			if spec.Outputs.PerStep {
+				file, extra = "ep", ", csv: {id: stay, step: "+data.EpisodesTime+"}"
+				writeStepFolder(t, filepath.Join(dir, file), d)
+			} else if err := data.WriteTable(filepath.Join(dir, file), d, data.TableOptions{Columns: DataSchema(spec).Columns}); err != nil {
+				t.Fatal(err)
+			}
+			runs := map[string]string{}
+			for _, f := range []string{"d.npz", file} {
+				path := filepath.Join(dir, f+".yaml")
+				cfg := ", shuffle_buffer: 9"
+				if f == file {
+					cfg += extra
+				}
+				if err := os.WriteFile(path, []byte(body+"data: {train: "+f+cfg+"}\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				runs[f] = filepath.Join(dir, "run-"+f)
+				var n noter
+				if _, err := Train(context.Background(), Config{SpecFile: path, Out: runs[f], Progress: &n}); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+				if streamed(n.notes) != (f == file) {
+					t.Fatalf("%s: notes %q", f, n.notes)
+				}
+			}
+			sameModel(t, c.name+": streamed "+file+" vs NPZ", runs["d.npz"], runs[file], false)
+		})
+	}
+}
+
+// writeStepFolder writes d, whose labels are per step, as an episodes
+// folder whose listfile lists each stay at the time of each labelled step
+// (the step's index), with the label.
+func writeStepFolder(t *testing.T, dir string, d *data.Dataset) {
+	t.Helper()
+	cols := data.Columns{ID: "id", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}
+	if err := data.WriteEpisodes(dir, d, data.TableOptions{Columns: cols}); err != nil {
+		t.Fatal(err)
+	}
+	list := "stay,period_length,y_true\n"
+	for i, y := range d.YStep {
+		for step, v := range y {
+			if v == v {
+				list += fmt.Sprintf("%s_timeseries.csv,%d,%s\n", d.ID(i), step, strconv.FormatFloat(float64(v), 'g', -1, 32))
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "listfile.csv"), []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
