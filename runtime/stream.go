@@ -26,8 +26,9 @@ import (
 type seqStream struct {
 	file   string
 	schema data.Schema
-	rows   []int // [n] the file index of each training sequence, increasing
-	buffer int   // B
+	rows   []int         // [n] the file index of each training sequence, increasing
+	skel   *data.Dataset // the training sequences' skeleton (scanSeqs)
+	buffer int           // B
 }
 
 // shuffleBuffer is data.shuffle_buffer, or its default.
@@ -44,14 +45,27 @@ func shuffleBuffer(spec *compiler.Spec) int {
 // memory than the values themselves.
 func (st *seqStream) each(fn func(row int, d *data.Dataset) error) error {
 	j := 0
-	return eachSeq(st.file, st.schema, func(i int, d *data.Dataset) error {
-		if j < len(st.rows) && st.rows[j] == i {
-			j++
-			d.StepValues = nil
-			return fn(j-1, d)
+	err := eachSeq(st.file, st.schema, func(i int, d *data.Dataset) error {
+		if j == len(st.rows) || st.rows[j] != i {
+			return nil
 		}
-		return nil
+		if d.ID(0) != st.skel.ID(j) || d.Len(0) != st.skel.Len(j) {
+			return st.changed(fmt.Sprintf("sequence %d is %s of %d steps, it was %s of %d", i+1, d.ID(0), d.Len(0), st.skel.ID(j), st.skel.Len(j)))
+		}
+		j++
+		d.StepValues = nil
+		return fn(j-1, d)
 	})
+	if err == nil && j < len(st.rows) {
+		return st.changed(fmt.Sprintf("it ends before sequence %d", st.rows[j]+1))
+	}
+	return err
+}
+
+// changed reports that the file is no longer the one the run started
+// with: its passes would not see the same sequences.
+func (st *seqStream) changed(what string) error {
+	return fmt.Errorf("%s: the training data changed while training (%s); start the run again", st.file, what)
 }
 
 // eachSeq calls fn on every sequence of file, with its index.
@@ -97,7 +111,7 @@ func scanSeqs(file string, schema data.Schema, B int) (*data.Dataset, error) {
 		sk.IDs = append(sk.IDs, d.ID(0))
 		return nil
 	})
-	if errors.Is(err, data.ErrNotContiguous) || err == nil && sk.N() <= B {
+	if errors.Is(err, data.ErrNotContiguous) || err == nil && (sk == nil || sk.N() <= B) {
 		return nil, nil
 	}
 	return sk, err
@@ -120,7 +134,7 @@ func (r *run) loadStream(schema data.Schema) (ok bool, err error) {
 		return false, err
 	}
 	r.train = all.Subset(rows)
-	r.stream = &seqStream{file: r.trainFile, schema: schema, rows: rows, buffer: shuffleBuffer(r.spec)}
+	r.stream = &seqStream{file: r.trainFile, schema: schema, rows: rows, skel: r.train, buffer: shuffleBuffer(r.spec)}
 	var val, test, sample []*data.Dataset
 	vi, ti, si := 0, 0, 0
 	err = eachSeq(r.trainFile, schema, func(i int, d *data.Dataset) error {

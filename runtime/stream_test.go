@@ -333,3 +333,53 @@ func writeStepFolder(t *testing.T, dir string, d *data.Dataset) {
 		t.Fatal(err)
 	}
 }
+
+// rewriter is a recorder that replaces a file after the first epoch.
+type rewriter struct {
+	recorder
+	write func()
+}
+
+func (r *rewriter) EpochEnd(rec EpochRecord, improved bool) {
+	r.recorder.EpochEnd(rec, improved)
+	if rec.Epoch == 1 {
+		r.write()
+	}
+}
+
+// TestStreamFileChanges: a streamed file that changes between two epochs
+// stops the run with the file and what changed, rather than training on
+// sequences the splits and statistics never saw.
+func TestStreamFileChanges(t *testing.T) {
+	dir := streamData(t)
+	spec := filepath.Join(dir, "spec.yaml")
+	if err := os.WriteFile(spec, []byte(fmt.Sprintf(streamSpec, 3, 5, true, "data.parquet", 8, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "data.parquet")
+	d, err := data.Load(file, schemaOf(t, data.Columns{ID: "id", Step: "step", Features: []string{"f0", "f1", "f2"}, Labels: []string{"y"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		keep []int
+		want string
+	}{
+		{[]int{0, 1, 2}, file + ": the training data changed while training (it ends before sequence "},
+		{[]int{1, 0, 2, 3, 4, 5, 6, 7, 8, 9, 10}, file + `: the training data changed while training (sequence 1 is 1 of `},
+	} {
+		small := d.Subset(c.keep)
+		p := &rewriter{write: func() {
+			if err := data.WriteTable(file, small, data.TableOptions{Columns: data.Columns{ID: "id", Step: "step", Features: small.FeatureNames, Labels: small.LabelNames}}); err != nil {
+				t.Error(err)
+			}
+		}}
+		_, err := Train(context.Background(), Config{SpecFile: spec, Out: t.TempDir(), Progress: p, Force: true})
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || len(p.epochs) != 1 {
+			t.Errorf("after %d epochs: %v\nwant %s...", len(p.epochs), err, c.want)
+		}
+		if err := data.WriteTable(file, d, data.TableOptions{Columns: data.Columns{ID: "id", Step: "step", Features: d.FeatureNames, Labels: d.LabelNames}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
