@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,6 +53,11 @@ type streamRun struct {
 	shuffle        bool
 }
 
+// specName is the name of the run's spec file.
+func (sr streamRun) specName() string {
+	return fmt.Sprintf("spec-%d-%d-%d-%v-%s.yaml", sr.epochs, sr.buffer, sr.seed, sr.shuffle, strings.ReplaceAll(sr.file, ".", "-"))
+}
+
 // noter is a recorder that keeps its notes.
 type noter struct {
 	recorder
@@ -69,7 +75,7 @@ func (sr streamRun) train(t *testing.T, dir string) (string, []string) {
 		extra = ", csv: {id: stay, step: " + data.EpisodesTime + "}"
 	}
 	text := fmt.Sprintf(streamSpec, sr.epochs, sr.seed, sr.shuffle, sr.file, sr.buffer, extra)
-	spec := filepath.Join(dir, "spec-"+strconv.Itoa(len(text))+"-"+strings.ReplaceAll(sr.file, ".", "-")+".yaml")
+	spec := filepath.Join(dir, sr.specName())
 	if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +197,35 @@ func TestStreamResume(t *testing.T) {
 		t.Fatalf("resume: %+v, %v", res, err)
 	}
 	sameModel(t, "resumed vs straight", straight, run, true)
+	// Interrupted in the middle of the second epoch's stream: the resumed
+	// run streams that epoch again from its start.
+	out := filepath.Join(t.TempDir(), "cut")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := &canceller{cancel: cancel}
+	_, err = Train(ctx, Config{SpecFile: filepath.Join(dir, base.specName()), Out: out, Progress: p})
+	if !errors.Is(err, ErrInterrupted) || p.epoch != 2 {
+		t.Fatalf("interrupted run: %v in epoch %d", err, p.epoch)
+	}
+	if res, err = Train(context.Background(), Config{Resume: out}); err != nil || res.Trained != 2 {
+		t.Fatalf("resume after the interruption: %+v, %v", res, err)
+	}
+	sameModel(t, "resumed after an interruption vs straight", straight, out, true)
+}
+
+// canceller is a recorder that cancels the run at the second batch of its
+// second epoch.
+type canceller struct {
+	recorder
+	cancel func()
+	epoch  int
+}
+
+func (c *canceller) EpochStart(epoch, epochs, n int) { c.epoch = epoch }
+func (c *canceller) Batch(done, seqs int, l float64) {
+	if c.epoch == 2 && done == 2 {
+		c.cancel()
+	}
 }
 
 // TestStreamUnsortedParquet: a Parquet file whose ids' rows are not
