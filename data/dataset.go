@@ -166,6 +166,13 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 // random round(frac·N) go to val, with the same bounds over all N
 // sequences. frac = 0 gives an empty val.
 func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
+	ti, vi := d.SplitIndex(frac, seed)
+	return d.Subset(ti), d.Subset(vi)
+}
+
+// SplitIndex is Split's choice as the indices of each part, in increasing
+// order: Split gives d.Subset of each.
+func (d *Dataset) SplitIndex(frac float64, seed uint64) (train, val []int) {
 	if !(frac >= 0 && frac < 1) {
 		panic(fmt.Sprintf("data: Split: fraction %v outside [0, 1)", frac))
 	}
@@ -212,7 +219,7 @@ func (d *Dataset) Split(frac float64, seed uint64) (train, val *Dataset) {
 			ti = append(ti, i)
 		}
 	}
-	return d.Subset(ti), d.Subset(vi)
+	return ti, vi
 }
 
 // Padded returns the sequences idx as a right-padded batch, the ONNX model's

@@ -210,36 +210,16 @@ func (dec *recordDecoder) readRows() ([]*recordSeq, error) {
 	var seqs []*recordSeq
 	byID := map[string]*recordSeq{}
 	for first := true; ; first = false {
-		rec, err := dec.src.Next()
+		rec, line, id, err := dec.nextRow(first)
 		if err == io.EOF {
 			return seqs, nil
 		}
 		if err != nil {
-			return nil, dec.readErr(err)
-		}
-		line := dec.src.Line()
-		if first {
-			dec.unit, _, _ = strings.Cut(dec.src.Where(), " ")
-		}
-		if len(rec) != len(dec.header) {
-			return nil, dec.errf(line, "", "row has %d fields, the header has %d", len(rec), len(dec.header))
-		}
-		id := dec.single
-		if id == "" {
-			if id = strings.TrimSpace(rec[dec.idCol]); id == "" {
-				return nil, dec.errf(line, fmt.Sprintf("column %q", dec.cols.ID), "empty id")
-			}
-		}
-		if err := dec.readLabels(rec, line); err != nil {
 			return nil, err
 		}
 		s := byID[id]
 		if s == nil {
-			// A copy: the cell shares its memory with the whole row.
-			s = &recordSeq{id: strings.Clone(id), line: line}
-			if !dec.s.PerStep {
-				s.labels = slices.Clone(dec.labels)
-			}
+			s = dec.newSeq(id, line)
 			byID[s.id] = s
 			seqs = append(seqs, s)
 		} else if err := dec.sameLabels(s, line); err != nil {
@@ -249,6 +229,46 @@ func (dec *recordDecoder) readRows() ([]*recordSeq, error) {
 			return nil, err
 		}
 	}
+}
+
+// nextRow reads the next row, its number and its id, and parses its labels
+// into dec.labels; io.EOF after the last row. first says that no row has
+// been read yet.
+func (dec *recordDecoder) nextRow(first bool) (rec []string, line int, id string, err error) {
+	rec, err = dec.src.Next()
+	if err == io.EOF {
+		return nil, 0, "", err
+	}
+	if err != nil {
+		return nil, 0, "", dec.readErr(err)
+	}
+	line = dec.src.Line()
+	if first {
+		dec.unit, _, _ = strings.Cut(dec.src.Where(), " ")
+	}
+	if len(rec) != len(dec.header) {
+		return nil, 0, "", dec.errf(line, "", "row has %d fields, the header has %d", len(rec), len(dec.header))
+	}
+	id = dec.single
+	if id == "" {
+		if id = strings.TrimSpace(rec[dec.idCol]); id == "" {
+			return nil, 0, "", dec.errf(line, fmt.Sprintf("column %q", dec.cols.ID), "empty id")
+		}
+	}
+	if err := dec.readLabels(rec, line); err != nil {
+		return nil, 0, "", err
+	}
+	return rec, line, id, nil
+}
+
+// newSeq starts the sequence of id at row line, with the row's labels.
+func (dec *recordDecoder) newSeq(id string, line int) *recordSeq {
+	// A copy: the cell shares its memory with the whole row.
+	s := &recordSeq{id: strings.Clone(id), line: line}
+	if !dec.s.PerStep {
+		s.labels = slices.Clone(dec.labels)
+	}
+	return s
 }
 
 // readLabels parses the row's label cells into dec.labels.

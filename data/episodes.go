@@ -68,19 +68,7 @@ type episodes struct {
 // set keeps listfile order, and of several defects the one of the earliest
 // stay is reported.
 func readEpisodes(dir string, s *Schema) (*Dataset, error) {
-	ep := &episodes{dir: dir, list: filepath.Join(dir, listfileName), s: s}
-	if s.Columns.Step == "" {
-		return nil, &Error{File: dir, Msg: "the episodes layout needs a time column: no step column is named (data.csv.step)"}
-	}
-	if len(s.Columns.Features) == 0 {
-		return nil, &Error{File: dir, Msg: "no feature columns are named (data.csv.features)"}
-	}
-	b, err := newBudget()
-	if err != nil {
-		return nil, &Error{File: dir, Msg: err.Error(), Err: err}
-	}
-	ep.budget = b
-	stays, err := ep.readListfile()
+	ep, stays, err := openEpisodes(dir, s)
 	if err != nil {
 		return nil, err
 	}
@@ -88,11 +76,37 @@ func readEpisodes(dir string, s *Schema) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := newDataset(dir, s, len(stays), ep.labelled, true)
+	return ep.dataset(stays, steps), nil
+}
+
+// openEpisodes checks s for the episodes layout and reads dir's listfile.
+func openEpisodes(dir string, s *Schema) (*episodes, []*stay, error) {
+	ep := &episodes{dir: dir, list: filepath.Join(dir, listfileName), s: s}
+	if s.Columns.Step == "" {
+		return nil, nil, &Error{File: dir, Msg: "the episodes layout needs a time column: no step column is named (data.csv.step)"}
+	}
+	if len(s.Columns.Features) == 0 {
+		return nil, nil, &Error{File: dir, Msg: "no feature columns are named (data.csv.features)"}
+	}
+	b, err := newBudget()
+	if err != nil {
+		return nil, nil, &Error{File: dir, Msg: err.Error(), Err: err}
+	}
+	ep.budget = b
+	stays, err := ep.readListfile()
+	if err != nil {
+		return nil, nil, err
+	}
+	return ep, stays, nil
+}
+
+// dataset is the Dataset of stays, whose files gave steps.
+func (ep *episodes) dataset(stays []*stay, steps []seqSteps) *Dataset {
+	d := newDataset(ep.dir, ep.s, len(stays), ep.labelled, true)
 	// Bins are named alike in every stay: one slice of names serves all,
 	// rather than one per stay's reader.
 	var names []string
-	if s.Bin > 0 {
+	if ep.s.Bin > 0 {
 		for _, st := range steps {
 			if len(st.names) > len(names) {
 				names = st.names
@@ -113,7 +127,7 @@ func readEpisodes(dir string, s *Schema) (*Dataset, error) {
 			d.Y = append(d.Y, st.rows[0].labels...)
 		}
 	}
-	return d, nil
+	return d
 }
 
 // readListfile reads the listfile's rows, grouped by stay in order of

@@ -130,6 +130,9 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 			info.Test = r.test.N()
 		}
 		p.Start(info)
+		if r.stream != nil {
+			p.Note(fmt.Sprintf("%s: %d training sequences are streamed through a shuffle buffer of %d (data.shuffle_buffer)", r.trainFile, r.train.N(), r.stream.buffer))
+		}
 	}
 	if idle {
 		res := tr.result()
@@ -165,6 +168,11 @@ type run struct {
 	test               *data.Dataset // nil without a test set
 	testFP             *DataFingerprint
 	release            func() // releases the run directory's lock; nil until taken
+	// stream reads the training data each epoch when the file has more
+	// sequences than the shuffle buffer (train is then its skeleton), and
+	// sample holds a few of them to check exports on; both nil otherwise.
+	stream *seqStream
+	sample *data.Dataset
 }
 
 // setup resolves what the Config asks for: the spec with its overrides,
@@ -326,9 +334,13 @@ func (r *run) applyOverrides() {
 }
 
 // loadData reads the training data and the validation file, or holds out
-// the spec's validation split of the training data.
+// the spec's validation split of the training data. Training data that
+// loadStream can stream is not loaded.
 func (r *run) loadData() error {
 	schema := DataSchema(r.spec)
+	if ok, err := r.loadStream(schema); ok || err != nil {
+		return err
+	}
 	all, err := data.Load(r.trainFile, schema)
 	if err != nil {
 		return err
@@ -406,7 +418,11 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 				return err
 			}
 			d := r.val
-			if d == nil {
+			switch {
+			case d != nil:
+			case r.sample != nil:
+				d = r.sample
+			default:
 				d = r.train
 			}
 			return verifyExport(path, p, d)
@@ -415,6 +431,7 @@ func (r *run) newTrainer() (_ *Trainer, err error) {
 		// The model's own statistics (or none, mean 0 and std 1) come
 		// with its weights.
 		KeepStatistics: r.cfg.Init != "",
+		stream:         r.stream,
 	}
 	tr, err := NewTrainer(prog, r.train, r.val, opts)
 	if err != nil {

@@ -53,6 +53,10 @@ type Options struct {
 	// InitFile names the ONNX model the program's weights came from, for
 	// messages about them.
 	InitFile string
+	// stream reads the training sequences each epoch, when set by Train
+	// (the package function); the training data set is then its skeleton
+	// (scanSeqs).
+	stream *seqStream
 }
 
 // Progress receives a run's progress. Calls come from the goroutine running
@@ -119,6 +123,14 @@ type Trainer struct {
 	shardFn    func(int)
 	reduceFn   func(int)
 	optFn      func(int)
+	// stream reads the training sequences from their file each epoch
+	// (trainSet is then its skeleton: see scanSeqs); nil when trainSet
+	// holds them.
+	stream *seqStream
+	// cur is the data set the batch's rows index, and curWeight their
+	// weights: trainSet and rowWeight, or a streamed batch.
+	cur       *data.Dataset
+	curWeight []float32
 }
 
 // gradChunks is the number of fixed slices the parameter vector is cut into
@@ -149,7 +161,7 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 			m.Close()
 		}
 	}()
-	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed}
+	t := &Trainer{m: m, spec: spec, trainSet: train, valSet: val, opts: opts, seed: spec.Training.Seed, stream: opts.stream, cur: train}
 	if train.N() == 0 {
 		return nil, fmt.Errorf("%s: no sequences to train on", train.Source)
 	}
@@ -203,6 +215,7 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	if err := t.setObjective(); err != nil {
 		return nil, err
 	}
+	t.curWeight = t.rowWeight
 	t.eval = m.newEvaluator()
 	return t, nil
 }
@@ -240,6 +253,9 @@ func (t *Trainer) Close() { t.m.Close() }
 // fitStatistics sets the Normalize (or Preprocess) node's mean and std from the training
 // split's valid steps.
 func (t *Trainer) fitStatistics() error {
+	if t.stream != nil {
+		return t.fitStreamStatistics()
+	}
 	if ok, err := t.fitPreprocess(); ok {
 		return err
 	}
@@ -332,8 +348,12 @@ func (t *Trainer) Train(ctx context.Context) (*Result, error) {
 }
 
 // trainEpoch runs the batches of epoch t.epoch in the order perm receives
-// and returns the epoch's record without validation.
+// (or as streamEpoch streams them) and returns the epoch's record without
+// validation.
 func (t *Trainer) trainEpoch(ctx context.Context, perm []int) (EpochRecord, error) {
+	if t.stream != nil {
+		return t.streamEpoch(ctx)
+	}
 	n := len(perm)
 	batches := (n + t.batchRows - 1) / t.batchRows
 	t.permutation(perm)
@@ -418,7 +438,7 @@ func (t *Trainer) normalizeOverflow() string {
 	if mean == nil || std == nil {
 		return ""
 	}
-	d := t.trainSet
+	d := t.cur
 	for i, seq := range d.X {
 		for k, x := range seq {
 			j := k % d.F
@@ -524,7 +544,7 @@ func (t *Trainer) permutation(perm []int) {
 // over the batch of the weighted objective and of the final-step loss.
 func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 	t.idx = append(t.idx[:0], rows...)
-	t.nShards = assignShards(t.trainSet, t.idx, t.shards)
+	t.nShards = assignShards(t.cur, t.idx, t.shards)
 	t.lossScale = 1 / float32(len(rows))
 	t.m.pool.Run(t.nShards, t.shardFn)
 	for _, s := range t.shards[:t.nShards] {
@@ -558,9 +578,9 @@ func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 func (t *Trainer) shardStep(i int) {
 	s := t.shards[i]
 	m := t.m
-	m.load(s, t.trainSet)
+	m.load(s, t.cur)
 	for b, row := range s.rows {
-		s.w[b] = t.rowWeight[row]
+		s.w[b] = t.curWeight[row]
 	}
 	s.zeroGrads()
 	s.pcg.Seed(t.seed, mix(uint64(t.epoch)<<32|uint64(t.batch), uint64(i)))
