@@ -8,12 +8,6 @@ import "golang.org/x/sys/cpu"
 // ZMM registers) supports gemmOuter32Z besides the AVX2+FMA kernels.
 var haveGemmAVX512 = haveGemmAsm && cpu.X86.HasAVX512F
 
-func init() {
-	if haveGemmAVX512 {
-		gemmDefault = gemmUseAVX512
-	}
-}
-
 // gemmOuter32Z is gemmOuter16 for a strip of exactly 32 columns, with
 // AVX-512: it computes the m×32 block of C at c as
 // alpha·Σ_{p<k} op(A)(i, p)·op(B)(p, 0..31) + beta·C, with op(A)(i, p) at

@@ -55,3 +55,18 @@ func TestGemmAVX512SameBitsAsAVX2(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmDefaultIsTheWidest: Gemm uses the AVX-512 kernel where the CPU
+// has it, else the AVX2 one where it has that.
+func TestGemmDefaultIsTheWidest(t *testing.T) {
+	want := gemmUseGo
+	switch {
+	case haveGemmAVX512:
+		want = gemmUseAVX512
+	case haveGemmAsm:
+		want = gemmUseAsm
+	}
+	if gemmDefault != want {
+		t.Fatalf("Gemm uses implementation %d, want %d", gemmDefault, want)
+	}
+}

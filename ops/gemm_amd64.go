@@ -9,7 +9,10 @@ import "golang.org/x/sys/cpu"
 var haveGemmAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 func init() {
-	if haveGemmAsm {
+	switch {
+	case haveGemmAVX512:
+		gemmDefault = gemmUseAVX512
+	case haveGemmAsm:
 		gemmDefault = gemmUseAsm
 	}
 }
