@@ -32,6 +32,14 @@ const (
 	gemmDotMaxN = 8
 )
 
+// gemmPacksTransB reports whether Gemm(false, true, m, n, ...) packs Bᵀ,
+// and so gives the bits of Gemm(false, false, m, n, ...) on Bᵀ stored: the
+// pure-Go kernel always does (it reads either layout in the same order);
+// the assembly one unless it takes dot products.
+func gemmPacksTransB(m, n int) bool {
+	return gemmDefault == gemmUseGo || m > gemmDotMaxM && n > gemmDotMaxN
+}
+
 // The kernels of gemm_amd64.s. Strides are in elements; pointers address
 // the first element used. Callers guarantee m, n, k ≥ 1 and that every
 // addressed element lies inside its slice (gemmCheck).

@@ -14,3 +14,8 @@ const (
 func gemmAsm(wide, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	panic("ops: gemmAsm: no assembly kernel in this build")
 }
+
+// gemmPacksTransB reports whether Gemm(false, true, m, n, ...) gives the
+// bits of Gemm(false, false, m, n, ...) on Bᵀ stored: always, as the
+// pure-Go kernel reads either layout in the same order.
+func gemmPacksTransB(m, n int) bool { return true }

@@ -71,6 +71,8 @@ type LSTMCache struct {
 
 	dG     []float32 // [N, 4H] ∂L/∂ gate pre-activations
 	dh, dc []float32 // [B, H] ∂L/∂H, ∂L/∂C flowing back through the steps
+
+	rT []float32 // [H, 4H] Rᵀ for the forward's wide steps (stepWeights)
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
@@ -80,6 +82,7 @@ func (c *LSTMCache) Reserve(rows, n, h int) {
 	c.fwd.reset(lstmFwdSize(rows, n, h))
 	c.bwd.reset(lstmBwdSize(rows, n, h))
 	c.sum = float64s(c.sum, 4*h)
+	reserveStepWeights(&c.rT, rows, 4*h, h)
 }
 
 func lstmFwdSize(rows, n, h int) int { return 4*n*h + 3*n*h + rows*h + 4*h }
@@ -141,11 +144,13 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 	if peep == nil {
 		peep = c.zeros[:3*H]
 	}
+	var rw stepWeights
+	rw.prepare(w.R, G, H, p.Rows(), &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
 		if t > 0 || h0 != nil {
-			Gemm(false, true, n, G, H, 1, c.hprev[off*H:(off+n)*H], H, w.R, H, 1, g, G)
+			rw.mul(n, 0, G, c.hprev[off*H:(off+n)*H], 1, g, G)
 		}
 		cprev := c.c0[:n*H]
 		if t > 0 {
