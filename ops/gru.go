@@ -29,6 +29,8 @@ type GRUWeights struct {
 	B    []float32 // [6H] input bias Wb (z, r, h) then recurrent bias Rb (z, r, h); nil = 0
 	// LinearBeforeReset selects ONNX's linear_before_reset = 1 form.
 	LinearBeforeReset bool
+	// WT [I, 3H] and RT [H, 3H] are Wᵀ and Rᵀ, or nil, as in LSTMWeights.
+	WT, RT []float32
 }
 
 // GRUGrads are where GRUBackward accumulates gradients (it adds to them: a
@@ -114,7 +116,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 	c.rows, c.n, c.h, c.hasH0, c.lbr, c.valid = B, N, H, h0 != nil, w.LinearBeforeReset, true
 
 	if N > 0 {
-		Gemm(false, true, N, G, I, 1, x, I, w.W, I, 0, c.gates, G)
+		inputProduct(N, G, I, x, w.W, w.WT, c.gates)
 		n0 := p.Active[0]
 		if h0 != nil {
 			copy(c.hprev[:n0*H], h0)
@@ -127,7 +129,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		bias = c.zeros
 	}
 	var rw stepWeights
-	rw.prepare(w.R, G, H, B, &c.rT)
+	rw.prepare(w.R, w.RT, G, H, B, &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -528,4 +530,6 @@ func (w *GRUWeights) check(fn string) {
 	checkLen(fn, "W", w.W, 3*w.H*w.I, false)
 	checkLen(fn, "R", w.R, 3*w.H*w.H, false)
 	checkLen(fn, "B", w.B, 6*w.H, true)
+	checkLen(fn, "WT", w.WT, 3*w.H*w.I, true)
+	checkLen(fn, "RT", w.RT, 3*w.H*w.H, true)
 }

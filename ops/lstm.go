@@ -29,6 +29,12 @@ type LSTMWeights struct {
 	R    []float32 // [4H, H] recurrent weights, gate blocks i, o, f, c
 	B    []float32 // [4H] one bias per gate (ONNX's Wb + Rb); nil = 0
 	P    []float32 // [3H] peepholes, blocks i, o, f; nil = none
+
+	// WT [I, 4H] and RT [H, 4H] are Wᵀ and Rᵀ, or nil. LSTMForward reads
+	// them where Gemm would otherwise pack W or R afresh (large batches),
+	// with the same results; a model that runs many batches with the same
+	// weights transposes them once.
+	WT, RT []float32
 }
 
 // LSTMGrads are where LSTMBackward accumulates gradients (it adds to them: a
@@ -129,7 +135,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 	}
 	if N > 0 {
 		// Input projection of every valid step at once.
-		Gemm(false, true, N, G, I, 1, x, I, w.W, I, 0, c.gates, G)
+		inputProduct(N, G, I, x, w.W, w.WT, c.gates)
 		n0 := p.Active[0]
 		if h0 != nil {
 			copy(c.hprev[:n0*H], h0)
@@ -145,7 +151,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 		peep = c.zeros[:3*H]
 	}
 	var rw stepWeights
-	rw.prepare(w.R, G, H, p.Rows(), &c.rT)
+	rw.prepare(w.R, w.RT, G, H, p.Rows(), &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -435,4 +441,6 @@ func (w *LSTMWeights) check(fn string) {
 	checkLen(fn, "R", w.R, 4*w.H*w.H, false)
 	checkLen(fn, "B", w.B, 4*w.H, true)
 	checkLen(fn, "P", w.P, 3*w.H, true)
+	checkLen(fn, "WT", w.WT, 4*w.H*w.I, true)
+	checkLen(fn, "RT", w.RT, 4*w.H*w.H, true)
 }

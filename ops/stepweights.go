@@ -13,11 +13,16 @@ type stepWeights struct {
 	G, H int
 }
 
-// prepare sets s to R for steps of at most rows rows, transposing it into
-// *buf (grown as needed, not zeroed) when such steps pack R.
-func (s *stepWeights) prepare(r []float32, G, H, rows int, buf *[]float32) {
+// prepare sets s to R for steps of at most rows rows, with Rᵀ when such
+// steps pack R: rT when the caller has it (nil = not), else transposed
+// into *buf (grown as needed, not zeroed).
+func (s *stepWeights) prepare(r, rT []float32, G, H, rows int, buf *[]float32) {
 	s.r, s.rT, s.G, s.H = r, nil, G, H
 	if !gemmPacksTransB(rows, G) {
+		return
+	}
+	if rT != nil {
+		s.rT = rT
 		return
 	}
 	if cap(*buf) < G*H {
@@ -47,4 +52,15 @@ func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32
 		return
 	}
 	Gemm(false, true, n, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
+}
+
+// inputProduct computes gates [N, G] = x·Wᵀ for x [N, I] and W [G, I],
+// reading wT [I, G] in place instead of W when the caller has it (nil =
+// not) and Gemm would pack W: the same bits either way (stepWeights).
+func inputProduct(N, G, I int, x, W, wT, gates []float32) {
+	if wT != nil && gemmPacksTransB(N, G) {
+		Gemm(false, false, N, G, I, 1, x, I, wT, G, 0, gates, G)
+		return
+	}
+	Gemm(false, true, N, G, I, 1, x, I, W, I, 0, gates, G)
 }

@@ -28,7 +28,7 @@ func TestStepWeightsSameBits(t *testing.T) {
 			r := rnd(G * H)
 			var buf []float32
 			var packed, inPlace stepWeights
-			packed.prepare(r, G, H, 70, &buf)
+			packed.prepare(r, nil, G, H, 70, &buf)
 			inPlace.r, inPlace.G, inPlace.H = r, G, H
 			if packed.rT == nil {
 				t.Fatalf("%s: steps of 70 rows do not pack Rᵀ", impl.name)
@@ -48,6 +48,57 @@ func TestStepWeightsSameBits(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// transposed returns xᵀ for x [rows, cols].
+func transposed(x []float32, rows, cols int) []float32 {
+	t := make([]float32, len(x))
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			t[c*rows+r] = x[r*cols+c]
+		}
+	}
+	return t
+}
+
+// TestRecurrentForwardWithTransposes: LSTMForward and GRUForward given Wᵀ
+// and Rᵀ give the bits they give without, on batches wide enough to read
+// them (70 rows) and narrow ones (5 rows).
+func TestRecurrentForwardWithTransposes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 0.3)
+		}
+		return x
+	}
+	const I, H = 13, 24
+	for _, B := range []int{70, 5} {
+		lens := make([]int, B)
+		for b := range lens {
+			lens[b] = 20 - 15*b/B
+		}
+		var p Packing
+		p.Reset(lens)
+		N := p.N()
+		x, h0 := rnd(N*I), rnd(B*H)
+		lw := LSTMWeights{I: I, H: H, W: rnd(4 * H * I), R: rnd(4 * H * H), B: rnd(4 * H)}
+		want, got := make([]float32, N*H), make([]float32, N*H)
+		var c LSTMCache
+		LSTMForward(&p, lw, x, h0, nil, want, nil, nil, &c)
+		lw.WT, lw.RT = transposed(lw.W, 4*H, I), transposed(lw.R, 4*H, H)
+		LSTMForward(&p, lw, x, h0, nil, got, nil, nil, &c)
+		expectBits(t, fmt.Sprintf("LSTM, %d rows", B), got, want)
+		for _, lbr := range []bool{false, true} {
+			gw := GRUWeights{I: I, H: H, W: rnd(3 * H * I), R: rnd(3 * H * H), B: rnd(6 * H), LinearBeforeReset: lbr}
+			var gc GRUCache
+			GRUForward(&p, gw, x, h0, want, nil, &gc)
+			gw.WT, gw.RT = transposed(gw.W, 3*H, I), transposed(gw.R, 3*H, H)
+			GRUForward(&p, gw, x, h0, got, nil, &gc)
+			expectBits(t, fmt.Sprintf("GRU lbr=%v, %d rows", lbr, B), got, want)
 		}
 	}
 }

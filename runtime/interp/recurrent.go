@@ -44,9 +44,11 @@ type rnnAttrs struct {
 }
 
 // rnnInputs are an ONNX LSTM's or GRU's inputs; nil is an omitted optional
-// input. C0 and P are LSTM only.
+// input. C0 and P are LSTM only. WT and RT are W's and R's directions
+// transposed ([D, I, G] and [D, H, G]), or nil.
 type rnnInputs struct {
 	X, W, R, B, SeqLens, H0, C0, P *graph.Tensor
+	WT, RT                         []float32
 }
 
 // rnnOutputs says which outputs are wanted and receives them.
@@ -302,6 +304,7 @@ func (w *rnnPart) runLSTM(in rnnInputs, d rnnDims, dir int, bias []float32) {
 		peep = in.P.F32[dir*3*H : (dir+1)*3*H]
 	}
 	wt := ops.LSTMWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias, P: peep}
+	wt.WT, wt.RT = in.transposes(G, I, H, dir)
 	ops.LSTMForward(&w.pack, wt, w.xp, h0, c0, w.yp, w.hT, w.cT, &w.lstm)
 }
 
@@ -315,7 +318,47 @@ func (w *rnnPart) runGRU(in rnnInputs, a rnnAttrs, d rnnDims, dir int) {
 	}
 	wt := ops.GRUWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias,
 		LinearBeforeReset: a.LinearBeforeReset}
+	wt.WT, wt.RT = in.transposes(G, I, H, dir)
 	ops.GRUForward(&w.pack, wt, w.xp, h0, w.yp, w.hT, &w.gru)
+}
+
+// transposes returns direction dir's Wᵀ [I, G] and Rᵀ [H, G], or nils.
+func (in *rnnInputs) transposes(G, I, H, dir int) (wT, rT []float32) {
+	if in.WT == nil || len(in.WT) != len(in.W.F32) || len(in.RT) != len(in.R.F32) {
+		return nil, nil
+	}
+	return in.WT[dir*G*I : (dir+1)*G*I], in.RT[dir*G*H : (dir+1)*G*H]
+}
+
+// transposeWeights keeps each direction's Wᵀ and Rᵀ when W and R are
+// float32 constants [D, G, I] and [D, G, H], so that the kernels read them
+// in place instead of packing W and R afresh at every call (and R at every
+// step) of a large batch.
+func (k *recurrentKernel) transposeWeights(consts []*graph.Tensor) {
+	if len(k.in) < 3 || k.in[1] < 0 || k.in[2] < 0 {
+		return
+	}
+	W, R := consts[k.in[1]], consts[k.in[2]]
+	if W == nil || R == nil || W.DType != graph.Float32 || R.DType != graph.Float32 ||
+		len(W.Shape) != 3 || len(R.Shape) != 3 || R.Shape[0] != W.Shape[0] || R.Shape[1] != W.Shape[1] {
+		return
+	}
+	k.wT, k.rT = transposeDirs(W), transposeDirs(R)
+}
+
+// transposeDirs transposes each [G, n] matrix of x [D, G, n].
+func transposeDirs(x *graph.Tensor) []float32 {
+	D, G, n := x.Shape[0], x.Shape[1], x.Shape[2]
+	t := make([]float32, len(x.F32))
+	for d := range D {
+		src, dst := x.F32[d*G*n:(d+1)*G*n], t[d*G*n:(d+1)*G*n]
+		for j := range G {
+			for p, v := range src[j*n : (j+1)*n] {
+				dst[p*G+j] = v
+			}
+		}
+	}
+	return t
 }
 
 // scatter copies direction dir's packed results back to the original rows
