@@ -19,11 +19,27 @@ var haveGemmAVX512 = haveGemmAsm && cpu.X86.HasAVX512F
 //go:noescape
 func gemmOuter32Z(m, k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
 
+// gemmRow128Z is gemmOuter32Z for one row and 128 columns (a GEMV):
+// C(0, 0..127) = alpha·Σ_{p<k} op(A)(0, p)·B(p, 0..127) + beta·C, with
+// op(A)(0, p) at a[p*csA]. Eight accumulators of 16 columns, each taking
+// one FMA per step, hide the FMA latency that one row's two accumulators
+// in gemmOuter32Z wait on; each element takes the same FMAs in the same
+// order, so the bits are gemmOuter16's.
+//
+//go:noescape
+func gemmRow128Z(k int, a *float32, csA int, b *float32, ldb int, c *float32, alpha, beta float32)
+
 // gemmOuter32 runs the k block pc (kb steps) of C = alpha·op(A)·B + beta·C
 // with B read in place, over the leading 32-column strips of C, and returns
-// the number of columns done (n rounded down to a multiple of 32).
+// the number of columns done (n rounded down to a multiple of 32). One row
+// takes 128 columns at a time.
 func gemmOuter32(m, n, pc, kb int, alpha float32, a []float32, rsA, csA int, b []float32, ldb int, beta float32, c []float32, ldc int) int {
 	j := 0
+	if m == 1 {
+		for ; j+128 <= n; j += 128 {
+			gemmRow128Z(kb, &a[pc*csA], csA, &b[pc*ldb+j], ldb, &c[j], alpha, beta)
+		}
+	}
 	for ; j+32 <= n; j += 32 {
 		gemmOuter32Z(m, kb, &a[pc*csA], rsA, csA, &b[pc*ldb+j], ldb, &c[j], ldc, alpha, beta)
 	}

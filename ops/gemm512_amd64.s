@@ -167,3 +167,81 @@ z1next:
 zdone:
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// gemmRow128Z: one row of C over 128 columns. Eight ZMM accumulators take
+// the FMAs of one step p each, so consecutive steps of an accumulator are
+// eight FMAs apart and the latency is hidden; each element still takes
+// gemmOuter16's FMAs in its order.
+//
+// Registers: AX op(A) at step p, DX its column stride (bytes), CX B row p,
+// R8 ldb (bytes), R13 steps left, DI C. Z0–Z7 accumulators, Z16 broadcast,
+// Z30/Z31 alpha/beta.
+
+// func gemmRow128Z(k int, a *float32, csA int, b *float32, ldb int, c *float32, alpha, beta float32)
+TEXT ·gemmRow128Z(SB), NOSPLIT, $0-56
+	MOVQ         k+0(FP), R13
+	MOVQ         a+8(FP), AX
+	MOVQ         csA+16(FP), DX
+	SHLQ         $2, DX
+	MOVQ         b+24(FP), CX
+	MOVQ         ldb+32(FP), R8
+	SHLQ         $2, R8
+	MOVQ         c+40(FP), DI
+	VBROADCASTSS alpha+48(FP), Z30
+	VBROADCASTSS beta+52(FP), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+
+r128k:
+	VBROADCASTSS (AX), Z16
+	VFMADD231PS  (CX), Z16, Z0
+	VFMADD231PS  64(CX), Z16, Z1
+	VFMADD231PS  128(CX), Z16, Z2
+	VFMADD231PS  192(CX), Z16, Z3
+	VFMADD231PS  256(CX), Z16, Z4
+	VFMADD231PS  320(CX), Z16, Z5
+	VFMADD231PS  384(CX), Z16, Z6
+	VFMADD231PS  448(CX), Z16, Z7
+	ADDQ         DX, AX
+	ADDQ         R8, CX
+	DECQ         R13
+	JNZ          r128k
+
+	VMULPS Z30, Z0, Z0
+	VMULPS Z30, Z1, Z1
+	VMULPS Z30, Z2, Z2
+	VMULPS Z30, Z3, Z3
+	VMULPS Z30, Z4, Z4
+	VMULPS Z30, Z5, Z5
+	VMULPS Z30, Z6, Z6
+	VMULPS Z30, Z7, Z7
+	MOVL   beta+52(FP), AX
+	ANDL   $0x7fffffff, AX
+	JZ     r128store
+	VFMADD231PS (DI), Z31, Z0
+	VFMADD231PS 64(DI), Z31, Z1
+	VFMADD231PS 128(DI), Z31, Z2
+	VFMADD231PS 192(DI), Z31, Z3
+	VFMADD231PS 256(DI), Z31, Z4
+	VFMADD231PS 320(DI), Z31, Z5
+	VFMADD231PS 384(DI), Z31, Z6
+	VFMADD231PS 448(DI), Z31, Z7
+
+r128store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VZEROUPPER
+	RET

@@ -33,7 +33,9 @@ type LSTMWeights struct {
 	// WT [I, 4H] and RT [H, 4H] are Wᵀ and Rᵀ, or nil. LSTMForward reads
 	// them where Gemm would otherwise pack W or R afresh (large batches),
 	// with the same results; a model that runs many batches with the same
-	// weights transposes them once.
+	// weights transposes them once. Steps of one row then read RT by a
+	// GEMV, whose results agree with Gemm's dot products to rounding only
+	// (stepWeights): training leaves them nil.
 	WT, RT []float32
 }
 

@@ -7,22 +7,28 @@ package ops
 // runs the same kernel on the same values in the same order (its packed
 // and in-place paths differ only in where they read B), so results keep
 // their bits.
+//
+// An inference session gives Rᵀ itself, made once per model; then steps of
+// one row read it too, by a GEMV that sums in the order of the wide
+// products instead of Gemm's dot products, so their results agree with the
+// in-place ones to rounding, not bit for bit.
 type stepWeights struct {
-	r    []float32 // [G, H]
-	rT   []float32 // [H, G] Rᵀ, or nil: no step is wide enough to need it
-	G, H int
+	r     []float32 // [G, H]
+	rT    []float32 // [H, G] Rᵀ, or nil: no step is wide enough to need it
+	G, H  int
+	given bool // rT is the caller's: one-row steps read it
 }
 
 // prepare sets s to R for steps of at most rows rows, with Rᵀ when such
 // steps pack R: rT when the caller has it (nil = not), else transposed
 // into *buf (grown as needed, not zeroed).
 func (s *stepWeights) prepare(r, rT []float32, G, H, rows int, buf *[]float32) {
-	s.r, s.rT, s.G, s.H = r, nil, G, H
-	if !gemmPacksTransB(rows, G) {
-		return
-	}
+	s.r, s.rT, s.G, s.H, s.given = r, nil, G, H, rT != nil
 	if rT != nil {
 		s.rT = rT
+		return
+	}
+	if !gemmPacksTransB(rows, G) {
 		return
 	}
 	if cap(*buf) < G*H {
@@ -47,7 +53,7 @@ func reserveStepWeights(buf *[]float32, rows, G, H int) {
 // where C [n, nc] has row stride ldc: columns j0..j0+nc−1 of the step's
 // recurrent product.
 func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
-	if s.rT != nil && gemmPacksTransB(n, nc) {
+	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1) {
 		Gemm(false, false, n, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
 		return
 	}
