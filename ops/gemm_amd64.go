@@ -40,6 +40,11 @@ func gemmPacksTransB(m, n int) bool {
 	return gemmDefault == gemmUseGo || m > gemmDotMaxM && n > gemmDotMaxN
 }
 
+// gemmFastRow reports whether Gemm(false, false, 1, n, ...) has a GEMV
+// kernel (AVX-512) rather than the outer-product kernel's one-row tile,
+// which waits on the latency of two accumulators.
+func gemmFastRow() bool { return gemmDefault == gemmUseAVX512 }
+
 // The kernels of gemm_amd64.s. Strides are in elements; pointers address
 // the first element used. Callers guarantee m, n, k ≥ 1 and that every
 // addressed element lies inside its slice (gemmCheck).

@@ -19,3 +19,7 @@ func gemmAsm(wide, transA, transB bool, m, n, k int, alpha float32, a []float32,
 // bits of Gemm(false, false, m, n, ...) on Bᵀ stored: always, as the
 // pure-Go kernel reads either layout in the same order.
 func gemmPacksTransB(m, n int) bool { return true }
+
+// gemmFastRow reports whether Gemm(false, false, 1, n, ...) has a GEMV
+// kernel: not in this build.
+func gemmFastRow() bool { return false }

@@ -8,10 +8,10 @@ package ops
 // and in-place paths differ only in where they read B), so results keep
 // their bits.
 //
-// An inference session gives Rᵀ itself, made once per model; then steps of
-// one row read it too, by a GEMV that sums in the order of the wide
-// products instead of Gemm's dot products, so their results agree with the
-// in-place ones to rounding, not bit for bit.
+// An inference session gives Rᵀ itself, made once per model; then, where
+// Gemm has a GEMV kernel, steps of one row read it too, by a GEMV that sums
+// in the order of the wide products instead of Gemm's dot products, so
+// their results agree with the in-place ones to rounding, not bit for bit.
 type stepWeights struct {
 	r     []float32 // [G, H]
 	rT    []float32 // [H, G] Rᵀ, or nil: no step is wide enough to need it
@@ -53,7 +53,7 @@ func reserveStepWeights(buf *[]float32, rows, G, H int) {
 // where C [n, nc] has row stride ldc: columns j0..j0+nc−1 of the step's
 // recurrent product.
 func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
-	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1) {
+	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
 		Gemm(false, false, n, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
 		return
 	}
