@@ -85,6 +85,8 @@ type rnnPart struct {
 	hT, cT []float32 // [b, H] final states in packed order
 	lstm   ops.LSTMCache
 	gru    ops.GRUCache
+	// panicked is what the part's goroutine recovered, for rethrowPanic.
+	panicked any
 }
 
 // grow returns s resliced to n elements, allocating only when its capacity
@@ -132,6 +134,7 @@ func recurrent(op graph.Op, in rnnInputs, a rnnAttrs, out *rnnOutputs, work *rnn
 		}
 		work.runPart(0, false)
 		work.wg.Wait()
+		work.rethrowPanic()
 		work.call = rnnCall{} // holds the caller's tensors
 	}
 	return nil
@@ -151,11 +154,16 @@ type rnnCall struct {
 
 // runPart runs part i of w.call: gathers its input, runs the kernel and
 // scatters its rows of the outputs, which no other part writes. done: it
-// runs on a goroutine of its own, which signals w.wg.
+// runs on a goroutine of its own, which signals w.wg. A panic (a bug) is
+// kept for rethrowPanic, so that it reaches the caller's goroutine once
+// every part has stopped, rather than end the process.
 func (w *rnnWork) runPart(i int, done bool) {
-	if done {
-		defer w.wg.Done()
-	}
+	defer func() {
+		w.parts[i].panicked = recover()
+		if done {
+			w.wg.Done()
+		}
+	}()
 	c, p := &w.call, &w.parts[i]
 	p.gatherX(c.in.X, c.d, c.reverse)
 	if c.op == graph.OpLSTM {
@@ -164,6 +172,22 @@ func (w *rnnWork) runPart(i int, done bool) {
 		p.runGRU(c.in, c.a, c.d, c.dir)
 	}
 	p.scatter(&c.out, c.d, c.dir, c.reverse)
+}
+
+// rethrowPanic panics on the caller's goroutine with the first panic of a
+// part run on another one.
+// Every part's is cleared, so that none outlives the call.
+func (w *rnnWork) rethrowPanic() {
+	var first any
+	for i := range w.parts {
+		if first == nil {
+			first = w.parts[i].panicked
+		}
+		w.parts[i].panicked = nil
+	}
+	if first != nil {
+		panic(first)
+	}
 }
 
 // rnnMinPartFlops is the least work (multiply-adds of the input and

@@ -57,3 +57,32 @@ func TestONNXRecurrentInParts(t *testing.T) {
 		}
 	}
 }
+
+// TestONNXRecurrentPartPanicReachesCaller: a panic in a part (a bug: here X
+// holds fewer elements than its shape) reaches the caller's goroutine,
+// once every part has stopped, instead of ending the process.
+func TestONNXRecurrentPartPanicReachesCaller(t *testing.T) {
+	defer goruntime.GOMAXPROCS(goruntime.GOMAXPROCS(3))
+	rng := rand.New(rand.NewPCG(23, 24))
+	c := onnxRNNCase{op: graph.OpLSTM, T: 9, B: 96, I: 7, H: 32, dir: graph.DirForward, bias: true}
+	in, a := c.inputs(rng)
+	half := len(in.X.F32) / 2
+	in.X.F32 = in.X.F32[:half:half]
+	var work rnnWork
+	defer func() {
+		if recover() == nil {
+			t.Fatal("no panic")
+		}
+		if len(work.parts) < 2 {
+			t.Fatalf("%d parts", len(work.parts))
+		}
+		for i, p := range work.parts {
+			if p.panicked != nil {
+				t.Errorf("part %d still holds its panic", i)
+			}
+		}
+	}()
+	out := rnnOutputs{WantY: true}
+	err := recurrent(c.op, in, a, &out, &work, nil)
+	t.Fatalf("returned %v", err)
+}
