@@ -60,7 +60,8 @@ type rnnOutputs struct {
 // rnnWork is the reusable workspace of recurrent: the row order, the
 // summed LSTM bias, and one rnnPart per group of rows run on its own core.
 // The zero value is ready; it grows to the largest batch seen and is then
-// reused without allocating. One workspace serves one call at a time.
+// reused without allocating, but for the goroutine of each extra part of a
+// batch split across cores. One workspace serves one call at a time.
 type rnnWork struct {
 	order  []int     // [B] original row of each packed row, parts one after another
 	orig   []int     // [B] lengths by original row
