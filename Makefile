@@ -9,7 +9,7 @@ ORT_LIB  := $(CURDIR)/.deps/ort/node_modules/onnxruntime-node/bin/napi-v6/linux/
 # "context deadline exceeded" when a duration runs out (go.dev/issue/75804).
 FUZZTIME ?= 100000x
 
-.PHONY: quickstart mimic3 test deps build vet lint race fuzz bench
+.PHONY: quickstart mimic3 test deps build vet lint race fuzz bench profile
 
 build:
 	$(GO) build -o bin/trnn ./cmd/trnn
@@ -62,3 +62,17 @@ fuzz:
 
 bench:
 	$(GO) test ./ops -run '^$$' -bench . -benchmem
+
+# profile: CPU profiles (for go tool pprof) of workload R1's training and of
+# inference on its model: I1 (256 rows) through Predict and Run, I2 (one
+# row) through Run. bench/r1.npz comes from the reference scripts' data
+# generator in BENCH_REF, as bench/compare.sh makes it.
+PROFILES := runs/profile
+profile: build
+	@test -f bench/r1.npz || { test -n "$(BENCH_REF)" || { echo "bench/r1.npz is missing: set BENCH_REF to the folder with make_data.py"; exit 1; }; \
+		/usr/bin/python3 $(BENCH_REF)/make_data.py --n 4096 --t 48 --min-t 12 --f 13 --k 1 -o bench/r1.npz; }
+	./bin/trnn train bench/r1.yaml -o $(PROFILES)/r1 --force --quiet --cpuprofile $(PROFILES)/r1-train.prof
+	./bin/trnn bench infer $(PROFILES)/r1/model.onnx --data bench/r1.npz --repeat 300 --cpuprofile $(PROFILES)/i1-predict.prof
+	./bin/trnn bench infer $(PROFILES)/r1/model.onnx --data bench/r1.npz --repeat 300 --via run --cpuprofile $(PROFILES)/i1-run.prof
+	./bin/trnn bench infer $(PROFILES)/r1/model.onnx --data bench/r1.npz --batch 1 --repeat 20000 --via run --cpuprofile $(PROFILES)/i2-run.prof
+	@echo "profiles in $(PROFILES): go tool pprof -top bin/trnn $(PROFILES)/r1-train.prof"

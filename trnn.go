@@ -355,8 +355,12 @@ func floats(dst []float32, y *graph.Tensor, off int) []float32 {
 
 // parallel runs f(0..n-1) on up to GOMAXPROCS goroutines and returns the
 // error of the first failing call in index order. Batches are independent:
-// each writes only its own rows of the result.
+// each writes only its own rows of the result. One batch runs on the
+// calling goroutine: a hand-off would cost a small batch more than it runs.
 func parallel(n int, f func(i int) error) error {
+	if n == 1 {
+		return f(0)
+	}
 	errs := make([]error, n)
 	workers := min(goruntime.GOMAXPROCS(0), n)
 	var next atomic.Int64

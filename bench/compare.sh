@@ -1,53 +1,185 @@
 #!/usr/bin/env bash
-# Measures trnn's training throughput against the PyTorch reference on the
-# benchmark workloads, in one sitting, and prints the ratio.
+# Measures trnn against the references in one sitting and prints the table
+# of performance targets: training throughput against PyTorch (R1, R2, R1
+# with GRU layers) and against the GEMM-rate bound, and inference time
+# against ONNX Runtime (I1: 256 rows, I2: one row; through Session.Predict
+# and Session.Run; on R1's model and on the external LSTM classifier in
+# testdata/onnx).
 #
-#   BENCH_REF=DIR bench/compare.sh [r1] [r2]
+#   BENCH_REF=DIR bench/compare.sh [r1] [r2] [gru] [infer] [external]
 #
-# DIR holds the reference scripts (make_data.py, torch_tr_bench.py). They
-# run under Debian's python3 with python3-torch and python3-numpy. Each
-# workload trains trnn and PyTorch on the same NPZ file, twice each,
-# alternating, and reports the better run of each: the machines are shared,
-# so compare the ratio, not the absolute numbers. PyTorch runs packed
-# (pack_padded_sequence) and padded, and the faster of the two counts.
+# DIR holds the reference scripts (make_data.py, torch_tr_bench.py,
+# ort_bench.js). The Python ones run under Debian's python3 with
+# python3-torch and python3-numpy; ort_bench.js under node with
+# onnxruntime-node 1.30.0 (ORT_NODE_PATH, else the project's .deps install,
+# else installed into bench/.ortbench with npm --ignore-scripts). With no
+# workload named, all of them run (about 8 minutes on 2 cores).
+#
+# The machines are shared, so each measurement runs ROUNDS times (default
+# 2), trnn and its reference back to back, and the best run of each counts:
+# compare the ratios, not the absolute numbers. PyTorch trains packed
+# (pack_padded_sequence) and padded, and the faster of the two is the anchor.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${BENCH_REF:?set BENCH_REF to the folder with make_data.py and torch_tr_bench.py}"
+: "${BENCH_REF:?set BENCH_REF to the folder with make_data.py, torch_tr_bench.py and ort_bench.js}"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
+ROUNDS=${ROUNDS:-2}
 workloads=("$@")
-[ ${#workloads[@]} -gt 0 ] || workloads=(r1)
+[ ${#workloads[@]} -gt 0 ] || workloads=(r1 r2 gru infer external)
 
 go build -o bin/trnn ./cmd/trnn
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+rows=()
 
-for w in "${workloads[@]}"; do
-  case $w in
-    r1) k=1; h=64; batch=32 ;;
-    r2) k=128; h=128; batch=64 ;;
-    *) echo "compare.sh: unknown workload $w (r1 or r2)" >&2; exit 2 ;;
-  esac
-  [ -f "bench/$w.npz" ] || "$PY" "$BENCH_REF/make_data.py" --n 4096 --t 48 --min-t 12 --f 13 --k $k -o "bench/$w.npz" >/dev/null
-  n=$("$PY" -c "import numpy, sys; print(len(numpy.load(sys.argv[1])['x']))" "bench/$w.npz")
-  best_trnn=0; best_torch=0
-  for round in 1 2; do
-    ./bin/trnn train "bench/$w.yaml" -o "$out/$w" --force --quiet
+# row WORKLOAD REFERENCE TRNN RATIO TARGET MET appends a line of the table.
+row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 |"); }
+# best KIND A B: the larger (KIND max) or smaller (min) of two numbers,
+# 0 standing for no measurement yet.
+best() { awk -v k="$1" -v a="$2" -v b="$3" 'BEGIN {if (a == 0) print b; else if (k == "max") print (b > a) ? b : a; else print (b < a) ? b : a}'; }
+json() { "$PY" -c 'import json,sys; print("%.4f" % json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+data() { # data NAME F K: bench/NAME.npz from the reference generator
+  [ -f "bench/$1.npz" ] || "$PY" "$BENCH_REF/make_data.py" --n 4096 --t 48 --min-t 12 --f "$2" --k "$3" -o "bench/$1.npz" >/dev/null
+}
+
+# train NAME SPEC NPZ H BATCH CELL TARGET: trnn against PyTorch's faster
+# form; trnn's best figure is left in trained.
+trained=0
+train() {
+  local name=$1 spec=$2 npz=$3 h=$4 batch=$5 cell=$6 target=$7
+  local n t p q best_trnn=0 best_torch=0
+  n=$("$PY" -c "import numpy, sys; print(len(numpy.load(sys.argv[1])['x']))" "$npz")
+  for round in $(seq "$ROUNDS"); do
+    ./bin/trnn train "$spec" -o "$out/$name" --force --quiet
     # Throughput over both epochs: sequences / training seconds.
-    t=$(awk -F, -v n="$n" 'NR>1 {s+=$NF; total+=n} END {printf "%.1f", total/s}' "$out/$w/metrics.csv")
-    # PyTorch both ways, packed and padded: whichever is faster on this CPU
-    # is the anchor.
+    t=$(awk -F, -v n="$n" 'NR>1 {s+=$NF; total+=n} END {printf "%.1f", total/s}' "$out/$name/metrics.csv")
     p=0
     for packed in 1 0; do
-      q=$("$PY" "$BENCH_REF/torch_tr_bench.py" --npz "bench/$w.npz" --h $h --layers 2 --batch $batch --epochs 2 --packed $packed |
-          "$PY" -c 'import json,sys; print("%.1f" % json.load(sys.stdin)["seqs_per_s"])')
-      echo "$w round $round: pytorch --packed $packed $q seq/s"
-      p=$(awk -v a="$p" -v b="$q" 'BEGIN {print (b>a)?b:a}')
+      q=$("$PY" "$BENCH_REF/torch_tr_bench.py" --npz "$npz" --h "$h" --layers 2 --batch "$batch" --epochs 2 --packed $packed --cell "$cell" | json seqs_per_s)
+      echo "$name round $round: pytorch --packed $packed $q seq/s" >&2
+      p=$(best max "$p" "$q")
     done
-    echo "$w round $round: trnn $t seq/s, pytorch (faster packing) $p seq/s"
-    best_trnn=$(awk -v a="$best_trnn" -v b="$t" 'BEGIN {print (b>a)?b:a}')
-    best_torch=$(awk -v a="$best_torch" -v b="$p" 'BEGIN {print (b>a)?b:a}')
+    echo "$name round $round: trnn $t seq/s, pytorch (faster form) $p seq/s" >&2
+    best_trnn=$(best max "$best_trnn" "$t")
+    best_torch=$(best max "$best_torch" "$p")
   done
-  awk -v w="$w" -v a="$best_trnn" -v b="$best_torch" \
-    'BEGIN {printf "%s: trnn %.0f seq/s, pytorch %.0f seq/s, ratio %.2fx\n", w, a, b, a/b}'
+  local ratio met
+  ratio=$(awk -v a="$best_trnn" -v b="$best_torch" 'BEGIN {printf "%.1f", a/b}')
+  met=$(awk -v r="$ratio" -v t="$target" 'BEGIN {print (r >= t) ? "yes" : "no"}')
+  row "$name training" "$(printf "%.0f seq/s" "$best_torch") (PyTorch)" "$(printf "%.0f seq/s" "$best_trnn")" "${ratio}×" "≥ ${target}×" "$met"
+  trained=$best_trnn
+}
+
+# limit NPZ SEQS_PER_S: R1 as a share of what the measured GEMM rate allows.
+# R1's GEMM work per sequence-step is 3 × its forward (the forward, the
+# gradients of the inputs and states, the weight gradients): a layer of H
+# units on I inputs does 2·4H·(I+H) FLOP per step forward, the head 2·H·K.
+limit() {
+  local npz=$1 trnn=$2 rates small large steps flop
+  rates=$("$PY" bench/gemm_rate.py)
+  small=$(echo "$rates" | json small_gflops)
+  large=$(echo "$rates" | json large_gflops)
+  steps=$("$PY" -c "import numpy, sys; print(numpy.load(sys.argv[1])['lengths'].mean())" "$npz")
+  flop=$(awk 'BEGIN {H=64; print 3*(2*4*H*(13+H) + 2*4*H*(H+H) + 2*H*1)}')
+  awk -v s="$small" -v l="$large" -v st="$steps" -v f="$flop" -v t="$trnn" 'BEGIN {
+    lim = l*1e9 / (f*st)
+    printf "R1: %.0f FLOP per sequence-step, %.1f steps per sequence; PyTorch sgemm %.0f GFLOP/s (1024³), %.0f GFLOP/s (32×64·64×256); bound %.0f seq/s\n", f, st, l, s, lim > "/dev/stderr"
+    printf "%.0f %.0f %.0f\n", lim, 100*t/lim, l}'
+}
+
+ort_node() {
+  if [ -n "${ORT_NODE_PATH:-}" ]; then echo "$ORT_NODE_PATH"; return; fi
+  if [ -d .deps/ort/node_modules/onnxruntime-node ]; then echo "$PWD/.deps/ort/node_modules"; return; fi
+  [ -d bench/.ortbench/node_modules/onnxruntime-node ] ||
+    npm install --ignore-scripts --prefix bench/.ortbench onnxruntime-node@1.30.0 >&2
+  echo "$PWD/bench/.ortbench/node_modules"
+}
+
+# raw NPZ N PREFIX: the first N rows of NPZ as PREFIX.x.bin (float32
+# [N, 48, F]) and PREFIX.l.bin (int32 [N]).
+raw() {
+  "$PY" -c "import numpy, sys
+d = numpy.load(sys.argv[1]); n = int(sys.argv[2])
+d['x'][:n].astype('<f4').tofile(sys.argv[3] + '.x.bin'); d['lengths'][:n].astype('<i4').tofile(sys.argv[3] + '.l.bin')" "$1" "$2" "$3"
+}
+
+# infer NAME MODEL NPZ F XNAME LNAME: Predict and Run against ONNX Runtime,
+# 256 rows and one row. NAME I is R1's model (rows I1 and I2), ext the
+# external classifier.
+infer() {
+  local name=$1 model=$2 npz=$3 f=$4 xname=$5 lname=$6 node n label via ref r ratio met
+  node=$(ort_node)
+  for n in 256 1; do
+    raw "$npz" $n "$out/$name.$n"
+    local best_ort=0 best_predict=0 best_run=0 reps=$(( n == 1 ? 3000 : 60 ))
+    for round in $(seq "$ROUNDS"); do
+      if [ "$xname" = x ]; then
+        r=$(NODE_PATH="$node" node "$BENCH_REF/ort_bench.js" "$model" "$out/$name.$n.x.bin" $n 48 "$f" "$out/$name.$n.l.bin" $reps | json ms_per_run)
+      else
+        r=$(NODE_PATH="$node" node bench/ort_named.js "$model" "$xname" "$out/$name.$n.x.bin" $n 48 "$f" "$lname" "$out/$name.$n.l.bin" $reps | json ms_per_run)
+      fi
+      best_ort=$(best min "$best_ort" "$r")
+      for via in predict run; do
+        r=$(./bin/trnn bench infer "$model" --data "$npz" --batch $n --repeat $reps --via $via --json | json ms_per_batch)
+        echo "$name batch $n round $round: trnn --via $via $r ms, onnxruntime $best_ort ms" >&2
+        if [ $via = predict ]; then best_predict=$(best min "$best_predict" "$r"); else best_run=$(best min "$best_run" "$r"); fi
+      done
+    done
+    case $name,$n in
+      I,256) label="I1 (R1's model, batch 256)" ;;
+      I,1) label="I2 (R1's model, 1 row)" ;;
+      *,256) label="external LSTM classifier, batch 256" ;;
+      *) label="external LSTM classifier, 1 row" ;;
+    esac
+    for via in Predict Run; do
+      r=$best_predict
+      [ $via = Predict ] || r=$best_run
+      ratio=$(awk -v a="$r" -v b="$best_ort" 'BEGIN {printf "%.2f", a/b}')
+      met=$(awk -v x="$ratio" 'BEGIN {print (x <= 0.5) ? "yes" : "no"}')
+      row "$label, \`$via\`" "$(printf "%.3f ms" "$best_ort") (ONNX Runtime, 2 threads)" "$(printf "%.3f ms" "$r")" "${ratio}× ORT's time" "≤ 0.5×" "$met"
+    done
+  done
+}
+
+r1_model=""
+for w in "${workloads[@]}"; do
+  case $w in
+    r1)
+      data r1 13 1
+      train R1 bench/r1.yaml bench/r1.npz 64 32 lstm 20
+      t=$trained
+      r1_model="$out/R1/model.onnx"
+      read -r lim pct large < <(limit bench/r1.npz "$t")
+      met=$(awk -v p="$pct" 'BEGIN {print (p >= 70) ? "yes" : "no"}')
+      row "R1 training / GEMM-rate bound" "$lim seq/s (at PyTorch's ${large} GFLOP/s sgemm)" "$(printf "%.0f seq/s" "$t")" "${pct}%" "≥ 70%" "$met"
+      ;;
+    r2)
+      data r2 13 128
+      train R2 bench/r2.yaml bench/r2.npz 128 64 lstm 15
+      ;;
+    gru)
+      data r1 13 1
+      train "R1 with GRU layers" bench/r1gru.yaml bench/r1.npz 64 32 gru 20
+      ;;
+    infer)
+      data r1 13 1
+      if [ -z "$r1_model" ]; then
+        ./bin/trnn train bench/r1.yaml -o "$out/R1" --force --quiet
+        r1_model="$out/R1/model.onnx"
+      fi
+      infer I "$r1_model" bench/r1.npz 13 x lengths
+      ;;
+    external)
+      data ext 5 3
+      infer ext testdata/onnx/lstm_classifier.onnx bench/ext.npz 5 input seq_lens
+      ;;
+    *) echo "compare.sh: unknown workload $w (r1, r2, gru, infer or external)" >&2; exit 2 ;;
+  esac
 done
+
+echo
+echo "| workload | reference | trnn | ratio | target | met |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

@@ -29,6 +29,16 @@
 // LSTM gates are stored in ONNX's order i, o, f, c (LSTMGate*), GRU gates in
 // z, r, h (GRUGate*), in the kernels and in exported files alike.
 //
+// # GEMM
+//
+// Gemm is chosen once, from the CPU's features (golang.org/x/sys/cpu): a
+// blocked pure-Go kernel, AVX2+FMA assembly, and with AVX-512 a kernel for
+// the 32-column strips of wide products and the GEMV of one row. The AVX-512
+// kernels take each element's FMAs in the AVX2 kernel's order, so a model
+// trains to the same bits on either. The one exception is inference: a
+// recurrent layer given Rᵀ (LSTMWeights.RT) runs its one-row steps by the
+// GEMV, which agrees with the dot products it replaces to rounding.
+//
 // # Errors
 //
 // The training kernels validate nothing: callers (the compiler, the

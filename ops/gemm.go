@@ -23,8 +23,10 @@ import "fmt"
 // (zeros when beta = 0). Only the m×n window of C is written, and it must
 // not overlap A or B. Gemm allocates nothing and may be called from several
 // goroutines at once. It uses an
-// AVX2+FMA kernel when the CPU has one and a blocked pure-Go kernel
-// otherwise; both accumulate in float32, in an order that differs from
+// AVX2+FMA kernel when the CPU has one, with an AVX-512 kernel for wide
+// products when the CPU has that too (the same bits: each element takes
+// the same FMAs in the same order), and a blocked pure-Go kernel
+// otherwise; they accumulate in float32, in an order that differs from
 // gemmNaive's, so results agree with it to rounding.
 //
 // Gemm panics (a programming error) when a dimension is negative, a stride is
@@ -37,8 +39,9 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // package initialisation from the CPU's features; tests run every
 // implementation available through gemmWith.
 const (
-	gemmUseGo  = iota // blocked pure Go, every architecture
-	gemmUseAsm        // AVX2+FMA assembly (amd64)
+	gemmUseGo     = iota // blocked pure Go, every architecture
+	gemmUseAsm           // AVX2+FMA assembly (amd64)
+	gemmUseAVX512        // gemmUseAsm with AVX-512 for 32-column strips (amd64)
 )
 
 var gemmDefault = gemmUseGo
@@ -53,8 +56,8 @@ func gemmWith(impl int, transA, transB bool, m, n, k int, alpha float32, a []flo
 		gemmScale(m, n, beta, c, ldc)
 		return
 	}
-	if impl == gemmUseAsm {
-		gemmAsm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if impl == gemmUseAsm || impl == gemmUseAVX512 {
+		gemmAsm(impl == gemmUseAVX512, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	gemmGo(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

@@ -9,7 +9,10 @@ import "golang.org/x/sys/cpu"
 var haveGemmAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 func init() {
-	if haveGemmAsm {
+	switch {
+	case haveGemmAVX512:
+		gemmDefault = gemmUseAVX512
+	case haveGemmAsm:
 		gemmDefault = gemmUseAsm
 	}
 }
@@ -28,6 +31,19 @@ const (
 	gemmDotMaxM = 32
 	gemmDotMaxN = 8
 )
+
+// gemmPacksTransB reports whether Gemm(false, true, m, n, ...) packs Bᵀ,
+// and so gives the bits of Gemm(false, false, m, n, ...) on Bᵀ stored: the
+// pure-Go kernel always does (it reads either layout in the same order);
+// the assembly one unless it takes dot products.
+func gemmPacksTransB(m, n int) bool {
+	return gemmDefault == gemmUseGo || m > gemmDotMaxM && n > gemmDotMaxN
+}
+
+// gemmFastRow reports whether Gemm(false, false, 1, n, ...) has a GEMV
+// kernel (AVX-512) rather than the outer-product kernel's one-row tile,
+// which waits on the latency of two accumulators.
+func gemmFastRow() bool { return gemmDefault == gemmUseAVX512 }
 
 // The kernels of gemm_amd64.s. Strides are in elements; pointers address
 // the first element used. Callers guarantee m, n, k ≥ 1 and that every
@@ -71,7 +87,10 @@ func gemmDot1(n, k int, a *float32, b *float32, ldb int, c *float32, alpha, beta
 //
 // It allocates nothing: the only buffer lives on the caller's stack, so
 // concurrent calls share no state.
-func gemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+//
+// With wide, the AVX-512 kernel takes the leading 32-column strips of C,
+// with the same bits as the AVX2 kernel.
+func gemmAsm(wide, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if transB {
 		if !transA && (m <= gemmDotMaxM || n <= gemmDotMaxN) {
 			i := 0
@@ -83,7 +102,13 @@ func gemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 			}
 			return
 		}
-		gemmPackedB(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		j := 0
+		if wide {
+			j = gemmPackedB32(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		}
+		if j < n {
+			gemmPackedB(transA, m, n-j, k, alpha, a, lda, b[j*ldb:], ldb, beta, c[j:], ldc)
+		}
 		return
 	}
 	rsA, csA := lda, 1
@@ -96,7 +121,11 @@ func gemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 		if pc > 0 {
 			bet = 1
 		}
-		for j := 0; j < n; j += 16 {
+		j := 0
+		if wide {
+			j = gemmOuter32(m, n, pc, kb, alpha, a, rsA, csA, b, ldb, bet, c, ldc)
+		}
+		for ; j < n; j += 16 {
 			gemmOuter16(m, kb, &a[pc*csA], rsA, csA, &b[pc*ldb+j], ldb, &c[j], ldc, min(16, n-j), alpha, bet)
 		}
 	}

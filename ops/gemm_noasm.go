@@ -2,11 +2,24 @@
 
 package ops
 
-// haveGemmAsm reports whether gemmAsm can run: never in this build.
-const haveGemmAsm = false
+// haveGemmAsm and haveGemmAVX512 report whether gemmAsm can run: never in
+// this build.
+const (
+	haveGemmAsm    = false
+	haveGemmAVX512 = false
+)
 
 // gemmAsm is the assembly kernel, absent from this build; gemmDefault never
 // selects it.
-func gemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func gemmAsm(wide, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	panic("ops: gemmAsm: no assembly kernel in this build")
 }
+
+// gemmPacksTransB reports whether Gemm(false, true, m, n, ...) gives the
+// bits of Gemm(false, false, m, n, ...) on Bᵀ stored: always, as the
+// pure-Go kernel reads either layout in the same order.
+func gemmPacksTransB(m, n int) bool { return true }
+
+// gemmFastRow reports whether Gemm(false, false, 1, n, ...) has a GEMV
+// kernel: not in this build.
+func gemmFastRow() bool { return false }

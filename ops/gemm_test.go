@@ -17,11 +17,17 @@ type gemmImpl struct {
 }
 
 // gemmImpls lists the implementations this machine can run: the pure-Go
-// kernel always, the assembly one when the CPU has AVX2+FMA.
+// kernel always, the assembly one when the CPU has AVX2+FMA, and with it
+// the AVX-512 one when the CPU has AVX-512F.
 func gemmImpls(t testing.TB) []gemmImpl {
 	impls := []gemmImpl{{"go", gemmUseGo}}
 	if haveGemmAsm {
 		impls = append(impls, gemmImpl{"asm", gemmUseAsm})
+		if haveGemmAVX512 {
+			impls = append(impls, gemmImpl{"avx512", gemmUseAVX512})
+		} else {
+			t.Logf("no AVX-512 on this machine: testing the AVX2 kernels only")
+		}
 	} else {
 		t.Logf("no AVX2+FMA assembly kernel on this machine: testing the pure-Go kernel only")
 	}

@@ -29,6 +29,8 @@ type GRUWeights struct {
 	B    []float32 // [6H] input bias Wb (z, r, h) then recurrent bias Rb (z, r, h); nil = 0
 	// LinearBeforeReset selects ONNX's linear_before_reset = 1 form.
 	LinearBeforeReset bool
+	// WT [I, 3H] and RT [H, 3H] are Wᵀ and Rᵀ, or nil, as in LSTMWeights.
+	WT, RT []float32
 }
 
 // GRUGrads are where GRUBackward accumulates gradients (it adds to them: a
@@ -67,6 +69,8 @@ type GRUCache struct {
 	dxh []float32 // [N, H] lbr=1: ∂L/∂ĥ's pre-activation (input side)
 	dh  []float32 // [B, H] ∂L/∂H flowing back through the steps
 	drh []float32 // [B, H] lbr=0: ∂L/∂(r_t⊙H_{t−1}) of one step
+
+	rT []float32 // [H, 3H] Rᵀ for the forward's wide steps (stepWeights)
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
@@ -76,6 +80,7 @@ func (c *GRUCache) Reserve(rows, n, h int) {
 	c.fwd.reset(gruFwdSize(rows, n, h))
 	c.bwd.reset(gruBwdSize(rows, n, h))
 	c.sum = float64s(c.sum, 3*h)
+	reserveStepWeights(&c.rT, rows, 3*h, h)
 }
 
 func gruFwdSize(rows, n, h int) int { return 3*n*h + 2*n*h + 3*rows*h + 6*h }
@@ -111,7 +116,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 	c.rows, c.n, c.h, c.hasH0, c.lbr, c.valid = B, N, H, h0 != nil, w.LinearBeforeReset, true
 
 	if N > 0 {
-		Gemm(false, true, N, G, I, 1, x, I, w.W, I, 0, c.gates, G)
+		inputProduct(N, G, I, x, w.W, w.WT, c.gates)
 		n0 := p.Active[0]
 		if h0 != nil {
 			copy(c.hprev[:n0*H], h0)
@@ -123,6 +128,8 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 	if bias == nil {
 		bias = c.zeros
 	}
+	var rw stepWeights
+	rw.prepare(w.R, w.RT, G, H, B, &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -133,7 +140,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		if w.LinearBeforeReset {
 			rec := c.rec[:n*G]
 			if recur {
-				Gemm(false, true, n, G, H, 1, hp, H, w.R, H, 0, rec, G)
+				rw.mul(n, 0, G, hp, 0, rec, G)
 			} else {
 				clear(rec)
 			}
@@ -141,12 +148,12 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		} else {
 			if recur {
 				// z and r blocks: H_{t−1}·R_{zr}ᵀ.
-				Gemm(false, true, n, 2*H, H, 1, hp, H, w.R, H, 1, g, G)
+				rw.mul(n, 0, 2*H, hp, 1, g, G)
 			}
 			gruStepResetGates(H, g, hp, hr, bias)
 			if recur {
 				// h block: (r_t⊙H_{t−1})·R_hᵀ.
-				Gemm(false, true, n, H, H, 1, hr, H, w.R[2*H*H:], H, 1, g[2*H:], G)
+				rw.mul(n, 2*H, H, hr, 1, g[2*H:], G)
 			}
 			gruStepCandidate(H, g, hp, yt, bias)
 		}
@@ -523,4 +530,6 @@ func (w *GRUWeights) check(fn string) {
 	checkLen(fn, "W", w.W, 3*w.H*w.I, false)
 	checkLen(fn, "R", w.R, 3*w.H*w.H, false)
 	checkLen(fn, "B", w.B, 6*w.H, true)
+	checkLen(fn, "WT", w.WT, 3*w.H*w.I, true)
+	checkLen(fn, "RT", w.RT, 3*w.H*w.H, true)
 }

@@ -29,6 +29,14 @@ type LSTMWeights struct {
 	R    []float32 // [4H, H] recurrent weights, gate blocks i, o, f, c
 	B    []float32 // [4H] one bias per gate (ONNX's Wb + Rb); nil = 0
 	P    []float32 // [3H] peepholes, blocks i, o, f; nil = none
+
+	// WT [I, 4H] and RT [H, 4H] are Wᵀ and Rᵀ, or nil. LSTMForward reads
+	// them where Gemm would otherwise pack W or R afresh (large batches),
+	// with the same results; a model that runs many batches with the same
+	// weights transposes them once. Steps of one row then read RT by a
+	// GEMV, whose results agree with Gemm's dot products to rounding only
+	// (stepWeights): training leaves them nil.
+	WT, RT []float32
 }
 
 // LSTMGrads are where LSTMBackward accumulates gradients (it adds to them: a
@@ -71,6 +79,8 @@ type LSTMCache struct {
 
 	dG     []float32 // [N, 4H] ∂L/∂ gate pre-activations
 	dh, dc []float32 // [B, H] ∂L/∂H, ∂L/∂C flowing back through the steps
+
+	rT []float32 // [H, 4H] Rᵀ for the forward's wide steps (stepWeights)
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
@@ -80,6 +90,7 @@ func (c *LSTMCache) Reserve(rows, n, h int) {
 	c.fwd.reset(lstmFwdSize(rows, n, h))
 	c.bwd.reset(lstmBwdSize(rows, n, h))
 	c.sum = float64s(c.sum, 4*h)
+	reserveStepWeights(&c.rT, rows, 4*h, h)
 }
 
 func lstmFwdSize(rows, n, h int) int { return 4*n*h + 3*n*h + rows*h + 4*h }
@@ -126,7 +137,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 	}
 	if N > 0 {
 		// Input projection of every valid step at once.
-		Gemm(false, true, N, G, I, 1, x, I, w.W, I, 0, c.gates, G)
+		inputProduct(N, G, I, x, w.W, w.WT, c.gates)
 		n0 := p.Active[0]
 		if h0 != nil {
 			copy(c.hprev[:n0*H], h0)
@@ -141,11 +152,13 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 	if peep == nil {
 		peep = c.zeros[:3*H]
 	}
+	var rw stepWeights
+	rw.prepare(w.R, w.RT, G, H, p.Rows(), &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
 		if t > 0 || h0 != nil {
-			Gemm(false, true, n, G, H, 1, c.hprev[off*H:(off+n)*H], H, w.R, H, 1, g, G)
+			rw.mul(n, 0, G, c.hprev[off*H:(off+n)*H], 1, g, G)
 		}
 		cprev := c.c0[:n*H]
 		if t > 0 {
@@ -430,4 +443,6 @@ func (w *LSTMWeights) check(fn string) {
 	checkLen(fn, "R", w.R, 4*w.H*w.H, false)
 	checkLen(fn, "B", w.B, 4*w.H, true)
 	checkLen(fn, "P", w.P, 3*w.H, true)
+	checkLen(fn, "WT", w.WT, 4*w.H*w.I, true)
+	checkLen(fn, "RT", w.RT, 4*w.H*w.H, true)
 }

@@ -39,6 +39,7 @@ var flagTests = map[string]string{
 	"train --quiet":             "TestTrainFlagOutput",
 	"train --force":             "TestOutputsWithoutCheckpointNeedForce",
 	"train --allow-data-change": "TestResumeRefusesChangedData",
+	"train --cpuprofile":        "TestTrainCPUProfile",
 
 	"eval --data":      "TestEvalMatchesScikitLearn",
 	"eval --json":      "TestEvalMatchesScikitLearn",
@@ -90,23 +91,35 @@ var flagTests = map[string]string{
 	"serve --max-rows":      "TestServeLimitFlags",
 	"serve --max-in-flight": "TestServeLimitFlags",
 	"serve --drain-timeout": "TestServeDrainTimeout",
+
+	"bench infer --data":       "TestBenchInfer",
+	"bench infer --batch":      "TestBenchInfer",
+	"bench infer --repeat":     "TestBenchInfer",
+	"bench infer --json":       "TestBenchInfer",
+	"bench infer --via":        "TestBenchInfer",
+	"bench infer --cpuprofile": "TestBenchInferCPUProfile",
 }
 
-// TestEveryFlagHasATest lists the flags of every command (as `trnn CMD
-// --help` does) and fails for a flag that flagTests does not name, or
-// names a test this package does not have.
+// TestEveryFlagHasATest lists the flags of every command and subcommand
+// (as `trnn CMD --help` does) and fails for a flag that flagTests does not
+// name, or names a test this package does not have.
 func TestEveryFlagHasATest(t *testing.T) {
 	defined := testFunctions(t)
 	root := &cobra.Command{Use: "trnn"}
 	for _, mk := range subcommands {
 		root.AddCommand(mk())
 	}
-	for _, c := range root.Commands() {
+	var all []*cobra.Command
+	for cmds := root.Commands(); len(cmds) > 0; cmds = cmds[1:] {
+		all = append(all, cmds[0])
+		cmds = append(cmds, cmds[0].Commands()...)
+	}
+	for _, c := range all {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			if f.Name == "help" {
 				return
 			}
-			key := c.Name() + " --" + f.Name
+			key := strings.TrimPrefix(c.CommandPath(), "trnn ") + " --" + f.Name
 			test, ok := flagTests[key]
 			switch {
 			case !ok:

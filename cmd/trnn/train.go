@@ -29,6 +29,7 @@ type trainFlags struct {
 
 func newTrainCmd() *cobra.Command {
 	var f trainFlags
+	var cpuProfile string
 	c := &cobra.Command{
 		Use:   "train SPEC",
 		Short: "Train a model with target replication and write a run directory",
@@ -67,7 +68,12 @@ the first one's process id.`,
 			fl := c.Flags()
 			f.epochsSet, f.batchSet, f.seedSet = fl.Changed("epochs"), fl.Changed("batch-size"), fl.Changed("seed")
 			f.lrSet = fl.Changed("learning-rate")
-			return runTrain(c, spec, &f)
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			err = runTrain(c, spec, &f)
+			return errors.Join(err, stop())
 		},
 	}
 	fl := c.Flags()
@@ -83,6 +89,7 @@ the first one's process id.`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors")
 	fl.BoolVar(&f.force, "force", false, "start over in a run directory that already holds a run or trnn's outputs")
 	fl.BoolVar(&f.allowDataChange, "allow-data-change", false, "with --resume: continue although the data files changed since the checkpoint")
+	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	return c
 }
 

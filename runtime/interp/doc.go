@@ -9,7 +9,10 @@
 // each value's last reader is recorded so that its buffer is recycled as
 // soon as it is dead. Run then only checks the caller's inputs and runs the
 // remaining kernels, with buffers from a per-call state recycled through a
-// sync.Pool: an Interpreter is safe for concurrent use.
+// sync.Pool: an Interpreter is safe for concurrent use. A recurrent node
+// keeps its constant weights transposed from planning on, and splits a
+// large batch's rows into one part per core, run at once; below a size
+// threshold it runs on the calling goroutine.
 //
 // # What is checked where
 //

@@ -294,6 +294,7 @@ func (ip *Interpreter) schedule(steps []step, read, isOutput []bool) {
 			}
 			r.work = ip.nrnn
 			ip.nrnn++
+			r.transposeWeights(ip.consts)
 		}
 		for _, slot := range o.out {
 			if slot >= 0 && !read[slot] {

@@ -92,7 +92,9 @@ func interpDirect(t *testing.T, g *graph.Graph, in map[string]*graph.Tensor) *gr
 	}
 	out := rnnOutputs{WantYh: true}
 	H := p("R").Shape[2]
-	err = recurrent(graph.OpLSTM, rnnInputs{X: xt, W: p("W"), R: p("R"), B: p("B"), SeqLens: in["lengths"]}, rnnAttrs{HiddenSize: H}, &out, nil, nil)
+	// The plan gives the kernel W and R transposed (transposeWeights).
+	rin := rnnInputs{X: xt, W: p("W"), R: p("R"), B: p("B"), SeqLens: in["lengths"], WT: transposeDirs(p("W")), RT: transposeDirs(p("R"))}
+	err = recurrent(graph.OpLSTM, rin, rnnAttrs{HiddenSize: H}, &out, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -366,10 +366,14 @@ type recurrentKernel struct {
 	attrs rnnAttrs
 	want  [3]bool // Y, Y_h, Y_c read by a later node or the caller
 	work  int     // index of the node's workspace in state.rnn
+	// wT, rT: each direction's Wᵀ and Rᵀ, when W and R are constants
+	// (transposeWeights), else nil.
+	wT, rT []float32
 }
 
 func (k *recurrentKernel) run(st *state) error {
-	in := rnnInputs{X: k.arg(st, 0), W: k.arg(st, 1), R: k.arg(st, 2), B: k.arg(st, 3), SeqLens: k.arg(st, 4), H0: k.arg(st, 5)}
+	in := rnnInputs{X: k.arg(st, 0), W: k.arg(st, 1), R: k.arg(st, 2), B: k.arg(st, 3), SeqLens: k.arg(st, 4), H0: k.arg(st, 5),
+		WT: k.wT, RT: k.rT}
 	if k.op == graph.OpLSTM {
 		in.C0, in.P = k.arg(st, 6), k.arg(st, 7)
 	}

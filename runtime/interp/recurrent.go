@@ -20,11 +20,14 @@ package interp
 // The adapter stably sorts rows by descending length, gathers each
 // direction's valid steps into the packed layout (ops.Packing), runs the
 // packed kernel once per direction and scatters the results back, so the
-// work is proportional to Σ lengths, not T·B.
+// work is proportional to Σ lengths, not T·B. A large batch is dealt into
+// parts, one per core, each packed and run on its own.
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"slices"
+	"sync"
 
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
@@ -41,9 +44,11 @@ type rnnAttrs struct {
 }
 
 // rnnInputs are an ONNX LSTM's or GRU's inputs; nil is an omitted optional
-// input. C0 and P are LSTM only.
+// input. C0 and P are LSTM only. WT and RT are W's and R's directions
+// transposed ([D, I, G] and [D, H, G]), or nil.
 type rnnInputs struct {
 	X, W, R, B, SeqLens, H0, C0, P *graph.Tensor
+	WT, RT                         []float32
 }
 
 // rnnOutputs says which outputs are wanted and receives them.
@@ -52,24 +57,37 @@ type rnnOutputs struct {
 	Y, Yh, Yc             *graph.Tensor
 }
 
-// rnnWork is the reusable workspace of recurrent: packing, packed buffers
-// and the kernels' caches. The zero value is ready; it grows to the largest
-// batch seen and is then reused without allocating. One workspace serves
-// one call at a time.
+// rnnWork is the reusable workspace of recurrent: the row order, the
+// summed LSTM bias, and one rnnPart per group of rows run on its own core.
+// The zero value is ready; it grows to the largest batch seen and is then
+// reused without allocating, but for the goroutine of each extra part of a
+// batch split across cores. One workspace serves one call at a time.
 type rnnWork struct {
-	pack   ops.Packing
-	order  []int // [B] original row of each packed row
-	lens   []int // [B] lengths in packed order
-	orig   []int // [B] lengths by original row
-	xp     []float32
-	yp     []float32
-	h0, c0 []float32 // [B, H] initial states in packed order
-	hT, cT []float32 // [B, H] final states in packed order
+	order  []int     // [B] original row of each packed row, parts one after another
+	orig   []int     // [B] lengths by original row
 	bias   []float32 // [4H] LSTM Wb + Rb
-	lstm   ops.LSTMCache
+	parts  []rnnPart
+	call   rnnCall // the direction the parts run
 	yShape [4]int
 	hShape [3]int
+	wg     sync.WaitGroup
+}
+
+// rnnPart is the packing, packed buffers and kernel caches of one group of
+// rows. Its rows are every P-th of the rows sorted by descending length,
+// so that the P parts get about the same rows and steps.
+type rnnPart struct {
+	pack   ops.Packing
+	order  []int // [b] original row of each packed row: a window of rnnWork.order
+	lens   []int // [b] lengths in packed order
+	xp     []float32
+	yp     []float32
+	h0, c0 []float32 // [b, H] initial states in packed order
+	hT, cT []float32 // [b, H] final states in packed order
+	lstm   ops.LSTMCache
 	gru    ops.GRUCache
+	// panicked is what the part's goroutine recovered, for rethrowPanic.
+	panicked any
 }
 
 // grow returns s resliced to n elements, allocating only when its capacity
@@ -91,7 +109,9 @@ type rnnDims struct {
 // recurrent runs an ONNX LSTM (op = graph.OpLSTM, opset 7–21 semantics) or
 // GRU (graph.OpGRU, either linear_before_reset) on float32 tensors. Outputs
 // not wanted are left nil; the GRU never sets Yc. A nil work uses a
-// workspace of its own.
+// workspace of its own. A large batch is split into parts run on all cores
+// at once (rnnParts); each row's result is then what a batch of the rows
+// of its part gives.
 func recurrent(op graph.Op, in rnnInputs, a rnnAttrs, out *rnnOutputs, work *rnnWork, alloc allocator) error {
 	d, err := checkRNN(op, in, a)
 	if err != nil {
@@ -100,46 +120,144 @@ func recurrent(op graph.Op, in rnnInputs, a rnnAttrs, out *rnnOutputs, work *rnn
 	if work == nil {
 		work = new(rnnWork)
 	}
-	work.sortRows(in.SeqLens, d.T, d.B)
+	work.sortRows(in.SeqLens, d, rnnParts(in.SeqLens, d))
 	work.allocOutputs(op, d, out, alloc)
-	N := work.pack.N()
-	work.xp = grow(work.xp, N*d.I)
-	work.yp = grow(work.yp, N*d.H)
-	work.hT = grow(work.hT, d.B*d.H)
-	work.cT = grow(work.cT, d.B*d.H)
 	for dir := range d.D {
-		reverse := a.Direction == graph.DirReverse || dir == 1
-		work.gatherX(in.X, d, reverse)
+		c := rnnCall{op: op, in: in, a: a, d: d, out: *out, dir: dir}
+		c.reverse = a.Direction == graph.DirReverse || dir == 1
 		if op == graph.OpLSTM {
-			work.runLSTM(in, d, dir)
-		} else {
-			work.runGRU(in, a, d, dir)
+			c.bias = work.lstmBias(in.B, d.H, dir)
 		}
-		work.scatter(out, d, dir, reverse)
+		work.call = c
+		for i := 1; i < len(work.parts); i++ {
+			work.wg.Add(1)
+			go work.runPart(i, true)
+		}
+		work.runPart(0, false)
+		work.wg.Wait()
+		work.rethrowPanic()
+		work.call = rnnCall{} // holds the caller's tensors
 	}
 	return nil
 }
 
-// sortRows reads the lengths (T for every row without sequence_lens) and
-// lays out the packing of the rows stably sorted by descending length.
-func (w *rnnWork) sortRows(seqLens *graph.Tensor, T, B int) {
+// rnnCall is what every part of one direction of a call reads.
+type rnnCall struct {
+	op      graph.Op
+	in      rnnInputs
+	a       rnnAttrs
+	d       rnnDims
+	out     rnnOutputs // the tensors allocOutputs made
+	dir     int
+	reverse bool
+	bias    []float32 // LSTM: lstmBias
+}
+
+// runPart runs part i of w.call: gathers its input, runs the kernel and
+// scatters its rows of the outputs, which no other part writes. done: it
+// runs on a goroutine of its own, which signals w.wg. A panic (a bug) is
+// kept for rethrowPanic, so that it reaches the caller's goroutine once
+// every part has stopped, rather than end the process.
+func (w *rnnWork) runPart(i int, done bool) {
+	defer func() {
+		w.parts[i].panicked = recover()
+		if done {
+			w.wg.Done()
+		}
+	}()
+	c, p := &w.call, &w.parts[i]
+	p.gatherX(c.in.X, c.d, c.reverse)
+	if c.op == graph.OpLSTM {
+		p.runLSTM(c.in, c.d, c.dir, c.bias)
+	} else {
+		p.runGRU(c.in, c.a, c.d, c.dir)
+	}
+	p.scatter(&c.out, c.d, c.dir, c.reverse)
+}
+
+// rethrowPanic panics on the caller's goroutine with the first panic of a
+// part run on another one.
+// Every part's is cleared, so that none outlives the call.
+func (w *rnnWork) rethrowPanic() {
+	var first any
+	for i := range w.parts {
+		if first == nil {
+			first = w.parts[i].panicked
+		}
+		w.parts[i].panicked = nil
+	}
+	if first != nil {
+		panic(first)
+	}
+}
+
+// rnnMinPartFlops is the least work (multiply-adds of the input and
+// recurrent products) worth a core of its own: below it, handing a part to
+// another goroutine costs more than it saves. rnnMinPartRows keeps parts
+// large enough for the GEMM's many-row kernel.
+const (
+	rnnMinPartFlops = 1 << 21
+	rnnMinPartRows  = 32
+)
+
+// rnnParts is how many parts a call is split into: one per core, as far as
+// each gets rnnMinPartRows rows and rnnMinPartFlops of work.
+func rnnParts(seqLens *graph.Tensor, d rnnDims) int {
+	N := d.T * d.B
+	if seqLens != nil {
+		N = 0
+		for _, l := range seqLens.I32 {
+			N += int(l)
+		}
+	}
+	work := N * d.gates * d.H * (d.I + d.H) * d.D
+	return max(1, min(goruntime.GOMAXPROCS(0), d.B/rnnMinPartRows, work/rnnMinPartFlops))
+}
+
+// sortRows reads the lengths (T for every row without sequence_lens),
+// sorts the rows stably by descending length, deals them round-robin into
+// P parts and lays out each part's packing.
+func (w *rnnWork) sortRows(seqLens *graph.Tensor, d rnnDims, P int) {
+	B := d.B
 	w.orig = slices.Grow(w.orig[:0], B)[:B]
 	for b := range B {
-		w.orig[b] = T
+		w.orig[b] = d.T
 		if seqLens != nil {
 			w.orig[b] = int(seqLens.I32[b])
 		}
 	}
-	w.order = slices.Grow(w.order[:0], B)[:B]
-	for b := range w.order {
-		w.order[b] = b
+	// order's second half holds the sorted rows while the first is dealt.
+	buf := slices.Grow(w.order[:0], 2*B)[:2*B]
+	sorted := buf[B:]
+	w.order = buf[:B]
+	for b := range sorted {
+		sorted[b] = b
 	}
-	ops.SortByLength(w.order, w.length)
-	w.lens = slices.Grow(w.lens[:0], B)[:B]
-	for b, ob := range w.order {
-		w.lens[b] = w.orig[ob]
+	ops.SortByLength(sorted, w.length)
+	if cap(w.parts) < P {
+		w.parts = append(w.parts[:cap(w.parts)], make([]rnnPart, P-cap(w.parts))...)
 	}
-	w.pack.Reset(w.lens)
+	w.parts = w.parts[:P]
+	next := 0
+	for i := range w.parts {
+		p := &w.parts[i]
+		start := next
+		for j := i; j < B; j += P {
+			w.order[next] = sorted[j]
+			next++
+		}
+		p.order = w.order[start:next]
+		p.lens = slices.Grow(p.lens[:0], len(p.order))[:len(p.order)]
+		for b, ob := range p.order {
+			p.lens[b] = w.orig[ob]
+		}
+		p.pack.Reset(p.lens)
+		N := p.pack.N()
+		p.xp = grow(p.xp, N*d.I)
+		p.yp = grow(p.yp, N*d.H)
+		p.hT = grow(p.hT, len(p.order)*d.H)
+		p.cT = grow(p.cT, len(p.order)*d.H)
+	}
 }
 
 // length is row b's length, for ops.SortByLength; a method value, so
@@ -170,7 +288,7 @@ func (w *rnnWork) allocOutputs(op graph.Op, d rnnDims, out *rnnOutputs, alloc al
 
 // gatherX copies X's valid steps into packed order, reversing each row's
 // valid steps for the reverse direction.
-func (w *rnnWork) gatherX(x *graph.Tensor, d rnnDims, reverse bool) {
+func (w *rnnPart) gatherX(x *graph.Tensor, d rnnDims, reverse bool) {
 	pk, I := &w.pack, d.I
 	for t := range pk.Steps() {
 		for b := range pk.Active[t] {
@@ -186,30 +304,37 @@ func (w *rnnWork) gatherX(x *graph.Tensor, d rnnDims, reverse bool) {
 	}
 }
 
-// runLSTM runs direction dir of an LSTM on the packed input. ONNX's bias
-// holds Wb and Rb; the packed kernel takes their sum.
-func (w *rnnWork) runLSTM(in rnnInputs, d rnnDims, dir int) {
+// lstmBias is direction dir's bias for the packed kernel, which takes the
+// sum of ONNX's Wb and Rb: nil without B.
+func (w *rnnWork) lstmBias(B *graph.Tensor, H, dir int) []float32 {
+	if B == nil {
+		return nil
+	}
+	bw := B.F32[dir*8*H : (dir+1)*8*H]
+	w.bias = grow(w.bias, 4*H)
+	for j := range w.bias {
+		w.bias[j] = bw[j] + bw[4*H+j]
+	}
+	return w.bias
+}
+
+// runLSTM runs direction dir of an LSTM on the packed input, with bias
+// from lstmBias.
+func (w *rnnPart) runLSTM(in rnnInputs, d rnnDims, dir int, bias []float32) {
 	I, H, G := d.I, d.H, d.gates*d.H
 	h0 := w.gatherState(in.H0, &w.h0, d, dir)
 	c0 := w.gatherState(in.C0, &w.c0, d, dir)
-	var bias, peep []float32
-	if in.B != nil {
-		bw := in.B.F32[dir*8*H : (dir+1)*8*H]
-		w.bias = grow(w.bias, 4*H)
-		for j := range w.bias {
-			w.bias[j] = bw[j] + bw[4*H+j]
-		}
-		bias = w.bias
-	}
+	var peep []float32
 	if in.P != nil {
 		peep = in.P.F32[dir*3*H : (dir+1)*3*H]
 	}
 	wt := ops.LSTMWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias, P: peep}
+	wt.WT, wt.RT = in.transposes(G, I, H, dir)
 	ops.LSTMForward(&w.pack, wt, w.xp, h0, c0, w.yp, w.hT, w.cT, &w.lstm)
 }
 
 // runGRU runs direction dir of a GRU on the packed input.
-func (w *rnnWork) runGRU(in rnnInputs, a rnnAttrs, d rnnDims, dir int) {
+func (w *rnnPart) runGRU(in rnnInputs, a rnnAttrs, d rnnDims, dir int) {
 	I, H, G := d.I, d.H, d.gates*d.H
 	h0 := w.gatherState(in.H0, &w.h0, d, dir)
 	var bias []float32
@@ -218,12 +343,52 @@ func (w *rnnWork) runGRU(in rnnInputs, a rnnAttrs, d rnnDims, dir int) {
 	}
 	wt := ops.GRUWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias,
 		LinearBeforeReset: a.LinearBeforeReset}
+	wt.WT, wt.RT = in.transposes(G, I, H, dir)
 	ops.GRUForward(&w.pack, wt, w.xp, h0, w.yp, w.hT, &w.gru)
+}
+
+// transposes returns direction dir's Wᵀ [I, G] and Rᵀ [H, G], or nils.
+func (in *rnnInputs) transposes(G, I, H, dir int) (wT, rT []float32) {
+	if in.WT == nil || len(in.WT) != len(in.W.F32) || len(in.RT) != len(in.R.F32) {
+		return nil, nil
+	}
+	return in.WT[dir*G*I : (dir+1)*G*I], in.RT[dir*G*H : (dir+1)*G*H]
+}
+
+// transposeWeights keeps each direction's Wᵀ and Rᵀ when W and R are
+// float32 constants [D, G, I] and [D, G, H], so that the kernels read them
+// in place instead of packing W and R afresh at every call (and R at every
+// step) of a large batch.
+func (k *recurrentKernel) transposeWeights(consts []*graph.Tensor) {
+	if len(k.in) < 3 || k.in[1] < 0 || k.in[2] < 0 {
+		return
+	}
+	W, R := consts[k.in[1]], consts[k.in[2]]
+	if W == nil || R == nil || W.DType != graph.Float32 || R.DType != graph.Float32 ||
+		len(W.Shape) != 3 || len(R.Shape) != 3 || R.Shape[0] != W.Shape[0] || R.Shape[1] != W.Shape[1] {
+		return
+	}
+	k.wT, k.rT = transposeDirs(W), transposeDirs(R)
+}
+
+// transposeDirs transposes each [G, n] matrix of x [D, G, n].
+func transposeDirs(x *graph.Tensor) []float32 {
+	D, G, n := x.Shape[0], x.Shape[1], x.Shape[2]
+	t := make([]float32, len(x.F32))
+	for d := range D {
+		src, dst := x.F32[d*G*n:(d+1)*G*n], t[d*G*n:(d+1)*G*n]
+		for j := range G {
+			for p, v := range src[j*n : (j+1)*n] {
+				dst[p*G+j] = v
+			}
+		}
+	}
+	return t
 }
 
 // scatter copies direction dir's packed results back to the original rows
 // and steps of the wanted outputs.
-func (w *rnnWork) scatter(out *rnnOutputs, d rnnDims, dir int, reverse bool) {
+func (w *rnnPart) scatter(out *rnnOutputs, d rnnDims, dir int, reverse bool) {
 	pk, H := &w.pack, d.H
 	if out.Y != nil {
 		for t := range pk.Steps() {
@@ -252,12 +417,12 @@ func (w *rnnWork) scatter(out *rnnOutputs, d rnnDims, dir int, reverse bool) {
 
 // gatherState copies direction dir of an initial state [D, B, H] (layout 0)
 // or [B, D, H] (layout 1) into *buf in packed row order; nil stays nil.
-func (w *rnnWork) gatherState(s *graph.Tensor, buf *[]float32, d rnnDims, dir int) []float32 {
+func (w *rnnPart) gatherState(s *graph.Tensor, buf *[]float32, d rnnDims, dir int) []float32 {
 	if s == nil {
 		return nil
 	}
 	H := d.H
-	*buf = grow(*buf, d.B*H)
+	*buf = grow(*buf, len(w.order)*H)
 	for b, ob := range w.order {
 		src := d.hIndex(ob, dir) * H
 		copy((*buf)[b*H:(b+1)*H], s.F32[src:src+H])

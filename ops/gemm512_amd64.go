@@ -1,0 +1,80 @@
+//go:build amd64 && !purego
+
+package ops
+
+import "golang.org/x/sys/cpu"
+
+// haveGemmAVX512 reports whether the CPU (and the OS, which must save the
+// ZMM registers) supports gemmOuter32Z besides the AVX2+FMA kernels.
+var haveGemmAVX512 = haveGemmAsm && cpu.X86.HasAVX512F
+
+// gemmOuter32Z is gemmOuter16 for a strip of exactly 32 columns, with
+// AVX-512: it computes the m×32 block of C at c as
+// alpha·Σ_{p<k} op(A)(i, p)·op(B)(p, 0..31) + beta·C, with op(A)(i, p) at
+// a[i*rsA+p*csA] and op(B)(p, j) at b[p*ldb+j], in 8×32 register tiles (16
+// ZMM accumulators) and single rows for the rest. Every element takes the
+// same FMAs in the same order as in gemmOuter16, so the two agree bit for
+// bit. With beta = 0, C is not read.
+//
+//go:noescape
+func gemmOuter32Z(m, k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// gemmRow128Z is gemmOuter32Z for one row and 128 columns (a GEMV):
+// C(0, 0..127) = alpha·Σ_{p<k} op(A)(0, p)·B(p, 0..127) + beta·C, with
+// op(A)(0, p) at a[p*csA]. Eight accumulators of 16 columns, each taking
+// one FMA per step, hide the FMA latency that one row's two accumulators
+// in gemmOuter32Z wait on; each element takes the same FMAs in the same
+// order, so the bits are gemmOuter16's.
+//
+//go:noescape
+func gemmRow128Z(k int, a *float32, csA int, b *float32, ldb int, c *float32, alpha, beta float32)
+
+// gemmOuter32 runs the k block pc (kb steps) of C = alpha·op(A)·B + beta·C
+// with B read in place, over the leading 32-column strips of C, and returns
+// the number of columns done (n rounded down to a multiple of 32). One row
+// takes 128 columns at a time.
+func gemmOuter32(m, n, pc, kb int, alpha float32, a []float32, rsA, csA int, b []float32, ldb int, beta float32, c []float32, ldc int) int {
+	j := 0
+	if m == 1 {
+		for ; j+128 <= n; j += 128 {
+			gemmRow128Z(kb, &a[pc*csA], csA, &b[pc*ldb+j], ldb, &c[j], alpha, beta)
+		}
+	}
+	for ; j+32 <= n; j += 32 {
+		gemmOuter32Z(m, kb, &a[pc*csA], rsA, csA, &b[pc*ldb+j], ldb, &c[j], ldc, alpha, beta)
+	}
+	return j
+}
+
+// gemmPackedB32 is gemmPackedB over the leading 32-column strips of
+// op(B) = Bᵀ, packed 32 floats wide for gemmOuter32Z; it returns the number
+// of columns done. The rest of the columns are gemmPackedB's.
+func gemmPackedB32(transA bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) int {
+	n32 := n &^ 31
+	if n32 == 0 {
+		return 0
+	}
+	var buf [gemmKC * 32]float32
+	rsA, csA := lda, 1
+	if transA {
+		rsA, csA = 1, lda
+	}
+	for pc := 0; pc < k; pc += gemmKC {
+		kb := min(gemmKC, k-pc)
+		bet := beta
+		if pc > 0 {
+			bet = 1
+		}
+		for j := 0; j < n32; j += 32 {
+			for jj := 0; jj < 32; jj++ {
+				src := b[(j+jj)*ldb+pc : (j+jj)*ldb+pc+kb]
+				dst := buf[jj:]
+				for p, v := range src {
+					dst[p*32] = v
+				}
+			}
+			gemmOuter32Z(m, kb, &a[pc*csA], rsA, csA, &buf[0], 32, &c[j], ldc, alpha, bet)
+		}
+	}
+	return n32
+}

@@ -1,0 +1,72 @@
+package ops
+
+// stepWeights is a recurrent layer's R [G, H] as its forward steps multiply
+// by it. Gemm with Bᵀ packs R's columns afresh at every step whose product
+// has more than a few rows; for those steps the layer transposes R once per
+// call instead, into rT [H, G], and multiplies by it in place. Gemm then
+// runs the same kernel on the same values in the same order (its packed
+// and in-place paths differ only in where they read B), so results keep
+// their bits.
+//
+// An inference session gives Rᵀ itself, made once per model; then, where
+// Gemm has a GEMV kernel, steps of one row read it too, by a GEMV that sums
+// in the order of the wide products instead of Gemm's dot products, so
+// their results agree with the in-place ones to rounding, not bit for bit.
+type stepWeights struct {
+	r     []float32 // [G, H]
+	rT    []float32 // [H, G] Rᵀ, or nil: no step is wide enough to need it
+	G, H  int
+	given bool // rT is the caller's: one-row steps read it
+}
+
+// prepare sets s to R for steps of at most rows rows, with Rᵀ when such
+// steps pack R: rT when the caller has it (nil = not), else transposed
+// into *buf (grown as needed, not zeroed).
+func (s *stepWeights) prepare(r, rT []float32, G, H, rows int, buf *[]float32) {
+	s.r, s.rT, s.G, s.H, s.given = r, nil, G, H, rT != nil
+	if rT != nil {
+		s.rT = rT
+		return
+	}
+	if !gemmPacksTransB(rows, G) {
+		return
+	}
+	if cap(*buf) < G*H {
+		*buf = make([]float32, G*H)
+	}
+	s.rT = (*buf)[:G*H]
+	for j := 0; j < G; j++ {
+		for p, v := range r[j*H : (j+1)*H] {
+			s.rT[p*G+j] = v
+		}
+	}
+}
+
+// reserveStepWeights sizes *buf for prepare on steps of up to rows rows.
+func reserveStepWeights(buf *[]float32, rows, G, H int) {
+	if gemmPacksTransB(rows, G) && cap(*buf) < G*H {
+		*buf = make([]float32, G*H)
+	}
+}
+
+// mul computes C = hp·R[j0:j0+nc]ᵀ + beta·C for the n rows of hp [n, H],
+// where C [n, nc] has row stride ldc: columns j0..j0+nc−1 of the step's
+// recurrent product.
+func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
+	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
+		Gemm(false, false, n, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
+		return
+	}
+	Gemm(false, true, n, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
+}
+
+// inputProduct computes gates [N, G] = x·Wᵀ for x [N, I] and W [G, I],
+// reading wT [I, G] in place instead of W when the caller has it (nil =
+// not) and Gemm would pack W: the same bits either way (stepWeights).
+func inputProduct(N, G, I int, x, W, wT, gates []float32) {
+	if wT != nil && gemmPacksTransB(N, G) {
+		Gemm(false, false, N, G, I, 1, x, I, wT, G, 0, gates, G)
+		return
+	}
+	Gemm(false, true, N, G, I, 1, x, I, W, I, 0, gates, G)
+}

@@ -1,0 +1,74 @@
+package trnn_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/trnn/trnn"
+	"github.com/trnn/trnn/graph"
+)
+
+// runInputs pads seqs into Run's inputs x [B, T, F] and lengths [B] under
+// the given names.
+func runInputs(seqs [][][]float32, F int, xName, lName string) map[string]*trnn.Tensor {
+	T := 1
+	for _, s := range seqs {
+		T = max(T, len(s))
+	}
+	x := graph.NewTensor(graph.Float32, len(seqs), T, F)
+	l := graph.NewTensor(graph.Int32, len(seqs))
+	for b, s := range seqs {
+		l.I32[b] = int32(len(s))
+		for t, step := range s {
+			copy(x.F32[(b*T+t)*F:], step)
+		}
+	}
+	return map[string]*trnn.Tensor{xName: x, lName: l}
+}
+
+// TestRunSteadyStateAllocations: once warmed up, Session.Run allocates
+// nothing per row and nothing per step: a call of one row of 3 steps, one
+// of 48 steps and 256 rows of up to 48 steps stay within the same bound,
+// most, well below one allocation per step or row. What a call allocates
+// is its result (the map and the output tensor) and a few small shape
+// slices per node; most is today's count, so that a new allocation shows
+// up here.
+func TestRunSteadyStateAllocations(t *testing.T) {
+	if raceOn {
+		t.Skip("the race detector makes sync.Pool drop the interpreter's states")
+	}
+	for _, c := range []struct {
+		name, model  string
+		F            int
+		xName, lName string
+		most         float64
+	}{
+		{"trnn model", trnnModel(t, false), 4, "x", "lengths", 24},
+		{"external LSTM", externalPath("lstm_classifier", ".onnx"), 5, "input", "seq_lens", 13},
+	} {
+		s, err := trnn.Load(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(8, 8))
+		for _, shape := range [][2]int{{1, 3}, {1, 48}, {256, 48}} {
+			B, T := shape[0], shape[1]
+			seqs := randomSeqs(rng, B, T, c.F)
+			seqs[0] = randomSeqs(rand.New(rand.NewPCG(1, uint64(T))), 1, T, c.F)[0][:0]
+			for len(seqs[0]) < T {
+				seqs[0] = append(seqs[0], make([]float32, c.F))
+			}
+			in := runInputs(seqs, c.F, c.xName, c.lName)
+			run := func() {
+				if _, err := s.Run(in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			run()
+			run()
+			if n := testing.AllocsPerRun(50, run); n > c.most {
+				t.Errorf("%s, %d rows of up to %d steps: Run allocates %v times, at most %v expected", c.name, B, T, n, c.most)
+			}
+		}
+	}
+}
