@@ -24,7 +24,7 @@ func sameData(t *testing.T, what string, d, e *Dataset) {
 	a.IDs, b.IDs, a.FeatureNames, b.FeatureNames, a.LabelNames, b.LabelNames = nil, nil, nil, nil, nil, nil
 	if !a.Equal(&b) {
 		n := min(2, d.N(), e.N()) // the first sequences tell what went wrong
-		t.Errorf("%s: read back other data than the NPZ form (%d sequences, the first %d shown):\n%v %v %v\nwant\n%v %v %v",
+		t.Errorf("%s: read back other data (%d sequences, the first %d shown):\n%v %v %v\nwant\n%v %v %v",
 			what, e.N(), n, e.X[:n], e.Y, e.YStep[:min(n, len(e.YStep))], d.X[:n], d.Y, d.YStep[:min(n, len(d.YStep))])
 	}
 }
@@ -167,7 +167,7 @@ func TestWriteClassesRefused(t *testing.T) {
 		t.Errorf("a bucket past the classes named: %v", err)
 	}
 	d.Target = LabelValue
-	wantExact(t, WriteEpisodes(dir, d, opt), dir+": classes are named for data whose 1 label(s) are not classes")
+	wantExact(t, WriteEpisodes(dir, d, opt), dir+": classes are named for labels that are not classes (a single label holding a class index)")
 	c, err := SynthTask(TaskClasses, SynthOptions{N: 3, MinLen: 6, MaxLen: 8, F: 1, Seed: 1, PosRate: 0.5})
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func (opt *TableOptions) checkClasses(path string, d *Dataset) error {
 		return nil
 	}
 	if d.Target != LabelClass || d.K != 1 {
-		return &Error{File: path, Msg: fmt.Sprintf("classes are named for data whose %d label(s) are not classes", d.K)}
+		return &Error{File: path, Msg: "classes are named for labels that are not classes (a single label holding a class index)"}
 	}
 	for i := range d.N() {
 		y := d.Labels(i)
