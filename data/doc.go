@@ -54,8 +54,11 @@
 // declares is refused; the library's panics on damaged files are
 // recovered into an *Error naming the file.
 //
-// WriteTable and WriteEpisodes write data with missing values and
-// categories as CSV, Parquet or an episodes folder (TableOptions).
+// WriteTable and WriteEpisodes write data with missing values,
+// categories, classes by name and per-step labels as CSV, Parquet or an
+// episodes folder (TableOptions) that Load reads back as the NPZ form; an
+// episodes listfile gives per-step labels a row per labelled step at its
+// period_length, as mimic3-benchmarks does.
 //
 // A folder is read in the episodes layout of mimic3-benchmarks: a
 // listfile.csv naming one CSV file per sequence, with an optional

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Shapes: N sequences, len_i steps, F features.
@@ -54,7 +55,8 @@ const (
 //   - regression: a target v uniform in [0, 10) and a = −2 + 0.4·v.
 //
 // Per-step labels start at step 4 (the first four steps are unlabelled,
-// NaN). The error names the flag at fault, as Validate does.
+// NaN). The data set's Target is the task's (SynthTaskTarget). The error
+// names the flag at fault, as Validate does.
 func SynthTask(task string, o SynthOptions) (*Dataset, error) {
 	if !slices.Contains(SynthTasks, task) {
 		return nil, fmt.Errorf("--task: expected one of %v, got %q", SynthTasks, task)
@@ -64,8 +66,8 @@ func SynthTask(task string, o SynthOptions) (*Dataset, error) {
 		return nil, err
 	}
 	r := newRNG(o.Seed, synthStream+1)
-	d := &Dataset{F: o.F, K: 1, X: make([][]float32, o.N)}
-	perStep := task == TaskDecompensation || task == TaskLOS || task == TaskLOSRegression
+	d := &Dataset{F: o.F, K: 1, X: make([][]float32, o.N), Target: SynthTaskTarget(task)}
+	perStep := SynthTaskPerStep(task)
 	if perStep {
 		d.YStep = make([][]float32, o.N)
 	} else {
@@ -113,6 +115,41 @@ func SynthTask(task string, o SynthOptions) (*Dataset, error) {
 		synthEvent(r, d.X[i], o.F, a)
 	}
 	return d, nil
+}
+
+// SynthTaskPerStep reports whether a task's labels are per step.
+func SynthTaskPerStep(task string) bool {
+	return task == TaskDecompensation || task == TaskLOS || task == TaskLOSRegression
+}
+
+// SynthTaskTarget is what a task's labels hold.
+func SynthTaskTarget(task string) LabelKind {
+	switch task {
+	case TaskLOS, TaskClasses:
+		return LabelClass
+	case TaskLOSRegression, TaskRegression:
+		return LabelValue
+	}
+	return LabelBinary
+}
+
+// SynthTaskClasses names the classes of a task whose labels are classes,
+// as the files trnn synth writes hold them: the buckets b0 … b9 of los
+// (as examples/mimic3-los.yaml names them) and c0 … c3 of classes; nil
+// for the other tasks.
+func SynthTaskClasses(task string) []string {
+	n, prefix := 0, ""
+	switch task {
+	case TaskLOS:
+		n, prefix = LOSBuckets, "b"
+	case TaskClasses:
+		n, prefix = TaskClassCount, "c"
+	}
+	var names []string
+	for c := range n {
+		names = append(names, prefix+strconv.Itoa(c))
+	}
+	return names
 }
 
 // synthNoise is L steps of F features of stationary AR(1) noise with unit

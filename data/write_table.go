@@ -23,9 +23,14 @@ type TableOptions struct {
 	// categorical feature, whose values are indices into it, or nil for a
 	// numeric one. nil: every feature is numeric.
 	Categories [][]string
+	// Classes names the classes of labels that are class indices
+	// (LabelClass): a label cell then holds its class's name. nil: the
+	// index, as a number.
+	Classes []string
 	// Sparse leaves out the steps whose every feature is missing, but the
-	// last of each sequence: with times in the step column, a reader that
-	// bins them (data.bin) gets them back as empty bins.
+	// last of each sequence and those with a per-step label: with times in
+	// the step column, a reader that bins them (data.bin) gets them back as
+	// empty bins.
 	Sparse bool
 }
 
@@ -34,8 +39,10 @@ type TableOptions struct {
 // (d's step values, or the step's index from 0), the features, the labels.
 // A missing value is an empty cell (CSV) or a null (Parquet), a
 // categorical feature holds its category's name, and numbers are written
-// in the shortest form that reads back to the same float32. The file is
-// replaced atomically.
+// in the shortest form that reads back to the same float32. Labels are the
+// sequence's on each of its rows, or per-step labels each on its step's
+// row, empty (null) where the step has none; a class is its name when
+// opt.Classes names it, else its index. The file is replaced atomically.
 func WriteTable(path string, d *Dataset, opt TableOptions) error {
 	if err := opt.check(path, d); err != nil {
 		return err
@@ -67,12 +74,44 @@ func (opt *TableOptions) check(path string, d *Dataset) error {
 	}
 	for i, x := range d.X {
 		for j, v := range x {
-			if f := j % d.F; opt.categorical(f) && !math.IsNaN(float64(v)) && (v != float32(int(v)) || v < 0 || int(v) >= len(opt.Categories[f])) {
+			if f := j % d.F; opt.categorical(f) && !isIndex(v, len(opt.Categories[f])) {
 				return &Error{File: path, Where: fmt.Sprintf("sequence %s, step %d", d.ID(i), j/d.F), Msg: fmt.Sprintf("feature %q holds %v, not a category index in [0, %d)", cols.Features[f], v, len(opt.Categories[f]))}
 			}
 		}
 	}
+	return opt.checkClasses(path, d)
+}
+
+// checkClasses checks that every label is an index into opt.Classes when
+// they are named.
+func (opt *TableOptions) checkClasses(path string, d *Dataset) error {
+	if opt.Classes == nil {
+		return nil
+	}
+	if d.Target != LabelClass || d.K != 1 {
+		return &Error{File: path, Msg: "classes are named for labels that are not classes (a single label holding a class index)"}
+	}
+	for i := range d.N() {
+		y := d.Labels(i)
+		if d.YStep != nil {
+			y = d.YStep[i]
+		}
+		for t, v := range y {
+			if !isIndex(v, len(opt.Classes)) || d.YStep == nil && math.IsNaN(float64(v)) {
+				where := "sequence " + d.ID(i)
+				if d.YStep != nil {
+					where += fmt.Sprintf(", step %d", t)
+				}
+				return &Error{File: path, Where: where, Msg: fmt.Sprintf("label %v is not a class index in [0, %d)", v, len(opt.Classes))}
+			}
+		}
+	}
 	return nil
+}
+
+// isIndex reports whether v is missing (NaN) or an index in [0, n).
+func isIndex(v float32, n int) bool {
+	return math.IsNaN(float64(v)) || v == float32(int(v)) && v >= 0 && int(v) < n
 }
 
 func (opt *TableOptions) categorical(f int) bool {
@@ -91,9 +130,10 @@ func (opt *TableOptions) cell(f int, v float32) string {
 	return strconv.FormatFloat(float64(v), 'g', -1, 32)
 }
 
-// skip reports whether step t of sequence i is left out (Sparse).
+// skip reports whether step t of sequence i is left out (Sparse): a
+// labelled step never is, since its label would be lost with it.
 func (opt *TableOptions) skip(d *Dataset, i, t int) bool {
-	if !opt.Sparse || t == d.Len(i)-1 {
+	if !opt.Sparse || t == d.Len(i)-1 || d.YStep != nil && labelled(stepY(d, i, t)) {
 		return false
 	}
 	for _, v := range d.X[i][t*d.F : (t+1)*d.F] {
@@ -104,13 +144,36 @@ func (opt *TableOptions) skip(d *Dataset, i, t int) bool {
 	return true
 }
 
-// labelCells writes sequence i's labels.
-func labelCells(d *Dataset, i int) []string {
-	labels := make([]string, len(d.Labels(i)))
-	for k, v := range d.Labels(i) {
-		labels[k] = strconv.FormatFloat(float64(v), 'g', -1, 32)
+// stepY is the per-step labels of step t of sequence i ([K]).
+func stepY(d *Dataset, i, t int) []float32 {
+	return d.YStep[i][t*d.K : (t+1)*d.K]
+}
+
+// labelled reports whether a step's labels y [K] hold at least one label.
+func labelled(y []float32) bool {
+	for _, v := range y {
+		if !math.IsNaN(float64(v)) {
+			return true
+		}
 	}
-	return labels
+	return false
+}
+
+// labelCells appends the cells of labels y [K] to cells: "" for a step
+// without a label (NaN), the class's name when classes are named, else
+// the number.
+func (opt *TableOptions) labelCells(cells []string, y []float32) []string {
+	for _, v := range y {
+		switch {
+		case math.IsNaN(float64(v)):
+			cells = append(cells, "")
+		case opt.Classes != nil:
+			cells = append(cells, opt.Classes[int(v)])
+		default:
+			cells = append(cells, strconv.FormatFloat(float64(v), 'g', -1, 32))
+		}
+	}
+	return cells
 }
 
 // encodeTableCSV writes d as long-form CSV to w.
@@ -125,11 +188,15 @@ func encodeTableCSV(w io.Writer, d *Dataset, opt TableOptions) error {
 	if err := cw.Write(rec); err != nil {
 		return err
 	}
+	var labels []string
 	for i := range d.N() {
-		labels := labelCells(d, i)
+		labels = opt.labelCells(labels[:0], d.Labels(i))
 		for t := range d.Len(i) {
 			if opt.skip(d, i, t) {
 				continue
+			}
+			if d.YStep != nil {
+				labels = opt.labelCells(labels[:0], stepY(d, i, t))
 			}
 			rec = append(rec[:0], d.ID(i))
 			if cols.Step != "" {
@@ -159,8 +226,9 @@ func stepCell(d *Dataset, i, t int) string {
 // encodeParquet writes d as a long-form Parquet table to w: id a string,
 // step a DOUBLE (the step values) or an INT64 (the index), numeric
 // features optional FLOATs, categorical ones optional strings, labels
-// FLOATs, in row groups of at most parquetGroupRows rows, Snappy
-// compressed. The library orders a table's columns by name.
+// FLOATs or named classes strings (optional for per-step labels, null
+// where a step has none), in row groups of at most parquetGroupRows rows,
+// Snappy compressed. The library orders a table's columns by name.
 func encodeParquet(w io.Writer, d *Dataset, opt TableOptions) error {
 	cols := opt.Columns
 	group := parquet.Group{cols.ID: parquet.String()}
@@ -178,6 +246,12 @@ func encodeParquet(w io.Writer, d *Dataset, opt TableOptions) error {
 	}
 	for _, name := range cols.Labels {
 		group[name] = parquet.Leaf(parquet.FloatType)
+		if opt.Classes != nil {
+			group[name] = parquet.String()
+		}
+		if d.YStep != nil {
+			group[name] = parquet.Optional(group[name])
+		}
 	}
 	schema := parquet.NewSchema("trnn", group)
 	at := map[string]int{}
@@ -250,9 +324,20 @@ func parquetRow(row parquet.Row, at map[string]int, d *Dataset, opt *TableOption
 			row[j] = parquet.ValueOf(v).Level(0, 1, j)
 		}
 	}
-	for k, v := range d.Labels(i) {
+	y, def := d.Labels(i), 0 // def: the definition level of a value
+	if d.YStep != nil {
+		y, def = stepY(d, i, t), 1
+	}
+	for k, v := range y {
 		j := at[cols.Labels[k]]
-		row[j] = parquet.ValueOf(v).Level(0, 0, j)
+		switch {
+		case math.IsNaN(float64(v)) && def == 1:
+			row[j] = parquet.NullValue().Level(0, 0, j)
+		case opt.Classes != nil:
+			row[j] = parquet.ValueOf(opt.Classes[int(v)]).Level(0, def, j)
+		default:
+			row[j] = parquet.ValueOf(v).Level(0, def, j)
+		}
 	}
 	return nil
 }
@@ -265,11 +350,23 @@ const EpisodesTime = "Hours"
 // created if missing: one CSV file per sequence, named after its id
 // ("<id>_timeseries.csv"), with the time column Hours (the step values,
 // or the step's index from 0) and the feature columns written as
-// WriteTable writes them; then listfile.csv, one row per sequence: stay
-// (the file's name) and its labels, y_true for one label, else the label
-// columns of opt. opt.Columns.ID and Step are not written. Each file is
-// replaced atomically, listfile.csv last, so a folder with a listfile
-// holds every file it lists.
+// WriteTable writes them; then listfile.csv, whose label columns are
+// y_true for one label, else the label columns of opt, with labels
+// written as WriteTable writes them:
+//
+//   - per-sequence labels: a row per sequence, stay (the file's name) and
+//     its labels;
+//   - per-step labels: stay, period_length and the labels, a row per
+//     labelled step, as mimic3-benchmarks lists decompensation and length
+//     of stay. A step's period_length is its time as its row in the stay's
+//     file writes it (the Hours cell: a bin's start time for binned data),
+//     so a reader, binning or not, places the label on the step that row
+//     is in. A sequence without a labelled step is listed once, at its
+//     last step with empty labels, so that it is not lost.
+//
+// opt.Columns.ID and Step are not written. Each file is replaced
+// atomically, listfile.csv last, so a folder with a listfile holds every
+// file it lists.
 func WriteEpisodes(dir string, d *Dataset, opt TableOptions) error {
 	if err := opt.check(dir, d); err != nil {
 		return err
@@ -282,29 +379,60 @@ func WriteEpisodes(dir string, d *Dataset, opt TableOptions) error {
 	}
 	one := opt
 	one.Columns = Columns{Step: EpisodesTime, Features: opt.Columns.Features}
-	list := [][]string{append([]string{"stay"}, opt.Columns.Labels...)}
-	if d.K == 1 {
-		list[0] = []string{"stay", "y_true"}
-	}
 	for i := range d.N() {
 		id := d.ID(i)
 		if id == "" || id == "." || id == ".." || strings.ContainsAny(id, `/\`) {
 			return &Error{File: dir, Where: "id " + quote(id), Msg: "cannot name a file after this id"}
 		}
-		name := id + "_timeseries.csv"
-		path := filepath.Join(dir, name)
+		path := filepath.Join(dir, stayFile(d, i))
 		if err := writeAtomic(path, func(w io.Writer) error { return encodeStay(w, d, i, &one) }); err != nil {
 			return err
 		}
-		list = append(list, append([]string{name}, labelCells(d, i)...))
 	}
-	return writeAtomic(filepath.Join(dir, "listfile.csv"), func(w io.Writer) error {
-		cw := csv.NewWriter(w)
-		if err := cw.WriteAll(list); err != nil {
-			return err
+	return writeAtomic(filepath.Join(dir, listfileName), func(w io.Writer) error { return encodeListfile(w, d, &opt) })
+}
+
+// stayFile is the name of sequence i's file in the episodes layout.
+func stayFile(d *Dataset, i int) string { return d.ID(i) + "_timeseries.csv" }
+
+// encodeListfile writes the listfile of d's stays, as WriteEpisodes says.
+func encodeListfile(w io.Writer, d *Dataset, opt *TableOptions) error {
+	cw := csv.NewWriter(w)
+	header := []string{stayColumn}
+	if d.YStep != nil {
+		header = append(header, periodColumn)
+	}
+	if d.K == 1 {
+		header = append(header, singleLabel)
+	} else {
+		header = append(header, opt.Columns.Labels...)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	var rec []string
+	for i := range d.N() {
+		name := stayFile(d, i)
+		if d.YStep == nil {
+			rec = opt.labelCells(append(rec[:0], name), d.Labels(i))
+			if err := cw.Write(rec); err != nil {
+				return err
+			}
+			continue
 		}
-		return cw.Error()
-	})
+		listed := false
+		for t := range d.Len(i) {
+			if y := stepY(d, i, t); labelled(y) || !listed && t == d.Len(i)-1 {
+				listed = true
+				rec = opt.labelCells(append(rec[:0], name, stepCell(d, i, t)), y)
+				if err := cw.Write(rec); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // encodeStay writes sequence i as one stay's CSV file: the time column,

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,34 +19,48 @@ import (
 )
 
 // TestSynthTask: --task writes, byte for byte, the NPZ file of data.SynthTask
-// with the other flags' sizes and seed; it refuses CSV and unknown tasks.
+// with the other flags' sizes and seed, and CSV, Parquet and an episodes
+// folder that the spec sections it prints read as the same data; it
+// refuses unknown tasks and the flags of the default story.
 func TestSynthTask(t *testing.T) {
 	dir := t.TempDir()
 	for _, task := range data.SynthTasks {
-		out := filepath.Join(dir, task+".npz")
-		status, stdout, errs := trnnCmd(t, "synth", "-o", out, "--task", task, "--n", "12", "--min-len", "6", "--max-len", "9", "--seed", "4")
-		if status != 0 || !strings.Contains(stdout, "task "+task+", 12 sequences") {
-			t.Fatalf("synth --task %s: status %d, %s%s", task, status, stdout, errs)
-		}
-		d, err := data.SynthTask(task, data.SynthOptions{N: 12, MinLen: 6, MaxLen: 9, F: 3, Seed: 4, PosRate: 0.3})
+		d, err := data.SynthTask(task, data.SynthOptions{N: 12, MinLen: 3, MaxLen: 9, F: 3, Seed: 4, PosRate: 0.3})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := filepath.Join(dir, "want.npz")
-		if err := data.WriteNPZ(want, d); err != nil {
-			t.Fatal(err)
-		}
-		a, _ := os.ReadFile(out)
-		b, _ := os.ReadFile(want)
-		if !bytes.Equal(a, b) {
-			t.Errorf("synth --task %s wrote other data than data.SynthTask", task)
+		for _, form := range []string{".npz", ".csv", ".parquet", "/"} {
+			out := filepath.Join(dir, task+strings.TrimSuffix(form, "/"))
+			if form == "/" {
+				out += "-episodes/"
+			}
+			status, stdout, errs := trnnCmd(t, "synth", "-o", out, "--task", task, "--n", "12", "--min-len", "3", "--max-len", "9", "--seed", "4")
+			if status != 0 || !strings.Contains(stdout, "task "+task+", 12 sequences") {
+				t.Fatalf("synth --task %s -o %s: status %d, %s%s", task, out, status, stdout, errs)
+			}
+			if form == ".npz" {
+				want := filepath.Join(dir, "want.npz")
+				if err := data.WriteNPZ(want, d); err != nil {
+					t.Fatal(err)
+				}
+				a, _ := os.ReadFile(out)
+				b, _ := os.ReadFile(want)
+				if !bytes.Equal(a, b) {
+					t.Errorf("synth --task %s wrote other data than data.SynthTask", task)
+				}
+			}
+			got := loadPrintedSpec(t, stdout, dir)
+			if !sameSteps(got, d) {
+				t.Errorf("synth --task %s -o %s: the spec it prints reads other data than data.SynthTask", task, out)
+			}
 		}
 	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"-o", filepath.Join(dir, "x.csv"), "--task", "los"}, "--task los writes NPZ (y holds NaN for unlabelled steps), and -o " + filepath.Join(dir, "x.csv") + " is not an .npz file"},
+		{[]string{"-o", filepath.Join(dir, "x.csv"), "--task", "los", "--gaps", "0.2"}, "--gaps does not apply to --task: a task's data has one label, on a regular grid of steps with every value observed"},
+		{[]string{"-o", filepath.Join(dir, "x"), "--task", "los", "--labels", "2"}, "--labels does not apply to --task"},
 		{[]string{"-o", filepath.Join(dir, "x.npz"), "--task", "mortality"}, `--task: expected one of [decompensation los los-regression classes regression], got "mortality"`},
 	} {
 		status, _, errs := trnnCmd(t, append([]string{"synth"}, c.args...)...)
@@ -52,6 +68,39 @@ func TestSynthTask(t *testing.T) {
 			t.Errorf("synth %v: status %d, %q; want %q", c.args, status, errs, c.want)
 		}
 	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+		t.Error("a refused synth --task wrote its folder")
+	}
+}
+
+// loadPrintedSpec loads the data that the spec sections synth printed in
+// stdout read, as training does.
+func loadPrintedSpec(t *testing.T, stdout, dir string) *data.Dataset {
+	t.Helper()
+	_, sections, ok := strings.Cut(stdout, "a spec reads it with:\n")
+	if !ok {
+		t.Fatalf("synth printed no spec sections:\n%s", stdout)
+	}
+	spec, err := compiler.Parse(filepath.Join(dir, "printed.yaml"), []byte(sections+"layers: [{lstm: {units: 2}}]\n"))
+	if err != nil {
+		t.Fatalf("the printed spec sections: %v\n%s", err, sections)
+	}
+	d, err := data.Load(spec.Path(spec.Data.Train), runtime.DataSchema(spec))
+	if err != nil {
+		t.Fatalf("the printed spec sections: %v\n%s", err, sections)
+	}
+	return d
+}
+
+// sameSteps reports whether d and e hold the same steps and labels, bit
+// for bit, whatever their ids, names and step values.
+func sameSteps(d, e *data.Dataset) bool {
+	bits := func(x, y []float32) bool {
+		return slices.EqualFunc(x, y, func(u, v float32) bool { return math.Float32bits(u) == math.Float32bits(v) })
+	}
+	rows := func(x, y [][]float32) bool { return slices.EqualFunc(x, y, bits) }
+	return d.F == e.F && d.K == e.K && d.Target == e.Target && rows(d.X, e.X) && bits(d.Y, e.Y) &&
+		(d.Y == nil) == (e.Y == nil) && rows(d.YStep, e.YStep) && (d.YStep == nil) == (e.YStep == nil)
 }
 
 // headSession compiles and exports a model with the given outputs section,

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,13 +12,8 @@ import (
 
 func init() { subcommands = append(subcommands, newSynthCommand) }
 
-func newSynthCommand() *cobra.Command {
-	o := data.DefaultSynthOptions()
-	var out, task string
-	c := &cobra.Command{
-		Use:   "synth -o FILE",
-		Short: "Generate a labelled sequence data set (NPZ, CSV, Parquet or an episodes folder)",
-		Long: `synth writes synthetic labelled sequences whose evidence sits in the first
+// synthLong is synth's help text.
+const synthLong = `synth writes synthetic labelled sequences whose evidence sits in the first
 few steps of long sequences: each sequence has an early event in one or two
 features whose sign gives the label (flipped for 5% of them), then only
 noise that looks the same for both classes. A model trained on the final
@@ -33,13 +27,18 @@ without an extension (or ending in /) is a new folder in the episodes
 layout: listfile.csv (stay, y_true) and one CSV file per sequence with a
 time column Hours. The same flags and seed always give the same data.
 
---task makes data shaped like the other mimic3-benchmarks tasks, as NPZ, with
-the same early evidence: decompensation (a 0/1 label at every step, 1 in the
-last 24 steps of the sequences that deteriorate), los (the remaining steps
-at every step, in 10 buckets: classes), los-regression (the remaining steps
-at every step, a number), classes (one of 4 classes per sequence) and
-regression (one number per sequence). The first four steps of a sequence
-have no per-step label (NaN); y is [N, T], NaN at padding too.
+--task makes data shaped like the other mimic3-benchmarks tasks, in any of
+the kinds above, with the same early evidence: decompensation (a 0/1 label
+at every step, 1 in the last 24 steps of the sequences that deteriorate),
+los (the remaining steps at every step, in 10 buckets: classes b0 ... b9),
+los-regression (the remaining steps at every step, a number), classes (one
+of 4 classes per sequence, c0 ... c3) and regression (one number per
+sequence). The first four steps of a sequence have no per-step label: NaN
+in NPZ (y is [N, T], NaN at padding too), an empty cell or a null in the
+label column y of CSV and Parquet, and no row in an episodes folder, whose
+listfile.csv has a row per labelled step (stay, period_length: the step's
+Hours, y_true), as mimic3-benchmarks' has. synth then prints the spec
+sections that read what it wrote.
 
 --gaps and --categorical make the data a clinical chart looks like: values
 go missing (NaN in NPZ, empty cells in CSV, nulls in Parquet) at rates that
@@ -51,8 +50,10 @@ their hour (read them with data.bin: 1). synth then prints the spec
 sections that read what it wrote.
 
 --mimic3 writes ICU stays charted as in mimic3-benchmarks' task folders, for
-examples/mimic3-ihm.yaml and examples/mimic3-phenotyping.yaml (docs/data.md).`,
-		Example: `  # the quickstart's data set
+examples/mimic3-ihm.yaml and examples/mimic3-phenotyping.yaml (docs/data.md).`
+
+// synthExample is synth's help examples.
+const synthExample = `  # the quickstart's data set
   trnn synth -o examples/quickstart.npz
 
   # 500 sequences of 10 to 30 steps, 4 features, 3 labels, as CSV
@@ -67,9 +68,21 @@ examples/mimic3-ihm.yaml and examples/mimic3-phenotyping.yaml (docs/data.md).`,
   # per-step labels for examples/mimic3-decompensation.yaml
   trnn synth -o examples/decompensation.npz --task decompensation --n 1000 --min-len 40 --max-len 120
 
+  # length of stay in 10 buckets, as an episodes folder
+  trnn synth -o los/ --task los --n 1000 --min-len 48 --max-len 96
+
   # 3000 ICU stays of 48 hours, in-hospital mortality (--labels 25: phenotypes)
-  trnn synth --mimic3 -o examples/data/mimic3-ihm/ --n 3000`,
-		RunE: func(c *cobra.Command, args []string) error { return runSynth(c, out, task, o) },
+  trnn synth --mimic3 -o examples/data/mimic3-ihm/ --n 3000`
+
+func newSynthCommand() *cobra.Command {
+	o := data.DefaultSynthOptions()
+	var out, task string
+	c := &cobra.Command{
+		Use:     "synth -o FILE",
+		Short:   "Generate a labelled sequence data set (NPZ, CSV, Parquet or an episodes folder)",
+		Long:    synthLong,
+		Example: synthExample,
+		RunE:    func(c *cobra.Command, args []string) error { return runSynth(c, out, task, o) },
 	}
 	c.Args = func(c *cobra.Command, args []string) error {
 		if len(args) != 0 {
@@ -110,7 +123,7 @@ func runSynth(c *cobra.Command, out, task string, o data.SynthOptions) error {
 		return err
 	}
 	if task != "" {
-		return synthTask(c, task, out, strings.ToLower(filepath.Ext(out)), o)
+		return synthTask(c, task, out, kind, o)
 	}
 	d := data.Synth(o)
 	if err := writeSynth(out, kind, d, o); err != nil {
@@ -122,25 +135,39 @@ func runSynth(c *cobra.Command, out, task string, o data.SynthOptions) error {
 	}
 	fmt.Fprintf(c.OutOrStdout(), "wrote %s: %d sequences of %d to %d steps (%d in all), %d features, %d label(s), %.1f%% positive\n",
 		out, d.N(), o.MinLen, o.MaxLen, d.Steps(), d.F, d.K, 100*float64(pos)/float64(d.N()*d.K))
-	if spec := synthSpec(out, kind, o); spec != "" {
+	if spec := synthSpec(out, kind, "", o); spec != "" {
 		fmt.Fprintf(c.OutOrStdout(), "a spec reads it with:\n%s", spec)
 	}
 	return nil
 }
 
-// synthTask writes the data of one of data.SynthTasks.
-func synthTask(c *cobra.Command, task, out, ext string, o data.SynthOptions) error {
-	if ext != ".npz" {
-		return usageError{fmt.Errorf("%s: --task %s writes NPZ (y holds NaN for unlabelled steps), and -o %s is not an .npz file", c.CommandPath(), task, out)}
+// synthTask writes the data of one of data.SynthTasks in the kind of file
+// or folder kind, and prints the spec sections that read it.
+func synthTask(c *cobra.Command, task, out, kind string, o data.SynthOptions) error {
+	for _, name := range []string{"labels", "gaps", "categorical", "irregular"} {
+		if c.Flags().Changed(name) {
+			return usageError{fmt.Errorf("%s: --%s does not apply to --task: a task's data has one label, on a regular grid of steps with every value observed", c.CommandPath(), name)}
+		}
 	}
 	d, err := data.SynthTask(task, o)
 	if err != nil {
 		return usageError{fmt.Errorf("%s: %v", c.CommandPath(), err)}
 	}
-	if err := makeParent(out); err != nil {
-		return err
+	opt := data.TableOptions{Columns: data.SynthColumns(o.F, 1), Classes: data.SynthTaskClasses(task)}
+	if kind != synthEpisodes {
+		if err := makeParent(out); err != nil {
+			return err
+		}
 	}
-	if err := data.WriteNPZ(out, d); err != nil {
+	switch kind {
+	case synthEpisodes:
+		err = data.WriteEpisodes(out, d, opt)
+	case ".npz":
+		err = data.WriteNPZ(out, d)
+	default:
+		err = data.WriteTable(out, d, opt)
+	}
+	if err != nil {
 		return err
 	}
 	labels := d.N()
@@ -156,5 +183,6 @@ func synthTask(c *cobra.Command, task, out, ext string, o data.SynthOptions) err
 	}
 	fmt.Fprintf(c.OutOrStdout(), "wrote %s: task %s, %d sequences of %d to %d steps (%d in all), %d features, %d labels\n",
 		out, task, d.N(), o.MinLen, o.MaxLen, d.Steps(), d.F, labels)
+	fmt.Fprintf(c.OutOrStdout(), "a spec reads it with:\n%s", synthSpec(out, kind, task, o))
 	return nil
 }

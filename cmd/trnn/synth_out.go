@@ -69,13 +69,14 @@ func writeSynth(out, kind string, d *data.Dataset, o data.SynthOptions) error {
 }
 
 // synthSpec is the part of a spec that reads what synth wrote, for the
-// data of the gap story or for a file kind whose columns a spec must name:
-// the features with their categories, the handling of missing values, the
+// data of the gap story, of a task (one of data.SynthTasks, "" for the
+// default story) or for a file kind whose columns a spec must name: the
+// features with their categories, the handling of missing values, the
 // labels and the data section. "" for the plain data of an NPZ or CSV file,
 // which a spec with counts reads as it is.
-func synthSpec(out, kind string, o data.SynthOptions) string {
+func synthSpec(out, kind, task string, o data.SynthOptions) string {
 	gaps := o.Gaps > 0 || o.Categorical || o.Irregular
-	if !gaps && (kind == ".npz" || kind == ".csv") {
+	if task == "" && !gaps && (kind == ".npz" || kind == ".csv") {
 		return ""
 	}
 	cols, cats := data.SynthTable(o)
@@ -92,7 +93,7 @@ func synthSpec(out, kind string, o data.SynthOptions) string {
 	if gaps {
 		b.WriteString("  missing: forward_fill\n  indicators: true\n")
 	}
-	fmt.Fprintf(&b, "outputs:\n  labels: [%s]\ndata:\n  train: %s\n", strings.Join(cols.Labels, ", "), out)
+	fmt.Fprintf(&b, "outputs:\n%sdata:\n  train: %s\n", synthOutputs(task, cols.Labels), out)
 	if o.Irregular || kind == synthEpisodes {
 		b.WriteString("  bin: 1.0\n")
 	}
@@ -102,6 +103,24 @@ func synthSpec(out, kind string, o data.SynthOptions) string {
 		fmt.Fprintf(&b, "  csv: {id: %s, step: %s}\n", cols.ID, cols.Step)
 	}
 	return b.String()
+}
+
+// synthOutputs is the outputs section's fields for the labels of a task
+// (or of the default story, task ""), in columns named labels.
+func synthOutputs(task string, labels []string) string {
+	var s string
+	switch data.SynthTaskTarget(task) {
+	case data.LabelClass:
+		s = fmt.Sprintf("  classes: [%s]\n", strings.Join(data.SynthTaskClasses(task), ", "))
+	case data.LabelValue:
+		s = fmt.Sprintf("  targets: [%s]\n", strings.Join(labels, ", "))
+	default:
+		s = fmt.Sprintf("  labels: [%s]\n", strings.Join(labels, ", "))
+	}
+	if data.SynthTaskPerStep(task) {
+		s += "  per_step: true\n"
+	}
+	return s
 }
 
 // yamlList writes names as a YAML flow list's items, each quoted.
