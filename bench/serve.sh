@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Load test of trnn serve on loopback: requests/s and p50/p99 latency with
-# 32 concurrent clients, each request one sequence of the quickstart model
-# (60 to 150 steps), with dynamic batching against --max-batch 1, in one
-# sitting.
+# 32 concurrent clients, each request one sequence, by default of the
+# quickstart model (60 to 150 steps), with dynamic batching against
+# --max-batch 1, in one sitting.
 #
-#   bench/serve.sh [SECONDS] [ROUNDS] [STEPS]
+#   bench/serve.sh [SECONDS] [ROUNDS] [STEPS] [--spec SPEC.yaml [--data D.npz] | --model M.onnx] [--steps MIN-MAX]
 #
 # Defaults: 10 seconds, 2 rounds, and sequences of 60 to 150 steps; STEPS
-# above 0 gives every sequence that many steps instead.
+# above 0 gives every sequence that many steps instead. --spec serves the
+# model of SPEC trained for one epoch (on D.npz with --data, else on the
+# spec's data): the weights do not change the timing. --model serves a
+# model file as it is. --steps draws the sequences' steps from MIN to MAX;
+# the features per step are the model's.
 #
-# It needs wrk (Debian: apt-get install wrk). It builds bin/trnn, trains the
-# quickstart model into a temporary folder, and for each round runs one
+# It needs wrk (Debian: apt-get install wrk) and curl. It builds bin/trnn,
+# trains the model into a temporary folder, and for each round runs one
 # server per configuration in turn on 127.0.0.1 (an ephemeral port, never
 # another interface), loads it with wrk for SECONDS (and at most 10^6
 # requests) after a one-second warm-up, and stops it with SIGTERM. The
@@ -20,14 +24,33 @@
 # Besides requests/s and latency it reports, per request, the CPU time the
 # server and wrk used during the timed run (from /proc on Linux; empty
 # elsewhere), which waiting for a core on a busy machine does not inflate,
-# and the mean rows per batch the server ran (from its /metrics, with curl).
+# and the mean rows per batch the server ran (from its /metrics).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-10}
-rounds=${2:-2}
-steps=${3:-0}
+spec=examples/quickstart.yaml
+data=
+model=
+min_steps=60
+max_steps=150
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --spec) spec=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --model) model=$2; shift 2 ;;
+    --steps)
+      [[ $2 =~ ^([0-9]+)-([0-9]+)$ ]] || { echo "serve.sh: --steps $2: want MIN-MAX, as 12-48" >&2; exit 2; }
+      min_steps=${BASH_REMATCH[1]}; max_steps=${BASH_REMATCH[2]}; shift 2 ;;
+    -*) echo "serve.sh: unknown option $1" >&2; exit 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+seconds=${args[0]:-10}
+rounds=${args[1]:-2}
+steps=${args[2]:-0}
 clients=32
 command -v wrk >/dev/null || { echo "serve.sh: wrk not found (apt-get install wrk)" >&2; exit 2; }
+command -v curl >/dev/null || { echo "serve.sh: curl not found (apt-get install curl)" >&2; exit 2; }
 
 go build -o bin/trnn ./cmd/trnn
 tmp=$(mktemp -d)
@@ -37,8 +60,20 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-./bin/trnn train examples/quickstart.yaml -o "$tmp/run" --quiet
-cp "$tmp/run/model.onnx" "$tmp/quickstart.onnx"
+# The model's name in the server's paths is its file's base name.
+if [ -n "$model" ]; then
+  name=$(basename "$model" .onnx)
+  cp "$model" "$tmp/$name.onnx"
+else
+  name=$(basename "$spec" .yaml)
+  if [ "$spec" = examples/quickstart.yaml ]; then
+    ./bin/trnn train "$spec" -o "$tmp/run" --quiet
+  else
+    ./bin/trnn train "$spec" -o "$tmp/run" --quiet --epochs 1 ${data:+--data "$data"}
+  fi
+  cp "$tmp/run/model.onnx" "$tmp/$name.onnx"
+fi
+features=
 
 # cpu_seconds PID: the user and system CPU time process PID has used.
 cpu_seconds() {
@@ -49,7 +84,6 @@ cpu_seconds() {
 
 # batch_rows URL: the sum and count of the batch-size histogram.
 batch_rows() {
-  command -v curl >/dev/null || return 0
   curl -s "$1/metrics" | awk '/^trnn_serve_batch_rows_sum/ {s = $2} /^trnn_serve_batch_rows_count/ {c = $2} END {print s + 0, c + 0}'
 }
 
@@ -64,7 +98,7 @@ serve() {
   runs=$((runs + 1))
   local log="$tmp/log$runs"
   : >"$log"
-  ./bin/trnn serve "$tmp/quickstart.onnx" --addr 127.0.0.1:0 "$@" 2>"$log" &
+  ./bin/trnn serve "$tmp/$name.onnx" --addr 127.0.0.1:0 "$@" 2>"$log" &
   server=$!
   local addr=
   for _ in $(seq 200); do
@@ -73,14 +107,19 @@ serve() {
     sleep 0.05
   done
   [ -n "$addr" ] || { cat "$log" >&2; echo "serve.sh: the server did not start" >&2; exit 1; }
-  local url="http://$addr/v2/models/quickstart/infer"
-  timeout 30 wrk -t1 -c"$clients" -d1s -s bench/serve/oip.lua "$url" -- 1000000 "$steps" >/dev/null
+  # The features per step: the last dimension of x in the model's metadata.
+  [ -n "$features" ] || features=$(curl -s "http://$addr/v2/models/$name" |
+    sed -n 's/.*"name":"x","datatype":"FP32","shape":\[[^]]*,\([0-9]*\)\].*/\1/p')
+  [ -n "$features" ] || { echo "serve.sh: the model has no float input x [batch, time, F]" >&2; exit 1; }
+  local url="http://$addr/v2/models/$name/infer"
+  local script=(-s bench/serve/oip.lua "$url" -- 1000000 "$steps" "$features" "$min_steps" "$max_steps")
+  timeout 30 wrk -t1 -c"$clients" -d1s "${script[@]}" >/dev/null
   local line cpu0 cpu1 rows0 rows1 wrk_cpu
   cpu0=$(cpu_seconds "$server")
   rows0=$(batch_rows "http://$addr")
   # bash's time gives wrk's own CPU time (user + system).
   wrk_cpu=$( { TIMEFORMAT='%U %S'; time timeout $((seconds + 30)) wrk -t1 -c"$clients" -d"${seconds}s" --timeout 10s \
-    -s bench/serve/oip.lua "$url" -- 1000000 "$steps" | tail -n 1 >"$tmp/line"; } 2>&1 | awk '{print $1 + $2}')
+    "${script[@]}" | tail -n 1 >"$tmp/line"; } 2>&1 | awk '{print $1 + $2}')
   line=$(cat "$tmp/line")
   cpu1=$(cpu_seconds "$server")
   rows1=$(batch_rows "http://$addr")

@@ -21,18 +21,45 @@ import (
 // steps per request, as bench/serve.sh sends: decoding a request, running
 // it alone and merged, as Session.Run does and as the server does (in
 // chunks with copies, chunk.go). With GOMAXPROCS=1 they compare work;
-// docs/serving.md quotes them.
+// docs/serving.md quotes them. BenchmarkWide does the same on the networks
+// of bench/r1.yaml and bench/r2.yaml.
 //
 //	GOMAXPROCS=1 go test ./serve -run '^$' -bench .
+
+// benchNet is a network and the sequences its requests hold.
+type benchNet struct {
+	name             string
+	features, labels int
+	units            []int // one LSTM layer each
+	minLen, maxLen   int   // drawn steps per sequence
+	sameLen          int   // the steps of every sequence with sameLength
+}
+
+// quickstartNet is the quickstart's network, as bench/serve.sh sends by
+// default; r1Net and r2Net are the benchmark workloads of bench/r1.yaml and
+// bench/r2.yaml, whose wider recurrent products batch better.
+var (
+	quickstartNet = benchNet{"quickstart", 3, 1, []int{32}, 60, 150, 105}
+	r1Net         = benchNet{"r1", 13, 1, []int{64, 64}, 12, 48, 48}
+	r2Net         = benchNet{"r2", 13, 128, []int{128, 128}, 12, 48, 48}
+)
 
 // benchModel is the quickstart's network, untrained, and 32 calls of one
 // sequence each (all of 105 steps with sameLength).
 func benchModel(b *testing.B, sameLength bool) (*model, []*call, []string) {
+	return benchModelOf(b, quickstartNet, sameLength)
+}
+
+// benchModelOf is benchModel for network n.
+func benchModelOf(b *testing.B, n benchNet, sameLength bool) (*model, []*call, []string) {
 	b.Helper()
 	spec := compiler.DefaultSpec()
-	spec.Inputs.Features = 3
-	spec.Layers = []compiler.Layer{{Kind: compiler.LayerLSTM, Units: 32}}
-	spec.Outputs.Labels = 1
+	spec.Inputs.Features = n.features
+	spec.Layers = nil
+	for _, u := range n.units {
+		spec.Layers = append(spec.Layers, compiler.Layer{Kind: compiler.LayerLSTM, Units: u})
+	}
+	spec.Outputs.Labels = n.labels
 	prog, err := compiler.Compile(spec)
 	if err != nil {
 		b.Fatal(err)
@@ -44,25 +71,25 @@ func benchModel(b *testing.B, sameLength bool) (*model, []*call, []string) {
 	if err := runtime.WriteModel(&buf, prog, export.Options{}); err != nil {
 		b.Fatal(err)
 	}
-	sess, err := trnn.LoadBytes("quickstart", buf.Bytes())
+	sess, err := trnn.LoadBytes(n.name, buf.Bytes())
 	if err != nil {
 		b.Fatal(err)
 	}
-	m := newModel("quickstart", sess, slog.New(slog.DiscardHandler))
+	m := newModel(n.name, sess, slog.New(slog.DiscardHandler))
 	rng := rand.New(rand.NewPCG(1, 1))
 	calls := make([]*call, 32)
 	bodies := make([]string, 32)
 	for i := range calls {
-		L := 60 + rng.IntN(91)
+		L := n.minLen + rng.IntN(n.maxLen-n.minLen+1)
 		if sameLength {
-			L = 105
+			L = n.sameLen
 		}
-		data := make([]string, L*3)
+		data := make([]string, L*n.features)
 		for j := range data {
 			data[j] = fmt.Sprintf("%.4f", rng.NormFloat64())
 		}
-		bodies[i] = fmt.Sprintf(`{"inputs":[{"name":"x","shape":[1,%d,3],"datatype":"FP32","data":[%s]},`+
-			`{"name":"lengths","shape":[1],"datatype":"INT32","data":[%d]}]}`, L, strings.Join(data, ","), L)
+		bodies[i] = fmt.Sprintf(`{"inputs":[{"name":"x","shape":[1,%d,%d],"datatype":"FP32","data":[%s]},`+
+			`{"name":"lengths","shape":[1],"datatype":"INT32","data":[%d]}]}`, L, n.features, strings.Join(data, ","), L)
 		var req inferRequest
 		if err := json.Unmarshal([]byte(bodies[i]), &req); err != nil {
 			b.Fatal(err)
@@ -188,5 +215,39 @@ func BenchmarkServerMerged(b *testing.B) {
 			}
 			perRequest(b, 32, cpu0)
 		})
+	}
+}
+
+// BenchmarkWide is BenchmarkServerAlone and BenchmarkServerMerged on the
+// wider networks of bench/r1.yaml and bench/r2.yaml (12 to 48 steps, or
+// 48), where a batch's recurrent products have more columns per row.
+func BenchmarkWide(b *testing.B) {
+	for _, n := range []benchNet{r1Net, r2Net} {
+		for _, same := range []bool{false, true} {
+			lengths := "/distinct lengths"
+			if same {
+				lengths = "/equal lengths"
+			}
+			b.Run(n.name+lengths+"/alone", func(b *testing.B) {
+				m, calls, _ := benchModelOf(b, n, same)
+				cpu0 := start(b)
+				for i := range b.N {
+					if err := m.runMerged(calls[i%32 : i%32+1]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perRequest(b, 1, cpu0)
+			})
+			b.Run(n.name+lengths+"/merged", func(b *testing.B) {
+				m, calls, _ := benchModelOf(b, n, same)
+				cpu0 := start(b)
+				for range b.N {
+					if err := m.runMerged(calls); err != nil {
+						b.Fatal(err)
+					}
+				}
+				perRequest(b, 32, cpu0)
+			})
+		}
 	}
 }

@@ -1,15 +1,18 @@
--- wrk script for bench/serve.sh: each request is one sequence for the
--- quickstart model (3 features, 60 to 150 steps, as examples/quickstart.npz
--- has), in the Open Inference Protocol's JSON. The sequences are drawn once
--- per thread from a fixed seed, so every run sends the same requests.
+-- wrk script for bench/serve.sh: each request is one sequence, by default
+-- for the quickstart model (3 features, 60 to 150 steps, as
+-- examples/quickstart.npz has), in the Open Inference Protocol's JSON. The
+-- sequences are drawn once per thread from a fixed seed, so every run sends
+-- the same requests.
 --
--- A thread stops after max_requests answers (the first script argument,
--- default 1000000), so a run is bounded in requests as well as in time.
--- A second argument, when above 0, gives every sequence that many steps.
+-- Arguments, all optional, in order: the answers after which a thread stops
+-- (default 1000000), so a run is bounded in requests as well as in time; a
+-- fixed number of steps for every sequence (0: drawn); the features per
+-- step (3); the fewest and the most steps drawn (60 and 150).
 
 local bodies = {}
 local next_body = 1
 local answered, max_requests, fixed_steps = 0, 1000000, 0
+local features, min_steps, max_steps = 3, 60, 150
 local thread_id = 0
 
 function setup(thread)
@@ -19,15 +22,15 @@ end
 
 local function sequence_body(steps)
   local data = {}
-  for i = 1, steps * 3 do
+  for i = 1, steps * features do
     -- a sum of uniforms: roughly normal, and cheap
     local v = (math.random() + math.random() + math.random() - 1.5) * 2
     data[i] = string.format("%.4f", v)
   end
   return string.format(
-    '{"inputs":[{"name":"x","shape":[1,%d,3],"datatype":"FP32","data":[%s]},' ..
+    '{"inputs":[{"name":"x","shape":[1,%d,%d],"datatype":"FP32","data":[%s]},' ..
     '{"name":"lengths","shape":[1],"datatype":"INT32","data":[%d]}]}',
-    steps, table.concat(data, ","), steps)
+    steps, features, table.concat(data, ","), steps)
 end
 
 function init(args)
@@ -37,9 +40,15 @@ function init(args)
   if args[2] then
     fixed_steps = tonumber(args[2])
   end
+  if args[3] then
+    features = tonumber(args[3])
+  end
+  if args[4] and args[5] then
+    min_steps, max_steps = tonumber(args[4]), tonumber(args[5])
+  end
   math.randomseed(1000 + id)
   for i = 1, 256 do
-    local steps = 60 + math.random(0, 90)
+    local steps = min_steps + math.random(0, max_steps - min_steps)
     if fixed_steps > 0 then
       steps = fixed_steps
     end
