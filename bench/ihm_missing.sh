@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The in-hospital mortality example (examples/mimic3-ihm.yaml) on synthetic
 # ICU stays (trnn synth --mimic3), trained as written (forward fill with
-# indicators) and with missing: zero and no indicators, for each seed given
-# (default 1 2 3), on the same stays. Prints each run's test AUROC.
+# indicators), with missing: zero, mean and forward_fill without
+# indicators, for each seed given (default 1 2 3), on the same stays. Prints
+# each run's test AUROC.
 #
 #   bench/ihm_missing.sh [SEED...]        N=3000 stays unless N is set
 set -euo pipefail
@@ -15,12 +16,16 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 ./bin/trnn synth --mimic3 -o "$out/stays/" --n "$n" >/dev/null
 cp examples/mimic3-ihm.yaml "$out/ffill.yaml"
-sed -e 's/^  missing: forward_fill .*/  missing: zero/' -e 's/^  indicators: true .*/  indicators: false/' \
-  examples/mimic3-ihm.yaml >"$out/zero.yaml"
-grep -q '^  missing: zero' "$out/zero.yaml" || { echo "ihm_missing.sh: could not rewrite the spec" >&2; exit 1; }
+variant() { # missing mode, indicators
+  sed -e "s/^  missing: forward_fill .*/  missing: $1/" -e "s/^  indicators: true .*/  indicators: $2/" examples/mimic3-ihm.yaml
+}
+variant zero false >"$out/zero.yaml"
+variant mean false >"$out/mean.yaml"
+variant forward_fill false >"$out/ffill-noind.yaml"
+grep -q '^  indicators: false' "$out/zero.yaml" || { echo "ihm_missing.sh: could not rewrite the spec" >&2; exit 1; }
 printf '%-30s %-5s %s\n' setting seed "test AUROC [95% interval]"
 for seed in "${seeds[@]}"; do
-  for s in ffill zero; do
+  for s in ffill zero mean ffill-noind; do
     ./bin/trnn train "$out/$s.yaml" --data "$out/stays/" --seed "$seed" -o "$out/run-$s-$seed" --quiet --force
     auroc=$(/usr/bin/python3 -c '
 import json, sys
@@ -29,7 +34,12 @@ met = m.get("metrics", m)
 v = met["auroc"]
 ci = m.get("bootstrap", {}).get("intervals", {}).get("auroc")
 print(f"{v:.3f}" + (f" [{ci['lo']:.3f}, {ci['hi']:.3f}]" if ci else ""))' "$out/run-$s-$seed/test.json")
-    case $s in ffill) label="forward_fill + indicators" ;; zero) label="zero, no indicators" ;; esac
+    case $s in
+      ffill) label="forward_fill + indicators" ;;
+      zero) label="zero, no indicators" ;;
+      mean) label="mean, no indicators" ;;
+      ffill-noind) label="forward_fill, no indicators" ;;
+    esac
     printf '%-30s %-5s %s\n' "$label" "$seed" "$auroc"
   done
 done
