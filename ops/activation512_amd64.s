@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// AVX-512 forms of the forward kernels of activation_amd64.s (contracts in
-// activation_amd64.go), 16 lanes at a time. Each instruction is its AVX2
+// AVX-512 forms of the activation and cell kernels of activation_amd64.s
+// (contracts in activation_amd64.go), 16 lanes at a time. Each instruction is its AVX2
 // counterpart on ZMM registers, in the same order, so every lane computes the
 // same float32 operations and the results are the AVX2 kernels' bits. Three
 // substitutions, none of which changes a result: constants are broadcast from
@@ -331,6 +331,166 @@ gruFwdLoop2Z:
 	ADDQ $64, R10
 	SUBQ $16, CX
 	JNZ  gruFwdLoop2Z
+	VZEROUPPER
+	RET
+
+
+// func lstmCellBackwardAsm16(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+//
+// lstmCellBackwardAsm8 on 16 lanes: the same registers.
+TEXT ·lstmCellBackwardAsm16(SB), NOSPLIT, $0-80
+	MOVQ m+0(FP), CX
+	MOVQ h+8(FP), R12
+	MOVQ gates+16(FP), SI
+	MOVQ tanhC+24(FP), DI
+	MOVQ cp+32(FP), R8
+	MOVQ dy+40(FP), R9
+	MOVQ dh+48(FP), R10
+	MOVQ dc+56(FP), R11
+	MOVQ dG+64(FP), BX
+	MOVQ peep+72(FP), DX
+	SHLQ $2, R12
+	LEAQ (R12)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
+	VBROADCASTSS ONE, Z15
+
+lstmBwdLoopZ:
+	// dH = dh (+ dy)
+	VMOVUPS (R10), Z0
+	TESTQ   R9, R9
+	JZ      lstmBwdNoDyZ
+	VADDPS  (R9), Z0, Z0
+	ADDQ    $64, R9
+
+lstmBwdNoDyZ:
+	// dO = dH·tanh(C)·o·(1 − o)
+	VMOVUPS (SI)(R12*1), Z1
+	VMOVUPS (DI), Z2
+	VSUBPS  Z1, Z15, Z3
+	VMULPS  Z2, Z0, Z4
+	VMULPS  Z1, Z4, Z4
+	VMULPS  Z3, Z4, Z4
+	VMOVUPS Z4, (BX)(R12*1)
+
+	// dC = dc + float32(dH·o·(1 − float32(tanh(C)²))) + float32(dO·po)
+	VMULPS  Z2, Z2, Z5
+	VSUBPS  Z5, Z15, Z5
+	VMULPS  Z1, Z0, Z6
+	VMULPS  Z5, Z6, Z6
+	VADDPS  (R11), Z6, Z6
+	VMULPS  (DX)(R12*1), Z4, Z7
+	VADDPS  Z7, Z6, Z6
+
+	// dI = dC·c·i·(1 − i)
+	VMOVUPS (SI), Z1
+	VMOVUPS (SI)(R14*1), Z2
+	VMULPS  Z2, Z6, Z3
+	VMULPS  Z1, Z3, Z3
+	VSUBPS  Z1, Z15, Z4
+	VMULPS  Z4, Z3, Z3
+	VMOVUPS Z3, (BX)
+
+	// dc̃ = dC·i·(1 − float32(c²))
+	VMULPS  Z1, Z6, Z4
+	VMULPS  Z2, Z2, Z5
+	VSUBPS  Z5, Z15, Z5
+	VMULPS  Z5, Z4, Z4
+	VMOVUPS Z4, (BX)(R14*1)
+
+	// dF = dC·cp·f·(1 − f)
+	VMOVUPS (SI)(R13*1), Z1
+	VMULPS  (R8), Z6, Z4
+	VMULPS  Z1, Z4, Z4
+	VSUBPS  Z1, Z15, Z5
+	VMULPS  Z5, Z4, Z4
+	VMOVUPS Z4, (BX)(R13*1)
+
+	// dc = float32(dC·f) + float32(dI·pi) + float32(dF·pf)
+	VMULPS  Z1, Z6, Z6
+	VMULPS  (DX), Z3, Z3
+	VADDPS  Z3, Z6, Z6
+	VMULPS  (DX)(R13*1), Z4, Z4
+	VADDPS  Z4, Z6, Z6
+	VMOVUPS Z6, (R11)
+
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $64, DX
+	ADDQ $64, DI
+	ADDQ $64, R8
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, CX
+	JNZ  lstmBwdLoopZ
+	VZEROUPPER
+	RET
+
+// func gruCellBackwardAsm16(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+//
+// gruCellBackwardAsm8 on 16 lanes: the same registers.
+TEXT ·gruCellBackwardAsm16(SB), NOSPLIT, $0-72
+	MOVQ m+0(FP), CX
+	MOVQ h+8(FP), R12
+	MOVQ gates+16(FP), SI
+	MOVQ hp+24(FP), R8
+	MOVQ hr+32(FP), R9
+	MOVQ dy+40(FP), DI
+	MOVQ dh+48(FP), R10
+	MOVQ dG+56(FP), BX
+	MOVQ dxh+64(FP), R11
+	SHLQ $2, R12
+	LEAQ (R12)(R12*1), R13
+	VBROADCASTSS ONE, Z15
+
+gruBwdLoopZ:
+	// dH = dh (+ dy)
+	VMOVUPS (R10), Z0
+	TESTQ   DI, DI
+	JZ      gruBwdNoDyZ
+	VADDPS  (DI), Z0, Z0
+	ADDQ    $64, DI
+
+gruBwdNoDyZ:
+	// dxh = dH·(1 − z)·(1 − float32(ĥ²))
+	VMOVUPS (SI), Z1
+	VMOVUPS (SI)(R13*1), Z2
+	VSUBPS  Z1, Z15, Z3
+	VMULPS  Z3, Z0, Z4
+	VMULPS  Z2, Z2, Z5
+	VSUBPS  Z5, Z15, Z5
+	VMULPS  Z5, Z4, Z4
+	VMOVUPS Z4, (R11)
+
+	// dz = dH·(hp − ĥ)·z·(1 − z)
+	VMOVUPS (R8), Z5
+	VSUBPS  Z2, Z5, Z5
+	VMULPS  Z5, Z0, Z5
+	VMULPS  Z1, Z5, Z5
+	VMULPS  Z3, Z5, Z5
+	VMOVUPS Z5, (BX)
+
+	// dr = dxh·hr·r·(1 − r); dn = dxh·r
+	VMOVUPS (SI)(R12*1), Z6
+	VMULPS  (R9), Z4, Z7
+	VMULPS  Z6, Z7, Z7
+	VSUBPS  Z6, Z15, Z8
+	VMULPS  Z8, Z7, Z7
+	VMOVUPS Z7, (BX)(R12*1)
+	VMULPS  Z6, Z4, Z7
+	VMOVUPS Z7, (BX)(R13*1)
+
+	// dh = dH·z
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (R10)
+
+	ADDQ $64, SI
+	ADDQ $64, BX
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	SUBQ $16, CX
+	JNZ  gruBwdLoopZ
 	VZEROUPPER
 	RET
 

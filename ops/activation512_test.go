@@ -101,9 +101,10 @@ func TestVec512ActivationsMatchAVX2(t *testing.T) {
 	}
 }
 
-// TestVec512CellsMatchAVX2: the LSTM and GRU step functions give the same
-// bits with the 16-lane forward kernels as with the 8-lane ones alone, for
-// widths of every tail, with hostile values among the pre-activations.
+// TestVec512CellsMatchAVX2: the LSTM and GRU step functions, forward and
+// backward (with and without dy), give the same bits with the 16-lane
+// kernels as with the 8-lane ones alone, for widths of every tail, with
+// hostile values among the pre-activations and the incoming gradients.
 func TestVec512CellsMatchAVX2(t *testing.T) {
 	skipWithout512(t)
 	rng := rand.New(rand.NewPCG(15, 17))
@@ -125,6 +126,22 @@ func TestVec512CellsMatchAVX2(t *testing.T) {
 				t.Errorf("LSTM H=%d: output %d (gates, cell, tanhC, y) differs from the AVX2 kernel's", H, i)
 			}
 		}
+		fw := want
+		dy, dh, dc := cellRand(rng, n*H, 1), cellRand(rng, n*H, 1), cellRand(rng, n*H, 1)
+		special512(rng, dh)
+		for _, d := range [][]float32{dy, nil} {
+			lstmBack := func() [][]float32 {
+				dG, dcc := make([]float32, n*4*H), append([]float32(nil), dc...)
+				lstmStepBackward(H, fw[0], fw[1], fw[2], cp, d, dh, dcc, dG, peep, nil)
+				return [][]float32{dG, dcc}
+			}
+			with8Lanes(func() { want = lstmBack() })
+			for i, got := range lstmBack() {
+				if !bitsEqual(got, want[i]) {
+					t.Errorf("LSTM H=%d, dy %v: gradient %d (dG, dc) differs from the AVX2 kernel's", H, d != nil, i)
+				}
+			}
+		}
 
 		gg, rec, gbias := g[:n*3*H], cellRand(rng, n*3*H, 3), cellRand(rng, 6*H, 1)
 		special512(rng, rec)
@@ -139,6 +156,20 @@ func TestVec512CellsMatchAVX2(t *testing.T) {
 		for i, got := range gru() {
 			if !bitsEqual(got, want[i]) {
 				t.Errorf("GRU H=%d: output %d (gates, hr, y) differs from the AVX2 kernel's", H, i)
+			}
+		}
+		fw = want
+		for _, d := range [][]float32{dy, nil} {
+			gruBack := func() [][]float32 {
+				dG, dxh, dhh := make([]float32, n*3*H), make([]float32, n*H), append([]float32(nil), dh...)
+				gruStepBackwardLBR(H, fw[0], hp, fw[1], d, dhh, dG, dxh)
+				return [][]float32{dG, dxh, dhh}
+			}
+			with8Lanes(func() { want = gruBack() })
+			for i, got := range gruBack() {
+				if !bitsEqual(got, want[i]) {
+					t.Errorf("GRU H=%d, dy %v: gradient %d (dG, dxh, dh) differs from the AVX2 kernel's", H, d != nil, i)
+				}
 			}
 		}
 	}

@@ -286,12 +286,12 @@ lstmFwdLoop2:
 	VZEROUPPER
 	RET
 
-// func lstmCellBackwardAsm(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+// func lstmCellBackwardAsm8(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
 //
 // SI gates, BX dG, DX peep at the current unit of block i; R12, R13, R14
 // the byte offsets of blocks o, f, c; DI tanhC, R8 cp, R9 dy (0 = none),
 // R10 dh, R11 dc. Y15 ones, Y0 dH, Y6 dC.
-TEXT ·lstmCellBackwardAsm(SB), NOSPLIT, $0-80
+TEXT ·lstmCellBackwardAsm8(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12
 	MOVQ gates+16(FP), SI
@@ -465,12 +465,12 @@ gruFwdLoop2:
 	VZEROUPPER
 	RET
 
-// func gruCellBackwardAsm(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+// func gruCellBackwardAsm8(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
 //
 // SI gates, BX dG at the current unit of block z; R12, R13 the byte offsets
 // of blocks r, h; R8 hp, R9 hr, DI dy (0 = none), R10 dh, R11 dxh.
 // Y15 ones, Y0 dH, Y1 z, Y4 the gradient at ĥ's pre-activation.
-TEXT ·gruCellBackwardAsm(SB), NOSPLIT, $0-72
+TEXT ·gruCellBackwardAsm8(SB), NOSPLIT, $0-72
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12
 	MOVQ gates+16(FP), SI
