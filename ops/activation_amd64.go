@@ -4,6 +4,7 @@ package ops
 
 import (
 	"math"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 )
@@ -52,44 +53,144 @@ func splat(v float32) [8]float32 { return [8]float32{v, v, v, v, v, v, v, v} }
 // rounding each, no fused multiply-add), so its results are bit-identical.
 // n and m count elements, a positive multiple of 8; h is the element
 // distance between the gate blocks of a row. Callers guarantee that every
-// addressed element lies inside its slice.
+// addressed element lies inside its slice. All but colSumsAsm have 16-lane
+// AVX-512 forms in activation512_amd64.s (suffix 16, n and m a positive
+// multiple of 16), with the same bits, which the functions without a suffix
+// choose where the CPU has them.
+
+//go:noescape
+func sigmoidAsm8(n int, dst, src *float32)
+
+//go:noescape
+func sigmoidAsm16(n int, dst, src *float32)
+
+//go:noescape
+func tanhAsm8(n int, dst, src *float32)
+
+//go:noescape
+func tanhAsm16(n int, dst, src *float32)
+
+//go:noescape
+func lstmCellForwardAsm8(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+
+//go:noescape
+func lstmCellForwardAsm16(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+
+//go:noescape
+func gruCellForwardAsm8(m, h int, gr, rec, bias, hp, hr, y *float32)
+
+//go:noescape
+func gruCellForwardAsm16(m, h int, gr, rec, bias, hp, hr, y *float32)
+
+//go:noescape
+func lstmCellBackwardAsm8(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+
+//go:noescape
+func lstmCellBackwardAsm16(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+
+//go:noescape
+func gruCellBackwardAsm8(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+
+//go:noescape
+func gruCellBackwardAsm16(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+
+// haveVec512 reports whether the CPU (and the OS, which must save the ZMM
+// registers) supports the 16-lane kernels. They need only AVX512F: the
+// logic operations use its doubleword forms. A variable, so that tests can
+// run the 8-lane kernels on a CPU that has both.
+var haveVec512 = haveVecAsm && cpu.X86.HasAVX512F
+
+// split16 is how many of m elements (a multiple of 8) the 16-lane kernels
+// take: m rounded down to a multiple of 16, or 0 without AVX-512. The 8-lane
+// kernel takes the remaining 8, if any; every element is computed on its own,
+// so the split does not change a bit.
+func split16(m int) int {
+	if !haveVec512 {
+		return 0
+	}
+	return m &^ 15
+}
+
+// at is p advanced by k float32 elements; nil (an absent dy) stays nil.
+func at(p *float32, k int) *float32 {
+	if p == nil {
+		return nil
+	}
+	return (*float32)(unsafe.Add(unsafe.Pointer(p), 4*k))
+}
 
 // sigmoidAsm sets dst[i] = sigmoid(src[i]) for i < n.
-//
-//go:noescape
-func sigmoidAsm(n int, dst, src *float32)
+func sigmoidAsm(n int, dst, src *float32) {
+	k := split16(n)
+	if k > 0 {
+		sigmoidAsm16(k, dst, src)
+	}
+	if k < n {
+		sigmoidAsm8(n-k, at(dst, k), at(src, k))
+	}
+}
 
 // tanhAsm sets dst[i] = tanh(src[i]) for i < n.
-//
-//go:noescape
-func tanhAsm(n int, dst, src *float32)
+func tanhAsm(n int, dst, src *float32) {
+	k := split16(n)
+	if k > 0 {
+		tanhAsm16(k, dst, src)
+	}
+	if k < n {
+		tanhAsm8(n-k, at(dst, k), at(src, k))
+	}
+}
 
 // lstmCellForwardAsm is lstmCellForward on the first m units of one row:
 // gr, bias hold the blocks i, o, f, c and peep the blocks i, o, f, each h
 // apart.
-//
-//go:noescape
-func lstmCellForwardAsm(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+func lstmCellForwardAsm(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32) {
+	k := split16(m)
+	if k > 0 {
+		lstmCellForwardAsm16(k, h, gr, bias, peep, cp, cell, tanhC, y)
+	}
+	if k < m {
+		lstmCellForwardAsm8(m-k, h, at(gr, k), at(bias, k), at(peep, k), at(cp, k), at(cell, k), at(tanhC, k), at(y, k))
+	}
+}
 
 // lstmCellBackwardAsm is lstmCellBackward on the first m units of one row:
 // gates and dG hold the blocks i, o, f, c and peep the blocks i, o, f, each
 // h apart; dy may be nil.
-//
-//go:noescape
-func lstmCellBackwardAsm(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+func lstmCellBackwardAsm(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32) {
+	k := split16(m)
+	if k > 0 {
+		lstmCellBackwardAsm16(k, h, gates, tanhC, cp, dy, dh, dc, dG, peep)
+	}
+	if k < m {
+		lstmCellBackwardAsm8(m-k, h, at(gates, k), at(tanhC, k), at(cp, k), at(dy, k), at(dh, k), at(dc, k), at(dG, k), at(peep, k))
+	}
+}
 
 // gruCellForwardAsm is gruCellForwardLBR on the first m units of one row:
 // gr and rec hold the blocks z, r, h and bias the blocks Wb z, r, h, Rb z, r,
 // h, each h apart.
-//
-//go:noescape
-func gruCellForwardAsm(m, h int, gr, rec, bias, hp, hr, y *float32)
+func gruCellForwardAsm(m, h int, gr, rec, bias, hp, hr, y *float32) {
+	k := split16(m)
+	if k > 0 {
+		gruCellForwardAsm16(k, h, gr, rec, bias, hp, hr, y)
+	}
+	if k < m {
+		gruCellForwardAsm8(m-k, h, at(gr, k), at(rec, k), at(bias, k), at(hp, k), at(hr, k), at(y, k))
+	}
+}
 
 // gruCellBackwardAsm is gruCellBackwardLBR on the first m units of one row:
 // gates and dG hold the blocks z, r, h, each h apart; dy may be nil.
-//
-//go:noescape
-func gruCellBackwardAsm(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+func gruCellBackwardAsm(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32) {
+	k := split16(m)
+	if k > 0 {
+		gruCellBackwardAsm16(k, h, gates, hp, hr, dy, dh, dG, dxh)
+	}
+	if k < m {
+		gruCellBackwardAsm8(m-k, h, at(gates, k), at(hp, k), at(hr, k), at(dy, k), at(dh, k), at(dG, k), at(dxh, k))
+	}
+}
 
 // colSumsAsm sets sum[j] = Σ_{r<rows} float64(m[r*ld+j]) for j < cols,
 // summing each column over the rows in order, like addColSums's loop; rows

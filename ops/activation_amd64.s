@@ -154,8 +154,8 @@
 	VCMPPS    LT, TANHLIM, Y3, Y1; \
 	VBLENDVPS Y1, Y4, out, out
 
-// func sigmoidAsm(n int, dst, src *float32)
-TEXT ·sigmoidAsm(SB), NOSPLIT, $0-24
+// func sigmoidAsm8(n int, dst, src *float32)
+TEXT ·sigmoidAsm8(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ dst+8(FP), DI
 	MOVQ src+16(FP), SI
@@ -171,8 +171,8 @@ sigLoop:
 	VZEROUPPER
 	RET
 
-// func tanhAsm(n int, dst, src *float32)
-TEXT ·tanhAsm(SB), NOSPLIT, $0-24
+// func tanhAsm8(n int, dst, src *float32)
+TEXT ·tanhAsm8(SB), NOSPLIT, $0-24
 	MOVQ n+0(FP), CX
 	MOVQ dst+8(FP), DI
 	MOVQ src+16(FP), SI
@@ -188,7 +188,7 @@ tanhLoop:
 	VZEROUPPER
 	RET
 
-// func lstmCellForwardAsm(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+// func lstmCellForwardAsm8(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
 //
 // Two passes over the row: i, f, c and C first, then o, tanh(C) and y. Each
 // unit's operations are the same as in one pass, but the 8-lane chunks of a
@@ -199,7 +199,7 @@ tanhLoop:
 // byte offsets of blocks o, f, c; R8 cp, R9 cell, R10 tanhC, R11 y; AX the
 // row's byte length 4m, to rewind between the passes.
 // Pass 1: Y15 C_{t−1}, Y14 i, Y13 f, Y12 c. Pass 2: Y11 C, Y14 o, Y13 tanh(C).
-TEXT ·lstmCellForwardAsm(SB), NOSPLIT, $0-72
+TEXT ·lstmCellForwardAsm8(SB), NOSPLIT, $0-72
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12
 	MOVQ gr+16(FP), SI
@@ -286,12 +286,12 @@ lstmFwdLoop2:
 	VZEROUPPER
 	RET
 
-// func lstmCellBackwardAsm(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
+// func lstmCellBackwardAsm8(m, h int, gates, tanhC, cp, dy, dh, dc, dG, peep *float32)
 //
 // SI gates, BX dG, DX peep at the current unit of block i; R12, R13, R14
 // the byte offsets of blocks o, f, c; DI tanhC, R8 cp, R9 dy (0 = none),
 // R10 dh, R11 dc. Y15 ones, Y0 dH, Y6 dC.
-TEXT ·lstmCellBackwardAsm(SB), NOSPLIT, $0-80
+TEXT ·lstmCellBackwardAsm8(SB), NOSPLIT, $0-80
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12
 	MOVQ gates+16(FP), SI
@@ -378,15 +378,15 @@ lstmBwdNoDy:
 	VZEROUPPER
 	RET
 
-// func gruCellForwardAsm(m, h int, gr, rec, bias, hp, hr, y *float32)
+// func gruCellForwardAsm8(m, h int, gr, rec, bias, hp, hr, y *float32)
 //
-// Two passes over the row, as in lstmCellForwardAsm: z, r and hr first,
+// Two passes over the row, as in lstmCellForwardAsm8: z, r and hr first,
 // then ĥ and y.
 //
 // SI gr, DI rec, BX bias (Wb), DX bias+3h (Rb) at the current unit of block
 // z; R12, R13 the byte offsets of blocks r, h; R8 hp, R9 hr, R10 y; AX the
 // row's byte length 4m. Y15 ones; pass 1: Y14 z, Y13 r; pass 2: Y13 r, Y12 ĥ.
-TEXT ·gruCellForwardAsm(SB), NOSPLIT, $0-64
+TEXT ·gruCellForwardAsm8(SB), NOSPLIT, $0-64
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12
 	MOVQ gr+16(FP), SI
@@ -465,12 +465,12 @@ gruFwdLoop2:
 	VZEROUPPER
 	RET
 
-// func gruCellBackwardAsm(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
+// func gruCellBackwardAsm8(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32)
 //
 // SI gates, BX dG at the current unit of block z; R12, R13 the byte offsets
 // of blocks r, h; R8 hp, R9 hr, DI dy (0 = none), R10 dh, R11 dxh.
 // Y15 ones, Y0 dH, Y1 z, Y4 the gradient at ĥ's pre-activation.
-TEXT ·gruCellBackwardAsm(SB), NOSPLIT, $0-72
+TEXT ·gruCellBackwardAsm8(SB), NOSPLIT, $0-72
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12
 	MOVQ gates+16(FP), SI
