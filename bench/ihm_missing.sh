@@ -33,7 +33,7 @@ m = json.load(open(sys.argv[1]))
 met = m.get("metrics", m)
 v = met["auroc"]
 ci = m.get("bootstrap", {}).get("intervals", {}).get("auroc")
-print(f"{v:.3f}" + (f" [{ci['lo']:.3f}, {ci['hi']:.3f}]" if ci else ""))' "$out/run-$s-$seed/test.json")
+print("%.3f" % v + (" [%.3f, %.3f]" % (ci["lo"], ci["hi"]) if ci else ""))' "$out/run-$s-$seed/test.json")
     case $s in
       ffill) label="forward_fill + indicators" ;;
       zero) label="zero, no indicators" ;;
