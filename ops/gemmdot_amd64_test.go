@@ -3,8 +3,10 @@
 package ops
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -184,6 +186,41 @@ func gemmDotAgreesWithFloat64(t *testing.T, g *gemmDotCase, got []float32) {
 			if math.Abs(v-want) > 1e-5*(mag+1) {
 				t.Fatalf("m=%d n=%d k=%d: C(%d, %d) = %v, want %v", g.m, g.n, g.k, r, j, v, want)
 			}
+		}
+	}
+}
+
+// BenchmarkGemmDotStep measures the recurrent step h·Rᵀ of a batch of 32
+// rows for LSTM layers of 64 and 128 units (n = 4·H, k = H), through Gemm
+// (gemmDot4 on AVX-512) and through gemmDot2 on pairs (the path before), in
+// GFLOP/s of the thread's CPU time, steadier than wall time on a shared
+// machine.
+func BenchmarkGemmDotStep(b *testing.B) {
+	rng := rand.New(rand.NewPCG(15, 6))
+	for _, h := range []int{64, 128} {
+		m, n, k := 32, 4*h, h
+		g := newGemmDotCase(rng, m, n, k, 1, 1)
+		c := g.c[gemmDotGuard : len(g.c)-gemmDotGuard]
+		paths := []struct {
+			name string
+			f    func()
+		}{
+			{"gemm", func() { Gemm(false, true, m, n, k, 1, g.a, g.lda, g.b, g.ldb, 1, c, g.ldc) }},
+			{"pairs", func() { gemmDotPairs(m, n, k, 1, g.a, g.lda, g.b, g.ldb, 1, c, g.ldc) }},
+		}
+		for _, p := range paths {
+			b.Run(fmt.Sprintf("m%d_n%d_k%d/%s", m, n, k, p.name), func(b *testing.B) {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				cpu0 := threadCPU()
+				for b.Loop() {
+					p.f() // beta = 1: C grows by one product a call, and stays finite
+				}
+				flop := 2 * float64(m*n*k) * float64(b.N)
+				if cpu := threadCPU() - cpu0; cpu > 0 {
+					b.ReportMetric(flop/cpu.Seconds()/1e9, "GFLOP/s-cpu")
+				}
+			})
 		}
 	}
 }
