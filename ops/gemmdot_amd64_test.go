@@ -200,6 +200,12 @@ func BenchmarkGemmDotStep(b *testing.B) {
 	for _, h := range []int{64, 128} {
 		m, n, k := 32, 4*h, h
 		g := newGemmDotCase(rng, m, n, k, 1, 1)
+		g.lda, g.ldb, g.ldc = k, k, n // the layout of a step: rows 32-byte aligned, as R is
+		for _, x := range [][]float32{g.a, g.b, g.c} {
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+		}
 		c := g.c[gemmDotGuard : len(g.c)-gemmDotGuard]
 		paths := []struct {
 			name string
