@@ -19,3 +19,12 @@ var haveGemmDot4 = haveGemmAVX512 && cpu.X86.HasAVX512VL
 //
 //go:noescape
 func gemmDot4(n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+
+// gemmDot8 is gemmDot4 for eight rows of A and C, in ZMM registers that
+// each hold two of gemmDot2's YMM accumulators (one column, two rows):
+// with the same products summed in the same lanes in the same order, and
+// the reduction adding the same pairs, each row's bits are gemmDot2's,
+// for twice the FMAs per instruction.
+//
+//go:noescape
+func gemmDot8(n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)

@@ -138,25 +138,32 @@ func TestGemmDot4SameBitsAsDot2(t *testing.T) {
 	}
 }
 
-// TestGemmDot4Direct runs gemmDot4 itself against gemmDot2 on its two pairs
-// of rows, over every n mod 4 and k mod 8, with the guards of
-// TestGemmDot4SameBitsAsDot2, and checks the result against float64
+// TestGemmDot4Direct runs gemmDot4 and gemmDot8 themselves against gemmDot2
+// on their pairs of rows, over every n mod 4 and k mod 8, with the guards
+// of TestGemmDot4SameBitsAsDot2, and checks the result against float64
 // arithmetic, so that a kernel bug shared by both cannot pass.
 func TestGemmDot4Direct(t *testing.T) {
 	if !haveGemmDot4 {
 		t.Skip("no AVX-512VL on this machine")
 	}
 	rng := rand.New(rand.NewPCG(15, 5))
-	for n := 1; n <= 12; n++ {
-		for k := 1; k <= 33; k += 1 + k/8 {
-			for _, s := range [][2]float32{{1, 0}, {1, 1}, {-0.25, 3}} {
-				g := newGemmDotCase(rng, 4, n, k, s[0], s[1])
-				want := g.run(gemmDotPairs)
-				got := g.run(func(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-					gemmDot4(n, k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
-				})
-				g.check(t, "gemmDot4", got, want)
-				gemmDotAgreesWithFloat64(t, g, got)
+	kernels := []struct {
+		name string
+		rows int
+		f    func(n, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
+	}{{"gemmDot4", 4, gemmDot4}, {"gemmDot8", 8, gemmDot8}}
+	for _, kn := range kernels {
+		for n := 1; n <= 12; n++ {
+			for k := 1; k <= 33; k += 1 + k/8 {
+				for _, s := range [][2]float32{{1, 0}, {1, 1}, {-0.25, 3}} {
+					g := newGemmDotCase(rng, kn.rows, n, k, s[0], s[1])
+					want := g.run(gemmDotPairs)
+					got := g.run(func(m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+						kn.f(n, k, &a[0], lda, &b[0], ldb, &c[0], ldc, alpha, beta)
+					})
+					g.check(t, kn.name, got, want)
+					gemmDotAgreesWithFloat64(t, g, got)
+				}
 			}
 		}
 	}
@@ -192,7 +199,7 @@ func gemmDotAgreesWithFloat64(t *testing.T, g *gemmDotCase, got []float32) {
 
 // BenchmarkGemmDotStep measures the recurrent step h·Rᵀ of a batch of 32
 // rows for LSTM layers of 64 and 128 units (n = 4·H, k = H), through Gemm
-// (gemmDot4 on AVX-512) and through gemmDot2 on pairs (the path before), in
+// (gemmDot8 on AVX-512) and through gemmDot2 on pairs (the path before), in
 // GFLOP/s of the thread's CPU time, steadier than wall time on a shared
 // machine.
 func BenchmarkGemmDotStep(b *testing.B) {
