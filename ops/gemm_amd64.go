@@ -81,7 +81,9 @@ func gemmDot1(n, k int, a *float32, b *float32, ldb int, c *float32, alpha, beta
 //     (broadcasts), B's rows as 16-float vectors, in k blocks of gemmKC.
 //   - A·Bᵀ with m ≤ gemmDotMaxM (the recurrent step of an RNN: few rows,
 //     the same weights every step) or n ≤ gemmDotMaxN takes dot products of
-//     A's and B's rows, which are both contiguous along k.
+//     A's and B's rows, which are both contiguous along k; with wide, eight
+//     or four rows at a time (gemmDot8, gemmDot4), which give each row
+//     gemmDot2's bits.
 //   - Other products with Bᵀ pack one k block of a 16-column strip of op(B)
 //     at a time into a stack buffer (gemmPackedB).
 //
@@ -94,6 +96,14 @@ func gemmAsm(wide, transA, transB bool, m, n, k int, alpha float32, a []float32,
 	if transB {
 		if !transA && (m <= gemmDotMaxM || n <= gemmDotMaxN) {
 			i := 0
+			if wide && haveGemmDot4 {
+				for ; i+8 <= m; i += 8 {
+					gemmDot8(n, k, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, alpha, beta)
+				}
+				for ; i+4 <= m; i += 4 {
+					gemmDot4(n, k, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, alpha, beta)
+				}
+			}
 			for ; i+2 <= m; i += 2 {
 				gemmDot2(n, k, &a[i*lda], lda, &b[0], ldb, &c[i*ldc], ldc, alpha, beta)
 			}
