@@ -274,7 +274,12 @@ func (st *Stream) Push(steps [][]float32) ([]float32, error) {
 		last := int(st.steps) + len(steps) - 1
 		return nil, &NonFiniteOutputError{Model: path, Output: p.output, Seqs: []int{0}, Steps: []int{last}}
 	}
-	st.state, st.probs, st.steps = next, probs, st.steps+int64(len(steps))
+	// The outputs go back to the interpreter at the next call (RunArgs):
+	// the stream keeps copies.
+	for i, row := range next {
+		copy(st.state[i], row)
+	}
+	st.probs, st.steps = append(st.probs[:0], probs...), st.steps+int64(len(steps))
 	return slices.Clone(probs), nil
 }
 

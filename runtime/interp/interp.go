@@ -353,6 +353,9 @@ func (ip *Interpreter) OutputNames() []string {
 // and OutputNames order them: a caller that runs the graph many times on
 // small inputs saves the lookups by name. args are checked as Run checks
 // them; outs, of len(OutputNames()), receives new tensors the caller owns.
+// Tensors left in outs on entry are given back: outputs of an earlier call
+// the caller no longer reads, whose buffers this call may reuse, so
+// neither they nor their data may be used again (nor be among args).
 func (ip *Interpreter) RunArgs(args, outs []*graph.Tensor) error {
 	if len(args) != len(ip.inputs) || len(outs) != len(ip.outputs) {
 		return fmt.Errorf("RunArgs: %d inputs and %d outputs given, the model has %d and %d", len(args), len(outs), len(ip.inputs), len(ip.outputs))
@@ -362,6 +365,12 @@ func (ip *Interpreter) RunArgs(args, outs []*graph.Tensor) error {
 	}
 	st := ip.states.Get().(*state)
 	defer ip.states.Put(st)
+	for i, t := range outs {
+		if t != nil {
+			st.put(t)
+			outs[i] = nil
+		}
+	}
 	return ip.call(st, args, outs)
 }
 
