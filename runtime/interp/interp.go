@@ -412,7 +412,7 @@ func (ip *Interpreter) enter(outer *state) *state {
 	st := ip.states.Get().(*state)
 	st.free, st.alloc = outer.free, outer.alloc
 	if st.free == nil {
-		st.free = map[graph.DType][]*graph.Tensor{}
+		st.free = new(freeLists)
 	}
 	return st
 }
