@@ -2,6 +2,7 @@ package trnn_test
 
 import (
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/trnn/trnn"
@@ -69,6 +70,43 @@ func TestRunSteadyStateAllocations(t *testing.T) {
 			if n := testing.AllocsPerRun(50, run); n > c.most {
 				t.Errorf("%s, %d rows of up to %d steps: Run allocates %v times, at most %v expected", c.name, B, T, n, c.most)
 			}
+		}
+	}
+}
+
+// TestStreamPushSteadyStateAllocations: once warmed up, a Push of one step
+// allocates the probabilities it returns and a handful of small slices,
+// not the maps, outputs and broadcast plans of a call by name: most is
+// today's count, so that a new allocation shows up here.
+func TestStreamPushSteadyStateAllocations(t *testing.T) {
+	if raceOn {
+		t.Skip("the race detector makes sync.Pool drop the interpreter's states")
+	}
+	for _, c := range []struct {
+		model string
+		most  float64
+	}{
+		{trnnModel(t, false), 9},
+		{statefulModel(t), 9},
+	} {
+		s, err := trnn.Load(c.model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.NewStream()
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := [][]float32{{0.5, -1, 2, 0.25}}
+		push := func() {
+			if _, err := st.Push(step); err != nil {
+				t.Fatal(err)
+			}
+		}
+		push()
+		push()
+		if n := testing.AllocsPerRun(50, push); n > c.most {
+			t.Errorf("%s: a Push of one step allocates %v times, at most %v expected", filepath.Base(c.model), n, c.most)
 		}
 	}
 }

@@ -37,10 +37,12 @@ type Stream struct {
 	probs []float32   // [K] after the last step pushed; nil before the first
 	steps int64       // steps pushed so far
 
-	// The model's inputs, reused from call to call: x's buffer grows to
-	// the longest push, and the state tensors point at state.
-	in         map[string]*graph.Tensor
+	// The model's inputs, reused from call to call, in the interpreter's
+	// order: x's buffer grows to the longest push, and the state tensors
+	// (stateIn, per plan.states) point at state. outs receives the outputs.
+	args, outs []*graph.Tensor
 	x, lengths *graph.Tensor
+	stateIn    []*graph.Tensor
 }
 
 // streamPlan is how a Session's streams run: the stateful form of the
@@ -51,6 +53,7 @@ type streamPlan struct {
 	features    int    // F
 	labels      int    // K
 	output      string // probs, or values for a regression model
+	outputAt    int    // output's position among the interpreter's outputs
 	states      []streamState
 	missing     bool    // the model imputes missing values: NaN inputs pass
 	fingerprint [8]byte // of the weights, so state goes back to its model only
@@ -60,6 +63,7 @@ type streamPlan struct {
 // that gives it back.
 type streamState struct {
 	in, out           string
+	outAt             int     // out's position among the interpreter's outputs
 	inShape, outShape []int   // the shapes of one row: [1, W], or [1, 1, W] in the recurrent nodes' own form
 	width             int     // W
 	start             float32 // its value before the first step: 0, or NaN for fill_in (nothing observed yet)
@@ -105,6 +109,11 @@ func (s *Session) planStream() streamPlan {
 	}
 	if p.ip, err = interp.New(sg); err != nil {
 		return streamPlan{err: fmt.Errorf("the model with its state: %v", err)}
+	}
+	outs := p.ip.OutputNames()
+	p.outputAt = slices.Index(outs, p.output)
+	for i := range p.states {
+		p.states[i].outAt = slices.Index(outs, p.states[i].out)
 	}
 	m := g.Meta[metaMissing]
 	p.missing = m != "" && m != "refuse"
@@ -254,11 +263,10 @@ func (st *Stream) Push(steps [][]float32) ([]float32, error) {
 	if err := st.check(steps); err != nil {
 		return nil, err
 	}
-	out, err := p.ip.Run(st.feed(steps))
-	if err != nil {
+	if err := p.ip.RunArgs(st.feed(steps), st.outs); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	probs, next, err := st.read(out)
+	probs, next, err := st.read(st.outs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
@@ -266,7 +274,12 @@ func (st *Stream) Push(steps [][]float32) ([]float32, error) {
 		last := int(st.steps) + len(steps) - 1
 		return nil, &NonFiniteOutputError{Model: path, Output: p.output, Seqs: []int{0}, Steps: []int{last}}
 	}
-	st.state, st.probs, st.steps = next, probs, st.steps+int64(len(steps))
+	// The outputs go back to the interpreter at the next call (RunArgs):
+	// the stream keeps copies.
+	for i, row := range next {
+		copy(st.state[i], row)
+	}
+	st.probs, st.steps = append(st.probs[:0], probs...), st.steps+int64(len(steps))
 	return slices.Clone(probs), nil
 }
 
@@ -289,45 +302,54 @@ func (st *Stream) check(steps [][]float32) error {
 
 // feed sets the model's inputs to one row of k steps and the state. The
 // interpreter neither keeps nor writes its inputs, so they are reused.
-func (st *Stream) feed(steps [][]float32) map[string]*graph.Tensor {
+func (st *Stream) feed(steps [][]float32) []*graph.Tensor {
 	p := st.plan
 	k, F := len(steps), p.features
-	if st.in == nil {
+	if st.args == nil {
 		st.x = &graph.Tensor{DType: graph.Float32, Shape: []int{1, 0, F}}
 		st.lengths = &graph.Tensor{DType: graph.Int32, Shape: []int{1}, I32: []int32{0}}
-		st.in = map[string]*graph.Tensor{graph.ValueX: st.x, graph.ValueLengths: st.lengths}
-		for _, ss := range p.states {
-			st.in[ss.in] = &graph.Tensor{DType: graph.Float32, Shape: ss.inShape}
+		in := map[string]*graph.Tensor{graph.ValueX: st.x, graph.ValueLengths: st.lengths}
+		st.stateIn = make([]*graph.Tensor, len(p.states))
+		for i, ss := range p.states {
+			st.stateIn[i] = &graph.Tensor{DType: graph.Float32, Shape: ss.inShape}
+			in[ss.in] = st.stateIn[i]
 		}
+		for _, name := range p.ip.InputNames() {
+			st.args = append(st.args, in[name])
+		}
+		st.outs = make([]*graph.Tensor, len(p.ip.OutputNames()))
 	}
 	st.x.F32 = slices.Grow(st.x.F32[:0], k*F)[:k*F]
 	for t, step := range steps {
 		copy(st.x.F32[t*F:], step)
 	}
 	st.x.Shape[1], st.lengths.I32[0] = k, int32(k)
-	for i, ss := range p.states {
-		st.in[ss.in].F32 = st.state[i]
+	for i, t := range st.stateIn {
+		t.F32 = st.state[i]
 	}
-	return st.in
+	return st.args
 }
 
-// read takes the probabilities and the next state from the outputs, which
-// belong to the caller of Run.
-func (st *Stream) read(out map[string]*graph.Tensor) (probs []float32, next [][]float32, err error) {
+// read takes the probabilities and the next state from the outputs, in
+// the interpreter's order, which belong to the caller of RunArgs.
+func (st *Stream) read(out []*graph.Tensor) (probs []float32, next [][]float32, err error) {
 	p := st.plan
-	row := func(name string, shape []int) ([]float32, error) {
-		t := out[name]
+	row := func(at int, name string, shape []int) ([]float32, error) {
+		var t *graph.Tensor
+		if at >= 0 {
+			t = out[at]
+		}
 		if t == nil || t.DType != graph.Float32 || !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("output %s: expected float32 %s", name, graph.FormatShape(shape))
 		}
 		return t.F32, nil
 	}
-	if probs, err = row(p.output, []int{1, p.labels}); err != nil {
+	if probs, err = row(p.outputAt, p.output, []int{1, p.labels}); err != nil {
 		return nil, nil, err
 	}
 	next = make([][]float32, len(p.states))
 	for i, ss := range p.states {
-		if next[i], err = row(ss.out, ss.outShape); err != nil {
+		if next[i], err = row(ss.outAt, ss.out, ss.outShape); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -7,6 +7,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
@@ -35,19 +36,28 @@ func binary(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor, er
 	default:
 		panic("interp: binary: not a binary op: " + op.String())
 	}
-	shape, err := broadcastShapes(a.Shape, b.Shape)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := graph.CheckedSize(shape); err != nil {
-		return nil, err
-	}
 	if op == graph.OpDiv && (dt == graph.Int32 || dt == graph.Int64) && hasZero(b) {
 		return nil, fmt.Errorf("integer division by zero")
 	}
 	outType := dt
 	if op == graph.OpLess || op == graph.OpGreater || op == graph.OpEqual {
 		outType = graph.Bool
+	}
+	if dt == graph.Float32 && outType == dt && tiles(a.Shape, b.Shape) {
+		out := alloc.get(dt, a.Shape)
+		if n := len(b.F32); n > 0 {
+			for o := 0; o < len(out.F32); o += n {
+				arithDense(op, out.F32[o:o+n], a.F32[o:o+n], b.F32)
+			}
+		}
+		return out, nil
+	}
+	shape, err := broadcastShapes(a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := graph.CheckedSize(shape); err != nil {
+		return nil, err
 	}
 	out := alloc.get(outType, shape)
 	p := newBcastPlan(shape, a.Shape, b.Shape)
@@ -68,6 +78,20 @@ func binary(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor, er
 		})
 	}
 	return out, nil
+}
+
+// tiles reports whether b broadcast to a's shape is b repeated whole: b's
+// shape, leading ones aside, is the end of a's (a bias added to every row,
+// or shapes alike). Such operands need no broadcast plan, which a model
+// run step by step would otherwise make on every call.
+func tiles(a, b []int) bool {
+	if len(b) > len(a) {
+		return false
+	}
+	for len(b) > 0 && b[0] == 1 {
+		b = b[1:]
+	}
+	return slices.Equal(a[len(a)-len(b):], b)
 }
 
 func hasZero(t *graph.Tensor) bool {

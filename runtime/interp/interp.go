@@ -311,17 +311,15 @@ func (ip *Interpreter) schedule(steps []step, read, isOutput []bool) {
 // across inputs) and are never modified; the outputs are new tensors owned
 // by the caller.
 func (ip *Interpreter) Run(inputs map[string]*graph.Tensor) (map[string]*graph.Tensor, error) {
-	if err := ip.checkInputs(inputs); err != nil {
+	if err := ip.checkNames(inputs); err != nil {
 		return nil, err
 	}
-	st := ip.states.Get().(*state)
-	defer ip.states.Put(st)
 	args := make([]*graph.Tensor, len(ip.inputs))
 	for i, in := range ip.inputs {
 		args[i] = inputs[in.Name]
 	}
 	outs := make([]*graph.Tensor, len(ip.outputs))
-	if err := ip.call(st, args, outs); err != nil {
+	if err := ip.RunArgs(args, outs); err != nil {
 		return nil, err
 	}
 	res := make(map[string]*graph.Tensor, len(ip.outputs))
@@ -329,6 +327,51 @@ func (ip *Interpreter) Run(inputs map[string]*graph.Tensor) (map[string]*graph.T
 		res[o.name] = outs[i]
 	}
 	return res, nil
+}
+
+// InputNames returns the graph inputs' names in the order RunArgs takes
+// them.
+func (ip *Interpreter) InputNames() []string {
+	names := make([]string, len(ip.inputs))
+	for i, in := range ip.inputs {
+		names[i] = in.Name
+	}
+	return names
+}
+
+// OutputNames returns the graph outputs' names in the order RunArgs
+// gives them.
+func (ip *Interpreter) OutputNames() []string {
+	names := make([]string, len(ip.outputs))
+	for i, o := range ip.outputs {
+		names[i] = o.name
+	}
+	return names
+}
+
+// RunArgs is Run with the inputs and outputs by position, as InputNames
+// and OutputNames order them: a caller that runs the graph many times on
+// small inputs saves the lookups by name. args are checked as Run checks
+// them; outs, of len(OutputNames()), receives new tensors the caller owns.
+// Tensors left in outs on entry are given back: outputs of an earlier call
+// the caller no longer reads, whose buffers this call may reuse, so
+// neither they nor their data may be used again (nor be among args).
+func (ip *Interpreter) RunArgs(args, outs []*graph.Tensor) error {
+	if len(args) != len(ip.inputs) || len(outs) != len(ip.outputs) {
+		return fmt.Errorf("RunArgs: %d inputs and %d outputs given, the model has %d and %d", len(args), len(outs), len(ip.inputs), len(ip.outputs))
+	}
+	if err := ip.checkArgs(args); err != nil {
+		return err
+	}
+	st := ip.states.Get().(*state)
+	defer ip.states.Put(st)
+	for i, t := range outs {
+		if t != nil {
+			st.put(t)
+			outs[i] = nil
+		}
+	}
+	return ip.call(st, args, outs)
 }
 
 // call runs the plan on st with args, one per input in ip.inputs' order,
@@ -369,7 +412,7 @@ func (ip *Interpreter) enter(outer *state) *state {
 	st := ip.states.Get().(*state)
 	st.free, st.alloc = outer.free, outer.alloc
 	if st.free == nil {
-		st.free = map[graph.DType][]*graph.Tensor{}
+		st.free = new(freeLists)
 	}
 	return st
 }
@@ -420,8 +463,8 @@ func (ip *Interpreter) execute(st *state) error {
 	return nil
 }
 
-// checkInputs validates the caller's inputs against the declared ones.
-func (ip *Interpreter) checkInputs(inputs map[string]*graph.Tensor) error {
+// checkNames checks that inputs names no value the graph does not take.
+func (ip *Interpreter) checkNames(inputs map[string]*graph.Tensor) error {
 	unknown := ""
 	for name := range inputs {
 		if !slices.ContainsFunc(ip.inputs, func(in input) bool { return in.Name == name }) && (unknown == "" || name < unknown) {
@@ -435,9 +478,15 @@ func (ip *Interpreter) checkInputs(inputs map[string]*graph.Tensor) error {
 		}
 		return fmt.Errorf("unknown input %q (the model's inputs are %s)", unknown, strings.Join(names, ", "))
 	}
+	return nil
+}
+
+// checkArgs validates the caller's inputs, in ip.inputs' order, against
+// the declared ones.
+func (ip *Interpreter) checkArgs(args []*graph.Tensor) error {
 	for i, in := range ip.inputs {
-		t, ok := inputs[in.Name]
-		if !ok || t == nil {
+		t := args[i]
+		if t == nil {
 			return fmt.Errorf("missing input %q (%s)", in.Name, in.Value.TypeString())
 		}
 		if err := graph.CheckTensor(t); err != nil {
@@ -446,7 +495,7 @@ func (ip *Interpreter) checkInputs(inputs map[string]*graph.Tensor) error {
 		if !matchesDecl(t, in.Value) {
 			return fmt.Errorf("input %q: expected %s, got %v %s", in.Name, in.Value.TypeString(), t.DType, graph.FormatShape(t.Shape))
 		}
-		if err := ip.checkSymbols(inputs, i); err != nil {
+		if err := ip.checkSymbols(args, i); err != nil {
 			return err
 		}
 	}
@@ -470,23 +519,23 @@ func matchesDecl(t *graph.Tensor, v graph.Value) bool {
 // checkSymbols checks that each symbolic dimension of input i has the size
 // it has wherever it first appeared among the inputs (those before i, or
 // earlier in i itself). "?" is an unnamed dimension and binds nothing.
-func (ip *Interpreter) checkSymbols(inputs map[string]*graph.Tensor, i int) error {
+func (ip *Interpreter) checkSymbols(args []*graph.Tensor, i int) error {
 	in := ip.inputs[i]
-	t := inputs[in.Name]
+	t := args[i]
 	for d, dim := range in.Shape {
 		if dim.Sym == "" || dim.Sym == "?" {
 			continue
 		}
 	first:
-		for _, prev := range ip.inputs[:i+1] {
+		for j, prev := range ip.inputs[:i+1] {
 			for pd, pdim := range prev.Shape {
-				if prev.Name == in.Name && pd >= d {
+				if j == i && pd >= d {
 					break first
 				}
 				if pdim.Sym != dim.Sym {
 					continue
 				}
-				if size := inputs[prev.Name].Shape[pd]; size != t.Shape[d] {
+				if size := args[j].Shape[pd]; size != t.Shape[d] {
 					return fmt.Errorf("input %q: dimension %d (%s) is %d, but %s is %d in input %q", in.Name, d, dim.Sym, t.Shape[d], dim.Sym, size, prev.Name)
 				}
 				break first

@@ -345,3 +345,55 @@ func BenchmarkInterpreterClassifier(b *testing.B) {
 		}
 	}
 }
+
+// TestInterpreterRunArgs: RunArgs gives what Run gives, with the inputs
+// and outputs by position; outputs given back are reused without
+// changing later results, and its own argument errors are messages.
+func TestInterpreterRunArgs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	g := interpClassifier(rng, 3, 4, 2)
+	ip, err := New(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ip.InputNames(); !slices.Equal(got, []string{"x", "lengths"}) {
+		t.Fatalf("InputNames %v", got)
+	}
+	if got := ip.OutputNames(); !slices.Equal(got, []string{"probs", "w_shape"}) {
+		t.Fatalf("OutputNames %v", got)
+	}
+	outs := make([]*graph.Tensor, 2)
+	for i, B := range []int{3, 3, 1, 4} {
+		in := interpBatch(rng, B, 5, 3)
+		want, err := ip.Run(interpClone(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ip.RunArgs([]*graph.Tensor{in["x"], in["lengths"]}, outs); err != nil {
+			t.Fatal(err)
+		}
+		if !interpEqual(outs[0], want["probs"]) || !interpEqual(outs[1], want["w_shape"]) {
+			t.Fatalf("call %d: RunArgs gives %v %v, Run %v %v", i, outs[0], outs[1], want["probs"], want["w_shape"])
+		}
+	}
+	if !interpRace {
+		in := interpBatch(rng, 4, 5, 3)
+		args := []*graph.Tensor{in["x"], in["lengths"]}
+		run := func() {
+			if err := ip.RunArgs(args, outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		byName := testing.AllocsPerRun(20, func() { ip.Run(in) })
+		if n := testing.AllocsPerRun(20, run); n > byName-6 {
+			t.Errorf("RunArgs with its outputs given back allocates %v times, Run %v: the map and the two output tensors should be saved", n, byName)
+		}
+	}
+	if err := ip.RunArgs([]*graph.Tensor{nil, nil}, outs); err == nil || err.Error() != `missing input "x" (float32 [batch, time, 3])` {
+		t.Errorf("nil input: error %v", err)
+	}
+	if err := ip.RunArgs(nil, outs); err == nil || err.Error() != "RunArgs: 0 inputs and 2 outputs given, the model has 2 and 2" {
+		t.Errorf("no inputs: error %v", err)
+	}
+}

@@ -104,6 +104,33 @@ func matmulNaive[T number](c, a, b []T, m, n, k int) {
 	}
 }
 
+// scaleC sets out [M, N] to beta·C, C broadcast to out's shape. A C that
+// tiles out (a bias row, or C as large as out) is copied row by row: a
+// model run step by step would otherwise make a broadcast plan every call.
+func scaleC(out, c *graph.Tensor, beta float32) {
+	if c.DType == graph.Float32 && tiles(out.Shape, c.Shape) {
+		if n := len(c.F32); n > 0 {
+			for o := 0; o < len(out.F32); o += n {
+				for i, v := range c.F32 {
+					out.F32[o+i] = beta * v
+				}
+			}
+		}
+		return
+	}
+	p := newBcastPlan(out.Shape, c.Shape)
+	s := p.inner[0]
+	p.run(func(o int, off []int, cnt int) {
+		for i := range cnt {
+			if c.DType == graph.Float32 {
+				out.F32[o+i] = beta * c.F32[off[0]+i*s]
+			} else {
+				out.F64[o+i] = float64(beta) * c.F64[off[0]+i*s]
+			}
+		}
+	})
+}
+
 // gemm computes Y = alpha·op(A)·op(B) + beta·C for 2-D float A and B,
 // where op transposes when transA/transB is set; C (optional, nil) must
 // broadcast to [M, N].
@@ -135,7 +162,7 @@ func gemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, alloc
 	}
 	out := alloc.get(a.DType, shape)
 	haveC := c != nil && beta != 0
-	if c != nil {
+	if c != nil && !tiles(shape, c.Shape) {
 		if len(c.Shape) > 2 {
 			return nil, fmt.Errorf("C has shape %s, which does not broadcast to [%d, %d]", graph.FormatShape(c.Shape), m, n)
 		}
@@ -146,17 +173,7 @@ func gemm(a, b, c *graph.Tensor, transA, transB bool, alpha, beta float32, alloc
 	}
 	if haveC {
 		// out = beta·C broadcast, then the product is accumulated into it.
-		p := newBcastPlan(shape, c.Shape)
-		s := p.inner[0]
-		p.run(func(o int, off []int, cnt int) {
-			for i := range cnt {
-				if a.DType == graph.Float32 {
-					out.F32[o+i] = beta * c.F32[off[0]+i*s]
-				} else {
-					out.F64[o+i] = float64(beta) * c.F64[off[0]+i*s]
-				}
-			}
-		})
+		scaleC(out, c, beta)
 	}
 	if a.DType == graph.Float32 {
 		switch {

@@ -8,15 +8,19 @@ import "github.com/trnn/trnn/graph"
 // the interpreter's constants) and no workspaces.
 type state struct {
 	vals  []*graph.Tensor // [slot]
-	free  map[graph.DType][]*graph.Tensor
+	free  *freeLists
 	rnn   []rnnWork // [recurrentKernel.work]
 	alloc allocator
 }
 
+// freeLists holds the free buffers by element type: an array, not a map,
+// as every kernel call takes one and gives one back.
+type freeLists [graph.Float64 + 1][]*graph.Tensor
+
 func newState(nslots, nrnn int) *state {
 	s := &state{
 		vals: make([]*graph.Tensor, nslots),
-		free: map[graph.DType][]*graph.Tensor{},
+		free: new(freeLists),
 		rnn:  make([]rnnWork, nrnn),
 	}
 	s.alloc = s.get

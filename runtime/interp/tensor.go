@@ -145,18 +145,33 @@ type bcastPlan struct {
 	size    int     // output elements
 	ctr     []int   // scratch for run: odometer counters
 	off     []int   // scratch for run: operand offsets
+
+	// Room for the slices above in the common case of a few operands of
+	// low rank, so that a plan is one allocation: kernels plan every call.
+	small        [32]int
+	smallStrides [3][]int
 }
 
 // newBcastPlan plans the walk of an output of shape out over operands whose
 // shapes broadcast to it (unidirectionally: each operand to out). All its
-// slices share one allocation.
+// slices share one allocation, the plan itself unless it is large.
 func newBcastPlan(out []int, shapes ...[]int) *bcastPlan {
 	r, k := len(out), len(shapes)
 	// Layout of buf: dims [r+1], strides k×[r+1], inner [k], then the
 	// odometer's counters [r+1] and offsets [k] used by run.
 	w := r + 1
-	buf := make([]int, w+k*w+k+w+k)
-	p := &bcastPlan{size: graph.Size(out), strides: make([][]int, k)}
+	p := &bcastPlan{size: graph.Size(out)}
+	n := w + k*w + k + w + k
+	buf := p.small[:]
+	if n > len(buf) {
+		buf = make([]int, n)
+	}
+	buf = buf[:n]
+	p.strides = p.smallStrides[:]
+	if k > len(p.strides) {
+		p.strides = make([][]int, k)
+	}
+	p.strides = p.strides[:k]
 	dims := buf[:0:w]
 	for i := range shapes {
 		p.strides[i] = buf[w+i*w : w+i*w : w+(i+1)*w]
