@@ -88,7 +88,7 @@ func TestReadCSVBad(t *testing.T) {
 	}{
 		{"not a number", head + "p1,0,80,120,0\np1,1,abc,120,0\n", `data.csv:3: column "hr": not a number: "abc"`, nil},
 		{"empty cell", head + "p1,0,80,,0\n", `data.csv:2: column "sbp": empty cell (missing values are refused unless the spec sets inputs.missing)`, nil},
-		{"NaN", head + "p1,0,NaN,120,0\n", `data.csv:2: column "hr": values must be finite float32 numbers, got "NaN"`, nil},
+		{"NaN", head + "p1,0,NaN,120,0\n", `data.csv:2: column "hr": missing value "NaN" (missing values are refused unless the spec sets inputs.missing)`, nil},
 		{"Inf", head + "p1,0,80,-inf,0\n", `data.csv:2: column "sbp": values must be finite float32 numbers, got "-inf"`, nil},
 		{"float32 overflow", head + "p1,0,1e39,120,0\n", `data.csv:2: column "hr": values must be finite float32 numbers, got "1e39"`, nil},
 		{"float64 overflow", head + "p1,0,1e999,120,0\n", `data.csv:2: column "hr": values must be finite float32 numbers, got "1e999"`, nil},

@@ -370,7 +370,7 @@ func (dec *recordDecoder) feature(k int, cell string) (float32, string) {
 		return nan, ""
 	case cell == "":
 		return 0, "empty cell (" + refuseMissing + ")"
-	case cell == "NA":
+	case missingCell(cell):
 		return 0, fmt.Sprintf("missing value %s (%s)", quote(cell), refuseMissing)
 	}
 	v, err := parseDecimal(cell)

@@ -62,7 +62,7 @@ func TestMissingCells(t *testing.T) {
 	for _, tc := range []struct{ row, want string }{
 		{"a,0,,1 No Response,1", `data.csv:2: column "hr": empty cell (missing values are refused unless the spec sets inputs.missing)`},
 		{"a,0,NA,1 No Response,1", `data.csv:2: column "hr": missing value "NA" (missing values are refused unless the spec sets inputs.missing)`},
-		{"a,0,NaN,1 No Response,1", `data.csv:2: column "hr": values must be finite float32 numbers, got "NaN"`},
+		{"a,0,NaN,1 No Response,1", `data.csv:2: column "hr": missing value "NaN" (missing values are refused unless the spec sets inputs.missing)`},
 		{"a,0,80,,1", `data.csv:2: column "gcs": empty cell (missing values are refused unless the spec sets inputs.missing)`},
 		{"a,0,80,nan,1", `data.csv:2: column "gcs": missing value "nan" (missing values are refused unless the spec sets inputs.missing)`},
 	} {

@@ -138,6 +138,9 @@ func (r *run) loadStream(schema data.Schema) (ok bool, err error) {
 	var val, test, sample []*data.Dataset
 	vi, ti, si := 0, 0, 0
 	err = eachSeq(r.trainFile, schema, func(i int, d *data.Dataset) error {
+		if i < all.N() && (d.ID(0) != all.ID(i) || d.Len(0) != all.Len(i)) {
+			return r.stream.changed(fmt.Sprintf("sequence %d is %s of %d steps, it was %s of %d", i+1, d.ID(0), d.Len(0), all.ID(i), all.Len(i)))
+		}
 		switch {
 		case vi < len(valRows) && valRows[vi] == i:
 			val, vi = append(val, d), vi+1
@@ -150,6 +153,9 @@ func (r *run) loadStream(schema data.Schema) (ok bool, err error) {
 	})
 	if err != nil {
 		return false, err
+	}
+	if vi < len(valRows) || ti < len(testRows) || si < min(verifySeqs, len(rows)) {
+		return false, r.stream.changed("it ends before the sequences held out for validation and testing")
 	}
 	if val != nil {
 		r.val = data.Concat(val)
@@ -346,7 +352,11 @@ func (t *Trainer) streamEpoch(ctx context.Context) (EpochRecord, error) {
 	start := time.Now()
 	sh := &shuffler{size: t.stream.buffer}
 	if t.spec.Training.Shuffle {
-		sh.rng = rand.New(rand.NewPCG(t.seed, mix(0x5eedb0f, uint64(t.epoch))))
+		// The in-memory trainer's stream (Trainer.permutation): when the
+		// training split fits the buffer (a file with more sequences than
+		// the buffer, but held-out splits that leave fewer), no draw comes
+		// before drain, whose shuffle then gives the in-memory order.
+		sh.rng = rand.New(rand.NewPCG(t.seed, mix(0x5eed, uint64(t.epoch))))
 	}
 	b := &streamBatch{t: t, ctx: ctx}
 	t.batch = 0

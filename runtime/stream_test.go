@@ -131,7 +131,7 @@ func TestStreamEqualsNPZ(t *testing.T) {
 	for _, c := range []struct {
 		shuffle bool
 		buffer  int
-	}{{true, 90}, {false, 7}} {
+	}{{true, 90}, {false, 7}, {true, 60}} { // 60: streamed, but the 59 training sequences fit the buffer
 		npz, notes := streamRun{file: "data.npz", epochs: 2, seed: 5, shuffle: c.shuffle, buffer: c.buffer}.train(t, dir)
 		if streamed(notes) {
 			t.Fatal("an NPZ file was streamed")
