@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/trnn/trnn"
@@ -119,7 +120,7 @@ func checkExternalModel(t *testing.T, path string) {
 		}
 		for _, name := range outs {
 			w, g := want[name], got[name]
-			if g == nil || g.DType != graph.Float32 || w.DType != graph.Float32 || len(g.F32) != len(w.F32) || !sameShape(g.Shape, w.Shape) {
+			if g == nil || g.DType != graph.Float32 || w.DType != graph.Float32 || len(g.F32) != len(w.F32) || !slices.Equal(g.Shape, w.Shape) {
 				t.Fatalf("output %s: go runtime %+v, onnx runtime %v %v", name, g, w.DType, w.Shape)
 			}
 			d, at := maxDiff(g.F32, tensorF64(w))
@@ -181,16 +182,4 @@ func checkExternalModel(t *testing.T, path string) {
 		}
 	}
 	t.Logf("max |trnn.Load Predict − onnx runtime| %.2e", worst)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

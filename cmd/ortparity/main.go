@@ -20,6 +20,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 
 	"github.com/trnn/trnn"
 	"github.com/trnn/trnn/internal/fileio"
@@ -186,7 +187,7 @@ func randomTensor(v trnn.Value, shape []int, steps int, rng *rand.Rand) *trnn.Te
 // maxDiff is the largest absolute difference of two float tensors (NaN when
 // their shapes or types differ, or when one holds a NaN the other does not).
 func maxDiff(a, b *trnn.Tensor) float64 {
-	if a == nil || b == nil || a.DType != b.DType || !sameShape(a.Shape, b.Shape) {
+	if a == nil || b == nil || a.DType != b.DType || !slices.Equal(a.Shape, b.Shape) {
 		return math.NaN()
 	}
 	var d float64
@@ -201,16 +202,4 @@ func maxDiff(a, b *trnn.Tensor) float64 {
 		d = math.Max(d, math.Abs(a.F64[i]-b.F64[i]))
 	}
 	return d
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/trnn/trnn/graph"
 )
@@ -153,7 +154,7 @@ func (k *preluKernel) run(st *state) error {
 		return fmt.Errorf("expected numeric operands of one type, found %v and %v", x.DType, s.DType)
 	}
 	shape, err := broadcastShapes(x.Shape, s.Shape)
-	if err != nil || !equalShapes(shape, x.Shape) {
+	if err != nil || !slices.Equal(shape, x.Shape) {
 		return fmt.Errorf("slope %s does not broadcast to X %s", graph.FormatShape(s.Shape), graph.FormatShape(x.Shape))
 	}
 	p := newBcastPlan(shape, x.Shape, s.Shape)
@@ -176,18 +177,6 @@ func prelu[T number](x, s T) T {
 		return s * x
 	}
 	return x
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // logicKernel is a comparison (GreaterOrEqual, LessOrEqual: numeric

@@ -114,7 +114,7 @@ func (k *scatterElementsKernel) run(st *state) error {
 	if updates.DType != data.DType {
 		return fmt.Errorf("updates are %v, data is %v", updates.DType, data.DType)
 	}
-	if !equalShapes(updates.Shape, indices.Shape) {
+	if !slices.Equal(updates.Shape, indices.Shape) {
 		return fmt.Errorf("updates %s and indices %s have different shapes", graph.FormatShape(updates.Shape), graph.FormatShape(indices.Shape))
 	}
 	offs, err := elementOffsets(data, indices, k.axis)

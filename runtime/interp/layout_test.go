@@ -2,6 +2,7 @@ package interp
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -196,7 +197,7 @@ func TestTopK(t *testing.T) {
 	wantClose(t, "smallest", outs[0], f32s([]int{1, 4}, 3, 0, 3, 2), 0)
 	wantClose(t, "smallest indices", outs[1], i64s([]int{1, 4}, 0, 1, 0, 0), 0)
 	outs, err = runOp(t, graph.OpTopK, nil, 2, x, i64s([]int{1}, 0))
-	if err != nil || !equalShapes(outs[0].Shape, []int{2, 0}) {
+	if err != nil || !slices.Equal(outs[0].Shape, []int{2, 0}) {
 		t.Errorf("K = 0: %v", err)
 	}
 	wantErr(t, graph.OpTopK, nil, 2, "K must be one value in [0, 4]", x, i64s([]int{1}, 5))

@@ -2,6 +2,7 @@ package interp
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/trnn/trnn/graph"
@@ -88,7 +89,7 @@ func dirtyAlloc(dt graph.DType, shape []int) *graph.Tensor {
 // sameBits reports whether a and b hold the same shape and the same bits
 // (so NaN equals NaN).
 func sameBits(a, b *graph.Tensor) bool {
-	if a.DType != b.DType || !equalShapes(a.Shape, b.Shape) || a.Len() != b.Len() {
+	if a.DType != b.DType || !slices.Equal(a.Shape, b.Shape) || a.Len() != b.Len() {
 		return false
 	}
 	for i := range a.Len() {
@@ -152,7 +153,7 @@ func aTensor(v *graph.Tensor) graph.Attr { return graph.Attr{Kind: graph.AttrTen
 // are within tol (relative to max(1, |want|)); NaN matches NaN.
 func wantClose(t *testing.T, what string, got, want *graph.Tensor, tol float64) {
 	t.Helper()
-	if got.DType != want.DType || !equalShapes(got.Shape, want.Shape) {
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
 		t.Fatalf("%s: got %v %s, want %v %s", what, got.DType, graph.FormatShape(got.Shape), want.DType, graph.FormatShape(want.Shape))
 	}
 	for i := range want.Len() {

@@ -10,6 +10,7 @@ package interp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/trnn/trnn/graph"
 )
@@ -140,7 +141,7 @@ func paramAs(p *graph.Tensor, what string, dt graph.DType, shape []int) ([]float
 		return nil, fmt.Errorf("%s is %v, X is %v", what, p.DType, dt)
 	}
 	b, err := broadcastShapes(p.Shape, shape)
-	if err != nil || !equalShapes(b, shape) {
+	if err != nil || !slices.Equal(b, shape) {
 		return nil, fmt.Errorf("%s has shape %s, which does not broadcast to %s", what, graph.FormatShape(p.Shape), graph.FormatShape(shape))
 	}
 	full, err := expand(p, int64s(shape), nil)
