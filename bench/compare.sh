@@ -4,7 +4,8 @@
 # with GRU layers) and against the GEMM-rate bound, and inference time
 # against ONNX Runtime (I1: 256 rows, I2: one row; through Session.Predict
 # and Session.Run; on R1's model and on the external LSTM classifier in
-# testdata/onnx).
+# testdata/onnx). For R1's model it also prints the least time its
+# multiply-adds take at this machine's measured FMA peak (bench/peak).
 #
 #   BENCH_REF=DIR bench/compare.sh [r1] [r2] [gru] [infer] [external]
 #
@@ -89,6 +90,33 @@ limit() {
     printf "%.0f %.0f %.0f\n", lim, 100*t/lim, l}'
 }
 
+# peak: this machine's float32 multiply-add rate on all cores, GFLOP/s
+# (bench/peak), measured once per run.
+peak_gflops=""
+peak() {
+  [ -n "$peak_gflops" ] ||
+    peak_gflops=$(go test ./bench/peak -run '^$' -bench FMAPeak -benchtime 1x | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "gflops") print $i}')
+  echo "$peak_gflops"
+}
+
+# floor NPZ N ORT_MS LABEL: the least time R1's model can take on the first
+# N rows of NPZ here: its multiply-adds (the input and recurrent products of
+# both layers over each row's valid steps, and the head) at the measured
+# peak, with nothing else (gate nonlinearities, memory) costing anything.
+# The row says which share of ONNX Runtime's time that is: above 0.5, the
+# 0.5× target cannot be met on this machine by any implementation.
+floor() {
+  local steps g ms ratio
+  steps=$("$PY" -c "import numpy, sys; print(int(numpy.load(sys.argv[1])['lengths'][:int(sys.argv[2])].sum()))" "$1" "$2")
+  g=$(peak)
+  read -r ms ratio < <(awk -v s="$steps" -v n="$2" -v g="$g" -v o="$3" 'BEGIN {
+    H = 64; f = s * (2*4*H*(13+H) + 2*4*H*(H+H)) + n * 2*H
+    ms = f / (g*1e9) * 1e3
+    printf "%.3f %.2f\n", ms, ms/o}')
+  echo "$4: $steps valid steps, $(awk -v s="$steps" 'BEGIN {printf "%.3f", s*(2*4*64*77 + 2*4*64*128)/1e9}') GFLOP; FMA peak $g GFLOP/s; floor $ms ms" >&2
+  row "$4, least time at the FMA peak ($g GFLOP/s, bench/peak)" "$(printf "%.3f ms" "$3") (ONNX Runtime)" "$ms ms (multiply-adds only)" "${ratio}× ORT's time" "≤ 0.5× possible only if < 0.5" "$(awk -v r="$ratio" 'BEGIN {print (r < 0.5) ? "possible" : "impossible"}')"
+}
+
 ort_node() {
   if [ -n "${ORT_NODE_PATH:-}" ]; then echo "$ORT_NODE_PATH"; return; fi
   if [ -d .deps/ort/node_modules/onnxruntime-node ]; then echo "$PWD/.deps/ort/node_modules"; return; fi
@@ -133,6 +161,7 @@ infer() {
       *,256) label="external LSTM classifier, batch 256" ;;
       *) label="external LSTM classifier, 1 row" ;;
     esac
+    if [ "$name,$n" = I,256 ]; then floor "$npz" $n "$best_ort" "$label"; fi
     for via in Predict Run; do
       r=$best_predict
       [ $via = Predict ] || r=$best_run

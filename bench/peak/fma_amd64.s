@@ -1,0 +1,71 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// func fma512(n int)
+// n rounds of ten independent 16-lane VFMADD231PS chains: ten chains hide
+// the multiply-add's latency, so the loop runs at the units' throughput.
+TEXT ·fma512(SB), NOSPLIT, $0-8
+	MOVQ         n+0(FP), CX
+	VXORPS       Z0, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	VXORPS       Z4, Z4, Z4
+	VXORPS       Z5, Z5, Z5
+	VXORPS       Z6, Z6, Z6
+	VXORPS       Z7, Z7, Z7
+	VXORPS       Z8, Z8, Z8
+	VXORPS       Z9, Z9, Z9
+	VXORPS       Z10, Z10, Z10
+	VXORPS       Z11, Z11, Z11
+
+loop:
+	VFMADD231PS Z10, Z11, Z0
+	VFMADD231PS Z10, Z11, Z1
+	VFMADD231PS Z10, Z11, Z2
+	VFMADD231PS Z10, Z11, Z3
+	VFMADD231PS Z10, Z11, Z4
+	VFMADD231PS Z10, Z11, Z5
+	VFMADD231PS Z10, Z11, Z6
+	VFMADD231PS Z10, Z11, Z7
+	VFMADD231PS Z10, Z11, Z8
+	VFMADD231PS Z10, Z11, Z9
+	DECQ        CX
+	JNZ         loop
+	VZEROUPPER
+	RET
+
+// func fma256(n int)
+// The same with 8-lane VFMADD231PS on Y registers, for CPUs without
+// AVX-512 (and those whose 512-bit units are no faster).
+TEXT ·fma256(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+loop:
+	VFMADD231PS Y10, Y11, Y0
+	VFMADD231PS Y10, Y11, Y1
+	VFMADD231PS Y10, Y11, Y2
+	VFMADD231PS Y10, Y11, Y3
+	VFMADD231PS Y10, Y11, Y4
+	VFMADD231PS Y10, Y11, Y5
+	VFMADD231PS Y10, Y11, Y6
+	VFMADD231PS Y10, Y11, Y7
+	VFMADD231PS Y10, Y11, Y8
+	VFMADD231PS Y10, Y11, Y9
+	DECQ        CX
+	JNZ         loop
+	VZEROUPPER
+	RET
