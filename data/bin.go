@@ -39,8 +39,22 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
-// binOf is the step a time checkTime accepts falls in.
-func binOf(v, bin float64) int { return int(math.Floor(v / bin)) }
+// binOf is the step a time checkTime accepts falls in. A time within
+// binSnap steps of a bin's start counts as that start: binStart writes
+// step 3's start with bin 0.1 as "0.3", and 0.3/0.1 is 2.9999999999999996,
+// so without the snap a step name read back would fall in the step before.
+func binOf(v, bin float64) int {
+	r := v / bin
+	if n := math.Round(r); math.Abs(r-n) <= binSnap*max(1, n) {
+		return int(n)
+	}
+	return int(math.Floor(r))
+}
+
+// binSnap is far above the rounding of v/bin and of binStart's 12
+// significant digits (about 1e-12 relative), and far below any gap a real
+// time stamp has from a bin's start.
+const binSnap = 1e-9
 
 // budget bounds the values that binning may create in all, since empty
 // bins cost memory that no byte of the file pays for: the size limit on

@@ -2,6 +2,7 @@ package data
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -96,5 +97,28 @@ func TestBinningBudget(t *testing.T) {
 	wantExact(t, err, `data.csv: id "a": the binned steps hold more than 3.9 KiB, the limit on what trnn reads (set TRNN_MAX_FILE_BYTES to raise it)`)
 	if _, err := decodeText(t, "id,hours,hr,gcs,y\na,99,1,NA,\nb,99,1,NA,\n", binSchema(1)); err != nil {
 		t.Errorf("within the budget: %v", err)
+	}
+}
+
+// TestBinStartsReadBack checks that every step's name, a bin's start time
+// as written, falls back in that step: rewriting binned data must not move
+// rows. With bin 0.1 step 3's start "0.3" divides to 2.9999999999999996.
+func TestBinStartsReadBack(t *testing.T) {
+	for _, bin := range []float64{0.1, 0.3, 1.0 / 3, 0.7, 1, 2.5, 1e-3} {
+		dec := &recordDecoder{s: binSchema(bin)}
+		for b, name := range dec.binStarts(2000) {
+			v, err := strconv.ParseFloat(name, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := binOf(v, bin); got != b {
+				t.Fatalf("bin %g: step %d's start %q falls in step %d", bin, b, name, got)
+			}
+		}
+	}
+	// Times between starts still fall in the step they are in.
+	if binOf(0.35, 0.1) != 3 || binOf(0.2999, 0.1) != 2 || binOf(2.9999, 1) != 2 {
+		t.Errorf("binOf(0.35, 0.1) = %d, binOf(0.2999, 0.1) = %d, binOf(2.9999, 1) = %d",
+			binOf(0.35, 0.1), binOf(0.2999, 0.1), binOf(2.9999, 1))
 	}
 }
