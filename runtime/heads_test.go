@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -259,5 +262,30 @@ func TestTargetStatisticsRestoredInTheModel(t *testing.T) {
 	}
 	if mse /= float64(d.N()); !(mse < 50*50*10*10/12.0) {
 		t.Fatalf("MSE %v in the data's units is no better than predicting the mean", mse)
+	}
+}
+
+// TestStandardisedLossNote: a run with normalize_targets says that its
+// training losses are in standardised units, and a run without says
+// nothing of the kind.
+func TestStandardisedLossNote(t *testing.T) {
+	dir := t.TempDir()
+	if err := data.WriteNPZ(filepath.Join(dir, "d.npz"), taskData(t, data.TaskRegression, 40, 2)); err != nil {
+		t.Fatal(err)
+	}
+	for _, norm := range []bool{true, false} {
+		spec := filepath.Join(dir, fmt.Sprintf("s-%v.yaml", norm))
+		text := fmt.Sprintf("inputs: {features: 3}\nlayers: [{gru: {units: 4}}]\noutputs: {targets: [v], normalize_targets: %v}\n"+
+			"training: {epochs: 1, batch_size: 20, validation: {split: 0.25}}\ndata: {train: d.npz}\n", norm)
+		if err := os.WriteFile(spec, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var n noter
+		if _, err := Train(context.Background(), Config{SpecFile: spec, Out: filepath.Join(dir, fmt.Sprint(norm)), Progress: &n}); err != nil {
+			t.Fatal(err)
+		}
+		if got := slices.Contains(n.notes, StandardisedLossNote); got != norm {
+			t.Errorf("normalize_targets %v: notes %q", norm, n.notes)
+		}
 	}
 }

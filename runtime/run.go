@@ -75,6 +75,11 @@ type RunInfo struct {
 	Stopped bool   // early stopping had ended the resumed run
 }
 
+// StandardisedLossNote is what a run with outputs.normalize_targets says
+// before its first epoch: its training losses and its validation figures
+// are on different scales, which would otherwise read as a bug.
+const StandardisedLossNote = "train_loss and train_final_loss are in standardised units (outputs.normalize_targets); val_loss and the metrics are in the data's units"
+
 // ErrResumeConflict is returned when a Config resumes a run and also sets
 // what only the run itself decides: a spec or program, data, Init, Seed,
 // BatchSize, LearningRate, or another directory.
@@ -130,6 +135,9 @@ func Train(ctx context.Context, cfg Config) (*Result, error) {
 			info.Test = r.test.N()
 		}
 		p.Start(info)
+		if r.spec.Outputs.NormalizeTargets {
+			p.Note(StandardisedLossNote)
+		}
 		if r.stream != nil {
 			p.Note(fmt.Sprintf("%s: %d training sequences are streamed through a shuffle buffer of %d (data.shuffle_buffer)", r.trainFile, r.train.N(), r.stream.buffer))
 		}
