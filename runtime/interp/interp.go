@@ -215,7 +215,7 @@ func (p *planner) fold(steps []step) ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{vals: ip.consts, alloc: budget.alloc}
+	st := &state{vals: ip.consts, alloc: allocator{fold: budget}}
 	var live []step
 	for _, s := range steps {
 		if sc, ok := s.kernel.(scoped); ok {
@@ -419,7 +419,7 @@ func (ip *Interpreter) enter(outer *state) *state {
 
 // leave returns a state enter lent, holding nothing of the caller's.
 func (ip *Interpreter) leave(st *state) {
-	st.free, st.alloc = nil, nil
+	st.free, st.alloc = nil, allocator{}
 	ip.states.Put(st)
 }
 

@@ -119,9 +119,9 @@ func testONNXRecurrentMatchesNaive(t *testing.T, op graph.Op) {
 	var work rnnWork // reused across cases of different shapes
 	for _, c := range onnxRNNCases(op) {
 		in, a := c.inputs(rng)
-		saved := []*graph.Tensor{clone(in.X, nil), clone(in.W, nil), clone(in.R, nil)}
+		saved := []*graph.Tensor{clone(in.X, allocator{}), clone(in.W, allocator{}), clone(in.R, allocator{})}
 		out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-		if err := recurrent(op, in, a, &out, &work, nil); err != nil {
+		if err := recurrent(op, in, a, &out, &work, allocator{}); err != nil {
 			t.Fatalf("%v: %v", c, err)
 		}
 		y, yh, yc, err := onnxRecurrentNaive(op, in, a)
@@ -150,7 +150,7 @@ func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
 	c := onnxRNNCase{op: graph.OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: graph.DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
 	in, a := c.inputs(rng)
 	out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in, a, &out, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &out, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	H := c.H
@@ -188,12 +188,12 @@ func TestONNXRNNInvariants(t *testing.T) {
 	c := onnxRNNCase{op: graph.OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: graph.DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
 	base := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in, a, &base, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &base, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	// Scribble over padded steps.
 	in2 := in
-	in2.X = clone(in.X, nil)
+	in2.X = clone(in.X, allocator{})
 	for s := range c.T {
 		for b := range c.B {
 			if s >= int(c.lens[b]) {
@@ -204,7 +204,7 @@ func TestONNXRNNInvariants(t *testing.T) {
 		}
 	}
 	pad := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in2, a, &pad, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in2, a, &pad, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "Y with scribbled padding", pad.Y, base.Y)
@@ -229,7 +229,7 @@ func TestONNXRNNInvariants(t *testing.T) {
 		}
 	}
 	pr := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in3, a, &pr, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in3, a, &pr, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	for b, nb := range perm {
@@ -258,10 +258,10 @@ func TestONNXRNNOmittedOutputs(t *testing.T) {
 	in, a := c.inputs(rng)
 	all := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
 	only := rnnOutputs{WantYc: true}
-	if err := recurrent(graph.OpLSTM, in, a, &all, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &all, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := recurrent(graph.OpLSTM, in, a, &only, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &only, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	if only.Y != nil || only.Yh != nil {
@@ -277,20 +277,14 @@ func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
 	c := onnxRNNCase{op: graph.OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: graph.DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
 	var work rnnWork
-	held := map[int]*graph.Tensor{}
-	alloc := func(dt graph.DType, shape []int) *graph.Tensor {
-		n := graph.Size(shape)
-		if t, ok := held[n]; ok {
-			return t
-		}
-		t := graph.NewTensor(dt, shape...)
-		held[n] = t
-		return t
-	}
+	st := newState(0, 0)
 	out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
 	run := func() {
-		if err := recurrent(graph.OpLSTM, in, a, &out, &work, alloc); err != nil {
+		if err := recurrent(graph.OpLSTM, in, a, &out, &work, st.alloc); err != nil {
 			t.Fatal(err)
+		}
+		for _, y := range []*graph.Tensor{out.Y, out.Yh, out.Yc} {
+			st.put(y)
 		}
 	}
 	run()
@@ -319,7 +313,7 @@ func TestONNXRNNErrors(t *testing.T) {
 		in, a := c.inputs(rng)
 		e.edit(&in, &a)
 		out := rnnOutputs{WantY: true}
-		err := recurrent(graph.OpLSTM, in, a, &out, nil, nil)
+		err := recurrent(graph.OpLSTM, in, a, &out, nil, allocator{})
 		if err == nil || err.Error() != e.want {
 			t.Errorf("error %v, want %q", err, e.want)
 		}

@@ -23,7 +23,7 @@ func newState(nslots, nrnn int) *state {
 		free: new(freeLists),
 		rnn:  make([]rnnWork, nrnn),
 	}
-	s.alloc = s.get
+	s.alloc = allocator{st: s}
 	return s
 }
 
