@@ -129,7 +129,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		bias = c.zeros
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, G, H, B, &c.rT)
+	rw.prepare(w.R, w.RT, nil, G, H, B, &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]

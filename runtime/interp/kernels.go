@@ -369,11 +369,12 @@ type recurrentKernel struct {
 	// wT, rT: each direction's Wᵀ and Rᵀ, when W and R are constants
 	// (transposeWeights), else nil.
 	wT, rT []float32
+	rP     []float32 // LSTM: rT in ops.RecurrentPanels' layout, or nil
 }
 
 func (k *recurrentKernel) run(st *state) error {
 	in := rnnInputs{X: k.arg(st, 0), W: k.arg(st, 1), R: k.arg(st, 2), B: k.arg(st, 3), SeqLens: k.arg(st, 4), H0: k.arg(st, 5),
-		WT: k.wT, RT: k.rT}
+		WT: k.wT, RT: k.rT, RP: k.rP}
 	if k.op == graph.OpLSTM {
 		in.C0, in.P = k.arg(st, 6), k.arg(st, 7)
 	}

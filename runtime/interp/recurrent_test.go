@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/ops"
 )
 
 // onnxRNNCase builds the inputs of an ONNX LSTM (gates 4) or GRU (gates 3).
@@ -324,3 +325,41 @@ func TestONNXRNNErrors(t *testing.T) {
 }
 
 func TestONNXGRUMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, graph.OpGRU) }
+
+// TestONNXLSTMPanelsSameBits: an LSTM node whose R is a constant keeps Rᵀ
+// in panels for its one-row steps, per direction, and gives the bits it
+// gives with Rᵀ alone; a GRU node, and an LSTM whose gate width is not a
+// multiple of 64, keep none.
+func TestONNXLSTMPanelsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	c := onnxRNNCase{op: graph.OpLSTM, T: 7, B: 3, I: 5, H: 16, dir: graph.DirBidirectional, lens: []int32{7, 2, 5}, bias: true, h0: true, c0: true}
+	in, a := c.inputs(rng)
+	k := &recurrentKernel{operands: operands{in: []int{0, 1, 2}}, op: graph.OpLSTM}
+	k.transposeWeights([]*graph.Tensor{nil, in.W, in.R})
+	if (k.rP != nil) != (ops.RecurrentPanels(k.rT[:4*16*16], 16, 4*16) != nil) || (k.rP != nil && len(k.rP) != len(k.rT)) {
+		t.Fatalf("panels of %d floats for Rᵀ of %d", len(k.rP), len(k.rT))
+	}
+	in.WT, in.RT = k.wT, k.rT
+	want := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &want, nil, allocator{}); err != nil {
+		t.Fatal(err)
+	}
+	in.RP = k.rP
+	got := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &got, nil, allocator{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, pair := range [][2]*graph.Tensor{{got.Y, want.Y}, {got.Yh, want.Yh}, {got.Yc, want.Yc}} {
+		if !bitsEqual(pair[0].F32, pair[1].F32) {
+			t.Errorf("output %d with panels differs from Rᵀ alone", i)
+		}
+	}
+	for _, nc := range []onnxRNNCase{{op: graph.OpGRU, T: 2, B: 1, I: 2, H: 64, dir: graph.DirForward}, {op: graph.OpLSTM, T: 2, B: 1, I: 2, H: 8, dir: graph.DirForward}} {
+		in, _ := nc.inputs(rng)
+		k := &recurrentKernel{operands: operands{in: []int{0, 1, 2}}, op: nc.op}
+		k.transposeWeights([]*graph.Tensor{nil, in.W, in.R})
+		if k.rT == nil || k.rP != nil {
+			t.Errorf("%v: Rᵀ %v, panels %v", nc, k.rT != nil, k.rP != nil)
+		}
+	}
+}
