@@ -301,6 +301,9 @@ func (ip *Interpreter) schedule(steps []step, read, isOutput []bool) {
 				s.release = append(s.release, slot)
 			}
 		}
+		if m, ok := s.kernel.(interface{ setMove() }); ok && len(o.in) > 0 && slices.Contains(s.release, o.in[0]) && o.in[0] >= 0 {
+			m.setMove()
+		}
 	}
 	ip.steps = steps
 }

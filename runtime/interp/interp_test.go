@@ -2,6 +2,7 @@ package interp
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -394,5 +395,63 @@ func TestInterpreterRunArgs(t *testing.T) {
 	}
 	if err := ip.RunArgs(nil, outs); err == nil || err.Error() != "RunArgs: 0 inputs and 2 outputs given, the model has 2 and 2" {
 		t.Errorf("no inputs: error %v", err)
+	}
+}
+
+// TestInterpreterMovesDeadReshapeInputs: Flatten, Reshape and Squeeze
+// whose input no later step reads give that tensor the new shape instead
+// of copying it; one whose input is read later, is the caller's, or is a
+// graph output copies it. Either way the results, the caller's tensors and
+// the outputs of an earlier call stay as they were.
+func TestInterpreterMovesDeadReshapeInputs(t *testing.T) {
+	axes := &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{0}}
+	shape := &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{1, -1}}
+	g := ctlGraph("moves", []graph.Value{f32("x", 1, 2, 3)}, []string{"flat", "r2", "sq_x", "twice"},
+		ctlNode(graph.OpRelu, []string{"x"}, []string{"r"}),
+		ctlNode(graph.OpReshape, []string{"r", "shape"}, []string{"r1"}),
+		ctlNode(graph.OpRelu, []string{"x"}, []string{"r2"}),
+		ctlNode(graph.OpFlatten, []string{"r2"}, []string{"flat"}, "axis", graph.Attr{Kind: graph.AttrInt, Int: 1}),
+		ctlNode(graph.OpSqueeze, []string{"x", "axes"}, []string{"sq_x"}),
+		ctlNode(graph.OpSqueeze, []string{"r1", "axes"}, []string{"r1s"}),
+		ctlNode(graph.OpAdd, []string{"r1s", "r1s"}, []string{"twice"}),
+	)
+	g.Params = []*graph.Param{{Name: "axes", Tensor: axes, Init: "onnx"}, {Name: "shape", Tensor: shape, Init: "onnx"}}
+	ip, err := New(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moves := map[string]bool{}
+	for _, s := range ip.steps {
+		switch k := s.kernel.(type) {
+		case *reshapeKernel:
+			moves[s.where] = k.move
+		case *flattenKernel:
+			moves[s.where] = k.move
+		case *squeezeKernel:
+			moves[s.where] = k.move
+		}
+	}
+	want := map[string]bool{`node "r1" (Reshape)`: true, `node "flat" (Flatten)`: false, `node "sq_x" (Squeeze)`: false, `node "r1s" (Squeeze)`: true}
+	if !maps.Equal(moves, want) {
+		t.Fatalf("moves %v, want %v", moves, want)
+	}
+	x := &graph.Tensor{DType: graph.Float32, Shape: []int{1, 2, 3}, F32: []float32{1, -2, 3, -4, 5, -6}}
+	first, err := ip.Run(map[string]*graph.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := clone(first["twice"], allocator{})
+	y := &graph.Tensor{DType: graph.Float32, Shape: []int{1, 2, 3}, F32: []float32{-1, 7, -1, 7, -1, 7}}
+	second, err := ip.Run(map[string]*graph.Tensor{"x": y})
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxMustEqual(t, "first call's output after the second", first["twice"], kept)
+	onnxMustEqual(t, "twice", second["twice"], &graph.Tensor{DType: graph.Float32, Shape: []int{6}, F32: []float32{0, 14, 0, 14, 0, 14}})
+	onnxMustEqual(t, "flat", second["flat"], &graph.Tensor{DType: graph.Float32, Shape: []int{1, 6}, F32: []float32{0, 7, 0, 7, 0, 7}})
+	onnxMustEqual(t, "r2", second["r2"], &graph.Tensor{DType: graph.Float32, Shape: []int{1, 2, 3}, F32: []float32{0, 7, 0, 7, 0, 7}})
+	onnxMustEqual(t, "sq_x", second["sq_x"], &graph.Tensor{DType: graph.Float32, Shape: []int{2, 3}, F32: y.F32})
+	if !slices.Equal(y.Shape, []int{1, 2, 3}) {
+		t.Errorf("the caller's input has shape %v", y.Shape)
 	}
 }

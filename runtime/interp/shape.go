@@ -160,10 +160,14 @@ func unsqueeze(x *graph.Tensor, axes []int64, alloc allocator) (*graph.Tensor, e
 	return reshaped(x, shape, alloc), nil
 }
 
-// reshaped copies x into a tensor of the given shape (same element count).
+// reshaped copies x into a tensor of the given shape (same element count),
+// or gives x itself that shape when alloc reuses it (moving).
 func reshaped(x *graph.Tensor, shape []int, alloc allocator) *graph.Tensor {
+	n := x.Len()
 	out := alloc.get(x.DType, shape)
-	out.CopyElems(0, x, 0, x.Len())
+	if out != x {
+		out.CopyElems(0, x, 0, n)
+	}
 	return out
 }
 

@@ -21,6 +21,10 @@ import (
 type allocator struct {
 	st   *state
 	fold *foldBudget
+	// reuse, when set, is given back by get, with the shape asked for,
+	// when its type and capacity fit: the dead input of a kernel that
+	// makes one tensor (moving).
+	reuse *graph.Tensor
 	// fill, when set, is applied to the new tensors of the zero
 	// allocator: tests make them dirty, as recycled buffers are.
 	fill func(*graph.Tensor)
@@ -28,6 +32,10 @@ type allocator struct {
 
 // get returns a tensor from a's source.
 func (a allocator) get(dt graph.DType, shape []int) *graph.Tensor {
+	if t := a.reuse; t != nil && t.DType == dt && capacity(t) >= graph.Size(shape) {
+		reslice(t, shape)
+		return t
+	}
 	switch {
 	case a.st != nil:
 		return a.st.get(dt, shape)
