@@ -352,6 +352,25 @@ func (ip *Interpreter) OutputNames() []string {
 	return names
 }
 
+// InputIndex is the position of input name among InputNames, −1 when the
+// graph has no such input; OutputIndex likewise among OutputNames. A
+// caller of RunArgs finds its positions with them without the slices the
+// names take.
+func (ip *Interpreter) InputIndex(name string) int {
+	return slices.IndexFunc(ip.inputs, func(in input) bool { return in.Name == name })
+}
+
+// OutputIndex: see InputIndex.
+func (ip *Interpreter) OutputIndex(name string) int {
+	return slices.IndexFunc(ip.outputs, func(o output) bool { return o.name == name })
+}
+
+// NumInputs and NumOutputs are len(InputNames()) and len(OutputNames()).
+func (ip *Interpreter) NumInputs() int { return len(ip.inputs) }
+
+// NumOutputs: see NumInputs.
+func (ip *Interpreter) NumOutputs() int { return len(ip.outputs) }
+
 // RunArgs is Run with the inputs and outputs by position, as InputNames
 // and OutputNames order them: a caller that runs the graph many times on
 // small inputs saves the lookups by name. args are checked as Run checks

@@ -347,8 +347,9 @@ func BenchmarkInterpreterClassifier(b *testing.B) {
 }
 
 // TestInterpreterRunArgs: RunArgs gives what Run gives, with the inputs
-// and outputs by position; outputs given back are reused without
-// changing later results, and its own argument errors are messages.
+// and outputs by position, which InputIndex and OutputIndex find; outputs
+// given back are reused without changing later results, and its own
+// argument errors are messages.
 func TestInterpreterRunArgs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(6, 6))
 	g := interpClassifier(rng, 3, 4, 2)
@@ -361,6 +362,12 @@ func TestInterpreterRunArgs(t *testing.T) {
 	}
 	if got := ip.OutputNames(); !slices.Equal(got, []string{"probs", "w_shape"}) {
 		t.Fatalf("OutputNames %v", got)
+	}
+	if ip.NumInputs() != 2 || ip.NumOutputs() != 2 || ip.InputIndex("lengths") != 1 || ip.InputIndex("x") != 0 || ip.InputIndex("probs") != -1 ||
+		ip.OutputIndex("w_shape") != 1 || ip.OutputIndex("probs") != 0 || ip.OutputIndex("x") != -1 {
+		t.Fatalf("positions: %d inputs, %d outputs, lengths %d, x %d, probs among inputs %d, w_shape %d, probs %d, x among outputs %d",
+			ip.NumInputs(), ip.NumOutputs(), ip.InputIndex("lengths"), ip.InputIndex("x"), ip.InputIndex("probs"),
+			ip.OutputIndex("w_shape"), ip.OutputIndex("probs"), ip.OutputIndex("x"))
 	}
 	outs := make([]*graph.Tensor, 2)
 	for i, B := range []int{3, 3, 1, 4} {
