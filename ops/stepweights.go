@@ -85,8 +85,8 @@ func reserveStepWeights(buf *[]float32, rows, G, H int) {
 // where C [n, nc] has row stride ldc: columns j0..j0+nc−1 of the step's
 // recurrent product.
 func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
-	if s.rP != nil && n == 1 && j0 == 0 && nc == s.G && gemmFastRow() {
-		gemvPanels(s.flip, s.G, s.H, hp, s.rP, beta, c)
+	if s.rP != nil && n == 1 && j0%gemvPanel == 0 && nc%gemvPanel == 0 && gemmFastRow() {
+		gemvPanels(s.flip, nc, s.H, hp, s.rP[j0*s.H:], beta, c)
 		s.flip = !s.flip
 		return
 	}

@@ -119,11 +119,12 @@ func sameOrClose(t *testing.T, what string, same bool, got, want []float32) {
 	}
 }
 
-// TestRecurrentPanelsSameBits: LSTMForward given Rᵀ in panels as well as
-// Rᵀ gives the bits it gives with Rᵀ alone, on batches whose later steps
-// have one row (those read the panels, in alternate order), with units
-// whose gate width is 1, 3, 4 and 17 panels (17: the k blocks of Gemm's
-// one-row kernel too), with and without h0 and c0.
+// TestRecurrentPanelsSameBits: LSTMForward and GRUForward given Rᵀ in
+// panels as well as Rᵀ give the bits they give with Rᵀ alone, on batches
+// whose later steps have one row (those read the panels, in alternate
+// order), with units whose LSTM gate width is 1, 3, 4 and 17 panels (17:
+// the k blocks of Gemm's one-row kernel too), with and without h0 and c0;
+// the GRU's where its column blocks (2H and H) are whole panels.
 func TestRecurrentPanelsSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	rnd := func(n int) []float32 {
@@ -156,8 +157,31 @@ func TestRecurrentPanelsSameBits(t *testing.T) {
 				what := fmt.Sprintf("H=%d lengths %v h0 %v", H, lens, init[0] != nil)
 				expectBits(t, what, got, want)
 				expectBits(t, what+" cT", gotC, wantC)
+				gruPanelsSameBits(t, what, &p, x, init[0] != nil, rnd)
 			}
 		}
+	}
+}
+
+// gruPanelsSameBits is TestRecurrentPanelsSameBits for a GRU of 64 units,
+// both forms, on p and x [N, 7], from h0 = 0 or, withH0, a random one.
+func gruPanelsSameBits(t *testing.T, what string, p *Packing, x []float32, withH0 bool, rnd func(int) []float32) {
+	t.Helper()
+	const I, H = 7, 64
+	for _, lbr := range []bool{false, true} {
+		gw := GRUWeights{I: I, H: H, W: rnd(3 * H * I), R: rnd(3 * H * H), B: rnd(6 * H), LinearBeforeReset: lbr}
+		gw.WT, gw.RT = transposed(gw.W, 3*H, I), transposed(gw.R, 3*H, H)
+		withP := gw
+		withP.RP = RecurrentPanels(gw.RT, H, 3*H)
+		want, got := make([]float32, p.N()*H), make([]float32, p.N()*H)
+		var c GRUCache
+		var h []float32
+		if withH0 {
+			h = rnd(p.Rows() * H)
+		}
+		GRUForward(p, gw, x, h, want, nil, &c)
+		GRUForward(p, withP, x, h, got, nil, &c)
+		expectBits(t, fmt.Sprintf("GRU lbr=%v, %s", lbr, what), got, want)
 	}
 }
 

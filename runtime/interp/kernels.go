@@ -402,7 +402,7 @@ type recurrentKernel struct {
 	// wT, rT: each direction's Wᵀ and Rᵀ, when W and R are constants
 	// (transposeWeights), else nil.
 	wT, rT []float32
-	rP     []float32 // LSTM: rT in ops.RecurrentPanels' layout, or nil
+	rP     []float32 // rT in ops.RecurrentPanels' layout, or nil
 }
 
 func (k *recurrentKernel) run(st *state) error {

@@ -46,7 +46,7 @@ type rnnAttrs struct {
 // rnnInputs are an ONNX LSTM's or GRU's inputs; nil is an omitted optional
 // input. C0 and P are LSTM only. WT and RT are W's and R's directions
 // transposed ([D, I, G] and [D, H, G]), or nil; RP is each direction of
-// RT in ops.RecurrentPanels' layout, or nil (LSTM only).
+// RT in ops.RecurrentPanels' layout, or nil.
 type rnnInputs struct {
 	X, W, R, B, SeqLens, H0, C0, P *graph.Tensor
 	WT, RT, RP                     []float32
@@ -331,9 +331,7 @@ func (w *rnnPart) runLSTM(in rnnInputs, d rnnDims, dir int, bias []float32) {
 	}
 	wt := ops.LSTMWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias, P: peep}
 	wt.WT, wt.RT = in.transposes(G, I, H, dir)
-	if wt.RT != nil && len(in.RP) == len(in.RT) {
-		wt.RP = in.RP[dir*G*H : (dir+1)*G*H]
-	}
+	wt.RP = in.panels(G, H, dir)
 	ops.LSTMForward(&w.pack, wt, w.xp, h0, c0, w.yp, w.hT, w.cT, &w.lstm)
 }
 
@@ -348,6 +346,7 @@ func (w *rnnPart) runGRU(in rnnInputs, a rnnAttrs, d rnnDims, dir int) {
 	wt := ops.GRUWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias,
 		LinearBeforeReset: a.LinearBeforeReset}
 	wt.WT, wt.RT = in.transposes(G, I, H, dir)
+	wt.RP = in.panels(G, H, dir)
 	ops.GRUForward(&w.pack, wt, w.xp, h0, w.yp, w.hT, &w.gru)
 }
 
@@ -359,10 +358,19 @@ func (in *rnnInputs) transposes(G, I, H, dir int) (wT, rT []float32) {
 	return in.WT[dir*G*I : (dir+1)*G*I], in.RT[dir*G*H : (dir+1)*G*H]
 }
 
+// panels returns direction dir's Rᵀ in panels, or nil.
+func (in *rnnInputs) panels(G, H, dir int) []float32 {
+	if in.RT == nil || len(in.RP) != len(in.RT) || len(in.RT) != len(in.R.F32) {
+		return nil
+	}
+	return in.RP[dir*G*H : (dir+1)*G*H]
+}
+
 // transposeWeights keeps each direction's Wᵀ and Rᵀ when W and R are
 // float32 constants [D, G, I] and [D, G, H], so that the kernels read them
 // in place instead of packing W and R afresh at every call (and R at every
-// step) of a large batch.
+// step) of a large batch, and Rᵀ in panels for the steps of one row
+// (panelDirs).
 func (k *recurrentKernel) transposeWeights(consts []*graph.Tensor) {
 	if len(k.in) < 3 || k.in[1] < 0 || k.in[2] < 0 {
 		return
@@ -373,9 +381,7 @@ func (k *recurrentKernel) transposeWeights(consts []*graph.Tensor) {
 		return
 	}
 	k.wT, k.rT = transposeDirs(W), transposeDirs(R)
-	if k.op == graph.OpLSTM {
-		k.rP = panelDirs(k.rT, R.Shape[0], R.Shape[1], R.Shape[2])
-	}
+	k.rP = panelDirs(k.rT, R.Shape[0], R.Shape[1], R.Shape[2])
 }
 
 // panelDirs lays out each direction's Rᵀ [H, G] of rT for the steps of one

@@ -328,8 +328,8 @@ func TestONNXGRUMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, gr
 
 // TestONNXLSTMPanelsSameBits: an LSTM node whose R is a constant keeps Rᵀ
 // in panels for its one-row steps, per direction, and gives the bits it
-// gives with Rᵀ alone; a GRU node, and an LSTM whose gate width is not a
-// multiple of 64, keep none.
+// gives with Rᵀ alone; a GRU node does too, and an LSTM whose gate width
+// is not a multiple of 64 keeps none.
 func TestONNXLSTMPanelsSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	c := onnxRNNCase{op: graph.OpLSTM, T: 7, B: 3, I: 5, H: 16, dir: graph.DirBidirectional, lens: []int32{7, 2, 5}, bias: true, h0: true, c0: true}
@@ -354,12 +354,25 @@ func TestONNXLSTMPanelsSameBits(t *testing.T) {
 			t.Errorf("output %d with panels differs from Rᵀ alone", i)
 		}
 	}
-	for _, nc := range []onnxRNNCase{{op: graph.OpGRU, T: 2, B: 1, I: 2, H: 64, dir: graph.DirForward}, {op: graph.OpLSTM, T: 2, B: 1, I: 2, H: 8, dir: graph.DirForward}} {
-		in, _ := nc.inputs(rng)
+	for _, nc := range []onnxRNNCase{{op: graph.OpGRU, T: 4, B: 1, I: 2, H: 64, dir: graph.DirBidirectional, lbr: true}, {op: graph.OpLSTM, T: 2, B: 1, I: 2, H: 8, dir: graph.DirForward}} {
+		in, a := nc.inputs(rng)
 		k := &recurrentKernel{operands: operands{in: []int{0, 1, 2}}, op: nc.op}
 		k.transposeWeights([]*graph.Tensor{nil, in.W, in.R})
-		if k.rT == nil || k.rP != nil {
-			t.Errorf("%v: Rᵀ %v, panels %v", nc, k.rT != nil, k.rP != nil)
+		if k.rT == nil || (k.rP != nil) != (nc.op == graph.OpGRU && ops.RecurrentPanels(k.rT[:3*64*64], 64, 3*64) != nil) {
+			t.Fatalf("%v: Rᵀ %v, panels %v", nc, k.rT != nil, k.rP != nil)
+		}
+		in.WT, in.RT = k.wT, k.rT
+		want := rnnOutputs{WantY: true, WantYh: true}
+		if err := recurrent(nc.op, in, a, &want, nil, allocator{}); err != nil {
+			t.Fatal(err)
+		}
+		in.RP = k.rP
+		got := rnnOutputs{WantY: true, WantYh: true}
+		if err := recurrent(nc.op, in, a, &got, nil, allocator{}); err != nil {
+			t.Fatal(err)
+		}
+		if !bitsEqual(got.Y.F32, want.Y.F32) || !bitsEqual(got.Yh.F32, want.Yh.F32) {
+			t.Errorf("%v: outputs with panels differ from Rᵀ alone", nc)
 		}
 	}
 }
