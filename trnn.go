@@ -268,25 +268,35 @@ func (s *Session) predictRows(seqs [][][]float32, F int) ([][]float32, error) {
 	p := &s.predict
 	res := make([][]float32, len(seqs))
 	batches := p.batches(seqs, F)
+	if len(batches) == 1 {
+		return res, s.predictBatch(res, seqs, batches[0], F)
+	}
 	err := parallel(len(batches), func(b int) error {
-		idx := batches[b]
-		y, B, _, err := s.runBatch(s.ip, p, seqs, idx, F)
-		if err != nil {
-			return err
-		}
-		if len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
-			return s.outputError(p, y, fmt.Sprintf("[%d, labels]", B), B)
-		}
-		K := 1
-		if len(y.Shape) == 2 {
-			K = y.Shape[1]
-		}
-		for b, i := range idx {
-			res[i] = floats(make([]float32, K), y, b*K)
-		}
-		return nil
+		return s.predictBatch(res, seqs, batches[b], F)
 	})
 	return res, err
+}
+
+// predictBatch runs the batch idx of seqs and stores each sequence's
+// output row in res.
+func (s *Session) predictBatch(res [][]float32, seqs [][][]float32, idx []int, F int) error {
+	p := &s.predict
+	y, B, _, fb, err := s.runBatch(s.ip, p, seqs, idx, F)
+	if err != nil {
+		return err
+	}
+	defer fb.done(y)
+	if len(y.Shape) < 1 || len(y.Shape) > 2 || y.Shape[0] != B {
+		return s.outputError(p, y, fmt.Sprintf("[%d, labels]", B), B)
+	}
+	K := 1
+	if len(y.Shape) == 2 {
+		K = y.Shape[1]
+	}
+	for b, i := range idx {
+		res[i] = floats(make([]float32, K), y, b*K)
+	}
+	return nil
 }
 
 // stepRows runs seqs, checked, through the per-step output sp plans and
@@ -297,10 +307,11 @@ func (s *Session) stepRows(sp *stepPlan, seqs [][][]float32, F int) ([][][]float
 	batches := p.batches(seqs, F)
 	err := parallel(len(batches), func(b int) error {
 		idx := batches[b]
-		y, B, T, err := s.runBatch(sp.ip, p, seqs, idx, F)
+		y, B, T, fb, err := s.runBatch(sp.ip, p, seqs, idx, F)
 		if err != nil {
 			return err
 		}
+		defer fb.done(y)
 		if len(y.Shape) != 3 || y.Shape[0] != B || y.Shape[1] != T {
 			return s.outputError(p, y, fmt.Sprintf("[%d, %d, labels]", B, T), B)
 		}
@@ -542,6 +553,9 @@ const paddingFloor = 1 << 16
 // groups further; otherwise large groups are split so that every core gets
 // work.
 func (p *predictPlan) batches(seqs [][][]float32, F int) [][]int {
+	if len(seqs) == 1 {
+		return oneBatch // what the rules below make of one sequence
+	}
 	// In elements of one step's widest value: a batch of B rows padded to
 	// T steps may hold B·T ≤ steps.
 	steps := max(1, batchBudget/goruntime.GOMAXPROCS(0)/max(p.width, F, 1))
@@ -565,6 +579,9 @@ func (p *predictPlan) batches(seqs [][][]float32, F int) [][]int {
 	}
 	return batches
 }
+
+// oneBatch is the batches of one sequence; callers only read it.
+var oneBatch = [][]int{{0}}
 
 // byLength sorts the sequences by length and cuts them into batches: a
 // batch ends before a sequence that would take it past maxSteps padded
@@ -650,18 +667,90 @@ func splitBalanced(seqs [][][]float32, idx []int, parts int) [][]int {
 // runBatch runs the sequences idx as one padded batch through ip, fed as p
 // says, and returns p's output, a float tensor, with the batch's size B
 // and padded length T. A fixed batch size larger than len(idx) is filled
-// with empty rows.
-func (s *Session) runBatch(ip *interp.Interpreter, p *predictPlan, seqs [][][]float32, idx []int, F int) (y *graph.Tensor, B, T int, err error) {
-	inputs, B, T := p.feed(seqs, idx, F)
-	outs, err := ip.Run(inputs)
-	if err != nil {
-		return nil, 0, 0, fmt.Errorf("%s: %v", s.path, err)
+// with empty rows. The caller reads y and then gives it back with fb.done,
+// so that the next batch reuses its buffer and fb's inputs.
+func (s *Session) runBatch(ip *interp.Interpreter, p *predictPlan, seqs [][][]float32, idx []int, F int) (y *graph.Tensor, B, T int, fb *feedBufs, err error) {
+	fb = feedPool.Get().(*feedBufs)
+	B, T = p.feed(fb, seqs, idx, F)
+	fb.args = resized(fb.args, ip.NumInputs())
+	fb.outs = resized(fb.outs, ip.NumOutputs())
+	xi, li, oi := ip.InputIndex(p.x.Name), -1, ip.OutputIndex(p.out.Name)
+	if p.lengths != nil {
+		li = ip.InputIndex(p.lengths.Name)
 	}
-	y = outs[p.out.Name]
-	if y == nil || (y.DType != graph.Float32 && y.DType != graph.Float64) {
-		return nil, 0, 0, s.outputError(p, y, "float", B)
+	if xi < 0 || oi < 0 || p.lengths != nil && li < 0 {
+		feedPool.Put(fb)
+		return nil, 0, 0, nil, fmt.Errorf("%s: the model lacks an input or the output %q that its plan feeds or reads", s.path, p.out.Name)
 	}
-	return y, B, T, nil
+	fb.args[xi] = fb.x
+	if li >= 0 {
+		fb.args[li] = fb.l
+	}
+	fb.outs[oi], fb.y = fb.y, nil // given back
+	if err := ip.RunArgs(fb.args, fb.outs); err != nil {
+		feedPool.Put(fb)
+		return nil, 0, 0, nil, fmt.Errorf("%s: %v", s.path, err)
+	}
+	y = fb.outs[oi]
+	if y == nil || y.DType != graph.Float32 && y.DType != graph.Float64 {
+		fb.done(nil)
+		return nil, 0, 0, nil, s.outputError(p, y, "float", B)
+	}
+	return y, B, T, fb, nil
+}
+
+// feedBufs are what runBatch reuses from one batch to the next: the
+// argument and output slices of RunArgs, the input tensors, and the output
+// the caller has read, which the next batch gives back to the interpreter.
+type feedBufs struct {
+	args, outs []*graph.Tensor
+	x, l, y    *graph.Tensor
+}
+
+var feedPool = sync.Pool{New: func() any { return new(feedBufs) }}
+
+// done gives fb back once the caller has read y (nil: nothing to give
+// back).
+func (fb *feedBufs) done(y *graph.Tensor) {
+	fb.y = y
+	clear(fb.args)
+	clear(fb.outs)
+	feedPool.Put(fb)
+}
+
+// resized returns s with n elements, all nil.
+func resized(s []*graph.Tensor, n int) []*graph.Tensor {
+	if cap(s) < n {
+		return make([]*graph.Tensor, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// zeroed returns t as a tensor of type dt and the given shape, all zeros,
+// reusing its buffer when t is of that type and large enough.
+func zeroed(t *graph.Tensor, dt graph.DType, shape ...int) *graph.Tensor {
+	n := graph.Size(shape)
+	if t == nil || t.DType != dt {
+		return graph.NewTensor(dt, shape...)
+	}
+	switch {
+	case dt == graph.Float32 && cap(t.F32) >= n:
+		t.F32 = t.F32[:n]
+		clear(t.F32)
+	case dt == graph.Float64 && cap(t.F64) >= n:
+		t.F64 = t.F64[:n]
+		clear(t.F64)
+	case dt == graph.Int32 && cap(t.I32) >= n:
+		t.I32 = t.I32[:n]
+	case dt == graph.Int64 && cap(t.I64) >= n:
+		t.I64 = t.I64[:n]
+	default:
+		return graph.NewTensor(dt, shape...)
+	}
+	t.Shape = append(t.Shape[:0], shape...)
+	return t
 }
 
 // outputError says that p's output y is not what the caller expects.
@@ -673,10 +762,10 @@ func (s *Session) outputError(p *predictPlan, y *graph.Tensor, want string, B in
 	return fmt.Errorf("%s: output %q: expected float %s for a batch of %d, got %s", s.path, p.out.Name, want, B, got)
 }
 
-// feed builds the inputs of the batch idx: x padded to the batch's longest
-// sequence (or the model's fixed length), and lengths when the model has
-// them.
-func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[string]*graph.Tensor, B, T int) {
+// feed builds the inputs of the batch idx in fb.x and fb.l: x padded to
+// the batch's longest sequence (or the model's fixed length), and lengths
+// when the model has them.
+func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (B, T int) {
 	B = len(idx)
 	if p.batch > 0 {
 		B = p.batch
@@ -687,11 +776,12 @@ func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[str
 			T = max(T, len(seqs[i]))
 		}
 	}
-	shape := []int{B, T, F}
 	if p.timeMajor {
-		shape = []int{T, B, F}
+		fb.x = zeroed(fb.x, p.x.DType, T, B, F)
+	} else {
+		fb.x = zeroed(fb.x, p.x.DType, B, T, F)
 	}
-	x := graph.NewTensor(p.x.DType, shape...)
+	x := fb.x
 	for b, i := range idx {
 		for t, step := range seqs[i] {
 			off := (b*T + t) * F
@@ -707,19 +797,22 @@ func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[str
 			}
 		}
 	}
-	inputs = map[string]*graph.Tensor{p.x.Name: x}
 	if p.lengths != nil {
-		l := graph.NewTensor(p.lengths.DType, B)
-		for b, i := range idx {
+		fb.l = zeroed(fb.l, p.lengths.DType, B)
+		l := fb.l
+		for b := range B {
+			n := 0
+			if b < len(idx) {
+				n = len(seqs[idx[b]])
+			}
 			if l.DType == graph.Int32 {
-				l.I32[b] = int32(len(seqs[i]))
+				l.I32[b] = int32(n)
 			} else {
-				l.I64[b] = int64(len(seqs[i]))
+				l.I64[b] = int64(n)
 			}
 		}
-		inputs[p.lengths.Name] = l
 	}
-	return inputs, B, T
+	return B, T
 }
 
 // stepPlan is how PredictSteps gets every step's output in one pass: plan

@@ -29,6 +29,41 @@ func gemmOuter32Z(m, k int, a *float32, rsA, csA int, b *float32, ldb int, c *fl
 //go:noescape
 func gemmRow128Z(k int, a *float32, csA int, b *float32, ldb int, c *float32, alpha, beta float32)
 
+// gemmRow64Z is gemmRow128Z for 64 columns, with four accumulators
+// (enough to hide the FMA latency) and the same bits.
+//
+//go:noescape
+func gemmRow64Z(k int, a *float32, csA int, b *float32, ldb int, c *float32, alpha, beta float32)
+
+// gemvPanels computes c = a·B + beta·c for one row a [k] and B [k, n]
+// stored in panels of gemvPanel columns (panel q, [k, gemvPanel], at
+// b[q·k·gemvPanel:]), n a multiple of gemvPanel, the panels taken last
+// first when reverse is set. It runs the one-row kernel (gemmRow64Z, with
+// gemmRow128Z's bits) on each panel in Gemm's k blocks, so every element
+// takes the FMAs of Gemm(false, false, 1, n, k, 1, a, k, B, n, beta, c, n)
+// in their order: the same bits, in whichever order the panels run. Only
+// with gemmFastRow.
+func gemvPanels(reverse bool, n, k int, a, b []float32, beta float32, c []float32) {
+	P := n / gemvPanel
+	if n%gemvPanel != 0 || len(a) < k || len(b) < n*k || len(c) < n {
+		panic("ops: gemvPanels: operands do not match the sizes")
+	}
+	for i := range P {
+		q := i
+		if reverse {
+			q = P - 1 - i
+		}
+		panel := b[q*k*gemvPanel:]
+		for pc := 0; pc < k; pc += gemmKC {
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			gemmRow64Z(min(gemmKC, k-pc), &a[pc], 1, &panel[pc*gemvPanel], gemvPanel, &c[q*gemvPanel], 1, bet)
+		}
+	}
+}
+
 // gemmOuter32 runs the k block pc (kb steps) of C = alpha·op(A)·B + beta·C
 // with B read in place, over the leading 32-column strips of C, and returns
 // the number of columns done (n rounded down to a multiple of 32). One row

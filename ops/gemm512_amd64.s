@@ -245,3 +245,53 @@ r128store:
 	VMOVUPS Z7, 448(DI)
 	VZEROUPPER
 	RET
+
+// gemmRow64Z: gemmRow128Z over 64 columns, four accumulators.
+
+// func gemmRow64Z(k int, a *float32, csA int, b *float32, ldb int, c *float32, alpha, beta float32)
+TEXT ·gemmRow64Z(SB), NOSPLIT, $0-56
+	MOVQ         k+0(FP), R13
+	MOVQ         a+8(FP), AX
+	MOVQ         csA+16(FP), DX
+	SHLQ         $2, DX
+	MOVQ         b+24(FP), CX
+	MOVQ         ldb+32(FP), R8
+	SHLQ         $2, R8
+	MOVQ         c+40(FP), DI
+	VBROADCASTSS alpha+48(FP), Z30
+	VBROADCASTSS beta+52(FP), Z31
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+
+r64k:
+	VBROADCASTSS (AX), Z16
+	VFMADD231PS  (CX), Z16, Z0
+	VFMADD231PS  64(CX), Z16, Z1
+	VFMADD231PS  128(CX), Z16, Z2
+	VFMADD231PS  192(CX), Z16, Z3
+	ADDQ         DX, AX
+	ADDQ         R8, CX
+	DECQ         R13
+	JNZ          r64k
+
+	VMULPS Z30, Z0, Z0
+	VMULPS Z30, Z1, Z1
+	VMULPS Z30, Z2, Z2
+	VMULPS Z30, Z3, Z3
+	MOVL   beta+52(FP), AX
+	ANDL   $0x7fffffff, AX
+	JZ     r64store
+	VFMADD231PS (DI), Z31, Z0
+	VFMADD231PS 64(DI), Z31, Z1
+	VFMADD231PS 128(DI), Z31, Z2
+	VFMADD231PS 192(DI), Z31, Z3
+
+r64store:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VZEROUPPER
+	RET

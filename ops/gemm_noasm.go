@@ -23,3 +23,9 @@ func gemmPacksTransB(m, n int) bool { return true }
 // gemmFastRow reports whether Gemm(false, false, 1, n, ...) has a GEMV
 // kernel: not in this build.
 func gemmFastRow() bool { return false }
+
+// gemvPanels is the AVX-512 GEMV over panels, absent from this build;
+// gemmFastRow keeps callers off it.
+func gemvPanels(reverse bool, n, k int, a, b []float32, beta float32, c []float32) {
+	panic("ops: gemvPanels: no assembly kernel in this build")
+}

@@ -29,8 +29,9 @@ type GRUWeights struct {
 	B    []float32 // [6H] input bias Wb (z, r, h) then recurrent bias Rb (z, r, h); nil = 0
 	// LinearBeforeReset selects ONNX's linear_before_reset = 1 form.
 	LinearBeforeReset bool
-	// WT [I, 3H] and RT [H, 3H] are Wᵀ and Rᵀ, or nil, as in LSTMWeights.
-	WT, RT []float32
+	// WT [I, 3H] and RT [H, 3H] are Wᵀ and Rᵀ, or nil, and RP Rᵀ in
+	// panels (RecurrentPanels), or nil, as in LSTMWeights.
+	WT, RT, RP []float32
 }
 
 // GRUGrads are where GRUBackward accumulates gradients (it adds to them: a
@@ -129,7 +130,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		bias = c.zeros
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, G, H, B, &c.rT)
+	rw.prepare(w.R, w.RT, w.RP, G, H, B, &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -532,4 +533,5 @@ func (w *GRUWeights) check(fn string) {
 	checkLen(fn, "B", w.B, 6*w.H, true)
 	checkLen(fn, "WT", w.WT, 3*w.H*w.I, true)
 	checkLen(fn, "RT", w.RT, 3*w.H*w.H, true)
+	checkLen(fn, "RP", w.RP, 3*w.H*w.H, true)
 }

@@ -37,6 +37,10 @@ type LSTMWeights struct {
 	// GEMV, whose results agree with Gemm's dot products to rounding only
 	// (stepWeights): training leaves them nil.
 	WT, RT []float32
+
+	// RP is Rᵀ laid out by RecurrentPanels, or nil. Steps of one row read
+	// it instead of RT, with the bits they have with RT.
+	RP []float32
 }
 
 // LSTMGrads are where LSTMBackward accumulates gradients (it adds to them: a
@@ -153,7 +157,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 		peep = c.zeros[:3*H]
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, G, H, p.Rows(), &c.rT)
+	rw.prepare(w.R, w.RT, w.RP, G, H, p.Rows(), &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -445,4 +449,5 @@ func (w *LSTMWeights) check(fn string) {
 	checkLen(fn, "P", w.P, 3*w.H, true)
 	checkLen(fn, "WT", w.WT, 4*w.H*w.I, true)
 	checkLen(fn, "RT", w.RT, 4*w.H*w.H, true)
+	checkLen(fn, "RP", w.RP, 4*w.H*w.H, true)
 }

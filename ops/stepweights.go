@@ -12,18 +12,23 @@ package ops
 // Gemm has a GEMV kernel, steps of one row read it too, by a GEMV that sums
 // in the order of the wide products instead of Gemm's dot products, so
 // their results agree with the in-place ones to rounding, not bit for bit.
+//
+// Rᵀ in panels (RecurrentPanels), when given, serves the one-row steps
+// instead, with the same bits.
 type stepWeights struct {
 	r     []float32 // [G, H]
 	rT    []float32 // [H, G] Rᵀ, or nil: no step is wide enough to need it
+	rP    []float32 // Rᵀ in panels (RecurrentPanels), or nil
 	G, H  int
 	given bool // rT is the caller's: one-row steps read it
+	flip  bool // the one-row steps' next panel order: last first
 }
 
 // prepare sets s to R for steps of at most rows rows, with Rᵀ when such
 // steps pack R: rT when the caller has it (nil = not), else transposed
-// into *buf (grown as needed, not zeroed).
-func (s *stepWeights) prepare(r, rT []float32, G, H, rows int, buf *[]float32) {
-	s.r, s.rT, s.G, s.H, s.given = r, nil, G, H, rT != nil
+// into *buf (grown as needed, not zeroed); rP is Rᵀ in panels, or nil.
+func (s *stepWeights) prepare(r, rT, rP []float32, G, H, rows int, buf *[]float32) {
+	s.r, s.rT, s.rP, s.G, s.H, s.given, s.flip = r, nil, rP, G, H, rT != nil, false
 	if rT != nil {
 		s.rT = rT
 		return
@@ -42,6 +47,33 @@ func (s *stepWeights) prepare(r, rT []float32, G, H, rows int, buf *[]float32) {
 	}
 }
 
+// gemvPanel is the width of the panels of RecurrentPanels: a panel of a
+// layer of 64 units is 16 KB, half the core's L1 cache.
+const gemvPanel = 64
+
+// RecurrentPanels returns rT, a recurrent layer's Rᵀ [H, G], laid out for
+// the steps of one row: in panels of 64 columns, each [H, 64] contiguous,
+// or nil where those steps would not read it (G not a multiple of 64, or
+// no GEMV kernel on this CPU). The whole Rᵀ of a layer of 64 units (64
+// KB) does not fit in the core's L1 cache, and as a step reads it in the
+// order the step before did, every read misses; the steps take the panels
+// in alternate order instead, so that the panels a step reads last are
+// the next step's first and are still in L1. The bits are those of Rᵀ
+// read whole, by Gemm.
+func RecurrentPanels(rT []float32, H, G int) []float32 {
+	if G%gemvPanel != 0 || !gemmFastRow() || len(rT) != G*H {
+		return nil
+	}
+	p := make([]float32, len(rT))
+	for q := 0; q < G/gemvPanel; q++ {
+		panel := p[q*H*gemvPanel : (q+1)*H*gemvPanel]
+		for k := range H {
+			copy(panel[k*gemvPanel:(k+1)*gemvPanel], rT[k*G+q*gemvPanel:])
+		}
+	}
+	return p
+}
+
 // reserveStepWeights sizes *buf for prepare on steps of up to rows rows.
 func reserveStepWeights(buf *[]float32, rows, G, H int) {
 	if gemmPacksTransB(rows, G) && cap(*buf) < G*H {
@@ -53,6 +85,11 @@ func reserveStepWeights(buf *[]float32, rows, G, H int) {
 // where C [n, nc] has row stride ldc: columns j0..j0+nc−1 of the step's
 // recurrent product.
 func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
+	if s.rP != nil && n == 1 && j0%gemvPanel == 0 && nc%gemvPanel == 0 && gemmFastRow() {
+		gemvPanels(s.flip, nc, s.H, hp, s.rP[j0*s.H:], beta, c)
+		s.flip = !s.flip
+		return
+	}
 	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
 		Gemm(false, false, n, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
 		return

@@ -28,7 +28,7 @@ func TestStepWeightsSameBits(t *testing.T) {
 			r := rnd(G * H)
 			var buf []float32
 			var packed, inPlace stepWeights
-			packed.prepare(r, nil, G, H, 70, &buf)
+			packed.prepare(r, nil, nil, G, H, 70, &buf)
 			inPlace.r, inPlace.G, inPlace.H = r, G, H
 			if packed.rT == nil {
 				t.Fatalf("%s: steps of 70 rows do not pack Rᵀ", impl.name)
@@ -116,5 +116,118 @@ func sameOrClose(t *testing.T, what string, same bool, got, want []float32) {
 		if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-6) {
 			t.Fatalf("%s: y[%d] = %v, without the transposes %v", what, i, got[i], want[i])
 		}
+	}
+}
+
+// TestRecurrentPanelsSameBits: LSTMForward and GRUForward given Rᵀ in
+// panels as well as Rᵀ give the bits they give with Rᵀ alone, on batches
+// whose later steps have one row (those read the panels, in alternate
+// order), with units whose LSTM gate width is 1, 3, 4 and 17 panels (17:
+// the k blocks of Gemm's one-row kernel too), with and without h0 and c0;
+// the GRU's where its column blocks (2H and H) are whole panels.
+func TestRecurrentPanelsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * 0.3)
+		}
+		return x
+	}
+	const I = 7
+	for _, H := range []int{16, 48, 64, 272} {
+		lw := LSTMWeights{I: I, H: H, W: rnd(4 * H * I), R: rnd(4 * H * H), B: rnd(4 * H)}
+		lw.WT, lw.RT = transposed(lw.W, 4*H, I), transposed(lw.R, 4*H, H)
+		withP := lw
+		withP.RP = RecurrentPanels(lw.RT, H, 4*H)
+		if (withP.RP != nil) != gemmFastRow() {
+			t.Fatalf("H=%d: panels %v, GEMV kernel %v", H, withP.RP != nil, gemmFastRow())
+		}
+		for _, lens := range [][]int{{9}, {9, 3, 3}, {1}} {
+			var p Packing
+			p.Reset(lens)
+			B, N := p.Rows(), p.N()
+			x, h0, c0 := rnd(N*I), rnd(B*H), rnd(B*H)
+			for _, init := range [][2][]float32{{nil, nil}, {h0, c0}} {
+				want, got := make([]float32, N*H), make([]float32, N*H)
+				wantC, gotC := make([]float32, B*H), make([]float32, B*H)
+				var c LSTMCache
+				LSTMForward(&p, lw, x, init[0], init[1], want, nil, wantC, &c)
+				LSTMForward(&p, withP, x, init[0], init[1], got, nil, gotC, &c)
+				what := fmt.Sprintf("H=%d lengths %v h0 %v", H, lens, init[0] != nil)
+				expectBits(t, what, got, want)
+				expectBits(t, what+" cT", gotC, wantC)
+				gruPanelsSameBits(t, what, &p, x, init[0] != nil, rnd)
+			}
+		}
+	}
+}
+
+// gruPanelsSameBits is TestRecurrentPanelsSameBits for a GRU of 64 units,
+// both forms, on p and x [N, 7], from h0 = 0 or, withH0, a random one.
+func gruPanelsSameBits(t *testing.T, what string, p *Packing, x []float32, withH0 bool, rnd func(int) []float32) {
+	t.Helper()
+	const I, H = 7, 64
+	for _, lbr := range []bool{false, true} {
+		gw := GRUWeights{I: I, H: H, W: rnd(3 * H * I), R: rnd(3 * H * H), B: rnd(6 * H), LinearBeforeReset: lbr}
+		gw.WT, gw.RT = transposed(gw.W, 3*H, I), transposed(gw.R, 3*H, H)
+		withP := gw
+		withP.RP = RecurrentPanels(gw.RT, H, 3*H)
+		want, got := make([]float32, p.N()*H), make([]float32, p.N()*H)
+		var c GRUCache
+		var h []float32
+		if withH0 {
+			h = rnd(p.Rows() * H)
+		}
+		GRUForward(p, gw, x, h, want, nil, &c)
+		GRUForward(p, withP, x, h, got, nil, &c)
+		expectBits(t, fmt.Sprintf("GRU lbr=%v, %s", lbr, what), got, want)
+	}
+}
+
+// TestRecurrentPanelsLayout: panel q of RecurrentPanels holds columns
+// 64q..64q+63 of Rᵀ row after row; a gate width that is not a multiple of
+// 64, or an Rᵀ of the wrong size, gets none.
+func TestRecurrentPanelsLayout(t *testing.T) {
+	if !gemmFastRow() {
+		if RecurrentPanels(make([]float32, 64*16), 16, 64) != nil {
+			t.Fatal("panels made for a CPU without the GEMV kernel")
+		}
+		return
+	}
+	const H, G = 3, 128
+	rT := make([]float32, H*G)
+	for i := range rT {
+		rT[i] = float32(i)
+	}
+	p := RecurrentPanels(rT, H, G)
+	for q := range G / 64 {
+		for k := range H {
+			for j := range 64 {
+				if got, want := p[q*H*64+k*64+j], rT[k*G+q*64+j]; got != want {
+					t.Fatalf("panel %d, row %d, column %d: %v, want %v", q, k, j, got, want)
+				}
+			}
+		}
+	}
+	if RecurrentPanels(make([]float32, 3*96), 3, 96) != nil || RecurrentPanels(rT[1:], H, G) != nil {
+		t.Error("panels made for a gate width of 96 or a short Rᵀ")
+	}
+}
+
+// TestGemvPanelsChecksSizes: the kernel, which indexes without checks,
+// refuses operands shorter than the sizes say.
+func TestGemvPanelsChecksSizes(t *testing.T) {
+	for _, c := range []struct {
+		n, k, la, lb, lc int
+	}{{64, 4, 3, 256, 64}, {64, 4, 4, 255, 64}, {64, 4, 4, 256, 63}, {96, 4, 4, 384, 96}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%+v: no panic", c)
+				}
+			}()
+			gemvPanels(false, c.n, c.k, make([]float32, c.la), make([]float32, c.lb), 1, make([]float32, c.lc))
+		}()
 	}
 }

@@ -63,7 +63,7 @@ func (k *powKernel) run(st *state) error {
 	out := st.alloc.get(a.DType, shape)
 	// The exponent as float64, once: its type only matters through its
 	// value. The copy is scratch, left to the garbage collector.
-	e, err := cast(b, graph.Float64, nil)
+	e, err := cast(b, graph.Float64, allocator{})
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,7 @@ func decodeModelOp(n *graph.Node, o operands) (kernel, error) {
 	case graph.OpPad:
 		return decodePad(n, o), nil
 	case graph.OpFlatten:
-		return &flattenKernel{o, graph.AttrOr(n, "axis").Int}, nil
+		return &flattenKernel{operands: o, axis: graph.AttrOr(n, "axis").Int}, nil
 	case graph.OpSize:
 		return &sizeKernel{o}, nil
 	case graph.OpTrilu:

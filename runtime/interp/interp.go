@@ -215,7 +215,7 @@ func (p *planner) fold(steps []step) ([]step, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &state{vals: ip.consts, alloc: budget.alloc}
+	st := &state{vals: ip.consts, alloc: allocator{fold: budget}}
 	var live []step
 	for _, s := range steps {
 		if sc, ok := s.kernel.(scoped); ok {
@@ -301,6 +301,9 @@ func (ip *Interpreter) schedule(steps []step, read, isOutput []bool) {
 				s.release = append(s.release, slot)
 			}
 		}
+		if m, ok := s.kernel.(interface{ setMove() }); ok && len(o.in) > 0 && slices.Contains(s.release, o.in[0]) && o.in[0] >= 0 {
+			m.setMove()
+		}
 	}
 	ip.steps = steps
 }
@@ -348,6 +351,25 @@ func (ip *Interpreter) OutputNames() []string {
 	}
 	return names
 }
+
+// InputIndex is the position of input name among InputNames, −1 when the
+// graph has no such input; OutputIndex likewise among OutputNames. A
+// caller of RunArgs finds its positions with them without the slices the
+// names take.
+func (ip *Interpreter) InputIndex(name string) int {
+	return slices.IndexFunc(ip.inputs, func(in input) bool { return in.Name == name })
+}
+
+// OutputIndex: see InputIndex.
+func (ip *Interpreter) OutputIndex(name string) int {
+	return slices.IndexFunc(ip.outputs, func(o output) bool { return o.name == name })
+}
+
+// NumInputs and NumOutputs are len(InputNames()) and len(OutputNames()).
+func (ip *Interpreter) NumInputs() int { return len(ip.inputs) }
+
+// NumOutputs: see NumInputs.
+func (ip *Interpreter) NumOutputs() int { return len(ip.outputs) }
 
 // RunArgs is Run with the inputs and outputs by position, as InputNames
 // and OutputNames order them: a caller that runs the graph many times on
@@ -419,7 +441,7 @@ func (ip *Interpreter) enter(outer *state) *state {
 
 // leave returns a state enter lent, holding nothing of the caller's.
 func (ip *Interpreter) leave(st *state) {
-	st.free, st.alloc = nil, nil
+	st.free, st.alloc = nil, allocator{}
 	ip.states.Put(st)
 }
 

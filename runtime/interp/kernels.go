@@ -54,6 +54,35 @@ func (o *operands) arg(st *state, k int) *graph.Tensor {
 	return nil
 }
 
+// movable is embedded in the kernels that only give their input 0 another
+// shape (Squeeze, Unsqueeze, Reshape, Flatten). When the planner finds
+// that input dead after the step (read by no later step, neither the
+// caller's nor a constant: the step releases it), the kernel moves it: the
+// tensor takes the new shape and becomes the output, instead of being
+// copied into a new one.
+type movable struct{ move bool }
+
+// setMove lets the kernel move its input 0.
+func (m *movable) setMove() { m.move = true }
+
+// alloc is st's allocator, reusing x, input 0, when the kernel moves it.
+func (m *movable) alloc(st *state, x *graph.Tensor) allocator {
+	a := st.alloc
+	if m.move {
+		a.reuse = x
+	}
+	return a
+}
+
+// setMoved is set for a kernel of input 0 x: when t is x, moved, x's slot
+// is cleared, so that the step's release does not recycle the output.
+func (o *operands) setMoved(st *state, x, t *graph.Tensor, err error) error {
+	if err == nil && t == x {
+		st.vals[o.in[0]] = nil
+	}
+	return o.set(st, t, err)
+}
+
 // set stores a single-output kernel's result, unless it failed.
 func (o *operands) set(st *state, t *graph.Tensor, err error) error {
 	if err == nil {
@@ -86,7 +115,7 @@ func decode(n *graph.Node, o operands) (kernel, error) {
 		axes, isAttr := n.Attrs["axes"]
 		return &squeezeKernel{operands: o, unsqueeze: n.Op == graph.OpUnsqueeze, axes: axes.Ints, fromInput: !isAttr}, nil
 	case graph.OpReshape:
-		return &reshapeKernel{o, graph.AttrOr(n, "allowzero").Int != 0}, nil
+		return &reshapeKernel{operands: o, allowZero: graph.AttrOr(n, "allowzero").Int != 0}, nil
 	case graph.OpGather:
 		return &gatherKernel{o, graph.AttrOr(n, "axis").Int}, nil
 	case graph.OpCast:
@@ -198,6 +227,7 @@ func (k *transposeKernel) run(st *state) error {
 // squeezeKernel is Squeeze, or Unsqueeze when unsqueeze is set.
 type squeezeKernel struct {
 	operands
+	movable
 	unsqueeze bool
 	axes      []int64 // the attribute (opset < 13)
 	fromInput bool    // the axes are input 1, which Squeeze may omit
@@ -211,18 +241,20 @@ func (k *squeezeKernel) run(st *state) error {
 			return err
 		}
 	}
+	x := k.arg(st, 0)
 	var t *graph.Tensor
 	var err error
 	if k.unsqueeze {
-		t, err = unsqueeze(k.arg(st, 0), axes, st.alloc)
+		t, err = unsqueeze(x, axes, k.alloc(st, x))
 	} else {
-		t, err = squeeze(k.arg(st, 0), axes, st.alloc)
+		t, err = squeeze(x, axes, k.alloc(st, x))
 	}
-	return k.set(st, t, err)
+	return k.setMoved(st, x, t, err)
 }
 
 type reshapeKernel struct {
 	operands
+	movable
 	allowZero bool
 }
 
@@ -231,8 +263,9 @@ func (k *reshapeKernel) run(st *state) error {
 	if err != nil {
 		return err
 	}
-	t, err := reshape(k.arg(st, 0), shape, k.allowZero, st.alloc)
-	return k.set(st, t, err)
+	x := k.arg(st, 0)
+	t, err := reshape(x, shape, k.allowZero, k.alloc(st, x))
+	return k.setMoved(st, x, t, err)
 }
 
 type gatherKernel struct {
@@ -369,11 +402,12 @@ type recurrentKernel struct {
 	// wT, rT: each direction's Wᵀ and Rᵀ, when W and R are constants
 	// (transposeWeights), else nil.
 	wT, rT []float32
+	rP     []float32 // rT in ops.RecurrentPanels' layout, or nil
 }
 
 func (k *recurrentKernel) run(st *state) error {
 	in := rnnInputs{X: k.arg(st, 0), W: k.arg(st, 1), R: k.arg(st, 2), B: k.arg(st, 3), SeqLens: k.arg(st, 4), H0: k.arg(st, 5),
-		WT: k.wT, RT: k.rT}
+		WT: k.wT, RT: k.rT, RP: k.rP}
 	if k.op == graph.OpLSTM {
 		in.C0, in.P = k.arg(st, 6), k.arg(st, 7)
 	}

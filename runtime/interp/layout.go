@@ -218,6 +218,7 @@ func tileInto(out, x *graph.Tensor, d, xo, oo int) {
 // rest. The axis may equal the rank (then the second dimension is 1).
 type flattenKernel struct {
 	operands
+	movable
 	axis int64
 }
 
@@ -232,7 +233,7 @@ func (k *flattenKernel) run(st *state) error {
 		ax += r
 	}
 	shape := []int{graph.Size(x.Shape[:ax]), graph.Size(x.Shape[ax:])}
-	return k.set(st, reshaped(x, shape, st.alloc), nil)
+	return k.setMoved(st, x, reshaped(x, shape, k.alloc(st, x)), nil)
 }
 
 // sizeKernel returns the input's element count as an int64 scalar.

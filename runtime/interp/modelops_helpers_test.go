@@ -19,11 +19,11 @@ func runOp(t *testing.T, op graph.Op, attrs map[string]graph.Attr, nout int, ins
 	var before []*graph.Tensor
 	for _, x := range ins {
 		if x != nil {
-			before = append(before, clone(x, nil))
+			before = append(before, clone(x, allocator{}))
 		}
 	}
-	outs, err := runOpWith(op, attrs, nout, nil, ins)
-	dirty, dirtyErr := runOpWith(op, attrs, nout, dirtyAlloc, ins)
+	outs, err := runOpWith(op, attrs, nout, allocator{}, ins)
+	dirtyOuts, dirtyErr := runOpWith(op, attrs, nout, allocator{fill: dirty}, ins)
 	j := 0
 	for _, x := range ins {
 		if x != nil {
@@ -41,16 +41,16 @@ func runOp(t *testing.T, op graph.Op, attrs map[string]graph.Attr, nout int, ins
 	}
 	for i := range outs {
 		switch {
-		case (outs[i] == nil) != (dirty[i] == nil):
+		case (outs[i] == nil) != (dirtyOuts[i] == nil):
 			t.Errorf("%v: output %d is made on fresh buffers or dirty ones, not both", op, i)
-		case outs[i] != nil && !sameBits(outs[i], dirty[i]):
-			t.Errorf("%v: output %d depends on the buffer's old contents: %v, then %v", op, i, tensorValues(outs[i]), tensorValues(dirty[i]))
+		case outs[i] != nil && !sameBits(outs[i], dirtyOuts[i]):
+			t.Errorf("%v: output %d depends on the buffer's old contents: %v, then %v", op, i, tensorValues(outs[i]), tensorValues(dirtyOuts[i]))
 		}
 	}
 	return outs, nil
 }
 
-// runOpWith runs one node with the allocator alloc (nil: fresh tensors).
+// runOpWith runs one node with the allocator alloc.
 func runOpWith(op graph.Op, attrs map[string]graph.Attr, nout int, alloc allocator, ins []*graph.Tensor) ([]*graph.Tensor, error) {
 	n := &graph.Node{Name: "n", Op: op, Attrs: attrs}
 	st := &state{alloc: alloc}
@@ -77,13 +77,11 @@ func runOpWith(op graph.Op, attrs map[string]graph.Attr, nout int, alloc allocat
 	return st.vals[len(st.vals)-nout:], nil
 }
 
-// dirtyAlloc returns tensors full of a value no kernel computes by chance.
-func dirtyAlloc(dt graph.DType, shape []int) *graph.Tensor {
-	t := graph.NewTensor(dt, shape...)
+// dirty fills t with a value no kernel computes by chance.
+func dirty(t *graph.Tensor) {
 	for i := range t.Len() {
 		setFloat(t, i, -7777)
 	}
-	return t
 }
 
 // sameBits reports whether a and b hold the same shape and the same bits

@@ -144,7 +144,7 @@ func paramAs(p *graph.Tensor, what string, dt graph.DType, shape []int) ([]float
 	if err != nil || !slices.Equal(b, shape) {
 		return nil, fmt.Errorf("%s has shape %s, which does not broadcast to %s", what, graph.FormatShape(p.Shape), graph.FormatShape(shape))
 	}
-	full, err := expand(p, int64s(shape), nil)
+	full, err := expand(p, int64s(shape), allocator{})
 	if err != nil {
 		return nil, err
 	}

@@ -95,17 +95,17 @@ func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
 	for _, c := range onnxBroadcastCases {
 		a, b := onnxRandF32(rng, c[0]...), onnxRandF32(rng, c[1]...)
 		ai, bi := onnxRandI64(rng, false, c[0]...), onnxRandI64(rng, true, c[1]...)
-		aCopy, bCopy := clone(a, nil), clone(b, nil)
+		aCopy, bCopy := clone(a, allocator{}), clone(b, allocator{})
 		shape, err := broadcastShapes(c[0], c[1])
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, op := range []graph.Op{graph.OpAdd, graph.OpSub, graph.OpMul, graph.OpDiv, graph.OpLess, graph.OpGreater, graph.OpEqual} {
-			got, err := binary(op, a, b, nil)
+			got, err := binary(op, a, b, allocator{})
 			if err != nil {
 				t.Fatalf("%v %v: %v", op, c, err)
 			}
-			goti, err := binary(op, ai, bi, nil)
+			goti, err := binary(op, ai, bi, allocator{})
 			if err != nil {
 				t.Fatalf("%v %v int64: %v", op, c, err)
 			}
@@ -152,7 +152,7 @@ func TestONNXBinaryMatchesBroadcastReference(t *testing.T) {
 func TestONNXIntegerDivTruncatesTowardZero(t *testing.T) {
 	a := &graph.Tensor{DType: graph.Int32, Shape: []int{4}, I32: []int32{7, -7, 7, -7}}
 	b := &graph.Tensor{DType: graph.Int32, Shape: []int{4}, I32: []int32{2, 2, -2, -2}}
-	got, err := binary(graph.OpDiv, a, b, nil)
+	got, err := binary(graph.OpDiv, a, b, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestONNXBinaryErrors(t *testing.T) {
 		{graph.OpAnd, f, f, "expected bool operands, found float32"},
 		{graph.OpAdd, graph.NewTensor(graph.Bool, 1), graph.NewTensor(graph.Bool, 1), "expected numeric operands, found bool"},
 	} {
-		_, err := binary(c.op, c.a, c.b, nil)
+		_, err := binary(c.op, c.a, c.b, allocator{})
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%v: error %v, want %q", c.op, err, c.want)
 		}
@@ -184,15 +184,15 @@ func TestONNXBinaryErrors(t *testing.T) {
 func TestONNXBoolOps(t *testing.T) {
 	a := &graph.Tensor{DType: graph.Bool, Shape: []int{2, 2}, B: []bool{true, true, false, false}}
 	b := &graph.Tensor{DType: graph.Bool, Shape: []int{2}, B: []bool{true, false}}
-	and, err := binary(graph.OpAnd, a, b, nil)
+	and, err := binary(graph.OpAnd, a, b, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eq, err := binary(graph.OpEqual, a, b, nil)
+	eq, err := binary(graph.OpEqual, a, b, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	not, err := unary(graph.OpNot, a, nil)
+	not, err := unary(graph.OpNot, a, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,64 +205,64 @@ func TestONNXWhereBroadcastsThreeWays(t *testing.T) {
 	cond := &graph.Tensor{DType: graph.Bool, Shape: []int{2, 1}, B: []bool{true, false}}
 	x := &graph.Tensor{DType: graph.Int64, Shape: []int{3}, I64: []int64{1, 2, 3}}
 	y := &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{-1}}
-	got, err := where(cond, x, y, nil)
+	got, err := where(cond, x, y, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "where", got, &graph.Tensor{DType: graph.Int64, Shape: []int{2, 3}, I64: []int64{1, 2, 3, -1, -1, -1}})
-	if _, err := where(x, x, y, nil); err == nil || err.Error() != "condition must be bool, found int64" {
+	if _, err := where(x, x, y, allocator{}); err == nil || err.Error() != "condition must be bool, found int64" {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestONNXExpand(t *testing.T) {
 	x := &graph.Tensor{DType: graph.Float32, Shape: []int{3, 1}, F32: []float32{1, 2, 3}}
-	got, err := expand(x, []int64{2, 1, 2}, nil)
+	got, err := expand(x, []int64{2, 1, 2}, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "expand", got, &graph.Tensor{DType: graph.Float32, Shape: []int{2, 3, 2}, F32: []float32{1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3}})
 	// A 1 in the target keeps the input's dimension (bidirectional rule).
-	got, err = expand(x, []int64{1, 1}, nil)
+	got, err = expand(x, []int64{1, 1}, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "expand keeps", got, x)
-	if _, err := expand(x, []int64{2, 2}, nil); err == nil || !strings.Contains(err.Error(), "not broadcastable") {
+	if _, err := expand(x, []int64{2, 2}, allocator{}); err == nil || !strings.Contains(err.Error(), "not broadcastable") {
 		t.Fatalf("error %v", err)
 	}
-	if _, err := expand(x, []int64{1 << 20, 3, 1 << 20}, nil); err == nil || !strings.Contains(err.Error(), "more than") {
+	if _, err := expand(x, []int64{1 << 20, 3, 1 << 20}, allocator{}); err == nil || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("huge expand: error %v", err)
 	}
 }
 
 func TestONNXUnary(t *testing.T) {
 	x := &graph.Tensor{DType: graph.Float32, Shape: []int{4}, F32: []float32{-1, 0, 2, float32(math.NaN())}}
-	relu, _ := unary(graph.OpRelu, x, nil)
+	relu, _ := unary(graph.OpRelu, x, allocator{})
 	if relu.F32[0] != 0 || relu.F32[1] != 0 || relu.F32[2] != 2 || !math.IsNaN(float64(relu.F32[3])) {
 		t.Fatalf("relu %v", relu.F32)
 	}
-	sig, _ := unary(graph.OpSigmoid, x, nil)
-	th, _ := unary(graph.OpTanh, x, nil)
+	sig, _ := unary(graph.OpSigmoid, x, allocator{})
+	th, _ := unary(graph.OpTanh, x, allocator{})
 	for i := range 3 {
 		if sig.F32[i] != ops.Sigmoid(x.F32[i]) || th.F32[i] != ops.Tanh(x.F32[i]) {
 			t.Fatalf("sigmoid/tanh differ from the shared activations at %d", i)
 		}
 	}
 	x64 := &graph.Tensor{DType: graph.Float64, Shape: []int{1}, F64: []float64{0.5}}
-	s64, _ := unary(graph.OpSigmoid, x64, nil)
+	s64, _ := unary(graph.OpSigmoid, x64, allocator{})
 	if math.Abs(s64.F64[0]-1/(1+math.Exp(-0.5))) > 1e-16 {
 		t.Fatalf("float64 sigmoid %v", s64.F64[0])
 	}
-	ri, _ := unary(graph.OpRelu, &graph.Tensor{DType: graph.Int32, Shape: []int{2}, I32: []int32{-3, 4}}, nil)
+	ri, _ := unary(graph.OpRelu, &graph.Tensor{DType: graph.Int32, Shape: []int{2}, I32: []int32{-3, 4}}, allocator{})
 	if !slices.Equal(ri.I32, []int32{0, 4}) {
 		t.Fatalf("int relu %v", ri.I32)
 	}
-	id, _ := unary(graph.OpIdentity, x, nil)
+	id, _ := unary(graph.OpIdentity, x, allocator{})
 	if &id.F32[0] == &x.F32[0] {
 		t.Fatal("Identity aliases its input")
 	}
-	if _, err := unary(graph.OpTanh, ri, nil); err == nil || err.Error() != "expected a float tensor, found int32" {
+	if _, err := unary(graph.OpTanh, ri, allocator{}); err == nil || err.Error() != "expected a float tensor, found int32" {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -279,7 +279,7 @@ func TestONNXMatMulMatchesNaive(t *testing.T) {
 		{[]int{3, 0}, []int{0, 2}, []int{3, 2}},
 	} {
 		a, b := onnxRandF32(rng, c.a...), onnxRandF32(rng, c.b...)
-		got, err := matMul(a, b, nil)
+		got, err := matMul(a, b, allocator{})
 		if err != nil {
 			t.Fatalf("%v·%v: %v", c.a, c.b, err)
 		}
@@ -313,11 +313,11 @@ func TestONNXMatMulMatchesNaive(t *testing.T) {
 		}
 	}
 	ai := &graph.Tensor{DType: graph.Int64, Shape: []int{2, 2}, I64: []int64{1, 2, 3, 4}}
-	got, err := matMul(ai, ai, nil)
+	got, err := matMul(ai, ai, allocator{})
 	if err != nil || !slices.Equal(got.I64, []int64{7, 10, 15, 22}) {
 		t.Fatalf("int64 matmul %v %v", got, err)
 	}
-	if _, err := matMul(graph.NewTensor(graph.Float32, 2, 3), graph.NewTensor(graph.Float32, 2, 3), nil); err == nil || err.Error() != "shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ" {
+	if _, err := matMul(graph.NewTensor(graph.Float32, 2, 3), graph.NewTensor(graph.Float32, 2, 3), allocator{}); err == nil || err.Error() != "shapes [2, 3] and [2, 3]: inner dimensions 3 and 2 differ" {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -341,7 +341,7 @@ func TestONNXGemm(t *testing.T) {
 					c = onnxRandF32(rng, cShape...)
 				}
 				const alpha, beta = 0.5, -1.5
-				got, err := gemm(a, b, c, ta, tb, alpha, beta, nil)
+				got, err := gemm(a, b, c, ta, tb, alpha, beta, allocator{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -370,7 +370,7 @@ func TestONNXGemm(t *testing.T) {
 			}
 		}
 	}
-	_, err := gemm(graph.NewTensor(graph.Float32, 2, 3), graph.NewTensor(graph.Float32, 3, 4), graph.NewTensor(graph.Float32, 3, 4), false, false, 1, 1, nil)
+	_, err := gemm(graph.NewTensor(graph.Float32, 2, 3), graph.NewTensor(graph.Float32, 3, 4), graph.NewTensor(graph.Float32, 3, 4), false, false, 1, 1, allocator{})
 	if err == nil || err.Error() != "C has shape [3, 4], which does not broadcast to [2, 4]" {
 		t.Fatalf("error %v", err)
 	}
@@ -382,7 +382,7 @@ func TestONNXTranspose(t *testing.T) {
 		x.I64[i] = int64(i)
 	}
 	for _, perm := range [][]int64{nil, {0, 1, 2}, {1, 0, 2}, {2, 0, 1}, {0, 2, 1}} {
-		got, err := transpose(x, perm, nil)
+		got, err := transpose(x, perm, allocator{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -401,7 +401,7 @@ func TestONNXTranspose(t *testing.T) {
 			}
 		}
 	}
-	if _, err := transpose(x, []int64{0, 0, 1}, nil); err == nil || err.Error() != "perm [0 0 1] is not a permutation of 0..2" {
+	if _, err := transpose(x, []int64{0, 0, 1}, allocator{}); err == nil || err.Error() != "perm [0 0 1] is not a permutation of 0..2" {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -417,22 +417,22 @@ func TestONNXSqueezeUnsqueezeReshape(t *testing.T) {
 		want []int
 		err  string
 	}{
-		{"squeeze all", func() (*graph.Tensor, error) { return squeeze(x, nil, nil) }, []int{3, 2}, ""},
-		{"squeeze -2", func() (*graph.Tensor, error) { return squeeze(x, []int64{-2}, nil) }, []int{1, 3, 2}, ""},
-		{"squeeze non-1", func() (*graph.Tensor, error) { return squeeze(x, []int64{1}, nil) }, nil, "cannot squeeze axis 1 of shape [1, 3, 1, 2]: its size is 3, not 1"},
-		{"squeeze out of range", func() (*graph.Tensor, error) { return squeeze(x, []int64{4}, nil) }, nil, "axis 4 out of range for rank 4"},
-		{"unsqueeze", func() (*graph.Tensor, error) { return unsqueeze(x, []int64{0, -1}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
-		{"unsqueeze unsorted", func() (*graph.Tensor, error) { return unsqueeze(x, []int64{5, 0}, nil) }, []int{1, 1, 3, 1, 2, 1}, ""},
-		{"unsqueeze twice", func() (*graph.Tensor, error) { return unsqueeze(x, []int64{0, -6}, nil) }, nil, "axis -6 listed twice"},
-		{"reshape -1", func() (*graph.Tensor, error) { return reshape(x, []int64{-1, 2}, false, nil) }, []int{3, 2}, ""},
-		{"reshape 0", func() (*graph.Tensor, error) { return reshape(x, []int64{0, 0, -1}, false, nil) }, []int{1, 3, 2}, ""},
-		{"reshape bad", func() (*graph.Tensor, error) { return reshape(x, []int64{4, -1}, false, nil) }, nil, "cannot reshape [1, 3, 1, 2] (6 elements) to [4 -1]"},
-		{"reshape two -1", func() (*graph.Tensor, error) { return reshape(x, []int64{-1, -1}, false, nil) }, nil, "shape [-1 -1] has more than one -1"},
+		{"squeeze all", func() (*graph.Tensor, error) { return squeeze(x, nil, allocator{}) }, []int{3, 2}, ""},
+		{"squeeze -2", func() (*graph.Tensor, error) { return squeeze(x, []int64{-2}, allocator{}) }, []int{1, 3, 2}, ""},
+		{"squeeze non-1", func() (*graph.Tensor, error) { return squeeze(x, []int64{1}, allocator{}) }, nil, "cannot squeeze axis 1 of shape [1, 3, 1, 2]: its size is 3, not 1"},
+		{"squeeze out of range", func() (*graph.Tensor, error) { return squeeze(x, []int64{4}, allocator{}) }, nil, "axis 4 out of range for rank 4"},
+		{"unsqueeze", func() (*graph.Tensor, error) { return unsqueeze(x, []int64{0, -1}, allocator{}) }, []int{1, 1, 3, 1, 2, 1}, ""},
+		{"unsqueeze unsorted", func() (*graph.Tensor, error) { return unsqueeze(x, []int64{5, 0}, allocator{}) }, []int{1, 1, 3, 1, 2, 1}, ""},
+		{"unsqueeze twice", func() (*graph.Tensor, error) { return unsqueeze(x, []int64{0, -6}, allocator{}) }, nil, "axis -6 listed twice"},
+		{"reshape -1", func() (*graph.Tensor, error) { return reshape(x, []int64{-1, 2}, false, allocator{}) }, []int{3, 2}, ""},
+		{"reshape 0", func() (*graph.Tensor, error) { return reshape(x, []int64{0, 0, -1}, false, allocator{}) }, []int{1, 3, 2}, ""},
+		{"reshape bad", func() (*graph.Tensor, error) { return reshape(x, []int64{4, -1}, false, allocator{}) }, nil, "cannot reshape [1, 3, 1, 2] (6 elements) to [4 -1]"},
+		{"reshape two -1", func() (*graph.Tensor, error) { return reshape(x, []int64{-1, -1}, false, allocator{}) }, nil, "shape [-1 -1] has more than one -1"},
 		{"reshape allowzero", func() (*graph.Tensor, error) {
-			return reshape(graph.NewTensor(graph.Float32, 0, 3), []int64{3, 0}, true, nil)
+			return reshape(graph.NewTensor(graph.Float32, 0, 3), []int64{3, 0}, true, allocator{})
 		}, []int{3, 0}, ""},
 		{"reshape allowzero -1", func() (*graph.Tensor, error) {
-			return reshape(graph.NewTensor(graph.Float32, 0, 3), []int64{0, -1}, true, nil)
+			return reshape(graph.NewTensor(graph.Float32, 0, 3), []int64{0, -1}, true, allocator{})
 		}, nil, "cannot infer the -1 of shape [0 -1] for 0 elements"},
 	} {
 		got, err := c.f()
@@ -457,28 +457,28 @@ func TestONNXGatherConcatSlice(t *testing.T) {
 	for i := range x.I32 {
 		x.I32[i] = int32(i)
 	}
-	g, err := gather(x, &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{-1, 0}}, 1, nil)
+	g, err := gather(x, &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{-1, 0}}, 1, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "gather axis 1", g, &graph.Tensor{DType: graph.Int32, Shape: []int{3, 2}, I32: []int32{3, 0, 7, 4, 11, 8}})
-	g, err = gather(x, &graph.Tensor{DType: graph.Int32, Shape: []int{}, I32: []int32{2}}, 0, nil)
+	g, err = gather(x, &graph.Tensor{DType: graph.Int32, Shape: []int{}, I32: []int32{2}}, 0, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "gather scalar index", g, &graph.Tensor{DType: graph.Int32, Shape: []int{4}, I32: []int32{8, 9, 10, 11}})
-	if _, err := gather(x, &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{3}}, 0, nil); err == nil || err.Error() != "index 3 (element 0 of indices) out of range for axis 0 of size 3" {
+	if _, err := gather(x, &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{3}}, 0, allocator{}); err == nil || err.Error() != "index 3 (element 0 of indices) out of range for axis 0 of size 3" {
 		t.Fatalf("error %v", err)
 	}
 
-	c, err := concat([]*graph.Tensor{x, onnxReshapeT(g, 1, 4)}, -2, nil)
+	c, err := concat([]*graph.Tensor{x, onnxReshapeT(g, 1, 4)}, -2, allocator{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(c.Shape, []int{4, 4}) || !slices.Equal(c.I32[12:], []int32{8, 9, 10, 11}) || !slices.Equal(c.I32[:12], x.I32) {
 		t.Fatalf("concat %v %v", c.Shape, c.I32)
 	}
-	if _, err := concat([]*graph.Tensor{x, graph.NewTensor(graph.Int32, 3, 3)}, 0, nil); err == nil || err.Error() != "input 1 has shape [3, 3], input 0 has [3, 4]: dimension 1 differs" {
+	if _, err := concat([]*graph.Tensor{x, graph.NewTensor(graph.Int32, 3, 3)}, 0, allocator{}); err == nil || err.Error() != "input 1 has shape [3, 3], input 0 has [3, 4]: dimension 1 differs" {
 		t.Fatalf("error %v", err)
 	}
 
@@ -492,7 +492,7 @@ func TestONNXGatherConcatSlice(t *testing.T) {
 		{[]int64{0, 3}, []int64{1 << 40, -1 << 40}, []int64{0, -1}, []int64{2, -2}, []int32{3, 1, 11, 9}, []int{2, 2}},
 		{[]int64{5}, []int64{10}, []int64{0}, nil, nil, []int{0, 4}},
 	} {
-		got, err := slice(x, s.starts, s.ends, s.axes, s.steps, nil)
+		got, err := slice(x, s.starts, s.ends, s.axes, s.steps, allocator{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -500,7 +500,7 @@ func TestONNXGatherConcatSlice(t *testing.T) {
 			t.Fatalf("slice %v: got %v %v, want %v %v", s, got.Shape, got.I32, s.shape, s.want)
 		}
 	}
-	if _, err := slice(x, []int64{0}, []int64{1}, []int64{0}, []int64{0}, nil); err == nil || err.Error() != "step of axis 0 is 0" {
+	if _, err := slice(x, []int64{0}, []int64{1}, []int64{0}, []int64{0}, allocator{}); err == nil || err.Error() != "step of axis 0 is 0" {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -526,7 +526,7 @@ func TestONNXShapeRangeCastConstant(t *testing.T) {
 		{-10, 10, true, []int64{2, 3, 4}},
 		{2, 1, true, []int64{}},
 	} {
-		if got := shapeOf(x, c.start, c.end, c.hasEnd, nil); !slices.Equal(got.I64, c.want) || got.Shape[0] != len(c.want) {
+		if got := shapeOf(x, c.start, c.end, c.hasEnd, allocator{}); !slices.Equal(got.I64, c.want) || got.Shape[0] != len(c.want) {
 			t.Errorf("shape start=%d end=%d: %v, want %v", c.start, c.end, got.I64, c.want)
 		}
 	}
@@ -534,44 +534,44 @@ func TestONNXShapeRangeCastConstant(t *testing.T) {
 	sc := func(v float32) *graph.Tensor {
 		return &graph.Tensor{DType: graph.Float32, Shape: []int{}, F32: []float32{v}}
 	}
-	r, err := arange(sc(1), sc(2), sc(0.25), nil)
+	r, err := arange(sc(1), sc(2), sc(0.25), allocator{})
 	if err != nil || !slices.Equal(r.F32, []float32{1, 1.25, 1.5, 1.75}) {
 		t.Fatalf("range %v %v", r, err)
 	}
 	ri := func(v int32) *graph.Tensor { return &graph.Tensor{DType: graph.Int32, Shape: []int{}, I32: []int32{v}} }
-	r, err = arange(ri(10), ri(4), ri(-3), nil)
+	r, err = arange(ri(10), ri(4), ri(-3), allocator{})
 	if err != nil || !slices.Equal(r.I32, []int32{10, 7}) {
 		t.Fatalf("range int %v %v", r, err)
 	}
-	r, err = arange(ri(10), ri(4), ri(3), nil)
+	r, err = arange(ri(10), ri(4), ri(3), allocator{})
 	if err != nil || len(r.I32) != 0 || r.Shape[0] != 0 {
 		t.Fatalf("empty range %v %v", r, err)
 	}
-	if _, err := arange(ri(0), ri(4), ri(0), nil); err == nil || err.Error() != "delta is 0" {
+	if _, err := arange(ri(0), ri(4), ri(0), allocator{}); err == nil || err.Error() != "delta is 0" {
 		t.Fatalf("error %v", err)
 	}
-	if _, err := arange(sc(0), sc(1e30), sc(1), nil); err == nil || !strings.Contains(err.Error(), "too many elements") {
+	if _, err := arange(sc(0), sc(1e30), sc(1), allocator{}); err == nil || !strings.Contains(err.Error(), "too many elements") {
 		t.Fatalf("error %v", err)
 	}
 
 	f := &graph.Tensor{DType: graph.Float32, Shape: []int{5}, F32: []float32{2.7, -2.7, 0, 0.5, float32(math.NaN())}}
-	ci, _ := cast(f, graph.Int64, nil)
+	ci, _ := cast(f, graph.Int64, allocator{})
 	if !slices.Equal(ci.I64, []int64{2, -2, 0, 0, math.MinInt64}) {
 		t.Fatalf("cast to int64 %v", ci.I64)
 	}
-	cb, _ := cast(f, graph.Bool, nil)
+	cb, _ := cast(f, graph.Bool, allocator{})
 	if !slices.Equal(cb.B, []bool{true, true, false, true, true}) {
 		t.Fatalf("cast to bool %v", cb.B)
 	}
-	cf, _ := cast(&graph.Tensor{DType: graph.Bool, Shape: []int{2}, B: []bool{true, false}}, graph.Float64, nil)
+	cf, _ := cast(&graph.Tensor{DType: graph.Bool, Shape: []int{2}, B: []bool{true, false}}, graph.Float64, allocator{})
 	if !slices.Equal(cf.F64, []float64{1, 0}) {
 		t.Fatalf("cast bool to float64 %v", cf.F64)
 	}
-	c32, _ := cast(&graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{1<<32 + 5}}, graph.Int32, nil)
+	c32, _ := cast(&graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{1<<32 + 5}}, graph.Int32, allocator{})
 	if c32.I32[0] != 5 {
 		t.Fatalf("int64→int32 should wrap, got %d", c32.I32[0])
 	}
-	if _, err := cast(f, graph.DType(10), nil); err == nil || err.Error() != "cannot cast to dtype(10)" {
+	if _, err := cast(f, graph.DType(10), allocator{}); err == nil || err.Error() != "cannot cast to dtype(10)" {
 		t.Fatalf("error %v", err)
 	}
 

@@ -45,10 +45,11 @@ type rnnAttrs struct {
 
 // rnnInputs are an ONNX LSTM's or GRU's inputs; nil is an omitted optional
 // input. C0 and P are LSTM only. WT and RT are W's and R's directions
-// transposed ([D, I, G] and [D, H, G]), or nil.
+// transposed ([D, I, G] and [D, H, G]), or nil; RP is each direction of
+// RT in ops.RecurrentPanels' layout, or nil.
 type rnnInputs struct {
 	X, W, R, B, SeqLens, H0, C0, P *graph.Tensor
-	WT, RT                         []float32
+	WT, RT, RP                     []float32
 }
 
 // rnnOutputs says which outputs are wanted and receives them.
@@ -330,6 +331,7 @@ func (w *rnnPart) runLSTM(in rnnInputs, d rnnDims, dir int, bias []float32) {
 	}
 	wt := ops.LSTMWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias, P: peep}
 	wt.WT, wt.RT = in.transposes(G, I, H, dir)
+	wt.RP = in.panels(G, H, dir)
 	ops.LSTMForward(&w.pack, wt, w.xp, h0, c0, w.yp, w.hT, w.cT, &w.lstm)
 }
 
@@ -344,6 +346,7 @@ func (w *rnnPart) runGRU(in rnnInputs, a rnnAttrs, d rnnDims, dir int) {
 	wt := ops.GRUWeights{I: I, H: H, W: in.W.F32[dir*G*I : (dir+1)*G*I], R: in.R.F32[dir*G*H : (dir+1)*G*H], B: bias,
 		LinearBeforeReset: a.LinearBeforeReset}
 	wt.WT, wt.RT = in.transposes(G, I, H, dir)
+	wt.RP = in.panels(G, H, dir)
 	ops.GRUForward(&w.pack, wt, w.xp, h0, w.yp, w.hT, &w.gru)
 }
 
@@ -355,10 +358,19 @@ func (in *rnnInputs) transposes(G, I, H, dir int) (wT, rT []float32) {
 	return in.WT[dir*G*I : (dir+1)*G*I], in.RT[dir*G*H : (dir+1)*G*H]
 }
 
+// panels returns direction dir's Rᵀ in panels, or nil.
+func (in *rnnInputs) panels(G, H, dir int) []float32 {
+	if in.RT == nil || len(in.RP) != len(in.RT) || len(in.RT) != len(in.R.F32) {
+		return nil
+	}
+	return in.RP[dir*G*H : (dir+1)*G*H]
+}
+
 // transposeWeights keeps each direction's Wᵀ and Rᵀ when W and R are
 // float32 constants [D, G, I] and [D, G, H], so that the kernels read them
 // in place instead of packing W and R afresh at every call (and R at every
-// step) of a large batch.
+// step) of a large batch, and Rᵀ in panels for the steps of one row
+// (panelDirs).
 func (k *recurrentKernel) transposeWeights(consts []*graph.Tensor) {
 	if len(k.in) < 3 || k.in[1] < 0 || k.in[2] < 0 {
 		return
@@ -369,6 +381,21 @@ func (k *recurrentKernel) transposeWeights(consts []*graph.Tensor) {
 		return
 	}
 	k.wT, k.rT = transposeDirs(W), transposeDirs(R)
+	k.rP = panelDirs(k.rT, R.Shape[0], R.Shape[1], R.Shape[2])
+}
+
+// panelDirs lays out each direction's Rᵀ [H, G] of rT for the steps of one
+// row (ops.RecurrentPanels), or returns nil where they would not read it.
+func panelDirs(rT []float32, D, G, H int) []float32 {
+	var p []float32
+	for d := range D {
+		pd := ops.RecurrentPanels(rT[d*G*H:(d+1)*G*H], H, G)
+		if pd == nil {
+			return nil
+		}
+		p = append(p, pd...)
+	}
+	return p
 }
 
 // transposeDirs transposes each [G, n] matrix of x [D, G, n].

@@ -43,7 +43,7 @@ func TestONNXRecurrentInParts(t *testing.T) {
 			t.Fatalf("%v: %d parts", c, P)
 		}
 		out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-		if err := recurrent(c.op, in, a, &out, &work, nil); err != nil {
+		if err := recurrent(c.op, in, a, &out, &work, allocator{}); err != nil {
 			t.Fatalf("%v: %v", c, err)
 		}
 		y, yh, yc, err := onnxRecurrentNaive(c.op, in, a)
@@ -83,6 +83,6 @@ func TestONNXRecurrentPartPanicReachesCaller(t *testing.T) {
 		}
 	}()
 	out := rnnOutputs{WantY: true}
-	err := recurrent(c.op, in, a, &out, &work, nil)
+	err := recurrent(c.op, in, a, &out, &work, allocator{})
 	t.Fatalf("returned %v", err)
 }

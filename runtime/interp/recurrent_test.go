@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/ops"
 )
 
 // onnxRNNCase builds the inputs of an ONNX LSTM (gates 4) or GRU (gates 3).
@@ -119,9 +120,9 @@ func testONNXRecurrentMatchesNaive(t *testing.T, op graph.Op) {
 	var work rnnWork // reused across cases of different shapes
 	for _, c := range onnxRNNCases(op) {
 		in, a := c.inputs(rng)
-		saved := []*graph.Tensor{clone(in.X, nil), clone(in.W, nil), clone(in.R, nil)}
+		saved := []*graph.Tensor{clone(in.X, allocator{}), clone(in.W, allocator{}), clone(in.R, allocator{})}
 		out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-		if err := recurrent(op, in, a, &out, &work, nil); err != nil {
+		if err := recurrent(op, in, a, &out, &work, allocator{}); err != nil {
 			t.Fatalf("%v: %v", c, err)
 		}
 		y, yh, yc, err := onnxRecurrentNaive(op, in, a)
@@ -150,7 +151,7 @@ func TestONNXRNNZeroLengthIgnoresInitialState(t *testing.T) {
 	c := onnxRNNCase{op: graph.OpLSTM, T: 3, B: 2, I: 2, H: 3, dir: graph.DirBidirectional, lens: []int32{0, 2}, h0: true, c0: true, bias: true}
 	in, a := c.inputs(rng)
 	out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in, a, &out, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &out, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	H := c.H
@@ -188,12 +189,12 @@ func TestONNXRNNInvariants(t *testing.T) {
 	c := onnxRNNCase{op: graph.OpLSTM, T: 6, B: 4, I: 3, H: 5, dir: graph.DirBidirectional, lens: []int32{6, 2, 0, 4}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
 	base := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in, a, &base, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &base, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	// Scribble over padded steps.
 	in2 := in
-	in2.X = clone(in.X, nil)
+	in2.X = clone(in.X, allocator{})
 	for s := range c.T {
 		for b := range c.B {
 			if s >= int(c.lens[b]) {
@@ -204,7 +205,7 @@ func TestONNXRNNInvariants(t *testing.T) {
 		}
 	}
 	pad := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in2, a, &pad, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in2, a, &pad, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	onnxMustEqual(t, "Y with scribbled padding", pad.Y, base.Y)
@@ -229,7 +230,7 @@ func TestONNXRNNInvariants(t *testing.T) {
 		}
 	}
 	pr := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
-	if err := recurrent(graph.OpLSTM, in3, a, &pr, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in3, a, &pr, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	for b, nb := range perm {
@@ -258,10 +259,10 @@ func TestONNXRNNOmittedOutputs(t *testing.T) {
 	in, a := c.inputs(rng)
 	all := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
 	only := rnnOutputs{WantYc: true}
-	if err := recurrent(graph.OpLSTM, in, a, &all, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &all, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := recurrent(graph.OpLSTM, in, a, &only, nil, nil); err != nil {
+	if err := recurrent(graph.OpLSTM, in, a, &only, nil, allocator{}); err != nil {
 		t.Fatal(err)
 	}
 	if only.Y != nil || only.Yh != nil {
@@ -277,20 +278,14 @@ func TestONNXRNNSteadyStateAllocatesNothing(t *testing.T) {
 	c := onnxRNNCase{op: graph.OpLSTM, T: 8, B: 6, I: 5, H: 7, dir: graph.DirBidirectional, lens: []int32{8, 3, 0, 5, 8, 1}, bias: true, h0: true, c0: true}
 	in, a := c.inputs(rng)
 	var work rnnWork
-	held := map[int]*graph.Tensor{}
-	alloc := func(dt graph.DType, shape []int) *graph.Tensor {
-		n := graph.Size(shape)
-		if t, ok := held[n]; ok {
-			return t
-		}
-		t := graph.NewTensor(dt, shape...)
-		held[n] = t
-		return t
-	}
+	st := newState(0, 0)
 	out := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
 	run := func() {
-		if err := recurrent(graph.OpLSTM, in, a, &out, &work, alloc); err != nil {
+		if err := recurrent(graph.OpLSTM, in, a, &out, &work, st.alloc); err != nil {
 			t.Fatal(err)
+		}
+		for _, y := range []*graph.Tensor{out.Y, out.Yh, out.Yc} {
+			st.put(y)
 		}
 	}
 	run()
@@ -319,7 +314,7 @@ func TestONNXRNNErrors(t *testing.T) {
 		in, a := c.inputs(rng)
 		e.edit(&in, &a)
 		out := rnnOutputs{WantY: true}
-		err := recurrent(graph.OpLSTM, in, a, &out, nil, nil)
+		err := recurrent(graph.OpLSTM, in, a, &out, nil, allocator{})
 		if err == nil || err.Error() != e.want {
 			t.Errorf("error %v, want %q", err, e.want)
 		}
@@ -330,3 +325,54 @@ func TestONNXRNNErrors(t *testing.T) {
 }
 
 func TestONNXGRUMatchesNaive(t *testing.T) { testONNXRecurrentMatchesNaive(t, graph.OpGRU) }
+
+// TestONNXLSTMPanelsSameBits: an LSTM node whose R is a constant keeps Rᵀ
+// in panels for its one-row steps, per direction, and gives the bits it
+// gives with Rᵀ alone; a GRU node does too, and an LSTM whose gate width
+// is not a multiple of 64 keeps none.
+func TestONNXLSTMPanelsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	c := onnxRNNCase{op: graph.OpLSTM, T: 7, B: 3, I: 5, H: 16, dir: graph.DirBidirectional, lens: []int32{7, 2, 5}, bias: true, h0: true, c0: true}
+	in, a := c.inputs(rng)
+	k := &recurrentKernel{operands: operands{in: []int{0, 1, 2}}, op: graph.OpLSTM}
+	k.transposeWeights([]*graph.Tensor{nil, in.W, in.R})
+	if (k.rP != nil) != (ops.RecurrentPanels(k.rT[:4*16*16], 16, 4*16) != nil) || (k.rP != nil && len(k.rP) != len(k.rT)) {
+		t.Fatalf("panels of %d floats for Rᵀ of %d", len(k.rP), len(k.rT))
+	}
+	in.WT, in.RT = k.wT, k.rT
+	want := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &want, nil, allocator{}); err != nil {
+		t.Fatal(err)
+	}
+	in.RP = k.rP
+	got := rnnOutputs{WantY: true, WantYh: true, WantYc: true}
+	if err := recurrent(graph.OpLSTM, in, a, &got, nil, allocator{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, pair := range [][2]*graph.Tensor{{got.Y, want.Y}, {got.Yh, want.Yh}, {got.Yc, want.Yc}} {
+		if !bitsEqual(pair[0].F32, pair[1].F32) {
+			t.Errorf("output %d with panels differs from Rᵀ alone", i)
+		}
+	}
+	for _, nc := range []onnxRNNCase{{op: graph.OpGRU, T: 4, B: 1, I: 2, H: 64, dir: graph.DirBidirectional, lbr: true}, {op: graph.OpLSTM, T: 2, B: 1, I: 2, H: 8, dir: graph.DirForward}} {
+		in, a := nc.inputs(rng)
+		k := &recurrentKernel{operands: operands{in: []int{0, 1, 2}}, op: nc.op}
+		k.transposeWeights([]*graph.Tensor{nil, in.W, in.R})
+		if k.rT == nil || (k.rP != nil) != (nc.op == graph.OpGRU && ops.RecurrentPanels(k.rT[:3*64*64], 64, 3*64) != nil) {
+			t.Fatalf("%v: Rᵀ %v, panels %v", nc, k.rT != nil, k.rP != nil)
+		}
+		in.WT, in.RT = k.wT, k.rT
+		want := rnnOutputs{WantY: true, WantYh: true}
+		if err := recurrent(nc.op, in, a, &want, nil, allocator{}); err != nil {
+			t.Fatal(err)
+		}
+		in.RP = k.rP
+		got := rnnOutputs{WantY: true, WantYh: true}
+		if err := recurrent(nc.op, in, a, &got, nil, allocator{}); err != nil {
+			t.Fatal(err)
+		}
+		if !bitsEqual(got.Y.F32, want.Y.F32) || !bitsEqual(got.Yh.F32, want.Yh.F32) {
+			t.Errorf("%v: outputs with panels differ from Rᵀ alone", nc)
+		}
+	}
+}

@@ -16,7 +16,12 @@ import (
 // dimension perm[i]. An empty perm reverses the dimensions.
 func transpose(x *graph.Tensor, perm []int64, alloc allocator) (*graph.Tensor, error) {
 	r := len(x.Shape)
-	buf := make([]int, 4*r)
+	// The usual ranks take their index arrays from the stack.
+	var small [4 * 8]int
+	buf := small[:]
+	if 4*r > len(buf) {
+		buf = make([]int, 4*r)
+	}
 	p, outShape, inStride, st := buf[:r], buf[r:2*r], buf[2*r:3*r], buf[3*r:]
 	if len(perm) == 0 {
 		for i := range p {
@@ -155,10 +160,14 @@ func unsqueeze(x *graph.Tensor, axes []int64, alloc allocator) (*graph.Tensor, e
 	return reshaped(x, shape, alloc), nil
 }
 
-// reshaped copies x into a tensor of the given shape (same element count).
+// reshaped copies x into a tensor of the given shape (same element count),
+// or gives x itself that shape when alloc reuses it (moving).
 func reshaped(x *graph.Tensor, shape []int, alloc allocator) *graph.Tensor {
+	n := x.Len()
 	out := alloc.get(x.DType, shape)
-	out.CopyElems(0, x, 0, x.Len())
+	if out != x {
+		out.CopyElems(0, x, 0, n)
+	}
 	return out
 }
 

@@ -23,7 +23,7 @@ func newState(nslots, nrnn int) *state {
 		free: new(freeLists),
 		rnn:  make([]rnnWork, nrnn),
 	}
-	s.alloc = s.get
+	s.alloc = allocator{st: s}
 	return s
 }
 
@@ -45,8 +45,16 @@ func (s *state) get(dt graph.DType, shape []int) *graph.Tensor {
 	t := list[best]
 	list[best] = list[len(list)-1]
 	s.free[dt] = list[:len(list)-1]
+	reslice(t, shape)
+	return t
+}
+
+// reslice gives t, whose capacity suffices, the shape and the length it
+// implies.
+func reslice(t *graph.Tensor, shape []int) {
+	n := graph.Size(shape)
 	t.Shape = append(t.Shape[:0], shape...)
-	switch dt {
+	switch t.DType {
 	case graph.Float32:
 		t.F32 = t.F32[:n]
 	case graph.Float64:
@@ -58,7 +66,6 @@ func (s *state) get(dt graph.DType, shape []int) *graph.Tensor {
 	case graph.Bool:
 		t.B = t.B[:n]
 	}
-	return t
 }
 
 // put returns t's buffer to the free list.

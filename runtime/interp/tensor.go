@@ -12,16 +12,41 @@ import (
 
 // allocator returns a tensor of type dt and the given shape for a kernel's
 // output or scratch space. The contents are not zeroed: a kernel writes
-// every element it returns. The shape slice is not retained.
-type allocator func(dt graph.DType, shape []int) *graph.Tensor
+// every element it returns. The shape slice is not retained, and, as the
+// allocator is a concrete type rather than a function value, does not
+// escape: a kernel's shape on its stack stays there.
+//
+// It draws on a call's state (recycled buffers), or while the model loads
+// on the fold budget; the zero allocator makes new zeroed tensors.
+type allocator struct {
+	st   *state
+	fold *foldBudget
+	// reuse, when set, is given back by get, with the shape asked for,
+	// when its type and capacity fit: the dead input of a kernel that
+	// makes one tensor (moving).
+	reuse *graph.Tensor
+	// fill, when set, is applied to the new tensors of the zero
+	// allocator: tests make them dirty, as recycled buffers are.
+	fill func(*graph.Tensor)
+}
 
-// get returns a tensor from a, or a new zeroed tensor when a is nil (when
-// folding constants, whose results must outlive any call).
+// get returns a tensor from a's source.
 func (a allocator) get(dt graph.DType, shape []int) *graph.Tensor {
-	if a == nil {
-		return graph.NewTensor(dt, shape...)
+	if t := a.reuse; t != nil && t.DType == dt && capacity(t) >= graph.Size(shape) {
+		reslice(t, shape)
+		return t
 	}
-	return a(dt, shape)
+	switch {
+	case a.st != nil:
+		return a.st.get(dt, shape)
+	case a.fold != nil:
+		return a.fold.alloc(dt, shape)
+	}
+	t := graph.NewTensor(dt, shape...)
+	if a.fill != nil {
+		a.fill(t)
+	}
+	return t
 }
 
 // number is the set of numeric element types; element adds bool.

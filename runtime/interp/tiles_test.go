@@ -41,7 +41,7 @@ func TestTiledOperandsMatchBroadcastPlan(t *testing.T) {
 		}
 		a, b := randT(c.a...), randT(c.b...)
 		for _, op := range []graph.Op{graph.OpAdd, graph.OpSub, graph.OpMul, graph.OpDiv} {
-			got, err := binary(op, a, b, nil)
+			got, err := binary(op, a, b, allocator{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestTiledOperandsMatchBroadcastPlan(t *testing.T) {
 	}
 	for _, cs := range [][]int{{3}, {1, 3}, {2, 3}, {2, 1}, {}} {
 		a, w, c := randT(2, 4), randT(4, 3), randT(cs...)
-		got, err := gemm(a, w, c, false, false, 1, 0.5, nil)
+		got, err := gemm(a, w, c, false, false, 1, 0.5, allocator{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestTiledOperandsMatchBroadcastPlan(t *testing.T) {
 				cb.F32[o+i] = c.F32[off[0]+i*p.inner[0]]
 			}
 		})
-		want, err := gemm(a, w, cb, false, false, 1, 0.5, nil)
+		want, err := gemm(a, w, cb, false, false, 1, 0.5, allocator{})
 		if err != nil {
 			t.Fatal(err)
 		}
