@@ -1,0 +1,332 @@
+package ops
+
+// Inference forwards of an LSTM or GRU layer run by ranges of rows, so that
+// the rows of one packed batch run on several goroutines at once, each
+// range through every step on its own (a row's recurrence reads only its
+// own earlier steps). They give exactly LSTMForward's and GRUForward's bits:
+//
+//   - the input product is the same single inputProduct call;
+//   - each step's recurrent product takes the kernel stepWeights.mul
+//     chooses for the whole step (mulRows), so each row sums in the order
+//     the full step gives it: Gemm's per-row results do not depend on the
+//     other rows of the product, except that its dot-product path runs an
+//     odd last row on its own kernel, which ranges starting and ending on
+//     even rows (or at the step's end) reproduce;
+//   - the cell runs the same vector and scalar code element by element.
+//
+// The LSTM's cell runs over all of a step's rows at once instead of one row
+// at a time: with few hidden units a row is a single vector per gate, and
+// the per-row kernel then waits on the latency of its activations' long
+// dependency chains. The range's gate rows are regrouped gate block by
+// gate block (i of every row, then o, f, c), and the bias and peepholes
+// repeated once per row, so that the kernel sees one row of n·H units whose
+// vectors are independent of each other.
+//
+// Training does not use them: they keep nothing for a backward pass.
+
+// RNNRows is the shared state of one layer's inference forward over a
+// packed batch: Start it, run RunRows on ranges of rows covering the batch
+// (at once, on different goroutines, each with its own RowScratch), then
+// Finish. The zero value is ready; it grows to the largest batch seen and is
+// then reused without allocating.
+type RNNRows struct {
+	p     *Packing
+	lstm  LSTMWeights
+	gru   GRUWeights
+	isGRU bool
+	h0    []float32
+	c0    []float32
+	G, H  int
+	rw    stepWeights
+	rT    []float32 // Rᵀ made by stepWeights.prepare
+	gates []float32 // [N, G] x·Wᵀ, then the recurrent products
+	y     []float32 // [N, H] packed output
+	cell  []float32 // [N, H] LSTM C_t
+	hr    []float32 // [N, H] GRU r⊙H_{t−1} or H_{t−1}·R_hᵀ + Rb_h
+	zeros []float32 // [2G] standing in for a nil bias or peepholes
+}
+
+// RowScratch is one goroutine's workspace for RNNRows.RunRows. The zero
+// value is ready; it grows like RNNRows.
+type RowScratch struct {
+	tile  []float32 // LSTM: one step's gate rows, block by block [4, n·H]
+	bias  []float32 // LSTM: the bias repeated per row, block by block [4, n·H]
+	peep  []float32 // LSTM: the peepholes likewise [3, n·H]
+	tanhC []float32 // LSTM: [n·H] tanh(C_t), not kept
+	state []float32 // LSTM: [n·H] zeros, C_{−1} without c0; GRU: [n·3H] H_{t−1}·Rᵀ
+}
+
+// StartLSTM runs the input product of an LSTM layer over the packed batch
+// p (x [N, I]) and readies the steps: h0 and c0 [B, H] as LSTMForward
+// takes them, nil = 0. p, w, h0 and c0 must stay unchanged until Finish.
+func (s *RNNRows) StartLSTM(p *Packing, w LSTMWeights, x, h0, c0 []float32) {
+	const fn = "RNNRows.StartLSTM"
+	w.check(fn)
+	s.start(fn, p, 4*w.H, w.H, w.I, x, h0, w.W, w.WT)
+	checkLen(fn, "c0", c0, p.Rows()*w.H, true)
+	s.lstm, s.isGRU, s.c0 = w, false, c0
+	s.cell = grow32(s.cell, p.N()*w.H)
+	s.rw.prepare(w.R, w.RT, s.G, s.H, p.Rows(), &s.rT)
+}
+
+// StartGRU is StartLSTM for a GRU layer.
+func (s *RNNRows) StartGRU(p *Packing, w GRUWeights, x, h0 []float32) {
+	const fn = "RNNRows.StartGRU"
+	w.check(fn)
+	s.start(fn, p, 3*w.H, w.H, w.I, x, h0, w.W, w.WT)
+	s.gru, s.isGRU, s.c0 = w, true, nil
+	s.hr = grow32(s.hr, p.N()*w.H)
+	s.rw.prepare(w.R, w.RT, s.G, s.H, p.Rows(), &s.rT)
+}
+
+// start is what StartLSTM and StartGRU share: the checks, the buffers and
+// the input product.
+func (s *RNNRows) start(fn string, p *Packing, G, H, I int, x, h0, W, WT []float32) {
+	checkPacking(fn, p)
+	N := p.N()
+	checkLen(fn, "x", x, N*I, false)
+	checkLen(fn, "h0", h0, p.Rows()*H, true)
+	s.p, s.G, s.H, s.h0 = p, G, H, h0
+	s.gates = grow32(s.gates, N*G)
+	s.y = grow32(s.y, N*H)
+	s.zeros = grow32(s.zeros, 2*G)
+	clear(s.zeros)
+	if N > 0 {
+		inputProduct(N, G, I, x, W, WT, s.gates)
+	}
+}
+
+// grow32 returns b resliced to n elements, allocating only when its
+// capacity is short; the contents are not zeroed.
+func grow32(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// RunRows runs every step of rows r0..r1−1 of the batch. r0 must be even,
+// and r1 even or the batch's row count, so that the rows' recurrent
+// products take the kernels of the whole batch's (see the file comment).
+// Different goroutines may run disjoint ranges at once.
+func (s *RNNRows) RunRows(r0, r1 int, sc *RowScratch) {
+	if r0 < 0 || r0 > r1 || r1 > s.p.Rows() || r0%2 != 0 || (r1%2 != 0 && r1 != s.p.Rows()) {
+		panic("ops: RNNRows.RunRows: rows must be an even-aligned range of the batch")
+	}
+	if r0 == r1 {
+		return
+	}
+	if s.isGRU {
+		s.gruRows(r0, r1, sc)
+		return
+	}
+	s.lstmRows(r0, r1, sc)
+}
+
+// mulRows is stepWeights.mul for rows r0..r0+m−1 of a step of n rows: it
+// takes the kernel mul takes for all n, so that every row gets the bits
+// mul gives it (for even-aligned ranges, as RunRows requires).
+func (s *stepWeights) mulRows(n, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
+	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
+		Gemm(false, false, m, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
+		return
+	}
+	Gemm(false, true, m, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
+}
+
+// stepRows returns how many of rows r0..r1−1 step t runs (0 when none),
+// and the packed index of the first.
+func (s *RNNRows) stepRows(t, r0, r1 int) (m, at int) {
+	n := s.p.Active[t]
+	return max(0, min(n, r1)-r0), s.p.Offset[t] + r0
+}
+
+// prevRows is the packed index of row r0 at step t−1 (t ≥ 1).
+func (s *RNNRows) prevRows(t, r0 int) int { return s.p.Offset[t-1] + r0 }
+
+// lstmRows is RunRows for an LSTM.
+func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
+	H, G := s.H, s.G
+	sc.readyLSTM(s, r1-r0)
+	for t := range s.p.Steps() {
+		m, at := s.stepRows(t, r0, r1)
+		if m == 0 {
+			break
+		}
+		g := s.gates[at*G : (at+m)*G]
+		var hp, cp []float32
+		if t > 0 {
+			prev := s.prevRows(t, r0)
+			hp, cp = s.y[prev*H:(prev+m)*H], s.cell[prev*H:(prev+m)*H]
+		} else {
+			hp, cp = rowsOf(s.h0, r0, m, H), rowsOf(s.c0, r0, m, H)
+			if cp == nil {
+				cp = sc.state[:m*H]
+			}
+		}
+		if hp != nil {
+			s.rw.mulRows(s.p.Active[t], m, 0, G, hp, 1, g, G)
+		}
+		sc.lstmCells(s, m, g, cp, s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H])
+	}
+}
+
+// rowsOf is rows r0..r0+m−1 of x [B, H], or nil when x is.
+func rowsOf(x []float32, r0, m, H int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[r0*H : (r0+m)*H]
+}
+
+// readyLSTM sizes sc for up to n rows of s and repeats the bias and the
+// peepholes once per row (zeros when absent, as LSTMForward).
+func (sc *RowScratch) readyLSTM(s *RNNRows, n int) {
+	H := s.H
+	nH := n * H
+	sc.tile = grow32(sc.tile, 4*nH)
+	sc.bias = grow32(sc.bias, 4*nH)
+	sc.peep = grow32(sc.peep, 3*nH)
+	sc.tanhC = grow32(sc.tanhC, nH)
+	sc.state = grow32(sc.state, nH)
+	clear(sc.state)
+	bias, peep := s.lstm.B, s.lstm.P
+	if bias == nil {
+		bias = s.zeros[:4*H]
+	}
+	if peep == nil {
+		peep = s.zeros[:3*H]
+	}
+	repeatBlocks(sc.bias, bias, 4, n, H)
+	repeatBlocks(sc.peep, peep, 3, n, H)
+}
+
+// repeatBlocks sets dst [k, n·H] to k blocks of n copies of src's block
+// [k, H].
+func repeatBlocks(dst, src []float32, k, n, H int) {
+	for q := range k {
+		blk := src[q*H : (q+1)*H]
+		for r := range n {
+			copy(dst[(q*n+r)*H:(q*n+r+1)*H], blk)
+		}
+	}
+}
+
+// lstmCells runs the LSTM cell on m rows of one step: g [m, 4H] are their
+// gate pre-activations (without bias and peepholes), cp [m, H] C_{t−1};
+// cell and y [m, H] receive C_t and H_t. The rows are regrouped block by
+// block into sc.tile and run as one row of m·H units, the vector kernel
+// taking what it can and lstmCellForward the rest, as lstmStepForward.
+func (sc *RowScratch) lstmCells(s *RNNRows, m int, g, cp, cell, y []float32) {
+	H := s.H
+	nH := m * H
+	tile := sc.tile[:4*nH]
+	for r := range m {
+		row := g[r*4*H : (r+1)*4*H]
+		for q := range 4 {
+			copy(tile[(q*m+r)*H:(q*m+r+1)*H], row[q*H:(q+1)*H])
+		}
+	}
+	sc.bias = shrinkBlocks(sc.bias, 4, nH)
+	sc.peep = shrinkBlocks(sc.peep, 3, nH)
+	bias, peep := sc.bias, sc.peep
+	v := vecLen(nH)
+	if v > 0 {
+		lstmCellForwardAsm(v, nH, &tile[0], &bias[0], &peep[0], &cp[0], &cell[0], &sc.tanhC[0], &y[0])
+	}
+	lstmCellForward(v, nH, tile, bias, peep, cp, cell, sc.tanhC[:nH], y)
+}
+
+// shrinkBlocks keeps the first nH elements of each of the k blocks of
+// b [k, len(b)/k], moved to the stride nH: the repeated bias or peepholes
+// of fewer rows (rows end, they never start, as the steps go on). Every
+// block's destination lies at or before its source and after the blocks
+// before it, so moving them in order overwrites nothing still to be read.
+func shrinkBlocks(b []float32, k, nH int) []float32 {
+	n := len(b) / k
+	if n == nH {
+		return b
+	}
+	for q := 1; q < k; q++ {
+		copy(b[q*nH:(q+1)*nH], b[q*n:q*n+nH])
+	}
+	return b[:k*nH]
+}
+
+// gruRows is RunRows for a GRU: each step runs GRUForward's step code on
+// the range's rows.
+func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
+	H, G := s.H, s.G
+	w := s.gru
+	bias := w.B
+	if bias == nil {
+		bias = s.zeros
+	}
+	sc.state = grow32(sc.state, (r1-r0)*G)
+	for t := range s.p.Steps() {
+		m, at := s.stepRows(t, r0, r1)
+		if m == 0 {
+			break
+		}
+		n := s.p.Active[t]
+		g := s.gates[at*G : (at+m)*G]
+		hr, yt := s.hr[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
+		hp := rowsOf(s.h0, r0, m, H)
+		if t > 0 {
+			prev := s.prevRows(t, r0)
+			hp = s.y[prev*H : (prev+m)*H]
+		}
+		if hp == nil {
+			hp = sc.zeroRows(m * H)
+		}
+		recur := t > 0 || s.h0 != nil
+		if w.LinearBeforeReset {
+			rec := sc.state[:m*G]
+			if recur {
+				s.rw.mulRows(n, m, 0, G, hp, 0, rec, G)
+			} else {
+				clear(rec)
+			}
+			gruStepForwardLBR(H, g, rec, hp, hr, yt, bias)
+			continue
+		}
+		if recur {
+			s.rw.mulRows(n, m, 0, 2*H, hp, 1, g, G)
+		}
+		gruStepResetGates(H, g, hp, hr, bias)
+		if recur {
+			s.rw.mulRows(n, m, 2*H, H, hr, 1, g[2*H:], G)
+		}
+		gruStepCandidate(H, g, hp, yt, bias)
+	}
+}
+
+// zeroRows is n zeros: H_{−1} of a GRU without h0. It uses the tail of
+// the LSTM's scratch, which a GRU does not otherwise use.
+func (sc *RowScratch) zeroRows(n int) []float32 {
+	sc.tanhC = grow32(sc.tanhC, n)
+	clear(sc.tanhC)
+	return sc.tanhC
+}
+
+// Finish writes the final states of the batch's rows, as LSTMForward and
+// GRUForward do: hT, cT [B, H] (cT LSTM only), nil = not wanted; y [N, H],
+// when not nil, receives the packed output. It drops the references Start
+// took.
+func (s *RNNRows) Finish(y, hT, cT []float32) {
+	const fn = "RNNRows.Finish"
+	B, N, H := s.p.Rows(), s.p.N(), s.H
+	checkLen(fn, "y", y, N*H, true)
+	checkLen(fn, "hT", hT, B*H, true)
+	checkLen(fn, "cT", cT, B*H, true)
+	if cT != nil && s.isGRU {
+		panic("ops: RNNRows.Finish: a GRU has no cell state")
+	}
+	copy(y, s.y[:N*H])
+	writeFinalState(s.p, s.y, hT, H)
+	if cT != nil {
+		writeFinalState(s.p, s.cell, cT, H)
+	}
+	s.p, s.h0, s.c0 = nil, nil, nil
+	s.lstm, s.gru = LSTMWeights{}, GRUWeights{}
+}
