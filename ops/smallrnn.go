@@ -39,6 +39,10 @@ type RNNRows struct {
 	G, H  int
 	rw    stepWeights
 	rT    []float32 // Rᵀ made by stepWeights.prepare
+	x     []float32 // [N, I] packed input
+	I     int
+	W     []float32 // [G, I]
+	wT    []float32 // [I, G] Wᵀ when each range takes its own rows' input product (stepInput), else nil
 	gates []float32 // [N, G] x·Wᵀ, then the recurrent products
 	y     []float32 // [N, H] packed output
 	cell  []float32 // [N, H] LSTM C_t
@@ -86,13 +90,39 @@ func (s *RNNRows) start(fn string, p *Packing, G, H, I int, x, h0, W, WT []float
 	N := p.N()
 	checkLen(fn, "x", x, N*I, false)
 	checkLen(fn, "h0", h0, p.Rows()*H, true)
-	s.p, s.G, s.H, s.h0 = p, G, H, h0
+	s.p, s.G, s.H, s.h0, s.x, s.I = p, G, H, h0, x, I
 	s.gates = grow32(s.gates, N*G)
 	s.y = grow32(s.y, N*H)
 	s.zeros = grow32(s.zeros, 2*G)
 	clear(s.zeros)
-	if N > 0 {
-		inputProduct(N, G, I, x, W, WT, s.gates)
+	s.wT = nil
+	if WT != nil && gemmPacksTransB(N, G) {
+		// inputProduct would run the outer-product kernel on Wᵀ, whose
+		// per-row results do not depend on the other rows: each range
+		// takes its own rows, step by step, on its own core.
+		s.wT = WT
+	}
+	s.W = W
+}
+
+// WholeInput reports whether InputProduct must run, on the whole packed
+// input, before the ranges; otherwise each range reads only its own rows
+// of x, so that x may be filled range by range, just before RunRows.
+func (s *RNNRows) WholeInput() bool { return s.wT == nil && s.p.N() > 0 }
+
+// InputProduct computes every row's input product at once, when
+// WholeInput.
+func (s *RNNRows) InputProduct() {
+	if s.WholeInput() {
+		inputProduct(s.p.N(), s.G, s.I, s.x, s.W, nil, s.gates)
+	}
+}
+
+// stepInput computes the input product of the m rows of a step whose first
+// is packed row at, when the ranges take it (s.wT), into g [m, G].
+func (s *RNNRows) stepInput(at, m int, g []float32) {
+	if s.wT != nil {
+		Gemm(false, false, m, s.G, s.I, 1, s.x[at*s.I:(at+m)*s.I], s.I, s.wT, s.G, 0, g, s.G)
 	}
 }
 
@@ -123,11 +153,14 @@ func (s *RNNRows) RunRows(r0, r1 int, sc *RowScratch) {
 	s.lstmRows(r0, r1, sc)
 }
 
-// mulRows is stepWeights.mul for rows r0..r0+m−1 of a step of n rows: it
-// takes the kernel mul takes for all n, so that every row gets the bits
-// mul gives it (for even-aligned ranges, as RunRows requires).
-func (s *stepWeights) mulRows(n, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
-	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
+// mulRows is stepWeights.mul for rows r0..r0+m−1 of a step of n rows and
+// columns j0..j0+nc−1 of a product whose caller, in the packed forward,
+// asks mul for full columns: it takes the kernel mul takes for all n rows
+// and full columns, so that every row gets the bits mul gives it (for
+// even-aligned ranges, as RunRows requires). Either kernel computes each
+// element of C on its own, so a block of columns has the full product's.
+func (s *stepWeights) mulRows(n, full, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
+	if s.rT != nil && (gemmPacksTransB(n, full) || s.given && n == 1 && gemmFastRow()) {
 		Gemm(false, false, m, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
 		return
 	}
@@ -144,7 +177,9 @@ func (s *RNNRows) stepRows(t, r0, r1 int) (m, at int) {
 // prevRows is the packed index of row r0 at step t−1 (t ≥ 1).
 func (s *RNNRows) prevRows(t, r0 int) int { return s.p.Offset[t-1] + r0 }
 
-// lstmRows is RunRows for an LSTM.
+// lstmRows is RunRows for an LSTM. (Products into the tile's blocks
+// directly, 8 columns each, run Gemm's masked edge kernel and cost several
+// times the regrouping.)
 func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 	H, G := s.H, s.G
 	sc.readyLSTM(s, r1-r0)
@@ -154,6 +189,7 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 			break
 		}
 		g := s.gates[at*G : (at+m)*G]
+		s.stepInput(at, m, g)
 		var hp, cp []float32
 		if t > 0 {
 			prev := s.prevRows(t, r0)
@@ -165,9 +201,11 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 			}
 		}
 		if hp != nil {
-			s.rw.mulRows(s.p.Active[t], m, 0, G, hp, 1, g, G)
+			s.rw.mulRows(s.p.Active[t], G, m, 0, G, hp, 1, g, G)
 		}
-		sc.lstmCells(s, m, g, cp, s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H])
+		tile := sc.tile[:4*m*H]
+		regroup(tile, g, m, H)
+		sc.lstmCells(s, m, tile, cp, s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H])
 	}
 }
 
@@ -212,21 +250,13 @@ func repeatBlocks(dst, src []float32, k, n, H int) {
 	}
 }
 
-// lstmCells runs the LSTM cell on m rows of one step: g [m, 4H] are their
-// gate pre-activations (without bias and peepholes), cp [m, H] C_{t−1};
-// cell and y [m, H] receive C_t and H_t. The rows are regrouped block by
-// block into sc.tile and run as one row of m·H units, the vector kernel
-// taking what it can and lstmCellForward the rest, as lstmStepForward.
-func (sc *RowScratch) lstmCells(s *RNNRows, m int, g, cp, cell, y []float32) {
-	H := s.H
-	nH := m * H
-	tile := sc.tile[:4*nH]
-	for r := range m {
-		row := g[r*4*H : (r+1)*4*H]
-		for q := range 4 {
-			copy(tile[(q*m+r)*H:(q*m+r+1)*H], row[q*H:(q+1)*H])
-		}
-	}
+// lstmCells runs the LSTM cell on m rows of one step: tile [4, m·H]
+// holds their gate pre-activations (without bias and peepholes) block by
+// block, cp [m, H] C_{t−1}; cell and y [m, H] receive C_t and H_t. The
+// rows run as one row of m·H units, the vector kernel taking what it can
+// and lstmCellForward the rest, as in lstmStepForward.
+func (sc *RowScratch) lstmCells(s *RNNRows, m int, tile, cp, cell, y []float32) {
+	nH := m * s.H
 	sc.bias = shrinkBlocks(sc.bias, 4, nH)
 	sc.peep = shrinkBlocks(sc.peep, 3, nH)
 	bias, peep := sc.bias, sc.peep
@@ -235,6 +265,30 @@ func (sc *RowScratch) lstmCells(s *RNNRows, m int, g, cp, cell, y []float32) {
 		lstmCellForwardAsm(v, nH, &tile[0], &bias[0], &peep[0], &cp[0], &cell[0], &sc.tanhC[0], &y[0])
 	}
 	lstmCellForward(v, nH, tile, bias, peep, cp, cell, sc.tanhC[:nH], y)
+}
+
+// regroup copies the rows of g [m, 4H] into tile [4, m·H] block by
+// block. Hidden sizes that are a multiple of 8 move 8 floats at a time by
+// hand: a call to copy (memmove) per block would cost more than the move.
+func regroup(tile, g []float32, m, H int) {
+	if H%8 != 0 {
+		for r := range m {
+			row := g[r*4*H : (r+1)*4*H]
+			for q := range 4 {
+				copy(tile[(q*m+r)*H:(q*m+r+1)*H], row[q*H:(q+1)*H])
+			}
+		}
+		return
+	}
+	for r := range m {
+		for q := range 4 {
+			src, dst := r*4*H+q*H, (q*m+r)*H
+			for j := 0; j < H; j += 8 {
+				a, b := g[src+j:src+j+8:src+j+8], tile[dst+j:dst+j+8:dst+j+8]
+				b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7] = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+			}
+		}
+	}
 }
 
 // shrinkBlocks keeps the first nH elements of each of the k blocks of
@@ -270,6 +324,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 		}
 		n := s.p.Active[t]
 		g := s.gates[at*G : (at+m)*G]
+		s.stepInput(at, m, g)
 		hr, yt := s.hr[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
 		hp := rowsOf(s.h0, r0, m, H)
 		if t > 0 {
@@ -283,7 +338,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 		if w.LinearBeforeReset {
 			rec := sc.state[:m*G]
 			if recur {
-				s.rw.mulRows(n, m, 0, G, hp, 0, rec, G)
+				s.rw.mulRows(n, G, m, 0, G, hp, 0, rec, G)
 			} else {
 				clear(rec)
 			}
@@ -291,11 +346,11 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 			continue
 		}
 		if recur {
-			s.rw.mulRows(n, m, 0, 2*H, hp, 1, g, G)
+			s.rw.mulRows(n, 2*H, m, 0, 2*H, hp, 1, g, G)
 		}
 		gruStepResetGates(H, g, hp, hr, bias)
 		if recur {
-			s.rw.mulRows(n, m, 2*H, H, hr, 1, g[2*H:], G)
+			s.rw.mulRows(n, H, m, 2*H, H, hr, 1, g[2*H:], G)
 		}
 		gruStepCandidate(H, g, hp, yt, bias)
 	}
@@ -327,6 +382,6 @@ func (s *RNNRows) Finish(y, hT, cT []float32) {
 	if cT != nil {
 		writeFinalState(s.p, s.cell, cT, H)
 	}
-	s.p, s.h0, s.c0 = nil, nil, nil
+	s.p, s.h0, s.c0, s.x, s.wT = nil, nil, nil, nil, nil
 	s.lstm, s.gru = LSTMWeights{}, GRUWeights{}
 }

@@ -66,6 +66,7 @@ func checkRNNRows(t *testing.T, name string, c *recCase, given bool) {
 		} else {
 			s.StartGRU(&pk.p, gw, x, h0)
 		}
+		s.InputProduct()
 		r0 := 0
 		for _, r1 := range cuts {
 			s.RunRows(r0, r1, new(RowScratch))
