@@ -1,5 +1,7 @@
 package ops
 
+import "unsafe"
+
 // Inference forwards of an LSTM or GRU layer run by ranges of rows, so that
 // the rows of one packed batch run on several goroutines at once, each
 // range through every step on its own (a row's recurrence reads only its
@@ -53,11 +55,16 @@ type RNNRows struct {
 // RowScratch is one goroutine's workspace for RNNRows.RunRows. The zero
 // value is ready; it grows like RNNRows.
 type RowScratch struct {
-	tile  []float32 // LSTM: one step's gate rows, block by block [4, n·H]
-	bias  []float32 // LSTM: the bias repeated per row, block by block [4, n·H]
-	peep  []float32 // LSTM: the peepholes likewise [3, n·H]
+	tile  []float32 // LSTM: one step's gate rows, block by block (4 blocks)
+	bias  []float32 // LSTM: the bias repeated per row, block by block (4 blocks)
+	peep  []float32 // LSTM: the peepholes likewise (3 blocks)
 	tanhC []float32 // LSTM: [n·H] tanh(C_t), not kept
 	state []float32 // LSTM: [n·H] zeros, C_{−1} without c0; GRU: [n·3H] H_{t−1}·Rᵀ
+	// LSTM: fixed: the vector kernel takes every step whole, and the
+	// blocks of tile, bias and peep lie stride apart for every step; else
+	// they lie m·H apart for a step of m rows (lstmCells).
+	fixed  bool
+	stride int
 }
 
 // StartLSTM runs the input product of an LSTM layer over the packed batch
@@ -203,8 +210,8 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 		if hp != nil {
 			s.rw.mulRows(s.p.Active[t], G, m, 0, G, hp, 1, g, G)
 		}
-		tile := sc.tile[:4*m*H]
-		regroup(tile, g, m, H)
+		tile := sc.tile
+		regroup(tile, g, m, H, sc.tileStride(m, H))
 		sc.lstmCells(s, m, tile, cp, s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H])
 	}
 }
@@ -222,9 +229,15 @@ func rowsOf(x []float32, r0, m, H int) []float32 {
 func (sc *RowScratch) readyLSTM(s *RNNRows, n int) {
 	H := s.H
 	nH := n * H
-	sc.tile = grow32(sc.tile, 4*nH)
-	sc.bias = grow32(sc.bias, 4*nH)
-	sc.peep = grow32(sc.peep, 3*nH)
+	sc.fixed = vecLen(H) == H
+	sc.stride = nH
+	if sc.fixed {
+		sc.stride = blockStride(nH)
+	}
+	S := sc.stride
+	sc.tile = grow32(sc.tile, 4*S)
+	sc.bias = grow32(sc.bias, 4*S)
+	sc.peep = grow32(sc.peep, 3*S)
 	sc.tanhC = grow32(sc.tanhC, nH)
 	sc.state = grow32(sc.state, nH)
 	clear(sc.state)
@@ -235,28 +248,52 @@ func (sc *RowScratch) readyLSTM(s *RNNRows, n int) {
 	if peep == nil {
 		peep = s.zeros[:3*H]
 	}
-	repeatBlocks(sc.bias, bias, 4, n, H)
-	repeatBlocks(sc.peep, peep, 3, n, H)
+	repeatBlocks(sc.bias, bias, 4, n, H, S)
+	repeatBlocks(sc.peep, peep, 3, n, H, S)
 }
 
-// repeatBlocks sets dst [k, n·H] to k blocks of n copies of src's block
-// [k, H].
-func repeatBlocks(dst, src []float32, k, n, H int) {
+// blockStride is the distance between the gate blocks of a tile of nH
+// units that the vector kernel takes whole: nH, moved on while two blocks
+// would lie near a multiple of 4 KiB apart, where the CPU mistakes a load
+// from one for a read of a store to another (4K aliasing) and stalls.
+func blockStride(nH int) int {
+	S := nH
+	for near4K(S) || near4K(2*S) || near4K(3*S) {
+		S += 64
+	}
+	return S
+}
+
+// near4K reports whether n floats lie within 256 bytes of a multiple of
+// 4 KiB.
+func near4K(n int) bool {
+	r := (4 * n) % 4096
+	return r < 256 || r > 4096-256
+}
+
+// repeatBlocks sets the first n·H elements of each of the k blocks of dst,
+// S apart, to n copies of src's block [k, H].
+func repeatBlocks(dst, src []float32, k, n, H, S int) {
 	for q := range k {
 		blk := src[q*H : (q+1)*H]
 		for r := range n {
-			copy(dst[(q*n+r)*H:(q*n+r+1)*H], blk)
+			copy(dst[q*S+r*H:q*S+(r+1)*H], blk)
 		}
 	}
 }
 
-// lstmCells runs the LSTM cell on m rows of one step: tile [4, m·H]
-// holds their gate pre-activations (without bias and peepholes) block by
-// block, cp [m, H] C_{t−1}; cell and y [m, H] receive C_t and H_t. The
-// rows run as one row of m·H units, the vector kernel taking what it can
-// and lstmCellForward the rest, as in lstmStepForward.
+// lstmCells runs the LSTM cell on m rows of one step: tile holds their
+// gate pre-activations (without bias and peepholes) block by block,
+// tileStride apart; cp [m, H] is C_{t−1}; cell and y [m, H] receive C_t and
+// H_t. The rows run as one row of m·H units, the vector kernel taking what
+// it can and lstmCellForward the rest, as in lstmStepForward.
 func (sc *RowScratch) lstmCells(s *RNNRows, m int, tile, cp, cell, y []float32) {
 	nH := m * s.H
+	if sc.fixed {
+		lstmCellForwardAsm(nH, sc.stride, &tile[0], &sc.bias[0], &sc.peep[0], &cp[0], &cell[0], &sc.tanhC[0], &y[0])
+		return
+	}
+	// lstmCellForward takes blocks nH apart.
 	sc.bias = shrinkBlocks(sc.bias, 4, nH)
 	sc.peep = shrinkBlocks(sc.peep, 3, nH)
 	bias, peep := sc.bias, sc.peep
@@ -267,26 +304,57 @@ func (sc *RowScratch) lstmCells(s *RNNRows, m int, tile, cp, cell, y []float32) 
 	lstmCellForward(v, nH, tile, bias, peep, cp, cell, sc.tanhC[:nH], y)
 }
 
-// regroup copies the rows of g [m, 4H] into tile [4, m·H] block by
-// block. Hidden sizes that are a multiple of 8 move 8 floats at a time by
-// hand: a call to copy (memmove) per block would cost more than the move.
-func regroup(tile, g []float32, m, H int) {
-	if H%8 != 0 {
+// tileStride is the distance between the blocks of the tile of m rows.
+func (sc *RowScratch) tileStride(m, H int) int {
+	if sc.fixed {
+		return sc.stride
+	}
+	return m * H
+}
+
+// regroup copies the rows of g [m, 4H] into the blocks of tile, S apart.
+// Hidden sizes that are a multiple of 4 move as 4-float arrays, one
+// 16-byte move each: a call to copy (memmove) per block would cost more
+// than the move.
+func regroup(tile, g []float32, m, H, S int) {
+	if H%4 != 0 {
 		for r := range m {
 			row := g[r*4*H : (r+1)*4*H]
 			for q := range 4 {
-				copy(tile[(q*m+r)*H:(q*m+r+1)*H], row[q*H:(q+1)*H])
+				copy(tile[q*S+r*H:q*S+(r+1)*H], row[q*H:(q+1)*H])
 			}
 		}
 		return
 	}
+	// Checked once here, the moves index without checks: they would cost
+	// more than the moves.
+	if len(g) < m*4*H || len(tile) < 3*S+m*H {
+		panic("ops: regroup: buffers too short")
+	}
+	gp, tp := unsafe.Pointer(unsafe.SliceData(g)), unsafe.Pointer(unsafe.SliceData(tile))
+	if H == 8 {
+		regroup8(tp, gp, m, 4*S)
+		return
+	}
 	for r := range m {
 		for q := range 4 {
-			src, dst := r*4*H+q*H, (q*m+r)*H
-			for j := 0; j < H; j += 8 {
-				a, b := g[src+j:src+j+8:src+j+8], tile[dst+j:dst+j+8:dst+j+8]
-				b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7] = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+			src, dst := unsafe.Add(gp, 4*(r*4*H+q*H)), unsafe.Add(tp, 4*(q*S+r*H))
+			for j := 0; j < 4*H; j += 16 {
+				*(*[4]float32)(unsafe.Add(dst, j)) = *(*[4]float32)(unsafe.Add(src, j))
 			}
+		}
+	}
+}
+
+// regroup8 is regroup's loop for H = 8, unrolled: 4 blocks of 2 moves a
+// row, the blocks sb bytes apart.
+func regroup8(tp, gp unsafe.Pointer, m, sb int) {
+	for r := range m {
+		src, dst := unsafe.Add(gp, 128*r), unsafe.Add(tp, 32*r)
+		for q := range 4 {
+			d, s := unsafe.Add(dst, q*sb), unsafe.Add(src, 32*q)
+			*(*[4]float32)(d) = *(*[4]float32)(s)
+			*(*[4]float32)(unsafe.Add(d, 16)) = *(*[4]float32)(unsafe.Add(s, 16))
 		}
 	}
 }

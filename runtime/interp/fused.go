@@ -256,14 +256,16 @@ func (w *fusedWork) runRange(i int, done bool) {
 // gatherRows is rnnPart.gatherX (forward) for rows r0..r1−1 of part p
 // only; rows of other ranges are other packed rows.
 func gatherRows(p *rnnPart, x *graph.Tensor, d rnnDims, r0, r1 int) {
-	I := d.I
+	I, off := d.I, p.pack.Offset
 	for b := r0; b < r1; b++ {
 		ob := p.order[b]
 		for t := range p.lens[b] {
-			src := x.F32[d.xIndex(ob, t)*I:][:I]
-			dst := p.xp[p.pack.Index(b, t)*I:][:I]
-			for j, v := range src {
-				dst[j] = v
+			s := d.xIndex(ob, t) * I
+			src := x.F32[s : s+I : s+I]
+			o := (off[t] + b) * I
+			dst := p.xp[o : o+I : o+I]
+			for j := range dst {
+				dst[j] = src[j]
 			}
 		}
 	}
