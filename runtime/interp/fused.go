@@ -59,6 +59,7 @@ type fusedWork struct {
 	d       rnnDims
 	wg      sync.WaitGroup
 	panics  []any
+	yhShape [3]int
 }
 
 func (k *fusedKernel) run(st *state) error {
@@ -72,7 +73,7 @@ func (k *fusedKernel) run(st *state) error {
 		w = new(fusedWork)
 	}
 	defer k.works.Put(w)
-	yh := st.alloc(graph.Float32, k.yhShape(d))
+	yh := st.alloc(graph.Float32, k.yhShape(d, &w.yhShape))
 	w.run(k.rnn.op, in, a, d, yh.F32)
 	st.vals[k.rnn.out[1]] = yh
 	return k.runSteps(st, k.head)
@@ -94,12 +95,14 @@ func (k *fusedKernel) inputs(st *state) (rnnInputs, rnnAttrs) {
 	return in, a
 }
 
-// yhShape is Y_h's shape as the recurrent node gives it.
-func (k *fusedKernel) yhShape(d rnnDims) []int {
+// yhShape is Y_h's shape as the recurrent node gives it, in buf: the
+// allocator's caller keeps no new slice.
+func (k *fusedKernel) yhShape(d rnnDims, buf *[3]int) []int {
+	*buf = [3]int{1, d.B, d.H}
 	if k.rnn.attrs.Layout == 1 {
-		return []int{d.B, 1, d.H}
+		*buf = [3]int{d.B, 1, d.H}
 	}
-	return []int{1, d.B, d.H}
+	return buf[:]
 }
 
 // runSteps runs steps as execute would, then drops the values made inside
