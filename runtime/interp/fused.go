@@ -38,7 +38,7 @@ type fusedKernel struct {
 	operands
 	rnn        *recurrentKernel
 	x          int  // slot of the tensor the recurrent node reads as X, before any Transpose
-	batchFirst bool // x is [B, T, I]: the Transpose was absorbed, or layout 1
+	batchFirst bool // x is [B, T, I]: the Transpose was absorbed (the node has layout 0), or layout 1
 	head       []step
 	all        []step // every original step, in order: the fallback
 	internal   []int  // slots made and dropped inside the step
@@ -60,28 +60,31 @@ type fusedWork struct {
 	wg      sync.WaitGroup
 	panics  []any
 	yhShape [3]int
+	xView   graph.Tensor // X's shape as the absorbed Transpose would give it, no data
 }
 
 func (k *fusedKernel) run(st *state) error {
-	in, a := k.inputs(st)
-	d, err := checkRNN(k.rnn.op, in, a)
-	if err != nil {
-		return k.runSteps(st, k.all)
-	}
 	w, _ := k.works.Get().(*fusedWork)
 	if w == nil {
 		w = new(fusedWork)
 	}
 	defer k.works.Put(w)
+	in, a, d, err := k.prepare(st, w)
+	if err != nil {
+		return k.runSteps(st, k.all)
+	}
 	yh := st.alloc(graph.Float32, k.yhShape(d, &w.yhShape))
 	w.run(k.rnn.op, in, a, d, yh.F32)
 	st.vals[k.rnn.out[1]] = yh
 	return k.runSteps(st, k.head)
 }
 
-// inputs are the recurrent node's operands as the fused step reads them:
-// X is the batch-first tensor when the Transpose was absorbed.
-func (k *fusedKernel) inputs(st *state) (rnnInputs, rnnAttrs) {
+// prepare reads the recurrent node's operands as the fused step runs it
+// and checks them as the node would: an error means the original steps
+// must run. With the Transpose absorbed, X is the batch-first tensor: it
+// is checked as the Transpose's output (its shape permuted), then read
+// with layout 1, where a single direction's states lie as in layout 0.
+func (k *fusedKernel) prepare(st *state, w *fusedWork) (rnnInputs, rnnAttrs, rnnDims, error) {
 	r := k.rnn
 	in := rnnInputs{X: st.vals[k.x], W: r.arg(st, 1), R: r.arg(st, 2), B: r.arg(st, 3), SeqLens: r.arg(st, 4), H0: r.arg(st, 5),
 		WT: r.wT, RT: r.rT}
@@ -89,10 +92,20 @@ func (k *fusedKernel) inputs(st *state) (rnnInputs, rnnAttrs) {
 		in.C0, in.P = r.arg(st, 6), r.arg(st, 7)
 	}
 	a := r.attrs
-	if k.batchFirst {
-		a.Layout = 1
+	check := in
+	if k.batchFirst && a.Layout == 0 {
+		if len(in.X.Shape) != 3 {
+			return in, a, rnnDims{}, fmt.Errorf("X must have rank 3")
+		}
+		s := in.X.Shape
+		w.xView = graph.Tensor{DType: in.X.DType, Shape: append(w.xView.Shape[:0], s[1], s[0], s[2])}
+		check.X = &w.xView
 	}
-	return in, a
+	d, err := checkRNN(r.op, check, a)
+	if k.batchFirst {
+		a.Layout, d.layout = 1, 1
+	}
+	return in, a, d, err
 }
 
 // yhShape is Y_h's shape as the recurrent node gives it, in buf: the

@@ -191,6 +191,23 @@ func plans(t *testing.T, g *graph.Graph) (fused, plain *Interpreter, hasFused bo
 	return fused, plain, hasFused
 }
 
+// fusedPrepare runs the checks of ip's fused step on the inputs in: nil
+// when the step runs fused, not on its original steps.
+func fusedPrepare(ip *Interpreter, in map[string]*graph.Tensor) error {
+	st := newState(ip.nslots, ip.nrnn)
+	copy(st.vals, ip.consts)
+	for _, v := range ip.inputs {
+		st.vals[v.slot] = in[v.Name]
+	}
+	for _, s := range ip.steps {
+		if k, ok := s.kernel.(*fusedKernel); ok {
+			_, _, _, err := k.prepare(st, new(fusedWork))
+			return err
+		}
+	}
+	return fmt.Errorf("no fused step")
+}
+
 // TestFusedClassifierSameBits: classifiers the fusion recognises run fused
 // and give the unfused plan's outputs bit for bit: LSTM and GRU (both
 // linear_before_reset), with and without lengths, h0, peepholes, a
@@ -226,6 +243,9 @@ func TestFusedClassifierSameBits(t *testing.T) {
 			}
 			if !sameBits(got["probs"], want["probs"]) {
 				t.Fatalf("%v B=%d T=%d: fused output differs from the unfused plan's", s, bt[0], bt[1])
+			}
+			if err := fusedPrepare(fused, in); err != nil {
+				t.Fatalf("%v B=%d T=%d: the fused step runs its original steps: %v", s, bt[0], bt[1], err)
 			}
 		}
 	}
@@ -310,6 +330,9 @@ func TestFusedErrorsAreUnfused(t *testing.T) {
 	}
 	in := s.inputs(rng, 3, 4)
 	in["lengths"].I32[1] = 9
+	if fusedPrepare(fused, in) == nil {
+		t.Error("the fused step's checks pass a length past T")
+	}
 	_, want := plain.Run(in)
 	_, got := fused.Run(in)
 	if want == nil || got == nil || got.Error() != want.Error() || strings.Count(got.Error(), "node") != 1 {
