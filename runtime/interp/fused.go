@@ -24,6 +24,7 @@ import (
 	"fmt"
 	goruntime "runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/trnn/trnn/graph"
 	"github.com/trnn/trnn/ops"
@@ -57,8 +58,9 @@ type fusedWork struct {
 	ranges  [][3]int      // part, first row, end row
 	x       *graph.Tensor // the call's X, while it runs
 	d       rnnDims
+	next    atomic.Int64 // the next range to run
 	wg      sync.WaitGroup
-	panics  []any
+	panics  [fusedMaxWorkers]any
 	yhShape [3]int
 	xView   graph.Tensor // X's shape as the absorbed Transpose would give it, no data
 }
@@ -152,13 +154,14 @@ func (w *fusedWork) run(op graph.Op, in rnnInputs, a rnnAttrs, d rnnDims, yh []f
 	for i := range w.rnn.parts {
 		w.start(i, op, in, a, d, bias)
 	}
-	w.split(d)
+	workers := w.split(d)
 	w.x, w.d = in.X, d
-	for i := 1; i < len(w.ranges); i++ {
+	w.next.Store(0)
+	for i := 1; i < workers; i++ {
 		w.wg.Add(1)
-		go w.runRange(i, true)
+		go w.work(i, true)
 	}
-	w.runRange(0, false)
+	w.work(0, false)
 	w.wg.Wait()
 	w.x = nil
 	w.rethrow()
@@ -208,23 +211,36 @@ func (w *fusedWork) start(i int, op graph.Op, in rnnInputs, a rnnAttrs, d rnnDim
 // recurrent products) worth a goroutine of its own; below it the hand-off
 // costs more than it saves. It is lower than rnnMinPartFlops: a range
 // shares its part's input product and packing, so a hand-off costs less.
-const fusedMinRangeFlops = 1 << 18
+// fusedRangesPerWorker and fusedMinRangeRows say how finely the rows are
+// cut for the workers to share.
+const (
+	fusedMinRangeFlops   = 1 << 18
+	fusedRangesPerWorker = 2
+	fusedMinRangeRows    = 16
+	fusedMaxWorkers      = 64
+)
 
-// split deals the rows into ranges: each part whole when there are several
-// (one per core already), else the one part's rows cut into up to one
-// range per core at even rows, of about equal Σ lengths.
-func (w *fusedWork) split(d rnnDims) {
+// split deals the rows into ranges and returns how many workers run them:
+// each part whole when there are several (one per core already); else the
+// one part's rows cut at even rows into ranges of about equal Σ lengths,
+// several per worker, so that a worker that starts late (a goroutine
+// takes a while to wake) takes fewer of them rather than hold up the call.
+func (w *fusedWork) split(d rnnDims) (workers int) {
 	w.ranges = w.ranges[:0]
 	if len(w.rnn.parts) > 1 {
 		for i, p := range w.rnn.parts {
 			w.ranges = append(w.ranges, [3]int{i, 0, len(p.order)})
 		}
 		w.sizeRanges()
-		return
+		return min(len(w.ranges), fusedMaxWorkers)
 	}
 	p := &w.rnn.parts[0]
 	N, B := p.pack.N(), len(p.order)
-	n := max(1, min(goruntime.GOMAXPROCS(0), B/2, N*d.gates*d.H*(d.I+d.H)/fusedMinRangeFlops))
+	workers = max(1, min(goruntime.GOMAXPROCS(0), fusedMaxWorkers, B/2, N*d.gates*d.H*(d.I+d.H)/fusedMinRangeFlops))
+	n := 1
+	if workers > 1 {
+		n = max(workers, min(fusedRangesPerWorker*workers, B/fusedMinRangeRows))
+	}
 	start, acc := 0, 0
 	for b, l := range p.lens {
 		acc += l + 1
@@ -235,24 +251,22 @@ func (w *fusedWork) split(d rnnDims) {
 	}
 	w.ranges = append(w.ranges, [3]int{0, start, B})
 	w.sizeRanges()
+	return workers
 }
 
-// sizeRanges gives every range a scratch and a panic slot.
+// sizeRanges gives every range a scratch.
 func (w *fusedWork) sizeRanges() {
 	n := len(w.ranges)
 	if cap(w.scratch) < n {
 		w.scratch = append(w.scratch[:cap(w.scratch)], make([]ops.RowScratch, n-cap(w.scratch))...)
 	}
 	w.scratch = w.scratch[:n]
-	if cap(w.panics) < n {
-		w.panics = make([]any, n)
-	}
-	w.panics = w.panics[:n]
 }
 
-// runRange runs range i. done: it runs on a goroutine of its own, which
-// signals w.wg; a panic (a bug) is kept for rethrow.
-func (w *fusedWork) runRange(i int, done bool) {
+// work is worker i: it runs ranges until none is left. done: it runs on a
+// goroutine of its own, which signals w.wg. A panic (a bug) is kept for
+// rethrow.
+func (w *fusedWork) work(i int, done bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.panics[i] = r
@@ -261,6 +275,18 @@ func (w *fusedWork) runRange(i int, done bool) {
 			w.wg.Done()
 		}
 	}()
+	for {
+		j := int(w.next.Add(1)) - 1
+		if j >= len(w.ranges) {
+			return
+		}
+		w.runRange(j)
+	}
+}
+
+// runRange runs range i: gathers its rows' input when the layer reads it
+// range by range, and steps them.
+func (w *fusedWork) runRange(i int) {
 	r := w.ranges[i]
 	rows := &w.rows[r[0]]
 	if !rows.WholeInput() {
@@ -287,12 +313,13 @@ func gatherRows(p *rnnPart, x *graph.Tensor, d rnnDims, r0, r1 int) {
 	}
 }
 
-// rethrow panics on the caller's goroutine with the first panic of a range.
+// rethrow panics on the caller's goroutine with the first panic of a
+// worker.
 func (w *fusedWork) rethrow() {
 	for i, p := range w.panics {
 		w.panics[i] = nil
 		if p != nil {
-			clear(w.panics)
+			clear(w.panics[:])
 			panic(p)
 		}
 	}
