@@ -44,7 +44,7 @@ type RNNRows struct {
 	x     []float32 // [N, I] packed input
 	I     int
 	W     []float32 // [G, I]
-	wT    []float32 // [I, G] Wᵀ when each range takes its own rows' input product (stepInput), else nil
+	wT    []float32 // [I, G] Wᵀ when each range takes its own rows' input product (rangeInput), else nil
 	gates []float32 // [N, G] x·Wᵀ, then the recurrent products
 	y     []float32 // [N, H] packed output
 	cell  []float32 // [N, H] LSTM C_t
@@ -65,6 +65,11 @@ type RowScratch struct {
 	// they lie m·H apart for a step of m rows (lstmCells).
 	fixed  bool
 	stride int
+	// x and gates are the range's input rows and their products, step
+	// after step, when it takes its own (rangeInput); pos is the next
+	// step's first row.
+	x, gates []float32
+	pos      int
 }
 
 // StartLSTM runs the input product of an LSTM layer over the packed batch
@@ -125,12 +130,48 @@ func (s *RNNRows) InputProduct() {
 	}
 }
 
-// stepInput computes the input product of the m rows of a step whose first
-// is packed row at, when the ranges take it (s.wT), into g [m, G].
-func (s *RNNRows) stepInput(at, m int, g []float32) {
-	if s.wT != nil {
-		Gemm(false, false, m, s.G, s.I, 1, s.x[at*s.I:(at+m)*s.I], s.I, s.wT, s.G, 0, g, s.G)
+// rangeInput readies the input products of rows r0..r1−1: when the ranges
+// take theirs (s.wT), the rows of every step are copied together and
+// multiplied at once into sc.gates, step after step (one product instead
+// of one per step; each element has the same bits either way); else they
+// are in s.gates (WholeInput). stepGates then hands them out.
+func (s *RNNRows) rangeInput(r0, r1 int, sc *RowScratch) {
+	sc.pos = 0
+	if s.wT == nil {
+		return
 	}
+	I, G := s.I, s.G
+	n := 0
+	for t := range s.p.Steps() {
+		m, _ := s.stepRows(t, r0, r1)
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	sc.x = grow32(sc.x, n*I)
+	sc.gates = grow32(sc.gates, n*G)
+	pos := 0
+	for t := 0; pos < n; t++ {
+		m, at := s.stepRows(t, r0, r1)
+		copy(sc.x[pos*I:(pos+m)*I], s.x[at*I:(at+m)*I])
+		pos += m
+	}
+	if n > 0 {
+		Gemm(false, false, n, G, I, 1, sc.x, I, s.wT, G, 0, sc.gates, G)
+	}
+}
+
+// stepGates returns the input products of the range's next step, of m
+// rows from packed row at (rangeInput).
+func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
+	G := s.G
+	if s.wT == nil {
+		return s.gates[at*G : (at+m)*G]
+	}
+	g := sc.gates[sc.pos*G : (sc.pos+m)*G]
+	sc.pos += m
+	return g
 }
 
 // grow32 returns b resliced to n elements, allocating only when its
@@ -190,13 +231,13 @@ func (s *RNNRows) prevRows(t, r0 int) int { return s.p.Offset[t-1] + r0 }
 func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 	H, G := s.H, s.G
 	sc.readyLSTM(s, r1-r0)
+	s.rangeInput(r0, r1, sc)
 	for t := range s.p.Steps() {
 		m, at := s.stepRows(t, r0, r1)
 		if m == 0 {
 			break
 		}
-		g := s.gates[at*G : (at+m)*G]
-		s.stepInput(at, m, g)
+		g := s.stepGates(sc, at, m)
 		var hp, cp []float32
 		if t > 0 {
 			prev := s.prevRows(t, r0)
@@ -385,14 +426,14 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 		bias = s.zeros
 	}
 	sc.state = grow32(sc.state, (r1-r0)*G)
+	s.rangeInput(r0, r1, sc)
 	for t := range s.p.Steps() {
 		m, at := s.stepRows(t, r0, r1)
 		if m == 0 {
 			break
 		}
 		n := s.p.Active[t]
-		g := s.gates[at*G : (at+m)*G]
-		s.stepInput(at, m, g)
+		g := s.stepGates(sc, at, m)
 		hr, yt := s.hr[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
 		hp := rowsOf(s.h0, r0, m, H)
 		if t > 0 {
