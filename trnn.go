@@ -101,6 +101,11 @@ type Session struct {
 	// NewStream's plan, made on its first call, for the same reason.
 	streamOnce sync.Once
 	stream     streamPlan
+
+	// feeds holds float32 input tensors of earlier batches for feed to
+	// reuse: a batch's padded input is large, and allocating it afresh at
+	// every call keeps the garbage collector busy.
+	feeds sync.Pool
 }
 
 // predictPlan is how Predict maps sequences onto the model's inputs.
@@ -654,8 +659,11 @@ func splitBalanced(seqs [][][]float32, idx []int, parts int) [][]int {
 // and padded length T. A fixed batch size larger than len(idx) is filled
 // with empty rows.
 func (s *Session) runBatch(ip *interp.Interpreter, p *predictPlan, seqs [][][]float32, idx []int, F int) (y *graph.Tensor, B, T int, err error) {
-	inputs, B, T := p.feed(seqs, idx, F)
+	inputs, B, T := p.feed(seqs, idx, F, &s.feeds)
 	outs, err := ip.Run(inputs)
+	if x := inputs[p.x.Name]; x.DType == graph.Float32 {
+		s.feeds.Put(x) // the interpreter keeps no input
+	}
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("%s: %v", s.path, err)
 	}
@@ -678,7 +686,7 @@ func (s *Session) outputError(p *predictPlan, y *graph.Tensor, want string, B in
 // feed builds the inputs of the batch idx: x padded to the batch's longest
 // sequence (or the model's fixed length), and lengths when the model has
 // them.
-func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[string]*graph.Tensor, B, T int) {
+func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int, feeds *sync.Pool) (inputs map[string]*graph.Tensor, B, T int) {
 	B = len(idx)
 	if p.batch > 0 {
 		B = p.batch
@@ -693,7 +701,7 @@ func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[str
 	if p.timeMajor {
 		shape = []int{T, B, F}
 	}
-	x := graph.NewTensor(p.x.DType, shape...)
+	x := feedTensor(p.x.DType, shape, feeds)
 	for b, i := range idx {
 		for t, step := range seqs[i] {
 			off := (b*T + t) * F
@@ -722,6 +730,23 @@ func (p *predictPlan) feed(seqs [][][]float32, idx []int, F int) (inputs map[str
 		inputs[p.lengths.Name] = l
 	}
 	return inputs, B, T
+}
+
+// feedTensor returns a zeroed tensor of the given type and shape: for
+// float32, one from feeds when it holds one large enough.
+func feedTensor(dt graph.DType, shape []int, feeds *sync.Pool) *graph.Tensor {
+	if dt != graph.Float32 {
+		return graph.NewTensor(dt, shape...)
+	}
+	n := graph.Size(shape)
+	t, _ := feeds.Get().(*graph.Tensor)
+	if t == nil || cap(t.F32) < n {
+		return graph.NewTensor(dt, shape...)
+	}
+	t.Shape = append(t.Shape[:0], shape...)
+	t.F32 = t.F32[:n]
+	clear(t.F32)
+	return t
 }
 
 // stepPlan is how PredictSteps gets every step's output in one pass: plan
