@@ -16,13 +16,15 @@ import "unsafe"
 //     even rows (or at the step's end) reproduce;
 //   - the cell runs the same vector and scalar code element by element.
 //
-// The LSTM's cell runs over all of a step's rows at once instead of one row
-// at a time: with few hidden units a row is a single vector per gate, and
-// the per-row kernel then waits on the latency of its activations' long
-// dependency chains. The range's gate rows are regrouped gate block by
-// gate block (i of every row, then o, f, c), and the bias and peepholes
-// repeated once per row, so that the kernel sees one row of n·H units whose
-// vectors are independent of each other.
+// The cells run over all of a step's rows at once instead of one row at a
+// time: with few hidden units a row is a single vector per gate, and the
+// per-row kernel then waits on the latency of its activations' long
+// dependency chains. For the LSTM (and the GRU with linear_before_reset)
+// the range's gate rows are regrouped gate block by gate block (i of every
+// row, then o, f, c), and the bias and peepholes repeated once per row, so
+// that the kernel sees one row of n·H units whose vectors are independent
+// of each other; the other GRU sums its rows' pre-activations into one
+// buffer for one sigmoid and one tanh.
 //
 // Training does not use them: they keep nothing for a backward pass.
 
@@ -70,6 +72,9 @@ type RowScratch struct {
 	// step's first row.
 	x, gates []float32
 	pos      int
+	// GRU: act holds a step's gate activations z, r [m, 2H] then its
+	// candidates [m, H]; rtile is H_{t−1}·Rᵀ regrouped like tile.
+	act, rtile []float32
 }
 
 // StartLSTM runs the input product of an LSTM layer over the packed batch
@@ -252,7 +257,7 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 			s.rw.mulRows(s.p.Active[t], G, m, 0, G, hp, 1, g, G)
 		}
 		tile := sc.tile
-		regroup(tile, g, m, H, sc.tileStride(m, H))
+		regroup(tile, g, m, H, sc.tileStride(m, H), 4)
 		sc.lstmCells(s, m, tile, cp, s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H])
 	}
 }
@@ -353,15 +358,16 @@ func (sc *RowScratch) tileStride(m, H int) int {
 	return m * H
 }
 
-// regroup copies the rows of g [m, 4H] into the blocks of tile, S apart.
-// Hidden sizes that are a multiple of 4 move as 4-float arrays, one
+// regroup copies the rows of g [m, k·H] into the k blocks of tile, S
+// apart. Hidden sizes that are a multiple of 4 move as 4-float arrays, one
 // 16-byte move each: a call to copy (memmove) per block would cost more
 // than the move.
-func regroup(tile, g []float32, m, H, S int) {
+func regroup(tile, g []float32, m, H, S, k int) {
+	G := k * H
 	if H%4 != 0 {
 		for r := range m {
-			row := g[r*4*H : (r+1)*4*H]
-			for q := range 4 {
+			row := g[r*G : (r+1)*G]
+			for q := range k {
 				copy(tile[q*S+r*H:q*S+(r+1)*H], row[q*H:(q+1)*H])
 			}
 		}
@@ -369,17 +375,17 @@ func regroup(tile, g []float32, m, H, S int) {
 	}
 	// Checked once here, the moves index without checks: they would cost
 	// more than the moves.
-	if len(g) < m*4*H || len(tile) < 3*S+m*H {
+	if len(g) < m*G || len(tile) < (k-1)*S+m*H {
 		panic("ops: regroup: buffers too short")
 	}
 	gp, tp := unsafe.Pointer(unsafe.SliceData(g)), unsafe.Pointer(unsafe.SliceData(tile))
 	if H == 8 {
-		regroup8(tp, gp, m, 4*S)
+		regroup8(tp, gp, m, k, 4*S)
 		return
 	}
 	for r := range m {
-		for q := range 4 {
-			src, dst := unsafe.Add(gp, 4*(r*4*H+q*H)), unsafe.Add(tp, 4*(q*S+r*H))
+		for q := range k {
+			src, dst := unsafe.Add(gp, 4*(r*G+q*H)), unsafe.Add(tp, 4*(q*S+r*H))
 			for j := 0; j < 4*H; j += 16 {
 				*(*[4]float32)(unsafe.Add(dst, j)) = *(*[4]float32)(unsafe.Add(src, j))
 			}
@@ -387,12 +393,12 @@ func regroup(tile, g []float32, m, H, S int) {
 	}
 }
 
-// regroup8 is regroup's loop for H = 8, unrolled: 4 blocks of 2 moves a
+// regroup8 is regroup's loop for H = 8, unrolled: k blocks of 2 moves a
 // row, the blocks sb bytes apart.
-func regroup8(tp, gp unsafe.Pointer, m, sb int) {
+func regroup8(tp, gp unsafe.Pointer, m, k, sb int) {
 	for r := range m {
-		src, dst := unsafe.Add(gp, 128*r), unsafe.Add(tp, 32*r)
-		for q := range 4 {
+		src, dst := unsafe.Add(gp, 32*k*r), unsafe.Add(tp, 32*r)
+		for q := range k {
 			d, s := unsafe.Add(dst, q*sb), unsafe.Add(src, 32*q)
 			*(*[4]float32)(d) = *(*[4]float32)(s)
 			*(*[4]float32)(unsafe.Add(d, 16)) = *(*[4]float32)(unsafe.Add(s, 16))
@@ -416,8 +422,9 @@ func shrinkBlocks(b []float32, k, nH int) []float32 {
 	return b[:k*nH]
 }
 
-// gruRows is RunRows for a GRU: each step runs GRUForward's step code on
-// the range's rows.
+// gruRows is RunRows for a GRU: each step runs GRUForward's step code,
+// over all of the step's rows at once where the activations allow
+// (gruResetRows, gruCandidateRows, gruCellsLBR).
 func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 	H, G := s.H, s.G
 	w := s.gru
@@ -425,7 +432,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 	if bias == nil {
 		bias = s.zeros
 	}
-	sc.state = grow32(sc.state, (r1-r0)*G)
+	sc.readyGRU(s, r1-r0, bias)
 	s.rangeInput(r0, r1, sc)
 	for t := range s.p.Steps() {
 		m, at := s.stepRows(t, r0, r1)
@@ -451,17 +458,95 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 			} else {
 				clear(rec)
 			}
-			gruStepForwardLBR(H, g, rec, hp, hr, yt, bias)
+			sc.gruCellsLBR(H, m, g, rec, hp, hr, yt, bias)
 			continue
 		}
 		if recur {
 			s.rw.mulRows(n, 2*H, m, 0, 2*H, hp, 1, g, G)
 		}
-		gruStepResetGates(H, g, hp, hr, bias)
+		sc.gruResetRows(H, m, g, hp, hr, bias)
 		if recur {
 			s.rw.mulRows(n, H, m, 2*H, H, hr, 1, g[2*H:], G)
 		}
-		gruStepCandidate(H, g, hp, yt, bias)
+		sc.gruCandidateRows(H, m, g, hp, yt, bias)
+	}
+}
+
+// readyGRU sizes sc for up to n rows of a GRU; with linear_before_reset
+// and a hidden size the vector kernel takes whole, it lays out the tiles
+// of gruCellsLBR and repeats the bias (6 blocks) once per row.
+func (sc *RowScratch) readyGRU(s *RNNRows, n int, bias []float32) {
+	H := s.H
+	sc.state = grow32(sc.state, n*s.G)
+	sc.act = grow32(sc.act, 3*n*H)
+	sc.fixed = s.gru.LinearBeforeReset && vecLen(H) == H
+	if !sc.fixed {
+		return
+	}
+	S := blockStride(n * H)
+	sc.stride = S
+	sc.tile = grow32(sc.tile, 3*S)
+	sc.rtile = grow32(sc.rtile, 3*S)
+	sc.bias = grow32(sc.bias, 6*S)
+	repeatBlocks(sc.bias, bias, 6, n, H, S)
+}
+
+// gruCellsLBR is gruStepForwardLBR on m rows: when the vector kernel takes
+// every unit (readyGRU), g and rec [m, 3H] are regrouped block by block and
+// it runs once over the m·H units, else row by row.
+func (sc *RowScratch) gruCellsLBR(H, m int, g, rec, hp, hr, y, bias []float32) {
+	if !sc.fixed {
+		gruStepForwardLBR(H, g, rec, hp, hr, y, bias)
+		return
+	}
+	S := sc.stride
+	regroup(sc.tile, g, m, H, S, 3)
+	regroup(sc.rtile, rec, m, H, S, 3)
+	gruCellForwardAsm(m*H, S, &sc.tile[0], &sc.rtile[0], &sc.bias[0], &hp[0], &hr[0], &y[0])
+}
+
+// gruResetRows is gruStepResetGates on m rows at once: the z and r
+// pre-activations of every row, summed in the same order, go through one
+// sigmoidVec into sc.act [m, 2H] (each element is computed on its own, so
+// the bits are the same), and hr receives r⊙H_{t−1}.
+func (sc *RowScratch) gruResetRows(H, m int, g, hp, hr, bias []float32) {
+	G, H2 := 3*H, 2*H
+	act := sc.act[:m*H2]
+	wb, rb := bias[0:H2], bias[3*H:5*H]
+	for r := range m {
+		gzr, a := g[r*G:r*G+H2], act[r*H2:(r+1)*H2]
+		for j := range a {
+			a[j] = gzr[j] + wb[j] + rb[j]
+		}
+	}
+	sigmoidVec(act, act)
+	for r := range m {
+		gR, hpr, hrr := act[r*H2+H:(r+1)*H2], hp[r*H:(r+1)*H], hr[r*H:(r+1)*H]
+		for j := range hrr {
+			hrr[j] = gR[j] * hpr[j]
+		}
+	}
+}
+
+// gruCandidateRows is gruStepCandidate on m rows at once, with z from
+// gruResetRows: the candidates' pre-activations go through one tanhVec
+// (in sc.act after the z and r blocks), then y = (1−z)⊙ĥ + z⊙H_{t−1}.
+func (sc *RowScratch) gruCandidateRows(H, m int, g, hp, y, bias []float32) {
+	G, H2 := 3*H, 2*H
+	hh := sc.act[m*H2 : m*H2+m*H]
+	wbh, rbh := bias[2*H:3*H], bias[5*H:6*H]
+	for r := range m {
+		gh, d := g[r*G+H2:(r+1)*G], hh[r*H:(r+1)*H]
+		for j := range d {
+			d[j] = gh[j] + wbh[j] + rbh[j]
+		}
+	}
+	tanhVec(hh, hh)
+	for r := range m {
+		z, hc, hpr, yr := sc.act[r*H2:r*H2+H], hh[r*H:(r+1)*H], hp[r*H:(r+1)*H], y[r*H:(r+1)*H]
+		for j := range yr {
+			yr[j] = float32((1-z[j])*hc[j]) + float32(z[j]*hpr[j])
+		}
 	}
 }
 
