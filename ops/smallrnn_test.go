@@ -19,7 +19,7 @@ func TestRNNRowsSameBits(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		gemmDefault = impl.id
 		for i, kind := range []recKind{kindLSTM, kindGRU0, kindGRU1} {
-			for _, H := range []int{8, 5, 16} {
+			for _, H := range []int{8, 5, 16, 32} {
 				for _, B := range []int{1, 7, 40, 90} {
 					lengths := make([]int, B)
 					for b := range lengths {
