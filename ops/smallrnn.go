@@ -7,7 +7,10 @@ import "unsafe"
 // range through every step on its own (a row's recurrence reads only its
 // own earlier steps). They give exactly LSTMForward's and GRUForward's bits:
 //
-//   - the input product is the same single inputProduct call;
+//   - the input product is inputProduct's: the same call on the whole batch
+//     (WholeInput), or, where that call would run the outer-product kernel
+//     on Wᵀ, whose per-row results do not depend on the other rows, one
+//     product per range over its rows of every step (rangeInput);
 //   - each step's recurrent product takes the kernel stepWeights.mul
 //     chooses for the whole step (mulRows), so each row sums in the order
 //     the full step gives it: Gemm's per-row results do not depend on the
@@ -29,9 +32,9 @@ import "unsafe"
 // Training does not use them: they keep nothing for a backward pass.
 
 // RNNRows is the shared state of one layer's inference forward over a
-// packed batch: Start it, run RunRows on ranges of rows covering the batch
-// (at once, on different goroutines, each with its own RowScratch), then
-// Finish. The zero value is ready; it grows to the largest batch seen and is
+// packed batch: Start it (then InputProduct), run RunRows on ranges of rows
+// covering the batch (at once, on different goroutines, each with its own
+// RowScratch), then Finish. The zero value is ready; it grows to the largest batch seen and is
 // then reused without allocating.
 type RNNRows struct {
 	p     *Packing
@@ -47,7 +50,7 @@ type RNNRows struct {
 	I     int
 	W     []float32 // [G, I]
 	wT    []float32 // [I, G] Wᵀ when each range takes its own rows' input product (rangeInput), else nil
-	gates []float32 // [N, G] x·Wᵀ, then the recurrent products
+	gates []float32 // [N, G] x·Wᵀ, then the recurrent products (WholeInput only)
 	y     []float32 // [N, H] packed output
 	cell  []float32 // [N, H] LSTM C_t
 	hr    []float32 // [N, H] GRU r⊙H_{t−1} or H_{t−1}·R_hᵀ + Rb_h
@@ -62,9 +65,10 @@ type RowScratch struct {
 	peep  []float32 // LSTM: the peepholes likewise (3 blocks)
 	tanhC []float32 // LSTM: [n·H] tanh(C_t), not kept
 	state []float32 // LSTM: [n·H] zeros, C_{−1} without c0; GRU: [n·3H] H_{t−1}·Rᵀ
-	// LSTM: fixed: the vector kernel takes every step whole, and the
-	// blocks of tile, bias and peep lie stride apart for every step; else
-	// they lie m·H apart for a step of m rows (lstmCells).
+	// fixed: the vector kernel takes every step whole, and the blocks of
+	// tile, bias and peep (and rtile) lie stride apart for every step; else
+	// the LSTM's lie m·H apart for a step of m rows (lstmCells) and the
+	// GRU's cells run row by row.
 	fixed  bool
 	stride int
 	// x and gates are the range's input rows and their products, step
@@ -80,9 +84,10 @@ type RowScratch struct {
 	lstmBias, lstmPeep []float32
 }
 
-// StartLSTM runs the input product of an LSTM layer over the packed batch
-// p (x [N, I]) and readies the steps: h0 and c0 [B, H] as LSTMForward
-// takes them, nil = 0. p, w, h0 and c0 must stay unchanged until Finish.
+// StartLSTM readies an LSTM layer over the packed batch p: x [N, I] is its
+// input (read by InputProduct, or range by range by RunRows: WholeInput),
+// h0 and c0 [B, H] as LSTMForward takes them, nil = 0. p, w, x, h0 and c0
+// must stay unchanged until Finish.
 func (s *RNNRows) StartLSTM(p *Packing, w LSTMWeights, x, h0, c0 []float32) {
 	const fn = "RNNRows.StartLSTM"
 	w.check(fn)
@@ -104,25 +109,25 @@ func (s *RNNRows) StartGRU(p *Packing, w GRUWeights, x, h0 []float32) {
 }
 
 // start is what StartLSTM and StartGRU share: the checks, the buffers and
-// the input product.
+// where the input product is made.
 func (s *RNNRows) start(fn string, p *Packing, G, H, I int, x, h0, W, WT []float32) {
 	checkPacking(fn, p)
 	N := p.N()
 	checkLen(fn, "x", x, N*I, false)
 	checkLen(fn, "h0", h0, p.Rows()*H, true)
 	s.p, s.G, s.H, s.h0, s.x, s.I = p, G, H, h0, x, I
-	s.gates = grow32(s.gates, N*G)
 	s.y = grow32(s.y, N*H)
 	s.zeros = grow32(s.zeros, 2*G)
 	clear(s.zeros)
-	s.wT = nil
+	s.wT, s.W = nil, W
 	if WT != nil && gemmPacksTransB(N, G) {
 		// inputProduct would run the outer-product kernel on Wᵀ, whose
 		// per-row results do not depend on the other rows: each range
-		// takes its own rows, step by step, on its own core.
+		// takes its own rows, on its own core.
 		s.wT = WT
+		return
 	}
-	s.W = W
+	s.gates = grow32(s.gates, N*G)
 }
 
 // WholeInput reports whether InputProduct must run, on the whole packed
