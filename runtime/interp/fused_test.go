@@ -18,7 +18,7 @@ type fusedSpec struct {
 	lbr       bool
 	layout1   bool // the recurrent node reads X batch-first itself (no Transpose)
 	seqLens   bool
-	h0, peep  bool
+	h0, peep  bool   // c0 too, for an LSTM with h0
 	matMul    bool   // MatMul → Add instead of Gemm
 	act       string // "sigmoid", "softmax" or "" (the head's output is the graph's)
 	reshape   bool   // Reshape instead of Squeeze
@@ -83,9 +83,17 @@ func (s fusedSpec) graph(rng *rand.Rand) *graph.Graph {
 		g.Inputs = append(g.Inputs, graph.Value{Name: "h0", DType: graph.Float32, Shape: shape})
 		rnnIn[5] = "h0"
 	}
+	if s.op == graph.OpLSTM && (s.peep || s.h0) {
+		rnnIn = append(rnnIn, "", "")
+	}
+	if s.op == graph.OpLSTM && s.h0 {
+		shape := g.Inputs[len(g.Inputs)-1].Shape
+		g.Inputs = append(g.Inputs, graph.Value{Name: "c0", DType: graph.Float32, Shape: shape})
+		rnnIn[6] = "c0"
+	}
 	if s.op == graph.OpLSTM && s.peep {
 		g.Params = append(g.Params, &graph.Param{Name: "P", Tensor: randT(D, 3*s.H)})
-		rnnIn = append(rnnIn, "", "P")
+		rnnIn[7] = "P"
 	}
 	if s.op == graph.OpGRU {
 		attrs["linear_before_reset"] = num(map[bool]int64{false: 0, true: 1}[s.lbr])
@@ -158,6 +166,13 @@ func (s fusedSpec) inputs(rng *rand.Rand, B, T int) map[string]*graph.Tensor {
 			h.F32[i] = float32(rng.Float64() - 0.5)
 		}
 		in["h0"] = h
+		if s.op == graph.OpLSTM {
+			c := graph.NewTensor(graph.Float32, h.Shape...)
+			for i := range c.F32 {
+				c.F32[i] = float32(rng.Float64()*2 - 1)
+			}
+			in["c0"] = c
+		}
 	}
 	return in
 }
@@ -210,7 +225,7 @@ func fusedPrepare(ip *Interpreter, in map[string]*graph.Tensor) error {
 
 // TestFusedClassifierSameBits: classifiers the fusion recognises run fused
 // and give the unfused plan's outputs bit for bit: LSTM and GRU (both
-// linear_before_reset), with and without lengths, h0, peepholes, a
+// linear_before_reset), with and without lengths, h0 and c0, peepholes, a
 // Transpose or layout 1, Gemm or MatMul + Add, Sigmoid, Softmax or none;
 // batches of 1 row, a few, and enough to split across the cores (ranges
 // of one part, and several parts), lengths 0..T.
@@ -220,6 +235,7 @@ func TestFusedClassifierSameBits(t *testing.T) {
 		{op: graph.OpLSTM, seqLens: true, act: "sigmoid", F: 5, H: 8, K: 3},
 		{op: graph.OpLSTM, seqLens: true, h0: true, peep: true, act: "softmax", matMul: true, F: 3, H: 16, K: 4},
 		{op: graph.OpLSTM, layout1: true, act: "", F: 4, H: 5, K: 2},
+		{op: graph.OpLSTM, layout1: true, h0: true, seqLens: true, act: "sigmoid", F: 4, H: 8, K: 2},
 		{op: graph.OpLSTM, seqLens: true, reshape: true, act: "sigmoid", F: 13, H: 32, K: 1},
 		{op: graph.OpGRU, seqLens: true, act: "sigmoid", F: 5, H: 8, K: 3},
 		{op: graph.OpGRU, lbr: true, seqLens: true, h0: true, act: "softmax", F: 6, H: 12, K: 3},
