@@ -445,7 +445,9 @@ func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
 	return nil
 }
 
-func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
+// finite tests the exponent bits: all ones is an infinity or a NaN. One
+// mask and compare per value, as Predict checks every input value.
+func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f800000 }
 
 // nonFiniteRows returns the indices of the rows holding a value that is not
 // finite, or nil.
@@ -788,12 +790,12 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 			if p.timeMajor {
 				off = (t*B + b) * F
 			}
+			if x.DType == graph.Float32 {
+				copy(x.F32[off:off+F], step)
+				continue
+			}
 			for f, v := range step {
-				if x.DType == graph.Float32 {
-					x.F32[off+f] = v
-				} else {
-					x.F64[off+f] = float64(v)
-				}
+				x.F64[off+f] = float64(v)
 			}
 		}
 	}

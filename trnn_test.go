@@ -29,7 +29,7 @@ import (
 // Models built outside trnn with onnx.helper by testdata/onnx/make_external.py,
 // which also wrote a padded batch and the outputs of a numpy implementation
 // of the same equations (ONNX Runtime's padded-step rule).
-var externalModels = []string{"lstm_classifier", "gru_classifier"}
+var externalModels = []string{"lstm_classifier", "gru_classifier", "gru_forward_classifier"}
 
 func externalPath(name, suffix string) string {
 	return filepath.Join("testdata", "onnx", name+suffix)

@@ -100,6 +100,7 @@ func plan(g *graph.Graph, captured []capture) (*Interpreter, error) {
 	}
 	kept, read := dropUnread(live, isOutput)
 	ip := p.ip
+	kept = ip.fuse(kept, isOutput)
 	ip.schedule(kept, read, isOutput)
 	ip.states.New = func() any { return newState(ip.nslots, ip.nrnn) }
 	return ip, nil
@@ -473,6 +474,9 @@ func (p *planner) captureAll(k kernel) error {
 func (ip *Interpreter) execute(st *state) error {
 	for _, s := range ip.steps {
 		if err := s.run(st); err != nil {
+			if pe, ok := err.(placedError); ok {
+				return pe.error
+			}
 			return fmt.Errorf("%s: %v", s.where, err)
 		}
 		for _, slot := range s.release {

@@ -18,6 +18,8 @@ Models (inputs "input" [N, T, F] and "seq_lens" [N], output "output" [N, K]):
   lstm_classifier  Transpose -> LSTM(sequence_lens) -> Squeeze(Y_h) -> Gemm -> Sigmoid
   gru_classifier   Transpose -> GRU(bidirectional, linear_before_reset=1,
                    sequence_lens) -> Transpose(Y_h) -> Reshape [N, 2H] -> Gemm -> Sigmoid
+  gru_forward_classifier  Transpose -> GRU(forward, linear_before_reset=0,
+                   sequence_lens) -> Squeeze(Y_h) -> MatMul -> Add -> Softmax
 
 The numpy reference follows the ONNX operator equations (gates i, o, f, c
 for the LSTM, z, r, h for the GRU) and ONNX Runtime's rule for padded
@@ -76,6 +78,30 @@ def gru_ref(x, lens, W, R, B, reverse):
             h = (1 - z) * hc + z * h
         yh[n] = h
     return yh
+
+
+def gru0_ref(x, lens, W, R, B):
+    """A forward GRU with linear_before_reset = 0 (ONNX's default): the reset
+    gate scales H before R_h multiplies it. W [3H, I], R [3H, H], B [6H]."""
+    Hs = R.shape[1]
+    w, r, b = W.astype(np.float64), R.astype(np.float64), B.astype(np.float64)
+    wb, rb = b[:3 * Hs], b[3 * Hs:]
+    yh = np.zeros((x.shape[1], Hs))
+    for n in range(x.shape[1]):
+        h = np.zeros(Hs)
+        for t in range(lens[n]):
+            gx = w @ x[t, n].astype(np.float64) + wb
+            z = sigmoid(gx[:Hs] + r[:Hs] @ h + rb[:Hs])
+            rr = sigmoid(gx[Hs:2 * Hs] + r[Hs:2 * Hs] @ h + rb[Hs:2 * Hs])
+            hc = np.tanh(gx[2 * Hs:] + r[2 * Hs:] @ (rr * h) + rb[2 * Hs:])
+            h = (1 - z) * hc + z * h
+        yh[n] = h
+    return yh
+
+
+def softmax(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def value(name, elem, dims):
@@ -149,6 +175,28 @@ def main():
     h = np.concatenate([fw, bw], axis=1)
     out = sigmoid(h @ Wd.T.astype(np.float64) + bd).astype(np.float32)
     save("gru_classifier", model, x, LENS, out)
+
+    # Forward GRU classifier (linear_before_reset = 0), MatMul + Add head.
+    W = rng.uniform(-0.5, 0.5, size=(1, 3 * H, F)).astype(np.float32)
+    R = rng.uniform(-0.5, 0.5, size=(1, 3 * H, H)).astype(np.float32)
+    B = rng.uniform(-0.5, 0.5, size=(1, 6 * H)).astype(np.float32)
+    Wd = rng.uniform(-1, 1, size=(H, K)).astype(np.float32)
+    bd = rng.uniform(-1, 1, size=(K,)).astype(np.float32)
+    nodes = [
+        helper.make_node("Transpose", ["input"], ["x_tnf"], name="to_time_major", perm=[1, 0, 2]),
+        helper.make_node("GRU", ["x_tnf", "W", "R", "B", "seq_lens"], ["", "Y_h"], name="gru", hidden_size=H),
+        helper.make_node("Squeeze", ["Y_h", "axes0"], ["h"], name="drop_direction"),
+        helper.make_node("MatMul", ["h", "Wd"], ["hw"], name="dense"),
+        helper.make_node("Add", ["hw", "bd"], ["logits"], name="dense_bias"),
+        helper.make_node("Softmax", ["logits"], ["output"], name="probs", axis=-1),
+    ]
+    inits = [init("W", W), init("R", R), init("B", B), init("Wd", Wd), init("bd", bd),
+             init("axes0", np.array([0], dtype=np.int64))]
+    graph = helper.make_graph(nodes, "gru_forward_classifier", inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=opset, producer_name="onnx.helper")
+    h = gru0_ref(xt, LENS, W[0], R[0], B[0])
+    out = softmax(h @ Wd.astype(np.float64) + bd).astype(np.float32)
+    save("gru_forward_classifier", model, x, LENS, out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,206 @@
+package interp
+
+import (
+	"slices"
+
+	"github.com/trnn/trnn/graph"
+)
+
+// Recognising the fused classifier (fused.go) in a plan's steps.
+
+// stepGraph is who makes and who reads each slot among a plan's steps.
+type stepGraph struct {
+	steps    []step
+	maker    []int   // [slot] the step that makes it, −1 for none
+	readers  [][]int // [slot] the steps reading it, once per operand
+	isOutput []bool
+}
+
+func newStepGraph(steps []step, nslots int, isOutput []bool) *stepGraph {
+	g := &stepGraph{steps: steps, maker: make([]int, nslots), readers: make([][]int, nslots), isOutput: isOutput}
+	for i := range g.maker {
+		g.maker[i] = -1
+	}
+	for i, s := range steps {
+		for _, slot := range s.slots().in {
+			if slot >= 0 {
+				g.readers[slot] = append(g.readers[slot], i)
+			}
+		}
+		for _, slot := range s.slots().out {
+			if slot >= 0 {
+				g.maker[slot] = i
+			}
+		}
+	}
+	return g
+}
+
+// only is the one step reading slot, when slot is no graph output and
+// exactly one operand reads it.
+func (g *stepGraph) only(slot int) (int, bool) {
+	if slot < 0 || g.isOutput[slot] || len(g.readers[slot]) != 1 {
+		return -1, false
+	}
+	return g.readers[slot][0], true
+}
+
+// unread reports whether output k of a step is omitted or read by nobody.
+func (g *stepGraph) unread(o *operands, k int) bool {
+	return k >= len(o.out) || o.out[k] < 0 || (!g.isOutput[o.out[k]] && len(g.readers[o.out[k]]) == 0)
+}
+
+// fuse replaces each recognised classifier among the plan's steps by one
+// fusedKernel step, at the place of its last step (every value its steps
+// read from outside is defined by then; the values they pass each other
+// have no other reader).
+func (ip *Interpreter) fuse(steps []step, isOutput []bool) []step {
+	if !fuseClassifiers {
+		return steps
+	}
+	g := newStepGraph(steps, ip.nslots, isOutput)
+	drop := make([]bool, len(steps))
+	for r := range steps {
+		idx, k := g.match(r)
+		if idx == nil {
+			continue
+		}
+		ip.finishFused(k, idx, steps)
+		last := idx[len(idx)-1]
+		for _, i := range idx {
+			drop[i] = true
+		}
+		drop[last] = false
+		steps[last] = step{kernel: k, where: steps[r].where}
+	}
+	var kept []step
+	for i, s := range steps {
+		if !drop[i] {
+			kept = append(kept, s)
+		}
+	}
+	return kept
+}
+
+// match recognises the classifier whose recurrent node is step r: the
+// indices of its steps in order, and its kernel with the recurrent part
+// and the head set, or nil.
+func (g *stepGraph) match(r int) ([]int, *fusedKernel) {
+	rk, ok := g.steps[r].kernel.(*recurrentKernel)
+	if !ok || rk.attrs.Direction != graph.DirForward || len(rk.in) == 0 || rk.in[0] < 0 {
+		return nil, nil
+	}
+	o := &rk.operands
+	if !g.unread(o, 0) || !g.unread(o, 2) || len(o.out) < 2 {
+		return nil, nil
+	}
+	k := &fusedKernel{rnn: rk, x: rk.in[0], batchFirst: rk.attrs.Layout == 1}
+	var idx []int
+	if t := g.maker[rk.in[0]]; t >= 0 && rk.attrs.Layout == 0 && g.isBatchFirstTranspose(t) {
+		if _, one := g.only(rk.in[0]); one {
+			k.x, k.batchFirst = g.steps[t].slots().in[0], true
+			idx = append(idx, t)
+		}
+	}
+	idx = append(idx, r)
+	head := g.matchHead(o.out[1])
+	if head == nil {
+		return nil, nil
+	}
+	return append(idx, head...), k
+}
+
+// isBatchFirstTranspose reports whether step t is a Transpose [1, 0, 2].
+func (g *stepGraph) isBatchFirstTranspose(t int) bool {
+	tk, ok := g.steps[t].kernel.(*transposeKernel)
+	return ok && slices.Equal(tk.perm, []int64{1, 0, 2})
+}
+
+// matchHead recognises the steps from Y_h (slot yh) on: Squeeze or
+// Reshape, Gemm or MatMul → Add, then Sigmoid or Softmax when they are
+// the Gemm's only reader. It returns their indices, or nil.
+func (g *stepGraph) matchHead(yh int) []int {
+	sq, ok := g.only(yh)
+	if !ok || g.steps[sq].slots().in[0] != yh || !g.isFlatten(sq) {
+		return nil
+	}
+	h, ok := g.only(g.steps[sq].slots().out[0])
+	if !ok || g.steps[h].slots().in[0] != g.steps[sq].slots().out[0] {
+		return nil
+	}
+	idx := []int{sq, h}
+	switch g.steps[h].kernel.(type) {
+	case *gemmKernel:
+	case *matMulKernel:
+		add, ok := g.only(g.steps[h].slots().out[0])
+		if bk, isAdd := g.steps[add].kernel.(*binaryKernel); !ok || !isAdd || bk.op != graph.OpAdd {
+			return nil
+		}
+		idx, h = append(idx, add), add
+	default:
+		return nil
+	}
+	if act, ok := g.only(g.steps[h].slots().out[0]); ok && g.isActivation(act) {
+		idx = append(idx, act)
+	}
+	return idx
+}
+
+// isFlatten reports whether step i is a Squeeze or a Reshape.
+func (g *stepGraph) isFlatten(i int) bool {
+	switch k := g.steps[i].kernel.(type) {
+	case *squeezeKernel:
+		return !k.unsqueeze
+	case *reshapeKernel:
+		return true
+	}
+	return false
+}
+
+// isActivation reports whether step i is a Sigmoid or a Softmax.
+func (g *stepGraph) isActivation(i int) bool {
+	switch k := g.steps[i].kernel.(type) {
+	case *unaryKernel:
+		return k.op == graph.OpSigmoid
+	case *softmaxKernel:
+		return k.op == graph.OpSoftmax
+	}
+	return false
+}
+
+// finishFused sets k's steps (idx, in order), the slots made inside it and
+// its operands, and readies its recurrent kernel as schedule readies the
+// others: only Y_h is wanted; the fallback runs it on a workspace of the
+// state; W and R are transposed once.
+func (ip *Interpreter) finishFused(k *fusedKernel, idx []int, steps []step) {
+	for _, s := range idx {
+		k.all = append(k.all, steps[s])
+	}
+	for i, s := range k.all {
+		if s.kernel == kernel(k.rnn) {
+			k.head = k.all[i+1:]
+		}
+	}
+	last := k.all[len(k.all)-1].slots()
+	internal := map[int]bool{}
+	for _, s := range k.all[:len(k.all)-1] {
+		for _, slot := range s.slots().out {
+			if slot >= 0 {
+				internal[slot] = true
+				k.internal = append(k.internal, slot)
+			}
+		}
+	}
+	for _, s := range k.all {
+		for _, slot := range s.slots().in {
+			if slot >= 0 && !internal[slot] {
+				k.in = append(k.in, slot)
+			}
+		}
+	}
+	k.out = slices.Clone(last.out)
+	k.rnn.want = [3]bool{false, true, false}
+	k.rnn.work = ip.nrnn
+	ip.nrnn++
+	k.rnn.transposeWeights(ip.consts)
+}
