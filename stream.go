@@ -270,7 +270,7 @@ func (st *Stream) Push(steps [][]float32) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
-	if !finiteRow(probs) {
+	if !allFinite(probs) {
 		last := int(st.steps) + len(steps) - 1
 		return nil, &NonFiniteOutputError{Model: path, Output: p.output, Seqs: []int{0}, Steps: []int{last}}
 	}
@@ -459,7 +459,7 @@ func (p *streamPlan) checkState(r *stateReader, steps int64, probs []float32, st
 		return fmt.Errorf("%d steps", steps)
 	case (steps == 0) != (probs == nil):
 		return fmt.Errorf("%d steps with %d probabilities", steps, len(probs))
-	case !finiteRow(probs):
+	case !allFinite(probs):
 		return errors.New("probabilities that are not finite")
 	}
 	for i, ss := range p.states {

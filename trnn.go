@@ -435,6 +435,9 @@ func (p *predictPlan) checkSeqs(seqs [][][]float32) (int, error) {
 func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
 	for i, seq := range seqs {
 		for t, step := range seq {
+			if allFinite(step) {
+				continue
+			}
 			for f, v := range step {
 				if !finite(v) && !(p.missing && math.IsNaN(float64(v))) {
 					return &NonFiniteInputError{Model: model, Seq: i, Step: t, Feature: f, Value: v}
@@ -443,6 +446,18 @@ func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
 		}
 	}
 	return nil
+}
+
+// allFinite reports whether every value of xs is finite, without a branch
+// per value: a value's exponent bits e are a multiple of 2²³ up to
+// 0x7f800000 (infinity or NaN), and only that one carries into bit 31 when
+// 2²³ is added.
+func allFinite(xs []float32) bool {
+	var acc uint32
+	for _, v := range xs {
+		acc |= (math.Float32bits(v)&0x7f800000 + 0x00800000) & 0x80000000
+	}
+	return acc == 0
 }
 
 // finite tests the exponent bits: all ones is an infinity or a NaN. One
@@ -454,22 +469,18 @@ func finite(v float32) bool { return math.Float32bits(v)&0x7f800000 != 0x7f80000
 func nonFiniteRows(rows [][]float32) []int {
 	var bad []int
 	for i, row := range rows {
-		if !finiteRow(row) {
+		if !allFinite(row) {
 			bad = append(bad, i)
 		}
 	}
 	return bad
 }
 
-func finiteRow(row []float32) bool {
-	return !slices.ContainsFunc(row, func(v float32) bool { return !finite(v) })
-}
-
 // nonFiniteSteps returns the sequences holding a value that is not finite,
 // with the first such step of each, or nils.
 func nonFiniteSteps(res [][][]float32) (seqs, steps []int) {
 	for i, rows := range res {
-		if t := slices.IndexFunc(rows, func(row []float32) bool { return !finiteRow(row) }); t >= 0 {
+		if t := slices.IndexFunc(rows, func(row []float32) bool { return !allFinite(row) }); t >= 0 {
 			seqs, steps = append(seqs, i), append(steps, t)
 		}
 	}
