@@ -13,8 +13,8 @@
 // keeps its constant weights transposed from planning on, and splits a
 // large batch's rows into one part per core, run at once; below a size
 // threshold it runs on the calling goroutine. The standard recurrent
-// classifier ([Transpose] → forward LSTM or GRU → Y_h → Squeeze or Reshape
-// → Gemm or MatMul → Add [→ Sigmoid or Softmax]) is recognised when the
+// classifier ([Transpose] → forward LSTM or GRU → Y_h → Squeeze, Reshape or
+// Gather on axis 0 → Gemm or MatMul → Add [→ Sigmoid or Softmax]) is recognised when the
 // plan is made and runs as one fused step (fused.go), with the unfused
 // plan's results bit for bit.
 //

@@ -22,6 +22,7 @@ type fusedSpec struct {
 	matMul    bool   // MatMul → Add instead of Gemm
 	act       string // "sigmoid", "softmax" or "" (the head's output is the graph's)
 	reshape   bool   // Reshape instead of Squeeze
+	gather    bool   // Gather (axis 0, index −1: PyTorch's h_n[-1]) instead of Squeeze
 	dir       string
 	readY     bool // Y is a graph output too
 	yhOut     bool // Y_h is a graph output too
@@ -30,8 +31,8 @@ type fusedSpec struct {
 }
 
 func (s fusedSpec) String() string {
-	return fmt.Sprintf("%v lbr=%v layout1=%v lens=%v h0=%v peep=%v matmul=%v act=%q reshape=%v dir=%s Y=%v Yh=%v",
-		s.op, s.lbr, s.layout1, s.seqLens, s.h0, s.peep, s.matMul, s.act, s.reshape, s.dir, s.readY, s.yhOut)
+	return fmt.Sprintf("%v lbr=%v layout1=%v lens=%v h0=%v peep=%v matmul=%v act=%q reshape=%v gather=%v dir=%s Y=%v Yh=%v",
+		s.op, s.lbr, s.layout1, s.seqLens, s.h0, s.peep, s.matMul, s.act, s.reshape, s.gather, s.dir, s.readY, s.yhOut)
 }
 
 // graph builds s's classifier with random weights: inputs x [batch, time,
@@ -61,6 +62,7 @@ func (s fusedSpec) graph(rng *rand.Rand) *graph.Graph {
 			{Name: "head_wt", Tensor: randT(D*s.H, s.K)}, {Name: "head_b", Tensor: randT(s.K)},
 			{Name: "axes0", Tensor: &graph.Tensor{DType: graph.Int64, Shape: []int{1}, I64: []int64{0}}},
 			{Name: "flat", Tensor: &graph.Tensor{DType: graph.Int64, Shape: []int{2}, I64: []int64{-1, int64(D * s.H)}}},
+			{Name: "last", Tensor: &graph.Tensor{DType: graph.Int64, Shape: []int{}, I64: []int64{-1}}},
 		},
 		Outputs: []graph.Value{{Name: "probs", DType: graph.Float32}},
 	}
@@ -109,6 +111,9 @@ func (s fusedSpec) addHead(g *graph.Graph) {
 	flat := &graph.Node{Name: "squeeze", Op: graph.OpSqueeze, Inputs: []string{"Y_h", "axes0"}, Outputs: []string{"h"}}
 	if s.reshape || s.layout1 || s.dir == graph.DirBidirectional {
 		flat = &graph.Node{Name: "reshape", Op: graph.OpReshape, Inputs: []string{"Y_h", "flat"}, Outputs: []string{"h"}}
+	}
+	if s.gather {
+		flat = &graph.Node{Name: "gather", Op: graph.OpGather, Inputs: []string{"Y_h", "last"}, Outputs: []string{"h"}, Attrs: map[string]graph.Attr{"axis": num(0)}}
 	}
 	g.Nodes = append(g.Nodes, flat)
 	z := "probs"
@@ -240,6 +245,8 @@ func TestFusedClassifierSameBits(t *testing.T) {
 		{op: graph.OpGRU, seqLens: true, act: "sigmoid", F: 5, H: 8, K: 3},
 		{op: graph.OpGRU, lbr: true, seqLens: true, h0: true, act: "softmax", F: 6, H: 12, K: 3},
 		{op: graph.OpGRU, lbr: true, layout1: true, matMul: true, F: 2, H: 8, K: 2},
+		{op: graph.OpGRU, lbr: true, gather: true, act: "sigmoid", F: 3, H: 8, K: 2},
+		{op: graph.OpLSTM, seqLens: true, gather: true, F: 5, H: 16, K: 3},
 	}
 	for _, s := range specs {
 		s.dir = graph.DirForward

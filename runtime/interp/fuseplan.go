@@ -116,8 +116,8 @@ func (g *stepGraph) isBatchFirstTranspose(t int) bool {
 	return ok && slices.Equal(tk.perm, []int64{1, 0, 2})
 }
 
-// matchHead recognises the steps from Y_h (slot yh) on: Squeeze or
-// Reshape, Gemm or MatMul → Add, then Sigmoid or Softmax when they are
+// matchHead recognises the steps from Y_h (slot yh) on: Squeeze,
+// Reshape or Gather, Gemm or MatMul → Add, then Sigmoid or Softmax when they are
 // the Gemm's only reader. It returns their indices, or nil.
 func (g *stepGraph) matchHead(yh int) []int {
 	sq, ok := g.only(yh)
@@ -146,13 +146,17 @@ func (g *stepGraph) matchHead(yh int) []int {
 	return idx
 }
 
-// isFlatten reports whether step i is a Squeeze or a Reshape.
+// isFlatten reports whether step i is a Squeeze, a Reshape, or a Gather
+// on axis 0 (PyTorch exports h_n[-1] so). The fused step runs it with its
+// own kernel, so any index it takes gives the unfused result.
 func (g *stepGraph) isFlatten(i int) bool {
 	switch k := g.steps[i].kernel.(type) {
 	case *squeezeKernel:
 		return !k.unsqueeze
 	case *reshapeKernel:
 		return true
+	case *gatherKernel:
+		return k.axis == 0
 	}
 	return false
 }
