@@ -80,7 +80,7 @@ type GRUCache struct {
 func (c *GRUCache) Reserve(rows, n, h int) {
 	c.fwd.reset(gruFwdSize(rows, n, h))
 	c.bwd.reset(gruBwdSize(rows, n, h))
-	c.sum = float64s(c.sum, 3*h)
+	c.sum = grown(c.sum, 3*h)
 	reserveStepWeights(&c.rT, rows, 3*h, h)
 }
 
@@ -303,7 +303,7 @@ func GRUBackward(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy, dhT []f
 	} else {
 		clear(c.dh)
 	}
-	c.sum = float64s(c.sum, G)
+	c.sum = grown(c.sum, G)
 	// The two forms share no step kernel: the reset gate sits on opposite
 	// sides of R_h, so the gradients through it take different GEMMs.
 	if w.LinearBeforeReset {

@@ -93,7 +93,7 @@ type LSTMCache struct {
 func (c *LSTMCache) Reserve(rows, n, h int) {
 	c.fwd.reset(lstmFwdSize(rows, n, h))
 	c.bwd.reset(lstmBwdSize(rows, n, h))
-	c.sum = float64s(c.sum, 4*h)
+	c.sum = grown(c.sum, 4*h)
 	reserveStepWeights(&c.rT, rows, 4*h, h)
 }
 
@@ -347,7 +347,7 @@ func lstmBackwardWeights(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, g
 		}
 	}
 	if g.DB != nil {
-		c.sum = float64s(c.sum, G)
+		c.sum = grown(c.sum, G)
 		addColSums(g.DB, c.dG, N, G, c.sum)
 	}
 	if g.DX != nil {

@@ -46,11 +46,11 @@ func (a *arena) take(n int) []float32 {
 	return s
 }
 
-// float64s returns s resliced to n elements, allocating only when its
+// grown returns s resliced to n elements, allocating only when its
 // capacity is short. The contents are not zeroed.
-func float64s(s []float64, n int) []float64 {
+func grown[T float32 | float64](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]float64, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

@@ -94,7 +94,7 @@ func (s *RNNRows) StartLSTM(p *Packing, w LSTMWeights, x, h0, c0 []float32) {
 	s.start(fn, p, 4*w.H, w.H, w.I, x, h0, w.W, w.WT)
 	checkLen(fn, "c0", c0, p.Rows()*w.H, true)
 	s.lstm, s.isGRU, s.c0 = w, false, c0
-	s.cell = grow32(s.cell, p.N()*w.H)
+	s.cell = grown(s.cell, p.N()*w.H)
 	s.rw.prepare(w.R, w.RT, w.RP, s.G, s.H, p.Rows(), &s.rT)
 }
 
@@ -104,7 +104,7 @@ func (s *RNNRows) StartGRU(p *Packing, w GRUWeights, x, h0 []float32) {
 	w.check(fn)
 	s.start(fn, p, 3*w.H, w.H, w.I, x, h0, w.W, w.WT)
 	s.gru, s.isGRU, s.c0 = w, true, nil
-	s.hr = grow32(s.hr, p.N()*w.H)
+	s.hr = grown(s.hr, p.N()*w.H)
 	s.rw.prepare(w.R, w.RT, w.RP, s.G, s.H, p.Rows(), &s.rT)
 }
 
@@ -116,8 +116,8 @@ func (s *RNNRows) start(fn string, p *Packing, G, H, I int, x, h0, W, WT []float
 	checkLen(fn, "x", x, N*I, false)
 	checkLen(fn, "h0", h0, p.Rows()*H, true)
 	s.p, s.G, s.H, s.h0, s.x, s.I = p, G, H, h0, x, I
-	s.y = grow32(s.y, N*H)
-	s.zeros = grow32(s.zeros, 2*G)
+	s.y = grown(s.y, N*H)
+	s.zeros = grown(s.zeros, 2*G)
 	clear(s.zeros)
 	s.wT, s.W = nil, W
 	if WT != nil && gemmPacksTransB(N, G) {
@@ -127,7 +127,7 @@ func (s *RNNRows) start(fn string, p *Packing, G, H, I int, x, h0, W, WT []float
 		s.wT = WT
 		return
 	}
-	s.gates = grow32(s.gates, N*G)
+	s.gates = grown(s.gates, N*G)
 }
 
 // WholeInput reports whether InputProduct must run, on the whole packed
@@ -162,8 +162,8 @@ func (s *RNNRows) rangeInput(r0, r1 int, sc *RowScratch) {
 		}
 		n += m
 	}
-	sc.x = grow32(sc.x, n*I)
-	sc.gates = grow32(sc.gates, n*G)
+	sc.x = grown(sc.x, n*I)
+	sc.gates = grown(sc.gates, n*G)
 	pos := 0
 	for t := 0; pos < n; t++ {
 		m, at := s.stepRows(t, r0, r1)
@@ -185,15 +185,6 @@ func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
 	g := sc.gates[sc.pos*G : (sc.pos+m)*G]
 	sc.pos += m
 	return g
-}
-
-// grow32 returns b resliced to n elements, allocating only when its
-// capacity is short; the contents are not zeroed.
-func grow32(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
 }
 
 // RunRows runs every step of rows r0..r1−1 of the batch. r0 must be even,
@@ -294,11 +285,11 @@ func (sc *RowScratch) readyLSTM(s *RNNRows, n int) {
 		sc.stride = blockStride(nH)
 	}
 	S := sc.stride
-	sc.tile = grow32(sc.tile, 4*S)
-	sc.bias = grow32(sc.bias, 4*S)
-	sc.peep = grow32(sc.peep, 3*S)
-	sc.tanhC = grow32(sc.tanhC, nH)
-	sc.state = grow32(sc.state, nH)
+	sc.tile = grown(sc.tile, 4*S)
+	sc.bias = grown(sc.bias, 4*S)
+	sc.peep = grown(sc.peep, 3*S)
+	sc.tanhC = grown(sc.tanhC, nH)
+	sc.state = grown(sc.state, nH)
 	clear(sc.state)
 	bias, peep := s.lstm.B, s.lstm.P
 	if bias == nil {
@@ -508,17 +499,17 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 // of gruCellsLBR and repeats the bias (6 blocks) once per row.
 func (sc *RowScratch) readyGRU(s *RNNRows, n int, bias []float32) {
 	H := s.H
-	sc.state = grow32(sc.state, n*s.G)
-	sc.act = grow32(sc.act, 3*n*H)
+	sc.state = grown(sc.state, n*s.G)
+	sc.act = grown(sc.act, 3*n*H)
 	sc.fixed = s.gru.LinearBeforeReset && vecLen(H) == H && H < rowsMinH
 	if !sc.fixed {
 		return
 	}
 	S := blockStride(n * H)
 	sc.stride = S
-	sc.tile = grow32(sc.tile, 3*S)
-	sc.rtile = grow32(sc.rtile, 3*S)
-	sc.bias = grow32(sc.bias, 6*S)
+	sc.tile = grown(sc.tile, 3*S)
+	sc.rtile = grown(sc.rtile, 3*S)
+	sc.bias = grown(sc.bias, 6*S)
 	repeatBlocks(sc.bias, bias, 6, n, H, S)
 }
 
@@ -584,7 +575,7 @@ func (sc *RowScratch) gruCandidateRows(H, m int, g, hp, y, bias []float32) {
 // zeroRows is n zeros: H_{−1} of a GRU without h0. It uses the tail of
 // the LSTM's scratch, which a GRU does not otherwise use.
 func (sc *RowScratch) zeroRows(n int) []float32 {
-	sc.tanhC = grow32(sc.tanhC, n)
+	sc.tanhC = grown(sc.tanhC, n)
 	clear(sc.tanhC)
 	return sc.tanhC
 }
