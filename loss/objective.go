@@ -213,21 +213,11 @@ func (o *TR) run(p *ops.Packing, K int, logits, y, seqWeight []float32,
 			}
 			i := (p.Offset[t] + b) * K
 			zt := logits[i : i+K]
-			var sum float64
-			if dlogits == nil || c == 0 {
-				for k, z := range zt {
-					l, _ := ops.BCEWithLogits(z, yb[k], posWeight(pw, k))
-					sum += l
-				}
-			} else {
-				dz := dlogits[i : i+K]
-				gc := gradScale * c
-				for k, z := range zt {
-					l, d := ops.BCEWithLogits(z, yb[k], posWeight(pw, k))
-					sum += l
-					dz[k] += float32(gc * float64(d))
-				}
+			var dz []float32
+			if dlogits != nil && c != 0 {
+				dz = dlogits[i : i+K]
 			}
+			sum, _ := bceSum(zt, yb, pw, gradScale*c, dz, false)
 			lt := sum / fK
 			trSum += g * lt
 			if final {
@@ -252,12 +242,36 @@ func (o *TR) run(p *ops.Packing, K int, logits, y, seqWeight []float32,
 
 // finalStepBCE is ℓ(z, y) with no positive weights: (1/K) Σ_k BCE(z_k, y_k).
 func finalStepBCE(z, y []float32) float64 {
-	var sum float64
-	for k, zk := range z {
-		l, _ := ops.BCEWithLogits(zk, y[k], 1)
-		sum += l
-	}
+	sum, _ := bceSum(z, y, nil, 0, nil, false)
 	return sum / float64(len(z))
+}
+
+// bceSum returns Σ_k BCEWithLogits(z_k, y_k, pw_k) in k order (pw nil:
+// weights of 1) and, with dz, adds gc·∂/∂z_k to dz_k. With skipUnlabelled,
+// a NaN label's term is left out of the sum, of n and of dz. The row kernel
+// gives BCEWithLogits' bits, so this is the plain loop, only faster.
+func bceSum(z, y, pw []float32, gc float64, dz []float32, skipUnlabelled bool) (sum float64, n int) {
+	var l [64]float64
+	var d [64]float32
+	for o := 0; o < len(z); o += len(l) {
+		m := min(len(l), len(z)-o)
+		var w []float32
+		if pw != nil {
+			w = pw[o : o+m]
+		}
+		ops.BCEWithLogitsRow(z[o:o+m], y[o:o+m], w, l[:m], d[:m])
+		for k := range m {
+			if skipUnlabelled && y[o+k] != y[o+k] {
+				continue
+			}
+			sum += l[k]
+			n++
+			if dz != nil {
+				dz[o+k] += float32(gc * float64(d[k]))
+			}
+		}
+	}
+	return sum, n
 }
 
 func posWeight(pw []float32, k int) float32 {

@@ -156,16 +156,5 @@ func (o *PerStep) maskedStep(z, y, pw []float32, gc float64, dz []float32) (sum 
 		}
 		return sum, n
 	}
-	for k, zk := range z {
-		if y[k] != y[k] {
-			continue
-		}
-		l, d := ops.BCEWithLogits(zk, y[k], posWeight(pw, k))
-		sum += l
-		n++
-		if dz != nil {
-			dz[k] += float32(gc * float64(d))
-		}
-	}
-	return sum, n
+	return bceSum(z, y, pw, gc, dz, true)
 }
