@@ -3,6 +3,8 @@ package runtime
 import (
 	"fmt"
 	"math"
+
+	"github.com/trnn/trnn/ops"
 )
 
 // An optimizer updates the flat trainable-parameter vector from its gradient.
@@ -81,28 +83,17 @@ type adam struct {
 }
 
 func (o *adam) step(p, g []float32, lo, hi int, t int64) {
-	p, g = p[lo:hi], g[lo:hi:hi]
-	m, v := o.m[lo:hi:hi], o.v[lo:hi:hi]
-	b1, b2 := float32(o.beta1), float32(o.beta2)
 	bc1 := 1 - math.Pow(o.beta1, float64(t))
 	bc2 := 1 - math.Pow(o.beta2, float64(t))
-	stepSize := float32(o.lr / bc1)
-	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
-	eps := float32(o.eps)
-	wd := float32(o.wd)
-	decay := float32(1 - o.lr*o.wd)
-	for i := range p {
-		gi := g[i]
-		if o.decoupled {
-			p[i] *= decay
-		} else {
-			gi += wd * p[i]
-		}
-		m[i] = b1*m[i] + (1-b1)*gi
-		v[i] = b2*v[i] + (1-b2)*gi*gi
-		denom := float32(math.Sqrt(float64(v[i])))*invSqrtBC2 + eps
-		p[i] -= stepSize * m[i] / denom
-	}
+	ops.AdamStep(p[lo:hi], g[lo:hi], o.m[lo:hi], o.v[lo:hi], ops.AdamHyper{
+		B1: float32(o.beta1), B2: float32(o.beta2),
+		StepSize:   float32(o.lr / bc1),
+		InvSqrtBC2: float32(1 / math.Sqrt(bc2)),
+		Eps:        float32(o.eps),
+		WD:         float32(o.wd),
+		Decay:      float32(1 - o.lr*o.wd),
+		Decoupled:  o.decoupled,
+	})
 }
 
 func (o *adam) setLR(lr float64) { o.lr = lr }

@@ -609,10 +609,10 @@ func (t *Trainer) reduceChunk(c int) {
 	g := t.grad[lo:hi]
 	copy(g, t.shards[0].dtrain[lo:hi])
 	for _, s := range t.shards[1:t.nShards] {
-		d := s.dtrain[lo:hi:hi]
-		for i := range g {
-			g[i] += d[i]
-		}
+		ops.AddTo(g, s.dtrain[lo:hi])
+	}
+	if t.spec.Training.ClipNorm <= 0 {
+		return // the squares serve clipping alone
 	}
 	var sq float64
 	for _, v := range g {
