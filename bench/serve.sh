@@ -4,14 +4,16 @@
 # quickstart model (60 to 150 steps), with dynamic batching against
 # --max-batch 1, in one sitting.
 #
-#   bench/serve.sh [SECONDS] [ROUNDS] [STEPS] [--spec SPEC.yaml [--data D.npz] | --model M.onnx] [--steps MIN-MAX]
+#   bench/serve.sh [SECONDS] [ROUNDS] [STEPS] [--spec SPEC.yaml [--data D.npz] | --model M.onnx] [--steps MIN-MAX] [--max-delay D]
 #
 # Defaults: 10 seconds, 2 rounds, and sequences of 60 to 150 steps; STEPS
 # above 0 gives every sequence that many steps instead. --spec serves the
 # model of SPEC trained for one epoch (on D.npz with --data, else on the
 # spec's data): the weights do not change the timing. --model serves a
 # model file as it is. --steps draws the sequences' steps from MIN to MAX;
-# the features per step are the model's.
+# the features per step are the model's. --max-delay is the batched
+# server's (default 1ms, trnn serve's): how long a batch waits for more
+# requests to join it.
 #
 # It needs wrk (Debian: apt-get install wrk) and curl. It builds bin/trnn,
 # trains the model into a temporary folder, and for each round runs one
@@ -30,6 +32,7 @@ cd "$(dirname "$0")/.."
 spec=examples/quickstart.yaml
 data=
 model=
+delay=1ms
 min_steps=60
 max_steps=150
 args=()
@@ -38,6 +41,7 @@ while [ $# -gt 0 ]; do
     --spec) spec=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
+    --max-delay) delay=$2; shift 2 ;;
     --steps)
       [[ $2 =~ ^([0-9]+)-([0-9]+)$ ]] || { echo "serve.sh: --steps $2: want MIN-MAX, as 12-48" >&2; exit 2; }
       min_steps=${BASH_REMATCH[1]}; max_steps=${BASH_REMATCH[2]}; shift 2 ;;
@@ -137,7 +141,7 @@ serve() {
 }
 
 for round in $(seq "$rounds"); do
-  serve "batched (--max-batch 32)" --max-batch 32
+  serve "batched (--max-batch 32)" --max-batch 32 --max-delay "$delay"
   serve "--max-batch 1" --max-batch 1
 done
 

@@ -45,6 +45,7 @@ var (
 	r1Net         = benchNet{"r1", 13, 1, []int{64, 64}, 12, 48, 48}
 	r2Net         = benchNet{"r2", 13, 128, []int{128, 128}, 12, 48, 48}
 	phenoNet      = benchNet{"pheno", 76, 25, []int{256}, 12, 48, 48}
+	wideNet       = benchNet{"wide", 76, 25, []int{1024}, 12, 48, 48}
 )
 
 // benchModel is the quickstart's network, untrained, and 32 calls of one
@@ -226,7 +227,7 @@ func BenchmarkServerMerged(b *testing.B) {
 // to 48 steps, or 48), where a batch's recurrent products have more
 // columns per row.
 func BenchmarkWide(b *testing.B) {
-	for _, n := range []benchNet{r1Net, r2Net, phenoNet} {
+	for _, n := range []benchNet{r1Net, r2Net, phenoNet, wideNet} {
 		for _, same := range []bool{false, true} {
 			lengths := "/distinct lengths"
 			if same {
