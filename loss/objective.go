@@ -274,13 +274,6 @@ func bceSum(z, y, pw []float32, gc float64, dz []float32, skipUnlabelled bool) (
 	return sum, n
 }
 
-func posWeight(pw []float32, k int) float32 {
-	if pw == nil {
-		return 1
-	}
-	return pw[k]
-}
-
 func (o *TR) checkShapes(B, N, K int, logits, y, seqWeight []float32, perSeq, finalBCE []float64, dlogits []float32) {
 	switch {
 	case K < 1:
