@@ -28,8 +28,12 @@ mimic3: build
 deps:
 	./scripts/deps.sh
 
+# vet also type-checks every package and test for arm64 without cgo, where
+# no assembly kernel and no ONNX Runtime exist: the pure-Go fallbacks must
+# build.
 vet:
 	$(GO) vet ./...
+	GOARCH=arm64 CGO_ENABLED=0 $(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 
 # lint: go.mod is tidy, and no function is unreachable from a command
