@@ -134,6 +134,11 @@ type onnxReader struct {
 	// parent reads the graph enclosing a subgraph (nil for the model's
 	// graph): its names defined so far are visible in the subgraph.
 	parent *onnxReader
+	// root is the model's graph, and taken every name in it and its
+	// subgraphs, gathered when the reader first needs a name of its own
+	// (legacyNormalize); both are the model reader's.
+	root  *onnxpb.GraphProto
+	taken map[string]bool
 }
 
 // fail places err at where. In a subgraph the place is relative to the
@@ -165,6 +170,7 @@ func (r *onnxReader) model(m *onnxpb.ModelProto) (*graph.Graph, error) {
 		return nil, r.fail("", err)
 	}
 	gp := m.Graph
+	r.root = gp
 	r.g = &graph.Graph{
 		Name:   gp.GetName(),
 		Form:   graph.FormTensor,
@@ -282,6 +288,10 @@ func (r *onnxReader) nodes(gp *onnxpb.GraphProto) error {
 				return r.fail(where, malformed("output %q is already defined", out))
 			}
 			r.defined[out] = true
+		}
+		if isNormalize(n.Op) && r.opset < 13 {
+			r.g.Nodes = append(r.g.Nodes, r.legacyNormalize(n)...)
+			continue
 		}
 		r.g.Nodes = append(r.g.Nodes, n)
 	}

@@ -438,12 +438,13 @@ func argRule() *ONNXRule {
 		}}
 }
 
-// softmaxRule is Softmax, LogSoftmax and Hardmax from opset 13, which work
-// along one axis. Before 13 they flattened the input to 2-D at the axis
-// (default 1), a different function for which the kernels would need the
-// opset: those models are refused rather than misread.
+// softmaxRule is Softmax, LogSoftmax and Hardmax. From opset 13 they work
+// along one axis, as trnn's kernels do. Before 13 they flattened the input
+// to 2-D at the axis (default 1), a different function: the ONNX reader
+// writes such a node as Flatten, the opset-13 op and Reshape. From opset 5,
+// where Reshape takes its shape as an input.
 func softmaxRule() *ONNXRule {
-	return &ONNXRule{Since: 13, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
+	return &ONNXRule{Since: 5, MinIn: 1, MaxIn: 1, MinOut: 1, MaxOut: 1,
 		Attrs: map[string]AttrRule{"axis": {Kind: AttrInt, Default: intAttr(-1)}}}
 }
 
