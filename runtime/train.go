@@ -123,6 +123,7 @@ type Trainer struct {
 	shardFn    func(int)
 	reduceFn   func(int)
 	optFn      func(int)
+	updateFn   func(int) // reduceFn then optFn: one pass when nothing clips
 	// stream reads the training sequences from their file each epoch
 	// (trainSet is then its skeleton: see scanSeqs); nil when trainSet
 	// holds them.
@@ -193,7 +194,7 @@ func NewTrainer(prog *compiler.Program, train, val *data.Dataset, opts Options) 
 	t.grad = make([]float32, m.plan.nTrain)
 	t.chunkSq = make([]float64, gradChunks)
 	t.idx = make([]int, 0, t.batchRows)
-	t.shardFn, t.reduceFn, t.optFn = t.shardStep, t.reduceChunk, t.optChunk
+	t.shardFn, t.reduceFn, t.optFn, t.updateFn = t.shardStep, t.reduceChunk, t.optChunk, t.updateChunk
 
 	if r := opts.Resume; r != nil {
 		if err := t.restore(r); err != nil {
@@ -556,6 +557,14 @@ func (t *Trainer) trainStep(rows []int) (lossSum, finalSum float64) {
 		// lossError examines.
 		return lossSum, finalSum
 	}
+	if t.spec.Training.ClipNorm <= 0 {
+		// No global norm to wait for: each chunk is summed and applied in
+		// one pass over the workers.
+		t.step++
+		t.clipScale = 1
+		t.m.pool.Run(gradChunks, t.updateFn)
+		return lossSum, finalSum
+	}
 	t.m.pool.Run(gradChunks, t.reduceFn)
 	scale := float32(1)
 	if c := t.spec.Training.ClipNorm; c > 0 {
@@ -619,6 +628,13 @@ func (t *Trainer) reduceChunk(c int) {
 		sq += float64(v) * float64(v)
 	}
 	t.chunkSq[c] = sq
+}
+
+// updateChunk sums chunk c of the shard gradients and applies the
+// optimizer to it, for training without clipping.
+func (t *Trainer) updateChunk(c int) {
+	t.reduceChunk(c)
+	t.optChunk(c)
 }
 
 // optChunk applies the optimizer to chunk c, after clipping.
