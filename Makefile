@@ -44,8 +44,11 @@ lint: vet
 
 # TRNN_REQUIRE_DEPS: a test whose dependency (ONNX Runtime, ONNX's node
 # tests, onnx.checker) is missing fails instead of skipping.
+# The kernels again at GOAMD64=v3, where Go may fuse a multiply and an add:
+# the scalar code must still give the vector kernels' bits.
 test: deps lint
 	TRNN_ORT_LIB=$(ORT_LIB) TRNN_REQUIRE_DEPS=1 $(GO) test -count=1 ./...
+	GOAMD64=v3 $(GO) test -count=1 ./ops ./loss
 	$(MAKE) race
 	$(MAKE) fuzz
 

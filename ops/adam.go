@@ -47,14 +47,16 @@ func adamGo(p, g, m, v []float32, h AdamHyper) {
 	c1, c2 := 1-b1, 1-b2
 	for i := range p {
 		gi := g[i]
+		// Products are rounded on their own (float32(…)): no fused
+		// multiply-add at any GOAMD64 level, as in adamAsm.
 		if h.Decoupled {
 			p[i] *= h.Decay
 		} else {
-			gi += h.WD * p[i]
+			gi += float32(h.WD * p[i])
 		}
-		m[i] = b1*m[i] + c1*gi
-		v[i] = b2*v[i] + c2*gi*gi
-		denom := sqrt32(v[i])*h.InvSqrtBC2 + h.Eps
+		m[i] = float32(b1*m[i]) + float32(c1*gi)
+		v[i] = float32(b2*v[i]) + float32(c2*gi*gi)
+		denom := float32(sqrt32(v[i])*h.InvSqrtBC2) + h.Eps
 		p[i] -= h.StepSize * m[i] / denom
 	}
 }

@@ -28,14 +28,16 @@ func BCEWithLogits(z, y, posWeight float32) (loss float64, dz float32) {
 	s := log1pUnit(e)
 	spNeg := math.Max(-zz, 0) + s // −log σ(z)
 	spPos := math.Max(zz, 0) + s  // −log(1−σ(z))
-	loss = pw*yy*spNeg + (1-yy)*spPos
+	// Each product is rounded on its own (float64(…)): no fused
+	// multiply-add at any GOAMD64 level, as the vector kernel has none.
+	loss = float64(pw*yy*spNeg) + float64((1-yy)*spPos)
 	var sig float64 // σ(z), from e without overflow
 	if zz >= 0 {
 		sig = 1 / (1 + e)
 	} else {
 		sig = e / (1 + e)
 	}
-	dz = float32(pw*yy*(sig-1) + (1-yy)*sig)
+	dz = float32(float64(pw*yy*(sig-1)) + float64((1-yy)*sig))
 	return loss, dz
 }
 
@@ -96,13 +98,13 @@ const sqrt2m1 = 0.41421356237309504880
 // 2/(2j+1) for j = 10 down to 1, the series of 2·atanh(s) = 2s + s·z·Q(z).
 var log1pQ = [...]float64{2.0 / 21, 2.0 / 19, 2.0 / 17, 2.0 / 15, 2.0 / 13, 2.0 / 11, 2.0 / 9, 2.0 / 7, 2.0 / 5, 2.0 / 3}
 
-// log1pUnit is log(1+e) for e in [0, 1], within about one ulp of
-// math.Log1p. It writes 1+e = 2^k·(1+f) with |f| ≤ 1 − 1/√2 (k = 0 and f = e
+// log1pUnit is log(1+e) for e in [0, 1]. It writes 1+e = 2^k·(1+f) with |f| ≤ 1 − 1/√2 (k = 0 and f = e
 // for e ≤ √2−1, so small e lose nothing to rounding 1+e), and sums
 // log(1+f) = 2·atanh(s), s = f/(2+f), |s| ≤ 0.172, to the term s^21, whose
 // successor is below 10^−18 of the sum. Every product that meets an addition
-// is either exact (the halving and the doubling) or an explicit math.FMA, so
-// the compiler cannot fuse differently from the assembly that repeats it.
+// is exact (the halving and the doubling), rounded by an explicit conversion,
+// or an explicit math.FMA, so the compiler cannot fuse differently from the
+// assembly that repeats it. Within two ulps of math.Log1p (TestLog1pUnit).
 func log1pUnit(e float64) float64 {
 	f, k := e, 0.0
 	if e > sqrt2m1 {
@@ -115,7 +117,6 @@ func log1pUnit(e float64) float64 {
 	for _, c := range log1pQ[1:] {
 		q = math.FMA(q, z, c)
 	}
-	r := s * z
-	r *= q
+	r := float64(float64(s*z) * q) // rounded: not fused into the sum below
 	return k + (2*s + r)
 }

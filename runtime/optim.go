@@ -46,17 +46,19 @@ type sgd struct {
 
 func (o *sgd) step(p, g []float32, lo, hi int, _ int64) {
 	p, g = p[lo:hi], g[lo:hi:hi]
+	// Products are rounded on their own (float32(…)), so no GOAMD64 level
+	// fuses them into a multiply-add and the updates are the same everywhere.
 	if o.buf == nil {
 		for i := range p {
-			p[i] -= o.lr * (g[i] + o.wd*p[i])
+			p[i] -= float32(o.lr * (g[i] + float32(o.wd*p[i])))
 		}
 		return
 	}
 	buf := o.buf[lo:hi:hi]
 	for i := range p {
-		d := g[i] + o.wd*p[i]
-		buf[i] = o.momentum*buf[i] + d
-		p[i] -= o.lr * buf[i]
+		d := g[i] + float32(o.wd*p[i])
+		buf[i] = float32(o.momentum*buf[i]) + d
+		p[i] -= float32(o.lr * buf[i])
 	}
 }
 
