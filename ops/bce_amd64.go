@@ -9,14 +9,16 @@ import (
 )
 
 // haveBCEAsm reports whether bceRowAsm can run: it needs AVX-512 (F for
-// the arithmetic, VL for the masked 8-lane float32 stores).
-var haveBCEAsm = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
+// the arithmetic, VL for the masked 8-lane float32 stores), and FMA, the
+// condition under which math.Exp takes the path the kernel repeats.
+var haveBCEAsm = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasFMA && cpu.X86.HasAVX
 
 // bceConst holds bceRowAsm's constants, 8 bytes apiece, which it names by
 // offset: keep the order. The exponential's are those of math.Exp on amd64
-// (Shibata's method: x = n·ln2 + r with ln2 in two parts, r/16, a degree-8
-// Taylor polynomial, then four squarings of (1 + r/16 + …)), so that the
-// kernel repeats its operations.
+// (Shibata's method: x = n·ln2 + r with ln2 in two parts, a degree-8 Taylor
+// polynomial for t = e^(r/16) − 1, four doublings t ← t·(t + 2), which give
+// e^r − 1, then 1 added and the scaling by 2ⁿ), so that the kernel repeats
+// its operations.
 var bceConst = [...]float64{
 	math.Float64frombits(1<<63 - 1),             // 0x00 |x| mask
 	math.Float64frombits(1 << 63),               // 0x08 sign bit
