@@ -7,7 +7,8 @@ import (
 
 // AdamHyper are one Adam step's scalars, in float32 as the update applies
 // them (runtime's optimizer derives them from the learning rate, the betas
-// and the step number).
+// and the step number). adam_amd64.s reads the fields by their offsets
+// (4 bytes apiece, Decoupled at 28): keep the order.
 type AdamHyper struct {
 	B1, B2     float32 // β1, β2
 	StepSize   float32 // lr/(1−β1ᵗ)
