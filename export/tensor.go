@@ -129,16 +129,22 @@ func decodeTensor(tp *onnxpb.TensorProto) (*graph.Tensor, error) {
 		return nil, err
 	}
 	shape := make([]int, len(tp.Dims))
-	n := 1
 	for i, d := range tp.Dims {
 		if d < 0 {
 			return nil, malformed("dims %v: dimension %d is negative", tp.Dims, i)
 		}
-		if d > graph.MaxElements || (d > 0 && n > graph.MaxElements/int(d)) {
+		if d > graph.MaxElements {
 			return nil, malformed("dims %v: more than %d elements", tp.Dims, graph.MaxElements)
 		}
 		shape[i] = int(d)
-		n *= int(d)
+	}
+	// graph.CheckedSize's rule, which every later check of the tensor
+	// applies: the dimensions other than zeros are bounded too, so a
+	// zero-element tensor cannot carry dims whose product overflows later
+	// shape arithmetic.
+	n, err := graph.CheckedSize(shape)
+	if err != nil {
+		return nil, malformed("dims %v: more than %d elements", tp.Dims, graph.MaxElements)
 	}
 	// The data's length is checked before anything is allocated, so that
 	// damaged dims cannot make the reader allocate gigabytes.
