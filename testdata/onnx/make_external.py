@@ -120,22 +120,40 @@ def init(name, arr):
     return numpy_helper.from_array(arr, name)
 
 
+def params(rng, gates, dirs, head_shape):
+    """Random W, R, B of a recurrent layer with gates gate blocks in dirs
+    directions, then the head's Wd (head_shape) and bd [K], drawn in that
+    order."""
+    W = rng.uniform(-0.5, 0.5, size=(dirs, gates * H, F)).astype(np.float32)
+    R = rng.uniform(-0.5, 0.5, size=(dirs, gates * H, H)).astype(np.float32)
+    B = rng.uniform(-0.5, 0.5, size=(dirs, 2 * gates * H)).astype(np.float32)
+    Wd = rng.uniform(-1, 1, size=head_shape).astype(np.float32)
+    bd = rng.uniform(-1, 1, size=(K,)).astype(np.float32)
+    return W, R, B, Wd, bd
+
+
+def build(name, nodes, weights, extra, x, out):
+    """Checks and writes model name: nodes over the inputs input and
+    seq_lens, the initializers W, R, B, Wd, bd (weights) and extra, and the
+    expected output out for x."""
+    inputs = [value("input", TensorProto.FLOAT, ["N", "T", F]), value("seq_lens", TensorProto.INT32, ["N"])]
+    outputs = [value("output", TensorProto.FLOAT, ["N", K])]
+    inits = [init(n, a) for n, a in zip(["W", "R", "B", "Wd", "bd"], weights)] + [init(n, a) for n, a in extra]
+    graph = helper.make_graph(nodes, name, inputs, outputs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="onnx.helper")
+    save(name, model, x, LENS, out)
+
+
 def main():
     rng = np.random.default_rng(20160502)
     x = rng.uniform(-2, 2, size=(N, T, F)).astype(np.float32)
     for n in range(N):  # padding holds garbage: it must not matter
         x[n, LENS[n]:] = 1e3
     xt = np.transpose(x, (1, 0, 2))
-    inputs = [value("input", TensorProto.FLOAT, ["N", "T", F]), value("seq_lens", TensorProto.INT32, ["N"])]
-    outputs = [value("output", TensorProto.FLOAT, ["N", K])]
-    opset = [helper.make_opsetid("", 17)]
+    axes0 = ("axes0", np.array([0], dtype=np.int64))
 
     # LSTM classifier.
-    W = rng.uniform(-0.5, 0.5, size=(1, 4 * H, F)).astype(np.float32)
-    R = rng.uniform(-0.5, 0.5, size=(1, 4 * H, H)).astype(np.float32)
-    B = rng.uniform(-0.5, 0.5, size=(1, 8 * H)).astype(np.float32)
-    Wd = rng.uniform(-1, 1, size=(K, H)).astype(np.float32)
-    bd = rng.uniform(-1, 1, size=(K,)).astype(np.float32)
+    W, R, B, Wd, bd = weights = params(rng, 4, 1, (K, H))
     nodes = [
         helper.make_node("Transpose", ["input"], ["x_tnf"], name="to_time_major", perm=[1, 0, 2]),
         helper.make_node("LSTM", ["x_tnf", "W", "R", "B", "seq_lens"], ["", "Y_h"], name="lstm", hidden_size=H),
@@ -143,20 +161,11 @@ def main():
         helper.make_node("Gemm", ["h", "Wd", "bd"], ["logits"], name="dense", transB=1),
         helper.make_node("Sigmoid", ["logits"], ["output"], name="probs"),
     ]
-    inits = [init("W", W), init("R", R), init("B", B), init("Wd", Wd), init("bd", bd),
-             init("axes0", np.array([0], dtype=np.int64))]
-    graph = helper.make_graph(nodes, "lstm_classifier", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=opset, producer_name="onnx.helper")
     h = lstm_ref(xt, LENS, W, R, B)[0]
-    out = sigmoid(h @ Wd.T.astype(np.float64) + bd).astype(np.float32)
-    save("lstm_classifier", model, x, LENS, out)
+    build("lstm_classifier", nodes, weights, [axes0], x, sigmoid(h @ Wd.T.astype(np.float64) + bd).astype(np.float32))
 
     # Bidirectional GRU classifier (linear_before_reset = 1, PyTorch's form).
-    W = rng.uniform(-0.5, 0.5, size=(2, 3 * H, F)).astype(np.float32)
-    R = rng.uniform(-0.5, 0.5, size=(2, 3 * H, H)).astype(np.float32)
-    B = rng.uniform(-0.5, 0.5, size=(2, 6 * H)).astype(np.float32)
-    Wd = rng.uniform(-1, 1, size=(K, 2 * H)).astype(np.float32)
-    bd = rng.uniform(-1, 1, size=(K,)).astype(np.float32)
+    W, R, B, Wd, bd = weights = params(rng, 3, 2, (K, 2 * H))
     nodes = [
         helper.make_node("Transpose", ["input"], ["x_tnf"], name="to_time_major", perm=[1, 0, 2]),
         helper.make_node("GRU", ["x_tnf", "W", "R", "B", "seq_lens"], ["", "Y_h"], name="gru",
@@ -166,22 +175,14 @@ def main():
         helper.make_node("Gemm", ["h", "Wd", "bd"], ["logits"], name="dense", transB=1),
         helper.make_node("Sigmoid", ["logits"], ["output"], name="probs"),
     ]
-    inits = [init("W", W), init("R", R), init("B", B), init("Wd", Wd), init("bd", bd),
-             init("flat_shape", np.array([0, -1], dtype=np.int64))]
-    graph = helper.make_graph(nodes, "gru_classifier", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=opset, producer_name="onnx.helper")
     fw = gru_ref(xt, LENS, W[0], R[0], B[0], reverse=False)
     bw = gru_ref(xt, LENS, W[1], R[1], B[1], reverse=True)
     h = np.concatenate([fw, bw], axis=1)
-    out = sigmoid(h @ Wd.T.astype(np.float64) + bd).astype(np.float32)
-    save("gru_classifier", model, x, LENS, out)
+    build("gru_classifier", nodes, weights, [("flat_shape", np.array([0, -1], dtype=np.int64))], x,
+          sigmoid(h @ Wd.T.astype(np.float64) + bd).astype(np.float32))
 
     # Forward GRU classifier (linear_before_reset = 0), MatMul + Add head.
-    W = rng.uniform(-0.5, 0.5, size=(1, 3 * H, F)).astype(np.float32)
-    R = rng.uniform(-0.5, 0.5, size=(1, 3 * H, H)).astype(np.float32)
-    B = rng.uniform(-0.5, 0.5, size=(1, 6 * H)).astype(np.float32)
-    Wd = rng.uniform(-1, 1, size=(H, K)).astype(np.float32)
-    bd = rng.uniform(-1, 1, size=(K,)).astype(np.float32)
+    W, R, B, Wd, bd = weights = params(rng, 3, 1, (H, K))
     nodes = [
         helper.make_node("Transpose", ["input"], ["x_tnf"], name="to_time_major", perm=[1, 0, 2]),
         helper.make_node("GRU", ["x_tnf", "W", "R", "B", "seq_lens"], ["", "Y_h"], name="gru", hidden_size=H),
@@ -190,13 +191,8 @@ def main():
         helper.make_node("Add", ["hw", "bd"], ["logits"], name="dense_bias"),
         helper.make_node("Softmax", ["logits"], ["output"], name="probs", axis=-1),
     ]
-    inits = [init("W", W), init("R", R), init("B", B), init("Wd", Wd), init("bd", bd),
-             init("axes0", np.array([0], dtype=np.int64))]
-    graph = helper.make_graph(nodes, "gru_forward_classifier", inputs, outputs, inits)
-    model = helper.make_model(graph, opset_imports=opset, producer_name="onnx.helper")
     h = gru0_ref(xt, LENS, W[0], R[0], B[0])
-    out = softmax(h @ Wd.astype(np.float64) + bd).astype(np.float32)
-    save("gru_forward_classifier", model, x, LENS, out)
+    build("gru_forward_classifier", nodes, weights, [axes0], x, softmax(h @ Wd.astype(np.float64) + bd).astype(np.float32))
 
 
 if __name__ == "__main__":
