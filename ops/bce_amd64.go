@@ -19,7 +19,15 @@ var haveBCEAsm = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasFMA && 
 // polynomial for t = e^(r/16) − 1, four doublings t ← t·(t + 2), which give
 // e^r − 1, then 1 added and the scaling by 2ⁿ), so that the kernel repeats
 // its operations.
-var bceConst = [...]float64{
+var bceConst = func() [0x98/8 + len(log1pQ)]float64 {
+	var c [0x98/8 + len(log1pQ)]float64
+	copy(c[:], bceHead[:])
+	copy(c[0x98/8:], log1pQ[:]) // 0x98…0xe0: log1pUnit's series, one copy of it
+	return c
+}()
+
+// bceHead is bceConst up to log1pUnit's series, which follows it.
+var bceHead = [0x98 / 8]float64{
 	math.Float64frombits(1<<63 - 1),             // 0x00 |x| mask
 	math.Float64frombits(1 << 63),               // 0x08 sign bit
 	700,                                         // 0x10 above this |z|, the lane goes to BCEWithLogits
@@ -39,8 +47,6 @@ var bceConst = [...]float64{
 	math.Float64frombits(1023), // 0x80 int64 1023, the exponent bias
 	sqrt2m1,                    // 0x88
 	math.Ln2,                   // 0x90
-	// 0x98…0xe0: log1pQ
-	2.0 / 21, 2.0 / 19, 2.0 / 17, 2.0 / 15, 2.0 / 13, 2.0 / 11, 2.0 / 9, 2.0 / 7, 2.0 / 5, 2.0 / 3,
 }
 
 // bceRowAsm computes BCEWithLogits for the n ≤ 64 logits at z, with labels
