@@ -55,6 +55,8 @@ type RNNRows struct {
 	cell  []float32 // [N, H] LSTM C_t
 	hr    []float32 // [N, H] GRU r⊙H_{t−1} or H_{t−1}·R_hᵀ + Rb_h
 	zeros []float32 // [2G] standing in for a nil bias or peepholes
+	// src and out are Follow's: the progress of x's writer and of y.
+	src, out *Progress
 }
 
 // RowScratch is one goroutine's workspace for RNNRows.RunRows. The zero
@@ -76,6 +78,9 @@ type RowScratch struct {
 	// step's first row.
 	x, gates []float32
 	pos      int
+	// ready is how many packed rows' input products are in gates, when
+	// the layer follows the one below (Follow).
+	ready int
 	// GRU: act holds a step's gate activations z, r [m, 2H] then its
 	// candidates [m, H]; rtile is H_{t−1}·Rᵀ regrouped like tile.
 	act, rtile []float32
@@ -153,6 +158,11 @@ func (s *RNNRows) rangeInput(r0, r1 int, sc *RowScratch) {
 	if s.wT == nil {
 		return
 	}
+	if s.src != nil {
+		sc.gates = grown(sc.gates, s.p.N()*s.G)
+		sc.ready = 0
+		return
+	}
 	I, G := s.I, s.G
 	n := 0
 	for t := range s.p.Steps() {
@@ -182,6 +192,9 @@ func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
 	if s.wT == nil {
 		return s.gates[at*G : (at+m)*G]
 	}
+	if s.src != nil {
+		s.followInput(sc, at+m)
+	}
 	g := sc.gates[sc.pos*G : (sc.pos+m)*G]
 	sc.pos += m
 	return g
@@ -194,6 +207,9 @@ func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
 func (s *RNNRows) RunRows(r0, r1 int, sc *RowScratch) {
 	if r0 < 0 || r0 > r1 || r1 > s.p.Rows() || r0%2 != 0 || (r1%2 != 0 && r1 != s.p.Rows()) {
 		panic("ops: RNNRows.RunRows: rows must be an even-aligned range of the batch")
+	}
+	if (s.src != nil || s.out != nil) && (r0 != 0 || r1 != s.p.Rows()) {
+		panic("ops: RNNRows.RunRows: a layer that follows another runs the whole batch")
 	}
 	if r0 == r1 {
 		return
@@ -258,11 +274,12 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 		cell, y := s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
 		if H >= rowsMinH {
 			lstmStepForward(H, g, cp, cell, sc.tanhC[:m*H], y, sc.lstmBias, sc.lstmPeep)
-			continue
+		} else {
+			tile := sc.tile
+			regroup(tile, g, m, H, sc.tileStride(m, H), 4)
+			sc.lstmCells(s, m, tile, cp, cell, y)
 		}
-		tile := sc.tile
-		regroup(tile, g, m, H, sc.tileStride(m, H), 4)
-		sc.lstmCells(s, m, tile, cp, cell, y)
+		s.out.publish(at + m)
 	}
 }
 
@@ -473,6 +490,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 				clear(rec)
 			}
 			sc.gruCellsLBR(H, m, g, rec, hp, hr, yt, bias)
+			s.out.publish(at + m)
 			continue
 		}
 		if recur {
@@ -491,6 +509,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 		} else {
 			sc.gruCandidateRows(H, m, g, hp, yt, bias)
 		}
+		s.out.publish(at + m)
 	}
 }
 
@@ -599,5 +618,6 @@ func (s *RNNRows) Finish(y, hT, cT []float32) {
 		writeFinalState(s.p, s.cell, cT, H)
 	}
 	s.p, s.h0, s.c0, s.x, s.wT = nil, nil, nil, nil, nil
+	s.src, s.out = nil, nil
 	s.lstm, s.gru = LSTMWeights{}, GRUWeights{}
 }

@@ -44,6 +44,19 @@ type fusedKernel struct {
 	all        []step // every original step, in order: the fallback
 	internal   []int  // slots made and dropped inside the step
 	works      sync.Pool
+
+	// A stack (fusedstack.go): lower are the recurrent layers below rnn,
+	// bottom first, and squeeze[l] the Squeeze above lower[l]; stackX and
+	// stackBatchFirst are the bottom layer's x and batchFirst. lowerSteps
+	// are the steps before rnn's, upper the rest: the unfused layers
+	// below, then the one-layer classifier, when the stack cannot run at
+	// once.
+	lower           []*recurrentKernel
+	squeeze         []*squeezeKernel
+	stackX          int
+	stackBatchFirst bool
+	lowerSteps      []step
+	upper           []step
 }
 
 // placedError is an error already prefixed with the node it belongs to.
@@ -63,6 +76,7 @@ type fusedWork struct {
 	panics  [fusedMaxWorkers]any
 	yhShape [3]int
 	xView   graph.Tensor // X's shape as the absorbed Transpose would give it, no data
+	stack   stackWork
 }
 
 func (k *fusedKernel) run(st *state) error {
@@ -71,9 +85,19 @@ func (k *fusedKernel) run(st *state) error {
 		w = new(fusedWork)
 	}
 	defer k.works.Put(w)
+	rest := k.all
+	if len(k.lower) > 0 {
+		if fused, err := k.runStack(st, w); fused {
+			return err
+		}
+		if err := k.runLower(st); err != nil {
+			return err
+		}
+		rest = k.upper
+	}
 	in, a, d, err := k.prepare(st, w)
 	if err != nil {
-		return k.runSteps(st, k.all)
+		return k.runSteps(st, rest)
 	}
 	yh := st.alloc.get(graph.Float32, k.yhShape(d, &w.yhShape))
 	w.run(k.rnn.op, in, a, d, yh.F32)
@@ -89,7 +113,7 @@ func (k *fusedKernel) run(st *state) error {
 func (k *fusedKernel) prepare(st *state, w *fusedWork) (rnnInputs, rnnAttrs, rnnDims, error) {
 	r := k.rnn
 	in := rnnInputs{X: st.vals[k.x], W: r.arg(st, 1), R: r.arg(st, 2), B: r.arg(st, 3), SeqLens: r.arg(st, 4), H0: r.arg(st, 5),
-		WT: r.wT, RT: r.rT}
+		WT: r.wT, RT: r.rT, RP: r.rP}
 	if r.op == graph.OpLSTM {
 		in.C0, in.P = r.arg(st, 6), r.arg(st, 7)
 	}
@@ -123,20 +147,40 @@ func (k *fusedKernel) yhShape(d rnnDims, buf *[3]int) []int {
 // runSteps runs steps as execute would, then drops the values made inside
 // the fused step. Errors carry the failing node's name.
 func (k *fusedKernel) runSteps(st *state, steps []step) error {
-	var err error
+	err := runPlaced(st, steps)
+	k.drop(st)
+	return err
+}
+
+// runLower runs the layers below a stack's top unfused, keeping the
+// values they make for the steps that follow; on an error it drops them.
+func (k *fusedKernel) runLower(st *state) error {
+	err := runPlaced(st, k.lowerSteps)
+	if err != nil {
+		k.drop(st)
+	}
+	return err
+}
+
+// runPlaced runs steps as execute would, up to the first error, which
+// carries the failing node's name.
+func runPlaced(st *state, steps []step) error {
 	for _, s := range steps {
-		if err = s.run(st); err != nil {
-			err = placedError{fmt.Errorf("%s: %v", s.where, err)}
-			break
+		if err := s.run(st); err != nil {
+			return placedError{fmt.Errorf("%s: %v", s.where, err)}
 		}
 	}
+	return nil
+}
+
+// drop drops the values made inside the fused step.
+func (k *fusedKernel) drop(st *state) {
 	for _, slot := range k.internal {
 		if t := st.vals[slot]; t != nil {
 			st.put(t)
 			st.vals[slot] = nil
 		}
 	}
-	return err
 }
 
 // run computes Y_h (D = 1: [B, H] in either layout) into yh.
@@ -180,31 +224,36 @@ func (w *fusedWork) run(op graph.Op, in rnnInputs, a rnnAttrs, d rnnDims, yh []f
 // range gathers its own rows (runRange).
 func (w *fusedWork) start(i int, op graph.Op, in rnnInputs, a rnnAttrs, d rnnDims, bias []float32) {
 	p := &w.rnn.parts[i]
-	defer func() {
-		if w.rows[i].WholeInput() {
-			gatherRows(p, in.X, d, 0, len(p.order))
-			w.rows[i].InputProduct()
-		}
-	}()
-	h0 := p.gatherState(in.H0, &p.h0, d, 0)
+	startRows(&w.rows[i], p, op, in, a, d, bias, p.xp, &p.h0, &p.c0)
+	if w.rows[i].WholeInput() {
+		gatherRows(p, in.X, d, 0, len(p.order))
+		w.rows[i].InputProduct()
+	}
+}
+
+// startRows starts rows on one layer over part p's packing: x its packed
+// input, bias its summed LSTM bias (lstmBias), h0 and c0 where its initial
+// states are gathered in p's row order.
+func startRows(rows *ops.RNNRows, p *rnnPart, op graph.Op, in rnnInputs, a rnnAttrs, d rnnDims, bias, x []float32, h0, c0 *[]float32) {
+	h := p.gatherState(in.H0, h0, d, 0)
 	I, H, G := d.I, d.H, d.gates*d.H
 	wT, rT := in.transposes(G, I, H, 0)
 	if op == graph.OpLSTM {
-		c0 := p.gatherState(in.C0, &p.c0, d, 0)
+		c := p.gatherState(in.C0, c0, d, 0)
 		var peep []float32
 		if in.P != nil {
 			peep = in.P.F32[:3*H]
 		}
-		wt := ops.LSTMWeights{I: I, H: H, W: in.W.F32, R: in.R.F32, B: bias, P: peep, WT: wT, RT: rT}
-		w.rows[i].StartLSTM(&p.pack, wt, p.xp, h0, c0)
+		wt := ops.LSTMWeights{I: I, H: H, W: in.W.F32, R: in.R.F32, B: bias, P: peep, WT: wT, RT: rT, RP: in.panels(G, H, 0)}
+		rows.StartLSTM(&p.pack, wt, x, h, c)
 		return
 	}
 	var b []float32
 	if in.B != nil {
 		b = in.B.F32
 	}
-	wt := ops.GRUWeights{I: I, H: H, W: in.W.F32, R: in.R.F32, B: b, LinearBeforeReset: a.LinearBeforeReset, WT: wT, RT: rT}
-	w.rows[i].StartGRU(&p.pack, wt, p.xp, h0)
+	wt := ops.GRUWeights{I: I, H: H, W: in.W.F32, R: in.R.F32, B: b, LinearBeforeReset: a.LinearBeforeReset, WT: wT, RT: rT, RP: in.panels(G, H, 0)}
+	rows.StartGRU(&p.pack, wt, x, h)
 }
 
 // fusedMinRangeFlops is the least work (multiply-adds of the input and

@@ -95,11 +95,21 @@ func (g *stepGraph) match(r int) ([]int, *fusedKernel) {
 		return nil, nil
 	}
 	k := &fusedKernel{rnn: rk, x: rk.in[0], batchFirst: rk.attrs.Layout == 1}
-	var idx []int
-	if t := g.maker[rk.in[0]]; t >= 0 && rk.attrs.Layout == 0 && g.isBatchFirstTranspose(t) {
-		if _, one := g.only(rk.in[0]); one {
-			k.x, k.batchFirst = g.steps[t].slots().in[0], true
-			idx = append(idx, t)
+	idx := g.matchLower(k, r)
+	bottom := rk
+	if len(k.lower) > 0 {
+		bottom = k.lower[0]
+		k.stackX = bottom.in[0]
+	}
+	if t := g.maker[bottom.in[0]]; t >= 0 && bottom.attrs.Layout == 0 && g.isBatchFirstTranspose(t) {
+		if _, one := g.only(bottom.in[0]); one {
+			x := g.steps[t].slots().in[0]
+			if len(k.lower) > 0 {
+				k.stackX, k.stackBatchFirst = x, true
+			} else {
+				k.x, k.batchFirst = x, true
+			}
+			idx = append([]int{t}, idx...)
 		}
 	}
 	idx = append(idx, r)
@@ -108,6 +118,60 @@ func (g *stepGraph) match(r int) ([]int, *fusedKernel) {
 		return nil, nil
 	}
 	return append(idx, head...), k
+}
+
+// matchLower recognises the recurrent layers stacked below step r's (a
+// stack, fusedstack.go): each a forward LSTM or GRU in layout 0, with the
+// same sequence_lens, whose Y only a Squeeze reads and whose Y_h and Y_c
+// nobody reads, the Squeeze's output read only by the layer above, as its
+// X. It records them in k and returns their steps, bottom first, each
+// followed by its Squeeze.
+func (g *stepGraph) matchLower(k *fusedKernel, r int) []int {
+	var idx []int
+	if k.rnn.attrs.Layout != 0 {
+		return nil
+	}
+	for cur := r; ; {
+		x := g.steps[cur].kernel.(*recurrentKernel).in[0]
+		sq := g.maker[x]
+		if reader, one := g.only(x); sq < 0 || !one || reader != cur {
+			break
+		}
+		sk, ok := g.steps[sq].kernel.(*squeezeKernel)
+		if !ok || sk.unsqueeze || len(sk.in) == 0 {
+			break
+		}
+		l := g.maker[sk.in[0]]
+		if reader, one := g.only(sk.in[0]); l < 0 || !one || reader != sq {
+			break
+		}
+		lk, ok := g.steps[l].kernel.(*recurrentKernel)
+		if !ok || !g.stacksUnder(lk, k.rnn, sk.in[0]) {
+			break
+		}
+		k.lower = append([]*recurrentKernel{lk}, k.lower...)
+		k.squeeze = append([]*squeezeKernel{sk}, k.squeeze...)
+		idx = append([]int{l, sq}, idx...)
+		cur = l
+	}
+	return idx
+}
+
+// stacksUnder reports whether lk, whose output y a Squeeze takes to a
+// layer of top's stack, can run below it: forward, layout 0, Y (y) its
+// only output read, and top's sequence_lens.
+func (g *stepGraph) stacksUnder(lk, top *recurrentKernel, y int) bool {
+	o := &lk.operands
+	return lk.attrs.Direction == graph.DirForward && lk.attrs.Layout == 0 && len(o.in) > 0 && o.in[0] >= 0 &&
+		len(o.out) > 0 && o.out[0] == y && g.unread(o, 1) && g.unread(o, 2) && seqLensSlot(lk) == seqLensSlot(top)
+}
+
+// seqLensSlot is the slot of a recurrent node's sequence_lens, −1 without.
+func seqLensSlot(k *recurrentKernel) int {
+	if len(k.in) > 4 {
+		return k.in[4]
+	}
+	return -1
 }
 
 // isBatchFirstTranspose reports whether step t is a Transpose [1, 0, 2].
@@ -183,7 +247,14 @@ func (ip *Interpreter) finishFused(k *fusedKernel, idx []int, steps []step) {
 	for i, s := range k.all {
 		if s.kernel == kernel(k.rnn) {
 			k.head = k.all[i+1:]
+			k.lowerSteps, k.upper = k.all[:i], k.all[i:]
 		}
+	}
+	for _, lk := range k.lower {
+		lk.want = [3]bool{true, false, false}
+		lk.work = ip.nrnn
+		ip.nrnn++
+		lk.transposeWeights(ip.consts)
 	}
 	last := k.all[len(k.all)-1].slots()
 	internal := map[int]bool{}

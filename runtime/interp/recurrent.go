@@ -308,15 +308,21 @@ func (w *rnnPart) gatherX(x *graph.Tensor, d rnnDims, reverse bool) {
 // lstmBias is direction dir's bias for the packed kernel, which takes the
 // sum of ONNX's Wb and Rb: nil without B.
 func (w *rnnWork) lstmBias(B *graph.Tensor, H, dir int) []float32 {
+	return summedBias(B, H, dir, &w.bias)
+}
+
+// summedBias is lstmBias into buf.
+func summedBias(B *graph.Tensor, H, dir int, buf *[]float32) []float32 {
 	if B == nil {
 		return nil
 	}
 	bw := B.F32[dir*8*H : (dir+1)*8*H]
-	w.bias = grow(w.bias, 4*H)
-	for j := range w.bias {
-		w.bias[j] = bw[j] + bw[4*H+j]
+	*buf = grow(*buf, 4*H)
+	b := *buf
+	for j := range b {
+		b[j] = bw[j] + bw[4*H+j]
 	}
-	return w.bias
+	return b
 }
 
 // runLSTM runs direction dir of an LSTM on the packed input, with bias

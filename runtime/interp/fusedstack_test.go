@@ -1,0 +1,275 @@
+package interp
+
+import (
+	"fmt"
+	"math/rand/v2"
+	goruntime "runtime"
+	"strings"
+	"testing"
+
+	"github.com/trnn/trnn/graph"
+)
+
+// stackSpec describes a stacked classifier graph: x → Transpose → layer 0
+// → Y → Squeeze [1] → layer 1 → … → Y_h → Squeeze → Gemm → Sigmoid, as
+// trnn and PyTorch export one.
+type stackSpec struct {
+	ops     []graph.Op // each layer's: LSTM or GRU
+	H       []int      // each layer's hidden size
+	F       int
+	seqLens bool
+	h0      bool   // the bottom layer takes initial_h (and initial_c)
+	peep    bool   // LSTM layers have peepholes
+	axes    string // the Squeezes' axes: "1" (default), "-3" or "none"
+	lowerYh bool   // the bottom layer's Y_h is a graph output too
+	reverse bool   // the bottom layer runs in reverse
+	ownLens bool   // the bottom layer has no sequence_lens of its own
+}
+
+func (s stackSpec) String() string {
+	return fmt.Sprintf("%v H=%v lens=%v h0=%v peep=%v axes=%q", s.ops, s.H, s.seqLens, s.h0, s.peep, s.axes)
+}
+
+// graph builds s's classifier with random weights.
+func (s stackSpec) graph(rng *rand.Rand) *graph.Graph {
+	randT := func(shape ...int) *graph.Tensor {
+		t := graph.NewTensor(graph.Float32, shape...)
+		for i := range t.F32 {
+			t.F32[i] = float32(rng.Float64()*1.4 - 0.7)
+		}
+		return t
+	}
+	i64 := func(v ...int64) *graph.Tensor {
+		return &graph.Tensor{DType: graph.Int64, Shape: []int{len(v)}, I64: v}
+	}
+	num := func(v int64) graph.Attr { return graph.Attr{Kind: graph.AttrInt, Int: v} }
+	top := s.H[len(s.H)-1]
+	g := &graph.Graph{Name: "stack", Form: graph.FormTensor,
+		Inputs: []graph.Value{{Name: "x", DType: graph.Float32, Shape: graph.Shape{graph.Sym("batch"), graph.Sym("time"), graph.Fixed(s.F)}}},
+		Params: []*graph.Param{
+			{Name: "head_w", Tensor: randT(1, top)}, {Name: "head_b", Tensor: randT(1)},
+			{Name: "axes0", Tensor: i64(0)}, {Name: "axes1", Tensor: i64(1)}, {Name: "axes_3", Tensor: i64(-3)},
+		},
+		Outputs: []graph.Value{{Name: "probs", DType: graph.Float32}},
+		Nodes:   []*graph.Node{{Name: "tm", Op: graph.OpTranspose, Inputs: []string{"x"}, Outputs: []string{"x0"}, Attrs: map[string]graph.Attr{"perm": {Kind: graph.AttrInts, Ints: []int64{1, 0, 2}}}}},
+	}
+	if s.seqLens {
+		g.Inputs = append(g.Inputs, graph.Value{Name: "lengths", DType: graph.Int32, Shape: graph.Shape{graph.Sym("batch")}})
+	}
+	I := s.F
+	for l, op := range s.ops {
+		gates := map[graph.Op]int{graph.OpLSTM: 4, graph.OpGRU: 3}[op]
+		H, p := s.H[l], fmt.Sprintf("l%d.", l)
+		g.Params = append(g.Params, &graph.Param{Name: p + "W", Tensor: randT(1, gates*H, I)},
+			&graph.Param{Name: p + "R", Tensor: randT(1, gates*H, H)}, &graph.Param{Name: p + "B", Tensor: randT(1, 2*gates*H)})
+		in := []string{fmt.Sprintf("x%d", l), p + "W", p + "R", p + "B", "", "", "", ""}
+		if s.seqLens && !(l == 0 && s.ownLens) {
+			in[4] = "lengths"
+		}
+		if l == 0 && s.h0 {
+			shape := graph.Shape{graph.Fixed(1), graph.Sym("batch"), graph.Fixed(H)}
+			g.Inputs = append(g.Inputs, graph.Value{Name: "h0", DType: graph.Float32, Shape: shape})
+			in[5] = "h0"
+			if op == graph.OpLSTM {
+				g.Inputs = append(g.Inputs, graph.Value{Name: "c0", DType: graph.Float32, Shape: shape})
+				in[6] = "c0"
+			}
+		}
+		if s.peep && op == graph.OpLSTM {
+			g.Params = append(g.Params, &graph.Param{Name: p + "P", Tensor: randT(1, 3*H)})
+			in[7] = p + "P"
+		}
+		attrs := map[string]graph.Attr{"hidden_size": num(int64(H)), "direction": {Kind: graph.AttrString, String: graph.DirForward}}
+		if l == 0 && s.reverse {
+			attrs["direction"] = graph.Attr{Kind: graph.AttrString, String: graph.DirReverse}
+		}
+		if op == graph.OpGRU {
+			attrs["linear_before_reset"] = num(int64(l % 2))
+		}
+		if l == len(s.ops)-1 {
+			g.Nodes = append(g.Nodes, &graph.Node{Name: p + "rnn", Op: op, Inputs: in, Outputs: []string{"", "Y_h"}, Attrs: attrs})
+			break
+		}
+		y := p + "Y"
+		outs := []string{y}
+		if l == 0 && s.lowerYh {
+			outs = append(outs, "lower_h")
+			g.Outputs = append(g.Outputs, graph.Value{Name: "lower_h", DType: graph.Float32})
+		}
+		g.Nodes = append(g.Nodes, &graph.Node{Name: p + "rnn", Op: op, Inputs: in, Outputs: outs, Attrs: attrs})
+		sq := &graph.Node{Name: p + "squeeze", Op: graph.OpSqueeze, Inputs: []string{y, "axes1"}, Outputs: []string{fmt.Sprintf("x%d", l+1)}}
+		switch s.axes {
+		case "-3":
+			sq.Inputs[1] = "axes_3"
+		case "none":
+			sq.Inputs = sq.Inputs[:1]
+		}
+		g.Nodes = append(g.Nodes, sq)
+		I = H
+	}
+	g.Nodes = append(g.Nodes,
+		&graph.Node{Name: "flat", Op: graph.OpSqueeze, Inputs: []string{"Y_h", "axes0"}, Outputs: []string{"h"}},
+		&graph.Node{Name: "gemm", Op: graph.OpGemm, Inputs: []string{"h", "head_w", "head_b"}, Outputs: []string{"z"}, Attrs: map[string]graph.Attr{"transB": num(1)}},
+		&graph.Node{Name: "act", Op: graph.OpSigmoid, Inputs: []string{"z"}, Outputs: []string{"probs"}})
+	return g
+}
+
+// inputs draws a batch of B rows of up to T steps for s.
+func (s stackSpec) inputs(rng *rand.Rand, B, T int) map[string]*graph.Tensor {
+	op := s.ops[0]
+	in := fusedSpec{op: op, F: s.F, H: s.H[0], seqLens: s.seqLens, h0: s.h0, dir: graph.DirForward}.inputs(rng, B, T)
+	return in
+}
+
+// stackCase runs s fused and unfused on a batch of B rows of T steps and
+// fails unless both give the same bits; it returns whether the fused run
+// ran the layers at once.
+func stackCase(t *testing.T, name string, fused, plain *Interpreter, in map[string]*graph.Tensor) bool {
+	t.Helper()
+	want, err := plain.Run(in)
+	if err != nil {
+		t.Fatalf("%s unfused: %v", name, err)
+	}
+	before := stacksRun.Load()
+	got, err := fused.Run(in)
+	if err != nil {
+		t.Fatalf("%s fused: %v", name, err)
+	}
+	if !sameBits(got["probs"], want["probs"]) {
+		t.Fatalf("%s: fused output differs from the unfused plan's", name)
+	}
+	return stacksRun.Load() > before
+}
+
+// TestFusedStackSameBits: stacks of LSTM and GRU layers (both
+// linear_before_reset) run their layers at once for few rows and give the
+// unfused plan's outputs bit for bit, with and without lengths, initial
+// states and peepholes, Squeeze axes 1 or −3; larger batches, which split
+// across the cores, and one core, run the layers below unfused, with the
+// same bits.
+func TestFusedStackSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	specs := []stackSpec{
+		{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{64, 64}, F: 13, seqLens: true},
+		{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{32, 48}, F: 5, seqLens: true, h0: true, peep: true, axes: "-3"},
+		{ops: []graph.Op{graph.OpGRU, graph.OpLSTM, graph.OpGRU}, H: []int{16, 24, 32}, F: 7},
+		{ops: []graph.Op{graph.OpLSTM, graph.OpGRU}, H: []int{20, 48}, F: 3, seqLens: true, h0: true},
+	}
+	for _, s := range specs {
+		fused, plain, ok := plans(t, s.graph(rng))
+		if !ok {
+			t.Fatalf("%v: not fused", s)
+		}
+		for _, bt := range [][2]int{{1, 43}, {2, 48}, {5, 40}, {40, 30}, {256, 48}, {1, 3}} {
+			in := s.inputs(rng, bt[0], bt[1])
+			name := fmt.Sprintf("%v B=%d T=%d", s, bt[0], bt[1])
+			ran := stackCase(t, name, fused, plain, in)
+			// The smallest call has too little work above the bottom
+			// layer to pay for a second core; the largest splits its
+			// rows across the cores instead.
+			wantRun := bt[0] < 256 && bt[1] > 3 && goruntime.GOMAXPROCS(0) > 1
+			if ran != wantRun {
+				t.Errorf("%s: layers run at once %v, want %v", name, ran, wantRun)
+			}
+		}
+		prev := goruntime.GOMAXPROCS(1)
+		ran := stackCase(t, fmt.Sprintf("%v GOMAXPROCS=1", s), fused, plain, s.inputs(rng, 2, 40))
+		goruntime.GOMAXPROCS(prev)
+		if ran {
+			t.Errorf("%v: layers run at once on one core", s)
+		}
+	}
+}
+
+// TestFusedStackDeclines: layers below the top that are off the pattern
+// run as their own steps, and the top one alone is fused: a bottom layer
+// whose Y_h is read, one in reverse, one with other lengths. A Squeeze
+// without axes is fused, but runs unfused: it would drop a batch of one
+// row's axis too, and then fail as the unfused plan does.
+func TestFusedStackDeclines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(43, 44))
+	base := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{32, 32}, F: 4, seqLens: true}
+	for _, change := range []func(*stackSpec){
+		func(s *stackSpec) { s.lowerYh = true },
+		func(s *stackSpec) { s.reverse = true },
+		func(s *stackSpec) { s.ownLens = true },
+	} {
+		s := base
+		change(&s)
+		fused, plain, ok := plans(t, s.graph(rng))
+		if !ok {
+			t.Fatalf("%v: the top layer is not fused", s)
+		}
+		for _, st := range fused.steps {
+			if k, isFused := st.kernel.(*fusedKernel); isFused && len(k.lower) > 0 {
+				t.Errorf("%+v: a layer off the pattern joined the stack", s)
+			}
+		}
+		if stackCase(t, fmt.Sprintf("%+v", s), fused, plain, s.inputs(rng, 2, 40)) {
+			t.Errorf("%+v: layers ran at once", s)
+		}
+	}
+	s := base
+	s.axes = "none"
+	fused, plain, _ := plans(t, s.graph(rng))
+	if stackCase(t, "Squeeze without axes", fused, plain, s.inputs(rng, 2, 40)) {
+		t.Error("Squeeze without axes: layers ran at once")
+	}
+	in := s.inputs(rng, 1, 40)
+	_, want := plain.Run(in)
+	_, got := fused.Run(in)
+	if want == nil || got == nil || got.Error() != want.Error() {
+		t.Errorf("one row, Squeeze without axes: fused error %v, unfused %v", got, want)
+	}
+}
+
+// TestFusedStackErrorsAreUnfused: inputs a layer refuses give the unfused
+// plan's error, naming the node at fault once, whichever layer it is.
+func TestFusedStackErrorsAreUnfused(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{32, 32}, F: 4, seqLens: true, h0: true}
+	fused, plain, _ := plans(t, s.graph(rng))
+	for name, spoil := range map[string]func(map[string]*graph.Tensor){
+		"length past T":   func(in map[string]*graph.Tensor) { in["lengths"].I32[0] = 99 },
+		"negative length": func(in map[string]*graph.Tensor) { in["lengths"].I32[1] = -1 },
+	} {
+		in := s.inputs(rng, 2, 40)
+		spoil(in)
+		_, want := plain.Run(in)
+		_, got := fused.Run(in)
+		if want == nil || got == nil || got.Error() != want.Error() || strings.Count(got.Error(), "node") != 1 {
+			t.Errorf("%s: fused error %q, unfused %q", name, got, want)
+		}
+	}
+}
+
+// TestFusedStackAllocations: a steady-state run of a stack whose layers
+// run at once allocates no more than the unfused plan's: the packing, the
+// layers' buffers, the helpers and their hand-offs allocate nothing.
+func TestFusedStackAllocations(t *testing.T) {
+	if interpRace {
+		t.Skip("the race detector makes sync.Pool drop states")
+	}
+	rng := rand.New(rand.NewPCG(47, 48))
+	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{64, 64}, F: 13, seqLens: true}
+	fused, plain, _ := plans(t, s.graph(rng))
+	in := s.inputs(rng, 1, 43)
+	args := []*graph.Tensor{in["x"], in["lengths"]}
+	count := func(ip *Interpreter) float64 {
+		outs := make([]*graph.Tensor, 1)
+		run := func() {
+			if err := ip.RunArgs(args, outs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run()
+		return testing.AllocsPerRun(50, run)
+	}
+	before := stacksRun.Load()
+	if n, unfused := count(fused), count(plain); n > unfused {
+		t.Errorf("a steady-state run allocates %v times (unfused %v)", n, unfused)
+	}
+	if stacksRun.Load() == before && goruntime.GOMAXPROCS(0) > 1 {
+		t.Error("the layers did not run at once")
+	}
+}
