@@ -66,8 +66,12 @@ func (p *Progress) await(n int) int {
 
 // followWindow is the fewest rows of input the follower multiplies at
 // once, but at the end of the batch: one row would take the GEMV kernel
-// on all of Wᵀ for every step.
-const followWindow = 8
+// on all of Wᵀ for every step. The first window is smaller, so that the
+// follower starts soon after the layer below.
+const (
+	followWindow      = 8
+	followFirstWindow = 2
+)
 
 // Follow makes the next RunRows, which must then run the whole batch, read
 // x as the layer below writes it, src reporting its complete rows (nil: x
@@ -88,7 +92,11 @@ func (s *RNNRows) followInput(sc *RowScratch, n int) {
 		return
 	}
 	I, G, N := s.I, s.G, s.p.N()
-	want := min(N, max(n, sc.ready+followWindow))
+	window := followWindow
+	if sc.ready == 0 {
+		window = followFirstWindow
+	}
+	want := min(N, max(n, sc.ready+window))
 	avail := min(N, s.src.await(want))
 	r := sc.ready
 	Gemm(false, false, avail-r, G, I, 1, s.x[r*I:avail*I], I, s.wT, G, 0, sc.gates[r*G:avail*G], G)
