@@ -60,7 +60,7 @@ func (sl *stackLayer) forward(p *Packing, x, y, hT []float32) {
 // runFollowing runs the stack's layers at once, layer l on a goroutine of
 // its own following layer l−1, and returns the top layer's y and hT, and
 // the first panic of any layer.
-func runFollowing(layers []stackLayer, p *Packing, x []float32, H int) (y, hT []float32, panicked any) {
+func runFollowing(layers []stackLayer, p *Packing, x []float32, H int, feed bool) (y, hT []float32, panicked any) {
 	L := len(layers)
 	rows := make([]RNNRows, L)
 	prog := make([]Progress, L)
@@ -78,6 +78,11 @@ func runFollowing(layers []stackLayer, p *Packing, x []float32, H int) (y, hT []
 			src = &prog[l-1]
 		}
 		rows[l].Follow(src, &prog[l])
+	}
+	for l := range L - 1 {
+		if feed {
+			rows[l].Feed(&rows[l+1])
+		}
 	}
 	var wg sync.WaitGroup
 	panics := make([]any, L)
@@ -107,7 +112,8 @@ func runFollowing(layers []stackLayer, p *Packing, x []float32, H int) (y, hT []
 }
 
 // TestRNNRowsFollowSameBits: a stack of LSTM and GRU layers run at once,
-// each following the one below (Follow), gives the bits of the layers run
+// each following the one below (Follow), and each computing some of the
+// input products of the one above or not (Feed), gives the bits of the layers run
 // one after another by the packed forward, for one row and several, with
 // every GEMM implementation as Gemm's default, initial states and
 // peepholes, and hidden sizes that the vector kernels take whole or in
@@ -130,12 +136,14 @@ func TestRNNRowsFollowSameBits(t *testing.T) {
 						layers[l].forward(&pk.p, in, wantY, wantH)
 						in = wantY
 					}
-					y, hT, panicked := runFollowing(layers, &pk.p, x, H)
-					if panicked != nil {
-						t.Fatalf("%s: %v", name, panicked)
-					}
-					if !sameBits(y, wantY) || !sameBits(hT, wantH) {
-						t.Fatalf("%s: y or hT differ from the layers run one after another", name)
+					for _, feed := range []bool{false, true} {
+						y, hT, panicked := runFollowing(layers, &pk.p, x, H, feed)
+						if panicked != nil {
+							t.Fatalf("%s feed=%v: %v", name, feed, panicked)
+						}
+						if !sameBits(y, wantY) || !sameBits(hT, wantH) {
+							t.Fatalf("%s feed=%v: y or hT differ from the layers run one after another", name, feed)
+						}
 					}
 				}
 			}
@@ -167,7 +175,7 @@ func TestRNNRowsFollowStopsWhenBelowFails(t *testing.T) {
 }
 
 // TestRNNRowsFollowRefusesMisuse: following needs the whole batch, and an
-// input product that runs in windows.
+// input product that runs in windows; feeding, a layer that follows.
 func TestRNNRowsFollowRefusesMisuse(t *testing.T) {
 	lengths := []int{43, 40}
 	layers := newStack([]recKind{kindLSTM, kindLSTM}, 13, 16, lengths, 4)
@@ -182,4 +190,5 @@ func TestRNNRowsFollowRefusesMisuse(t *testing.T) {
 	lw.WT, lw.RT = nil, nil
 	above.StartLSTM(&pk.p, lw, below.Output(), nil, nil)
 	expectPanic(t, "ops: RNNRows.Follow: the layer's input product must run on the whole input first", func() { above.Follow(&src, nil) })
+	expectPanic(t, "ops: RNNRows.Feed: the layer fed must follow this one", func() { above.Feed(&below) })
 }

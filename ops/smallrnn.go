@@ -1,6 +1,9 @@
 package ops
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // Inference forwards of an LSTM or GRU layer run by ranges of rows, so that
 // the rows of one packed batch run on several goroutines at once, each
@@ -55,8 +58,15 @@ type RNNRows struct {
 	cell  []float32 // [N, H] LSTM C_t
 	hr    []float32 // [N, H] GRU r⊙H_{t−1} or H_{t−1}·R_hᵀ + Rb_h
 	zeros []float32 // [2G] standing in for a nil bias or peepholes
-	// src and out are Follow's: the progress of x's writer and of y.
-	src, out *Progress
+	// src and out are Follow's: the progress of x's writer and of y; win
+	// the state of each window of input rows, whose products are in
+	// gates; shareNext the next window the layer below may take (Feed).
+	src, out  *Progress
+	win       []atomic.Int32
+	shareNext int
+	// feed is the layer above, when this one computes some of its input
+	// products (Feed).
+	feed *RNNRows
 }
 
 // RowScratch is one goroutine's workspace for RNNRows.RunRows. The zero
@@ -78,9 +88,9 @@ type RowScratch struct {
 	// step's first row.
 	x, gates []float32
 	pos      int
-	// ready is how many packed rows' input products are in gates, when
-	// the layer follows the one below (Follow).
-	ready int
+	// nextWin is the first window of input rows the layer has not
+	// checked, when it follows the one below (Follow).
+	nextWin int
 	// GRU: act holds a step's gate activations z, r [m, 2H] then its
 	// candidates [m, H]; rtile is H_{t−1}·Rᵀ regrouped like tile.
 	act, rtile []float32
@@ -159,8 +169,7 @@ func (s *RNNRows) rangeInput(r0, r1 int, sc *RowScratch) {
 		return
 	}
 	if s.src != nil {
-		sc.gates = grown(sc.gates, s.p.N()*s.G)
-		sc.ready = 0
+		sc.nextWin = 0
 		return
 	}
 	I, G := s.I, s.G
@@ -194,6 +203,7 @@ func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
 	}
 	if s.src != nil {
 		s.followInput(sc, at+m)
+		return s.gates[at*G : (at+m)*G]
 	}
 	g := sc.gates[sc.pos*G : (sc.pos+m)*G]
 	sc.pos += m
@@ -279,7 +289,7 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 			regroup(tile, g, m, H, sc.tileStride(m, H), 4)
 			sc.lstmCells(s, m, tile, cp, cell, y)
 		}
-		s.out.publish(at + m)
+		s.stepDone(at + m)
 	}
 }
 
@@ -490,7 +500,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 				clear(rec)
 			}
 			sc.gruCellsLBR(H, m, g, rec, hp, hr, yt, bias)
-			s.out.publish(at + m)
+			s.stepDone(at + m)
 			continue
 		}
 		if recur {
@@ -509,7 +519,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 		} else {
 			sc.gruCandidateRows(H, m, g, hp, yt, bias)
 		}
-		s.out.publish(at + m)
+		s.stepDone(at + m)
 	}
 }
 
@@ -618,6 +628,6 @@ func (s *RNNRows) Finish(y, hT, cT []float32) {
 		writeFinalState(s.p, s.cell, cT, H)
 	}
 	s.p, s.h0, s.c0, s.x, s.wT = nil, nil, nil, nil, nil
-	s.src, s.out = nil, nil
+	s.src, s.out, s.feed = nil, nil, nil
 	s.lstm, s.gru = LSTMWeights{}, GRUWeights{}
 }

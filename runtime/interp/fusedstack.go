@@ -10,7 +10,10 @@ package interp
 // can: layer l's step t needs only layer l−1's steps up to t. So the
 // layers run at once, one goroutine each, each following the one below
 // (ops.RNNRows.Follow), on one packing and without the padded Y between
-// them.
+// them. The layer below also computes most of the input products of the
+// one above (ops.RNNRows.Feed), which would otherwise make the upper
+// layer's core the slower one. The upper layers run on helpers
+// (helper.go).
 //
 // The bits are the unfused plan's: every layer runs on one part of the
 // rows (as recurrent does when rnnParts is 1, which the stack requires of
@@ -225,6 +228,9 @@ func (w *fusedWork) startStack(L int) bool {
 			out = &s.prog[l]
 		}
 		s.rows[l].Follow(src, out)
+	}
+	for l := range L - 1 {
+		s.rows[l].Feed(&s.rows[l+1])
 	}
 	return true
 }
