@@ -183,7 +183,9 @@ func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
 		if m > 0 {
 			gruCellForwardAsm(m, H, &gr[0], &rc[0], &bias[0], &hpr[0], &hrr[0], &yr[0])
 		}
-		gruCellForwardLBR(m, H, gr, rc, bias, hpr, hrr, yr)
+		if m < H { // the units the vector kernel left
+			gruCellForwardLBR(m, H, gr, rc, bias, hpr, hrr, yr)
+		}
 	}
 }
 
@@ -441,7 +443,9 @@ func gruStepBackwardLBR(H int, gates, hp, hr, dy, dh, dG, dxh []float32) {
 			}
 			gruCellBackwardAsm(m, H, &gr[0], &hpr[0], &hrr[0], dyp, &dhr[0], &dr[0], &dxr[0])
 		}
-		gruCellBackwardLBR(m, H, gr, hpr, hrr, dyr, dhr, dr, dxr)
+		if m < H { // the units the vector kernel left
+			gruCellBackwardLBR(m, H, gr, hpr, hrr, dyr, dhr, dr, dxr)
+		}
 	}
 }
 

@@ -198,7 +198,9 @@ func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32) {
 		if m > 0 {
 			lstmCellForwardAsm(m, H, &gr[0], &bias[0], &peep[0], &cp[0], &cr[0], &tr[0], &yr[0])
 		}
-		lstmCellForward(m, H, gr, bias, peep, cp, cr, tr, yr)
+		if m < H { // the units the vector kernel left
+			lstmCellForward(m, H, gr, bias, peep, cp, cr, tr, yr)
+		}
 	}
 }
 
@@ -386,7 +388,9 @@ func lstmStepBackward(H int, gates, cell, tanhC, cprev, dy, dh, dc, dG, peep, dP
 			}
 			lstmCellBackwardAsm(m, H, &gr[0], &tr[0], &cp[0], dyp, &dhr[0], &dcr[0], &dr[0], &peep[0])
 		}
-		lstmCellBackward(m, H, gr, tr, cp, dyr, dhr, dcr, dr, peep)
+		if m < H { // the units the vector kernel left
+			lstmCellBackward(m, H, gr, tr, cp, dyr, dhr, dcr, dr, peep)
+		}
 		if dP != nil {
 			di, dO, df := dr[0:H], dr[H:2*H], dr[2*H:3*H]
 			dPi, dPo, dPf := dP[0:H], dP[H:2*H], dP[2*H:3*H]

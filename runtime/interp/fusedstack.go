@@ -5,26 +5,32 @@ package interp
 //	[Transpose] → LSTM or GRU → Y → Squeeze [1] → … → LSTM or GRU → Y_h → head
 //
 // as trnn exports a model of several layers, and PyTorch one of
-// num_layers > 1. With few rows, a layer's steps leave a core idle: one
-// row's steps cannot be split, as each reads the one before. The layers
-// can: layer l's step t needs only layer l−1's steps up to t. So the
-// layers run at once, one goroutine each, each following the one below
-// (ops.RNNRows.Follow), on one packing and without the padded Y between
-// them. The layer below also computes most of the input products of the
-// one above (ops.RNNRows.Feed), which would otherwise make the upper
-// layer's core the slower one. The upper layers run on helpers
-// (helper.go).
+// num_layers > 1, runs as one step: the rows are sorted and packed once,
+// into the parts recurrent deals them into, and every layer of a part
+// reads the packed output of the one below, without the padded Y, the
+// Squeeze and the gathering between them.
 //
-// The bits are the unfused plan's: every layer runs on one part of the
-// rows (as recurrent does when rnnParts is 1, which the stack requires of
-// every layer), and ops.RNNRows following a layer gives ops.LSTMForward's
-// and ops.GRUForward's bits on the same rows. Calls the stack does not
-// take (more rows, one core, an input the nodes would refuse) run the
-// layers below unfused, then the top one as the one-layer classifier.
+// A batch of several parts runs its parts at once, each part's layers one
+// after another. With one part (a few rows), a layer's steps would leave a
+// core idle: one row's steps cannot be split, as each reads the one
+// before. The layers can: layer l's step t needs only layer l−1's steps up
+// to t. So the layers run at once, one goroutine each, each following the
+// one below (ops.RNNRows.Follow). The layer below also computes most of
+// the input products of the one above (ops.RNNRows.Feed), which would
+// otherwise make the upper layer's core the slower one. The upper layers
+// run on helpers (helper.go).
+//
+// The bits are the unfused plan's: the stack runs only when every layer
+// deals the rows into the same parts, and ops.RNNRows, following a layer
+// or not, gives ops.LSTMForward's and ops.GRUForward's bits on a part's
+// rows. Calls the stack does not take (layers in different parts, an
+// input the nodes would refuse) run the layers below unfused, then the
+// top one as the one-layer classifier.
 
 import (
 	goruntime "runtime"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/trnn/trnn/graph"
@@ -50,23 +56,31 @@ type stackWork struct {
 	views        []graph.Tensor // the input shapes of the layers above the bottom, no data
 	panics       []any
 	pending      atomic.Int32 // layers not yet done
+	wg           sync.WaitGroup
 }
 
-// stacksRun counts the stacks run at once, for the tests.
-var stacksRun atomic.Int64
+// stacksRun and stacksFollowed count the stacks run as one step, and
+// those of them whose layers ran at once, for the tests.
+var stacksRun, stacksFollowed atomic.Int64
 
 // stackMaxLayers bounds the layers a stack runs at once; taller stacks run
 // their layers unfused.
 const stackMaxLayers = 16
 
-// resize gives s room for L layers, allocating only when it has less.
-func (s *stackWork) resize(L int) {
-	if len(s.layers) >= L {
-		return
+// resize gives s room for P parts of L layers, allocating only when it
+// has less.
+func (s *stackWork) resize(P, L int) {
+	if len(s.layers) < L {
+		s.layers, s.prog, s.views = make([]stackLayer, L), make([]ops.Progress, L), make([]graph.Tensor, L)
+		s.bias = make([][]float32, L)
 	}
-	s.layers, s.rows, s.scratch = make([]stackLayer, L), make([]ops.RNNRows, L), make([]ops.RowScratch, L)
-	s.prog, s.panics, s.views = make([]ops.Progress, L), make([]any, L), make([]graph.Tensor, L)
-	s.h0, s.c0, s.bias = make([][]float32, L), make([][]float32, L), make([][]float32, L)
+	if n := P * L; len(s.rows) < n {
+		s.rows, s.scratch = make([]ops.RNNRows, n), make([]ops.RowScratch, n)
+		s.h0, s.c0 = make([][]float32, n), make([][]float32, n)
+	}
+	if n := max(P, L); len(s.panics) < n {
+		s.panics = make([]any, n)
+	}
 }
 
 // layer is the stack's layer l, bottom first.
@@ -77,63 +91,50 @@ func (k *fusedKernel) layer(l int) *recurrentKernel {
 	return k.rnn
 }
 
-// runStack runs the stack at once and then the head, when the call
+// runStack runs the stack as one step, then the head, when the call
 // allows (prepareStack); fused reports whether it did.
 func (k *fusedKernel) runStack(st *state, w *fusedWork) (fused bool, err error) {
-	if !k.prepareStack(st, w) {
+	P, follow, ok := k.prepareStack(st, w)
+	if !ok {
 		return false, nil
 	}
-	s := &w.stack
 	L := len(k.lower) + 1
-	if !w.startStack(L) {
-		return false, nil
-	}
+	follow = w.startStack(P, L) && follow
 	stacksRun.Add(1)
-	top := s.layers[L-1]
-	yh := st.alloc.get(graph.Float32, k.yhShape(top.d, &w.yhShape))
-	w.followStack(L, top.d.H, yh.F32)
+	top := w.stack.layers[L-1].d
+	yh := st.alloc.get(graph.Float32, k.yhShape(top, &w.yhShape))
+	if follow {
+		stacksFollowed.Add(1)
+		w.followStack(L)
+	} else {
+		w.runParts(P, L)
+	}
+	w.stackResult(P, L, top.H, yh.F32)
 	st.vals[k.rnn.out[1]] = yh
 	return true, k.runSteps(st, k.head)
 }
 
 // prepareStack reads and checks every layer's operands as its node would,
-// and reports whether the stack runs at once: on two cores or more, every
-// layer on one part of the rows, each Squeeze dropping Y's direction axis,
-// and enough work above the bottom layer to pay for a goroutine.
-func (k *fusedKernel) prepareStack(st *state, w *fusedWork) bool {
+// and reports whether the stack runs as one step: every layer's rows in
+// the same parts (rnnParts), so that each row's bits are the unfused
+// plan's, and each Squeeze dropping Y's direction axis. It returns the
+// number of parts, and whether the layers should run at once (follow):
+// one part, two cores or more, and enough work above the bottom layer to
+// pay for a second core.
+func (k *fusedKernel) prepareStack(st *state, w *fusedWork) (P int, follow, ok bool) {
 	L := len(k.lower) + 1
-	if goruntime.GOMAXPROCS(0) < 2 || L > stackMaxLayers {
-		return false
+	if L > stackMaxLayers {
+		return 0, false, false
 	}
 	s := &w.stack
-	s.resize(L)
+	s.resize(goruntime.GOMAXPROCS(0), L)
 	work := 0
 	for l := range L {
-		rk := k.layer(l)
-		c := stackLayer{rk: rk, a: rk.attrs, in: rnnInputs{W: rk.arg(st, 1), R: rk.arg(st, 2), B: rk.arg(st, 3), SeqLens: rk.arg(st, 4),
-			H0: rk.arg(st, 5), WT: rk.wT, RT: rk.rT, RP: rk.rP}}
-		if rk.op == graph.OpLSTM {
-			c.in.C0, c.in.P = rk.arg(st, 6), rk.arg(st, 7)
+		c, d, ok := k.checkLayer(st, w, l)
+		if !ok || l > 0 && rnnParts(c.in.SeqLens, d) != P {
+			return 0, false, false
 		}
-		check := c.in
-		if l == 0 {
-			c.in.X = st.vals[k.stackX]
-			check.X = k.bottomView(c.in.X, w)
-			if check.X == nil {
-				return false
-			}
-		} else {
-			below := s.layers[l-1].d
-			if !k.dropsDirection(st, l-1) {
-				return false
-			}
-			s.views[l] = graph.Tensor{DType: graph.Float32, Shape: append(s.views[l].Shape[:0], below.T, below.B, below.H)}
-			check.X = &s.views[l]
-		}
-		d, err := checkRNN(rk.op, check, c.a)
-		if err != nil || d.D != 1 || rnnParts(c.in.SeqLens, d) != 1 {
-			return false
-		}
+		P = rnnParts(c.in.SeqLens, d)
 		if l == 0 && k.stackBatchFirst {
 			c.a.Layout, d.layout = 1, 1
 		}
@@ -143,7 +144,35 @@ func (k *fusedKernel) prepareStack(st *state, w *fusedWork) bool {
 			work += stepsOf(c.in.SeqLens, d) * d.gates * d.H * (d.I + d.H)
 		}
 	}
-	return work >= fusedMinRangeFlops
+	s.resize(P, L)
+	return P, P == 1 && goruntime.GOMAXPROCS(0) > 1 && work >= fusedMinRangeFlops, true
+}
+
+// checkLayer reads layer l's operands and checks them as its node would:
+// the bottom layer's X is the call's (through any absorbed Transpose), an
+// upper layer's has the shape the layer below and its Squeeze give it.
+func (k *fusedKernel) checkLayer(st *state, w *fusedWork, l int) (stackLayer, rnnDims, bool) {
+	s := &w.stack
+	rk := k.layer(l)
+	c := stackLayer{rk: rk, a: rk.attrs, in: rnnInputs{W: rk.arg(st, 1), R: rk.arg(st, 2), B: rk.arg(st, 3), SeqLens: rk.arg(st, 4),
+		H0: rk.arg(st, 5), WT: rk.wT, RT: rk.rT, RP: rk.rP}}
+	if rk.op == graph.OpLSTM {
+		c.in.C0, c.in.P = rk.arg(st, 6), rk.arg(st, 7)
+	}
+	check := c.in
+	if l == 0 {
+		c.in.X = st.vals[k.stackX]
+		check.X = k.bottomView(c.in.X, w)
+	} else if k.dropsDirection(st, l-1) {
+		below := s.layers[l-1].d
+		s.views[l] = graph.Tensor{DType: graph.Float32, Shape: append(s.views[l].Shape[:0], below.T, below.B, below.H)}
+		check.X = &s.views[l]
+	}
+	if check.X == nil {
+		return c, rnnDims{}, false
+	}
+	d, err := checkRNN(rk.op, check, c.a)
+	return c, d, err == nil && d.D == 1
 }
 
 // bottomView is the shape the bottom layer's node sees of X: X itself, or
@@ -187,36 +216,49 @@ func stepsOf(seqLens *graph.Tensor, d rnnDims) int {
 	return n
 }
 
-// startStack packs the rows once for every layer, gathers the bottom
-// layer's input and starts each layer on the output of the one below. It
-// reports false, leaving nothing started, when a layer above the bottom
-// needs its whole input before its first step (ops.RNNRows.WholeInput).
-func (w *fusedWork) startStack(L int) bool {
+// startStack packs the rows into P parts once for every layer, gathers
+// the bottom layer's input and starts each layer of each part on the
+// output of the one below. With one part it also readies the layers to
+// follow each other, and reports whether they can: not when a layer above
+// the bottom needs its whole input before its first step
+// (ops.RNNRows.WholeInput).
+func (w *fusedWork) startStack(P, L int) (follow bool) {
 	s := &w.stack
 	bottom := s.layers[0]
-	w.rnn.sortRows(bottom.in.SeqLens, bottom.d, 1)
-	p := &w.rnn.parts[0]
-	gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
-	ok := true
+	w.rnn.sortRows(bottom.in.SeqLens, bottom.d, P)
 	for l := range L {
-		c := &s.layers[l]
-		x := p.xp
-		if l > 0 {
-			x = s.rows[l-1].Output()
+		if c := &s.layers[l]; c.rk.op == graph.OpLSTM {
+			summedBias(c.in.B, c.d.H, 0, &s.bias[l])
 		}
-		var bias []float32
-		if c.rk.op == graph.OpLSTM {
-			bias = summedBias(c.in.B, c.d.H, 0, &s.bias[l])
-		}
-		startRows(&s.rows[l], p, c.rk.op, c.in, c.a, c.d, bias, x, &s.h0[l], &s.c0[l])
-		ok = ok && (l == 0 || !s.rows[l].WholeInput())
 	}
-	if !ok {
+	follow = P == 1
+	for i := range P {
+		p := &w.rnn.parts[i]
+		gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
 		for l := range L {
-			s.rows[l].Finish(nil, nil, nil)
+			c, k := &s.layers[l], i*L+l
+			x := p.xp
+			if l > 0 {
+				x = s.rows[k-1].Output()
+			}
+			var bias []float32
+			if c.rk.op == graph.OpLSTM && c.in.B != nil {
+				bias = s.bias[l]
+			}
+			startRows(&s.rows[k], p, c.rk.op, c.in, c.a, c.d, bias, x, &s.h0[k], &s.c0[k])
+			follow = follow && (l == 0 || !s.rows[k].WholeInput())
 		}
-		return false
 	}
+	if follow {
+		w.readyFollow(L)
+	}
+	return follow
+}
+
+// readyFollow makes each layer of the one part follow the layer below
+// and compute some of the input products of the layer above.
+func (w *fusedWork) readyFollow(L int) {
+	s := &w.stack
 	s.rows[0].InputProduct()
 	for l := range L {
 		s.prog[l].Reset()
@@ -232,13 +274,70 @@ func (w *fusedWork) startStack(L int) bool {
 	for l := range L - 1 {
 		s.rows[l].Feed(&s.rows[l+1])
 	}
-	return true
 }
 
-// followStack runs the started layers at once, those that no helper
-// takes (handOff) on the caller's goroutine, bottom first, and writes the
-// top layer's final hidden states, in the caller's row order, to yh [B, H].
-func (w *fusedWork) followStack(L, H int, yh []float32) {
+// runParts runs each part's layers one after another, the parts at once,
+// part 0 on the caller's goroutine.
+func (w *fusedWork) runParts(P, L int) {
+	s := &w.stack
+	for i := 1; i < P; i++ {
+		s.wg.Add(1)
+		go w.runStackPart(i, L, true)
+	}
+	w.runStackPart(0, L, false)
+	s.wg.Wait()
+}
+
+// runStackPart runs part i's layers, bottom first. done: it runs on a
+// goroutine of its own, which signals the stack's wait group. A panic (a
+// bug) is kept for stackResult to raise on the caller's goroutine.
+func (w *fusedWork) runStackPart(i, L int, done bool) {
+	s := &w.stack
+	defer func() {
+		s.panics[i] = recover()
+		if done {
+			s.wg.Done()
+		}
+	}()
+	rows := w.rnn.parts[i].pack.Rows()
+	for l := range L {
+		r := &s.rows[i*L+l]
+		if r.WholeInput() {
+			r.InputProduct()
+		}
+		r.RunRows(0, rows, &s.scratch[i*L+l])
+	}
+}
+
+// stackResult ends every part's layers and writes the top layer's final
+// hidden states, in the caller's row order, to yh [B, H]; it raises the
+// first panic of a layer or a part on the caller's goroutine.
+func (w *fusedWork) stackResult(P, L, H int, yh []float32) {
+	s := &w.stack
+	for i := range P {
+		p := &w.rnn.parts[i]
+		p.hT = grow(p.hT, len(p.order)*H) // sized for the bottom layer
+		for l := range L - 1 {
+			s.rows[i*L+l].Finish(nil, nil, nil)
+		}
+		s.rows[i*L+L-1].Finish(nil, p.hT, nil)
+	}
+	if i := slices.IndexFunc(s.panics, func(r any) bool { return r != nil }); i >= 0 {
+		r := s.panics[i]
+		clear(s.panics)
+		panic(r)
+	}
+	for i := range P {
+		p := &w.rnn.parts[i]
+		for b, ob := range p.order {
+			copy(yh[ob*H:(ob+1)*H], p.hT[b*H:(b+1)*H])
+		}
+	}
+}
+
+// followStack runs the one part's layers at once, those that no helper
+// takes (handOff) on the caller's goroutine, bottom first.
+func (w *fusedWork) followStack(L int) {
 	s := &w.stack
 	var mine [stackMaxLayers]bool
 	s.pending.Store(int32(L))
@@ -256,21 +355,6 @@ func (w *fusedWork) followStack(L, H int, yh []float32) {
 		if spins%4096 == 0 {
 			goruntime.Gosched()
 		}
-	}
-	p := &w.rnn.parts[0]
-	p.hT = grow(p.hT, len(p.order)*H) // sized for the bottom layer
-	hT := p.hT
-	for l := range L - 1 {
-		s.rows[l].Finish(nil, nil, nil)
-	}
-	s.rows[L-1].Finish(nil, hT, nil)
-	if i := slices.IndexFunc(s.panics[:L], func(r any) bool { return r != nil }); i >= 0 {
-		r := s.panics[i]
-		clear(s.panics)
-		panic(r)
-	}
-	for b, ob := range p.order {
-		copy(yh[ob*H:(ob+1)*H], hT[b*H:(b+1)*H])
 	}
 }
 

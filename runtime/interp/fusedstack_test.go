@@ -121,16 +121,16 @@ func (s stackSpec) inputs(rng *rand.Rand, B, T int) map[string]*graph.Tensor {
 	return in
 }
 
-// stackCase runs s fused and unfused on a batch of B rows of T steps and
-// fails unless both give the same bits; it returns whether the fused run
-// ran the layers at once.
-func stackCase(t *testing.T, name string, fused, plain *Interpreter, in map[string]*graph.Tensor) bool {
+// stackCase runs a graph fused and unfused on the inputs in and fails
+// unless both give the same bits; it returns whether the fused run ran the
+// stack as one step, and whether it ran its layers at once.
+func stackCase(t *testing.T, name string, fused, plain *Interpreter, in map[string]*graph.Tensor) (oneStep, atOnce bool) {
 	t.Helper()
 	want, err := plain.Run(in)
 	if err != nil {
 		t.Fatalf("%s unfused: %v", name, err)
 	}
-	before := stacksRun.Load()
+	run, followed := stacksRun.Load(), stacksFollowed.Load()
 	got, err := fused.Run(in)
 	if err != nil {
 		t.Fatalf("%s fused: %v", name, err)
@@ -138,15 +138,15 @@ func stackCase(t *testing.T, name string, fused, plain *Interpreter, in map[stri
 	if !sameBits(got["probs"], want["probs"]) {
 		t.Fatalf("%s: fused output differs from the unfused plan's", name)
 	}
-	return stacksRun.Load() > before
+	return stacksRun.Load() > run, stacksFollowed.Load() > followed
 }
 
 // TestFusedStackSameBits: stacks of LSTM and GRU layers (both
-// linear_before_reset) run their layers at once for few rows and give the
-// unfused plan's outputs bit for bit, with and without lengths, initial
-// states and peepholes, Squeeze axes 1 or −3; larger batches, which split
-// across the cores, and one core, run the layers below unfused, with the
-// same bits.
+// linear_before_reset) run as one step and give the unfused plan's
+// outputs bit for bit, with and without lengths, initial states and
+// peepholes, Squeeze axes 1 or −3: their layers at once for a few rows,
+// one after another in each part for a batch split across the cores, and
+// on one core.
 func TestFusedStackSameBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	specs := []stackSpec{
@@ -163,20 +163,20 @@ func TestFusedStackSameBits(t *testing.T) {
 		for _, bt := range [][2]int{{1, 43}, {2, 48}, {5, 40}, {40, 30}, {256, 48}, {1, 3}} {
 			in := s.inputs(rng, bt[0], bt[1])
 			name := fmt.Sprintf("%v B=%d T=%d", s, bt[0], bt[1])
-			ran := stackCase(t, name, fused, plain, in)
+			oneStep, atOnce := stackCase(t, name, fused, plain, in)
 			// The smallest call has too little work above the bottom
 			// layer to pay for a second core; the largest splits its
 			// rows across the cores instead.
-			wantRun := bt[0] < 256 && bt[1] > 3 && goruntime.GOMAXPROCS(0) > 1
-			if ran != wantRun {
-				t.Errorf("%s: layers run at once %v, want %v", name, ran, wantRun)
+			wantAtOnce := bt[0] < 256 && bt[1] > 3 && goruntime.GOMAXPROCS(0) > 1
+			if !oneStep || atOnce != wantAtOnce {
+				t.Errorf("%s: one step %v, layers at once %v, want true, %v", name, oneStep, atOnce, wantAtOnce)
 			}
 		}
 		prev := goruntime.GOMAXPROCS(1)
-		ran := stackCase(t, fmt.Sprintf("%v GOMAXPROCS=1", s), fused, plain, s.inputs(rng, 2, 40))
+		oneStep, atOnce := stackCase(t, fmt.Sprintf("%v GOMAXPROCS=1", s), fused, plain, s.inputs(rng, 2, 40))
 		goruntime.GOMAXPROCS(prev)
-		if ran {
-			t.Errorf("%v: layers run at once on one core", s)
+		if !oneStep || atOnce {
+			t.Errorf("%v, one core: one step %v, layers at once %v", s, oneStep, atOnce)
 		}
 	}
 }
@@ -205,15 +205,15 @@ func TestFusedStackDeclines(t *testing.T) {
 				t.Errorf("%+v: a layer off the pattern joined the stack", s)
 			}
 		}
-		if stackCase(t, fmt.Sprintf("%+v", s), fused, plain, s.inputs(rng, 2, 40)) {
-			t.Errorf("%+v: layers ran at once", s)
+		if oneStep, _ := stackCase(t, fmt.Sprintf("%+v", s), fused, plain, s.inputs(rng, 2, 40)); oneStep {
+			t.Errorf("%+v: the stack ran as one step", s)
 		}
 	}
 	s := base
 	s.axes = "none"
 	fused, plain, _ := plans(t, s.graph(rng))
-	if stackCase(t, "Squeeze without axes", fused, plain, s.inputs(rng, 2, 40)) {
-		t.Error("Squeeze without axes: layers ran at once")
+	if oneStep, _ := stackCase(t, "Squeeze without axes", fused, plain, s.inputs(rng, 2, 40)); oneStep {
+		t.Error("Squeeze without axes: the stack ran as one step")
 	}
 	in := s.inputs(rng, 1, 40)
 	_, want := plain.Run(in)
@@ -243,9 +243,10 @@ func TestFusedStackErrorsAreUnfused(t *testing.T) {
 	}
 }
 
-// TestFusedStackAllocations: a steady-state run of a stack whose layers
-// run at once allocates no more than the unfused plan's: the packing, the
-// layers' buffers, the helpers and their hand-offs allocate nothing.
+// TestFusedStackAllocations: a steady-state run of a stack, its layers at
+// once for one row or its parts at once for 256, allocates no more than
+// the unfused plan's: the packing, the layers' buffers, the helpers and
+// their hand-offs allocate nothing.
 func TestFusedStackAllocations(t *testing.T) {
 	if interpRace {
 		t.Skip("the race detector makes sync.Pool drop states")
@@ -253,8 +254,16 @@ func TestFusedStackAllocations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(47, 48))
 	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{64, 64}, F: 13, seqLens: true}
 	fused, plain, _ := plans(t, s.graph(rng))
-	in := s.inputs(rng, 1, 43)
-	args := []*graph.Tensor{in["x"], in["lengths"]}
+	for _, B := range []int{256, 1} {
+		in := s.inputs(rng, B, 43)
+		stackAllocs(t, fused, plain, []*graph.Tensor{in["x"], in["lengths"]})
+	}
+}
+
+// stackAllocs compares the allocations of steady-state runs of the two
+// plans on args, and checks the fused one runs its stack as one step.
+func stackAllocs(t *testing.T, fused, plain *Interpreter, args []*graph.Tensor) {
+	t.Helper()
 	count := func(ip *Interpreter) float64 {
 		outs := make([]*graph.Tensor, 1)
 		run := func() {
@@ -267,9 +276,9 @@ func TestFusedStackAllocations(t *testing.T) {
 	}
 	before := stacksRun.Load()
 	if n, unfused := count(fused), count(plain); n > unfused {
-		t.Errorf("a steady-state run allocates %v times (unfused %v)", n, unfused)
+		t.Errorf("batch %d: a steady-state run allocates %v times (unfused %v)", args[0].Shape[0], n, unfused)
 	}
-	if stacksRun.Load() == before && goruntime.GOMAXPROCS(0) > 1 {
-		t.Error("the layers did not run at once")
+	if stacksRun.Load() == before {
+		t.Errorf("batch %d: the stack did not run as one step", args[0].Shape[0])
 	}
 }
