@@ -21,7 +21,7 @@ import (
 // helperSpin is how long a helper stays awake after its last task: it
 // covers the gap between back-to-back calls, at the cost of that much CPU
 // time when the calls stop.
-const helperSpin = 200 * time.Microsecond
+const helperSpin = 50 * time.Microsecond
 
 // A helper's states.
 const (
