@@ -12,7 +12,7 @@ import (
 
 // stackSpec describes a stacked classifier graph: x → Transpose → layer 0
 // → Y → Squeeze [1] → layer 1 → … → Y_h → Squeeze → Gemm → Sigmoid, as
-// trnn and PyTorch export one.
+// trnn exports one.
 type stackSpec struct {
 	ops     []graph.Op // each layer's: LSTM or GRU
 	H       []int      // each layer's hidden size
