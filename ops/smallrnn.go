@@ -83,11 +83,13 @@ type RowScratch struct {
 	// GRU's cells run row by row.
 	fixed  bool
 	stride int
-	// x and gates are the range's input rows and their products, step
-	// after step, when it takes its own (rangeInput); pos is the next
-	// step's first row.
-	x, gates []float32
-	pos      int
+	// x and gates are a window of the range's input rows and their
+	// products, step after step, when it takes its own (rangeInput): the
+	// range's rows start..end−1 in its own order; pos is the next step's
+	// first row; r0 and r1 the range.
+	x, gates        []float32
+	pos, start, end int
+	r0, r1          int
 	// nextWin is the first window of input rows the layer has not
 	// checked, when it follows the one below (Follow).
 	nextWin int
@@ -159,12 +161,13 @@ func (s *RNNRows) InputProduct() {
 }
 
 // rangeInput readies the input products of rows r0..r1−1: when the ranges
-// take theirs (s.wT), the rows of every step are copied together and
-// multiplied at once into sc.gates, step after step (one product instead
-// of one per step; each element has the same bits either way); else they
-// are in s.gates (WholeInput). stepGates then hands them out.
+// take theirs (s.wT), the rows of several steps are copied together and
+// multiplied at once into sc.gates, a window of steps at a time, as the
+// steps reach them (inputWindow: one product instead of one per step, each
+// element with the same bits either way); else they are in s.gates
+// (WholeInput). stepGates then hands them out.
 func (s *RNNRows) rangeInput(r0, r1 int, sc *RowScratch) {
-	sc.pos = 0
+	sc.pos, sc.start, sc.end, sc.r0, sc.r1 = 0, 0, 0, r0, r1
 	if s.wT == nil {
 		return
 	}
@@ -172,31 +175,43 @@ func (s *RNNRows) rangeInput(r0, r1 int, sc *RowScratch) {
 		sc.nextWin = 0
 		return
 	}
-	I, G := s.I, s.G
-	n := 0
-	for t := range s.p.Steps() {
-		m, _ := s.stepRows(t, r0, r1)
-		if m == 0 {
-			break
-		}
-		n += m
-	}
-	sc.x = grown(sc.x, n*I)
-	sc.gates = grown(sc.gates, n*G)
-	pos := 0
-	for t := 0; pos < n; t++ {
-		m, at := s.stepRows(t, r0, r1)
-		copy(sc.x[pos*I:(pos+m)*I], s.x[at*I:(at+m)*I])
-		pos += m
-	}
-	if n > 0 {
-		Gemm(false, false, n, G, I, 1, sc.x, I, s.wT, G, 0, sc.gates, G)
-	}
+	rows := max(r1-r0, inputWindowRows(s.G))
+	sc.x = grown(sc.x, rows*s.I)
+	sc.gates = grown(sc.gates, rows*s.G)
 }
 
-// stepGates returns the input products of the range's next step, of m
-// rows from packed row at (rangeInput).
-func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
+// inputWindowBytes bounds the input products a range computes ahead of
+// its steps: a whole batch's at once (megabytes for a few hundred rows)
+// would go out to memory and come back, where a window stays in the
+// core's L2 cache with the steps' weights.
+const inputWindowBytes = 256 << 10
+
+// inputWindowRows is how many rows' input products of G gates a window
+// holds, at least one step's rows.
+func inputWindowRows(G int) int { return max(1, inputWindowBytes/(4*G)) }
+
+// inputWindow computes into sc.gates the input products of the range's
+// rows from step t on, for as many steps as inputWindowRows allows, and at
+// least step t's.
+func (s *RNNRows) inputWindow(sc *RowScratch, t int) {
+	I, G := s.I, s.G
+	limit := inputWindowRows(G)
+	n := 0
+	for ; t < s.p.Steps(); t++ {
+		m, at := s.stepRows(t, sc.r0, sc.r1)
+		if m == 0 || n > 0 && n+m > limit {
+			break
+		}
+		copy(sc.x[n*I:(n+m)*I], s.x[at*I:(at+m)*I])
+		n += m
+	}
+	Gemm(false, false, n, G, I, 1, sc.x[:n*I], I, s.wT, G, 0, sc.gates[:n*G], G)
+	sc.start, sc.end = sc.pos, sc.pos+n
+}
+
+// stepGates returns the input products of the range's step t, of m rows
+// from packed row at (rangeInput).
+func (s *RNNRows) stepGates(sc *RowScratch, t, at, m int) []float32 {
 	G := s.G
 	if s.wT == nil {
 		return s.gates[at*G : (at+m)*G]
@@ -205,7 +220,10 @@ func (s *RNNRows) stepGates(sc *RowScratch, at, m int) []float32 {
 		s.followInput(sc, at+m)
 		return s.gates[at*G : (at+m)*G]
 	}
-	g := sc.gates[sc.pos*G : (sc.pos+m)*G]
+	if sc.pos == sc.end {
+		s.inputWindow(sc, t)
+	}
+	g := sc.gates[(sc.pos-sc.start)*G : (sc.pos-sc.start+m)*G]
 	sc.pos += m
 	return g
 }
@@ -267,7 +285,7 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 		if m == 0 {
 			break
 		}
-		g := s.stepGates(sc, at, m)
+		g := s.stepGates(sc, t, at, m)
 		var hp, cp []float32
 		if t > 0 {
 			prev := s.prevRows(t, r0)
@@ -481,7 +499,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 			break
 		}
 		n := s.p.Active[t]
-		g := s.stepGates(sc, at, m)
+		g := s.stepGates(sc, t, at, m)
 		hr, yt := s.hr[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
 		hp := rowsOf(s.h0, r0, m, H)
 		if t > 0 {
