@@ -256,6 +256,12 @@ func (s *RNNRows) RunRows(r0, r1 int, sc *RowScratch) {
 // even-aligned ranges, as RunRows requires). Either kernel computes each
 // element of C on its own, so a block of columns has the full product's.
 func (s *stepWeights) mulRows(n, full, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
+	if n == 1 && nc == full {
+		// The step's one row (its range's): mul's GEMV over the panels,
+		// with Gemm's bits on Rᵀ.
+		s.mul(n, j0, nc, hp, beta, c, ldc)
+		return
+	}
 	if s.rT != nil && (gemmPacksTransB(n, full) || s.given && n == 1 && gemmFastRow()) {
 		Gemm(false, false, m, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
 		return

@@ -19,7 +19,7 @@ func TestRNNRowsSameBits(t *testing.T) {
 	for _, impl := range gemmImpls(t) {
 		gemmDefault = impl.id
 		for i, kind := range []recKind{kindLSTM, kindGRU0, kindGRU1} {
-			for _, H := range []int{8, 5, 16, 32} {
+			for _, H := range []int{8, 5, 16, 32, 64} {
 				for _, B := range []int{1, 7, 40, 90} {
 					lengths := make([]int, B)
 					for b := range lengths {
@@ -51,7 +51,8 @@ func checkRNNRows(t *testing.T, name string, c *recCase, given bool) {
 	lw, gw := c.lstmWeights(), c.gruWeights()
 	if given {
 		lw.WT, lw.RT = transposed(lw.W, G, I), transposed(lw.R, G, H)
-		gw.WT, gw.RT = lw.WT, lw.RT
+		lw.RP = RecurrentPanels(lw.RT, H, G) // nil but where G is a multiple of 64
+		gw.WT, gw.RT, gw.RP = lw.WT, lw.RT, lw.RP
 	}
 	var s RNNRows
 	if c.kind == kindLSTM {
