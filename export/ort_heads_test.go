@@ -120,14 +120,7 @@ func headParity(t *testing.T, prog *compiler.Program) float64 {
 	W := o.Width()
 	worst := 0.0
 	for _, b := range parityBatches(5) {
-		ortOut, err := s.Run(b.inputs())
-		if err != nil {
-			t.Fatalf("onnx runtime %s: %v", b.name, err)
-		}
-		goOut, err := ip.Run(b.inputs())
-		if err != nil {
-			t.Fatalf("go runtime %s: %v", b.name, err)
-		}
+		ortOut, goOut := runBoth(t, s, ip, b)
 		d := &data.Dataset{F: 5, K: 1}
 		d.X = b.dataset(1).X
 		last := trainer.Predict(d)

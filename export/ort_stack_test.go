@@ -42,14 +42,7 @@ func TestORTParityStack(t *testing.T) {
 			lengths[0] = T
 			b := makeBatch(fmt.Sprintf("%s B=%d", c.name, B), F, T, lengths, uint64(B))
 			refP, _ := refForward(prog, b.x, b.B, b.T, b.lengths)
-			ortOut, err := s.Run(b.inputs())
-			if err != nil {
-				t.Fatalf("onnx runtime %s: %v", b.name, err)
-			}
-			goOut, err := ip.Run(b.inputs())
-			if err != nil {
-				t.Fatalf("go runtime %s: %v", b.name, err)
-			}
+			ortOut, goOut := runBoth(t, s, ip, b)
 			checkOutputs(t, "onnx runtime", b, c.K, false, ortOut, refP, nil)
 			checkOutputs(t, "go runtime", b, c.K, false, goOut, refP, nil)
 			for j, v := range goOut["probs"].F32 {

@@ -278,6 +278,21 @@ func goRuntime(t *testing.T, name string, model []byte) *interp.Interpreter {
 	return ip
 }
 
+// runBoth runs batch b in ONNX Runtime's session s and in the Go runtime
+// ip, each on its own copy of the inputs.
+func runBoth(t *testing.T, s *ortcheck.Session, ip *interp.Interpreter, b batch) (ortOut, goOut map[string]*graph.Tensor) {
+	t.Helper()
+	ortOut, err := s.Run(b.inputs())
+	if err != nil {
+		t.Fatalf("onnx runtime %s: %v", b.name, err)
+	}
+	goOut, err = ip.Run(b.inputs())
+	if err != nil {
+		t.Fatalf("go runtime %s: %v", b.name, err)
+	}
+	return ortOut, goOut
+}
+
 // tensorsF64 widens a float32 tensor for comparisons.
 func tensorF64(t *graph.Tensor) []float64 {
 	out := make([]float64, len(t.F32))

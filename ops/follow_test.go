@@ -154,14 +154,7 @@ func TestRNNRowsFollowSameBits(t *testing.T) {
 // TestRNNRowsFollowStopsWhenBelowFails: a layer whose writer fails panics
 // instead of waiting for rows that will not come.
 func TestRNNRowsFollowStopsWhenBelowFails(t *testing.T) {
-	lengths := []int{43}
-	layers := newStack([]recKind{kindLSTM, kindLSTM}, 13, 16, lengths, 3)
-	pk := newPacker(lengths)
-	var below, above RNNRows
-	layers[0].start(&below, &pk.p, pk.packSeq(layers[0].c.vals["x"], layers[0].c.T, 13))
-	layers[1].start(&above, &pk.p, below.Output())
-	var src Progress
-	above.Follow(&src, nil)
+	_, above, _, src := followPair([]int{43}, 3)
 	src.publish(5)
 	go src.Fail()
 	defer func() {
@@ -177,18 +170,24 @@ func TestRNNRowsFollowStopsWhenBelowFails(t *testing.T) {
 // TestRNNRowsFollowRefusesMisuse: following needs the whole batch, and an
 // input product that runs in windows; feeding, a layer that follows.
 func TestRNNRowsFollowRefusesMisuse(t *testing.T) {
-	lengths := []int{43, 40}
-	layers := newStack([]recKind{kindLSTM, kindLSTM}, 13, 16, lengths, 4)
-	pk := newPacker(lengths)
-	var below, above RNNRows
-	layers[0].start(&below, &pk.p, pk.packSeq(layers[0].c.vals["x"], layers[0].c.T, 13))
-	layers[1].start(&above, &pk.p, below.Output())
-	var src Progress
-	above.Follow(&src, nil)
+	below, above, layers, src := followPair([]int{43, 40}, 4)
+	pk := layers[0].c.pk
 	expectPanic(t, "ops: RNNRows.RunRows: a layer that follows another runs the whole batch", func() { above.RunRows(0, 0, new(RowScratch)) })
 	lw := layers[1].lw
 	lw.WT, lw.RT = nil, nil
 	above.StartLSTM(&pk.p, lw, below.Output(), nil, nil)
-	expectPanic(t, "ops: RNNRows.Follow: the layer's input product must run on the whole input first", func() { above.Follow(&src, nil) })
-	expectPanic(t, "ops: RNNRows.Feed: the layer fed must follow this one", func() { above.Feed(&below) })
+	expectPanic(t, "ops: RNNRows.Follow: the layer's input product must run on the whole input first", func() { above.Follow(src, nil) })
+	expectPanic(t, "ops: RNNRows.Feed: the layer fed must follow this one", func() { above.Feed(below) })
+}
+
+// followPair starts two LSTM layers of 16 units on rows of the given
+// lengths, the one above following the one below through src.
+func followPair(lengths []int, seed uint64) (below, above *RNNRows, layers []stackLayer, src *Progress) {
+	layers = newStack([]recKind{kindLSTM, kindLSTM}, 13, 16, lengths, seed)
+	pk := layers[0].c.pk
+	below, above, src = new(RNNRows), new(RNNRows), new(Progress)
+	layers[0].start(below, &pk.p, pk.packSeq(layers[0].c.vals["x"], layers[0].c.T, 13))
+	layers[1].start(above, &pk.p, below.Output())
+	above.Follow(src, nil)
+	return below, above, layers, src
 }

@@ -264,18 +264,8 @@ func TestFusedStackAllocations(t *testing.T) {
 // plans on args, and checks the fused one runs its stack as one step.
 func stackAllocs(t *testing.T, fused, plain *Interpreter, args []*graph.Tensor) {
 	t.Helper()
-	count := func(ip *Interpreter) float64 {
-		outs := make([]*graph.Tensor, 1)
-		run := func() {
-			if err := ip.RunArgs(args, outs); err != nil {
-				t.Fatal(err)
-			}
-		}
-		run()
-		return testing.AllocsPerRun(50, run)
-	}
 	before := stacksRun.Load()
-	if n, unfused := count(fused), count(plain); n > unfused {
+	if n, unfused := steadyAllocs(t, fused, args), steadyAllocs(t, plain, args); n > unfused {
 		t.Errorf("batch %d: a steady-state run allocates %v times (unfused %v)", args[0].Shape[0], n, unfused)
 	}
 	if stacksRun.Load() == before {
