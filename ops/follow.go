@@ -13,10 +13,11 @@ import (
 // steps up to t. Each layer then also reads only its own weights, which
 // halves what each core's cache must hold.
 //
-// The bits are RunRows' on the whole batch: the follower computes its
-// input products in windows of rows, with the outer-product kernel on Wᵀ,
-// whose per-row results do not depend on the other rows of the product
-// (rangeInput takes the same kernel on all of them at once).
+// The bits are RunRows' on the whole batch: the follower's input products
+// are computed in windows of rows (by the follower, or by the layer below
+// when it feeds it), with the outer-product kernel on Wᵀ, whose per-row
+// results do not depend on the other rows of the product (rangeInput takes
+// the same kernel on a window of steps).
 
 // Progress reports how many packed rows of a layer's output are complete:
 // the rows of every step up to some step, for the layer above to read. The

@@ -24,7 +24,7 @@ func TestGemmAVX512SameBitsAsAVX2(t *testing.T) {
 	}
 	n := 0
 	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-		for _, m := range []int{1, 7, 8, 9, 33, 70} {
+		for _, m := range []int{1, 7, 8, 9, 33, 70, 300} { // 300 rows of k = 300: tile by tile (gemmOuter32Tiles)
 			for _, nn := range []int{31, 32, 33, 64, 95, 256} {
 				for _, k := range []int{1, 13, 64, 300} {
 					beta := []float32{0, 1, -0.5}[n%3]
