@@ -49,8 +49,8 @@ type fusedKernel struct {
 	// bottom first, and squeeze[l] the Squeeze above lower[l]; stackX and
 	// stackBatchFirst are the bottom layer's x and batchFirst. lowerSteps
 	// are the steps before rnn's, upper the rest: the unfused layers
-	// below, then the one-layer classifier, when the stack cannot run at
-	// once.
+	// below, then the one-layer classifier, when the stack cannot run as
+	// one step.
 	lower           []*recurrentKernel
 	squeeze         []*squeezeKernel
 	stackX          int
