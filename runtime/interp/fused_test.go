@@ -38,13 +38,7 @@ func (s fusedSpec) String() string {
 // graph builds s's classifier with random weights: inputs x [batch, time,
 // F], optionally lengths [batch] and h0; output "probs" [batch, K].
 func (s fusedSpec) graph(rng *rand.Rand) *graph.Graph {
-	randT := func(shape ...int) *graph.Tensor {
-		t := graph.NewTensor(graph.Float32, shape...)
-		for i := range t.F32 {
-			t.F32[i] = float32(rng.Float64()*1.6 - 0.8)
-		}
-		return t
-	}
+	randT := func(shape ...int) *graph.Tensor { return uniformTensor(rng, 0.8, shape...) }
 	ints := func(v ...int64) graph.Attr { return graph.Attr{Kind: graph.AttrInts, Ints: v} }
 	num := func(v int64) graph.Attr { return graph.Attr{Kind: graph.AttrInt, Int: v} }
 	gates, D := 4, 1
@@ -407,4 +401,14 @@ func steadyAllocs(t *testing.T, ip *Interpreter, args []*graph.Tensor) float64 {
 	}
 	run()
 	return testing.AllocsPerRun(50, run)
+}
+
+// uniformTensor is a float32 tensor of the shape with every element drawn
+// uniformly from (−r, r).
+func uniformTensor(rng *rand.Rand, r float64, shape ...int) *graph.Tensor {
+	t := graph.NewTensor(graph.Float32, shape...)
+	for i := range t.F32 {
+		t.F32[i] = float32((rng.Float64()*2 - 1) * r)
+	}
+	return t
 }

@@ -32,13 +32,7 @@ func (s stackSpec) String() string {
 
 // graph builds s's classifier with random weights.
 func (s stackSpec) graph(rng *rand.Rand) *graph.Graph {
-	randT := func(shape ...int) *graph.Tensor {
-		t := graph.NewTensor(graph.Float32, shape...)
-		for i := range t.F32 {
-			t.F32[i] = float32(rng.Float64()*1.4 - 0.7)
-		}
-		return t
-	}
+	randT := func(shape ...int) *graph.Tensor { return uniformTensor(rng, 0.7, shape...) }
 	i64 := func(v ...int64) *graph.Tensor {
 		return &graph.Tensor{DType: graph.Int64, Shape: []int{len(v)}, I64: v}
 	}
