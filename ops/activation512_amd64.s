@@ -5,13 +5,13 @@
 // AVX-512 forms of the activation and cell kernels of activation_amd64.s
 // (contracts in activation_amd64.go), 16 lanes at a time. Each instruction is its AVX2
 // counterpart on ZMM registers, in the same order, so every lane computes the
-// same float32 operations and the results are the AVX2 kernels' bits. Three
+// same float32 operations and the results are the AVX2 kernels' bits. Four
 // substitutions, none of which changes a result: constants are broadcast from
 // the first lane of vecConst's 8-lane entries (.BCST), blends become merges
-// under a mask register (K1 holds tanh's negative lanes, K2 the others), and
-// VROUNDPS $1 becomes VRNDSCALEPS $1 (both round to −∞ to an integer). The
-// logic operations are the doubleword forms (VPXORD, VPANDD, VPORD), which
-// need only AVX512F.
+// under a mask register (K1 holds tanh's negative lanes, K2 the others),
+// VROUNDPS $1 becomes VRNDSCALEPS $1 (both round to −∞ to an integer), and
+// the scaling by 2^n one VSCALEFPS (EXPREDZ). The logic operations are the
+// doubleword forms (VPXORD, VPANDD, VPORD), which need only AVX512F.
 
 #define ONE     ·vecConst+0x000(SB)
 #define HALF    ·vecConst+0x020(SB)
@@ -27,8 +27,6 @@
 #define EXPHI   ·vecConst+0x160(SB)
 #define INF     ·vecConst+0x180(SB)
 #define SIGN    ·vecConst+0x1a0(SB)
-#define BIAS    ·vecConst+0x1c0(SB)
-#define BIASM1  ·vecConst+0x1e0(SB)
 #define TWO     ·vecConst+0x200(SB)
 #define TANHLIM ·vecConst+0x220(SB)
 #define TANHSAT ·vecConst+0x240(SB)
@@ -44,7 +42,10 @@
 #define GT    $0x1e
 #define UNORD $0x03
 
-// EXPREDZ is EXPRED of activation_amd64.s on 16 lanes.
+// EXPREDZ is EXPRED of activation_amd64.s on 16 lanes, except that n is left
+// as the float fn: the callers scale by 2^n with VSCALEFPS, which rounds
+// y·2^n once, as EXPRED's integer exponent arithmetic and multiplications do
+// (the products it replaces are exact or round that same value).
 #define EXPREDZ(x, r, n, y, t) \
 	VMULPS.BCST LOG2E, x, n;  \
 	VADDPS.BCST HALF, n, n;   \
@@ -66,8 +67,7 @@
 	VMULPS      r, r, t;      \
 	VMULPS      t, y, y;      \
 	VADDPS      r, y, y;      \
-	VADDPS.BCST ONE, y, y;    \
-	VCVTTPS2DQ  n, n
+	VADDPS.BCST ONE, y, y
 
 // SIGMOIDZ is SIGMOID on 16 lanes; Z0–Z4 and K2 are clobbered.
 #define SIGMOIDZ(x, out) \
@@ -75,10 +75,7 @@
 	VMAXPS.BCST  SIGLO, Z3, Z4;      \
 	VMINPS.BCST  EXPHI, Z4, Z4;      \
 	EXPREDZ(Z4, Z0, Z1, Z2, out);    \
-	VPADDD.BCST  BIASM1, Z1, Z1;     \
-	VPSLLD       $23, Z1, Z1;        \
-	VMULPS       Z1, Z2, Z2;         \
-	VADDPS       Z2, Z2, out;        \
+	VSCALEFPS    Z1, Z2, out;        \
 	VCMPPS.BCST  GT, EXPHI, Z3, K2;  \
 	VBROADCASTSS INF, K2, out;       \
 	VCMPPS       UNORD, Z3, Z3, K2;  \
@@ -110,9 +107,7 @@
 	VBROADCASTSS TANHCAP, Z0;           \
 	VMINPS       Z6, Z0, Z6;            \
 	EXPREDZ(Z6, Z0, Z1, Z2, Z7);        \
-	VPADDD.BCST  BIAS, Z1, Z1;          \
-	VPSLLD       $23, Z1, Z1;           \
-	VMULPS       Z1, Z2, out;           \
+	VSCALEFPS    Z1, Z2, out;           \
 	VCMPPS       UNORD, Z6, Z6, K2;     \
 	VMOVAPS      Z6, K2, out;           \
 	VADDPS.BCST  ONE, out, out;         \
@@ -494,3 +489,303 @@ gruBwdNoDyZ:
 	VZEROUPPER
 	RET
 
+
+// SIGMOIDZ2 and TANHZ2 are SIGMOIDZ and TANHZ on two vectors at once, their
+// instructions interleaved so that the two chains of dependent operations
+// overlap. Lane for lane they are the same operations, so the same bits. The
+// second vector's scratch registers are Z16–Z23, K3 and K4.
+#define SIGMOIDZ2(xa, outa, xb, outb) \
+	VPXORD.BCST  SIGN, xa, Z3;              \
+	VPXORD.BCST  SIGN, xb, Z19;             \
+	VMAXPS.BCST  SIGLO, Z3, Z4;             \
+	VMAXPS.BCST  SIGLO, Z19, Z20;           \
+	VMINPS.BCST  EXPHI, Z4, Z4;             \
+	VMINPS.BCST  EXPHI, Z20, Z20;           \
+	VMULPS.BCST  LOG2E, Z4, Z1;             \
+	VMULPS.BCST  LOG2E, Z20, Z17;           \
+	VADDPS.BCST  HALF, Z1, Z1;              \
+	VADDPS.BCST  HALF, Z17, Z17;            \
+	VRNDSCALEPS  $1, Z1, Z1;                \
+	VRNDSCALEPS  $1, Z17, Z17;              \
+	VMULPS.BCST  LN2HI, Z1, outa;           \
+	VMULPS.BCST  LN2HI, Z17, outb;          \
+	VSUBPS       outa, Z4, Z0;              \
+	VSUBPS       outb, Z20, Z16;            \
+	VMULPS.BCST  LN2LO, Z1, outa;           \
+	VMULPS.BCST  LN2LO, Z17, outb;          \
+	VSUBPS       outa, Z0, Z0;              \
+	VSUBPS       outb, Z16, Z16;            \
+	VMULPS.BCST  EXPP0, Z0, Z2;             \
+	VMULPS.BCST  EXPP0, Z16, Z18;           \
+	VADDPS.BCST  EXPP1, Z2, Z2;             \
+	VADDPS.BCST  EXPP1, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP2, Z2, Z2;             \
+	VADDPS.BCST  EXPP2, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP3, Z2, Z2;             \
+	VADDPS.BCST  EXPP3, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP4, Z2, Z2;             \
+	VADDPS.BCST  EXPP4, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP5, Z2, Z2;             \
+	VADDPS.BCST  EXPP5, Z18, Z18;           \
+	VMULPS       Z0, Z0, outa;              \
+	VMULPS       Z16, Z16, outb;            \
+	VMULPS       outa, Z2, Z2;              \
+	VMULPS       outb, Z18, Z18;            \
+	VADDPS       Z0, Z2, Z2;                \
+	VADDPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  ONE, Z2, Z2;               \
+	VADDPS.BCST  ONE, Z18, Z18;             \
+	VSCALEFPS    Z1, Z2, outa;              \
+	VSCALEFPS    Z17, Z18, outb;            \
+	VCMPPS.BCST  GT, EXPHI, Z3, K2;         \
+	VCMPPS.BCST  GT, EXPHI, Z19, K4;        \
+	VBROADCASTSS INF, K2, outa;             \
+	VBROADCASTSS INF, K4, outb;             \
+	VCMPPS       UNORD, Z3, Z3, K2;         \
+	VCMPPS       UNORD, Z19, Z19, K4;       \
+	VMOVAPS      Z3, K2, outa;              \
+	VMOVAPS      Z19, K4, outb;             \
+	VADDPS.BCST  ONE, outa, outa;           \
+	VADDPS.BCST  ONE, outb, outb;           \
+	VBROADCASTSS ONE, Z0;                   \
+	VBROADCASTSS ONE, Z16;                  \
+	VDIVPS       outa, Z0, outa;            \
+	VDIVPS       outb, Z16, outb
+
+#define TANHZ2(xa, outa, xb, outb) \
+	VMULPS       xa, xa, Z3;                \
+	VMULPS       xb, xb, Z19;               \
+	VMULPS.BCST  TANHP0, Z3, Z4;            \
+	VMULPS.BCST  TANHP0, Z19, Z20;          \
+	VADDPS.BCST  TANHP1, Z4, Z4;            \
+	VADDPS.BCST  TANHP1, Z20, Z20;          \
+	VMULPS       Z3, Z4, Z4;                \
+	VMULPS       Z19, Z20, Z20;             \
+	VADDPS.BCST  TANHP2, Z4, Z4;            \
+	VADDPS.BCST  TANHP2, Z20, Z20;          \
+	VMULPS       Z3, Z4, Z4;                \
+	VMULPS       Z19, Z20, Z20;             \
+	VADDPS.BCST  TANHP3, Z4, Z4;            \
+	VADDPS.BCST  TANHP3, Z20, Z20;          \
+	VMULPS       Z3, Z4, Z4;                \
+	VMULPS       Z19, Z20, Z20;             \
+	VADDPS.BCST  TANHP4, Z4, Z4;            \
+	VADDPS.BCST  TANHP4, Z20, Z20;          \
+	VMULPS       Z3, Z4, Z4;                \
+	VMULPS       Z19, Z20, Z20;             \
+	VMULPS       xa, Z4, Z4;                \
+	VMULPS       xb, Z20, Z20;              \
+	VADDPS       xa, Z4, Z4;                \
+	VADDPS       xb, Z20, Z20;              \
+	VPXORD       Z3, Z3, Z3;                \
+	VPXORD       Z19, Z19, Z19;             \
+	VCMPPS       LT, Z3, xa, K1;            \
+	VCMPPS       LT, Z19, xb, K3;           \
+	VMOVAPS      xa, Z3;                    \
+	VMOVAPS      xb, Z19;                   \
+	VPXORD.BCST  SIGN, xa, K1, Z3;          \
+	VPXORD.BCST  SIGN, xb, K3, Z19;         \
+	VADDPS       Z3, Z3, Z6;                \
+	VADDPS       Z19, Z19, Z22;             \
+	VBROADCASTSS TANHCAP, Z0;               \
+	VBROADCASTSS TANHCAP, Z16;              \
+	VMINPS       Z6, Z0, Z6;                \
+	VMINPS       Z22, Z16, Z22;             \
+	VMULPS.BCST  LOG2E, Z6, Z1;             \
+	VMULPS.BCST  LOG2E, Z22, Z17;           \
+	VADDPS.BCST  HALF, Z1, Z1;              \
+	VADDPS.BCST  HALF, Z17, Z17;            \
+	VRNDSCALEPS  $1, Z1, Z1;                \
+	VRNDSCALEPS  $1, Z17, Z17;              \
+	VMULPS.BCST  LN2HI, Z1, Z7;             \
+	VMULPS.BCST  LN2HI, Z17, Z23;           \
+	VSUBPS       Z7, Z6, Z0;                \
+	VSUBPS       Z23, Z22, Z16;             \
+	VMULPS.BCST  LN2LO, Z1, Z7;             \
+	VMULPS.BCST  LN2LO, Z17, Z23;           \
+	VSUBPS       Z7, Z0, Z0;                \
+	VSUBPS       Z23, Z16, Z16;             \
+	VMULPS.BCST  EXPP0, Z0, Z2;             \
+	VMULPS.BCST  EXPP0, Z16, Z18;           \
+	VADDPS.BCST  EXPP1, Z2, Z2;             \
+	VADDPS.BCST  EXPP1, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP2, Z2, Z2;             \
+	VADDPS.BCST  EXPP2, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP3, Z2, Z2;             \
+	VADDPS.BCST  EXPP3, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP4, Z2, Z2;             \
+	VADDPS.BCST  EXPP4, Z18, Z18;           \
+	VMULPS       Z0, Z2, Z2;                \
+	VMULPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  EXPP5, Z2, Z2;             \
+	VADDPS.BCST  EXPP5, Z18, Z18;           \
+	VMULPS       Z0, Z0, Z7;                \
+	VMULPS       Z16, Z16, Z23;             \
+	VMULPS       Z7, Z2, Z2;                \
+	VMULPS       Z23, Z18, Z18;             \
+	VADDPS       Z0, Z2, Z2;                \
+	VADDPS       Z16, Z18, Z18;             \
+	VADDPS.BCST  ONE, Z2, Z2;               \
+	VADDPS.BCST  ONE, Z18, Z18;             \
+	VSCALEFPS    Z1, Z2, outa;              \
+	VSCALEFPS    Z17, Z18, outb;            \
+	VCMPPS       UNORD, Z6, Z6, K2;         \
+	VCMPPS       UNORD, Z22, Z22, K4;       \
+	VMOVAPS      Z6, K2, outa;              \
+	VMOVAPS      Z22, K4, outb;             \
+	VADDPS.BCST  ONE, outa, outa;           \
+	VADDPS.BCST  ONE, outb, outb;           \
+	VBROADCASTSS TWO, Z0;                   \
+	VBROADCASTSS TWO, Z16;                  \
+	VDIVPS       outa, Z0, outa;            \
+	VDIVPS       outb, Z16, outb;           \
+	VBROADCASTSS ONE, Z0;                   \
+	VBROADCASTSS ONE, Z16;                  \
+	VSUBPS       outa, Z0, outa;            \
+	VSUBPS       outb, Z16, outb;           \
+	VPXORD.BCST  SIGN, outa, K1, outa;      \
+	VPXORD.BCST  SIGN, outb, K3, outb;      \
+	VPANDD.BCST  SIGN, xa, Z0;              \
+	VPANDD.BCST  SIGN, xb, Z16;             \
+	VPORD.BCST   ONE, Z0, Z0;               \
+	VPORD.BCST   ONE, Z16, Z16;             \
+	VCMPPS.BCST  GT, TANHSAT, Z3, K2;       \
+	VCMPPS.BCST  GT, TANHSAT, Z19, K4;      \
+	VMOVAPS      Z0, K2, outa;              \
+	VMOVAPS      Z16, K4, outb;             \
+	VCMPPS.BCST  LT, TANHLIM, Z3, K2;       \
+	VCMPPS.BCST  LT, TANHLIM, Z19, K4;      \
+	VMOVAPS      Z4, K2, outa;              \
+	VMOVAPS      Z20, K4, outb
+
+// func lstmCellForwardAsm32(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+//
+// lstmCellForwardAsm16 on two vectors at a time (m a positive multiple of
+// 32): the second vector's registers are the first's plus 16.
+TEXT ·lstmCellForwardAsm32(SB), NOSPLIT, $0-72
+	MOVQ m+0(FP), CX
+	MOVQ h+8(FP), R12
+	MOVQ gr+16(FP), SI
+	MOVQ bias+24(FP), BX
+	MOVQ peep+32(FP), DX
+	MOVQ cp+40(FP), R8
+	MOVQ cell+48(FP), R9
+	MOVQ tanhC+56(FP), R10
+	MOVQ y+64(FP), R11
+	SHLQ $2, R12
+	LEAQ (R12)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
+	LEAQ (CX*4), AX
+
+lstmFwdLoop1P:
+	VMOVUPS (R8), Z15
+	VMOVUPS 64(R8), Z31
+
+	// i = sigmoid(gi + bi + float32(pi·cp))
+	VMOVUPS (SI), Z9
+	VMOVUPS 64(SI), Z25
+	VADDPS  (BX), Z9, Z9
+	VADDPS  64(BX), Z25, Z25
+	VMULPS  (DX), Z15, Z10
+	VMULPS  64(DX), Z31, Z26
+	VADDPS  Z10, Z9, Z9
+	VADDPS  Z26, Z25, Z25
+	SIGMOIDZ2(Z9, Z14, Z25, Z30)
+	VMOVUPS Z14, (SI)
+	VMOVUPS Z30, 64(SI)
+
+	// f = sigmoid(gf + bf + float32(pf·cp))
+	VMOVUPS (SI)(R13*1), Z9
+	VMOVUPS 64(SI)(R13*1), Z25
+	VADDPS  (BX)(R13*1), Z9, Z9
+	VADDPS  64(BX)(R13*1), Z25, Z25
+	VMULPS  (DX)(R13*1), Z15, Z10
+	VMULPS  64(DX)(R13*1), Z31, Z26
+	VADDPS  Z10, Z9, Z9
+	VADDPS  Z26, Z25, Z25
+	SIGMOIDZ2(Z9, Z13, Z25, Z29)
+	VMOVUPS Z13, (SI)(R13*1)
+	VMOVUPS Z29, 64(SI)(R13*1)
+
+	// c = tanh(gc + bc)
+	VMOVUPS (SI)(R14*1), Z9
+	VMOVUPS 64(SI)(R14*1), Z25
+	VADDPS  (BX)(R14*1), Z9, Z9
+	VADDPS  64(BX)(R14*1), Z25, Z25
+	TANHZ2(Z9, Z12, Z25, Z28)
+	VMOVUPS Z12, (SI)(R14*1)
+	VMOVUPS Z28, 64(SI)(R14*1)
+
+	// C = float32(f·cp) + float32(i·c)
+	VMULPS  Z15, Z13, Z13
+	VMULPS  Z31, Z29, Z29
+	VMULPS  Z12, Z14, Z14
+	VMULPS  Z28, Z30, Z30
+	VADDPS  Z14, Z13, Z11
+	VADDPS  Z30, Z29, Z27
+	VMOVUPS Z11, (R9)
+	VMOVUPS Z27, 64(R9)
+
+	ADDQ $128, SI
+	ADDQ $128, BX
+	ADDQ $128, DX
+	ADDQ $128, R8
+	ADDQ $128, R9
+	SUBQ $32, CX
+	JNZ  lstmFwdLoop1P
+
+	MOVQ m+0(FP), CX
+	SUBQ AX, SI
+	SUBQ AX, BX
+	SUBQ AX, DX
+	SUBQ AX, R9
+
+lstmFwdLoop2P:
+	// o = sigmoid(go + bo + float32(po·C))
+	VMOVUPS (R9), Z11
+	VMOVUPS 64(R9), Z27
+	VMOVUPS (SI)(R12*1), Z9
+	VMOVUPS 64(SI)(R12*1), Z25
+	VADDPS  (BX)(R12*1), Z9, Z9
+	VADDPS  64(BX)(R12*1), Z25, Z25
+	VMULPS  (DX)(R12*1), Z11, Z10
+	VMULPS  64(DX)(R12*1), Z27, Z26
+	VADDPS  Z10, Z9, Z9
+	VADDPS  Z26, Z25, Z25
+	SIGMOIDZ2(Z9, Z14, Z25, Z30)
+	VMOVUPS Z14, (SI)(R12*1)
+	VMOVUPS Z30, 64(SI)(R12*1)
+
+	// tanh(C), y = o·tanh(C)
+	TANHZ2(Z11, Z13, Z27, Z29)
+	VMOVUPS Z13, (R10)
+	VMOVUPS Z29, 64(R10)
+	VMULPS  Z13, Z14, Z13
+	VMULPS  Z29, Z30, Z29
+	VMOVUPS Z13, (R11)
+	VMOVUPS Z29, 64(R11)
+
+	ADDQ $128, SI
+	ADDQ $128, BX
+	ADDQ $128, DX
+	ADDQ $128, R9
+	ADDQ $128, R10
+	ADDQ $128, R11
+	SUBQ $32, CX
+	JNZ  lstmFwdLoop2P
+	VZEROUPPER
+	RET

@@ -77,6 +77,9 @@ func lstmCellForwardAsm8(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
 func lstmCellForwardAsm16(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
 
 //go:noescape
+func lstmCellForwardAsm32(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
+
+//go:noescape
 func gruCellForwardAsm8(m, h int, gr, rec, bias, hp, hr, y *float32)
 
 //go:noescape
@@ -146,8 +149,12 @@ func tanhAsm(n int, dst, src *float32) {
 // apart.
 func lstmCellForwardAsm(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32) {
 	k := split16(m)
-	if k > 0 {
-		lstmCellForwardAsm16(k, h, gr, bias, peep, cp, cell, tanhC, y)
+	p := k &^ 31
+	if p > 0 {
+		lstmCellForwardAsm32(p, h, gr, bias, peep, cp, cell, tanhC, y)
+	}
+	if p < k {
+		lstmCellForwardAsm16(k-p, h, at(gr, p), at(bias, p), at(peep, p), at(cp, p), at(cell, p), at(tanhC, p), at(y, p))
 	}
 	if k < m {
 		lstmCellForwardAsm8(m-k, h, at(gr, k), at(bias, k), at(peep, k), at(cp, k), at(cell, k), at(tanhC, k), at(y, k))
