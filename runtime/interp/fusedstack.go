@@ -217,9 +217,10 @@ func stepsOf(seqLens *graph.Tensor, d rnnDims) int {
 	return n
 }
 
-// startStack packs the rows into P parts once for every layer, gathers
-// the bottom layer's input and starts each layer of each part on the
-// output of the one below. With one part it also readies the layers to
+// startStack packs the rows into P parts once for every layer and starts
+// each layer of each part on the output of the one below. With one part it
+// gathers the bottom layer's input; several parts gather their own, at once
+// (runStackPart). With one part it also readies the layers to
 // follow each other, and reports whether they can: not when a layer above
 // the bottom needs its whole input before its first step
 // (ops.RNNRows.WholeInput).
@@ -235,7 +236,9 @@ func (w *fusedWork) startStack(P, L int) (follow bool) {
 	follow = P == 1
 	for i := range P {
 		p := &w.rnn.parts[i]
-		gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
+		if P == 1 {
+			gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
+		}
 		for l := range L {
 			c, k := &s.layers[l], i*L+l
 			x := p.xp
@@ -289,7 +292,7 @@ func (w *fusedWork) runParts(P, L int) {
 	s.wg.Wait()
 }
 
-// runStackPart runs part i's layers, bottom first. done: it runs on a
+// runStackPart gathers part i's input and runs its layers, bottom first. done: it runs on a
 // goroutine of its own, which signals the stack's wait group. A panic (a
 // bug) is kept for stackResult to raise on the caller's goroutine.
 func (w *fusedWork) runStackPart(i, L int, done bool) {
@@ -300,7 +303,10 @@ func (w *fusedWork) runStackPart(i, L int, done bool) {
 			s.wg.Done()
 		}
 	}()
-	rows := w.rnn.parts[i].pack.Rows()
+	p := &w.rnn.parts[i]
+	bottom := &s.layers[0]
+	gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
+	rows := p.pack.Rows()
 	for l := range L {
 		r := &s.rows[i*L+l]
 		if r.WholeInput() {
