@@ -31,7 +31,6 @@ package interp
 import (
 	goruntime "runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 
 	"github.com/trnn/trnn/graph"
@@ -56,8 +55,8 @@ type stackWork struct {
 	h0, c0, bias [][]float32
 	views        []graph.Tensor // the input shapes of the layers above the bottom, no data
 	panics       []any
-	pending      atomic.Int32 // layers not yet done
-	wg           sync.WaitGroup
+	pending      atomic.Int32 // layers, or parts, not yet done
+	L            int          // layers in the stack
 }
 
 // stacksRun and stacksFollowed count the stacks run as one step, and
@@ -100,7 +99,8 @@ func (k *fusedKernel) runStack(st *state, w *fusedWork) (fused bool, err error) 
 		return false, nil
 	}
 	L := len(k.lower) + 1
-	follow = w.startStack(P, L) && follow
+	w.stack.L = L
+	follow = w.startStack(P, L, follow)
 	stacksRun.Add(1)
 	top := w.stack.layers[L-1].d
 	yh := st.alloc.get(graph.Float32, k.yhShape(top, &w.yhShape))
@@ -108,7 +108,7 @@ func (k *fusedKernel) runStack(st *state, w *fusedWork) (fused bool, err error) 
 		stacksFollowed.Add(1)
 		w.followStack(L)
 	} else {
-		w.runParts(P, L)
+		w.runParts(P)
 	}
 	w.stackResult(P, L, top.H, yh.F32)
 	st.vals[k.rnn.out[1]] = yh
@@ -217,14 +217,13 @@ func stepsOf(seqLens *graph.Tensor, d rnnDims) int {
 	return n
 }
 
-// startStack packs the rows into P parts once for every layer and starts
-// each layer of each part on the output of the one below. With one part it
-// gathers the bottom layer's input; several parts gather their own, at once
-// (runStackPart). With one part it also readies the layers to
-// follow each other, and reports whether they can: not when a layer above
-// the bottom needs its whole input before its first step
-// (ops.RNNRows.WholeInput).
-func (w *fusedWork) startStack(P, L int) (follow bool) {
+// startStack packs the rows into P parts once for every layer. With one
+// part it starts the part's layers (startPart) and, when follow asks, readies
+// them to follow each other; it reports whether they can: not when a layer
+// above the bottom needs its whole input before its first step
+// (ops.RNNRows.WholeInput). Several parts start their own, at once
+// (runStackPart).
+func (w *fusedWork) startStack(P, L int, follow bool) bool {
 	s := &w.stack
 	bottom := s.layers[0]
 	w.rnn.sortRows(bottom.in.SeqLens, bottom.d, P)
@@ -233,30 +232,42 @@ func (w *fusedWork) startStack(P, L int) (follow bool) {
 			summedBias(c.in.B, c.d.H, 0, &s.bias[l])
 		}
 	}
-	follow = P == 1
-	for i := range P {
-		p := &w.rnn.parts[i]
-		if P == 1 {
-			gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
-		}
-		for l := range L {
-			c, k := &s.layers[l], i*L+l
-			x := p.xp
-			if l > 0 {
-				x = s.rows[k-1].Output()
-			}
-			var bias []float32
-			if c.rk.op == graph.OpLSTM && c.in.B != nil {
-				bias = s.bias[l]
-			}
-			startRows(&s.rows[k], p, c.rk.op, c.in, c.a, c.d, bias, x, &s.h0[k], &s.c0[k])
-			follow = follow && (l == 0 || !s.rows[k].WholeInput())
+	if P > 1 {
+		return false // each part starts its own layers (runStackPart)
+	}
+	w.startPart(0)
+	if !follow {
+		return false
+	}
+	for l := 1; l < L; l++ {
+		if s.rows[l].WholeInput() {
+			return false
 		}
 	}
-	if follow {
-		w.readyFollow(L)
+	w.readyFollow(L)
+	return true
+}
+
+// startPart gathers part i's input and starts each of its layers on the
+// output of the one below.
+func (w *fusedWork) startPart(i int) {
+	s := &w.stack
+	L := s.L
+	p := &w.rnn.parts[i]
+	bottom := &s.layers[0]
+	gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
+	for l := range L {
+		c, k := &s.layers[l], i*L+l
+		x := p.xp
+		if l > 0 {
+			x = s.rows[k-1].Output()
+		}
+		var bias []float32
+		if c.rk.op == graph.OpLSTM && c.in.B != nil {
+			bias = s.bias[l]
+		}
+		startRows(&s.rows[k], p, c.rk.op, c.in, c.a, c.d, bias, x, &s.h0[k], &s.c0[k])
 	}
-	return follow
 }
 
 // readyFollow makes each layer of the one part follow the layer below
@@ -280,33 +291,46 @@ func (w *fusedWork) readyFollow(L int) {
 	}
 }
 
-// runParts runs each part's layers one after another, the parts at once,
-// part 0 on the caller's goroutine.
-func (w *fusedWork) runParts(P, L int) {
+// runParts runs each part's layers one after another, the parts at once:
+// part 0 on the caller's goroutine, the others on helpers (a goroutine of
+// their own when every helper is busy). Each part starts its own layers,
+// so that a helper's wake-up overlaps the caller's start. The caller then
+// waits spinning: woken from a wait group, it would start the head tens of
+// microseconds late.
+func (w *fusedWork) runParts(P int) {
 	s := &w.stack
-	for i := 1; i < P; i++ {
-		s.wg.Add(1)
-		go w.runStackPart(i, L, true)
+	if P == 1 {
+		w.runStackPart(0, false) // started by startStack
+		return
 	}
-	w.runStackPart(0, L, false)
-	s.wg.Wait()
+	s.pending.Store(int32(P - 1))
+	for i := 1; i < P; i++ {
+		if t := (helperTask{(*fusedWork).runPart, w, i}); !handOffOrWake(t) {
+			go w.runPart(i)
+		}
+	}
+	w.runStackPart(0, true)
+	waitPending(&s.pending)
 }
 
-// runStackPart gathers part i's input and runs its layers, bottom first. done: it runs on a
-// goroutine of its own, which signals the stack's wait group. A panic (a
-// bug) is kept for stackResult to raise on the caller's goroutine.
-func (w *fusedWork) runStackPart(i, L int, done bool) {
+// runPart is runStackPart on a goroutine other than the caller's, which
+// counts the part done.
+func (w *fusedWork) runPart(i int) {
+	defer w.stack.pending.Add(-1)
+	w.runStackPart(i, true)
+}
+
+// runStackPart runs part i's layers, bottom first, having started them
+// if start says. A panic (a bug) is kept for stackResult to raise on the
+// caller's goroutine.
+func (w *fusedWork) runStackPart(i int, start bool) {
 	s := &w.stack
-	defer func() {
-		s.panics[i] = recover()
-		if done {
-			s.wg.Done()
-		}
-	}()
-	p := &w.rnn.parts[i]
-	bottom := &s.layers[0]
-	gatherRows(p, bottom.in.X, bottom.d, 0, len(p.order))
-	rows := p.pack.Rows()
+	defer func() { s.panics[i] = recover() }()
+	if start {
+		w.startPart(i)
+	}
+	L := s.L
+	rows := w.rnn.parts[i].pack.Rows()
 	for l := range L {
 		r := &s.rows[i*L+l]
 		if r.WholeInput() {
@@ -349,20 +373,14 @@ func (w *fusedWork) followStack(L int) {
 	var mine [stackMaxLayers]bool
 	s.pending.Store(int32(L))
 	for l := 1; l < L; l++ {
-		mine[l] = !handOff(w, l)
+		mine[l] = !handOff(helperTask{(*fusedWork).followLayer, w, l})
 	}
 	for l := range L {
 		if l == 0 || mine[l] {
 			w.followLayer(l)
 		}
 	}
-	// The caller waits spinning, not parked: a parked goroutine would
-	// wait as long to be woken as a helper does (helper.go).
-	for spins := 1; s.pending.Load() > 0; spins++ {
-		if spins%4096 == 0 {
-			goruntime.Gosched()
-		}
-	}
+	waitPending(&s.pending)
 }
 
 // followLayer runs layer l over every row, on whichever goroutine, and

@@ -266,3 +266,48 @@ func stackAllocs(t *testing.T, fused, plain *Interpreter, args []*graph.Tensor) 
 		t.Errorf("batch %d: the stack did not run as one step", args[0].Shape[0])
 	}
 }
+
+// TestFusedStackConcurrentParts: calls that split their rows across the
+// cores, run from several goroutines at once, each give the bits of the
+// call run alone. More calls than helpers means that some parts run on
+// goroutines of their own; the others on helpers, awake or woken.
+func TestFusedStackConcurrentParts(t *testing.T) {
+	if goruntime.GOMAXPROCS(0) < 2 {
+		t.Skip("one core: the rows are not split")
+	}
+	rng := rand.New(rand.NewPCG(49, 50))
+	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpGRU}, H: []int{48, 32}, F: 6, seqLens: true}
+	fused, _, _ := plans(t, s.graph(rng))
+	const callers = 4
+	ins := make([]map[string]*graph.Tensor, callers)
+	want := make([]*graph.Tensor, callers)
+	for c := range ins {
+		ins[c] = s.inputs(rng, 256, 40)
+		out, err := fused.Run(ins[c])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[c] = out["probs"]
+	}
+	errs := make(chan error, callers)
+	for c := range callers {
+		go func() {
+			for range 5 {
+				out, err := fused.Run(ins[c])
+				if err == nil && !sameBits(out["probs"], want[c]) {
+					err = fmt.Errorf("caller %d: the output differs from the call run alone", c)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range callers {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

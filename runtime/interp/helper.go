@@ -1,7 +1,7 @@
 package interp
 
-// Helpers: goroutines that run the upper layers of stacks (fusedstack.go)
-// for calls on other goroutines.
+// Helpers: goroutines that run the upper layers of stacks, or their parts
+// (fusedstack.go), for calls on other goroutines.
 //
 // A goroutine started for each call would come too late: waking a parked
 // thread takes tens of microseconds on a virtual machine (the idle CPU
@@ -18,10 +18,16 @@ import (
 	"time"
 )
 
-// helperSpin is how long a helper stays awake after its last task: it
+// helperSpin is how long a helper stays awake after a short task: it
 // covers the gap between back-to-back calls, at the cost of that much CPU
-// time when the calls stop.
-const helperSpin = 50 * time.Microsecond
+// time when the calls stop. After a long task it stays awake for
+// 1/helperSpinShare of the task's time instead, which covers the gap
+// between calls of a large batch (the head, the next call's packing: a
+// few hundred microseconds) at the same share of CPU time.
+const (
+	helperSpin      = 50 * time.Microsecond
+	helperSpinShare = 8
+)
 
 // A helper's states.
 const (
@@ -33,9 +39,16 @@ const (
 
 type helper struct {
 	state atomic.Int32
-	w     *fusedWork // the task: layer l of w's stack
-	l     int
+	task  helperTask
 	wake  chan struct{}
+}
+
+// helperTask is a helper's task: run(w, i), where run is a method
+// expression (no closure, so handing a task off allocates nothing).
+type helperTask struct {
+	run func(*fusedWork, int)
+	w   *fusedWork
+	i   int
 }
 
 // helpers are started at the first stack that runs at once, one per core
@@ -45,17 +58,12 @@ var helpers struct {
 	hs   []*helper
 }
 
-// handOff gives layer l of w's stack to a helper that is awake, and
-// reports whether one took it. When none is awake, it wakes a parked one
-// for later calls.
-func handOff(w *fusedWork, l int) bool {
+// handOff gives t to a helper that is awake, and reports whether one took
+// it. When none is awake, it wakes a parked one for later calls.
+func handOff(t helperTask) bool {
 	helpers.once.Do(startHelpers)
-	for _, h := range helpers.hs {
-		if h.state.CompareAndSwap(helperAwake, helperClaimed) {
-			h.w, h.l = w, l
-			h.state.Store(helperBusy)
-			return true
-		}
+	if claim(t, helperAwake) {
+		return true
 	}
 	for _, h := range helpers.hs {
 		if h.state.CompareAndSwap(helperParked, helperAwake) {
@@ -64,6 +72,40 @@ func handOff(w *fusedWork, l int) bool {
 		}
 	}
 	return false
+}
+
+// handOffOrWake gives t to a helper that is awake or, failing that, to a
+// parked one, which it wakes; it reports whether one took it (not when
+// every helper is busy). A task long enough to outlast the wake-up is
+// better started late on a helper than run after the caller's own.
+func handOffOrWake(t helperTask) bool {
+	helpers.once.Do(startHelpers)
+	return claim(t, helperAwake) || claim(t, helperParked)
+}
+
+// claim gives t to a helper in state from, waking it if it was parked.
+func claim(t helperTask, from int32) bool {
+	for _, h := range helpers.hs {
+		if h.state.CompareAndSwap(from, helperClaimed) {
+			h.task = t
+			h.state.Store(helperBusy)
+			if from == helperParked {
+				h.wake <- struct{}{}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// waitPending waits, spinning, until n reaches 0: a parked goroutine
+// would wait as long to be woken as a helper does.
+func waitPending(n *atomic.Int32) {
+	for spins := 1; n.Load() > 0; spins++ {
+		if spins%4096 == 0 {
+			goruntime.Gosched()
+		}
+	}
 }
 
 func startHelpers() {
@@ -75,18 +117,20 @@ func startHelpers() {
 	}
 }
 
-// loop runs tasks, spinning for helperSpin after each (and after waking)
-// before it parks.
+// loop runs tasks, spinning after each (spinFor) and after waking before
+// it parks.
 func (h *helper) loop() {
 	<-h.wake
 	deadline := time.Now().Add(helperSpin)
 	for spins := 1; ; spins++ {
 		if h.state.Load() == helperBusy {
-			w, l := h.w, h.l
-			h.w = nil
-			w.followLayer(l)
+			t := h.task
+			h.task = helperTask{}
+			start := time.Now()
+			t.run(t.w, t.i)
 			h.state.Store(helperAwake)
-			deadline = time.Now().Add(helperSpin)
+			now := time.Now()
+			deadline = now.Add(spinFor(now.Sub(start)))
 			continue
 		}
 		if spins%1024 != 0 {
@@ -99,4 +143,9 @@ func (h *helper) loop() {
 		}
 		goruntime.Gosched()
 	}
+}
+
+// spinFor is how long a helper spins after a task that took d.
+func spinFor(d time.Duration) time.Duration {
+	return max(helperSpin, d/helperSpinShare)
 }
