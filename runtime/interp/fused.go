@@ -72,7 +72,7 @@ type fusedWork struct {
 	x       *graph.Tensor // the call's X, while it runs
 	d       rnnDims
 	next    atomic.Int64 // the next range to run
-	wg      sync.WaitGroup
+	pending atomic.Int32 // workers but the caller not yet done
 	panics  [fusedMaxWorkers]any
 	yhShape [3]int
 	xView   graph.Tensor // X's shape as the absorbed Transpose would give it, no data
@@ -201,12 +201,14 @@ func (w *fusedWork) run(op graph.Op, in rnnInputs, a rnnAttrs, d rnnDims, yh []f
 	workers := w.split(d)
 	w.x, w.d = in.X, d
 	w.next.Store(0)
+	w.pending.Store(int32(workers - 1))
 	for i := 1; i < workers; i++ {
-		w.wg.Add(1)
-		go w.work(i, true)
+		if t := (helperTask{(*fusedWork).workOff, w, i}); !handOffOrWake(t) {
+			go w.workOff(i)
+		}
 	}
-	w.work(0, false)
-	w.wg.Wait()
+	w.work(0)
+	waitPending(&w.pending)
 	w.x = nil
 	w.rethrow()
 	for i := range w.rnn.parts {
@@ -312,16 +314,20 @@ func (w *fusedWork) sizeRanges() {
 	w.scratch = w.scratch[:n]
 }
 
-// work is worker i: it runs ranges until none is left. done: it runs on a
-// goroutine of its own, which signals w.wg. A panic (a bug) is kept for
-// rethrow.
-func (w *fusedWork) work(i int, done bool) {
+// workOff is worker i on a helper or a goroutine of its own (i ≥ 1),
+// which counts the worker done; the caller is worker 0, and waits for the
+// others spinning (helper.go).
+func (w *fusedWork) workOff(i int) {
+	defer w.pending.Add(-1)
+	w.work(i)
+}
+
+// work is worker i: it runs ranges until none is left. A panic (a bug) is
+// kept for rethrow.
+func (w *fusedWork) work(i int) {
 	defer func() {
 		if r := recover(); r != nil {
 			w.panics[i] = r
-		}
-		if done {
-			w.wg.Done()
 		}
 	}()
 	for {
