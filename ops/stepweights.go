@@ -28,7 +28,7 @@ type stepWeights struct {
 	// groups: the whole groups of eight rows of a step of a few rows
 	// multiply by Rᵀ too (LSTMWeights.StepGroups).
 	groups bool
-	flip   bool // the one-row steps' next panel order: last first
+	flip  bool // the one-row steps' next panel order: last first
 }
 
 // prepare sets s to R for steps of at most rows rows, with Rᵀ when such
