@@ -29,10 +29,9 @@ type GRUWeights struct {
 	B    []float32 // [6H] input bias Wb (z, r, h) then recurrent bias Rb (z, r, h); nil = 0
 	// LinearBeforeReset selects ONNX's linear_before_reset = 1 form.
 	LinearBeforeReset bool
-	// WT [I, 3H] and RT [H, 3H] are Wᵀ and Rᵀ, or nil, RP Rᵀ in panels
-	// (RecurrentPanels), or nil, and StepGroups, as in LSTMWeights.
+	// WT [I, 3H] and RT [H, 3H] are Wᵀ and Rᵀ, or nil, and RP Rᵀ in
+	// panels (RecurrentPanels), or nil, as in LSTMWeights.
 	WT, RT, RP []float32
-	StepGroups bool
 }
 
 // GRUGrads are where GRUBackward accumulates gradients (it adds to them: a
@@ -131,7 +130,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		bias = c.zeros
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, w.RP, G, H, B, w.StepGroups, &c.rT)
+	rw.prepare(w.R, w.RT, w.RP, G, H, B, &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]

@@ -41,14 +41,6 @@ type LSTMWeights struct {
 	// RP is Rᵀ laid out by RecurrentPanels, or nil. Steps of one row read
 	// it instead of RT, with the bits they have with RT.
 	RP []float32
-
-	// StepGroups runs the whole groups of eight rows of a step of at most
-	// 32 rows with the outer-product kernel on Rᵀ, the rest by dot
-	// products, where without it all take dot products: faster (a training
-	// shard's 16 rows), but a row's bits then depend on how many rows its
-	// step has, which served batches cannot allow (stepWeights). Training
-	// sets it.
-	StepGroups bool
 }
 
 // LSTMGrads are where LSTMBackward accumulates gradients (it adds to them: a
@@ -165,7 +157,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 		peep = c.zeros[:3*H]
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, w.RP, G, H, p.Rows(), w.StepGroups, &c.rT)
+	rw.prepare(w.R, w.RT, w.RP, G, H, p.Rows(), &c.rT)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]

@@ -28,19 +28,16 @@ func TestRNNRowsSameBits(t *testing.T) {
 					lengths[0] = 12
 					given, extra := (B+H)%2 == 0, (B+i)%2 == 1
 					c := newRecCase(kind, 5, H, lengths, extra, extra, !extra, uint64(B*H+i))
-					for _, groups := range []bool{false, true} {
-						name := fmt.Sprintf("%s/%v/H=%d/B=%d/given=%v/groups=%v", impl.name, kind, H, B, given, groups)
-						checkRNNRows(t, name, c, given, groups)
-					}
+					name := fmt.Sprintf("%s/%v/H=%d/B=%d/given=%v", impl.name, kind, H, B, given)
+					checkRNNRows(t, name, c, given)
 				}
 			}
 		}
 	}
 }
 
-// checkRNNRows compares RNNRows with the packed forward on c, both with
-// StepGroups or both without.
-func checkRNNRows(t *testing.T, name string, c *recCase, given, groups bool) {
+// checkRNNRows compares RNNRows with the packed forward on c.
+func checkRNNRows(t *testing.T, name string, c *recCase, given bool) {
 	t.Helper()
 	pk, H, I := c.pk, c.H, c.I
 	B, N := pk.p.Rows(), pk.p.N()
@@ -52,7 +49,6 @@ func checkRNNRows(t *testing.T, name string, c *recCase, given, groups bool) {
 	h0, c0 := pk.packRows(c.vals["h0"], H), pk.packRows(c.vals["c0"], H)
 	wantY, wantH, wantC := make([]float32, N*H), make([]float32, B*H), make([]float32, B*H)
 	lw, gw := c.lstmWeights(), c.gruWeights()
-	lw.StepGroups, gw.StepGroups = groups, groups
 	if given {
 		lw.WT, lw.RT = transposed(lw.W, G, I), transposed(lw.R, G, H)
 		lw.RP = RecurrentPanels(lw.RT, H, G) // nil but where G is a multiple of 64

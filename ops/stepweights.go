@@ -8,9 +8,8 @@ package ops
 // outer-product kernel (outerRows): for many rows Gemm then runs the same
 // kernel on the same values in the same order as when it packs (its packed
 // and in-place paths differ only in where they read B), so results keep
-// their bits. In training (LSTMWeights.StepGroups), a step of a few rows
-// runs its groups of eight by that kernel too, faster than dot products,
-// and the rest by dot products.
+// their bits; a step of a few rows runs its groups of eight by that kernel
+// too, faster than dot products, and the rest by dot products.
 //
 // An inference session gives Rᵀ itself, made once per model; then, where
 // Gemm has a GEMV kernel, steps of one row read it too, by a GEMV that sums
@@ -25,23 +24,19 @@ type stepWeights struct {
 	rP    []float32 // Rᵀ in panels (RecurrentPanels), or nil
 	G, H  int
 	given bool // rT is the caller's: one-row steps read it
-	// groups: the whole groups of eight rows of a step of a few rows
-	// multiply by Rᵀ too (LSTMWeights.StepGroups).
-	groups bool
 	flip  bool // the one-row steps' next panel order: last first
 }
 
 // prepare sets s to R for steps of at most rows rows, with Rᵀ when such
-// steps read it (outerRows): rT when the caller has it (nil = not), else
-// transposed into *buf (grown as needed, not zeroed); rP is Rᵀ in panels,
-// or nil; groups as LSTMWeights.StepGroups.
-func (s *stepWeights) prepare(r, rT, rP []float32, G, H, rows int, groups bool, buf *[]float32) {
-	s.r, s.rT, s.rP, s.G, s.H, s.given, s.flip, s.groups = r, nil, rP, G, H, rT != nil, false, groups
+// steps pack R: rT when the caller has it (nil = not), else transposed
+// into *buf (grown as needed, not zeroed); rP is Rᵀ in panels, or nil.
+func (s *stepWeights) prepare(r, rT, rP []float32, G, H, rows int, buf *[]float32) {
+	s.r, s.rT, s.rP, s.G, s.H, s.given, s.flip = r, nil, rP, G, H, rT != nil, false
 	if rT != nil {
 		s.rT = rT
 		return
 	}
-	if outerRows(rows, G, groups) == 0 {
+	if outerRows(rows, G) == 0 {
 		return
 	}
 	if cap(*buf) < G*H {
@@ -95,10 +90,9 @@ func RecurrentPanels(rT []float32, H, G int) []float32 {
 	return p
 }
 
-// reserveStepWeights sizes *buf for prepare on steps of up to rows rows,
-// in training (StepGroups) or not.
+// reserveStepWeights sizes *buf for prepare on steps of up to rows rows.
 func reserveStepWeights(buf *[]float32, rows, G, H int) {
-	if outerRows(rows, G, true) > 0 && cap(*buf) < G*H {
+	if outerRows(rows, G) > 0 && cap(*buf) < G*H {
 		*buf = make([]float32, G*H)
 	}
 }
@@ -125,7 +119,7 @@ func (s *stepWeights) outer(n, nc int) int {
 	if s.given && n == 1 && gemmFastRow() {
 		return 1
 	}
-	return outerRows(n, nc, s.groups)
+	return outerRows(n, nc)
 }
 
 // split multiplies the first k of the m rows of hp by Rᵀ in place, with
@@ -142,23 +136,20 @@ func (s *stepWeights) split(k, m, j0, nc int, hp []float32, beta float32, c []fl
 
 // outerRows is how many leading rows of a step of n rows, in a product of
 // nc columns, multiply by Rᵀ with Gemm's outer-product kernel: all of them
-// where Gemm would pack R (gemmPacksTransB: many rows). With groups, in a
-// step of fewer rows the whole groups of eight do too, which that kernel's
-// 8-row tiles take faster than Gemm's dot products of rows (108 against 80
-// GFLOP/s for 16 rows of a layer of 64 units), unless the product has only
-// a few columns; the other rows take the dot products. The split depends
-// on n alone, so a row gets the same bits however the step's rows are cut
-// into ranges (mulRows). It does depend on n, so inference, whose served
-// requests must keep their bits in any batch (serve's chunks assume dot
-// products up to 32 rows), runs without groups.
-func outerRows(n, nc int, groups bool) int {
+// where Gemm would pack R (gemmPacksTransB: many rows), none for a few
+// columns, else the whole groups of eight, which that kernel's 8-row tiles
+// take faster than Gemm's dot products of rows (108 against 80 GFLOP/s for
+// 16 rows of a layer of 64 units); the other rows take the dot products.
+// The split depends on n alone, so a row gets the same bits however the
+// step's rows are cut into ranges (mulRows).
+func outerRows(n, nc int) int {
 	switch {
 	case gemmPacksTransB(n, nc):
 		return n
-	case groups && nc > outerMinCols:
-		return n &^ 7
+	case nc <= outerMinCols:
+		return 0
 	}
-	return 0
+	return n &^ 7
 }
 
 // outerMinCols is the widest product whose rows all take dot products: a

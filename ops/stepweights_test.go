@@ -9,12 +9,10 @@ import (
 
 // TestStepWeightsKernels: a step's product takes, row by row, the bits of
 // Gemm's product by Rᵀ stored (the outer-product kernel) for the rows
-// outerRows gives it, and Gemm's product by R (dot products of rows) for
-// the others: without groups, the bits of Gemm's product by R for every
-// row; with them (training), those of the product by Rᵀ for the whole
-// groups of eight of a step of a few rows. With every implementation as
-// Gemm's default, for steps of 1 to 70 rows, the whole width and column
-// blocks (the GRU's), beta 0 and 1.
+// outerRows gives it, the whole groups of eight of a step of a few rows,
+// and Gemm's product by R (dot products of rows) for the others, with
+// every implementation as Gemm's default, for steps of 1 to 70 rows, the
+// whole width and column blocks (the GRU's), beta 0 and 1.
 func TestStepWeightsKernels(t *testing.T) {
 	orig := gemmDefault
 	defer func() { gemmDefault = orig }()
@@ -32,49 +30,38 @@ func TestStepWeightsKernels(t *testing.T) {
 		for _, G := range []int{3 * H, 4 * H} {
 			r := rnd(G * H)
 			rT := transposed(r, G, H)
-			for _, groups := range []bool{false, true} {
-				stepKernels(t, impl.name, r, rT, G, H, groups, rnd)
+			var buf []float32
+			var sw stepWeights
+			sw.prepare(r, nil, nil, G, H, 70, &buf)
+			if !bitsEqual(sw.rT, rT) {
+				t.Fatalf("%s: prepare's Rᵀ is not R transposed", impl.name)
 			}
-		}
-	}
-	gemmDefault = orig
-	if k := outerRows(13, 160, true); orig != gemmUseGo && k != 8 {
-		t.Errorf("a training step of 13 rows takes %d of them by Rᵀ, want 8", k)
-	}
-	if k := outerRows(13, 160, false); orig != gemmUseGo && k != 0 {
-		t.Errorf("an inference step of 13 rows takes %d of them by Rᵀ, want 0", k)
-	}
-}
-
-// stepKernels checks the kernels of TestStepWeightsKernels for one R.
-func stepKernels(t *testing.T, impl string, r, rT []float32, G, H int, groups bool, rnd func(int) []float32) {
-	t.Helper()
-	var buf []float32
-	var sw stepWeights
-	sw.prepare(r, nil, nil, G, H, 70, groups, &buf)
-	if !bitsEqual(sw.rT, rT) {
-		t.Fatalf("%s: prepare's Rᵀ is not R transposed", impl)
-	}
-	for _, n := range []int{1, 5, 8, 13, 16, 31, 32, 33, 70} {
-		for _, blk := range [][2]int{{0, G}, {0, 2 * H}, {2 * H, H}} {
-			for _, beta := range []float32{0, 1} {
-				hp, c := rnd(n*H), rnd(n*G)
-				byRT, byR := append([]float32(nil), c...), append([]float32(nil), c...)
-				Gemm(false, false, n, blk[1], H, 1, hp, H, rT[blk[0]:], G, beta, byRT[blk[0]:], G)
-				Gemm(false, true, n, blk[1], H, 1, hp, H, r[blk[0]*H:], H, beta, byR[blk[0]:], G)
-				sw.mul(n, blk[0], blk[1], hp, beta, c[blk[0]:], G)
-				k := outerRows(n, blk[1], groups)
-				for i := range c {
-					want := byR[i]
-					if i/G < k {
-						want = byRT[i]
-					}
-					if math.Float32bits(c[i]) != math.Float32bits(want) {
-						t.Fatalf("%s groups %v G=%d n=%d columns %v beta=%v: C[%d] = %v, want %v (row %d of %d by Rᵀ)", impl, groups, G, n, blk, beta, i, c[i], want, i/G, k)
+			for _, n := range []int{1, 5, 8, 13, 16, 31, 32, 33, 70} {
+				for _, blk := range [][2]int{{0, G}, {0, 2 * H}, {2 * H, H}} {
+					for _, beta := range []float32{0, 1} {
+						hp, c := rnd(n*H), rnd(n*G)
+						byRT, byR := append([]float32(nil), c...), append([]float32(nil), c...)
+						Gemm(false, false, n, blk[1], H, 1, hp, H, rT[blk[0]:], G, beta, byRT[blk[0]:], G)
+						Gemm(false, true, n, blk[1], H, 1, hp, H, r[blk[0]*H:], H, beta, byR[blk[0]:], G)
+						sw.mul(n, blk[0], blk[1], hp, beta, c[blk[0]:], G)
+						k := outerRows(n, blk[1])
+						for i := range c {
+							want := byR[i]
+							if i/G < k {
+								want = byRT[i]
+							}
+							if math.Float32bits(c[i]) != math.Float32bits(want) {
+								t.Fatalf("%s G=%d n=%d columns %v beta=%v: C[%d] = %v, want %v (row %d of %d by Rᵀ)", impl.name, G, n, blk, beta, i, c[i], want, i/G, k)
+							}
+						}
 					}
 				}
 			}
 		}
+	}
+	gemmDefault = orig
+	if k := outerRows(13, 160); orig != gemmUseGo && k != 8 {
+		t.Errorf("a step of 13 rows takes %d of them by Rᵀ, want 8", k)
 	}
 }
 

@@ -92,7 +92,7 @@ func (n *lstmNode) weights(m *Model) ops.LSTMWeights {
 	W, _ := n.param(m, nil, 0)
 	R, _ := n.param(m, nil, 1)
 	B, _ := n.param(m, nil, 2)
-	return ops.LSTMWeights{I: n.I, H: n.H, W: W, R: R, B: B, StepGroups: true}
+	return ops.LSTMWeights{I: n.I, H: n.H, W: W, R: R, B: B}
 }
 
 func (n *lstmNode) newState(rows, N int, train bool) any {
@@ -127,7 +127,7 @@ func (n *gruNode) weights(m *Model) ops.GRUWeights {
 	W, _ := n.param(m, nil, 0)
 	R, _ := n.param(m, nil, 1)
 	B, _ := n.param(m, nil, 2)
-	return ops.GRUWeights{I: n.I, H: n.H, W: W, R: R, B: B, LinearBeforeReset: n.lbr, StepGroups: true}
+	return ops.GRUWeights{I: n.I, H: n.H, W: W, R: R, B: B, LinearBeforeReset: n.lbr}
 }
 
 func (n *gruNode) newState(rows, N int, train bool) any {
