@@ -251,19 +251,22 @@ func (s *RNNRows) RunRows(r0, r1 int, sc *RowScratch) {
 
 // mulRows is stepWeights.mul for rows r0..r0+m−1 of a step of n rows and
 // columns j0..j0+nc−1 of a product whose caller, in the packed forward,
-// asks mul for full columns: each row takes the kernel mul takes for it in
-// all n rows and full columns (stepWeights.outer), so that every row gets
-// the bits mul gives it (for even-aligned ranges, as RunRows requires).
-// Either kernel computes each element of C on its own, so a block of rows
-// or of columns has the full product's.
-func (s *stepWeights) mulRows(n, full, r0, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
+// asks mul for full columns: it takes the kernel mul takes for all n rows
+// and full columns, so that every row gets the bits mul gives it (for
+// even-aligned ranges, as RunRows requires). Either kernel computes each
+// element of C on its own, so a block of columns has the full product's.
+func (s *stepWeights) mulRows(n, full, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
 	if n == 1 && nc == full {
 		// The step's one row (its range's): mul's GEMV over the panels,
 		// with Gemm's bits on Rᵀ.
 		s.mul(n, j0, nc, hp, beta, c, ldc)
 		return
 	}
-	s.split(min(m, max(0, s.outer(n, full)-r0)), m, j0, nc, hp, beta, c, ldc)
+	if s.rT != nil && (gemmPacksTransB(n, full) || s.given && n == 1 && gemmFastRow()) {
+		Gemm(false, false, m, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
+		return
+	}
+	Gemm(false, true, m, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
 }
 
 // stepRows returns how many of rows r0..r1−1 step t runs (0 when none),
@@ -300,7 +303,7 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 			}
 		}
 		if hp != nil {
-			s.rw.mulRows(s.p.Active[t], G, r0, m, 0, G, hp, 1, g, G)
+			s.rw.mulRows(s.p.Active[t], G, m, 0, G, hp, 1, g, G)
 		}
 		cell, y := s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
 		if H >= rowsMinH {
@@ -516,7 +519,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 		if w.LinearBeforeReset {
 			rec := sc.state[:m*G]
 			if recur {
-				s.rw.mulRows(n, G, r0, m, 0, G, hp, 0, rec, G)
+				s.rw.mulRows(n, G, m, 0, G, hp, 0, rec, G)
 			} else {
 				clear(rec)
 			}
@@ -525,7 +528,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 			continue
 		}
 		if recur {
-			s.rw.mulRows(n, 2*H, r0, m, 0, 2*H, hp, 1, g, G)
+			s.rw.mulRows(n, 2*H, m, 0, 2*H, hp, 1, g, G)
 		}
 		if H >= rowsMinH {
 			gruStepResetGates(H, g, hp, hr, bias)
@@ -533,7 +536,7 @@ func (s *RNNRows) gruRows(r0, r1 int, sc *RowScratch) {
 			sc.gruResetRows(H, m, g, hp, hr, bias)
 		}
 		if recur {
-			s.rw.mulRows(n, H, r0, m, 2*H, H, hr, 1, g[2*H:], G)
+			s.rw.mulRows(n, H, m, 2*H, H, hr, 1, g[2*H:], G)
 		}
 		if H >= rowsMinH {
 			gruStepCandidate(H, g, hp, yt, bias)

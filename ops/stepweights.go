@@ -2,14 +2,11 @@ package ops
 
 // stepWeights is a recurrent layer's R [G, H] as its forward steps multiply
 // by it. Gemm with Bᵀ packs R's columns afresh at every step whose product
-// has more than a few rows, and takes dot products of rows for fewer. The
-// layer transposes R once per call instead, into rT [H, G], and multiplies
-// the rows of a step in whole groups of eight by it in place, with Gemm's
-// outer-product kernel (outerRows): for many rows Gemm then runs the same
-// kernel on the same values in the same order as when it packs (its packed
+// has more than a few rows; for those steps the layer transposes R once per
+// call instead, into rT [H, G], and multiplies by it in place. Gemm then
+// runs the same kernel on the same values in the same order (its packed
 // and in-place paths differ only in where they read B), so results keep
-// their bits; a step of a few rows runs its groups of eight by that kernel
-// too, faster than dot products, and the rest by dot products.
+// their bits.
 //
 // An inference session gives Rᵀ itself, made once per model; then, where
 // Gemm has a GEMV kernel, steps of one row read it too, by a GEMV that sums
@@ -36,29 +33,16 @@ func (s *stepWeights) prepare(r, rT, rP []float32, G, H, rows int, buf *[]float3
 		s.rT = rT
 		return
 	}
-	if outerRows(rows, G) == 0 {
+	if !gemmPacksTransB(rows, G) {
 		return
 	}
 	if cap(*buf) < G*H {
 		*buf = make([]float32, G*H)
 	}
 	s.rT = (*buf)[:G*H]
-	transposeInto(s.rT, r, G, H)
-}
-
-// transposeInto sets dst [cols, rows] to src [rows, cols] transposed, a
-// tile of 16×16 at a time, so that the columns written stay in the cache
-// between rows: a training step transposes R once per shard and layer.
-func transposeInto(dst, src []float32, rows, cols int) {
-	const tile = 16
-	for i0 := 0; i0 < rows; i0 += tile {
-		for j0 := 0; j0 < cols; j0 += tile {
-			j1 := min(j0+tile, cols)
-			for i := i0; i < min(i0+tile, rows); i++ {
-				for j, v := range src[i*cols+j0 : i*cols+j1] {
-					dst[(j0+j)*rows+i] = v
-				}
-			}
+	for j := 0; j < G; j++ {
+		for p, v := range r[j*H : (j+1)*H] {
+			s.rT[p*G+j] = v
 		}
 	}
 }
@@ -92,7 +76,7 @@ func RecurrentPanels(rT []float32, H, G int) []float32 {
 
 // reserveStepWeights sizes *buf for prepare on steps of up to rows rows.
 func reserveStepWeights(buf *[]float32, rows, G, H int) {
-	if outerRows(rows, G) > 0 && cap(*buf) < G*H {
+	if gemmPacksTransB(rows, G) && cap(*buf) < G*H {
 		*buf = make([]float32, G*H)
 	}
 }
@@ -106,55 +90,12 @@ func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32
 		s.flip = !s.flip
 		return
 	}
-	s.split(s.outer(n, nc), n, j0, nc, hp, beta, c, ldc)
+	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
+		Gemm(false, false, n, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
+		return
+	}
+	Gemm(false, true, n, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
 }
-
-// outer is how many leading rows of a step of n rows multiply by Rᵀ
-// (outerRows), and with it the one row of a step when the caller gave Rᵀ
-// and Gemm has a GEMV kernel.
-func (s *stepWeights) outer(n, nc int) int {
-	if s.rT == nil {
-		return 0
-	}
-	if s.given && n == 1 && gemmFastRow() {
-		return 1
-	}
-	return outerRows(n, nc)
-}
-
-// split multiplies the first k of the m rows of hp by Rᵀ in place, with
-// Gemm's outer-product kernel, and the others by R, with its dot products
-// of rows (Gemm with Bᵀ).
-func (s *stepWeights) split(k, m, j0, nc int, hp []float32, beta float32, c []float32, ldc int) {
-	if k > 0 {
-		Gemm(false, false, k, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
-	}
-	if k < m {
-		Gemm(false, true, m-k, nc, s.H, 1, hp[k*s.H:], s.H, s.r[j0*s.H:], s.H, beta, c[k*ldc:], ldc)
-	}
-}
-
-// outerRows is how many leading rows of a step of n rows, in a product of
-// nc columns, multiply by Rᵀ with Gemm's outer-product kernel: all of them
-// where Gemm would pack R (gemmPacksTransB: many rows), none for a few
-// columns, else the whole groups of eight, which that kernel's 8-row tiles
-// take faster than Gemm's dot products of rows (108 against 80 GFLOP/s for
-// 16 rows of a layer of 64 units); the other rows take the dot products.
-// The split depends on n alone, so a row gets the same bits however the
-// step's rows are cut into ranges (mulRows).
-func outerRows(n, nc int) int {
-	switch {
-	case gemmPacksTransB(n, nc):
-		return n
-	case nc <= outerMinCols:
-		return 0
-	}
-	return n &^ 7
-}
-
-// outerMinCols is the widest product whose rows all take dot products: a
-// 16-column strip of the outer-product kernel would be mostly padding.
-const outerMinCols = 8
 
 // inputProduct computes gates [N, G] = x·Wᵀ for x [N, I] and W [G, I],
 // reading wT [I, G] in place instead of W when the caller has it (nil =

@@ -7,15 +7,12 @@ import (
 	"testing"
 )
 
-// TestStepWeightsKernels: a step's product takes, row by row, the bits of
-// Gemm's product by Rᵀ stored (the outer-product kernel) for the rows
-// outerRows gives it, the whole groups of eight of a step of a few rows,
-// and Gemm's product by R (dot products of rows) for the others, with
-// every implementation as Gemm's default, for steps of 1 to 70 rows, the
+// TestStepWeightsSameBits: a step's product by Rᵀ packed once per call has
+// the bits of Gemm's product by R in place, with every implementation as
+// Gemm's default, for steps of few rows (in place) and many (packed), the
 // whole width and column blocks (the GRU's), beta 0 and 1.
-func TestStepWeightsKernels(t *testing.T) {
-	orig := gemmDefault
-	defer func() { gemmDefault = orig }()
+func TestStepWeightsSameBits(t *testing.T) {
+	defer func(d int) { gemmDefault = d }(gemmDefault)
 	rng := rand.New(rand.NewPCG(3, 4))
 	rnd := func(n int) []float32 {
 		x := make([]float32, n)
@@ -29,39 +26,29 @@ func TestStepWeightsKernels(t *testing.T) {
 		gemmDefault = impl.id
 		for _, G := range []int{3 * H, 4 * H} {
 			r := rnd(G * H)
-			rT := transposed(r, G, H)
 			var buf []float32
-			var sw stepWeights
-			sw.prepare(r, nil, nil, G, H, 70, &buf)
-			if !bitsEqual(sw.rT, rT) {
-				t.Fatalf("%s: prepare's Rᵀ is not R transposed", impl.name)
+			var packed, inPlace stepWeights
+			packed.prepare(r, nil, nil, G, H, 70, &buf)
+			inPlace.r, inPlace.G, inPlace.H = r, G, H
+			if packed.rT == nil {
+				t.Fatalf("%s: steps of 70 rows do not pack Rᵀ", impl.name)
 			}
-			for _, n := range []int{1, 5, 8, 13, 16, 31, 32, 33, 70} {
+			for _, n := range []int{1, 32, 33, 70} {
 				for _, blk := range [][2]int{{0, G}, {0, 2 * H}, {2 * H, H}} {
 					for _, beta := range []float32{0, 1} {
 						hp, c := rnd(n*H), rnd(n*G)
-						byRT, byR := append([]float32(nil), c...), append([]float32(nil), c...)
-						Gemm(false, false, n, blk[1], H, 1, hp, H, rT[blk[0]:], G, beta, byRT[blk[0]:], G)
-						Gemm(false, true, n, blk[1], H, 1, hp, H, r[blk[0]*H:], H, beta, byR[blk[0]:], G)
-						sw.mul(n, blk[0], blk[1], hp, beta, c[blk[0]:], G)
-						k := outerRows(n, blk[1])
+						want := append([]float32(nil), c...)
+						inPlace.mul(n, blk[0], blk[1], hp, beta, want[blk[0]:], G)
+						packed.mul(n, blk[0], blk[1], hp, beta, c[blk[0]:], G)
 						for i := range c {
-							want := byR[i]
-							if i/G < k {
-								want = byRT[i]
-							}
-							if math.Float32bits(c[i]) != math.Float32bits(want) {
-								t.Fatalf("%s G=%d n=%d columns %v beta=%v: C[%d] = %v, want %v (row %d of %d by Rᵀ)", impl.name, G, n, blk, beta, i, c[i], want, i/G, k)
+							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+								t.Fatalf("%s", fmt.Sprintf("%s G=%d n=%d columns %v beta=%v: C[%d] = %v, in place %v", impl.name, G, n, blk, beta, i, c[i], want[i]))
 							}
 						}
 					}
 				}
 			}
 		}
-	}
-	gemmDefault = orig
-	if k := outerRows(13, 160); orig != gemmUseGo && k != 8 {
-		t.Errorf("a step of 13 rows takes %d of them by Rᵀ, want 8", k)
 	}
 }
 
