@@ -43,6 +43,7 @@
 package trnn
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -197,11 +198,17 @@ func (s *Session) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 // (NonFiniteOutputError).
 func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 	p := &s.predict
-	F, err := s.check(seqs)
+	F, err := s.checkShapes(seqs)
 	if err != nil {
 		return nil, err
 	}
+	// The values are checked as they are copied into the batches (feed),
+	// one pass over them instead of two; a batch holding one it refuses
+	// does not run, and the first such value of all is reported.
 	res, err := s.predictRows(seqs, F)
+	if errors.Is(err, errNotFinite) {
+		err = p.checkFinite(s.path, seqs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +255,18 @@ func (s *Session) PredictSteps(seqs [][][]float32) ([][][]float32, error) {
 // check checks seqs against the model as Predict and PredictSteps need and
 // returns the feature count.
 func (s *Session) check(seqs [][][]float32) (int, error) {
+	F, err := s.checkShapes(seqs)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.predict.checkFinite(s.path, seqs); err != nil {
+		return 0, err
+	}
+	return F, nil
+}
+
+// checkShapes is check without the values' check (checkFinite).
+func (s *Session) checkShapes(seqs [][][]float32) (int, error) {
 	p := &s.predict
 	if p.err != nil {
 		return 0, fmt.Errorf("%s: %v", s.path, p.err)
@@ -256,11 +275,12 @@ func (s *Session) check(seqs [][][]float32) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %v", s.path, err)
 	}
-	if err := p.checkFinite(s.path, seqs); err != nil {
-		return 0, err
-	}
 	return F, nil
 }
+
+// errNotFinite is runBatch's refusal of a batch holding an input value
+// that checkFinite refuses; Predict then reports the first of all.
+var errNotFinite = errors.New("an input value is not a finite number")
 
 // predictRows runs seqs, checked, in the batches of Predict's plan and
 // returns each sequence's output row.
@@ -603,11 +623,7 @@ var oneBatch = [][]int{{0}}
 // long sequence among many short ones no longer pads them all to its
 // length.
 func (p *predictPlan) byLength(seqs [][][]float32, maxSteps int) [][]int {
-	idx := make([]int, len(seqs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return len(seqs[a]) - len(seqs[b]) })
+	idx := sortedByLength(seqs)
 	var out [][]int
 	start, steps := 0, 0
 	for j, i := range idx {
@@ -626,6 +642,23 @@ func (p *predictPlan) byLength(seqs [][][]float32, maxSteps int) [][]int {
 		out = append(out, idx[start:])
 	}
 	return out
+}
+
+// sortedByLength returns the indices of seqs sorted by length, stably. It
+// sorts keys of length and index as integers: a stable sort with a
+// comparison function took 30 µs for 256 sequences, as long as a sixth of
+// their run.
+func sortedByLength(seqs [][][]float32) []int {
+	keys := make([]uint64, len(seqs))
+	for i, seq := range seqs {
+		keys[i] = uint64(len(seq))<<32 | uint64(i)
+	}
+	slices.Sort(keys)
+	idx := make([]int, len(seqs))
+	for j, k := range keys {
+		idx[j] = int(k & (1<<32 - 1))
+	}
+	return idx
 }
 
 // sameLength groups the sequences by length, each group cut to maxSteps
@@ -697,7 +730,11 @@ func splitBalanced(seqs [][][]float32, idx []int, parts int) [][]int {
 // so that the next batch reuses its buffer and fb's inputs.
 func (s *Session) runBatch(ip *interp.Interpreter, p *predictPlan, seqs [][][]float32, idx []int, F int) (y *graph.Tensor, B, T int, fb *feedBufs, err error) {
 	fb = feedPool.Get().(*feedBufs)
-	B, T = p.feed(fb, seqs, idx, F)
+	B, T, finite := p.feed(fb, seqs, idx, F)
+	if !finite && p.refuses(seqs, idx) {
+		feedPool.Put(fb)
+		return nil, 0, 0, nil, errNotFinite
+	}
 	fb.args = resized(fb.args, ip.NumInputs())
 	fb.outs = resized(fb.outs, ip.NumOutputs())
 	xi, li, oi := ip.InputIndex(p.x.Name), -1, ip.OutputIndex(p.out.Name)
@@ -790,8 +827,9 @@ func (s *Session) outputError(p *predictPlan, y *graph.Tensor, want string, B in
 
 // feed builds the inputs of the batch idx in fb.x and fb.l: x padded to
 // the batch's longest sequence (or the model's fixed length), and lengths
-// when the model has them.
-func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (B, T int) {
+// when the model has them. finite reports whether every value copied is a
+// finite number.
+func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (B, T int, finite bool) {
 	B = len(idx)
 	if p.batch > 0 {
 		B = p.batch
@@ -808,17 +846,26 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 		fb.x = zeroed(fb.x, p.x.DType, B, T, F)
 	}
 	x := fb.x
+	var acc uint32 // as allFinite's, over every value copied
 	for b, i := range idx {
 		for t, step := range seqs[i] {
 			off := (b*T + t) * F
 			if p.timeMajor {
 				off = (t*B + b) * F
 			}
+			step = step[:F] // checkSeqs: every step has F values
 			if x.DType == graph.Float32 {
-				copy(x.F32[off:off+F], step)
+				// A loop, not copy: a call to memmove per step of a few
+				// features costs more than the moves.
+				dst := x.F32[off : off+F : off+F]
+				for f, v := range step {
+					acc |= (math.Float32bits(v)&0x7f800000 + 0x00800000) & 0x80000000
+					dst[f] = v
+				}
 				continue
 			}
 			for f, v := range step {
+				acc |= (math.Float32bits(v)&0x7f800000 + 0x00800000) & 0x80000000
 				x.F64[off+f] = float64(v)
 			}
 		}
@@ -838,7 +885,22 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 			}
 		}
 	}
-	return B, T
+	return B, T, acc == 0
+}
+
+// refuses reports whether the sequences idx of seqs hold a value that
+// checkFinite refuses.
+func (p *predictPlan) refuses(seqs [][][]float32, idx []int) bool {
+	for _, i := range idx {
+		for _, step := range seqs[i] {
+			for _, v := range step {
+				if !finite(v) && !(p.missing && math.IsNaN(float64(v))) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // stepPlan is how PredictSteps gets every step's output in one pass: plan

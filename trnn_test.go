@@ -730,13 +730,42 @@ func TestPredictRefusesNonFiniteInput(t *testing.T) {
 		}
 	}
 
+	// Without lengths, each length runs as a batch of its own, at once:
+	// the value reported is the first of all, whatever batch refuses first.
+	noLengths, err := trnn.Load(editModelProto(t, "lstm_classifier", func(m *onnxpb.ModelProto) {
+		g := m.Graph
+		g.Input = slices.DeleteFunc(g.Input, func(vi *onnxpb.ValueInfoProto) bool { return vi.GetName() == "seq_lens" })
+		for _, n := range g.Node {
+			if n.GetOpType() == "LSTM" {
+				n.Input = n.Input[:4]
+			}
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seqs := make([][][]float32, 40)
+	for i := range seqs {
+		seqs[i] = nil
+		for range 1 + i%7 {
+			seqs[i] = append(seqs[i], []float32{0.5, -1, 0.25, 2, 0})
+		}
+	}
+	seqs[33][0][1], seqs[9][2][4] = float32(math.Inf(-1)), float32(math.NaN())
+	for range 5 {
+		var in *trnn.NonFiniteInputError
+		if _, err := noLengths.Predict(seqs); !errors.As(err, &in) || in.Seq != 9 || in.Step != 2 || in.Feature != 4 {
+			t.Fatalf("two batches with a value refused: %v, want sequence 9 step 2 feature 4", err)
+		}
+	}
+
 	imputes, err := trnn.Load(editModelProto(t, "lstm_classifier", func(m *onnxpb.ModelProto) {
 		m.MetadataProps = append(m.MetadataProps, &onnxpb.StringStringEntryProto{Key: proto.String("trnn.missing"), Value: proto.String("forward_fill")})
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	seqs := [][][]float32{{{0, 0, float32(math.NaN()), 0, 0}}}
+	seqs = [][][]float32{{{0, 0, float32(math.NaN()), 0, 0}}}
 	// This model only claims to impute: its output is NaN, refused as such.
 	var out *trnn.NonFiniteOutputError
 	if _, err := imputes.Predict(seqs); !errors.As(err, &out) {
