@@ -490,10 +490,55 @@ gruBwdNoDyZ:
 	RET
 
 
-// SIGMOIDZ2 and TANHZ2 are SIGMOIDZ and TANHZ on two vectors at once, their
-// instructions interleaved so that the two chains of dependent operations
-// overlap. Lane for lane they are the same operations, so the same bits. The
-// second vector's scratch registers are Z16–Z23, K3 and K4.
+// EXPREDZ2, SIGMOIDZ2 and TANHZ2 are EXPREDZ, SIGMOIDZ and TANHZ on two
+// vectors at once, their instructions interleaved so that the two chains
+// of dependent operations overlap. Lane for lane they are the same
+// operations, so the same bits. The second vector's scratch registers are
+// Z16–Z23, K3 and K4.
+#define EXPREDZ2(xa, ra, na, ya, ta, xb, rb, nb, yb, tb) \
+	VMULPS.BCST  LOG2E, xa, na;             \
+	VMULPS.BCST  LOG2E, xb, nb;             \
+	VADDPS.BCST  HALF, na, na;              \
+	VADDPS.BCST  HALF, nb, nb;              \
+	VRNDSCALEPS  $1, na, na;                \
+	VRNDSCALEPS  $1, nb, nb;                \
+	VMULPS.BCST  LN2HI, na, ta;             \
+	VMULPS.BCST  LN2HI, nb, tb;             \
+	VSUBPS       ta, xa, ra;                \
+	VSUBPS       tb, xb, rb;                \
+	VMULPS.BCST  LN2LO, na, ta;             \
+	VMULPS.BCST  LN2LO, nb, tb;             \
+	VSUBPS       ta, ra, ra;                \
+	VSUBPS       tb, rb, rb;                \
+	VMULPS.BCST  EXPP0, ra, ya;             \
+	VMULPS.BCST  EXPP0, rb, yb;             \
+	VADDPS.BCST  EXPP1, ya, ya;             \
+	VADDPS.BCST  EXPP1, yb, yb;             \
+	VMULPS       ra, ya, ya;                \
+	VMULPS       rb, yb, yb;                \
+	VADDPS.BCST  EXPP2, ya, ya;             \
+	VADDPS.BCST  EXPP2, yb, yb;             \
+	VMULPS       ra, ya, ya;                \
+	VMULPS       rb, yb, yb;                \
+	VADDPS.BCST  EXPP3, ya, ya;             \
+	VADDPS.BCST  EXPP3, yb, yb;             \
+	VMULPS       ra, ya, ya;                \
+	VMULPS       rb, yb, yb;                \
+	VADDPS.BCST  EXPP4, ya, ya;             \
+	VADDPS.BCST  EXPP4, yb, yb;             \
+	VMULPS       ra, ya, ya;                \
+	VMULPS       rb, yb, yb;                \
+	VADDPS.BCST  EXPP5, ya, ya;             \
+	VADDPS.BCST  EXPP5, yb, yb;             \
+	VMULPS       ra, ra, ta;                \
+	VMULPS       rb, rb, tb;                \
+	VMULPS       ta, ya, ya;                \
+	VMULPS       tb, yb, yb;                \
+	VADDPS       ra, ya, ya;                \
+	VADDPS       rb, yb, yb;                \
+	VADDPS.BCST  ONE, ya, ya;               \
+	VADDPS.BCST  ONE, yb, yb
+
 #define SIGMOIDZ2(xa, outa, xb, outb) \
 	VPXORD.BCST  SIGN, xa, Z3;              \
 	VPXORD.BCST  SIGN, xb, Z19;             \
@@ -501,48 +546,7 @@ gruBwdNoDyZ:
 	VMAXPS.BCST  SIGLO, Z19, Z20;           \
 	VMINPS.BCST  EXPHI, Z4, Z4;             \
 	VMINPS.BCST  EXPHI, Z20, Z20;           \
-	VMULPS.BCST  LOG2E, Z4, Z1;             \
-	VMULPS.BCST  LOG2E, Z20, Z17;           \
-	VADDPS.BCST  HALF, Z1, Z1;              \
-	VADDPS.BCST  HALF, Z17, Z17;            \
-	VRNDSCALEPS  $1, Z1, Z1;                \
-	VRNDSCALEPS  $1, Z17, Z17;              \
-	VMULPS.BCST  LN2HI, Z1, outa;           \
-	VMULPS.BCST  LN2HI, Z17, outb;          \
-	VSUBPS       outa, Z4, Z0;              \
-	VSUBPS       outb, Z20, Z16;            \
-	VMULPS.BCST  LN2LO, Z1, outa;           \
-	VMULPS.BCST  LN2LO, Z17, outb;          \
-	VSUBPS       outa, Z0, Z0;              \
-	VSUBPS       outb, Z16, Z16;            \
-	VMULPS.BCST  EXPP0, Z0, Z2;             \
-	VMULPS.BCST  EXPP0, Z16, Z18;           \
-	VADDPS.BCST  EXPP1, Z2, Z2;             \
-	VADDPS.BCST  EXPP1, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP2, Z2, Z2;             \
-	VADDPS.BCST  EXPP2, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP3, Z2, Z2;             \
-	VADDPS.BCST  EXPP3, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP4, Z2, Z2;             \
-	VADDPS.BCST  EXPP4, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP5, Z2, Z2;             \
-	VADDPS.BCST  EXPP5, Z18, Z18;           \
-	VMULPS       Z0, Z0, outa;              \
-	VMULPS       Z16, Z16, outb;            \
-	VMULPS       outa, Z2, Z2;              \
-	VMULPS       outb, Z18, Z18;            \
-	VADDPS       Z0, Z2, Z2;                \
-	VADDPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  ONE, Z2, Z2;               \
-	VADDPS.BCST  ONE, Z18, Z18;             \
+	EXPREDZ2(Z4, Z0, Z1, Z2, outa, Z20, Z16, Z17, Z18, outb); \
 	VSCALEFPS    Z1, Z2, outa;              \
 	VSCALEFPS    Z17, Z18, outb;            \
 	VCMPPS.BCST  GT, EXPHI, Z3, K2;         \
@@ -599,48 +603,7 @@ gruBwdNoDyZ:
 	VBROADCASTSS TANHCAP, Z16;              \
 	VMINPS       Z6, Z0, Z6;                \
 	VMINPS       Z22, Z16, Z22;             \
-	VMULPS.BCST  LOG2E, Z6, Z1;             \
-	VMULPS.BCST  LOG2E, Z22, Z17;           \
-	VADDPS.BCST  HALF, Z1, Z1;              \
-	VADDPS.BCST  HALF, Z17, Z17;            \
-	VRNDSCALEPS  $1, Z1, Z1;                \
-	VRNDSCALEPS  $1, Z17, Z17;              \
-	VMULPS.BCST  LN2HI, Z1, Z7;             \
-	VMULPS.BCST  LN2HI, Z17, Z23;           \
-	VSUBPS       Z7, Z6, Z0;                \
-	VSUBPS       Z23, Z22, Z16;             \
-	VMULPS.BCST  LN2LO, Z1, Z7;             \
-	VMULPS.BCST  LN2LO, Z17, Z23;           \
-	VSUBPS       Z7, Z0, Z0;                \
-	VSUBPS       Z23, Z16, Z16;             \
-	VMULPS.BCST  EXPP0, Z0, Z2;             \
-	VMULPS.BCST  EXPP0, Z16, Z18;           \
-	VADDPS.BCST  EXPP1, Z2, Z2;             \
-	VADDPS.BCST  EXPP1, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP2, Z2, Z2;             \
-	VADDPS.BCST  EXPP2, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP3, Z2, Z2;             \
-	VADDPS.BCST  EXPP3, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP4, Z2, Z2;             \
-	VADDPS.BCST  EXPP4, Z18, Z18;           \
-	VMULPS       Z0, Z2, Z2;                \
-	VMULPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  EXPP5, Z2, Z2;             \
-	VADDPS.BCST  EXPP5, Z18, Z18;           \
-	VMULPS       Z0, Z0, Z7;                \
-	VMULPS       Z16, Z16, Z23;             \
-	VMULPS       Z7, Z2, Z2;                \
-	VMULPS       Z23, Z18, Z18;             \
-	VADDPS       Z0, Z2, Z2;                \
-	VADDPS       Z16, Z18, Z18;             \
-	VADDPS.BCST  ONE, Z2, Z2;               \
-	VADDPS.BCST  ONE, Z18, Z18;             \
+	EXPREDZ2(Z6, Z0, Z1, Z2, Z7, Z22, Z16, Z17, Z18, Z23); \
 	VSCALEFPS    Z1, Z2, outa;              \
 	VSCALEFPS    Z17, Z18, outb;            \
 	VCMPPS       UNORD, Z6, Z6, K2;         \
