@@ -494,7 +494,9 @@ gruBwdNoDyZ:
 // vectors at once, their instructions interleaved so that the two chains
 // of dependent operations overlap. Lane for lane they are the same
 // operations, so the same bits. The second vector's scratch registers are
-// Z16–Z23, K3 and K4.
+// Z16–Z23, K3 and K4. A change to the single forms must be made here too:
+// TestVec512CellsMatchAVX2 compares widths that take both (32, 48, 136
+// units) with the AVX2 kernels.
 #define EXPREDZ2(xa, ra, na, ya, ta, xb, rb, nb, yb, tb) \
 	VMULPS.BCST  LOG2E, xa, na;             \
 	VMULPS.BCST  LOG2E, xb, nb;             \
