@@ -651,6 +651,13 @@ func (s *RNNRows) Finish(y, hT, cT []float32) {
 	if cT != nil {
 		writeFinalState(s.p, s.cell, cT, H)
 	}
+	s.Abandon()
+}
+
+// Abandon drops what Start, Follow and Feed gave s, as Finish does, without
+// writing any output: for a run that failed, whose layers may not all have
+// started. s keeps its buffers for the next Start.
+func (s *RNNRows) Abandon() {
 	s.p, s.h0, s.c0, s.x, s.wT = nil, nil, nil, nil, nil
 	s.src, s.out, s.feed = nil, nil, nil
 	s.lstm, s.gru = LSTMWeights{}, GRUWeights{}

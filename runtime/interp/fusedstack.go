@@ -326,6 +326,9 @@ func (w *fusedWork) runPart(i int) {
 func (w *fusedWork) runStackPart(i int, start bool) {
 	s := &w.stack
 	defer func() { s.panics[i] = recover() }()
+	if partHook != nil {
+		partHook(i)
+	}
 	if start {
 		w.startPart(i)
 	}
@@ -340,11 +343,25 @@ func (w *fusedWork) runStackPart(i int, start bool) {
 	}
 }
 
+// partHook, when set (by tests), is called as part i begins.
+var partHook func(i int)
+
 // stackResult ends every part's layers and writes the top layer's final
 // hidden states, in the caller's row order, to yh [B, H]; it raises the
 // first panic of a layer or a part on the caller's goroutine.
 func (w *fusedWork) stackResult(P, L, H int, yh []float32) {
 	s := &w.stack
+	if i := slices.IndexFunc(s.panics, func(r any) bool { return r != nil }); i >= 0 {
+		// A part that panicked may not have started all its layers (each
+		// part starts its own), so none is finished: each drops its links
+		// and the call's data, for the next call to start afresh.
+		for k := range P * L {
+			s.rows[k].Abandon()
+		}
+		r := s.panics[i]
+		clear(s.panics)
+		panic(r)
+	}
 	for i := range P {
 		p := &w.rnn.parts[i]
 		p.hT = grow(p.hT, len(p.order)*H) // sized for the bottom layer
@@ -352,11 +369,6 @@ func (w *fusedWork) stackResult(P, L, H int, yh []float32) {
 			s.rows[i*L+l].Finish(nil, nil, nil)
 		}
 		s.rows[i*L+L-1].Finish(nil, p.hT, nil)
-	}
-	if i := slices.IndexFunc(s.panics, func(r any) bool { return r != nil }); i >= 0 {
-		r := s.panics[i]
-		clear(s.panics)
-		panic(r)
 	}
 	for i := range P {
 		p := &w.rnn.parts[i]

@@ -311,3 +311,33 @@ func TestFusedStackConcurrentParts(t *testing.T) {
 		}
 	}
 }
+
+// TestFusedStackPartPanics: a panic in a part (a bug) before it has
+// started its layers reaches the caller as it was raised, and the next
+// call on the same plan gives the unfused plan's bits.
+func TestFusedStackPartPanics(t *testing.T) {
+	if goruntime.GOMAXPROCS(0) < 2 {
+		t.Skip("one core: the rows are not split")
+	}
+	rng := rand.New(rand.NewPCG(51, 52))
+	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{32, 32}, F: 4, seqLens: true}
+	fused, plain, _ := plans(t, s.graph(rng))
+	in := s.inputs(rng, 256, 30)
+	partHook = func(i int) {
+		if i == 1 {
+			panic("part 1 failed")
+		}
+	}
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		_, _ = fused.Run(in)
+		return nil
+	}()
+	partHook = nil
+	if got != "part 1 failed" {
+		t.Fatalf("the call raised %v, want the part's panic", got)
+	}
+	if oneStep, _ := stackCase(t, "after a panic", fused, plain, in); !oneStep {
+		t.Error("after a panic, the stack no longer runs as one step")
+	}
+}
