@@ -32,7 +32,7 @@ import (
 // some tens of microseconds, before it runs), and each then waited for
 // the wake-up. It doubles its spin, up to helperSpinMax; one that slept
 // longer goes back to helperSpin. Calls in a loop thus find it awake
-// (Predict on the external classifier's 256 rows: 0.37–0.48 → 0.27–0.38
+// (Predict on the external classifier's 256 rows: 0.37–0.48 → 0.27–0.34
 // ms), and sporadic ones (a server's lone requests) cost 50 µs of spin.
 const (
 	helperSpin      = 50 * time.Microsecond
@@ -63,8 +63,8 @@ type helperTask struct {
 	i   int
 }
 
-// helpers are started at the first stack that runs at once, one per core
-// but the caller's.
+// helpers are started at the first call that hands one a task, one per
+// core but the caller's.
 var helpers struct {
 	once sync.Once
 	hs   []*helper
@@ -129,8 +129,8 @@ func startHelpers() {
 	}
 }
 
-// loop runs tasks, spinning after each (spinFor) and after waking before
-// it parks.
+// loop runs tasks, spinning after each and after waking (helperSpin)
+// before it parks.
 func (h *helper) loop() {
 	<-h.wake
 	spin := helperSpin
