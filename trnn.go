@@ -204,12 +204,16 @@ func (s *Session) Predict(seqs [][][]float32) ([][]float32, error) {
 	}
 	// The values are checked as they are copied into the batches (feed),
 	// one pass over them instead of two; a batch holding one it refuses
-	// does not run, and the first such value of all is reported.
+	// does not run. On any error, the first refused value of all, if
+	// there is one, is what is reported, as when it was checked first.
 	res, err := s.predictRows(seqs, F)
-	if errors.Is(err, errNotFinite) {
-		err = p.checkFinite(s.path, seqs)
-	}
 	if err != nil {
+		if ferr := p.checkFinite(s.path, seqs); ferr != nil {
+			return nil, ferr
+		}
+		if errors.Is(err, errNotFinite) {
+			err = fmt.Errorf("%s: %v", s.path, err)
+		}
 		return nil, err
 	}
 	if bad := nonFiniteRows(res); bad != nil {
