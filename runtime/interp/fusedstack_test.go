@@ -272,12 +272,8 @@ func stackAllocs(t *testing.T, fused, plain *Interpreter, args []*graph.Tensor) 
 // call run alone. More calls than helpers means that some parts run on
 // goroutines of their own; the others on helpers, awake or woken.
 func TestFusedStackConcurrentParts(t *testing.T) {
-	if goruntime.GOMAXPROCS(0) < 2 {
-		t.Skip("one core: the rows are not split")
-	}
-	rng := rand.New(rand.NewPCG(49, 50))
 	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpGRU}, H: []int{48, 32}, F: 6, seqLens: true}
-	fused, _, _ := plans(t, s.graph(rng))
+	fused, _, rng := splitPlans(t, 49, s)
 	const callers = 4
 	ins := make([]map[string]*graph.Tensor, callers)
 	want := make([]*graph.Tensor, callers)
@@ -316,12 +312,8 @@ func TestFusedStackConcurrentParts(t *testing.T) {
 // started its layers reaches the caller as it was raised, and the next
 // call on the same plan gives the unfused plan's bits.
 func TestFusedStackPartPanics(t *testing.T) {
-	if goruntime.GOMAXPROCS(0) < 2 {
-		t.Skip("one core: the rows are not split")
-	}
-	rng := rand.New(rand.NewPCG(51, 52))
 	s := stackSpec{ops: []graph.Op{graph.OpLSTM, graph.OpLSTM}, H: []int{32, 32}, F: 4, seqLens: true}
-	fused, plain, _ := plans(t, s.graph(rng))
+	fused, plain, rng := splitPlans(t, 51, s)
 	in := s.inputs(rng, 256, 30)
 	partHook = func(i int) {
 		if i == 1 {
@@ -340,4 +332,17 @@ func TestFusedStackPartPanics(t *testing.T) {
 	if oneStep, _ := stackCase(t, "after a panic", fused, plain, in); !oneStep {
 		t.Error("after a panic, the stack no longer runs as one step")
 	}
+}
+
+// splitPlans skips the test on one core, where the rows are not split, and
+// returns the fused and unfused plans of s, with the generator that drew
+// their weights (seeded with seed) for the inputs.
+func splitPlans(t *testing.T, seed uint64, s stackSpec) (fused, plain *Interpreter, rng *rand.Rand) {
+	t.Helper()
+	if goruntime.GOMAXPROCS(0) < 2 {
+		t.Skip("one core: the rows are not split")
+	}
+	rng = rand.New(rand.NewPCG(seed, seed+1))
+	fused, plain, _ = plans(t, s.graph(rng))
+	return fused, plain, rng
 }
