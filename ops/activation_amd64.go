@@ -56,7 +56,8 @@ func splat(v float32) [8]float32 { return [8]float32{v, v, v, v, v, v, v, v} }
 // addressed element lies inside its slice. All but colSumsAsm have 16-lane
 // AVX-512 forms in activation512_amd64.s (suffix 16, n and m a positive
 // multiple of 16), with the same bits, which the functions without a suffix
-// choose where the CPU has them.
+// choose where the CPU has them; the LSTM cell's forward has a form on two
+// vectors at once too (suffix 32, m a positive multiple of 32).
 
 //go:noescape
 func sigmoidAsm8(n int, dst, src *float32)
