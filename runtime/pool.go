@@ -1,10 +1,10 @@
 package runtime
 
 import (
-	goruntime "runtime"
 	"sync"
 	"sync/atomic"
-	"time"
+
+	"github.com/trnn/trnn/internal/spin"
 )
 
 // pool runs the tasks of a call, 0..n-1, on the calling goroutine and on
@@ -12,60 +12,31 @@ import (
 // tasks must write only to memory their index owns: results then never
 // depend on scheduling.
 //
-// A training step is a few pool calls of a millisecond or two. Waking a
-// parked worker takes tens of microseconds on a virtual machine (the idle
-// CPU itself must be woken), and so does waking a caller parked on a wait
-// group: with workers on a channel and the caller on a wait group, R1's
-// calls took 50–65 µs more than their longest task, about 5% of its
-// training time (18–30 µs now).
-// So the caller takes tasks too and waits for the workers spinning, and a
-// worker, after its share of a call, stays awake a while for the next
-// before it parks.
+// A training step is a few pool calls of a millisecond or two. With workers
+// parked on a channel and the caller on a wait group, R1's calls took
+// 50–65 µs more than their longest task, about 5% of its training time
+// (18–30 µs now): waking each costs tens of microseconds on a virtual
+// machine. So the caller takes tasks too and waits for the workers
+// spinning, and the workers spin between calls (internal/spin).
 //
 // Run allocates nothing: fn should be a method value created once (creating
 // a method value or closure per call would allocate).
 type pool struct {
 	mu      sync.Mutex // one call at a time
-	workers []*poolWorker
+	workers []*spin.Worker
 	fn      func(int) // the call's tasks, while it runs
 	n       int64
 	next    atomic.Int64 // the next task to take
-	pending atomic.Int32 // workers given the call and not yet done
-	closed  atomic.Bool
+	pending atomic.Int32 // workers given the call and not yet free again
 	once    sync.Once
 }
-
-// A worker's states.
-const (
-	workerAwake   = iota // waiting for a call, spinning
-	workerParked         // waiting for a call, asleep
-	workerClaimed        // a caller is giving it a call
-	workerBusy           // taking the call's tasks
-)
-
-type poolWorker struct {
-	state atomic.Int32
-	wake  chan struct{}
-}
-
-// workerSpin is how long a worker stays awake after a short call; after a
-// long one it stays 1/workerSpinShare of the call's time, which covers the
-// gap between the calls of a training step, at that share of CPU time once
-// the calls stop.
-const (
-	workerSpin      = 50 * time.Microsecond
-	workerSpinShare = 8
-)
 
 // newPool makes a pool that runs a call's tasks on up to workers
 // goroutines, the caller's among them (at least 1).
 func newPool(workers int) *pool {
 	p := &pool{}
 	for range workers - 1 {
-		w := &poolWorker{wake: make(chan struct{}, 1)}
-		w.state.Store(workerParked)
-		p.workers = append(p.workers, w)
-		go p.loop(w)
+		p.workers = append(p.workers, spin.NewWorker())
 	}
 	return p
 }
@@ -83,32 +54,17 @@ func (p *pool) Run(n int, fn func(int)) {
 	p.next.Store(0)
 	for _, w := range p.workers[:min(n-1, len(p.workers))] {
 		p.pending.Add(1)
-		if !p.claim(w) {
+		if !w.ClaimOrWake(spin.Task{Run: drainTask, Arg: p, Done: &p.pending}) {
 			p.pending.Add(-1)
 		}
 	}
 	p.drain()
-	for spins := 1; p.pending.Load() > 0; spins++ {
-		if spins%4096 == 0 {
-			goruntime.Gosched()
-		}
-	}
+	spin.Wait(&p.pending)
 	p.fn = nil
 }
 
-// claim gives the call to w if it is waiting, waking it if it is parked.
-func (p *pool) claim(w *poolWorker) bool {
-	if w.state.CompareAndSwap(workerAwake, workerClaimed) {
-		w.state.Store(workerBusy)
-		return true
-	}
-	if w.state.CompareAndSwap(workerParked, workerClaimed) {
-		w.state.Store(workerBusy)
-		w.wake <- struct{}{}
-		return true
-	}
-	return false
-}
+// drainTask is a worker's share of a call of the pool p.
+func drainTask(p any, _ int) { p.(*pool).drain() }
 
 // drain takes the call's tasks until none is left.
 func (p *pool) drain() {
@@ -121,41 +77,11 @@ func (p *pool) drain() {
 	}
 }
 
-// loop is worker w: it takes the tasks of each call it is given, then
-// spins before it parks, until the pool is closed.
-func (p *pool) loop(w *poolWorker) {
-	<-w.wake
-	deadline := time.Now().Add(workerSpin)
-	for spins := 1; !p.closed.Load(); spins++ {
-		if w.state.Load() == workerBusy {
-			start := time.Now()
-			p.drain()
-			w.state.Store(workerAwake)
-			p.pending.Add(-1)
-			now := time.Now()
-			deadline = now.Add(max(workerSpin, now.Sub(start)/workerSpinShare))
-			continue
-		}
-		if spins%1024 != 0 {
-			continue
-		}
-		if time.Now().After(deadline) && w.state.CompareAndSwap(workerAwake, workerParked) {
-			<-w.wake
-			deadline = time.Now().Add(workerSpin)
-			continue
-		}
-		goruntime.Gosched()
-	}
-}
-
 // Close stops the workers. The pool must not be used afterwards.
 func (p *pool) Close() {
 	p.once.Do(func() {
-		p.closed.Store(true)
 		for _, w := range p.workers {
-			if w.state.CompareAndSwap(workerParked, workerClaimed) {
-				w.wake <- struct{}{}
-			}
+			w.Close()
 		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/trnn/trnn/internal/spin"
 )
 
 func TestPoolRunsEveryIndexOnce(t *testing.T) {
@@ -56,7 +58,7 @@ func TestPoolConcurrentCalls(t *testing.T) {
 					}
 				}
 				if call%10 == 9 {
-					time.Sleep(2 * workerSpin) // let the worker park
+					time.Sleep(2 * spin.SpinMax) // let the worker park
 				}
 			}
 			errs <- nil
@@ -75,7 +77,7 @@ func TestPoolCloseStopsWorkers(t *testing.T) {
 	awake, parked := newPool(3), newPool(3)
 	awake.Run(4, func(int) {})
 	parked.Run(4, func(int) {})
-	time.Sleep(10 * workerSpin)
+	time.Sleep(10 * spin.SpinMax)
 	awake.Run(4, func(int) {})
 	awake.Close()
 	parked.Close()

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/spin"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -203,12 +204,12 @@ func (w *fusedWork) run(op graph.Op, in rnnInputs, a rnnAttrs, d rnnDims, yh []f
 	w.next.Store(0)
 	w.pending.Store(int32(workers - 1))
 	for i := 1; i < workers; i++ {
-		if t := (helperTask{(*fusedWork).workOff, w, i}); !handOffOrWake(t) {
+		if !handOff(spin.Task{Run: rangesTask, Arg: w, I: i, Done: &w.pending}, true) {
 			go w.workOff(i)
 		}
 	}
 	w.work(0)
-	waitPending(&w.pending)
+	spin.Wait(&w.pending)
 	w.x = nil
 	w.rethrow()
 	for i := range w.rnn.parts {
@@ -314,9 +315,9 @@ func (w *fusedWork) sizeRanges() {
 	w.scratch = w.scratch[:n]
 }
 
-// workOff is worker i on a helper or a goroutine of its own (i ≥ 1),
-// which counts the worker done; the caller is worker 0, and waits for the
-// others spinning (helper.go).
+// workOff is worker i on a goroutine of its own (i ≥ 1), when every
+// helper is busy: it counts the worker done, as the helper's task does
+// (rangesTask). The caller is worker 0, and waits for the others spinning.
 func (w *fusedWork) workOff(i int) {
 	defer w.pending.Add(-1)
 	w.work(i)

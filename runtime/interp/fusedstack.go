@@ -34,6 +34,7 @@ import (
 	"sync/atomic"
 
 	"github.com/trnn/trnn/graph"
+	"github.com/trnn/trnn/internal/spin"
 	"github.com/trnn/trnn/ops"
 )
 
@@ -305,16 +306,16 @@ func (w *fusedWork) runParts(P int) {
 	}
 	s.pending.Store(int32(P - 1))
 	for i := 1; i < P; i++ {
-		if t := (helperTask{(*fusedWork).runPart, w, i}); !handOffOrWake(t) {
+		if !handOff(spin.Task{Run: stackPartTask, Arg: w, I: i, Done: &s.pending}, true) {
 			go w.runPart(i)
 		}
 	}
 	w.runStackPart(0, true)
-	waitPending(&s.pending)
+	spin.Wait(&s.pending)
 }
 
-// runPart is runStackPart on a goroutine other than the caller's, which
-// counts the part done.
+// runPart is runStackPart on a goroutine of its own, when every helper is
+// busy: it counts the part done, as the helper's task does (stackPartTask).
 func (w *fusedWork) runPart(i int) {
 	defer w.stack.pending.Add(-1)
 	w.runStackPart(i, true)
@@ -385,14 +386,14 @@ func (w *fusedWork) followStack(L int) {
 	var mine [stackMaxLayers]bool
 	s.pending.Store(int32(L))
 	for l := 1; l < L; l++ {
-		mine[l] = !handOff(helperTask{(*fusedWork).followLayer, w, l})
+		mine[l] = !handOff(spin.Task{Run: followLayerTask, Arg: w, I: l}, false)
 	}
 	for l := range L {
 		if l == 0 || mine[l] {
 			w.followLayer(l)
 		}
 	}
-	waitPending(&s.pending)
+	spin.Wait(&s.pending)
 }
 
 // followLayer runs layer l over every row, on whichever goroutine, and
