@@ -463,7 +463,7 @@ func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
 				continue
 			}
 			for f, v := range step {
-				if !finite(v) && !(p.missing && math.IsNaN(float64(v))) {
+				if p.refused(v) {
 					return &NonFiniteInputError{Model: model, Seq: i, Step: t, Feature: f, Value: v}
 				}
 			}
@@ -892,13 +892,19 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 	return B, T, acc == 0
 }
 
+// refused reports whether checkFinite refuses the value v: one that is not
+// finite, but NaN (missing) for a model that imputes.
+func (p *predictPlan) refused(v float32) bool {
+	return !finite(v) && !(p.missing && math.IsNaN(float64(v)))
+}
+
 // refuses reports whether the sequences idx of seqs hold a value that
 // checkFinite refuses.
 func (p *predictPlan) refuses(seqs [][][]float32, idx []int) bool {
 	for _, i := range idx {
 		for _, step := range seqs[i] {
 			for _, v := range step {
-				if !finite(v) && !(p.missing && math.IsNaN(float64(v))) {
+				if p.refused(v) {
 					return true
 				}
 			}
