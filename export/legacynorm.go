@@ -23,8 +23,10 @@ func isNormalize(op graph.Op) bool {
 
 // legacyNormalize returns the nodes that compute n, a Softmax, LogSoftmax
 // or Hardmax of an opset before 13, with the opset-13 op. The values
-// between them get names no other value of the model has.
-func (r *onnxReader) legacyNormalize(n *graph.Node) []*graph.Node {
+// between them get names no other value of the model has; every node is
+// named in messages as the file's node (where), as its errors are that
+// node's (an axis out of range is the Flatten's).
+func (r *onnxReader) legacyNormalize(n *graph.Node, where string) []*graph.Node {
 	axis := int64(1)
 	if a, ok := n.Attrs["axis"]; ok {
 		axis = a.Int
@@ -32,13 +34,17 @@ func (r *onnxReader) legacyNormalize(n *graph.Node) []*graph.Node {
 	x, y := n.Inputs[0], n.Outputs[0]
 	shape, flat, rows := r.freshName(y+"/shape"), r.freshName(y+"/flat"), r.freshName(y+"/rows")
 	attrInt := func(v int64) graph.Attr { return graph.Attr{Kind: graph.AttrInt, Int: v} }
-	return []*graph.Node{
+	nodes := []*graph.Node{
 		{Name: n.Name + "/shape", Op: graph.OpShape, Inputs: []string{x}, Outputs: []string{shape}, Attrs: map[string]graph.Attr{}},
 		{Name: n.Name + "/flatten", Op: graph.OpFlatten, Inputs: []string{x}, Outputs: []string{flat},
 			Attrs: map[string]graph.Attr{"axis": attrInt(axis)}},
 		{Name: n.Name, Op: n.Op, Inputs: []string{flat}, Outputs: []string{rows}, Attrs: map[string]graph.Attr{"axis": attrInt(1)}},
 		{Name: n.Name + "/reshape", Op: graph.OpReshape, Inputs: []string{rows, shape}, Outputs: []string{y}, Attrs: map[string]graph.Attr{}},
 	}
+	for _, m := range nodes {
+		m.Where = where
+	}
+	return nodes
 }
 
 // freshName returns base, or base with a number appended, that no value of

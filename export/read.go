@@ -290,7 +290,7 @@ func (r *onnxReader) nodes(gp *onnxpb.GraphProto) error {
 			r.defined[out] = true
 		}
 		if isNormalize(n.Op) && r.opset < 13 {
-			r.g.Nodes = append(r.g.Nodes, r.legacyNormalize(n)...)
+			r.g.Nodes = append(r.g.Nodes, r.legacyNormalize(n, where)...)
 			continue
 		}
 		r.g.Nodes = append(r.g.Nodes, n)

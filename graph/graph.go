@@ -146,6 +146,10 @@ type Node struct {
 	Inputs  []string
 	Outputs []string
 	Attrs   map[string]Attr
+	// Where, when set, is how messages name the node: a reader that writes
+	// one node of the file as several sets it to the file's node, so that
+	// an error speaks of the node the user wrote. Empty: by Name and Op.
+	Where string
 }
 
 // Graph is the op graph the compiler produces and the importer reads back.

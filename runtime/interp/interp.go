@@ -42,6 +42,9 @@ type step struct {
 
 // nodeWhere names node i in messages.
 func nodeWhere(i int, n *graph.Node) string {
+	if n.Where != "" {
+		return n.Where
+	}
 	if n.Name == "" {
 		return fmt.Sprintf("node %d (%s)", i, n.Op)
 	}

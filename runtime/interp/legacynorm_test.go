@@ -123,3 +123,24 @@ func closeF32(t *testing.T, what string, got, want *graph.Tensor, tol float64) {
 		}
 	}
 }
+
+// TestLegacySoftmaxErrorNamesTheNode: an axis out of range for an old
+// Softmax is reported as the model's Softmax node's error, not as one of
+// the nodes the reader writes in its place.
+func TestLegacySoftmaxErrorNamesTheNode(t *testing.T) {
+	for _, op := range []string{"Softmax", "LogSoftmax", "Hardmax"} {
+		g, err := export.DecodeONNX("m.onnx", oneNodeModel(11, op, []string{"x"}, []string{"y"}, attrInt("axis", 5)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip, err := interp.New(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ip.Run(map[string]*graph.Tensor{"x": graph.FromF32(make([]float32, 6), 2, 3)})
+		want := fmt.Sprintf(`node "n" (%s): axis 5 out of range for rank 2`, op)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error %v, want %q", op, err, want)
+		}
+	}
+}
