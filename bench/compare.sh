@@ -104,23 +104,43 @@ peak() {
     peak_gflops=$(go test ./bench/peak -run '^$' -bench FMAPeak -benchtime 1x | awk '{for (i = 1; i < NF; i++) if ($(i+1) == "gflops") print $i}')
 }
 
+# act_ns is trnn's gate activations' time per LSTM unit-step on one core
+# when they stream (three sigmoids and two tanh, the exact kernels that
+# give training's bits: go test ./ops -bench ActivationVec, the best of
+# three), measured once per run.
+act_ns=""
+activations() {
+  [ -n "$act_ns" ] ||
+    act_ns=$(go test ./ops -run '^$' -bench 'BenchmarkActivationVec$' -count 3 | awk '
+      function lo(a, v) { return (a == "" || v < a) ? v : a }
+      {for (i = 1; i < NF; i++) if ($(i+1) == "ns/elem") { if ($1 ~ /sigmoid/) s = lo(s, $i); if ($1 ~ /tanh/) t = lo(t, $i) }}
+      END {printf "%.4f", 3*s + 2*t}')
+}
+
 # floor NPZ N ORT_MS LABEL: the least time R1's model can take on the first
-# N rows of NPZ here: its multiply-adds (the input and recurrent products of
-# both layers over each row's valid steps, and the head) at the measured
-# peak, with nothing else (gate nonlinearities, memory) costing anything.
-# The row says which share of ONNX Runtime's time that is: above 0.5, the
-# 0.5× target cannot be met on this machine by any implementation.
+# N rows of NPZ here, in two rows. First its multiply-adds (the input and
+# recurrent products of both layers over each row's valid steps, and the
+# head) at the measured peak, with nothing else (gate nonlinearities,
+# memory) costing anything: above 0.5× ONNX Runtime's time, the target
+# cannot be met on this machine by any implementation. Then the same plus
+# the gate activations of every unit-step (2 layers of 64 units) at their
+# streaming rate on all cores: the least time of kernels that keep
+# training's bits, as both compete for the same floating-point units.
 floor() {
-  local steps g ms ratio
+  local steps g ms ratio cores exact eratio
   steps=$("$PY" -c "import numpy, sys; print(int(numpy.load(sys.argv[1])['lengths'][:int(sys.argv[2])].sum()))" "$1" "$2")
   peak
+  activations
   g=$peak_gflops
-  read -r ms ratio < <(awk -v s="$steps" -v n="$2" -v g="$g" -v o="$3" 'BEGIN {
+  cores=$(getconf _NPROCESSORS_ONLN)
+  read -r ms ratio exact eratio < <(awk -v s="$steps" -v n="$2" -v g="$g" -v o="$3" -v a="$act_ns" -v c="$cores" 'BEGIN {
     H = 64; f = s * (2*4*H*(13+H) + 2*4*H*(H+H)) + n * 2*H
     ms = f / (g*1e9) * 1e3
-    printf "%.3f %.2f\n", ms, ms/o}')
-  echo "$4: $steps valid steps, $(awk -v s="$steps" 'BEGIN {printf "%.3f", s*(2*4*64*77 + 2*4*64*128)/1e9}') GFLOP; FMA peak $g GFLOP/s; floor $ms ms" >&2
+    ex = ms + s * 2 * H * a / c / 1e6
+    printf "%.3f %.2f %.3f %.2f\n", ms, ms/o, ex, ex/o}')
+  echo "$4: $steps valid steps, $(awk -v s="$steps" 'BEGIN {printf "%.3f", s*(2*4*64*77 + 2*4*64*128)/1e9}') GFLOP; FMA peak $g GFLOP/s; floor $ms ms; activations $act_ns ns a unit-step on one core, $cores cores; exact floor $exact ms" >&2
   row "$4, least time at the FMA peak ($g GFLOP/s, bench/peak)" "$(printf "%.3f ms" "$3") (ONNX Runtime)" "$ms ms (multiply-adds only)" "${ratio}× ORT's time" "≤ 0.5× possible only if < 0.5" "$(awk -v r="$ratio" 'BEGIN {print (r < 0.5) ? "possible" : "impossible"}')"
+  row "$4, least time of exact kernels (the multiply-adds at the peak, then the gate activations at $act_ns ns a unit-step a core)" "$(printf "%.3f ms" "$3") (ONNX Runtime)" "$exact ms" "${eratio}× ORT's time" "≤ 0.5× possible only if < 0.5" "$(awk -v r="$eratio" 'BEGIN {print (r < 0.5) ? "possible" : "impossible"}')"
 }
 
 ort_node() {
