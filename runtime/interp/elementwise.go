@@ -43,14 +43,10 @@ func binary(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor, er
 	if op == graph.OpLess || op == graph.OpGreater || op == graph.OpEqual {
 		outType = graph.Bool
 	}
-	if dt == graph.Float32 && outType == dt && tiles(a.Shape, b.Shape) {
-		out := alloc.get(dt, a.Shape)
-		if n := len(b.F32); n > 0 {
-			for o := 0; o < len(out.F32); o += n {
-				arithDense(op, out.F32[o:o+n], a.F32[o:o+n], b.F32)
-			}
+	if dt == graph.Float32 && outType == dt {
+		if out, ok := arithTiled(op, a, b, alloc); ok {
+			return out, nil
 		}
-		return out, nil
 	}
 	shape, err := broadcastShapes(a.Shape, b.Shape)
 	if err != nil {
@@ -78,6 +74,86 @@ func binary(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor, er
 		})
 	}
 	return out, nil
+}
+
+// arithTiled computes a float32 a op b when one operand broadcast to the
+// other's shape is itself repeated whole (tiles): a bias added to every
+// row, a scalar scaling every element (PyTorch writes both either way
+// round), or shapes alike. It reports false for any other broadcast.
+func arithTiled(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor, bool) {
+	switch {
+	case tiles(a.Shape, b.Shape):
+		out := alloc.get(graph.Float32, a.Shape)
+		switch n := len(b.F32); n {
+		case 0:
+		case 1:
+			arithScalar(op, out.F32, a.F32, b.F32[0])
+		default:
+			for o := 0; o < len(out.F32); o += n {
+				arithDense(op, out.F32[o:o+n], a.F32[o:o+n], b.F32)
+			}
+		}
+		return out, true
+	case tiles(b.Shape, a.Shape):
+		out := alloc.get(graph.Float32, b.Shape)
+		switch n := len(a.F32); n {
+		case 0:
+		case 1:
+			scalarArith(op, out.F32, a.F32[0], b.F32)
+		default:
+			for o := 0; o < len(out.F32); o += n {
+				arithDense(op, out.F32[o:o+n], a.F32, b.F32[o:o+n])
+			}
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// arithScalar sets o[i] = a[i] op s.
+func arithScalar(op graph.Op, o, a []float32, s float32) {
+	a = a[:len(o)]
+	switch op {
+	case graph.OpAdd:
+		for i, v := range a {
+			o[i] = v + s
+		}
+	case graph.OpSub:
+		for i, v := range a {
+			o[i] = v - s
+		}
+	case graph.OpMul:
+		for i, v := range a {
+			o[i] = v * s
+		}
+	case graph.OpDiv:
+		for i, v := range a {
+			o[i] = v / s
+		}
+	}
+}
+
+// scalarArith sets o[i] = s op b[i].
+func scalarArith(op graph.Op, o []float32, s float32, b []float32) {
+	b = b[:len(o)]
+	switch op {
+	case graph.OpAdd:
+		for i, v := range b {
+			o[i] = s + v
+		}
+	case graph.OpSub:
+		for i, v := range b {
+			o[i] = s - v
+		}
+	case graph.OpMul:
+		for i, v := range b {
+			o[i] = s * v
+		}
+	case graph.OpDiv:
+		for i, v := range b {
+			o[i] = s / v
+		}
+	}
 }
 
 // tiles reports whether b broadcast to a's shape is b repeated whole: b's
