@@ -170,8 +170,9 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 // linear_before_reset = 1 form. g [n, 3H] holds x·Wᵀ and is overwritten by
 // the activations z, r, ĥ; rec [n, 3H] is H_{t−1}·Rᵀ; hp, hr, y are [n, H]:
 // hr receives H_{t−1}·R_hᵀ + Rb_h; bias [6H]. Each row runs the vector
-// kernel on its first vecLen(H) units and gruCellForwardLBR on the rest,
-// with the same bits.
+// kernel on its first vecLen(H) units and the rest padded to a vector
+// (celltail.go), or without vector kernels gruCellForwardLBR, with the same
+// bits.
 func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
 	G := 3 * H
 	m := vecLen(H)
@@ -183,8 +184,16 @@ func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
 		if m > 0 {
 			gruCellForwardAsm(m, H, &gr[0], &rc[0], &bias[0], &hpr[0], &hrr[0], &yr[0])
 		}
-		if m < H { // the units the vector kernel left
+		if m < H && !haveVecAsm {
 			gruCellForwardLBR(m, H, gr, rc, bias, hpr, hrr, yr)
+		}
+	}
+	if m < H && haveVecAsm { // the units the vector kernel left
+		var tail gruTail
+		tail.init(m, H, bias)
+		n, k := len(g)/G, tailRows(m, H)
+		for r := 0; r < n; r += k {
+			tail.run(m, H, r, min(k, n-r), g, rec, hp, hr, y)
 		}
 	}
 }

@@ -184,7 +184,8 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 // the gate pre-activations without bias and peepholes and is overwritten by
 // the activations i, o, f, c; cprev, cell, tanhC and y are [n, H]; bias
 // [4H], peep [3H]. Each row runs the vector kernel on its first vecLen(H)
-// units and lstmCellForward on the rest, with the same bits.
+// units and the rest padded to a vector (celltail.go), or without vector
+// kernels lstmCellForward, with the same bits.
 func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32) {
 	G := 4 * H
 	m := vecLen(H)
@@ -198,8 +199,16 @@ func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32) {
 		if m > 0 {
 			lstmCellForwardAsm(m, H, &gr[0], &bias[0], &peep[0], &cp[0], &cr[0], &tr[0], &yr[0])
 		}
-		if m < H { // the units the vector kernel left
+		if m < H && !haveVecAsm {
 			lstmCellForward(m, H, gr, bias, peep, cp, cr, tr, yr)
+		}
+	}
+	if m < H && haveVecAsm { // the units the vector kernel left
+		var tail lstmTail
+		tail.init(m, H, bias, peep)
+		n, k := len(g)/G, tailRows(m, H)
+		for r := 0; r < n; r += k {
+			tail.run(m, H, r, min(k, n-r), g, cprev, cell, tanhC, y)
 		}
 	}
 }
