@@ -114,6 +114,14 @@ func Sigmoid(x float32) float32 { return sigmoid(x) }
 // Tanh operator of runtime/interp uses it).
 func Tanh(x float32) float32 { return tanh(x) }
 
+// SigmoidVec sets dst[i] = Sigmoid(src[i]) for i < len(dst), bit for bit,
+// with the vector kernels where the CPU has them; src needs at least
+// len(dst) elements and may be dst itself (not otherwise overlapping it).
+func SigmoidVec(dst, src []float32) { sigmoidVec(dst, src) }
+
+// TanhVec sets dst[i] = Tanh(src[i]) for i < len(dst), as SigmoidVec.
+func TanhVec(dst, src []float32) { tanhVec(dst, src) }
+
 // sigmoidVec sets dst[i] = sigmoid(src[i]) for i < len(dst), bit for bit;
 // src needs at least len(dst) elements and may be dst itself (not otherwise
 // overlapping it). Where the CPU has AVX2 it runs 8 lanes at a time.

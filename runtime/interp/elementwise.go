@@ -394,9 +394,7 @@ func unary(op graph.Op, x *graph.Tensor, alloc allocator) (*graph.Tensor, error)
 	switch op {
 	case graph.OpSigmoid:
 		if dt == graph.Float32 {
-			for i, v := range x.F32 {
-				out.F32[i] = ops.Sigmoid(v)
-			}
+			ops.SigmoidVec(out.F32, x.F32)
 		} else {
 			for i, v := range x.F64 {
 				out.F64[i] = 1 / (1 + math.Exp(-v))
@@ -404,9 +402,7 @@ func unary(op graph.Op, x *graph.Tensor, alloc allocator) (*graph.Tensor, error)
 		}
 	case graph.OpTanh:
 		if dt == graph.Float32 {
-			for i, v := range x.F32 {
-				out.F32[i] = ops.Tanh(v)
-			}
+			ops.TanhVec(out.F32, x.F32)
 		} else {
 			for i, v := range x.F64 {
 				out.F64[i] = math.Tanh(v)
