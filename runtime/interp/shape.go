@@ -71,20 +71,77 @@ func transpose(x *graph.Tensor, perm []int64, alloc allocator) (*graph.Tensor, e
 }
 
 // permute writes dst (row-major over shape) from src read from offset base
-// with strides st (which may be negative).
+// with strides st (which may be negative). Dimensions of size 1 are
+// dropped and neighbours that are contiguous in src merged first, so that
+// the inner runs are as long as the layout allows; a run of unit stride is
+// a copy, and up to three dimensions are walked by nested loops.
 func permute[T element](dst, src []T, base int, shape, st []int) {
-	r := len(shape)
-	if r == 0 {
+	var sb, tb [8]int
+	sh, sd := mergePermute(sb[:0], tb[:0], shape, st)
+	switch len(sh) {
+	case 0:
 		dst[0] = src[base]
+	case 1:
+		permuteRun(dst[:sh[0]], src, base, sd[0])
+	case 2:
+		for a, o := 0, 0; a < sh[0]; a, o = a+1, o+sh[1] {
+			permuteRun(dst[o:o+sh[1]], src, base+a*sd[0], sd[1])
+		}
+	case 3:
+		n := sh[2]
+		o := 0
+		for a := range sh[0] {
+			for b := range sh[1] {
+				permuteRun(dst[o:o+n], src, base+a*sd[0]+b*sd[1], sd[2])
+				o += n
+			}
+		}
+	default:
+		permuteN(dst, src, base, sh, sd)
+	}
+}
+
+// mergePermute appends to sh and sd the dimensions of shape worth walking
+// and their strides st: sizes of 1 dropped, and each dimension whose
+// stride is the next one's run folded into it.
+func mergePermute(sh, sd, shape, st []int) ([]int, []int) {
+	for d, n := range shape {
+		if n == 1 {
+			continue
+		}
+		if k := len(sh) - 1; k >= 0 && sd[k] == st[d]*n {
+			sh[k] *= n
+			sd[k] = st[d]
+			continue
+		}
+		sh, sd = append(sh, n), append(sd, st[d])
+	}
+	return sh, sd
+}
+
+// permuteRun sets dst[i] = src[off + i·stride].
+func permuteRun[T element](dst, src []T, off, stride int) {
+	if stride == 1 {
+		copy(dst, src[off:off+len(dst)])
 		return
 	}
-	ctr := make([]int, r)
+	for i := range dst {
+		dst[i] = src[off+i*stride]
+	}
+}
+
+// permuteN is permute over any number of dimensions, by an odometer.
+func permuteN[T element](dst, src []T, base int, shape, st []int) {
+	r := len(shape)
+	var cb [8]int
+	ctr := cb[:min(r, len(cb))]
+	if r > len(cb) {
+		ctr = make([]int, r)
+	}
 	off := base
 	inner, innerSt := shape[r-1], st[r-1]
 	for o := 0; o < len(dst); o += inner {
-		for i := range inner {
-			dst[o+i] = src[off+i*innerSt]
-		}
+		permuteRun(dst[o:o+inner], src, off, innerSt)
 		for d := r - 2; d >= 0; d-- {
 			ctr[d]++
 			off += st[d]
