@@ -59,7 +59,7 @@ func binary(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor, er
 	p := newBcastPlan(shape, a.Shape, b.Shape)
 	switch dt {
 	case graph.Float32:
-		binaryTyped(op, p, a, b, out, arithRun[float32], cmpRun[float32])
+		binaryTyped(op, p, a, b, out, arithRunF32, cmpRun[float32])
 	case graph.Float64:
 		binaryTyped(op, p, a, b, out, arithRun[float64], cmpRun[float64])
 	case graph.Int32:
@@ -84,25 +84,25 @@ func arithTiled(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor
 	switch {
 	case tiles(a.Shape, b.Shape):
 		out := alloc.get(graph.Float32, a.Shape)
-		switch n := len(b.F32); n {
+		switch n, k := len(b.F32), arithOp(op); n {
 		case 0:
 		case 1:
-			arithScalar(op, out.F32, a.F32, b.F32[0])
+			ops.ArithScalar(k, out.F32, a.F32, b.F32[0])
 		default:
 			for o := 0; o < len(out.F32); o += n {
-				arithDense(op, out.F32[o:o+n], a.F32[o:o+n], b.F32)
+				ops.Arith(k, out.F32[o:o+n], a.F32[o:o+n], b.F32)
 			}
 		}
 		return out, true
 	case tiles(b.Shape, a.Shape):
 		out := alloc.get(graph.Float32, b.Shape)
-		switch n := len(a.F32); n {
+		switch n, k := len(a.F32), arithOp(op); n {
 		case 0:
 		case 1:
-			scalarArith(op, out.F32, a.F32[0], b.F32)
+			ops.ScalarArith(k, out.F32, a.F32[0], b.F32)
 		default:
 			for o := 0; o < len(out.F32); o += n {
-				arithDense(op, out.F32[o:o+n], a.F32, b.F32[o:o+n])
+				ops.Arith(k, out.F32[o:o+n], a.F32, b.F32[o:o+n])
 			}
 		}
 		return out, true
@@ -110,50 +110,19 @@ func arithTiled(op graph.Op, a, b *graph.Tensor, alloc allocator) (*graph.Tensor
 	return nil, false
 }
 
-// arithScalar sets o[i] = a[i] op s.
-func arithScalar(op graph.Op, o, a []float32, s float32) {
-	a = a[:len(o)]
+// arithOp is ops' name for the arithmetic op.
+func arithOp(op graph.Op) ops.ArithOp {
 	switch op {
 	case graph.OpAdd:
-		for i, v := range a {
-			o[i] = v + s
-		}
+		return ops.ArithAdd
 	case graph.OpSub:
-		for i, v := range a {
-			o[i] = v - s
-		}
+		return ops.ArithSub
 	case graph.OpMul:
-		for i, v := range a {
-			o[i] = v * s
-		}
+		return ops.ArithMul
 	case graph.OpDiv:
-		for i, v := range a {
-			o[i] = v / s
-		}
+		return ops.ArithDiv
 	}
-}
-
-// scalarArith sets o[i] = s op b[i].
-func scalarArith(op graph.Op, o []float32, s float32, b []float32) {
-	b = b[:len(o)]
-	switch op {
-	case graph.OpAdd:
-		for i, v := range b {
-			o[i] = s + v
-		}
-	case graph.OpSub:
-		for i, v := range b {
-			o[i] = s - v
-		}
-	case graph.OpMul:
-		for i, v := range b {
-			o[i] = s * v
-		}
-	case graph.OpDiv:
-		for i, v := range b {
-			o[i] = s / v
-		}
-	}
+	panic("interp: not an arithmetic op: " + op.String())
 }
 
 // tiles reports whether b broadcast to a's shape is b repeated whole: b's
@@ -203,6 +172,21 @@ func binaryTyped[T number](op graph.Op, p *bcastPlan, a, b, out *graph.Tensor,
 	p.run(func(o int, off []int, n int) {
 		arith(op, ov[o:o+n], av[off[0]:], sa, bv[off[1]:], sb)
 	})
+}
+
+// arithRunF32 is arithRun on float32 runs, with ops' vector kernels where
+// both strides are 1, or one is 1 and the other 0 (a scalar along the run).
+func arithRunF32(op graph.Op, o, a []float32, sa int, b []float32, sb int) {
+	switch {
+	case sa == 1 && sb == 1:
+		ops.Arith(arithOp(op), o, a, b)
+	case sa == 1 && sb == 0:
+		ops.ArithScalar(arithOp(op), o, a, b[0])
+	case sa == 0 && sb == 1:
+		ops.ScalarArith(arithOp(op), o, a[0], b)
+	default:
+		arithRun(op, o, a, sa, b, sb)
+	}
 }
 
 // arithRun computes o[i] = a[i·sa] op b[i·sb].
