@@ -20,7 +20,7 @@ func tailRows(m, H int) int { return tailLanes / (H - m) }
 // to dst's blocks (tailLanes apart), at lane j.
 func copyBlocks(dst, src []float32, k, m, H, j int) {
 	for q := range k {
-		copy(dst[q*tailLanes+j:(q+1)*tailLanes], src[q*H+m:(q+1)*H])
+		copyShort(dst[q*tailLanes+j:(q+1)*tailLanes], src[q*H+m:(q+1)*H])
 	}
 }
 
@@ -28,7 +28,17 @@ func copyBlocks(dst, src []float32, k, m, H, j int) {
 // to units m..H−1 of dst's.
 func backBlocks(dst, src []float32, k, m, H, j int) {
 	for q := range k {
-		copy(dst[q*H+m:(q+1)*H], src[q*tailLanes+j:])
+		copyShort(dst[q*H+m:(q+1)*H], src[q*tailLanes+j:])
+	}
+}
+
+// copyShort is copy for the few elements of a tail (at most 15), which a
+// loop moves faster than a call to memmove.
+func copyShort(dst, src []float32) {
+	n := min(len(dst), len(src))
+	dst, src = dst[:n], src[:n]
+	for i := range dst {
+		dst[i] = src[i]
 	}
 }
 
@@ -59,15 +69,15 @@ func (s *lstmTail) run(m, H, r0, rows int, g, cp, cell, tanhC, y []float32) {
 	for r := range rows {
 		row, j := r0+r, r*n
 		copyBlocks(s.g[:], g[4*H*row:4*H*(row+1)], 4, m, H, j)
-		copy(s.cp[j:j+n], cp[row*H+m:(row+1)*H])
+		copyShort(s.cp[j:j+n], cp[row*H+m:(row+1)*H])
 	}
 	lstmCellForwardAsm(tailLanes, tailLanes, &s.g[0], &s.bias[0], &s.peep[0], &s.cp[0], &s.c[0], &s.t[0], &s.y[0])
 	for r := range rows {
 		row, j := r0+r, r*n
 		backBlocks(g[4*H*row:4*H*(row+1)], s.g[:], 4, m, H, j)
-		copy(cell[row*H+m:(row+1)*H], s.c[j:])
-		copy(tanhC[row*H+m:(row+1)*H], s.t[j:])
-		copy(y[row*H+m:(row+1)*H], s.y[j:])
+		copyShort(cell[row*H+m:(row+1)*H], s.c[j:])
+		copyShort(tanhC[row*H+m:(row+1)*H], s.t[j:])
+		copyShort(y[row*H+m:(row+1)*H], s.y[j:])
 	}
 }
 
@@ -96,13 +106,13 @@ func (s *gruTail) run(m, H, r0, rows int, g, rec, hp, hr, y []float32) {
 		row, j := r0+r, r*n
 		copyBlocks(s.g[:], g[3*H*row:3*H*(row+1)], 3, m, H, j)
 		copyBlocks(s.rec[:], rec[3*H*row:3*H*(row+1)], 3, m, H, j)
-		copy(s.hp[j:j+n], hp[row*H+m:(row+1)*H])
+		copyShort(s.hp[j:j+n], hp[row*H+m:(row+1)*H])
 	}
 	gruCellForwardAsm(tailLanes, tailLanes, &s.g[0], &s.rec[0], &s.bias[0], &s.hp[0], &s.hr[0], &s.y[0])
 	for r := range rows {
 		row, j := r0+r, r*n
 		backBlocks(g[3*H*row:3*H*(row+1)], s.g[:], 3, m, H, j)
-		copy(hr[row*H+m:(row+1)*H], s.hr[j:])
-		copy(y[row*H+m:(row+1)*H], s.y[j:])
+		copyShort(hr[row*H+m:(row+1)*H], s.hr[j:])
+		copyShort(y[row*H+m:(row+1)*H], s.y[j:])
 	}
 }
