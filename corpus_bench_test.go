@@ -1,10 +1,10 @@
 package trnn_test
 
 // Speed of the corpus against ONNX Runtime: each model on a batch of 64
-// rows, through Session.Run and through ONNX Runtime, both on one thread,
-// in one sitting:
+// rows, through Session.Run and through ONNX Runtime (on one thread; -cpu 1
+// holds trnn to one too), in one sitting:
 //
-//	TRNN_ORT_LIB=... go test -run '^$' -bench Corpus -benchtime 2s .
+//	TRNN_ORT_LIB=... go test -run '^$' -bench Corpus -benchtime 2s -cpu 1 .
 //
 // A model whose batch is fixed runs on its own batch size as many times as
 // 64 rows take. Before timing, both runtimes' answers on the batch must
