@@ -3,10 +3,12 @@ package interp
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	goruntime "runtime"
 	"strings"
 	"testing"
 
+	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
 )
 
@@ -345,4 +347,87 @@ func splitPlans(t *testing.T, seed uint64, s stackSpec) (fused, plain *Interpret
 	rng = rand.New(rand.NewPCG(seed, seed+1))
 	fused, plain, _ = plans(t, s.graph(rng))
 	return fused, plain, rng
+}
+
+// pytorchStack reads the corpus's PyTorch export of a three-layer LSTM on
+// a dynamic batch: initial states sliced from zeros sized from x, and h_n
+// = Concat of the layers' Y_h, of which h[-1] is Gathered for the head.
+func pytorchStack(t *testing.T) *graph.Graph {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/corpus/lstm_stacked_dynamic/model.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := export.DecodeONNX("model.onnx", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// setHnIndex sets the index h_n is read at (the Constant the Gather after
+// the Concat of the layers' Y_h takes).
+func setHnIndex(t *testing.T, g *graph.Graph, i int64) {
+	t.Helper()
+	for _, n := range g.Nodes {
+		if n.Op == graph.OpConstant && n.Outputs[0] == "/Constant_output_0" {
+			n.Attrs["value"].Tensor.I64[0] = i
+			return
+		}
+	}
+	t.Fatal("no Constant /Constant_output_0")
+}
+
+// TestPyTorchStackFuses: PyTorch's export of nn.LSTM(num_layers=3) read at
+// h[-1] runs as one fused step (unconcatStates reads the top layer's Y_h
+// for the Gather of the Concat), with the unfused plan's bits on 1 to 64
+// rows. Read at h[1] it runs the two layers below as a stack, at h[0] the
+// first as a one-layer classifier, with the unfused bits; at h[3] both
+// plans refuse the index alike; and with the Concat's output a graph
+// output the rewrite does not apply.
+func TestPyTorchStackFuses(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	input := func(B int) map[string]*graph.Tensor {
+		x := graph.NewTensor(graph.Float32, B, 10, 6)
+		for i := range x.F32 {
+			x.F32[i] = float32(rng.NormFloat64())
+		}
+		return map[string]*graph.Tensor{"x": x}
+	}
+	fused, plain, ok := plans(t, pytorchStack(t))
+	if !ok || len(fused.steps) >= len(plain.steps) {
+		t.Fatalf("not fused: %d steps fused, %d unfused", len(fused.steps), len(plain.steps))
+	}
+	for _, B := range []int{1, 3, 8, 64} {
+		if oneStep, _ := stackCase(t, fmt.Sprintf("h[-1] B=%d", B), fused, plain, input(B)); !oneStep {
+			t.Errorf("h[-1] B=%d: the stack did not run as one step", B)
+		}
+	}
+	// h[1] reads the second layer: the third, read by nobody, is dropped
+	// and the first two run as a stack; h[0] is a one-layer classifier.
+	for _, c := range []struct {
+		i     int64
+		stack bool
+	}{{1, true}, {-2, true}, {0, false}, {-3, false}} {
+		g := pytorchStack(t)
+		setHnIndex(t, g, c.i)
+		fused, plain, _ := plans(t, g)
+		if oneStep, _ := stackCase(t, fmt.Sprintf("h[%d]", c.i), fused, plain, input(5)); oneStep != c.stack {
+			t.Errorf("h[%d]: ran as a stack %v, want %v", c.i, oneStep, c.stack)
+		}
+	}
+	g := pytorchStack(t)
+	setHnIndex(t, g, 3)
+	fused, plain, _ = plans(t, g)
+	_, errF := fused.Run(input(2))
+	_, errP := plain.Run(input(2))
+	if errF == nil || errP == nil || errF.Error() != errP.Error() {
+		t.Errorf("h[3]: fused error %v, unfused %v; want the same error", errF, errP)
+	}
+	g = pytorchStack(t)
+	g.Outputs = append(g.Outputs, graph.Value{Name: "/rnn/Concat_1_output_0", DType: graph.Float32})
+	fused, plain, _ = plans(t, g)
+	if oneStep, _ := stackCase(t, "h_n an output", fused, plain, input(4)); oneStep {
+		t.Error("h_n a graph output: ran as a stack, which does not make h_n")
+	}
 }

@@ -279,3 +279,123 @@ func (ip *Interpreter) finishFused(k *fusedKernel, idx []int, steps []step) {
 	ip.nrnn++
 	k.rnn.transposeWeights(ip.consts)
 }
+
+// PyTorch exports h_n[i] of a stack of layers (nn.LSTM or nn.GRU with
+// num_layers > 1) as Gather(Concat(Y_h of every layer, axis 0), i): the
+// lower layers' Y_h are read, and the top's reaches the head through the
+// Concat, so the stack would not fuse. unconcatStates rewrites such a
+// Gather to read layer i's Y_h itself, at index 0, when that is the same
+// value with the same errors: the Concat has no other reader, its inputs
+// are the Y_h of a chain of forward layers in layout 0 (each the Squeeze
+// of the one below's Y: one batch), each [1, batch, H] with one H, and i
+// is a constant scalar inside [−L, L). The Concat, read by nobody then, is
+// dropped with the rest. It returns isOutput grown to the slots it added.
+func (p *planner) unconcatStates(steps []step, isOutput []bool) []bool {
+	if !fuseClassifiers {
+		return isOutput
+	}
+	g := newStepGraph(steps, p.ip.nslots, isOutput)
+	for i, s := range steps {
+		gk, ok := s.kernel.(*gatherKernel)
+		if !ok || gk.axis != 0 || len(gk.in) != 2 || gk.in[0] < 0 {
+			continue
+		}
+		c := g.maker[gk.in[0]]
+		if reader, one := g.only(gk.in[0]); c < 0 || !one || reader != i {
+			continue
+		}
+		ck, ok := steps[c].kernel.(*concatKernel)
+		if !ok || ck.axis != 0 {
+			continue
+		}
+		layers := g.stateChain(ck.in, p.ip.consts)
+		j, ok := constIndex(p.ip.consts[gk.in[1]], len(layers))
+		if layers == nil || !ok {
+			continue
+		}
+		gk.in[0] = layers[j].out[1]
+		gk.in[1] = p.constSlot(zeroLike(p.ip.consts[gk.in[1]]))
+		isOutput = append(isOutput, false)
+	}
+	return isOutput
+}
+
+// stateChain returns the recurrent layers whose Y_h the slots ys are, in
+// order, when they form a chain as unconcatStates asks; nil otherwise.
+func (g *stepGraph) stateChain(ys []int, consts []*graph.Tensor) []*recurrentKernel {
+	var layers []*recurrentKernel
+	H := -1
+	for l, y := range ys {
+		r := -1
+		if y >= 0 {
+			r = g.maker[y]
+		}
+		if r < 0 {
+			return nil
+		}
+		rk, ok := g.steps[r].kernel.(*recurrentKernel)
+		if !ok || len(rk.out) < 2 || rk.out[1] != y || rk.attrs.Direction != graph.DirForward || rk.attrs.Layout != 0 {
+			return nil
+		}
+		h := hiddenSize(rk, consts)
+		if h <= 0 || H >= 0 && h != H || l > 0 && !g.stacksOn(rk, layers[l-1]) {
+			return nil
+		}
+		H = h
+		layers = append(layers, rk)
+	}
+	return layers
+}
+
+// stacksOn reports whether rk's X is a Squeeze of below's Y.
+func (g *stepGraph) stacksOn(rk, below *recurrentKernel) bool {
+	if len(rk.in) == 0 || rk.in[0] < 0 || len(below.out) == 0 || below.out[0] < 0 {
+		return false
+	}
+	sq := g.maker[rk.in[0]]
+	if sq < 0 {
+		return false
+	}
+	sk, ok := g.steps[sq].kernel.(*squeezeKernel)
+	return ok && !sk.unsqueeze && len(sk.in) > 0 && sk.in[0] == below.out[0]
+}
+
+// hiddenSize is a recurrent node's hidden_size, or R's last dimension
+// when R is a constant; 0 when neither is known.
+func hiddenSize(rk *recurrentKernel, consts []*graph.Tensor) int {
+	if rk.attrs.HiddenSize > 0 {
+		return rk.attrs.HiddenSize
+	}
+	if len(rk.in) > 2 && rk.in[2] >= 0 {
+		if r := consts[rk.in[2]]; r != nil && len(r.Shape) == 3 {
+			return r.Shape[2]
+		}
+	}
+	return 0
+}
+
+// constIndex reads a constant scalar index inside [−n, n), as Gather
+// takes it, and returns it in [0, n).
+func constIndex(t *graph.Tensor, n int) (int, bool) {
+	if t == nil || len(t.Shape) != 0 || n == 0 {
+		return 0, false
+	}
+	var i int64
+	switch t.DType {
+	case graph.Int64:
+		i = t.I64[0]
+	case graph.Int32:
+		i = int64(t.I32[0])
+	default:
+		return 0, false
+	}
+	if i < -int64(n) || i >= int64(n) {
+		return 0, false
+	}
+	return int((i + int64(n)) % int64(n)), true
+}
+
+// zeroLike is a scalar 0 of t's integer type.
+func zeroLike(t *graph.Tensor) *graph.Tensor {
+	return graph.NewTensor(t.DType)
+}

@@ -101,6 +101,7 @@ func plan(g *graph.Graph, captured []capture) (*Interpreter, error) {
 	if err != nil {
 		return nil, err
 	}
+	isOutput = p.unconcatStates(live, isOutput)
 	kept, read := dropUnread(live, isOutput)
 	ip := p.ip
 	kept = ip.fuse(kept, isOutput)
@@ -113,6 +114,16 @@ func plan(g *graph.Graph, captured []capture) (*Interpreter, error) {
 type planner struct {
 	ip   *Interpreter
 	slot map[string]int
+}
+
+// constSlot gives the constant t a new slot, named by nothing.
+func (p *planner) constSlot(t *graph.Tensor) int {
+	ip := p.ip
+	s := ip.nslots
+	ip.nslots++
+	ip.consts = append(ip.consts, t)
+	ip.isInput = append(ip.isInput, false)
+	return s
 }
 
 // define gives name a new slot.

@@ -99,6 +99,22 @@ class LSTMStackedHn(nn.Module):
         return torch.softmax(self.head(h[-1]), dim=-1)
 
 
+class LSTMStackedDynamic(nn.Module):
+    """Three stacked LSTM layers on a dynamic batch, prediction from h_n of
+    the top layer; sigmoid. The export sizes the initial states' zeros from
+    x (ConstantOfShape, then a Slice for each layer) and concatenates every
+    layer's Y_h into h_n, which h[-1] reads with a Gather."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(F, 16, num_layers=3, batch_first=True)
+        self.head = nn.Linear(16, 2)
+
+    def forward(self, x):
+        _, (h, _) = self.rnn(x)
+        return torch.sigmoid(self.head(h[-1]))
+
+
 class LSTMBidirGather(nn.Module):
     """Bidirectional LSTM, outputs gathered at lengths − 1; sigmoid."""
 
@@ -528,6 +544,7 @@ def corpus():
          {"x": DYN, "lengths": {0: "batch"}}),
         ("scan_masked_gru", MaskedBiGRUCells, 14, {"x": x, "lengths": lens}, ["probs", "states"],
          {"x": DYN, "lengths": {0: "batch"}}),
+        ("lstm_stacked_dynamic", LSTMStackedDynamic, 17, {"x": xf}, ["probs"], {"x": DYN}),
     ]
 
 
