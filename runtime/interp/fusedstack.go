@@ -4,9 +4,9 @@ package interp
 //
 //	[Transpose] → LSTM or GRU → Y → Squeeze [1] → … → LSTM or GRU → Y_h → head
 //
-// as trnn exports a model of several layers, runs as one step (PyTorch's
-// export of num_layers > 1 reads each layer's Y_h and the shape of its Y
-// elsewhere too, and keeps its steps): the rows are sorted and packed once,
+// as trnn exports a model of several layers, and as PyTorch exports one
+// with num_layers > 1 once its h_n[i] reads layer i's Y_h (unconcatStates),
+// runs as one step: the rows are sorted and packed once,
 // into the parts recurrent deals them into, and every layer of a part
 // reads the packed output of the one below, without the padded Y, the
 // Squeeze and the gathering between them.
