@@ -286,8 +286,9 @@ func (ip *Interpreter) finishFused(k *fusedKernel, idx []int, steps []step) {
 // Concat, so the stack would not fuse. unconcatStates rewrites such a
 // Gather to read layer i's Y_h itself, at index 0, when that is the same
 // value with the same errors: the Concat has no other reader, its inputs
-// are the Y_h of a chain of forward layers in layout 0 (each the Squeeze
-// of the one below's Y: one batch), each [1, batch, H] with one H, and i
+// are the Y_h of a chain of forward layers in layout 0 (each the one
+// below's Y with the direction axis squeezed: one batch), each [1, batch,
+// H] with one H, and i
 // is a constant scalar inside [−L, L). The Concat, read by nobody then, is
 // dropped with the rest. It returns isOutput grown to the slots it added.
 func (p *planner) unconcatStates(steps []step, isOutput []bool) []bool {
@@ -297,7 +298,7 @@ func (p *planner) unconcatStates(steps []step, isOutput []bool) []bool {
 	g := newStepGraph(steps, p.ip.nslots, isOutput)
 	for i, s := range steps {
 		gk, ok := s.kernel.(*gatherKernel)
-		if !ok || gk.axis != 0 || len(gk.in) != 2 || gk.in[0] < 0 {
+		if !ok || gk.axis != 0 || len(gk.in) != 2 || gk.in[0] < 0 || gk.in[1] < 0 {
 			continue
 		}
 		c := g.maker[gk.in[0]]
@@ -338,7 +339,7 @@ func (g *stepGraph) stateChain(ys []int, consts []*graph.Tensor) []*recurrentKer
 			return nil
 		}
 		h := hiddenSize(rk, consts)
-		if h <= 0 || H >= 0 && h != H || l > 0 && !g.stacksOn(rk, layers[l-1]) {
+		if h <= 0 || H >= 0 && h != H || l > 0 && !g.stacksOn(rk, layers[l-1], consts) {
 			return nil
 		}
 		H = h
@@ -347,8 +348,9 @@ func (g *stepGraph) stateChain(ys []int, consts []*graph.Tensor) []*recurrentKer
 	return layers
 }
 
-// stacksOn reports whether rk's X is a Squeeze of below's Y.
-func (g *stepGraph) stacksOn(rk, below *recurrentKernel) bool {
+// stacksOn reports whether rk's X is below's Y with its direction axis
+// squeezed (axes a constant [1] or [−3]): X's batch is then below's.
+func (g *stepGraph) stacksOn(rk, below *recurrentKernel, consts []*graph.Tensor) bool {
 	if len(rk.in) == 0 || rk.in[0] < 0 || len(below.out) == 0 || below.out[0] < 0 {
 		return false
 	}
@@ -357,7 +359,20 @@ func (g *stepGraph) stacksOn(rk, below *recurrentKernel) bool {
 		return false
 	}
 	sk, ok := g.steps[sq].kernel.(*squeezeKernel)
-	return ok && !sk.unsqueeze && len(sk.in) > 0 && sk.in[0] == below.out[0]
+	if !ok || sk.unsqueeze || len(sk.in) == 0 || sk.in[0] != below.out[0] {
+		return false
+	}
+	axes := sk.axes
+	if sk.fromInput {
+		if len(sk.in) < 2 || sk.in[1] < 0 || consts[sk.in[1]] == nil {
+			return false
+		}
+		var err error
+		if axes, err = intsOf(consts[sk.in[1]], "axes"); err != nil {
+			return false
+		}
+	}
+	return len(axes) == 1 && (axes[0] == 1 || axes[0] == -3)
 }
 
 // hiddenSize is a recurrent node's hidden_size, or R's last dimension
