@@ -288,9 +288,9 @@ func (ip *Interpreter) finishFused(k *fusedKernel, idx []int, steps []step) {
 // value with the same errors: the Concat has no other reader, its inputs
 // are the Y_h of a chain of forward layers in layout 0 (each the one
 // below's Y with the direction axis squeezed: one batch), each [1, batch,
-// H] with one H, and i
-// is a constant scalar inside [−L, L). The Concat, read by nobody then, is
-// dropped with the rest. It returns isOutput grown to the slots it added.
+// H] with one H, and i is a constant scalar inside [−L, L). The Concat,
+// read by nobody then, is dropped with the rest. It returns isOutput grown
+// to the slots it added.
 func (p *planner) unconcatStates(steps []step, isOutput []bool) []bool {
 	if !fuseClassifiers {
 		return isOutput
