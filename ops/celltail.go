@@ -32,7 +32,7 @@ func backBlocks(dst, src []float32, k, m, H, j int) {
 	}
 }
 
-// copyShort is copy for the few elements of a tail (at most 15), which a
+// copyShort is copy for the few elements of a tail (at most 7), which a
 // loop moves faster than a call to memmove.
 func copyShort(dst, src []float32) {
 	n := min(len(dst), len(src))
