@@ -110,16 +110,14 @@ func tanh(x float32) float32 {
 // Sigmoid is the logistic function 1/(1+e^−x), as every kernel computes it.
 func Sigmoid(x float32) float32 { return sigmoid(x) }
 
-// Tanh is the hyperbolic tangent, as every kernel computes it (the ONNX
-// Tanh operator of runtime/interp uses it).
-func Tanh(x float32) float32 { return tanh(x) }
-
 // SigmoidVec sets dst[i] = Sigmoid(src[i]) for i < len(dst), bit for bit,
 // with the vector kernels where the CPU has them; src needs at least
 // len(dst) elements and may be dst itself (not otherwise overlapping it).
+// The ONNX Sigmoid operator of runtime/interp uses it.
 func SigmoidVec(dst, src []float32) { sigmoidVec(dst, src) }
 
-// TanhVec sets dst[i] = Tanh(src[i]) for i < len(dst), as SigmoidVec.
+// TanhVec sets dst[i] to the hyperbolic tangent of src[i], as every kernel
+// computes it, for i < len(dst), as SigmoidVec (the ONNX Tanh operator).
 func TanhVec(dst, src []float32) { tanhVec(dst, src) }
 
 // sigmoidVec sets dst[i] = sigmoid(src[i]) for i < len(dst), bit for bit;

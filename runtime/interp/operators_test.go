@@ -242,10 +242,22 @@ func TestONNXUnary(t *testing.T) {
 	if relu.F32[0] != 0 || relu.F32[1] != 0 || relu.F32[2] != 2 || !math.IsNaN(float64(relu.F32[3])) {
 		t.Fatalf("relu %v", relu.F32)
 	}
-	sig, _ := unary(graph.OpSigmoid, x, allocator{})
-	th, _ := unary(graph.OpTanh, x, allocator{})
-	for i := range 3 {
-		if sig.F32[i] != ops.Sigmoid(x.F32[i]) || th.F32[i] != ops.Tanh(x.F32[i]) {
+	// Sigmoid and Tanh on 37 values (vectors and a tail) against the
+	// shared activations one value at a time (their scalar path), bit for
+	// bit.
+	xs := &graph.Tensor{DType: graph.Float32, Shape: []int{37}, F32: make([]float32, 37)}
+	for i := range xs.F32 {
+		xs.F32[i] = float32(i-18) / 3
+	}
+	xs.F32[5] = float32(math.NaN())
+	sig, _ := unary(graph.OpSigmoid, xs, allocator{})
+	th, _ := unary(graph.OpTanh, xs, allocator{})
+	one := make([]float32, 1)
+	for i, v := range xs.F32 {
+		ops.SigmoidVec(one, []float32{v})
+		s := one[0]
+		ops.TanhVec(one, []float32{v})
+		if math.Float32bits(sig.F32[i]) != math.Float32bits(s) || math.Float32bits(th.F32[i]) != math.Float32bits(one[0]) {
 			t.Fatalf("sigmoid/tanh differ from the shared activations at %d", i)
 		}
 	}
