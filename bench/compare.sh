@@ -5,7 +5,9 @@
 # against ONNX Runtime (I1: 256 rows, I2: one row; through Session.Predict
 # and Session.Run; on R1's model and on the external LSTM classifier in
 # testdata/onnx). For R1's model it also prints the least time its
-# multiply-adds take at this machine's measured FMA peak (bench/peak).
+# multiply-adds take at this machine's measured FMA peak (bench/peak), and
+# that plus its gate activations at the rate trnn's exact kernels stream
+# (the least time of kernels that keep training's bits).
 #
 #   BENCH_REF=DIR bench/compare.sh [r1] [r2] [gru] [infer] [external]
 #
