@@ -11,8 +11,12 @@ import (
 // contiguous ones and walks up to three by nested loops, gives what
 // reading every output element at its own offset gives, for ranks 0 to 9
 // (past the odometer's fixed counters), random orders of dimensions with
-// sizes of 1, and strides reversed (as a Slice with negative steps reads).
+// sizes of 1, and strides reversed (as a Slice with negative steps reads);
+// an empty result reads nothing.
 func TestPermuteMatchesNaive(t *testing.T) {
+	// An empty result reads nothing, even from a base past the end (a
+	// Slice starting at the end of every axis).
+	permute(make([]int32, 0), make([]int32, 6), 9, []int{1, 0}, []int{3, 1})
 	rng := rand.New(rand.NewPCG(3, 4))
 	for trial := range 400 {
 		r := trial % 10

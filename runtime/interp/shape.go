@@ -76,6 +76,9 @@ func transpose(x *graph.Tensor, perm []int64, alloc allocator) (*graph.Tensor, e
 // the inner runs are as long as the layout allows; a run of unit stride is
 // a copy, and up to three dimensions are walked by nested loops.
 func permute[T element](dst, src []T, base int, shape, st []int) {
+	if len(dst) == 0 {
+		return // an empty slice's base may lie past src's end
+	}
 	var sb, tb [8]int
 	sh, sd := mergePermute(sb[:0], tb[:0], shape, st)
 	switch len(sh) {
