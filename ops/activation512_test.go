@@ -116,7 +116,7 @@ func TestVec512CellsMatchAVX2(t *testing.T) {
 		lstm := func() [][]float32 {
 			gg := append([]float32(nil), g...)
 			cell, tanhC, y := make([]float32, n*H), make([]float32, n*H), make([]float32, n*H)
-			lstmStepForward(H, gg, cp, cell, tanhC, y, bias, peep)
+			lstmStepForward(H, gg, cp, cell, tanhC, y, bias, peep, lstmTailFor(H, bias, peep))
 			return [][]float32{gg, cell, tanhC, y}
 		}
 		var want [][]float32
@@ -149,7 +149,7 @@ func TestVec512CellsMatchAVX2(t *testing.T) {
 		gru := func() [][]float32 {
 			gc := append([]float32(nil), gg...)
 			hr, y := make([]float32, n*H), make([]float32, n*H)
-			gruStepForwardLBR(H, gc, rec, hp, hr, y, gbias)
+			gruStepForwardLBR(H, gc, rec, hp, hr, y, gbias, gruTailFor(H, gbias))
 			return [][]float32{gc, hr, y}
 		}
 		with8Lanes(func() { want = gru() })

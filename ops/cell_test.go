@@ -56,6 +56,20 @@ func guardedCopy(v []float32) ([]float32, func() bool) {
 	return s, ok
 }
 
+// lstmTailFor and gruTailFor prepare the padded tails the step functions
+// take, as LSTMForward and GRUForward do once per layer.
+func lstmTailFor(H int, bias, peep []float32) *lstmTail {
+	t := new(lstmTail)
+	t.prepare(H, bias, peep)
+	return t
+}
+
+func gruTailFor(H int, bias []float32) *gruTail {
+	t := new(gruTail)
+	t.prepare(H, bias)
+	return t
+}
+
 // expectBits fails unless got and want are bit-identical.
 func expectBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
@@ -92,7 +106,7 @@ func TestLSTMCellsBitIdentical(t *testing.T) {
 			cell, okC := guarded(n*H, float32(math.NaN()))
 			tanhC, okT := guarded(n*H, float32(math.NaN()))
 			y, okY := guarded(n*H, float32(math.NaN()))
-			lstmStepForward(H, gg, cp, cell, tanhC, y, bias, peep)
+			lstmStepForward(H, gg, cp, cell, tanhC, y, bias, peep, lstmTailFor(H, bias, peep))
 			expectBits(t, "gates", gg, wg)
 			expectBits(t, "cell", cell, wcell)
 			expectBits(t, "tanhC", tanhC, wtanh)
@@ -156,7 +170,7 @@ func TestGRUCellsBitIdentical(t *testing.T) {
 			gg, okG := guardedCopy(g)
 			hr, okH := guarded(n*H, float32(math.NaN()))
 			y, okY := guarded(n*H, float32(math.NaN()))
-			gruStepForwardLBR(H, gg, rec, hp, hr, y, bias)
+			gruStepForwardLBR(H, gg, rec, hp, hr, y, bias, gruTailFor(H, bias))
 			expectBits(t, "gates", gg, wg)
 			expectBits(t, "hr", hr, whr)
 			expectBits(t, "y", y, wy)
@@ -214,9 +228,10 @@ func BenchmarkCells(b *testing.B) {
 		cell, tanhC, y := make([]float32, n*H), make([]float32, n*H), make([]float32, n*H)
 		dy, dh, dc, dG := cellRand(rng, n*H, 1), cellRand(rng, n*H, 1), make([]float32, n*H), make([]float32, n*G)
 		b.Run("lstmForward/vec", func(b *testing.B) {
+			tail := lstmTailFor(H, bias, peep)
 			for b.Loop() {
 				copy(g, g0)
-				lstmStepForward(H, g, cp, cell, tanhC, y, bias, peep)
+				lstmStepForward(H, g, cp, cell, tanhC, y, bias, peep, tail)
 			}
 			perUnit(b)
 		})
@@ -252,9 +267,10 @@ func BenchmarkCells(b *testing.B) {
 		hr, y := make([]float32, n*H), make([]float32, n*H)
 		dy, dh, dG, dxh := cellRand(rng, n*H, 1), cellRand(rng, n*H, 1), make([]float32, n*G), make([]float32, n*H)
 		b.Run("gruForward/vec", func(b *testing.B) {
+			tail := gruTailFor(H, bias)
 			for b.Loop() {
 				copy(g, g0)
-				gruStepForwardLBR(H, g, rec, hp, hr, y, bias)
+				gruStepForwardLBR(H, g, rec, hp, hr, y, bias, tail)
 			}
 			perUnit(b)
 		})

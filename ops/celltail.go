@@ -50,9 +50,18 @@ type lstmTail struct {
 	cp, c, t, y [tailLanes]float32
 }
 
-// init copies the tails of bias [4H] and peep [3H], which every row shares,
-// to each row's place in the block.
-func (s *lstmTail) init(m, H int, bias, peep []float32) {
+// hasTail reports whether rows of H units leave units to the padded
+// blocks.
+func hasTail(H int) bool { return haveVecAsm && vecLen(H) < H }
+
+// prepare copies the tails of bias [4H] and peep [3H], which every row of
+// every step shares, to each row's place in the block, once for a layer's
+// steps; without a tail it does nothing.
+func (s *lstmTail) prepare(H int, bias, peep []float32) {
+	if !hasTail(H) {
+		return
+	}
+	m := vecLen(H)
 	for r := range tailRows(m, H) {
 		copyBlocks(s.bias[:], bias, 4, m, H, r*(H-m))
 		copyBlocks(s.peep[:], peep, 3, m, H, r*(H-m))
@@ -89,7 +98,12 @@ type gruTail struct {
 	hp, hr, y [tailLanes]float32
 }
 
-func (s *gruTail) init(m, H int, bias []float32) {
+// prepare is lstmTail.prepare for the GRU's bias [6H].
+func (s *gruTail) prepare(H int, bias []float32) {
+	if !hasTail(H) {
+		return
+	}
+	m := vecLen(H)
 	for r := range tailRows(m, H) {
 		copyBlocks(s.bias[:], bias, 6, m, H, r*(H-m))
 	}

@@ -131,6 +131,10 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 	}
 	var rw stepWeights
 	rw.prepare(w.R, w.RT, w.RP, G, H, B, &c.rT)
+	var tail gruTail
+	if w.LinearBeforeReset {
+		tail.prepare(H, bias)
+	}
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -145,7 +149,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 			} else {
 				clear(rec)
 			}
-			gruStepForwardLBR(H, g, rec, hp, hr, yt, bias)
+			gruStepForwardLBR(H, g, rec, hp, hr, yt, bias, &tail)
 		} else {
 			if recur {
 				// z and r blocks: H_{t−1}·R_{zr}ᵀ.
@@ -171,9 +175,9 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 // the activations z, r, ĥ; rec [n, 3H] is H_{t−1}·Rᵀ; hp, hr, y are [n, H]:
 // hr receives H_{t−1}·R_hᵀ + Rb_h; bias [6H]. Each row runs the vector
 // kernel on its first vecLen(H) units and the rest padded to a vector
-// (celltail.go), or without vector kernels gruCellForwardLBR, with the same
-// bits.
-func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
+// (celltail.go) through tail, which the caller prepared for H and bias; or
+// without vector kernels gruCellForwardLBR, with the same bits.
+func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32, tail *gruTail) {
 	G := 3 * H
 	m := vecLen(H)
 	bias = bias[:2*G]
@@ -188,9 +192,7 @@ func gruStepForwardLBR(H int, g, rec, hp, hr, y, bias []float32) {
 			gruCellForwardLBR(m, H, gr, rc, bias, hpr, hrr, yr)
 		}
 	}
-	if m < H && haveVecAsm { // the units the vector kernel left
-		var tail gruTail
-		tail.init(m, H, bias)
+	if hasTail(H) { // the units the vector kernel left
 		n, k := len(g)/G, tailRows(m, H)
 		for r := 0; r < n; r += k {
 			tail.run(m, H, r, min(k, n-r), g, rec, hp, hr, y)

@@ -158,6 +158,8 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 	}
 	var rw stepWeights
 	rw.prepare(w.R, w.RT, w.RP, G, H, p.Rows(), &c.rT)
+	var tail lstmTail
+	tail.prepare(H, bias, peep)
 	for t := 0; t < T; t++ {
 		n, off := p.Active[t], p.Offset[t]
 		g := c.gates[off*G : (off+n)*G]
@@ -170,7 +172,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 			cprev = c.cell[prev*H : (prev+n)*H]
 		}
 		yt := y[off*H : (off+n)*H]
-		lstmStepForward(H, g, cprev, c.cell[off*H:(off+n)*H], c.tanhC[off*H:(off+n)*H], yt, bias, peep)
+		lstmStepForward(H, g, cprev, c.cell[off*H:(off+n)*H], c.tanhC[off*H:(off+n)*H], yt, bias, peep, &tail)
 		if t+1 < T {
 			next, nn := p.Offset[t+1], p.Active[t+1]
 			copy(c.hprev[next*H:(next+nn)*H], yt[:nn*H])
@@ -184,9 +186,10 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 // the gate pre-activations without bias and peepholes and is overwritten by
 // the activations i, o, f, c; cprev, cell, tanhC and y are [n, H]; bias
 // [4H], peep [3H]. Each row runs the vector kernel on its first vecLen(H)
-// units and the rest padded to a vector (celltail.go), or without vector
-// kernels lstmCellForward, with the same bits.
-func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32) {
+// units and the rest padded to a vector (celltail.go) through tail, which
+// the caller prepared for H, bias and peep; or without vector kernels
+// lstmCellForward, with the same bits.
+func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32, tail *lstmTail) {
 	G := 4 * H
 	m := vecLen(H)
 	bias, peep = bias[:G], peep[:3*H]
@@ -203,9 +206,7 @@ func lstmStepForward(H int, g, cprev, cell, tanhC, y, bias, peep []float32) {
 			lstmCellForward(m, H, gr, bias, peep, cp, cr, tr, yr)
 		}
 	}
-	if m < H && haveVecAsm { // the units the vector kernel left
-		var tail lstmTail
-		tail.init(m, H, bias, peep)
+	if hasTail(H) { // the units the vector kernel left
 		n, k := len(g)/G, tailRows(m, H)
 		for r := 0; r < n; r += k {
 			tail.run(m, H, r, min(k, n-r), g, cprev, cell, tanhC, y)

@@ -96,6 +96,10 @@ type RowScratch struct {
 	// GRU: act holds a step's gate activations z, r [m, 2H] then its
 	// candidates [m, H]; rtile is H_{t−1}·Rᵀ regrouped like tile.
 	act, rtile []float32
+	// lstmTail and gruTail hold the cells' padded tails (celltail.go), with
+	// the layer's bias and peepholes copied in once.
+	lstmTail lstmTail
+	gruTail  gruTail
 	// lstmBias and lstmPeep are the LSTM's bias and peepholes (or zeros)
 	// for the cells run row by row (rowsMinH).
 	lstmBias, lstmPeep []float32
@@ -307,7 +311,7 @@ func (s *RNNRows) lstmRows(r0, r1 int, sc *RowScratch) {
 		}
 		cell, y := s.cell[at*H:(at+m)*H], s.y[at*H:(at+m)*H]
 		if H >= rowsMinH {
-			lstmStepForward(H, g, cp, cell, sc.tanhC[:m*H], y, sc.lstmBias, sc.lstmPeep)
+			lstmStepForward(H, g, cp, cell, sc.tanhC[:m*H], y, sc.lstmBias, sc.lstmPeep, &sc.lstmTail)
 		} else {
 			tile := sc.tile
 			regroup(tile, g, m, H, sc.tileStride(m, H), 4)
@@ -350,6 +354,7 @@ func (sc *RowScratch) readyLSTM(s *RNNRows, n int) {
 		peep = s.zeros[:3*H]
 	}
 	sc.lstmBias, sc.lstmPeep = bias, peep
+	sc.lstmTail.prepare(H, bias, peep)
 	if H < rowsMinH {
 		repeatBlocks(sc.bias, bias, 4, n, H, S)
 		repeatBlocks(sc.peep, peep, 3, n, H, S)
@@ -556,6 +561,9 @@ func (sc *RowScratch) readyGRU(s *RNNRows, n int, bias []float32) {
 	sc.act = grown(sc.act, 3*n*H)
 	sc.fixed = s.gru.LinearBeforeReset && vecLen(H) == H && H < rowsMinH
 	if !sc.fixed {
+		if s.gru.LinearBeforeReset {
+			sc.gruTail.prepare(H, bias)
+		}
 		return
 	}
 	S := blockStride(n * H)
@@ -571,7 +579,7 @@ func (sc *RowScratch) readyGRU(s *RNNRows, n int, bias []float32) {
 // it runs once over the m·H units, else row by row.
 func (sc *RowScratch) gruCellsLBR(H, m int, g, rec, hp, hr, y, bias []float32) {
 	if !sc.fixed {
-		gruStepForwardLBR(H, g, rec, hp, hr, y, bias)
+		gruStepForwardLBR(H, g, rec, hp, hr, y, bias, &sc.gruTail)
 		return
 	}
 	S := sc.stride

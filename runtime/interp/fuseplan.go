@@ -315,7 +315,7 @@ func (p *planner) unconcatStates(steps []step, isOutput []bool) []bool {
 			continue
 		}
 		gk.in[0] = layers[j].out[1]
-		gk.in[1] = p.constSlot(zeroLike(p.ip.consts[gk.in[1]]))
+		gk.in[1] = p.constSlot(graph.NewTensor(p.ip.consts[gk.in[1]].DType)) // a scalar 0
 		isOutput = append(isOutput, false)
 	}
 	return isOutput
@@ -408,9 +408,4 @@ func constIndex(t *graph.Tensor, n int) (int, bool) {
 		return 0, false
 	}
 	return int((i + int64(n)) % int64(n)), true
-}
-
-// zeroLike is a scalar 0 of t's integer type.
-func zeroLike(t *graph.Tensor) *graph.Tensor {
-	return graph.NewTensor(t.DType)
 }
