@@ -12,9 +12,10 @@ var haveGemmAVX512 = haveGemmAsm && cpu.X86.HasAVX512F
 // AVX-512: it computes the m×32 block of C at c as
 // alpha·Σ_{p<k} op(A)(i, p)·op(B)(p, 0..31) + beta·C, with op(A)(i, p) at
 // a[i*rsA+p*csA] and op(B)(p, j) at b[p*ldb+j], in 8×32 register tiles (16
-// ZMM accumulators) and single rows for the rest. Every element takes the
-// same FMAs in the same order as in gemmOuter16, so the two agree bit for
-// bit. With beta = 0, C is not read.
+// ZMM accumulators), then one tile each of 4 and 2 rows and a single row
+// for the rest. Every element takes the same FMAs in the same order as in
+// gemmOuter16, so the two agree bit for bit, and a row's bits do not
+// depend on the tile it falls in. With beta = 0, C is not read.
 //
 //go:noescape
 func gemmOuter32Z(m, k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32)
@@ -98,8 +99,8 @@ const gemmTilesMinA = 64 << 10
 // gradients of a layer of 128 units (512×128×480, Aᵀ), whose gate
 // gradients are a megabyte; the step products of a few dozen rows, whose
 // A is small, run 2–4% faster strip after strip. gemmOuter32Z takes the
-// same rows in 8-row tiles and single rows either way, so the bits are the
-// same.
+// same rows in the same tiles either way, and a tile does not change a
+// row's bits.
 func gemmOuter32Tiles(m, n, pc, kb int, alpha float32, a []float32, rsA, csA int, b []float32, ldb int, beta float32, c []float32, ldc int) int {
 	J := n &^ 31
 	for i := 0; i < m; i += 8 {

@@ -41,6 +41,32 @@
 	ADDQ    R8, CX; \
 	DECQ    R13
 
+// Z4STEP and Z2STEP are Z8STEP for the four- and two-row tiles of the rows
+// an eight-row tile leaves: AX and R12 address rows 0 and 3. Their B row
+// serves four or two rows instead of one, so a product of a few rows does
+// not read all of B once per row, and their four or more accumulators keep
+// both FMA pipes busy where one row's two wait on the FMA latency.
+#define Z4STEP \
+	VMOVUPS (CX), Z16; \
+	VMOVUPS 64(CX), Z17; \
+	ZROW((AX), Z18, Z0, Z1); \
+	ZROW((AX)(BX*1), Z19, Z2, Z3); \
+	ZROW((AX)(BX*2), Z20, Z4, Z5); \
+	ZROW((R12), Z21, Z6, Z7); \
+	ADDQ    DX, AX; \
+	ADDQ    DX, R12; \
+	ADDQ    R8, CX; \
+	DECQ    R13
+
+#define Z2STEP \
+	VMOVUPS (CX), Z16; \
+	VMOVUPS 64(CX), Z17; \
+	ZROW((AX), Z18, Z0, Z1); \
+	ZROW((AX)(BX*1), Z19, Z2, Z3); \
+	ADDQ    DX, AX; \
+	ADDQ    R8, CX; \
+	DECQ    R13
+
 // ZOUT stores row DI of C = alpha·acc; ZOUTB C = alpha·acc + beta·C.
 #define ZOUT(acc0, acc1) \
 	VMULPS  Z30, acc0, acc0; \
@@ -84,7 +110,7 @@ TEXT ·gemmOuter32Z(SB), NOSPLIT, $0-80
 
 z8:
 	CMPQ   R11, $8
-	JLT    z1
+	JLT    z4
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
 	VPXORD Z2, Z2, Z2
@@ -152,6 +178,82 @@ z8next:
 	LEAQ (SI)(BX*8), SI
 	LEAQ (R9)(R10*8), R9
 	JMP  z8
+
+z4:
+	CMPQ   R11, $4
+	JLT    z2
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   SI, AX
+	LEAQ   (SI)(BX*2), R12
+	ADDQ   BX, R12
+	MOVQ   b+40(FP), CX
+	MOVQ   k+8(FP), R13
+	CMPQ   DX, $4
+	JNE    z4kp
+
+z4k:
+	Z4STEP
+	JNZ    z4k
+	JMP    z4end
+
+z4kp:
+	PREFETCHT0 (AX)(DX*8)
+	Z4STEP
+	JNZ        z4kp
+
+z4end:
+	ZBETA(z4b0)
+	ZOUTB(Z0, Z1)
+	ZOUTB(Z2, Z3)
+	ZOUTB(Z4, Z5)
+	ZOUTB(Z6, Z7)
+	JMP     z4next
+
+z4b0:
+	ZOUT(Z0, Z1)
+	ZOUT(Z2, Z3)
+	ZOUT(Z4, Z5)
+	ZOUT(Z6, Z7)
+
+z4next:
+	SUBQ $4, R11
+	LEAQ (SI)(BX*4), SI
+	LEAQ (R9)(R10*4), R9
+
+z2:
+	CMPQ   R11, $2
+	JLT    z1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   b+40(FP), CX
+	MOVQ   k+8(FP), R13
+
+z2k:
+	Z2STEP
+	JNZ    z2k
+	ZBETA(z2b0)
+	ZOUTB(Z0, Z1)
+	ZOUTB(Z2, Z3)
+	JMP     z2next
+
+z2b0:
+	ZOUT(Z0, Z1)
+	ZOUT(Z2, Z3)
+
+z2next:
+	SUBQ $2, R11
+	LEAQ (SI)(BX*2), SI
+	LEAQ (R9)(R10*2), R9
 
 z1:
 	TESTQ  R11, R11

@@ -9,8 +9,8 @@ import (
 
 // TestGemmAVX512SameBitsAsAVX2: the AVX-512 kernel gives the AVX2 kernel's
 // results bit for bit, on every transpose combination, strips of 32
-// columns and their remainders, row tiles of 8 and the rows left over, k
-// blocks across gemmKC, beta 0, 1 and other, so that training is
+// columns and their remainders, row tiles of 8, 4, 2 and 1 (m = 15 takes
+// each), k blocks across gemmKC, beta 0, 1 and other, so that training is
 // reproducible whichever of the two a CPU has.
 func TestGemmAVX512SameBitsAsAVX2(t *testing.T) {
 	if !haveGemmAVX512 {
@@ -24,7 +24,7 @@ func TestGemmAVX512SameBitsAsAVX2(t *testing.T) {
 	}
 	n := 0
 	for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-		for _, m := range []int{1, 7, 8, 9, 33, 70, 300} { // 300 rows of k = 300: tile by tile (gemmOuter32Tiles)
+		for _, m := range []int{1, 2, 3, 6, 7, 8, 9, 15, 33, 70, 300} { // 300 rows of k = 300: tile by tile (gemmOuter32Tiles)
 			for _, nn := range []int{31, 32, 33, 64, 95, 256} {
 				for _, k := range []int{1, 13, 64, 300} {
 					beta := []float32{0, 1, -0.5}[n%3]
