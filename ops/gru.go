@@ -71,17 +71,21 @@ type GRUCache struct {
 	dh  []float32 // [B, H] ∂L/∂H flowing back through the steps
 	drh []float32 // [B, H] lbr=0: ∂L/∂(r_t⊙H_{t−1}) of one step
 
-	rT []float32 // [H, 3H] Rᵀ for the forward's wide steps (stepWeights)
+	rT    []float32 // [H, 3H] Rᵀ for the forward's wide steps (stepWeights)
+	train bool      // sized by Reserve: steps of a few rows read rT too
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
 // sequences, n packed steps and h hidden units, so that later calls within
-// those bounds allocate nothing.
+// those bounds allocate nothing. It makes c a training cache: its forward
+// steps of a few rows read Rᵀ in place (stepWeights), faster, and rounded
+// otherwise than an inference cache's.
 func (c *GRUCache) Reserve(rows, n, h int) {
 	c.fwd.reset(gruFwdSize(rows, n, h))
 	c.bwd.reset(gruBwdSize(rows, n, h))
 	c.sum = grown(c.sum, 3*h)
 	reserveStepWeights(&c.rT, rows, 3*h, h)
+	c.train = true
 }
 
 func gruFwdSize(rows, n, h int) int { return 3*n*h + 2*n*h + 3*rows*h + 6*h }
@@ -130,7 +134,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 		bias = c.zeros
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, w.RP, G, H, B, &c.rT)
+	rw.prepare(w.R, w.RT, w.RP, G, H, B, c.train, &c.rT)
 	var tail gruTail
 	if w.LinearBeforeReset {
 		tail.prepare(H, bias)

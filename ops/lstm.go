@@ -84,17 +84,21 @@ type LSTMCache struct {
 	dG     []float32 // [N, 4H] ∂L/∂ gate pre-activations
 	dh, dc []float32 // [B, H] ∂L/∂H, ∂L/∂C flowing back through the steps
 
-	rT []float32 // [H, 4H] Rᵀ for the forward's wide steps (stepWeights)
+	rT    []float32 // [H, 4H] Rᵀ for the forward's wide steps (stepWeights)
+	train bool      // sized by Reserve: steps of a few rows read rT too
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
 // sequences, n packed steps and h hidden units, so that later calls within
-// those bounds allocate nothing.
+// those bounds allocate nothing. It makes c a training cache: its forward
+// steps of a few rows read Rᵀ in place (stepWeights), faster, and rounded
+// otherwise than an inference cache's.
 func (c *LSTMCache) Reserve(rows, n, h int) {
 	c.fwd.reset(lstmFwdSize(rows, n, h))
 	c.bwd.reset(lstmBwdSize(rows, n, h))
 	c.sum = grown(c.sum, 4*h)
 	reserveStepWeights(&c.rT, rows, 4*h, h)
+	c.train = true
 }
 
 func lstmFwdSize(rows, n, h int) int { return 4*n*h + 3*n*h + rows*h + 4*h }
@@ -157,7 +161,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 		peep = c.zeros[:3*H]
 	}
 	var rw stepWeights
-	rw.prepare(w.R, w.RT, w.RP, G, H, p.Rows(), &c.rT)
+	rw.prepare(w.R, w.RT, w.RP, G, H, p.Rows(), c.train, &c.rT)
 	var tail lstmTail
 	tail.prepare(H, bias, peep)
 	for t := 0; t < T; t++ {

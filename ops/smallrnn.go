@@ -116,7 +116,7 @@ func (s *RNNRows) StartLSTM(p *Packing, w LSTMWeights, x, h0, c0 []float32) {
 	checkLen(fn, "c0", c0, p.Rows()*w.H, true)
 	s.lstm, s.isGRU, s.c0 = w, false, c0
 	s.cell = grown(s.cell, p.N()*w.H)
-	s.rw.prepare(w.R, w.RT, w.RP, s.G, s.H, p.Rows(), &s.rT)
+	s.rw.prepare(w.R, w.RT, w.RP, s.G, s.H, p.Rows(), false, &s.rT)
 }
 
 // StartGRU is StartLSTM for a GRU layer.
@@ -126,7 +126,7 @@ func (s *RNNRows) StartGRU(p *Packing, w GRUWeights, x, h0 []float32) {
 	s.start(fn, p, 3*w.H, w.H, w.I, x, h0, w.W, w.WT)
 	s.gru, s.isGRU, s.c0 = w, true, nil
 	s.hr = grown(s.hr, p.N()*w.H)
-	s.rw.prepare(w.R, w.RT, w.RP, s.G, s.H, p.Rows(), &s.rT)
+	s.rw.prepare(w.R, w.RT, w.RP, s.G, s.H, p.Rows(), false, &s.rT)
 }
 
 // start is what StartLSTM and StartGRU share: the checks, the buffers and

@@ -6,7 +6,13 @@ package ops
 // call instead, into rT [H, G], and multiplies by it in place. Gemm then
 // runs the same kernel on the same values in the same order (its packed
 // and in-place paths differ only in where they read B), so results keep
-// their bits.
+// their bits. In training (a cache sized by Reserve), with AVX-512, steps
+// of a few rows (stepInPlaceMinRows up to Gemm's packing threshold) read
+// rT in place too: there the outer-product kernel runs 15–40% faster than
+// the dot products of R's rows that Gemm would take (BenchmarkGemmDotStep).
+// Inference keeps the dot products for those steps, because serving's
+// batches (serve/chunk.go) rely on a step of at most 32 rows giving each
+// row its bits whatever the count.
 //
 // An inference session gives Rᵀ itself, made once per model; then, where
 // Gemm has a GEMV kernel, steps of one row read it too, by a GEMV that sums
@@ -21,28 +27,47 @@ type stepWeights struct {
 	rP    []float32 // Rᵀ in panels (RecurrentPanels), or nil
 	G, H  int
 	given bool // rT is the caller's: one-row steps read it
+	train bool // steps of a few rows read rT too (fewRowsInPlace)
 	flip  bool // the one-row steps' next panel order: last first
 }
 
 // prepare sets s to R for steps of at most rows rows, with Rᵀ when such
-// steps pack R: rT when the caller has it (nil = not), else transposed
+// steps read it: rT when the caller has it (nil = not), else transposed
 // into *buf (grown as needed, not zeroed); rP is Rᵀ in panels, or nil.
-func (s *stepWeights) prepare(r, rT, rP []float32, G, H, rows int, buf *[]float32) {
-	s.r, s.rT, s.rP, s.G, s.H, s.given, s.flip = r, nil, rP, G, H, rT != nil, false
+// train is whether steps of a few rows read Rᵀ too (a training cache).
+func (s *stepWeights) prepare(r, rT, rP []float32, G, H, rows int, train bool, buf *[]float32) {
+	s.r, s.rT, s.rP, s.G, s.H, s.given, s.train, s.flip = r, nil, rP, G, H, rT != nil, train, false
 	if rT != nil {
 		s.rT = rT
 		return
 	}
-	if !gemmPacksTransB(rows, G) {
+	if !gemmPacksTransB(rows, G) && !(train && fewRowsInPlace(rows)) {
 		return
 	}
 	if cap(*buf) < G*H {
 		*buf = make([]float32, G*H)
 	}
 	s.rT = (*buf)[:G*H]
-	for j := 0; j < G; j++ {
-		for p, v := range r[j*H : (j+1)*H] {
-			s.rT[p*G+j] = v
+	transposeTo(s.rT, r, G, H)
+}
+
+// transposeTo sets dst [cols, rows] to src [rows, cols] transposed, in
+// blocks of 16×16, so that both the reads and the writes of a block stay
+// within 16 cache lines: an element at a time down dst's columns misses on
+// every write once a layer's rows pass the L1 cache (a training step
+// transposes R twice a layer, 3.4 ns an element that way for 128 units).
+func transposeTo(dst, src []float32, rows, cols int) {
+	const blk = 16
+	for i0 := 0; i0 < rows; i0 += blk {
+		i1 := min(i0+blk, rows)
+		for j0 := 0; j0 < cols; j0 += blk {
+			j1 := min(j0+blk, cols)
+			for j := j0; j < j1; j++ {
+				out := dst[j*rows+i0 : j*rows+i1]
+				for k := range out {
+					out[k] = src[(i0+k)*cols+j]
+				}
+			}
 		}
 	}
 }
@@ -74,9 +99,10 @@ func RecurrentPanels(rT []float32, H, G int) []float32 {
 	return p
 }
 
-// reserveStepWeights sizes *buf for prepare on steps of up to rows rows.
+// reserveStepWeights sizes *buf for prepare on the training steps of up to
+// rows rows.
 func reserveStepWeights(buf *[]float32, rows, G, H int) {
-	if gemmPacksTransB(rows, G) && cap(*buf) < G*H {
+	if (gemmPacksTransB(rows, G) || fewRowsInPlace(rows)) && cap(*buf) < G*H {
 		*buf = make([]float32, G*H)
 	}
 }
@@ -90,11 +116,23 @@ func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32
 		s.flip = !s.flip
 		return
 	}
-	if s.rT != nil && (gemmPacksTransB(n, nc) || s.given && n == 1 && gemmFastRow()) {
+	if s.rT != nil && (gemmPacksTransB(n, nc) || s.train && fewRowsInPlace(n) || s.given && n == 1 && gemmFastRow()) {
 		Gemm(false, false, n, nc, s.H, 1, hp, s.H, s.rT[j0:], s.G, beta, c, ldc)
 		return
 	}
 	Gemm(false, true, n, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
+}
+
+// stepInPlaceMinRows is the fewest rows for which a training step with
+// AVX-512 reads Rᵀ in place where Gemm would take dot products: from four
+// rows the outer-product kernel has a four-row tile, and beats them
+// (BenchmarkGemmDotStep).
+const stepInPlaceMinRows = 4
+
+// fewRowsInPlace reports whether a training step of m rows reads Rᵀ in
+// place even where Gemm would take dot products of R's rows.
+func fewRowsInPlace(m int) bool {
+	return gemmFastRow() && m >= stepInPlaceMinRows
 }
 
 // inputProduct computes gates [N, G] = x·Wᵀ for x [N, I] and W [G, I],

@@ -7,10 +7,14 @@ import (
 	"testing"
 )
 
-// TestStepWeightsSameBits: a step's product by Rᵀ packed once per call has
-// the bits of Gemm's product by R in place, with every implementation as
-// Gemm's default, for steps of few rows (in place) and many (packed), the
-// whole width and column blocks (the GRU's), beta 0 and 1.
+// TestStepWeightsSameBits: a step's product by Rᵀ transposed once per call
+// has the bits of Gemm's product by Rᵀ stored wherever it reads Rᵀ, and the
+// bits of Gemm's product by R elsewhere, with every implementation as
+// Gemm's default: steps of one row to many, the whole width and column
+// blocks (the GRU's), beta 0 and 1, for training and inference. Both read
+// Rᵀ on every step Gemm would pack R for; training with AVX-512 on steps
+// of four rows or more too; inference never on fewer than 33 rows, which
+// serve/chunk.go relies on.
 func TestStepWeightsSameBits(t *testing.T) {
 	defer func(d int) { gemmDefault = d }(gemmDefault)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -24,25 +28,33 @@ func TestStepWeightsSameBits(t *testing.T) {
 	const H = 40
 	for _, impl := range gemmImpls(t) {
 		gemmDefault = impl.id
-		for _, G := range []int{3 * H, 4 * H} {
-			r := rnd(G * H)
-			var buf []float32
-			var packed, inPlace stepWeights
-			packed.prepare(r, nil, nil, G, H, 70, &buf)
-			inPlace.r, inPlace.G, inPlace.H = r, G, H
-			if packed.rT == nil {
-				t.Fatalf("%s: steps of 70 rows do not pack Rᵀ", impl.name)
-			}
-			for _, n := range []int{1, 32, 33, 70} {
-				for _, blk := range [][2]int{{0, G}, {0, 2 * H}, {2 * H, H}} {
-					for _, beta := range []float32{0, 1} {
-						hp, c := rnd(n*H), rnd(n*G)
-						want := append([]float32(nil), c...)
-						inPlace.mul(n, blk[0], blk[1], hp, beta, want[blk[0]:], G)
-						packed.mul(n, blk[0], blk[1], hp, beta, c[blk[0]:], G)
-						for i := range c {
-							if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
-								t.Fatalf("%s", fmt.Sprintf("%s G=%d n=%d columns %v beta=%v: C[%d] = %v, in place %v", impl.name, G, n, blk, beta, i, c[i], want[i]))
+		for _, train := range []bool{false, true} {
+			for _, G := range []int{3 * H, 4 * H} {
+				r := rnd(G * H)
+				rT := transposed(r, G, H)
+				var buf []float32
+				var step stepWeights
+				step.prepare(r, nil, nil, G, H, 70, train, &buf)
+				if step.rT == nil {
+					t.Fatalf("%s: steps of 70 rows do not pack Rᵀ", impl.name)
+				}
+				for _, n := range []int{1, 3, 4, 7, 12, 32, 33, 70} {
+					for _, blk := range [][2]int{{0, G}, {0, 2 * H}, {2 * H, H}} {
+						for _, beta := range []float32{0, 1} {
+							hp, c := rnd(n*H), rnd(n*G)
+							want := append([]float32(nil), c...)
+							read := "R"
+							if n > 32 || impl.id == gemmUseGo || train && impl.id == gemmUseAVX512 && n >= 4 {
+								read = "Rᵀ"
+								Gemm(false, false, n, blk[1], H, 1, hp, H, rT[blk[0]:], G, beta, want[blk[0]:], G)
+							} else {
+								Gemm(false, true, n, blk[1], H, 1, hp, H, r[blk[0]*H:], H, beta, want[blk[0]:], G)
+							}
+							step.mul(n, blk[0], blk[1], hp, beta, c[blk[0]:], G)
+							for i := range c {
+								if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+									t.Fatalf("%s", fmt.Sprintf("%s train=%v G=%d n=%d columns %v beta=%v: C[%d] = %v, Gemm on %s %v", impl.name, train, G, n, blk, beta, i, c[i], read, want[i]))
+								}
 							}
 						}
 					}
