@@ -6,10 +6,11 @@ package ops
 // call instead, into rT [H, G], and multiplies by it in place. Gemm then
 // runs the same kernel on the same values in the same order (its packed
 // and in-place paths differ only in where they read B), so results keep
-// their bits. In training (a cache sized by Reserve), with AVX-512, steps
-// of a few rows (stepInPlaceMinRows up to Gemm's packing threshold) read
-// rT in place too: there the outer-product kernel runs 15–40% faster than
-// the dot products of R's rows that Gemm would take (BenchmarkGemmDotStep).
+// their bits. In training (a cache sized by Reserve), steps of a few rows
+// (stepInPlaceMinRows up to Gemm's packing threshold) read rT in place
+// too: there the outer-product kernel runs 15–40% faster than the dot
+// products of R's rows that Gemm would take (BenchmarkGemmDotStep), with
+// AVX-512 and with AVX2 alike, so that the two still train the same bits.
 // Inference keeps the dot products for those steps, because serving's
 // batches (serve/chunk.go) rely on a step of at most 32 rows giving each
 // row its bits whatever the count.
@@ -123,17 +124,16 @@ func (s *stepWeights) mul(n, j0, nc int, hp []float32, beta float32, c []float32
 	Gemm(false, true, n, nc, s.H, 1, hp, s.H, s.r[j0*s.H:], s.H, beta, c, ldc)
 }
 
-// stepInPlaceMinRows is the fewest rows for which a training step with
-// AVX-512 reads Rᵀ in place where Gemm would take dot products: from four
-// rows the outer-product kernel has a four-row tile, and beats them
+// stepInPlaceMinRows is the fewest rows for which a training step reads Rᵀ
+// in place where Gemm would take dot products: from four rows the
+// outer-product kernels have a four-row tile, and beat them
 // (BenchmarkGemmDotStep).
 const stepInPlaceMinRows = 4
 
 // fewRowsInPlace reports whether a training step of m rows reads Rᵀ in
-// place even where Gemm would take dot products of R's rows.
-func fewRowsInPlace(m int) bool {
-	return gemmFastRow() && m >= stepInPlaceMinRows
-}
+// place even where Gemm would take dot products of R's rows. (The pure-Go
+// kernel takes no dot products: gemmPacksTransB holds for it already.)
+func fewRowsInPlace(m int) bool { return m >= stepInPlaceMinRows }
 
 // inputProduct computes gates [N, G] = x·Wᵀ for x [N, I] and W [G, I],
 // reading wT [I, G] in place instead of W when the caller has it (nil =

@@ -12,9 +12,9 @@ import (
 // bits of Gemm's product by R elsewhere, with every implementation as
 // Gemm's default: steps of one row to many, the whole width and column
 // blocks (the GRU's), beta 0 and 1, for training and inference. Both read
-// Rᵀ on every step Gemm would pack R for; training with AVX-512 on steps
-// of four rows or more too; inference never on fewer than 33 rows, which
-// serve/chunk.go relies on.
+// Rᵀ on every step Gemm would pack R for; training on steps of four rows
+// or more too; inference with the assembly kernels never on fewer than 33
+// rows, which serve/chunk.go relies on.
 func TestStepWeightsSameBits(t *testing.T) {
 	defer func(d int) { gemmDefault = d }(gemmDefault)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -44,7 +44,7 @@ func TestStepWeightsSameBits(t *testing.T) {
 							hp, c := rnd(n*H), rnd(n*G)
 							want := append([]float32(nil), c...)
 							read := "R"
-							if n > 32 || impl.id == gemmUseGo || train && impl.id == gemmUseAVX512 && n >= 4 {
+							if n > 32 || impl.id == gemmUseGo || train && n >= 4 {
 								read = "Rᵀ"
 								Gemm(false, false, n, blk[1], H, 1, hp, H, rT[blk[0]:], G, beta, want[blk[0]:], G)
 							} else {
