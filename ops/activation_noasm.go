@@ -31,3 +31,7 @@ func gruCellBackwardAsm(m, h int, gates, hp, hr, dy, dh, dG, dxh *float32) {
 func colSumsAsm(rows, cols, ld int, m *float32, sum *float64) {
 	panic("ops: colSumsAsm: no assembly in this build")
 }
+
+func transpose8Asm(dst, src *float32, rows, cols int) {
+	panic("ops: transpose8Asm: no assembly in this build")
+}

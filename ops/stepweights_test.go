@@ -243,3 +243,33 @@ func TestGemvPanelsChecksSizes(t *testing.T) {
 		}()
 	}
 }
+
+// TestTransposeTo: transposeTo matches the element-by-element transpose on
+// shapes the 8×8 register blocks take (multiples of 8, a layer's G × H)
+// and on shapes only the 16×16 blocks do, and writes nothing past
+// rows·cols.
+func TestTransposeTo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 5))
+	for _, sh := range [][2]int{{8, 8}, {8, 16}, {24, 40}, {256, 64}, {512, 128}, {192, 64}, {400, 100}, {13, 7}, {1, 9}, {17, 33}, {0, 8}} {
+		rows, cols := sh[0], sh[1]
+		src := make([]float32, rows*cols)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64())
+		}
+		want := transposed(src, rows, cols)
+		dst := make([]float32, rows*cols+3)
+		guard := float32(math.Inf(-1))
+		for i := range dst {
+			dst[i] = guard
+		}
+		transposeTo(dst, src, rows, cols)
+		if !bitsEqual(dst[:rows*cols], want) {
+			t.Errorf("%d×%d: transposed wrong", rows, cols)
+		}
+		for i, v := range dst[rows*cols:] {
+			if v != guard {
+				t.Errorf("%d×%d: wrote %v past the end, at %d", rows, cols, v, rows*cols+i)
+			}
+		}
+	}
+}
