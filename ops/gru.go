@@ -72,6 +72,7 @@ type GRUCache struct {
 	drh []float32 // [B, H] lbr=0: ∂L/∂(r_t⊙H_{t−1}) of one step
 
 	rT    []float32 // [H, 3H] Rᵀ for the forward's wide steps (stepWeights)
+	wT    []float32 // [I, 3H] Wᵀ for a training forward (trainInputWeights)
 	train bool      // sized by Reserve: steps of a few rows read rT too
 }
 
@@ -121,7 +122,7 @@ func GRUForward(p *Packing, w GRUWeights, x, h0, y, hT []float32, c *GRUCache) {
 	c.rows, c.n, c.h, c.hasH0, c.lbr, c.valid = B, N, H, h0 != nil, w.LinearBeforeReset, true
 
 	if N > 0 {
-		inputProduct(N, G, I, x, w.W, w.WT, c.gates)
+		inputProduct(N, G, I, x, w.W, trainInputWeights(w.W, w.WT, N, G, I, c.train, &c.wT), c.gates)
 		n0 := p.Active[0]
 		if h0 != nil {
 			copy(c.hprev[:n0*H], h0)

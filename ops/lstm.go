@@ -85,6 +85,7 @@ type LSTMCache struct {
 	dh, dc []float32 // [B, H] ∂L/∂H, ∂L/∂C flowing back through the steps
 
 	rT    []float32 // [H, 4H] Rᵀ for the forward's wide steps (stepWeights)
+	wT    []float32 // [I, 4H] Wᵀ for a training forward (trainInputWeights)
 	train bool      // sized by Reserve: steps of a few rows read rT too
 }
 
@@ -145,7 +146,7 @@ func LSTMForward(p *Packing, w LSTMWeights, x, h0, c0, y, hT, cT []float32, c *L
 	}
 	if N > 0 {
 		// Input projection of every valid step at once.
-		inputProduct(N, G, I, x, w.W, w.WT, c.gates)
+		inputProduct(N, G, I, x, w.W, trainInputWeights(w.W, w.WT, N, G, I, c.train, &c.wT), c.gates)
 		n0 := p.Active[0]
 		if h0 != nil {
 			copy(c.hprev[:n0*H], h0)

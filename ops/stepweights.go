@@ -144,6 +144,20 @@ const stepInPlaceMinRows = 4
 // kernel takes no dot products: gemmPacksTransB holds for it already.)
 func fewRowsInPlace(m int) bool { return m >= stepInPlaceMinRows }
 
+// trainInputWeights returns wT [I, G] for inputProduct: the caller's when
+// it has it, else, in training (a cache sized by Reserve), W transposed
+// into *buf (grown as needed) where Gemm would pack W for the product of
+// N rows: the same bits, and a transposition costs a third of the packing
+// it saves (R1's training spent 2% packing its W). Otherwise nil.
+func trainInputWeights(W, wT []float32, N, G, I int, train bool, buf *[]float32) []float32 {
+	if wT != nil || !train || !gemmPacksTransB(N, G) {
+		return wT
+	}
+	*buf = grown(*buf, G*I)
+	transposeTo(*buf, W, G, I)
+	return *buf
+}
+
 // inputProduct computes gates [N, G] = x·Wᵀ for x [N, I] and W [G, I],
 // reading wT [I, G] in place instead of W when the caller has it (nil =
 // not) and Gemm would pack W: the same bits either way (stepWeights).

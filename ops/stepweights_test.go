@@ -273,3 +273,26 @@ func TestTransposeTo(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainingForwardSameBitsWide: a training cache's forward (Wᵀ and Rᵀ
+// transposed once per call and read in place) gives an inference cache's
+// bits (W packed by Gemm, Rᵀ read in place past 32 rows) where every step
+// has more than 32 rows, for each recurrent kind and every Gemm kernel.
+func TestTrainingForwardSameBitsWide(t *testing.T) {
+	defer func(d int) { gemmDefault = d }(gemmDefault)
+	for _, impl := range gemmImpls(t) {
+		gemmDefault = impl.id
+		for _, kind := range []recKind{kindLSTM, kindGRU0, kindGRU1} {
+			infer := newRecStack(kind, 40, 6, 6, 13, []int{24, 16}, 5)
+			train := newRecStack(kind, 40, 6, 6, 13, []int{24, 16}, 5)
+			train.reserve()
+			infer.forward()
+			train.forward()
+			for l := range infer.layers {
+				if !bitsEqual(train.layers[l].y, infer.layers[l].y) {
+					t.Errorf("%s %s layer %d: a training forward differs from an inference one", impl.name, kind, l)
+				}
+			}
+		}
+	}
+}
