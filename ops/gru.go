@@ -77,15 +77,16 @@ type GRUCache struct {
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
-// sequences, n packed steps and h hidden units, so that later calls within
-// those bounds allocate nothing. It makes c a training cache: its forward
+// sequences and n packed steps of a layer of i inputs and h hidden units,
+// so that later calls within those bounds allocate nothing. It makes c a training cache: its forward
 // steps of a few rows read Rᵀ in place (stepWeights), faster, and rounded
 // otherwise than an inference cache's.
-func (c *GRUCache) Reserve(rows, n, h int) {
+func (c *GRUCache) Reserve(rows, n, i, h int) {
 	c.fwd.reset(gruFwdSize(rows, n, h))
 	c.bwd.reset(gruBwdSize(rows, n, h))
 	c.sum = grown(c.sum, 3*h)
 	reserveStepWeights(&c.rT, rows, 3*h, h)
+	c.wT = grown(c.wT, 3*h*i)
 	c.train = true
 }
 

@@ -90,15 +90,16 @@ type LSTMCache struct {
 }
 
 // Reserve sizes c for forward and backward on batches of up to rows
-// sequences, n packed steps and h hidden units, so that later calls within
-// those bounds allocate nothing. It makes c a training cache: its forward
+// sequences and n packed steps of a layer of i inputs and h hidden units,
+// so that later calls within those bounds allocate nothing. It makes c a training cache: its forward
 // steps of a few rows read Rᵀ in place (stepWeights), faster, and rounded
 // otherwise than an inference cache's.
-func (c *LSTMCache) Reserve(rows, n, h int) {
+func (c *LSTMCache) Reserve(rows, n, i, h int) {
 	c.fwd.reset(lstmFwdSize(rows, n, h))
 	c.bwd.reset(lstmBwdSize(rows, n, h))
 	c.sum = grown(c.sum, 4*h)
 	reserveStepWeights(&c.rT, rows, 4*h, h)
+	c.wT = grown(c.wT, 4*h*i)
 	c.train = true
 }
 

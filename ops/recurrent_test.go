@@ -848,8 +848,8 @@ func TestRecurrentRowOrder(t *testing.T) {
 func TestRecurrentStaleCache(t *testing.T) {
 	reserve := func(c *recCase) {
 		c.lc, c.gc = LSTMCache{}, GRUCache{}
-		c.lc.Reserve(16, 64, 4)
-		c.gc.Reserve(16, 64, 4)
+		c.lc.Reserve(16, 64, c.I, 4)
+		c.gc.Reserve(16, 64, c.I, 4)
 	}
 	for _, kind := range []recKind{kindLSTM, kindGRU0, kindGRU1} {
 		t.Run(kind.String(), func(t *testing.T) {

@@ -98,7 +98,7 @@ func (n *lstmNode) weights(m *Model) ops.LSTMWeights {
 func (n *lstmNode) newState(rows, N int, train bool) any {
 	c := new(ops.LSTMCache)
 	if train { // an inference cache sizes its forward part on first use
-		c.Reserve(rows, N, n.H)
+		c.Reserve(rows, N, n.I, n.H)
 	}
 	return c
 }
@@ -133,7 +133,7 @@ func (n *gruNode) weights(m *Model) ops.GRUWeights {
 func (n *gruNode) newState(rows, N int, train bool) any {
 	c := new(ops.GRUCache)
 	if train {
-		c.Reserve(rows, N, n.H)
+		c.Reserve(rows, N, n.I, n.H)
 	}
 	return c
 }
