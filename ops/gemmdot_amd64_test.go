@@ -200,8 +200,8 @@ func gemmDotAgreesWithFloat64(t *testing.T, g *gemmDotCase, got []float32) {
 // BenchmarkGemmDotStep measures the recurrent step h·Rᵀ of a batch of 32
 // rows for LSTM layers of 64 and 128 units (n = 4·H, k = H), through Gemm
 // (gemmDot8 on AVX-512), through gemmDot2 on pairs (the path before), and
-// as a training step runs it with AVX-512 (stepWeights): the outer-product
-// kernel on Rᵀ stored ("rT"), in GFLOP/s of the thread's CPU time, steadier
+// as a training step runs it (stepWeights): the outer-product kernel on Rᵀ
+// stored ("rT"), in GFLOP/s of the thread's CPU time, steadier
 // than wall time on a shared machine. On the 2-core AVX-512 machine of the
 // README, for 64 and 128 units, rT ran 110 and 111 GFLOP/s, gemm 80 and 95.
 func BenchmarkGemmDotStep(b *testing.B) {

@@ -869,6 +869,11 @@ func TestRecurrentStaleCache(t *testing.T) {
 			for _, a := range []*arena{&small.lc.fwd, &small.lc.bwd, &small.gc.fwd, &small.gc.bwd} {
 				poison(a)
 			}
+			for _, w := range [][]float32{small.lc.rT[:cap(small.lc.rT)], small.lc.wT, small.gc.rT[:cap(small.gc.rT)], small.gc.wT} {
+				for i := range w {
+					w[i] = nan // the transposed weights, rewritten by every forward
+				}
+			}
 			// A larger batch through the same cache first.
 			big.lc, big.gc = small.lc, small.gc
 			big.grads()
