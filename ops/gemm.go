@@ -46,6 +46,9 @@ const (
 
 var gemmDefault = gemmUseGo
 
+// gemmHasAsm reports whether Gemm runs the assembly kernels.
+func gemmHasAsm() bool { return gemmDefault != gemmUseGo }
+
 // gemmWith is Gemm with an explicit choice of implementation.
 func gemmWith(impl int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	gemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)

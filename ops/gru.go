@@ -73,6 +73,7 @@ type GRUCache struct {
 
 	rT    []float32 // [H, 3H] Rᵀ for the forward's wide steps (stepWeights)
 	wT    []float32 // [I, 3H] Wᵀ for a training forward (trainInputWeights)
+	dwT   []float32 // [I, 3H] ∂L/∂Wᵀ for a narrow input (addWeightGrad)
 	train bool      // sized by Reserve: steps of a few rows read rT too
 }
 
@@ -87,6 +88,7 @@ func (c *GRUCache) Reserve(rows, n, i, h int) {
 	c.sum = grown(c.sum, 3*h)
 	reserveStepWeights(&c.rT, rows, 3*h, h)
 	c.wT = grown(c.wT, 3*h*i)
+	c.dwT = grown(c.dwT, 3*h*i)
 	c.train = true
 }
 
@@ -356,8 +358,8 @@ func gruBackwardLBR(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy []flo
 	}
 	s0 := gruBackwardInitial(p, c, g)
 	if g.DW != nil {
-		Gemm(true, false, 2*H, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
-		Gemm(true, false, H, I, N, 1, c.dxh, H, x, I, 1, g.DW[2*H*I:], I)
+		addWeightGrad(2*H, I, N, c.dG, G, x, g.DW[:2*H*I], &c.dwT)
+		addWeightGrad(H, I, N, c.dxh, H, x, g.DW[2*H*I:3*H*I], &c.dwT)
 	}
 	if g.DR != nil && s0 < N {
 		Gemm(true, false, G, H, N-s0, 1, c.dG[s0*G:], G, c.hprev[s0*H:], H, 1, g.DR, H)
@@ -402,7 +404,7 @@ func gruBackwardReset(p *Packing, w GRUWeights, x []float32, c *GRUCache, dy []f
 	}
 	s0 := gruBackwardInitial(p, c, g)
 	if g.DW != nil {
-		Gemm(true, false, G, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
+		addWeightGrad(G, I, N, c.dG, G, x, g.DW, &c.dwT)
 	}
 	if g.DR != nil && s0 < N {
 		Gemm(true, false, 2*H, H, N-s0, 1, c.dG[s0*G:], G, c.hprev[s0*H:], H, 1, g.DR, H)

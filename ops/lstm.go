@@ -86,6 +86,7 @@ type LSTMCache struct {
 
 	rT    []float32 // [H, 4H] Rᵀ for the forward's wide steps (stepWeights)
 	wT    []float32 // [I, 4H] Wᵀ for a training forward (trainInputWeights)
+	dwT   []float32 // [I, 4H] ∂L/∂Wᵀ for a narrow input (addWeightGrad)
 	train bool      // sized by Reserve: steps of a few rows read rT too
 }
 
@@ -100,6 +101,7 @@ func (c *LSTMCache) Reserve(rows, n, i, h int) {
 	c.sum = grown(c.sum, 4*h)
 	reserveStepWeights(&c.rT, rows, 4*h, h)
 	c.wT = grown(c.wT, 4*h*i)
+	c.dwT = grown(c.dwT, 4*h*i)
 	c.train = true
 }
 
@@ -352,7 +354,7 @@ func lstmBackwardWeights(p *Packing, w LSTMWeights, x []float32, c *LSTMCache, g
 	N, I, H := p.N(), w.I, w.H
 	G := 4 * H
 	if g.DW != nil {
-		Gemm(true, false, G, I, N, 1, c.dG, G, x, I, 1, g.DW, I)
+		addWeightGrad(G, I, N, c.dG, G, x, g.DW, &c.dwT)
 	}
 	if g.DR != nil {
 		// Rows of step 0 started from H = 0 unless h0 was given.

@@ -296,3 +296,39 @@ func TestTrainingForwardSameBitsWide(t *testing.T) {
 		}
 	}
 }
+
+// TestAddWeightGradSameBits: addWeightGrad adds the bits Gemm adds, with
+// every kernel as Gemm's default, where it takes the transposed product
+// (inputs fewer than 32, gate rows 32 or more) and where it does not,
+// onto a gradient that already holds values, over several k blocks (k
+// past gemmKC) and with a gate gradient wider than its rows (lda > m, the
+// GRU's blocks).
+func TestAddWeightGradSameBits(t *testing.T) {
+	defer func(d int) { gemmDefault = d }(gemmDefault)
+	rng := rand.New(rand.NewPCG(31, 7))
+	rnd := func(n int) []float32 {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		return x
+	}
+	var buf []float32
+	for _, impl := range gemmImpls(t) {
+		gemmDefault = impl.id
+		for _, m := range []int{20, 48, 120, 256} {
+			for _, n := range []int{1, 5, 13, 31, 32, 40} {
+				for _, k := range []int{1, 100, 300, 600} {
+					lda := m + 8
+					a, b, dw := rnd(k*lda), rnd(k*n), rnd(m*n)
+					want := append([]float32(nil), dw...)
+					Gemm(true, false, m, n, k, 1, a, lda, b, n, 1, want, n)
+					addWeightGrad(m, n, k, a, lda, b, dw, &buf)
+					if !bitsEqual(dw, want) {
+						t.Fatalf("%s m=%d n=%d k=%d: the transposed product's bits differ from Gemm's", impl.name, m, n, k)
+					}
+				}
+			}
+		}
+	}
+}
