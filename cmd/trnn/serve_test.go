@@ -180,12 +180,14 @@ func TestServeDrainsOnSIGTERM(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	wg.Wait()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("trnn serve after SIGTERM: %v", err)
-	}
+	// Read the log to its end before Wait, which closes the pipe and
+	// would lose lines the reader has not reached yet.
 	var msgs []string
 	for rec := range logs {
 		msgs = append(msgs, fmt.Sprint(rec["msg"]))
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("trnn serve after SIGTERM: %v", err)
 	}
 	if got := strings.Join(msgs, ", "); got != "draining, stopped" {
 		t.Errorf("log after listening: %s, expected draining, stopped", got)
