@@ -37,13 +37,7 @@ const (
 	expP3   = 4.1665795894e-2
 	expP4   = 1.6666665459e-1
 	expP5   = 5.0000001201e-1
-	tanhLim = 0.625 // below this tanh uses its own odd polynomial
-	tanhSat = 9.1   // above this tanh rounds to ±1 in float32
-	tanhP0  = -5.70498872745e-3
-	tanhP1  = 2.06390887954e-2
-	tanhP2  = -5.37397155531e-2
-	tanhP3  = 1.33314422036e-1
-	tanhP4  = -3.33332819422e-1
+	tanhSat = 9.1 // above this tanh rounds to ±1 in float32
 )
 
 // exp32 is e^x in float32 (NaN for NaN, +Inf above expHi, 0 below expLo).
@@ -56,15 +50,8 @@ func exp32(x float32) float32 {
 	case x != x:
 		return x
 	}
-	// x = n·ln2 + r, |r| ≤ ln2/2, with n rounded to nearest.
-	fn := float32(math.Floor(float64(float32(x*log2e) + 0.5)))
-	r := float32(x-float32(fn*ln2Hi)) - float32(fn*ln2Lo)
-	p := float32(expP0*r) + expP1
-	p = float32(p*r) + expP2
-	p = float32(p*r) + expP3
-	p = float32(p*r) + expP4
-	p = float32(p*r) + expP5
-	y := float32(float32(p*float32(r*r))+r) + 1
+	fn, m := expParts(x)
+	y := m + 1
 	// y·2^n, rounded once: y·2^(n−⌊n/2⌋) is exact (n ≥ −149 keeps it
 	// normal), and multiplying by 2^⌊n/2⌋ rounds, to a subnormal for
 	// n < −125 and to +Inf on overflow at n = 128. Both factors are normal
@@ -75,36 +62,43 @@ func exp32(x float32) float32 {
 	return y * math.Float32frombits(uint32(n1+127)<<23)
 }
 
+// expParts splits e^x as 2^n·(1 + m): x = n·ln2 + r with n = fn an integer
+// (rounded to nearest) and |r| ≤ ln2/2, and m = p(r)·r² + r ≈ e^r − 1,
+// which keeps its relative accuracy where r is tiny (tanh relies on it).
+func expParts(x float32) (fn, m float32) {
+	fn = float32(math.Floor(float64(float32(x*log2e) + 0.5)))
+	r := float32(x-float32(fn*ln2Hi)) - float32(fn*ln2Lo)
+	p := float32(expP0*r) + expP1
+	p = float32(p*r) + expP2
+	p = float32(p*r) + expP3
+	p = float32(p*r) + expP4
+	p = float32(p*r) + expP5
+	return fn, float32(p*float32(r*r)) + r
+}
+
 // sigmoid is the logistic function 1/(1+e^−x).
 func sigmoid(x float32) float32 {
 	return 1 / (1 + exp32(-x))
 }
 
-// tanh is the hyperbolic tangent.
+// tanh is the hyperbolic tangent, as e/(e+2) with e = e^(2a) − 1 for
+// a = |x| (capped at tanhSat), and x's sign put back. e is 2^n·m + (2^n − 1)
+// from expParts, accurate near 0, where 1 − 2/(e^(2a)+1) would cancel, so
+// one formula serves every x, within 2 ulp. (A polynomial for small |x|
+// beside that formula, both computed and blended in the vector kernels,
+// took 0.82 ns an element with AVX-512 against this one's 0.53.) a + a ≤
+// 18.2 gives 0 ≤ n ≤ 26: 2^n·m is exact, and 2^n − 1 is exact up to n = 24
+// and above it rounds by less than the sum e does.
 func tanh(x float32) float32 {
-	a := x
-	if a < 0 {
-		a = -a
+	if x != x {
+		return x + x // quieted, as the vector kernels' arithmetic does
 	}
-	if a < tanhLim {
-		z := x * x
-		p := float32(tanhP0*z) + tanhP1
-		p = float32(p*z) + tanhP2
-		p = float32(p*z) + tanhP3
-		p = float32(p*z) + tanhP4
-		return float32(p*z*x) + x
-	}
-	if a > tanhSat {
-		if x != x {
-			return x
-		}
-		return float32(math.Copysign(1, float64(x)))
-	}
-	t := 1 - 2/(exp32(2*a)+1)
-	if x < 0 {
-		return -t
-	}
-	return t
+	a := min(float32(math.Abs(float64(x))), tanhSat)
+	fn, m := expParts(a + a)
+	pow := math.Float32frombits(uint32(int32(fn)+127) << 23)
+	e := float32(m*pow) + (pow - 1)
+	t := e / (e + 2)
+	return float32(math.Copysign(float64(t), float64(x)))
 }
 
 // Sigmoid is the logistic function 1/(1+e^−x), as every kernel computes it.

@@ -8,9 +8,9 @@
 // same float32 operations and the results are the AVX2 kernels' bits. Four
 // substitutions, none of which changes a result: constants are broadcast from
 // the first lane of vecConst's 8-lane entries (.BCST), blends become merges
-// under a mask register (K1 holds tanh's negative lanes, K2 the others),
+// under a mask register (K2, or K1–K6 in the multi-chain forms),
 // VROUNDPS $1 becomes VRNDSCALEPS $1 (both round to −∞ to an integer), and
-// the scaling by 2^n one VSCALEFPS (EXPREDZ). The logic operations are the
+// the scaling by 2^n one VSCALEFPS (EXPREDZ, TANHZ). The logic operations are the
 // doubleword forms (VPXORD, VPANDD, VPORD), which need only AVX512F.
 
 #define ONE     ·vecConst+0x000(SB)
@@ -28,45 +28,43 @@
 #define INF     ·vecConst+0x180(SB)
 #define SIGN    ·vecConst+0x1a0(SB)
 #define TWO     ·vecConst+0x200(SB)
-#define TANHLIM ·vecConst+0x220(SB)
-#define TANHSAT ·vecConst+0x240(SB)
-#define TANHP0  ·vecConst+0x260(SB)
-#define TANHP1  ·vecConst+0x280(SB)
-#define TANHP2  ·vecConst+0x2a0(SB)
-#define TANHP3  ·vecConst+0x2c0(SB)
-#define TANHP4  ·vecConst+0x2e0(SB)
-#define SIGLO   ·vecConst+0x300(SB)
-#define TANHCAP ·vecConst+0x320(SB)
+#define TANHSAT ·vecConst+0x220(SB)
+#define ABS     ·vecConst+0x240(SB)
+#define SIGLO   ·vecConst+0x260(SB)
 
 #define LT    $0x11
 #define GT    $0x1e
 #define UNORD $0x03
+
+// EXPM1Z is EXPM1 of activation_amd64.s on 16 lanes.
+#define EXPM1Z(x, r, n, y, t) \
+	VMULPS.BCST  LOG2E, x, n; \
+	VADDPS.BCST  HALF, n, n;  \
+	VRNDSCALEPS  $1, n, n;    \
+	VMULPS.BCST  LN2HI, n, t; \
+	VSUBPS       t, x, r;     \
+	VMULPS.BCST  LN2LO, n, t; \
+	VSUBPS       t, r, r;     \
+	VMULPS.BCST  EXPP0, r, y; \
+	VADDPS.BCST  EXPP1, y, y; \
+	VMULPS       r, y, y;     \
+	VADDPS.BCST  EXPP2, y, y; \
+	VMULPS       r, y, y;     \
+	VADDPS.BCST  EXPP3, y, y; \
+	VMULPS       r, y, y;     \
+	VADDPS.BCST  EXPP4, y, y; \
+	VMULPS       r, y, y;     \
+	VADDPS.BCST  EXPP5, y, y; \
+	VMULPS       r, r, t;     \
+	VMULPS       t, y, y;     \
+	VADDPS       r, y, y
 
 // EXPREDZ is EXPRED of activation_amd64.s on 16 lanes, except that n is left
 // as the float fn: the callers scale by 2^n with VSCALEFPS, which rounds
 // y·2^n once, as EXPRED's integer exponent arithmetic and multiplications do
 // (the products it replaces are exact or round that same value).
 #define EXPREDZ(x, r, n, y, t) \
-	VMULPS.BCST LOG2E, x, n;  \
-	VADDPS.BCST HALF, n, n;   \
-	VRNDSCALEPS $1, n, n;     \
-	VMULPS.BCST LN2HI, n, t;  \
-	VSUBPS      t, x, r;      \
-	VMULPS.BCST LN2LO, n, t;  \
-	VSUBPS      t, r, r;      \
-	VMULPS.BCST EXPP0, r, y;  \
-	VADDPS.BCST EXPP1, y, y;  \
-	VMULPS      r, y, y;      \
-	VADDPS.BCST EXPP2, y, y;  \
-	VMULPS      r, y, y;      \
-	VADDPS.BCST EXPP3, y, y;  \
-	VMULPS      r, y, y;      \
-	VADDPS.BCST EXPP4, y, y;  \
-	VMULPS      r, y, y;      \
-	VADDPS.BCST EXPP5, y, y;  \
-	VMULPS      r, r, t;      \
-	VMULPS      t, y, y;      \
-	VADDPS      r, y, y;      \
+	EXPM1Z(x, r, n, y, t);   \
 	VADDPS.BCST ONE, y, y
 
 // SIGMOIDZ is SIGMOID on 16 lanes; Z0–Z4 and K2 are clobbered.
@@ -84,44 +82,23 @@
 	VBROADCASTSS ONE, Z0;            \
 	VDIVPS       out, Z0, out
 
-// TANHZ is TANH on 16 lanes; x is kept, out ≠ x, Z0–Z7, K1 and K2 are
-// clobbered. K1 takes the place of TANH's Y5 (the lanes with x < 0).
+// TANHZ is TANH on 16 lanes; x is kept, out ≠ x, Z0–Z3 and Z6 are
+// clobbered. VSCALEFPS makes m·2^n and 2^n, both exact here.
 #define TANHZ(x, out) \
-	VMULPS       x, x, Z3;              \
-	VMULPS.BCST  TANHP0, Z3, Z4;        \
-	VADDPS.BCST  TANHP1, Z4, Z4;        \
-	VMULPS       Z3, Z4, Z4;            \
-	VADDPS.BCST  TANHP2, Z4, Z4;        \
-	VMULPS       Z3, Z4, Z4;            \
-	VADDPS.BCST  TANHP3, Z4, Z4;        \
-	VMULPS       Z3, Z4, Z4;            \
-	VADDPS.BCST  TANHP4, Z4, Z4;        \
-	VMULPS       Z3, Z4, Z4;            \
-	VMULPS       x, Z4, Z4;             \
-	VADDPS       x, Z4, Z4;             \
-	VPXORD       Z3, Z3, Z3;            \
-	VCMPPS       LT, Z3, x, K1;         \
-	VMOVAPS      x, Z3;                 \
-	VPXORD.BCST  SIGN, x, K1, Z3;       \
-	VADDPS       Z3, Z3, Z6;            \
-	VBROADCASTSS TANHCAP, Z0;           \
-	VMINPS       Z6, Z0, Z6;            \
-	EXPREDZ(Z6, Z0, Z1, Z2, Z7);        \
-	VSCALEFPS    Z1, Z2, out;           \
-	VCMPPS       UNORD, Z6, Z6, K2;     \
-	VMOVAPS      Z6, K2, out;           \
-	VADDPS.BCST  ONE, out, out;         \
-	VBROADCASTSS TWO, Z0;               \
-	VDIVPS       out, Z0, out;          \
-	VBROADCASTSS ONE, Z0;               \
-	VSUBPS       out, Z0, out;          \
-	VPXORD.BCST  SIGN, out, K1, out;    \
-	VPANDD.BCST  SIGN, x, Z0;           \
-	VPORD.BCST   ONE, Z0, Z0;           \
-	VCMPPS.BCST  GT, TANHSAT, Z3, K2;   \
-	VMOVAPS      Z0, K2, out;           \
-	VCMPPS.BCST  LT, TANHLIM, Z3, K2;   \
-	VMOVAPS      Z4, K2, out
+	VPANDD.BCST  ABS, x, Z6;    \
+	VBROADCASTSS TANHSAT, Z0;   \
+	VMINPS       Z6, Z0, Z6;    \
+	VADDPS       Z6, Z6, Z6;    \
+	EXPM1Z(Z6, Z0, Z1, Z2, Z3); \
+	VSCALEFPS    Z1, Z2, Z2;    \
+	VBROADCASTSS ONE, Z0;       \
+	VSCALEFPS    Z1, Z0, Z3;    \
+	VSUBPS.BCST  ONE, Z3, Z3;   \
+	VADDPS       Z3, Z2, Z2;    \
+	VADDPS.BCST  TWO, Z2, Z3;   \
+	VDIVPS       Z3, Z2, out;   \
+	VPANDD.BCST  SIGN, x, Z0;   \
+	VPORD        Z0, out, out
 
 // func sigmoidAsm16(n int, dst, src *float32)
 TEXT ·sigmoidAsm16(SB), NOSPLIT, $0-24
@@ -490,127 +467,83 @@ gruBwdNoDyZ:
 	RET
 
 
-// EXPREDZ2 and TANHZ2 are EXPREDZ and TANHZ on two vectors at once, their
+// EXPM1Z2 and TANHZ2 are EXPM1Z and TANHZ on two vectors at once, their
 // instructions interleaved so that the two chains of dependent operations
 // overlap. Lane for lane they are the same operations, so the same bits.
-// The second vector's scratch registers are Z16–Z23, K3 and K4. A change to
-// the single forms must be made here too, and in the four-chain forms
+// The second vector's scratch registers are the first's plus 16. A change
+// to the single forms must be made here too, and in the four-chain forms
 // below: TestVec512CellsMatchAVX2 compares widths that take them (32, 48,
 // 136 units) with the AVX2 kernels.
-#define EXPREDZ2(xa, ra, na, ya, ta, xb, rb, nb, yb, tb) \
-	VMULPS.BCST  LOG2E, xa, na;             \
-	VMULPS.BCST  LOG2E, xb, nb;             \
-	VADDPS.BCST  HALF, na, na;              \
-	VADDPS.BCST  HALF, nb, nb;              \
-	VRNDSCALEPS  $1, na, na;                \
-	VRNDSCALEPS  $1, nb, nb;                \
-	VMULPS.BCST  LN2HI, na, ta;             \
-	VMULPS.BCST  LN2HI, nb, tb;             \
-	VSUBPS       ta, xa, ra;                \
-	VSUBPS       tb, xb, rb;                \
-	VMULPS.BCST  LN2LO, na, ta;             \
-	VMULPS.BCST  LN2LO, nb, tb;             \
-	VSUBPS       ta, ra, ra;                \
-	VSUBPS       tb, rb, rb;                \
-	VMULPS.BCST  EXPP0, ra, ya;             \
-	VMULPS.BCST  EXPP0, rb, yb;             \
-	VADDPS.BCST  EXPP1, ya, ya;             \
-	VADDPS.BCST  EXPP1, yb, yb;             \
-	VMULPS       ra, ya, ya;                \
-	VMULPS       rb, yb, yb;                \
-	VADDPS.BCST  EXPP2, ya, ya;             \
-	VADDPS.BCST  EXPP2, yb, yb;             \
-	VMULPS       ra, ya, ya;                \
-	VMULPS       rb, yb, yb;                \
-	VADDPS.BCST  EXPP3, ya, ya;             \
-	VADDPS.BCST  EXPP3, yb, yb;             \
-	VMULPS       ra, ya, ya;                \
-	VMULPS       rb, yb, yb;                \
-	VADDPS.BCST  EXPP4, ya, ya;             \
-	VADDPS.BCST  EXPP4, yb, yb;             \
-	VMULPS       ra, ya, ya;                \
-	VMULPS       rb, yb, yb;                \
-	VADDPS.BCST  EXPP5, ya, ya;             \
-	VADDPS.BCST  EXPP5, yb, yb;             \
-	VMULPS       ra, ra, ta;                \
-	VMULPS       rb, rb, tb;                \
-	VMULPS       ta, ya, ya;                \
-	VMULPS       tb, yb, yb;                \
-	VADDPS       ra, ya, ya;                \
-	VADDPS       rb, yb, yb;                \
-	VADDPS.BCST  ONE, ya, ya;               \
-	VADDPS.BCST  ONE, yb, yb
+#define EXPM1Z2(xa, ra, na, ya, ta, xb, rb, nb, yb, tb) \
+	VMULPS.BCST  LOG2E, xa, na; \
+	VMULPS.BCST  LOG2E, xb, nb; \
+	VADDPS.BCST  HALF, na, na;  \
+	VADDPS.BCST  HALF, nb, nb;  \
+	VRNDSCALEPS  $1, na, na;    \
+	VRNDSCALEPS  $1, nb, nb;    \
+	VMULPS.BCST  LN2HI, na, ta; \
+	VMULPS.BCST  LN2HI, nb, tb; \
+	VSUBPS       ta, xa, ra;    \
+	VSUBPS       tb, xb, rb;    \
+	VMULPS.BCST  LN2LO, na, ta; \
+	VMULPS.BCST  LN2LO, nb, tb; \
+	VSUBPS       ta, ra, ra;    \
+	VSUBPS       tb, rb, rb;    \
+	VMULPS.BCST  EXPP0, ra, ya; \
+	VMULPS.BCST  EXPP0, rb, yb; \
+	VADDPS.BCST  EXPP1, ya, ya; \
+	VADDPS.BCST  EXPP1, yb, yb; \
+	VMULPS       ra, ya, ya;    \
+	VMULPS       rb, yb, yb;    \
+	VADDPS.BCST  EXPP2, ya, ya; \
+	VADDPS.BCST  EXPP2, yb, yb; \
+	VMULPS       ra, ya, ya;    \
+	VMULPS       rb, yb, yb;    \
+	VADDPS.BCST  EXPP3, ya, ya; \
+	VADDPS.BCST  EXPP3, yb, yb; \
+	VMULPS       ra, ya, ya;    \
+	VMULPS       rb, yb, yb;    \
+	VADDPS.BCST  EXPP4, ya, ya; \
+	VADDPS.BCST  EXPP4, yb, yb; \
+	VMULPS       ra, ya, ya;    \
+	VMULPS       rb, yb, yb;    \
+	VADDPS.BCST  EXPP5, ya, ya; \
+	VADDPS.BCST  EXPP5, yb, yb; \
+	VMULPS       ra, ra, ta;    \
+	VMULPS       rb, rb, tb;    \
+	VMULPS       ta, ya, ya;    \
+	VMULPS       tb, yb, yb;    \
+	VADDPS       ra, ya, ya;    \
+	VADDPS       rb, yb, yb
 
 #define TANHZ2(xa, outa, xb, outb) \
-	VMULPS       xa, xa, Z3;                \
-	VMULPS       xb, xb, Z19;               \
-	VMULPS.BCST  TANHP0, Z3, Z4;            \
-	VMULPS.BCST  TANHP0, Z19, Z20;          \
-	VADDPS.BCST  TANHP1, Z4, Z4;            \
-	VADDPS.BCST  TANHP1, Z20, Z20;          \
-	VMULPS       Z3, Z4, Z4;                \
-	VMULPS       Z19, Z20, Z20;             \
-	VADDPS.BCST  TANHP2, Z4, Z4;            \
-	VADDPS.BCST  TANHP2, Z20, Z20;          \
-	VMULPS       Z3, Z4, Z4;                \
-	VMULPS       Z19, Z20, Z20;             \
-	VADDPS.BCST  TANHP3, Z4, Z4;            \
-	VADDPS.BCST  TANHP3, Z20, Z20;          \
-	VMULPS       Z3, Z4, Z4;                \
-	VMULPS       Z19, Z20, Z20;             \
-	VADDPS.BCST  TANHP4, Z4, Z4;            \
-	VADDPS.BCST  TANHP4, Z20, Z20;          \
-	VMULPS       Z3, Z4, Z4;                \
-	VMULPS       Z19, Z20, Z20;             \
-	VMULPS       xa, Z4, Z4;                \
-	VMULPS       xb, Z20, Z20;              \
-	VADDPS       xa, Z4, Z4;                \
-	VADDPS       xb, Z20, Z20;              \
-	VPXORD       Z3, Z3, Z3;                \
-	VPXORD       Z19, Z19, Z19;             \
-	VCMPPS       LT, Z3, xa, K1;            \
-	VCMPPS       LT, Z19, xb, K3;           \
-	VMOVAPS      xa, Z3;                    \
-	VMOVAPS      xb, Z19;                   \
-	VPXORD.BCST  SIGN, xa, K1, Z3;          \
-	VPXORD.BCST  SIGN, xb, K3, Z19;         \
-	VADDPS       Z3, Z3, Z6;                \
-	VADDPS       Z19, Z19, Z22;             \
-	VBROADCASTSS TANHCAP, Z0;               \
-	VBROADCASTSS TANHCAP, Z16;              \
-	VMINPS       Z6, Z0, Z6;                \
-	VMINPS       Z22, Z16, Z22;             \
-	EXPREDZ2(Z6, Z0, Z1, Z2, Z7, Z22, Z16, Z17, Z18, Z23); \
-	VSCALEFPS    Z1, Z2, outa;              \
-	VSCALEFPS    Z17, Z18, outb;            \
-	VCMPPS       UNORD, Z6, Z6, K2;         \
-	VCMPPS       UNORD, Z22, Z22, K4;       \
-	VMOVAPS      Z6, K2, outa;              \
-	VMOVAPS      Z22, K4, outb;             \
-	VADDPS.BCST  ONE, outa, outa;           \
-	VADDPS.BCST  ONE, outb, outb;           \
-	VBROADCASTSS TWO, Z0;                   \
-	VBROADCASTSS TWO, Z16;                  \
-	VDIVPS       outa, Z0, outa;            \
-	VDIVPS       outb, Z16, outb;           \
-	VBROADCASTSS ONE, Z0;                   \
-	VBROADCASTSS ONE, Z16;                  \
-	VSUBPS       outa, Z0, outa;            \
-	VSUBPS       outb, Z16, outb;           \
-	VPXORD.BCST  SIGN, outa, K1, outa;      \
-	VPXORD.BCST  SIGN, outb, K3, outb;      \
-	VPANDD.BCST  SIGN, xa, Z0;              \
-	VPANDD.BCST  SIGN, xb, Z16;             \
-	VPORD.BCST   ONE, Z0, Z0;               \
-	VPORD.BCST   ONE, Z16, Z16;             \
-	VCMPPS.BCST  GT, TANHSAT, Z3, K2;       \
-	VCMPPS.BCST  GT, TANHSAT, Z19, K4;      \
-	VMOVAPS      Z0, K2, outa;              \
-	VMOVAPS      Z16, K4, outb;             \
-	VCMPPS.BCST  LT, TANHLIM, Z3, K2;       \
-	VCMPPS.BCST  LT, TANHLIM, Z19, K4;      \
-	VMOVAPS      Z4, K2, outa;              \
-	VMOVAPS      Z20, K4, outb
+	VPANDD.BCST  ABS, xa, Z6;                             \
+	VPANDD.BCST  ABS, xb, Z22;                            \
+	VBROADCASTSS TANHSAT, Z0;                             \
+	VBROADCASTSS TANHSAT, Z16;                            \
+	VMINPS       Z6, Z0, Z6;                              \
+	VMINPS       Z22, Z16, Z22;                           \
+	VADDPS       Z6, Z6, Z6;                              \
+	VADDPS       Z22, Z22, Z22;                           \
+	EXPM1Z2(Z6, Z0, Z1, Z2, Z3, Z22, Z16, Z17, Z18, Z19); \
+	VSCALEFPS    Z1, Z2, Z2;                              \
+	VSCALEFPS    Z17, Z18, Z18;                           \
+	VBROADCASTSS ONE, Z0;                                 \
+	VBROADCASTSS ONE, Z16;                                \
+	VSCALEFPS    Z1, Z0, Z3;                              \
+	VSCALEFPS    Z17, Z16, Z19;                           \
+	VSUBPS.BCST  ONE, Z3, Z3;                             \
+	VSUBPS.BCST  ONE, Z19, Z19;                           \
+	VADDPS       Z3, Z2, Z2;                              \
+	VADDPS       Z19, Z18, Z18;                           \
+	VADDPS.BCST  TWO, Z2, Z3;                             \
+	VADDPS.BCST  TWO, Z18, Z19;                           \
+	VDIVPS       Z3, Z2, outa;                            \
+	VDIVPS       Z19, Z18, outb;                          \
+	VPANDD.BCST  SIGN, xa, Z0;                            \
+	VPANDD.BCST  SIGN, xb, Z16;                           \
+	VPORD        Z0, outa, outa;                          \
+	VPORD        Z16, outb, outb
 
 // SIGMOIDZ4IF is SIGMOIDZ on four vectors at once, in place: the input and
 // forget gates of lstmCellForwardAsm32's two vectors, in Z14, Z30 (i) and
@@ -751,183 +684,139 @@ gruBwdNoDyZ:
 
 // SIGTANHZ4OC is SIGMOIDZ in place on the output gates in Z14, Z30 and
 // TANHZ from the cell states in Z11, Z27 into Z13, Z29, four chains
-// interleaved as in SIGMOIDZ4IF (TANHZ's two first, as the longer; the
-// sigmoids' end before theirs). Z0–Z12, Z15–Z26 and K1–K6 are clobbered.
+// interleaved as in SIGMOIDZ4IF (TANHZ's two first). Z0–Z10, Z12,
+// Z15–Z22, K5 and K6 are clobbered.
 #define SIGTANHZ4OC \
-	VMULPS       Z11, Z11, Z10; \
-	VMULPS       Z27, Z27, Z20; \
-	VPXORD.BCST  SIGN, Z14, Z0; \
-	VPXORD.BCST  SIGN, Z30, Z5; \
-	VMULPS.BCST  TANHP0, Z10, Z12; \
-	VMULPS.BCST  TANHP0, Z20, Z21; \
-	VMAXPS.BCST  SIGLO, Z0, Z1; \
-	VMAXPS.BCST  SIGLO, Z5, Z6; \
-	VADDPS.BCST  TANHP1, Z12, Z12; \
-	VADDPS.BCST  TANHP1, Z21, Z21; \
-	VMINPS.BCST  EXPHI, Z1, Z1; \
-	VMINPS.BCST  EXPHI, Z6, Z6; \
-	VMULPS       Z10, Z12, Z12; \
-	VMULPS       Z20, Z21, Z21; \
-	VMULPS.BCST  LOG2E, Z1, Z3; \
-	VMULPS.BCST  LOG2E, Z6, Z8; \
-	VADDPS.BCST  TANHP2, Z12, Z12; \
-	VADDPS.BCST  TANHP2, Z21, Z21; \
-	VADDPS.BCST  HALF, Z3, Z3; \
-	VADDPS.BCST  HALF, Z8, Z8; \
-	VMULPS       Z10, Z12, Z12; \
-	VMULPS       Z20, Z21, Z21; \
-	VRNDSCALEPS  $1, Z3, Z3; \
-	VRNDSCALEPS  $1, Z8, Z8; \
-	VADDPS.BCST  TANHP3, Z12, Z12; \
-	VADDPS.BCST  TANHP3, Z21, Z21; \
-	VMULPS.BCST  LN2HI, Z3, Z14; \
-	VMULPS.BCST  LN2HI, Z8, Z30; \
-	VMULPS       Z10, Z12, Z12; \
-	VMULPS       Z20, Z21, Z21; \
-	VSUBPS       Z14, Z1, Z2; \
-	VSUBPS       Z30, Z6, Z7; \
-	VADDPS.BCST  TANHP4, Z12, Z12; \
-	VADDPS.BCST  TANHP4, Z21, Z21; \
-	VMULPS.BCST  LN2LO, Z3, Z14; \
-	VMULPS.BCST  LN2LO, Z8, Z30; \
-	VMULPS       Z10, Z12, Z12; \
-	VMULPS       Z20, Z21, Z21; \
-	VSUBPS       Z14, Z2, Z2; \
-	VSUBPS       Z30, Z7, Z7; \
-	VMULPS       Z11, Z12, Z12; \
-	VMULPS       Z27, Z21, Z21; \
-	VMULPS.BCST  EXPP0, Z2, Z4; \
-	VMULPS.BCST  EXPP0, Z7, Z9; \
-	VADDPS       Z11, Z12, Z12; \
-	VADDPS       Z27, Z21, Z21; \
-	VADDPS.BCST  EXPP1, Z4, Z4; \
-	VADDPS.BCST  EXPP1, Z9, Z9; \
-	VPXORD       Z10, Z10, Z10; \
-	VPXORD       Z20, Z20, Z20; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VCMPPS       LT, Z10, Z11, K1; \
-	VCMPPS       LT, Z20, Z27, K3; \
-	VADDPS.BCST  EXPP2, Z4, Z4; \
-	VADDPS.BCST  EXPP2, Z9, Z9; \
-	VMOVAPS      Z11, Z10; \
-	VMOVAPS      Z27, Z20; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VPXORD.BCST  SIGN, Z11, K1, Z10; \
-	VPXORD.BCST  SIGN, Z27, K3, Z20; \
-	VADDPS.BCST  EXPP3, Z4, Z4; \
-	VADDPS.BCST  EXPP3, Z9, Z9; \
-	VADDPS       Z10, Z10, Z15; \
-	VADDPS       Z20, Z20, Z22; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VBROADCASTSS TANHCAP, Z16; \
-	VBROADCASTSS TANHCAP, Z23; \
-	VADDPS.BCST  EXPP4, Z4, Z4; \
-	VADDPS.BCST  EXPP4, Z9, Z9; \
-	VMINPS       Z15, Z16, Z15; \
-	VMINPS       Z22, Z23, Z22; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VMULPS.BCST  LOG2E, Z15, Z17; \
-	VMULPS.BCST  LOG2E, Z22, Z24; \
-	VADDPS.BCST  EXPP5, Z4, Z4; \
-	VADDPS.BCST  EXPP5, Z9, Z9; \
-	VADDPS.BCST  HALF, Z17, Z17; \
-	VADDPS.BCST  HALF, Z24, Z24; \
-	VMULPS       Z2, Z2, Z14; \
-	VMULPS       Z7, Z7, Z30; \
-	VRNDSCALEPS  $1, Z17, Z17; \
-	VRNDSCALEPS  $1, Z24, Z24; \
-	VMULPS       Z14, Z4, Z4; \
-	VMULPS       Z30, Z9, Z9; \
-	VMULPS.BCST  LN2HI, Z17, Z19; \
-	VMULPS.BCST  LN2HI, Z24, Z26; \
-	VADDPS       Z2, Z4, Z4; \
-	VADDPS       Z7, Z9, Z9; \
-	VSUBPS       Z19, Z15, Z16; \
-	VSUBPS       Z26, Z22, Z23; \
-	VADDPS.BCST  ONE, Z4, Z4; \
-	VADDPS.BCST  ONE, Z9, Z9; \
-	VMULPS.BCST  LN2LO, Z17, Z19; \
-	VMULPS.BCST  LN2LO, Z24, Z26; \
-	VSCALEFPS    Z3, Z4, Z14; \
-	VSCALEFPS    Z8, Z9, Z30; \
-	VSUBPS       Z19, Z16, Z16; \
-	VSUBPS       Z26, Z23, Z23; \
+	VPANDD.BCST  ABS, Z11, Z10;     \
+	VPANDD.BCST  ABS, Z27, Z18;     \
+	VPXORD.BCST  SIGN, Z14, Z0;     \
+	VPXORD.BCST  SIGN, Z30, Z5;     \
+	VBROADCASTSS TANHSAT, Z12;      \
+	VBROADCASTSS TANHSAT, Z19;      \
+	VMAXPS.BCST  SIGLO, Z0, Z1;     \
+	VMAXPS.BCST  SIGLO, Z5, Z6;     \
+	VMINPS       Z10, Z12, Z10;     \
+	VMINPS       Z18, Z19, Z18;     \
+	VMINPS.BCST  EXPHI, Z1, Z1;     \
+	VMINPS.BCST  EXPHI, Z6, Z6;     \
+	VADDPS       Z10, Z10, Z10;     \
+	VADDPS       Z18, Z18, Z18;     \
+	VMULPS.BCST  LOG2E, Z1, Z3;     \
+	VMULPS.BCST  LOG2E, Z6, Z8;     \
+	VMULPS.BCST  LOG2E, Z10, Z15;   \
+	VMULPS.BCST  LOG2E, Z18, Z20;   \
+	VADDPS.BCST  HALF, Z3, Z3;      \
+	VADDPS.BCST  HALF, Z8, Z8;      \
+	VADDPS.BCST  HALF, Z15, Z15;    \
+	VADDPS.BCST  HALF, Z20, Z20;    \
+	VRNDSCALEPS  $1, Z3, Z3;        \
+	VRNDSCALEPS  $1, Z8, Z8;        \
+	VRNDSCALEPS  $1, Z15, Z15;      \
+	VRNDSCALEPS  $1, Z20, Z20;      \
+	VMULPS.BCST  LN2HI, Z3, Z14;    \
+	VMULPS.BCST  LN2HI, Z8, Z30;    \
+	VMULPS.BCST  LN2HI, Z15, Z17;   \
+	VMULPS.BCST  LN2HI, Z20, Z22;   \
+	VSUBPS       Z14, Z1, Z2;       \
+	VSUBPS       Z30, Z6, Z7;       \
+	VSUBPS       Z17, Z10, Z12;     \
+	VSUBPS       Z22, Z18, Z19;     \
+	VMULPS.BCST  LN2LO, Z3, Z14;    \
+	VMULPS.BCST  LN2LO, Z8, Z30;    \
+	VMULPS.BCST  LN2LO, Z15, Z17;   \
+	VMULPS.BCST  LN2LO, Z20, Z22;   \
+	VSUBPS       Z14, Z2, Z2;       \
+	VSUBPS       Z30, Z7, Z7;       \
+	VSUBPS       Z17, Z12, Z12;     \
+	VSUBPS       Z22, Z19, Z19;     \
+	VMULPS.BCST  EXPP0, Z2, Z4;     \
+	VMULPS.BCST  EXPP0, Z7, Z9;     \
+	VMULPS.BCST  EXPP0, Z12, Z16;   \
+	VMULPS.BCST  EXPP0, Z19, Z21;   \
+	VADDPS.BCST  EXPP1, Z4, Z4;     \
+	VADDPS.BCST  EXPP1, Z9, Z9;     \
+	VADDPS.BCST  EXPP1, Z16, Z16;   \
+	VADDPS.BCST  EXPP1, Z21, Z21;   \
+	VMULPS       Z2, Z4, Z4;        \
+	VMULPS       Z7, Z9, Z9;        \
+	VMULPS       Z12, Z16, Z16;     \
+	VMULPS       Z19, Z21, Z21;     \
+	VADDPS.BCST  EXPP2, Z4, Z4;     \
+	VADDPS.BCST  EXPP2, Z9, Z9;     \
+	VADDPS.BCST  EXPP2, Z16, Z16;   \
+	VADDPS.BCST  EXPP2, Z21, Z21;   \
+	VMULPS       Z2, Z4, Z4;        \
+	VMULPS       Z7, Z9, Z9;        \
+	VMULPS       Z12, Z16, Z16;     \
+	VMULPS       Z19, Z21, Z21;     \
+	VADDPS.BCST  EXPP3, Z4, Z4;     \
+	VADDPS.BCST  EXPP3, Z9, Z9;     \
+	VADDPS.BCST  EXPP3, Z16, Z16;   \
+	VADDPS.BCST  EXPP3, Z21, Z21;   \
+	VMULPS       Z2, Z4, Z4;        \
+	VMULPS       Z7, Z9, Z9;        \
+	VMULPS       Z12, Z16, Z16;     \
+	VMULPS       Z19, Z21, Z21;     \
+	VADDPS.BCST  EXPP4, Z4, Z4;     \
+	VADDPS.BCST  EXPP4, Z9, Z9;     \
+	VADDPS.BCST  EXPP4, Z16, Z16;   \
+	VADDPS.BCST  EXPP4, Z21, Z21;   \
+	VMULPS       Z2, Z4, Z4;        \
+	VMULPS       Z7, Z9, Z9;        \
+	VMULPS       Z12, Z16, Z16;     \
+	VMULPS       Z19, Z21, Z21;     \
+	VADDPS.BCST  EXPP5, Z4, Z4;     \
+	VADDPS.BCST  EXPP5, Z9, Z9;     \
+	VADDPS.BCST  EXPP5, Z16, Z16;   \
+	VADDPS.BCST  EXPP5, Z21, Z21;   \
+	VMULPS       Z2, Z2, Z14;       \
+	VMULPS       Z7, Z7, Z30;       \
+	VMULPS       Z12, Z12, Z17;     \
+	VMULPS       Z19, Z19, Z22;     \
+	VMULPS       Z14, Z4, Z4;       \
+	VMULPS       Z30, Z9, Z9;       \
+	VMULPS       Z17, Z16, Z16;     \
+	VMULPS       Z22, Z21, Z21;     \
+	VADDPS       Z2, Z4, Z4;        \
+	VADDPS       Z7, Z9, Z9;        \
+	VADDPS       Z12, Z16, Z16;     \
+	VADDPS       Z19, Z21, Z21;     \
+	VADDPS.BCST  ONE, Z4, Z4;       \
+	VADDPS.BCST  ONE, Z9, Z9;       \
+	VSCALEFPS    Z15, Z16, Z16;     \
+	VSCALEFPS    Z20, Z21, Z21;     \
+	VSCALEFPS    Z3, Z4, Z14;       \
+	VSCALEFPS    Z8, Z9, Z30;       \
+	VBROADCASTSS ONE, Z12;          \
+	VBROADCASTSS ONE, Z19;          \
 	VCMPPS.BCST  GT, EXPHI, Z0, K5; \
 	VCMPPS.BCST  GT, EXPHI, Z5, K6; \
-	VMULPS.BCST  EXPP0, Z16, Z18; \
-	VMULPS.BCST  EXPP0, Z23, Z25; \
-	VBROADCASTSS INF, K5, Z14; \
-	VBROADCASTSS INF, K6, Z30; \
-	VADDPS.BCST  EXPP1, Z18, Z18; \
-	VADDPS.BCST  EXPP1, Z25, Z25; \
+	VSCALEFPS    Z15, Z12, Z17;     \
+	VSCALEFPS    Z20, Z19, Z22;     \
+	VBROADCASTSS INF, K5, Z14;      \
+	VBROADCASTSS INF, K6, Z30;      \
+	VSUBPS.BCST  ONE, Z17, Z17;     \
+	VSUBPS.BCST  ONE, Z22, Z22;     \
 	VCMPPS       UNORD, Z0, Z0, K5; \
 	VCMPPS       UNORD, Z5, Z5, K6; \
-	VMULPS       Z16, Z18, Z18; \
-	VMULPS       Z23, Z25, Z25; \
-	VMOVAPS      Z0, K5, Z14; \
-	VMOVAPS      Z5, K6, Z30; \
-	VADDPS.BCST  EXPP2, Z18, Z18; \
-	VADDPS.BCST  EXPP2, Z25, Z25; \
-	VADDPS.BCST  ONE, Z14, Z14; \
-	VADDPS.BCST  ONE, Z30, Z30; \
-	VMULPS       Z16, Z18, Z18; \
-	VMULPS       Z23, Z25, Z25; \
-	VBROADCASTSS ONE, Z0; \
-	VBROADCASTSS ONE, Z5; \
-	VADDPS.BCST  EXPP3, Z18, Z18; \
-	VADDPS.BCST  EXPP3, Z25, Z25; \
-	VDIVPS       Z14, Z0, Z14; \
-	VDIVPS       Z30, Z5, Z30; \
-	VMULPS       Z16, Z18, Z18; \
-	VMULPS       Z23, Z25, Z25; \
-	VADDPS.BCST  EXPP4, Z18, Z18; \
-	VADDPS.BCST  EXPP4, Z25, Z25; \
-	VMULPS       Z16, Z18, Z18; \
-	VMULPS       Z23, Z25, Z25; \
-	VADDPS.BCST  EXPP5, Z18, Z18; \
-	VADDPS.BCST  EXPP5, Z25, Z25; \
-	VMULPS       Z16, Z16, Z19; \
-	VMULPS       Z23, Z23, Z26; \
-	VMULPS       Z19, Z18, Z18; \
-	VMULPS       Z26, Z25, Z25; \
-	VADDPS       Z16, Z18, Z18; \
-	VADDPS       Z23, Z25, Z25; \
-	VADDPS.BCST  ONE, Z18, Z18; \
-	VADDPS.BCST  ONE, Z25, Z25; \
-	VSCALEFPS    Z17, Z18, Z13; \
-	VSCALEFPS    Z24, Z25, Z29; \
-	VCMPPS       UNORD, Z15, Z15, K2; \
-	VCMPPS       UNORD, Z22, Z22, K4; \
-	VMOVAPS      Z15, K2, Z13; \
-	VMOVAPS      Z22, K4, Z29; \
-	VADDPS.BCST  ONE, Z13, Z13; \
-	VADDPS.BCST  ONE, Z29, Z29; \
-	VBROADCASTSS TWO, Z16; \
-	VBROADCASTSS TWO, Z23; \
-	VDIVPS       Z13, Z16, Z13; \
-	VDIVPS       Z29, Z23, Z29; \
-	VBROADCASTSS ONE, Z16; \
-	VBROADCASTSS ONE, Z23; \
-	VSUBPS       Z13, Z16, Z13; \
-	VSUBPS       Z29, Z23, Z29; \
-	VPXORD.BCST  SIGN, Z13, K1, Z13; \
-	VPXORD.BCST  SIGN, Z29, K3, Z29; \
-	VPANDD.BCST  SIGN, Z11, Z16; \
-	VPANDD.BCST  SIGN, Z27, Z23; \
-	VPORD.BCST   ONE, Z16, Z16; \
-	VPORD.BCST   ONE, Z23, Z23; \
-	VCMPPS.BCST  GT, TANHSAT, Z10, K2; \
-	VCMPPS.BCST  GT, TANHSAT, Z20, K4; \
-	VMOVAPS      Z16, K2, Z13; \
-	VMOVAPS      Z23, K4, Z29; \
-	VCMPPS.BCST  LT, TANHLIM, Z10, K2; \
-	VCMPPS.BCST  LT, TANHLIM, Z20, K4; \
-	VMOVAPS      Z12, K2, Z13; \
-	VMOVAPS      Z21, K4, Z29
+	VADDPS       Z17, Z16, Z16;     \
+	VADDPS       Z22, Z21, Z21;     \
+	VMOVAPS      Z0, K5, Z14;       \
+	VMOVAPS      Z5, K6, Z30;       \
+	VADDPS.BCST  TWO, Z16, Z17;     \
+	VADDPS.BCST  TWO, Z21, Z22;     \
+	VADDPS.BCST  ONE, Z14, Z14;     \
+	VADDPS.BCST  ONE, Z30, Z30;     \
+	VDIVPS       Z17, Z16, Z13;     \
+	VDIVPS       Z22, Z21, Z29;     \
+	VBROADCASTSS ONE, Z0;           \
+	VBROADCASTSS ONE, Z5;           \
+	VPANDD.BCST  SIGN, Z11, Z12;    \
+	VPANDD.BCST  SIGN, Z27, Z19;    \
+	VDIVPS       Z14, Z0, Z14;      \
+	VDIVPS       Z30, Z5, Z30;      \
+	VPORD        Z12, Z13, Z13;     \
+	VPORD        Z19, Z29, Z29
 
 // func lstmCellForwardAsm32(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)
 //

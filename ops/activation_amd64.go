@@ -18,32 +18,26 @@ var haveVecAsm = cpu.X86.HasAVX2
 // lanes of a YMM register so that the assembly reads it as a memory operand.
 // The assembly names them by offset (32 bytes apiece): keep the order.
 var vecConst = [...][8]float32{
-	splat(1),                             // 0x000 one
-	splat(0.5),                           // 0x020 half
-	splat(log2e),                         // 0x040
-	splat(ln2Hi),                         // 0x060
-	splat(ln2Lo),                         // 0x080
-	splat(expP0),                         // 0x0a0
-	splat(expP1),                         // 0x0c0
-	splat(expP2),                         // 0x0e0
-	splat(expP3),                         // 0x100
-	splat(expP4),                         // 0x120
-	splat(expP5),                         // 0x140
-	splat(expHi),                         // 0x160
-	splat(float32(math.Inf(1))),          // 0x180
-	splat(math.Float32frombits(1 << 31)), // 0x1a0 sign bit (−0)
-	splat(math.Float32frombits(127)),     // 0x1c0 int32 127, the exponent bias
-	splat(math.Float32frombits(126)),     // 0x1e0 int32 126, the bias of 2^(n−1)
-	splat(2),                             // 0x200 two
-	splat(tanhLim),                       // 0x220
-	splat(tanhSat),                       // 0x240
-	splat(tanhP0),                        // 0x260
-	splat(tanhP1),                        // 0x280
-	splat(tanhP2),                        // 0x2a0
-	splat(tanhP3),                        // 0x2c0
-	splat(tanhP4),                        // 0x2e0
-	splat(-80),                           // 0x300 sigmoid's lower clamp of −x: e^−80 < 2^−24, and normal
-	splat(20),                            // 0x320 tanh's cap of 2a: above 2·tanhSat, and e^20 is finite
+	splat(1),                               // 0x000 one
+	splat(0.5),                             // 0x020 half
+	splat(log2e),                           // 0x040
+	splat(ln2Hi),                           // 0x060
+	splat(ln2Lo),                           // 0x080
+	splat(expP0),                           // 0x0a0
+	splat(expP1),                           // 0x0c0
+	splat(expP2),                           // 0x0e0
+	splat(expP3),                           // 0x100
+	splat(expP4),                           // 0x120
+	splat(expP5),                           // 0x140
+	splat(expHi),                           // 0x160
+	splat(float32(math.Inf(1))),            // 0x180
+	splat(math.Float32frombits(1 << 31)),   // 0x1a0 sign bit (−0)
+	splat(math.Float32frombits(127)),       // 0x1c0 int32 127, the exponent bias
+	splat(math.Float32frombits(126)),       // 0x1e0 int32 126, the bias of 2^(n−1)
+	splat(2),                               // 0x200 two
+	splat(tanhSat),                         // 0x220
+	splat(math.Float32frombits(1<<31 - 1)), // 0x240 all bits but the sign: |x|
+	splat(-80),                             // 0x260 sigmoid's lower clamp of −x: e^−80 < 2^−24, and normal
 }
 
 func splat(v float32) [8]float32 { return [8]float32{v, v, v, v, v, v, v, v} }

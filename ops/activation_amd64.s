@@ -30,28 +30,21 @@
 #define BIAS    ·vecConst+0x1c0(SB)
 #define BIASM1  ·vecConst+0x1e0(SB)
 #define TWO     ·vecConst+0x200(SB)
-#define TANHLIM ·vecConst+0x220(SB)
-#define TANHSAT ·vecConst+0x240(SB)
-#define TANHP0  ·vecConst+0x260(SB)
-#define TANHP1  ·vecConst+0x280(SB)
-#define TANHP2  ·vecConst+0x2a0(SB)
-#define TANHP3  ·vecConst+0x2c0(SB)
-#define TANHP4  ·vecConst+0x2e0(SB)
-#define SIGLO   ·vecConst+0x300(SB)
-#define TANHCAP ·vecConst+0x320(SB)
+#define TANHSAT ·vecConst+0x220(SB)
+#define ABS     ·vecConst+0x240(SB)
+#define SIGLO   ·vecConst+0x260(SB)
 
 // Comparison predicates of VCMPPS (false on NaN).
 #define LT    $0x11
 #define GT    $0x1e
 #define UNORD $0x03
 
-// EXPRED runs exp32's reduction and polynomial on x, which the caller has
-// limited to [−80, expHi] (a NaN lane gives garbage for the caller to
-// replace): n = fn = ⌊float32(x·log2e) + 0.5⌋ converted to int32 lanes,
-// r = (x − fn·ln2Hi) − fn·ln2Lo, p by Horner from P0, and
-// y = (p·(r·r) + r) + 1, so that exp32(x) = y·2^n rounded once. x is kept;
-// r, n, y, t are written.
-#define EXPRED(x, r, n, y, t) \
+// EXPM1 runs expParts on x, which the caller has limited to [−80, expHi]
+// (a NaN lane gives garbage for the caller to replace): n = fn =
+// ⌊float32(x·log2e) + 0.5⌋, r = (x − fn·ln2Hi) − fn·ln2Lo, p by Horner from
+// P0, and y = m = p·(r·r) + r, so that e^x = 2^n·(1 + m). x is kept; r, n,
+// y, t are written, n as a float.
+#define EXPM1(x, r, n, y, t) \
 	VMULPS     LOG2E, x, n;  \
 	VADDPS     HALF, n, n;   \
 	VROUNDPS   $1, n, n;     \
@@ -71,7 +64,12 @@
 	VADDPS     EXPP5, y, y;  \
 	VMULPS     r, r, t;      \
 	VMULPS     t, y, y;      \
-	VADDPS     r, y, y;      \
+	VADDPS     r, y, y
+
+// EXPRED is EXPM1 with y = m + 1 and n converted to int32 lanes, so that
+// exp32(x) = y·2^n rounded once.
+#define EXPRED(x, r, n, y, t) \
+	EXPM1(x, r, n, y, t);    \
 	VADDPS     ONE, y, y;    \
 	VCVTTPS2DQ n, n
 
@@ -103,56 +101,30 @@
 	VMOVUPS   ONE, Y0;             \
 	VDIVPS    out, Y0, out
 
-// TANH sets out = tanh(x); x is kept, out ≠ x, Y0–Y7 are clobbered. All
-// three branches of tanh are computed and the lanes pick theirs:
-//   - Y4 = float32(p(z)·z·x) + x with z = x·x, for |x| < tanhLim;
-//   - Y5 = the lanes with x < 0 and Y3 = a = Y5 ? −x : x (NaN stays x, as
-//     in tanh);
-//   - out = 1 − 2/(exp32(a + a) + 1), negated in the Y5 lanes. a + a is
-//     capped at TANHCAP = 20 > 2·tanhSat (VMINPS returns its last operand,
-//     a + a, on NaN) so that the lanes later replaced by ±1 do not compute a
-//     subnormal quotient; in [0, 20] n ≤ 29 and y·2^n is exact, one
-//     multiplication; a NaN lane gets a + a, exp32's result;
-//   - ±1 with x's sign where a > tanhSat, Y4 where a < tanhLim.
+// TANH sets out = tanh(x) as tanh does; x is kept, out ≠ x, Y0–Y3 and Y6
+// are clobbered:
+//   - a = min(|x|, tanhSat) (Y6; VMINPS returns its last operand, |x|, on
+//     NaN, so a NaN lane stays NaN through what follows and takes x's sign
+//     at the end, as tanh's x + x);
+//   - EXPM1 on a + a gives n ∈ [0, 26] and m; pow = 2^n from n's bits;
+//   - e = float32(m·pow) + (pow − 1) (the product is exact), out = e/(e+2),
+//     with x's sign bit put in.
 #define TANH(x, out) \
-	VMULPS    x, x, Y3;          \
-	VMULPS    TANHP0, Y3, Y4;    \
-	VADDPS    TANHP1, Y4, Y4;    \
-	VMULPS    Y3, Y4, Y4;        \
-	VADDPS    TANHP2, Y4, Y4;    \
-	VMULPS    Y3, Y4, Y4;        \
-	VADDPS    TANHP3, Y4, Y4;    \
-	VMULPS    Y3, Y4, Y4;        \
-	VADDPS    TANHP4, Y4, Y4;    \
-	VMULPS    Y3, Y4, Y4;        \
-	VMULPS    x, Y4, Y4;         \
-	VADDPS    x, Y4, Y4;         \
-	VXORPS    Y3, Y3, Y3;        \
-	VCMPPS    LT, Y3, x, Y5;     \
-	VXORPS    SIGN, x, Y3;       \
-	VBLENDVPS Y5, Y3, x, Y3;     \
-	VADDPS    Y3, Y3, Y6;        \
-	VMOVUPS   TANHCAP, Y0;       \
-	VMINPS    Y6, Y0, Y6;        \
-	EXPRED(Y6, Y0, Y1, Y2, Y7);  \
-	VPADDD    BIAS, Y1, Y1;      \
-	VPSLLD    $23, Y1, Y1;       \
-	VMULPS    Y1, Y2, out;       \
-	VCMPPS    UNORD, Y6, Y6, Y0; \
-	VBLENDVPS Y0, Y6, out, out;  \
-	VADDPS    ONE, out, out;     \
-	VMOVUPS   TWO, Y0;           \
-	VDIVPS    out, Y0, out;      \
-	VMOVUPS   ONE, Y0;           \
-	VSUBPS    out, Y0, out;      \
-	VXORPS    SIGN, out, Y0;     \
-	VBLENDVPS Y5, Y0, out, out;  \
-	VANDPS    SIGN, x, Y0;       \
-	VORPS     ONE, Y0, Y0;       \
-	VCMPPS    GT, TANHSAT, Y3, Y1; \
-	VBLENDVPS Y1, Y0, out, out;  \
-	VCMPPS    LT, TANHLIM, Y3, Y1; \
-	VBLENDVPS Y1, Y4, out, out
+	VANDPS     ABS, x, Y6;        \
+	VMOVUPS    TANHSAT, Y0;       \
+	VMINPS     Y6, Y0, Y6;        \
+	VADDPS     Y6, Y6, Y6;        \
+	EXPM1(Y6, Y0, Y1, Y2, Y3);    \
+	VCVTTPS2DQ Y1, Y1;            \
+	VPADDD     BIAS, Y1, Y1;      \
+	VPSLLD     $23, Y1, Y1;       \
+	VMULPS     Y1, Y2, Y2;        \
+	VSUBPS     ONE, Y1, Y1;       \
+	VADDPS     Y1, Y2, Y2;        \
+	VADDPS     TWO, Y2, Y3;       \
+	VDIVPS     Y3, Y2, out;       \
+	VANDPS     SIGN, x, Y0;       \
+	VORPS      Y0, out, out
 
 // func sigmoidAsm8(n int, dst, src *float32)
 TEXT ·sigmoidAsm8(SB), NOSPLIT, $0-24
