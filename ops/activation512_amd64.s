@@ -45,17 +45,17 @@
 	VSUBPS       t, x, r;     \
 	VMULPS.BCST  LN2LO, n, t; \
 	VSUBPS       t, r, r;     \
+	VMULPS       r, r, t;     \
 	VMULPS.BCST  EXPP0, r, y; \
 	VADDPS.BCST  EXPP1, y, y; \
-	VMULPS       r, y, y;     \
-	VADDPS.BCST  EXPP2, y, y; \
-	VMULPS       r, y, y;     \
-	VADDPS.BCST  EXPP3, y, y; \
-	VMULPS       r, y, y;     \
-	VADDPS.BCST  EXPP4, y, y; \
-	VMULPS       r, y, y;     \
-	VADDPS.BCST  EXPP5, y, y; \
-	VMULPS       r, r, t;     \
+	VMULPS.BCST  EXPP2, r, x; \
+	VADDPS.BCST  EXPP3, x, x; \
+	VMULPS       t, y, y;     \
+	VADDPS       x, y, y;     \
+	VMULPS.BCST  EXPP4, r, x; \
+	VADDPS.BCST  EXPP5, x, x; \
+	VMULPS       t, y, y;     \
+	VADDPS       x, y, y;     \
 	VMULPS       t, y, y;     \
 	VADDPS       r, y, y
 
@@ -489,28 +489,28 @@ gruBwdNoDyZ:
 	VMULPS.BCST  LN2LO, nb, tb; \
 	VSUBPS       ta, ra, ra;    \
 	VSUBPS       tb, rb, rb;    \
+	VMULPS       ra, ra, ta;    \
+	VMULPS       rb, rb, tb;    \
 	VMULPS.BCST  EXPP0, ra, ya; \
 	VMULPS.BCST  EXPP0, rb, yb; \
 	VADDPS.BCST  EXPP1, ya, ya; \
 	VADDPS.BCST  EXPP1, yb, yb; \
-	VMULPS       ra, ya, ya;    \
-	VMULPS       rb, yb, yb;    \
-	VADDPS.BCST  EXPP2, ya, ya; \
-	VADDPS.BCST  EXPP2, yb, yb; \
-	VMULPS       ra, ya, ya;    \
-	VMULPS       rb, yb, yb;    \
-	VADDPS.BCST  EXPP3, ya, ya; \
-	VADDPS.BCST  EXPP3, yb, yb; \
-	VMULPS       ra, ya, ya;    \
-	VMULPS       rb, yb, yb;    \
-	VADDPS.BCST  EXPP4, ya, ya; \
-	VADDPS.BCST  EXPP4, yb, yb; \
-	VMULPS       ra, ya, ya;    \
-	VMULPS       rb, yb, yb;    \
-	VADDPS.BCST  EXPP5, ya, ya; \
-	VADDPS.BCST  EXPP5, yb, yb; \
-	VMULPS       ra, ra, ta;    \
-	VMULPS       rb, rb, tb;    \
+	VMULPS.BCST  EXPP2, ra, xa; \
+	VMULPS.BCST  EXPP2, rb, xb; \
+	VADDPS.BCST  EXPP3, xa, xa; \
+	VADDPS.BCST  EXPP3, xb, xb; \
+	VMULPS       ta, ya, ya;    \
+	VMULPS       tb, yb, yb;    \
+	VADDPS       xa, ya, ya;    \
+	VADDPS       xb, yb, yb;    \
+	VMULPS.BCST  EXPP4, ra, xa; \
+	VMULPS.BCST  EXPP4, rb, xb; \
+	VADDPS.BCST  EXPP5, xa, xa; \
+	VADDPS.BCST  EXPP5, xb, xb; \
+	VMULPS       ta, ya, ya;    \
+	VMULPS       tb, yb, yb;    \
+	VADDPS       xa, ya, ya;    \
+	VADDPS       xb, yb, yb;    \
 	VMULPS       ta, ya, ya;    \
 	VMULPS       tb, yb, yb;    \
 	VADDPS       ra, ya, ya;    \
@@ -553,133 +553,133 @@ gruBwdNoDyZ:
 // operations in SIGMOIDZ's order on its own registers, so the same bits.
 // Z0–Z12, Z16–Z22 and K1–K4 are clobbered.
 #define SIGMOIDZ4IF \
-	VPXORD.BCST  SIGN, Z14, Z0; \
-	VPXORD.BCST  SIGN, Z30, Z5; \
-	VPXORD.BCST  SIGN, Z13, Z10; \
-	VPXORD.BCST  SIGN, Z29, Z18; \
-	VMAXPS.BCST  SIGLO, Z0, Z1; \
-	VMAXPS.BCST  SIGLO, Z5, Z6; \
-	VMAXPS.BCST  SIGLO, Z10, Z11; \
-	VMAXPS.BCST  SIGLO, Z18, Z19; \
-	VMINPS.BCST  EXPHI, Z1, Z1; \
-	VMINPS.BCST  EXPHI, Z6, Z6; \
-	VMINPS.BCST  EXPHI, Z11, Z11; \
-	VMINPS.BCST  EXPHI, Z19, Z19; \
-	VMULPS.BCST  LOG2E, Z1, Z3; \
-	VMULPS.BCST  LOG2E, Z6, Z8; \
-	VMULPS.BCST  LOG2E, Z11, Z16; \
-	VMULPS.BCST  LOG2E, Z19, Z21; \
-	VADDPS.BCST  HALF, Z3, Z3; \
-	VADDPS.BCST  HALF, Z8, Z8; \
-	VADDPS.BCST  HALF, Z16, Z16; \
-	VADDPS.BCST  HALF, Z21, Z21; \
-	VRNDSCALEPS  $1, Z3, Z3; \
-	VRNDSCALEPS  $1, Z8, Z8; \
-	VRNDSCALEPS  $1, Z16, Z16; \
-	VRNDSCALEPS  $1, Z21, Z21; \
-	VMULPS.BCST  LN2HI, Z3, Z14; \
-	VMULPS.BCST  LN2HI, Z8, Z30; \
-	VMULPS.BCST  LN2HI, Z16, Z13; \
-	VMULPS.BCST  LN2HI, Z21, Z29; \
-	VSUBPS       Z14, Z1, Z2; \
-	VSUBPS       Z30, Z6, Z7; \
-	VSUBPS       Z13, Z11, Z12; \
-	VSUBPS       Z29, Z19, Z20; \
-	VMULPS.BCST  LN2LO, Z3, Z14; \
-	VMULPS.BCST  LN2LO, Z8, Z30; \
-	VMULPS.BCST  LN2LO, Z16, Z13; \
-	VMULPS.BCST  LN2LO, Z21, Z29; \
-	VSUBPS       Z14, Z2, Z2; \
-	VSUBPS       Z30, Z7, Z7; \
-	VSUBPS       Z13, Z12, Z12; \
-	VSUBPS       Z29, Z20, Z20; \
-	VMULPS.BCST  EXPP0, Z2, Z4; \
-	VMULPS.BCST  EXPP0, Z7, Z9; \
-	VMULPS.BCST  EXPP0, Z12, Z17; \
-	VMULPS.BCST  EXPP0, Z20, Z22; \
-	VADDPS.BCST  EXPP1, Z4, Z4; \
-	VADDPS.BCST  EXPP1, Z9, Z9; \
-	VADDPS.BCST  EXPP1, Z17, Z17; \
-	VADDPS.BCST  EXPP1, Z22, Z22; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VMULPS       Z12, Z17, Z17; \
-	VMULPS       Z20, Z22, Z22; \
-	VADDPS.BCST  EXPP2, Z4, Z4; \
-	VADDPS.BCST  EXPP2, Z9, Z9; \
-	VADDPS.BCST  EXPP2, Z17, Z17; \
-	VADDPS.BCST  EXPP2, Z22, Z22; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VMULPS       Z12, Z17, Z17; \
-	VMULPS       Z20, Z22, Z22; \
-	VADDPS.BCST  EXPP3, Z4, Z4; \
-	VADDPS.BCST  EXPP3, Z9, Z9; \
-	VADDPS.BCST  EXPP3, Z17, Z17; \
-	VADDPS.BCST  EXPP3, Z22, Z22; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VMULPS       Z12, Z17, Z17; \
-	VMULPS       Z20, Z22, Z22; \
-	VADDPS.BCST  EXPP4, Z4, Z4; \
-	VADDPS.BCST  EXPP4, Z9, Z9; \
-	VADDPS.BCST  EXPP4, Z17, Z17; \
-	VADDPS.BCST  EXPP4, Z22, Z22; \
-	VMULPS       Z2, Z4, Z4; \
-	VMULPS       Z7, Z9, Z9; \
-	VMULPS       Z12, Z17, Z17; \
-	VMULPS       Z20, Z22, Z22; \
-	VADDPS.BCST  EXPP5, Z4, Z4; \
-	VADDPS.BCST  EXPP5, Z9, Z9; \
-	VADDPS.BCST  EXPP5, Z17, Z17; \
-	VADDPS.BCST  EXPP5, Z22, Z22; \
-	VMULPS       Z2, Z2, Z14; \
-	VMULPS       Z7, Z7, Z30; \
-	VMULPS       Z12, Z12, Z13; \
-	VMULPS       Z20, Z20, Z29; \
-	VMULPS       Z14, Z4, Z4; \
-	VMULPS       Z30, Z9, Z9; \
-	VMULPS       Z13, Z17, Z17; \
-	VMULPS       Z29, Z22, Z22; \
-	VADDPS       Z2, Z4, Z4; \
-	VADDPS       Z7, Z9, Z9; \
-	VADDPS       Z12, Z17, Z17; \
-	VADDPS       Z20, Z22, Z22; \
-	VADDPS.BCST  ONE, Z4, Z4; \
-	VADDPS.BCST  ONE, Z9, Z9; \
-	VADDPS.BCST  ONE, Z17, Z17; \
-	VADDPS.BCST  ONE, Z22, Z22; \
-	VSCALEFPS    Z3, Z4, Z14; \
-	VSCALEFPS    Z8, Z9, Z30; \
-	VSCALEFPS    Z16, Z17, Z13; \
-	VSCALEFPS    Z21, Z22, Z29; \
-	VCMPPS.BCST  GT, EXPHI, Z0, K1; \
-	VCMPPS.BCST  GT, EXPHI, Z5, K2; \
-	VCMPPS.BCST  GT, EXPHI, Z10, K3; \
-	VCMPPS.BCST  GT, EXPHI, Z18, K4; \
-	VBROADCASTSS INF, K1, Z14; \
-	VBROADCASTSS INF, K2, Z30; \
-	VBROADCASTSS INF, K3, Z13; \
-	VBROADCASTSS INF, K4, Z29; \
-	VCMPPS       UNORD, Z0, Z0, K1; \
-	VCMPPS       UNORD, Z5, Z5, K2; \
+	VPXORD.BCST  SIGN, Z14, Z0;       \
+	VPXORD.BCST  SIGN, Z30, Z5;       \
+	VPXORD.BCST  SIGN, Z13, Z10;      \
+	VPXORD.BCST  SIGN, Z29, Z18;      \
+	VMAXPS.BCST  SIGLO, Z0, Z1;       \
+	VMAXPS.BCST  SIGLO, Z5, Z6;       \
+	VMAXPS.BCST  SIGLO, Z10, Z11;     \
+	VMAXPS.BCST  SIGLO, Z18, Z19;     \
+	VMINPS.BCST  EXPHI, Z1, Z1;       \
+	VMINPS.BCST  EXPHI, Z6, Z6;       \
+	VMINPS.BCST  EXPHI, Z11, Z11;     \
+	VMINPS.BCST  EXPHI, Z19, Z19;     \
+	VMULPS.BCST  LOG2E, Z1, Z3;       \
+	VMULPS.BCST  LOG2E, Z6, Z8;       \
+	VMULPS.BCST  LOG2E, Z11, Z16;     \
+	VMULPS.BCST  LOG2E, Z19, Z21;     \
+	VADDPS.BCST  HALF, Z3, Z3;        \
+	VADDPS.BCST  HALF, Z8, Z8;        \
+	VADDPS.BCST  HALF, Z16, Z16;      \
+	VADDPS.BCST  HALF, Z21, Z21;      \
+	VRNDSCALEPS  $1, Z3, Z3;          \
+	VRNDSCALEPS  $1, Z8, Z8;          \
+	VRNDSCALEPS  $1, Z16, Z16;        \
+	VRNDSCALEPS  $1, Z21, Z21;        \
+	VMULPS.BCST  LN2HI, Z3, Z14;      \
+	VMULPS.BCST  LN2HI, Z8, Z30;      \
+	VMULPS.BCST  LN2HI, Z16, Z13;     \
+	VMULPS.BCST  LN2HI, Z21, Z29;     \
+	VSUBPS       Z14, Z1, Z2;         \
+	VSUBPS       Z30, Z6, Z7;         \
+	VSUBPS       Z13, Z11, Z12;       \
+	VSUBPS       Z29, Z19, Z20;       \
+	VMULPS.BCST  LN2LO, Z3, Z14;      \
+	VMULPS.BCST  LN2LO, Z8, Z30;      \
+	VMULPS.BCST  LN2LO, Z16, Z13;     \
+	VMULPS.BCST  LN2LO, Z21, Z29;     \
+	VSUBPS       Z14, Z2, Z2;         \
+	VSUBPS       Z30, Z7, Z7;         \
+	VSUBPS       Z13, Z12, Z12;       \
+	VSUBPS       Z29, Z20, Z20;       \
+	VMULPS       Z2, Z2, Z14;         \
+	VMULPS       Z7, Z7, Z30;         \
+	VMULPS       Z12, Z12, Z13;       \
+	VMULPS       Z20, Z20, Z29;       \
+	VMULPS.BCST  EXPP0, Z2, Z4;       \
+	VMULPS.BCST  EXPP0, Z7, Z9;       \
+	VMULPS.BCST  EXPP0, Z12, Z17;     \
+	VMULPS.BCST  EXPP0, Z20, Z22;     \
+	VADDPS.BCST  EXPP1, Z4, Z4;       \
+	VADDPS.BCST  EXPP1, Z9, Z9;       \
+	VADDPS.BCST  EXPP1, Z17, Z17;     \
+	VADDPS.BCST  EXPP1, Z22, Z22;     \
+	VMULPS.BCST  EXPP2, Z2, Z1;       \
+	VMULPS.BCST  EXPP2, Z7, Z6;       \
+	VMULPS.BCST  EXPP2, Z12, Z11;     \
+	VMULPS.BCST  EXPP2, Z20, Z19;     \
+	VADDPS.BCST  EXPP3, Z1, Z1;       \
+	VADDPS.BCST  EXPP3, Z6, Z6;       \
+	VADDPS.BCST  EXPP3, Z11, Z11;     \
+	VADDPS.BCST  EXPP3, Z19, Z19;     \
+	VMULPS       Z14, Z4, Z4;         \
+	VMULPS       Z30, Z9, Z9;         \
+	VMULPS       Z13, Z17, Z17;       \
+	VMULPS       Z29, Z22, Z22;       \
+	VADDPS       Z1, Z4, Z4;          \
+	VADDPS       Z6, Z9, Z9;          \
+	VADDPS       Z11, Z17, Z17;       \
+	VADDPS       Z19, Z22, Z22;       \
+	VMULPS.BCST  EXPP4, Z2, Z1;       \
+	VMULPS.BCST  EXPP4, Z7, Z6;       \
+	VMULPS.BCST  EXPP4, Z12, Z11;     \
+	VMULPS.BCST  EXPP4, Z20, Z19;     \
+	VADDPS.BCST  EXPP5, Z1, Z1;       \
+	VADDPS.BCST  EXPP5, Z6, Z6;       \
+	VADDPS.BCST  EXPP5, Z11, Z11;     \
+	VADDPS.BCST  EXPP5, Z19, Z19;     \
+	VMULPS       Z14, Z4, Z4;         \
+	VMULPS       Z30, Z9, Z9;         \
+	VMULPS       Z13, Z17, Z17;       \
+	VMULPS       Z29, Z22, Z22;       \
+	VADDPS       Z1, Z4, Z4;          \
+	VADDPS       Z6, Z9, Z9;          \
+	VADDPS       Z11, Z17, Z17;       \
+	VADDPS       Z19, Z22, Z22;       \
+	VMULPS       Z14, Z4, Z4;         \
+	VMULPS       Z30, Z9, Z9;         \
+	VMULPS       Z13, Z17, Z17;       \
+	VMULPS       Z29, Z22, Z22;       \
+	VADDPS       Z2, Z4, Z4;          \
+	VADDPS       Z7, Z9, Z9;          \
+	VADDPS       Z12, Z17, Z17;       \
+	VADDPS       Z20, Z22, Z22;       \
+	VADDPS.BCST  ONE, Z4, Z4;         \
+	VADDPS.BCST  ONE, Z9, Z9;         \
+	VADDPS.BCST  ONE, Z17, Z17;       \
+	VADDPS.BCST  ONE, Z22, Z22;       \
+	VSCALEFPS    Z3, Z4, Z14;         \
+	VSCALEFPS    Z8, Z9, Z30;         \
+	VSCALEFPS    Z16, Z17, Z13;       \
+	VSCALEFPS    Z21, Z22, Z29;       \
+	VCMPPS.BCST  GT, EXPHI, Z0, K1;   \
+	VCMPPS.BCST  GT, EXPHI, Z5, K2;   \
+	VCMPPS.BCST  GT, EXPHI, Z10, K3;  \
+	VCMPPS.BCST  GT, EXPHI, Z18, K4;  \
+	VBROADCASTSS INF, K1, Z14;        \
+	VBROADCASTSS INF, K2, Z30;        \
+	VBROADCASTSS INF, K3, Z13;        \
+	VBROADCASTSS INF, K4, Z29;        \
+	VCMPPS       UNORD, Z0, Z0, K1;   \
+	VCMPPS       UNORD, Z5, Z5, K2;   \
 	VCMPPS       UNORD, Z10, Z10, K3; \
 	VCMPPS       UNORD, Z18, Z18, K4; \
-	VMOVAPS      Z0, K1, Z14; \
-	VMOVAPS      Z5, K2, Z30; \
-	VMOVAPS      Z10, K3, Z13; \
-	VMOVAPS      Z18, K4, Z29; \
-	VADDPS.BCST  ONE, Z14, Z14; \
-	VADDPS.BCST  ONE, Z30, Z30; \
-	VADDPS.BCST  ONE, Z13, Z13; \
-	VADDPS.BCST  ONE, Z29, Z29; \
-	VBROADCASTSS ONE, Z0; \
-	VBROADCASTSS ONE, Z5; \
-	VBROADCASTSS ONE, Z10; \
-	VBROADCASTSS ONE, Z18; \
-	VDIVPS       Z14, Z0, Z14; \
-	VDIVPS       Z30, Z5, Z30; \
-	VDIVPS       Z13, Z10, Z13; \
+	VMOVAPS      Z0, K1, Z14;         \
+	VMOVAPS      Z5, K2, Z30;         \
+	VMOVAPS      Z10, K3, Z13;        \
+	VMOVAPS      Z18, K4, Z29;        \
+	VADDPS.BCST  ONE, Z14, Z14;       \
+	VADDPS.BCST  ONE, Z30, Z30;       \
+	VADDPS.BCST  ONE, Z13, Z13;       \
+	VADDPS.BCST  ONE, Z29, Z29;       \
+	VBROADCASTSS ONE, Z0;             \
+	VBROADCASTSS ONE, Z5;             \
+	VBROADCASTSS ONE, Z10;            \
+	VBROADCASTSS ONE, Z18;            \
+	VDIVPS       Z14, Z0, Z14;        \
+	VDIVPS       Z30, Z5, Z30;        \
+	VDIVPS       Z13, Z10, Z13;       \
 	VDIVPS       Z29, Z18, Z29
 
 // SIGTANHZ4OC is SIGMOIDZ in place on the output gates in Z14, Z30 and
@@ -729,6 +729,10 @@ gruBwdNoDyZ:
 	VSUBPS       Z30, Z7, Z7;       \
 	VSUBPS       Z17, Z12, Z12;     \
 	VSUBPS       Z22, Z19, Z19;     \
+	VMULPS       Z2, Z2, Z14;       \
+	VMULPS       Z7, Z7, Z30;       \
+	VMULPS       Z12, Z12, Z17;     \
+	VMULPS       Z19, Z19, Z22;     \
 	VMULPS.BCST  EXPP0, Z2, Z4;     \
 	VMULPS.BCST  EXPP0, Z7, Z9;     \
 	VMULPS.BCST  EXPP0, Z12, Z16;   \
@@ -737,42 +741,38 @@ gruBwdNoDyZ:
 	VADDPS.BCST  EXPP1, Z9, Z9;     \
 	VADDPS.BCST  EXPP1, Z16, Z16;   \
 	VADDPS.BCST  EXPP1, Z21, Z21;   \
-	VMULPS       Z2, Z4, Z4;        \
-	VMULPS       Z7, Z9, Z9;        \
-	VMULPS       Z12, Z16, Z16;     \
-	VMULPS       Z19, Z21, Z21;     \
-	VADDPS.BCST  EXPP2, Z4, Z4;     \
-	VADDPS.BCST  EXPP2, Z9, Z9;     \
-	VADDPS.BCST  EXPP2, Z16, Z16;   \
-	VADDPS.BCST  EXPP2, Z21, Z21;   \
-	VMULPS       Z2, Z4, Z4;        \
-	VMULPS       Z7, Z9, Z9;        \
-	VMULPS       Z12, Z16, Z16;     \
-	VMULPS       Z19, Z21, Z21;     \
-	VADDPS.BCST  EXPP3, Z4, Z4;     \
-	VADDPS.BCST  EXPP3, Z9, Z9;     \
-	VADDPS.BCST  EXPP3, Z16, Z16;   \
-	VADDPS.BCST  EXPP3, Z21, Z21;   \
-	VMULPS       Z2, Z4, Z4;        \
-	VMULPS       Z7, Z9, Z9;        \
-	VMULPS       Z12, Z16, Z16;     \
-	VMULPS       Z19, Z21, Z21;     \
-	VADDPS.BCST  EXPP4, Z4, Z4;     \
-	VADDPS.BCST  EXPP4, Z9, Z9;     \
-	VADDPS.BCST  EXPP4, Z16, Z16;   \
-	VADDPS.BCST  EXPP4, Z21, Z21;   \
-	VMULPS       Z2, Z4, Z4;        \
-	VMULPS       Z7, Z9, Z9;        \
-	VMULPS       Z12, Z16, Z16;     \
-	VMULPS       Z19, Z21, Z21;     \
-	VADDPS.BCST  EXPP5, Z4, Z4;     \
-	VADDPS.BCST  EXPP5, Z9, Z9;     \
-	VADDPS.BCST  EXPP5, Z16, Z16;   \
-	VADDPS.BCST  EXPP5, Z21, Z21;   \
-	VMULPS       Z2, Z2, Z14;       \
-	VMULPS       Z7, Z7, Z30;       \
-	VMULPS       Z12, Z12, Z17;     \
-	VMULPS       Z19, Z19, Z22;     \
+	VMULPS.BCST  EXPP2, Z2, Z1;     \
+	VMULPS.BCST  EXPP2, Z7, Z6;     \
+	VMULPS.BCST  EXPP2, Z12, Z10;   \
+	VMULPS.BCST  EXPP2, Z19, Z18;   \
+	VADDPS.BCST  EXPP3, Z1, Z1;     \
+	VADDPS.BCST  EXPP3, Z6, Z6;     \
+	VADDPS.BCST  EXPP3, Z10, Z10;   \
+	VADDPS.BCST  EXPP3, Z18, Z18;   \
+	VMULPS       Z14, Z4, Z4;       \
+	VMULPS       Z30, Z9, Z9;       \
+	VMULPS       Z17, Z16, Z16;     \
+	VMULPS       Z22, Z21, Z21;     \
+	VADDPS       Z1, Z4, Z4;        \
+	VADDPS       Z6, Z9, Z9;        \
+	VADDPS       Z10, Z16, Z16;     \
+	VADDPS       Z18, Z21, Z21;     \
+	VMULPS.BCST  EXPP4, Z2, Z1;     \
+	VMULPS.BCST  EXPP4, Z7, Z6;     \
+	VMULPS.BCST  EXPP4, Z12, Z10;   \
+	VMULPS.BCST  EXPP4, Z19, Z18;   \
+	VADDPS.BCST  EXPP5, Z1, Z1;     \
+	VADDPS.BCST  EXPP5, Z6, Z6;     \
+	VADDPS.BCST  EXPP5, Z10, Z10;   \
+	VADDPS.BCST  EXPP5, Z18, Z18;   \
+	VMULPS       Z14, Z4, Z4;       \
+	VMULPS       Z30, Z9, Z9;       \
+	VMULPS       Z17, Z16, Z16;     \
+	VMULPS       Z22, Z21, Z21;     \
+	VADDPS       Z1, Z4, Z4;        \
+	VADDPS       Z6, Z9, Z9;        \
+	VADDPS       Z10, Z16, Z16;     \
+	VADDPS       Z18, Z21, Z21;     \
 	VMULPS       Z14, Z4, Z4;       \
 	VMULPS       Z30, Z9, Z9;       \
 	VMULPS       Z17, Z16, Z16;     \

@@ -41,9 +41,10 @@
 
 // EXPM1 runs expParts on x, which the caller has limited to [−80, expHi]
 // (a NaN lane gives garbage for the caller to replace): n = fn =
-// ⌊float32(x·log2e) + 0.5⌋, r = (x − fn·ln2Hi) − fn·ln2Lo, p by Horner from
-// P0, and y = m = p·(r·r) + r, so that e^x = 2^n·(1 + m). x is kept; r, n,
-// y, t are written, n as a float.
+// ⌊float32(x·log2e) + 0.5⌋, r = (x − fn·ln2Hi) − fn·ln2Lo, t = r·r, p from
+// three linear pieces in r by Horner in t (x holds each of the last two in
+// turn), and y = m = p·t + r, so that e^x = 2^n·(1 + m). r, n, y, t and x
+// are written, n as a float.
 #define EXPM1(x, r, n, y, t) \
 	VMULPS     LOG2E, x, n;  \
 	VADDPS     HALF, n, n;   \
@@ -52,17 +53,17 @@
 	VSUBPS     t, x, r;      \
 	VMULPS     LN2LO, n, t;  \
 	VSUBPS     t, r, r;      \
+	VMULPS     r, r, t;      \
 	VMULPS     EXPP0, r, y;  \
 	VADDPS     EXPP1, y, y;  \
-	VMULPS     r, y, y;      \
-	VADDPS     EXPP2, y, y;  \
-	VMULPS     r, y, y;      \
-	VADDPS     EXPP3, y, y;  \
-	VMULPS     r, y, y;      \
-	VADDPS     EXPP4, y, y;  \
-	VMULPS     r, y, y;      \
-	VADDPS     EXPP5, y, y;  \
-	VMULPS     r, r, t;      \
+	VMULPS     EXPP2, r, x;  \
+	VADDPS     EXPP3, x, x;  \
+	VMULPS     t, y, y;      \
+	VADDPS     x, y, y;      \
+	VMULPS     EXPP4, r, x;  \
+	VADDPS     EXPP5, x, x;  \
+	VMULPS     t, y, y;      \
+	VADDPS     x, y, y;      \
 	VMULPS     t, y, y;      \
 	VADDPS     r, y, y
 
