@@ -26,8 +26,6 @@ import "math"
 // functions.
 
 const (
-	expHi   = 88.37626   // e^x overflows float32 above this
-	expLo   = -103.27893 // e^x is 0 in float32 below this
 	log2e   = 1.44269504088896341
 	ln2Hi   = 0.693359375
 	ln2Lo   = -2.12194440e-4
@@ -37,25 +35,18 @@ const (
 	expP3   = 4.1665795894e-2
 	expP4   = 1.6666665459e-1
 	expP5   = 5.0000001201e-1
+	sigLo   = -80 // e^u < 2^−24 below this, so 1 + e^u rounds to 1 as it would for any smaller u
+	sigHi   = 89  // e^u overflows float32 from ln(MaxFloat32) ≈ 88.72 on, and exp32(89) is +Inf
 	tanhSat = 9.1 // above this tanh rounds to ±1 in float32
 )
 
-// exp32 is e^x in float32 (NaN for NaN, +Inf above expHi, 0 below expLo).
+// exp32 is e^x in float32 for x in [sigLo, sigHi] (NaN for NaN): 2^n·(1 + m)
+// from expParts, rounded once. y·2^(n−⌊n/2⌋) is exact, and multiplying by
+// 2^⌊n/2⌋ rounds, to +Inf on overflow; −115 ≤ n ≤ 128 keeps both factors
+// normal powers of two.
 func exp32(x float32) float32 {
-	switch {
-	case x > expHi:
-		return float32(math.Inf(1))
-	case x < expLo:
-		return 0
-	case x != x:
-		return x
-	}
 	fn, m := expParts(x)
 	y := m + 1
-	// y·2^n, rounded once: y·2^(n−⌊n/2⌋) is exact (n ≥ −149 keeps it
-	// normal), and multiplying by 2^⌊n/2⌋ rounds, to a subnormal for
-	// n < −125 and to +Inf on overflow at n = 128. Both factors are normal
-	// powers of two.
 	n := int32(fn)
 	n1 := n >> 1
 	y *= math.Float32frombits(uint32(n-n1+127) << 23)
@@ -63,14 +54,14 @@ func exp32(x float32) float32 {
 }
 
 // expParts splits e^x as 2^n·(1 + m): x = n·ln2 + r with n = fn an integer
-// (rounded to nearest) and |r| ≤ ln2/2, and m = p(r)·r² + r ≈ e^r − 1,
+// (rounded to nearest, ties to even) and |r| ≤ ln2/2, and m = p(r)·r² + r ≈ e^r − 1,
 // which keeps its relative accuracy where r is tiny (tanh relies on it).
 // p is Cephes' degree-5 polynomial evaluated as three linear pieces joined
 // by Horner's rule in r²: the same operations as Horner's rule in r, in a
 // dependency chain 4 operations shorter, which lets the vector kernels
 // overlap more of their work.
 func expParts(x float32) (fn, m float32) {
-	fn = float32(math.Floor(float64(float32(x*log2e) + 0.5)))
+	fn = float32(math.RoundToEven(float64(float32(x * log2e))))
 	r := float32(x-float32(fn*ln2Hi)) - float32(fn*ln2Lo)
 	r2 := float32(r * r)
 	p := float32(expP0*r) + expP1
@@ -79,9 +70,17 @@ func expParts(x float32) (fn, m float32) {
 	return fn, float32(p*r2) + r
 }
 
-// sigmoid is the logistic function 1/(1+e^−x).
+// sigmoid is the logistic function 1/(1+e^u), u = −x clamped to [sigLo,
+// sigHi]: neither bound changes the result, and they keep exp32 free of
+// cases (a NaN passes through).
 func sigmoid(x float32) float32 {
-	return 1 / (1 + exp32(-x))
+	u := -x
+	if u < sigLo {
+		u = sigLo
+	} else if u > sigHi {
+		u = sigHi
+	}
+	return 1 / (1 + exp32(u))
 }
 
 // tanh is the hyperbolic tangent, as e/(e+2) with e = e^(2a) − 1 for

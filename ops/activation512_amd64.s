@@ -14,23 +14,21 @@
 // doubleword forms (VPXORD, VPANDD, VPORD), which need only AVX512F.
 
 #define ONE     ·vecConst+0x000(SB)
-#define HALF    ·vecConst+0x020(SB)
-#define LOG2E   ·vecConst+0x040(SB)
-#define LN2HI   ·vecConst+0x060(SB)
-#define LN2LO   ·vecConst+0x080(SB)
-#define EXPP0   ·vecConst+0x0a0(SB)
-#define EXPP1   ·vecConst+0x0c0(SB)
-#define EXPP2   ·vecConst+0x0e0(SB)
-#define EXPP3   ·vecConst+0x100(SB)
-#define EXPP4   ·vecConst+0x120(SB)
-#define EXPP5   ·vecConst+0x140(SB)
-#define EXPHI   ·vecConst+0x160(SB)
-#define INF     ·vecConst+0x180(SB)
-#define SIGN    ·vecConst+0x1a0(SB)
-#define TWO     ·vecConst+0x200(SB)
-#define TANHSAT ·vecConst+0x220(SB)
-#define ABS     ·vecConst+0x240(SB)
-#define SIGLO   ·vecConst+0x260(SB)
+#define LOG2E   ·vecConst+0x020(SB)
+#define LN2HI   ·vecConst+0x040(SB)
+#define LN2LO   ·vecConst+0x060(SB)
+#define EXPP0   ·vecConst+0x080(SB)
+#define EXPP1   ·vecConst+0x0a0(SB)
+#define EXPP2   ·vecConst+0x0c0(SB)
+#define EXPP3   ·vecConst+0x0e0(SB)
+#define EXPP4   ·vecConst+0x100(SB)
+#define EXPP5   ·vecConst+0x120(SB)
+#define SIGHI   ·vecConst+0x140(SB)
+#define SIGN    ·vecConst+0x160(SB)
+#define TWO     ·vecConst+0x1c0(SB)
+#define TANHSAT ·vecConst+0x1e0(SB)
+#define ABS     ·vecConst+0x200(SB)
+#define SIGLO   ·vecConst+0x220(SB)
 
 #define LT    $0x11
 #define GT    $0x1e
@@ -39,8 +37,7 @@
 // EXPM1Z is EXPM1 of activation_amd64.s on 16 lanes.
 #define EXPM1Z(x, r, n, y, t) \
 	VMULPS.BCST  LOG2E, x, n; \
-	VADDPS.BCST  HALF, n, n;  \
-	VRNDSCALEPS  $1, n, n;    \
+	VRNDSCALEPS  $0, n, n;    \
 	VMULPS.BCST  LN2HI, n, t; \
 	VSUBPS       t, x, r;     \
 	VMULPS.BCST  LN2LO, n, t; \
@@ -67,17 +64,15 @@
 	EXPM1Z(x, r, n, y, t);   \
 	VADDPS.BCST ONE, y, y
 
-// SIGMOIDZ is SIGMOID on 16 lanes; Z0–Z4 and K2 are clobbered.
+// SIGMOIDZ is SIGMOID on 16 lanes; Z0–Z4 are clobbered.
 #define SIGMOIDZ(x, out) \
 	VPXORD.BCST  SIGN, x, Z3;        \
-	VMAXPS.BCST  SIGLO, Z3, Z4;      \
-	VMINPS.BCST  EXPHI, Z4, Z4;      \
+	VBROADCASTSS SIGLO, Z4;          \
+	VMAXPS       Z3, Z4, Z4;         \
+	VBROADCASTSS SIGHI, Z0;          \
+	VMINPS       Z4, Z0, Z4;         \
 	EXPREDZ(Z4, Z0, Z1, Z2, out);    \
 	VSCALEFPS    Z1, Z2, out;        \
-	VCMPPS.BCST  GT, EXPHI, Z3, K2;  \
-	VBROADCASTSS INF, K2, out;       \
-	VCMPPS       UNORD, Z3, Z3, K2;  \
-	VMOVAPS      Z3, K2, out;        \
 	VADDPS.BCST  ONE, out, out;      \
 	VBROADCASTSS ONE, Z0;            \
 	VDIVPS       out, Z0, out
@@ -477,10 +472,8 @@ gruBwdNoDyZ:
 #define EXPM1Z2(xa, ra, na, ya, ta, xb, rb, nb, yb, tb) \
 	VMULPS.BCST  LOG2E, xa, na; \
 	VMULPS.BCST  LOG2E, xb, nb; \
-	VADDPS.BCST  HALF, na, na;  \
-	VADDPS.BCST  HALF, nb, nb;  \
-	VRNDSCALEPS  $1, na, na;    \
-	VRNDSCALEPS  $1, nb, nb;    \
+	VRNDSCALEPS  $0, na, na;    \
+	VRNDSCALEPS  $0, nb, nb;    \
 	VMULPS.BCST  LN2HI, na, ta; \
 	VMULPS.BCST  LN2HI, nb, tb; \
 	VSUBPS       ta, xa, ra;    \
@@ -553,133 +546,121 @@ gruBwdNoDyZ:
 // operations in SIGMOIDZ's order on its own registers, so the same bits.
 // Z0–Z12, Z16–Z22 and K1–K4 are clobbered.
 #define SIGMOIDZ4IF \
-	VPXORD.BCST  SIGN, Z14, Z0;       \
-	VPXORD.BCST  SIGN, Z30, Z5;       \
-	VPXORD.BCST  SIGN, Z13, Z10;      \
-	VPXORD.BCST  SIGN, Z29, Z18;      \
-	VMAXPS.BCST  SIGLO, Z0, Z1;       \
-	VMAXPS.BCST  SIGLO, Z5, Z6;       \
-	VMAXPS.BCST  SIGLO, Z10, Z11;     \
-	VMAXPS.BCST  SIGLO, Z18, Z19;     \
-	VMINPS.BCST  EXPHI, Z1, Z1;       \
-	VMINPS.BCST  EXPHI, Z6, Z6;       \
-	VMINPS.BCST  EXPHI, Z11, Z11;     \
-	VMINPS.BCST  EXPHI, Z19, Z19;     \
-	VMULPS.BCST  LOG2E, Z1, Z3;       \
-	VMULPS.BCST  LOG2E, Z6, Z8;       \
-	VMULPS.BCST  LOG2E, Z11, Z16;     \
-	VMULPS.BCST  LOG2E, Z19, Z21;     \
-	VADDPS.BCST  HALF, Z3, Z3;        \
-	VADDPS.BCST  HALF, Z8, Z8;        \
-	VADDPS.BCST  HALF, Z16, Z16;      \
-	VADDPS.BCST  HALF, Z21, Z21;      \
-	VRNDSCALEPS  $1, Z3, Z3;          \
-	VRNDSCALEPS  $1, Z8, Z8;          \
-	VRNDSCALEPS  $1, Z16, Z16;        \
-	VRNDSCALEPS  $1, Z21, Z21;        \
-	VMULPS.BCST  LN2HI, Z3, Z14;      \
-	VMULPS.BCST  LN2HI, Z8, Z30;      \
-	VMULPS.BCST  LN2HI, Z16, Z13;     \
-	VMULPS.BCST  LN2HI, Z21, Z29;     \
-	VSUBPS       Z14, Z1, Z2;         \
-	VSUBPS       Z30, Z6, Z7;         \
-	VSUBPS       Z13, Z11, Z12;       \
-	VSUBPS       Z29, Z19, Z20;       \
-	VMULPS.BCST  LN2LO, Z3, Z14;      \
-	VMULPS.BCST  LN2LO, Z8, Z30;      \
-	VMULPS.BCST  LN2LO, Z16, Z13;     \
-	VMULPS.BCST  LN2LO, Z21, Z29;     \
-	VSUBPS       Z14, Z2, Z2;         \
-	VSUBPS       Z30, Z7, Z7;         \
-	VSUBPS       Z13, Z12, Z12;       \
-	VSUBPS       Z29, Z20, Z20;       \
-	VMULPS       Z2, Z2, Z14;         \
-	VMULPS       Z7, Z7, Z30;         \
-	VMULPS       Z12, Z12, Z13;       \
-	VMULPS       Z20, Z20, Z29;       \
-	VMULPS.BCST  EXPP0, Z2, Z4;       \
-	VMULPS.BCST  EXPP0, Z7, Z9;       \
-	VMULPS.BCST  EXPP0, Z12, Z17;     \
-	VMULPS.BCST  EXPP0, Z20, Z22;     \
-	VADDPS.BCST  EXPP1, Z4, Z4;       \
-	VADDPS.BCST  EXPP1, Z9, Z9;       \
-	VADDPS.BCST  EXPP1, Z17, Z17;     \
-	VADDPS.BCST  EXPP1, Z22, Z22;     \
-	VMULPS.BCST  EXPP2, Z2, Z1;       \
-	VMULPS.BCST  EXPP2, Z7, Z6;       \
-	VMULPS.BCST  EXPP2, Z12, Z11;     \
-	VMULPS.BCST  EXPP2, Z20, Z19;     \
-	VADDPS.BCST  EXPP3, Z1, Z1;       \
-	VADDPS.BCST  EXPP3, Z6, Z6;       \
-	VADDPS.BCST  EXPP3, Z11, Z11;     \
-	VADDPS.BCST  EXPP3, Z19, Z19;     \
-	VMULPS       Z14, Z4, Z4;         \
-	VMULPS       Z30, Z9, Z9;         \
-	VMULPS       Z13, Z17, Z17;       \
-	VMULPS       Z29, Z22, Z22;       \
-	VADDPS       Z1, Z4, Z4;          \
-	VADDPS       Z6, Z9, Z9;          \
-	VADDPS       Z11, Z17, Z17;       \
-	VADDPS       Z19, Z22, Z22;       \
-	VMULPS.BCST  EXPP4, Z2, Z1;       \
-	VMULPS.BCST  EXPP4, Z7, Z6;       \
-	VMULPS.BCST  EXPP4, Z12, Z11;     \
-	VMULPS.BCST  EXPP4, Z20, Z19;     \
-	VADDPS.BCST  EXPP5, Z1, Z1;       \
-	VADDPS.BCST  EXPP5, Z6, Z6;       \
-	VADDPS.BCST  EXPP5, Z11, Z11;     \
-	VADDPS.BCST  EXPP5, Z19, Z19;     \
-	VMULPS       Z14, Z4, Z4;         \
-	VMULPS       Z30, Z9, Z9;         \
-	VMULPS       Z13, Z17, Z17;       \
-	VMULPS       Z29, Z22, Z22;       \
-	VADDPS       Z1, Z4, Z4;          \
-	VADDPS       Z6, Z9, Z9;          \
-	VADDPS       Z11, Z17, Z17;       \
-	VADDPS       Z19, Z22, Z22;       \
-	VMULPS       Z14, Z4, Z4;         \
-	VMULPS       Z30, Z9, Z9;         \
-	VMULPS       Z13, Z17, Z17;       \
-	VMULPS       Z29, Z22, Z22;       \
-	VADDPS       Z2, Z4, Z4;          \
-	VADDPS       Z7, Z9, Z9;          \
-	VADDPS       Z12, Z17, Z17;       \
-	VADDPS       Z20, Z22, Z22;       \
-	VADDPS.BCST  ONE, Z4, Z4;         \
-	VADDPS.BCST  ONE, Z9, Z9;         \
-	VADDPS.BCST  ONE, Z17, Z17;       \
-	VADDPS.BCST  ONE, Z22, Z22;       \
-	VSCALEFPS    Z3, Z4, Z14;         \
-	VSCALEFPS    Z8, Z9, Z30;         \
-	VSCALEFPS    Z16, Z17, Z13;       \
-	VSCALEFPS    Z21, Z22, Z29;       \
-	VCMPPS.BCST  GT, EXPHI, Z0, K1;   \
-	VCMPPS.BCST  GT, EXPHI, Z5, K2;   \
-	VCMPPS.BCST  GT, EXPHI, Z10, K3;  \
-	VCMPPS.BCST  GT, EXPHI, Z18, K4;  \
-	VBROADCASTSS INF, K1, Z14;        \
-	VBROADCASTSS INF, K2, Z30;        \
-	VBROADCASTSS INF, K3, Z13;        \
-	VBROADCASTSS INF, K4, Z29;        \
-	VCMPPS       UNORD, Z0, Z0, K1;   \
-	VCMPPS       UNORD, Z5, Z5, K2;   \
-	VCMPPS       UNORD, Z10, Z10, K3; \
-	VCMPPS       UNORD, Z18, Z18, K4; \
-	VMOVAPS      Z0, K1, Z14;         \
-	VMOVAPS      Z5, K2, Z30;         \
-	VMOVAPS      Z10, K3, Z13;        \
-	VMOVAPS      Z18, K4, Z29;        \
-	VADDPS.BCST  ONE, Z14, Z14;       \
-	VADDPS.BCST  ONE, Z30, Z30;       \
-	VADDPS.BCST  ONE, Z13, Z13;       \
-	VADDPS.BCST  ONE, Z29, Z29;       \
-	VBROADCASTSS ONE, Z0;             \
-	VBROADCASTSS ONE, Z5;             \
-	VBROADCASTSS ONE, Z10;            \
-	VBROADCASTSS ONE, Z18;            \
-	VDIVPS       Z14, Z0, Z14;        \
-	VDIVPS       Z30, Z5, Z30;        \
-	VDIVPS       Z13, Z10, Z13;       \
+	VPXORD.BCST  SIGN, Z14, Z0;   \
+	VPXORD.BCST  SIGN, Z30, Z5;   \
+	VPXORD.BCST  SIGN, Z13, Z10;  \
+	VPXORD.BCST  SIGN, Z29, Z18;  \
+	VBROADCASTSS SIGLO, Z1;       \
+	VBROADCASTSS SIGLO, Z6;       \
+	VBROADCASTSS SIGLO, Z11;      \
+	VBROADCASTSS SIGLO, Z19;      \
+	VMAXPS       Z0, Z1, Z1;      \
+	VMAXPS       Z5, Z6, Z6;      \
+	VMAXPS       Z10, Z11, Z11;   \
+	VMAXPS       Z18, Z19, Z19;   \
+	VBROADCASTSS SIGHI, Z14;      \
+	VBROADCASTSS SIGHI, Z30;      \
+	VBROADCASTSS SIGHI, Z13;      \
+	VBROADCASTSS SIGHI, Z29;      \
+	VMINPS       Z1, Z14, Z1;     \
+	VMINPS       Z6, Z30, Z6;     \
+	VMINPS       Z11, Z13, Z11;   \
+	VMINPS       Z19, Z29, Z19;   \
+	VMULPS.BCST  LOG2E, Z1, Z3;   \
+	VMULPS.BCST  LOG2E, Z6, Z8;   \
+	VMULPS.BCST  LOG2E, Z11, Z16; \
+	VMULPS.BCST  LOG2E, Z19, Z21; \
+	VRNDSCALEPS  $0, Z3, Z3;      \
+	VRNDSCALEPS  $0, Z8, Z8;      \
+	VRNDSCALEPS  $0, Z16, Z16;    \
+	VRNDSCALEPS  $0, Z21, Z21;    \
+	VMULPS.BCST  LN2HI, Z3, Z14;  \
+	VMULPS.BCST  LN2HI, Z8, Z30;  \
+	VMULPS.BCST  LN2HI, Z16, Z13; \
+	VMULPS.BCST  LN2HI, Z21, Z29; \
+	VSUBPS       Z14, Z1, Z2;     \
+	VSUBPS       Z30, Z6, Z7;     \
+	VSUBPS       Z13, Z11, Z12;   \
+	VSUBPS       Z29, Z19, Z20;   \
+	VMULPS.BCST  LN2LO, Z3, Z14;  \
+	VMULPS.BCST  LN2LO, Z8, Z30;  \
+	VMULPS.BCST  LN2LO, Z16, Z13; \
+	VMULPS.BCST  LN2LO, Z21, Z29; \
+	VSUBPS       Z14, Z2, Z2;     \
+	VSUBPS       Z30, Z7, Z7;     \
+	VSUBPS       Z13, Z12, Z12;   \
+	VSUBPS       Z29, Z20, Z20;   \
+	VMULPS       Z2, Z2, Z14;     \
+	VMULPS       Z7, Z7, Z30;     \
+	VMULPS       Z12, Z12, Z13;   \
+	VMULPS       Z20, Z20, Z29;   \
+	VMULPS.BCST  EXPP0, Z2, Z4;   \
+	VMULPS.BCST  EXPP0, Z7, Z9;   \
+	VMULPS.BCST  EXPP0, Z12, Z17; \
+	VMULPS.BCST  EXPP0, Z20, Z22; \
+	VADDPS.BCST  EXPP1, Z4, Z4;   \
+	VADDPS.BCST  EXPP1, Z9, Z9;   \
+	VADDPS.BCST  EXPP1, Z17, Z17; \
+	VADDPS.BCST  EXPP1, Z22, Z22; \
+	VMULPS.BCST  EXPP2, Z2, Z1;   \
+	VMULPS.BCST  EXPP2, Z7, Z6;   \
+	VMULPS.BCST  EXPP2, Z12, Z11; \
+	VMULPS.BCST  EXPP2, Z20, Z19; \
+	VADDPS.BCST  EXPP3, Z1, Z1;   \
+	VADDPS.BCST  EXPP3, Z6, Z6;   \
+	VADDPS.BCST  EXPP3, Z11, Z11; \
+	VADDPS.BCST  EXPP3, Z19, Z19; \
+	VMULPS       Z14, Z4, Z4;     \
+	VMULPS       Z30, Z9, Z9;     \
+	VMULPS       Z13, Z17, Z17;   \
+	VMULPS       Z29, Z22, Z22;   \
+	VADDPS       Z1, Z4, Z4;      \
+	VADDPS       Z6, Z9, Z9;      \
+	VADDPS       Z11, Z17, Z17;   \
+	VADDPS       Z19, Z22, Z22;   \
+	VMULPS.BCST  EXPP4, Z2, Z1;   \
+	VMULPS.BCST  EXPP4, Z7, Z6;   \
+	VMULPS.BCST  EXPP4, Z12, Z11; \
+	VMULPS.BCST  EXPP4, Z20, Z19; \
+	VADDPS.BCST  EXPP5, Z1, Z1;   \
+	VADDPS.BCST  EXPP5, Z6, Z6;   \
+	VADDPS.BCST  EXPP5, Z11, Z11; \
+	VADDPS.BCST  EXPP5, Z19, Z19; \
+	VMULPS       Z14, Z4, Z4;     \
+	VMULPS       Z30, Z9, Z9;     \
+	VMULPS       Z13, Z17, Z17;   \
+	VMULPS       Z29, Z22, Z22;   \
+	VADDPS       Z1, Z4, Z4;      \
+	VADDPS       Z6, Z9, Z9;      \
+	VADDPS       Z11, Z17, Z17;   \
+	VADDPS       Z19, Z22, Z22;   \
+	VMULPS       Z14, Z4, Z4;     \
+	VMULPS       Z30, Z9, Z9;     \
+	VMULPS       Z13, Z17, Z17;   \
+	VMULPS       Z29, Z22, Z22;   \
+	VADDPS       Z2, Z4, Z4;      \
+	VADDPS       Z7, Z9, Z9;      \
+	VADDPS       Z12, Z17, Z17;   \
+	VADDPS       Z20, Z22, Z22;   \
+	VADDPS.BCST  ONE, Z4, Z4;     \
+	VADDPS.BCST  ONE, Z9, Z9;     \
+	VADDPS.BCST  ONE, Z17, Z17;   \
+	VADDPS.BCST  ONE, Z22, Z22;   \
+	VSCALEFPS    Z3, Z4, Z14;     \
+	VSCALEFPS    Z8, Z9, Z30;     \
+	VSCALEFPS    Z16, Z17, Z13;   \
+	VSCALEFPS    Z21, Z22, Z29;   \
+	VADDPS.BCST  ONE, Z14, Z14;   \
+	VADDPS.BCST  ONE, Z30, Z30;   \
+	VADDPS.BCST  ONE, Z13, Z13;   \
+	VADDPS.BCST  ONE, Z29, Z29;   \
+	VBROADCASTSS ONE, Z0;         \
+	VBROADCASTSS ONE, Z5;         \
+	VBROADCASTSS ONE, Z10;        \
+	VBROADCASTSS ONE, Z18;        \
+	VDIVPS       Z14, Z0, Z14;    \
+	VDIVPS       Z30, Z5, Z30;    \
+	VDIVPS       Z13, Z10, Z13;   \
 	VDIVPS       Z29, Z18, Z29
 
 // SIGTANHZ4OC is SIGMOIDZ in place on the output gates in Z14, Z30 and
@@ -687,135 +668,127 @@ gruBwdNoDyZ:
 // interleaved as in SIGMOIDZ4IF (TANHZ's two first). Z0–Z10, Z12,
 // Z15–Z22, K5 and K6 are clobbered.
 #define SIGTANHZ4OC \
-	VPANDD.BCST  ABS, Z11, Z10;     \
-	VPANDD.BCST  ABS, Z27, Z18;     \
-	VPXORD.BCST  SIGN, Z14, Z0;     \
-	VPXORD.BCST  SIGN, Z30, Z5;     \
-	VBROADCASTSS TANHSAT, Z12;      \
-	VBROADCASTSS TANHSAT, Z19;      \
-	VMAXPS.BCST  SIGLO, Z0, Z1;     \
-	VMAXPS.BCST  SIGLO, Z5, Z6;     \
-	VMINPS       Z10, Z12, Z10;     \
-	VMINPS       Z18, Z19, Z18;     \
-	VMINPS.BCST  EXPHI, Z1, Z1;     \
-	VMINPS.BCST  EXPHI, Z6, Z6;     \
-	VADDPS       Z10, Z10, Z10;     \
-	VADDPS       Z18, Z18, Z18;     \
-	VMULPS.BCST  LOG2E, Z1, Z3;     \
-	VMULPS.BCST  LOG2E, Z6, Z8;     \
-	VMULPS.BCST  LOG2E, Z10, Z15;   \
-	VMULPS.BCST  LOG2E, Z18, Z20;   \
-	VADDPS.BCST  HALF, Z3, Z3;      \
-	VADDPS.BCST  HALF, Z8, Z8;      \
-	VADDPS.BCST  HALF, Z15, Z15;    \
-	VADDPS.BCST  HALF, Z20, Z20;    \
-	VRNDSCALEPS  $1, Z3, Z3;        \
-	VRNDSCALEPS  $1, Z8, Z8;        \
-	VRNDSCALEPS  $1, Z15, Z15;      \
-	VRNDSCALEPS  $1, Z20, Z20;      \
-	VMULPS.BCST  LN2HI, Z3, Z14;    \
-	VMULPS.BCST  LN2HI, Z8, Z30;    \
-	VMULPS.BCST  LN2HI, Z15, Z17;   \
-	VMULPS.BCST  LN2HI, Z20, Z22;   \
-	VSUBPS       Z14, Z1, Z2;       \
-	VSUBPS       Z30, Z6, Z7;       \
-	VSUBPS       Z17, Z10, Z12;     \
-	VSUBPS       Z22, Z18, Z19;     \
-	VMULPS.BCST  LN2LO, Z3, Z14;    \
-	VMULPS.BCST  LN2LO, Z8, Z30;    \
-	VMULPS.BCST  LN2LO, Z15, Z17;   \
-	VMULPS.BCST  LN2LO, Z20, Z22;   \
-	VSUBPS       Z14, Z2, Z2;       \
-	VSUBPS       Z30, Z7, Z7;       \
-	VSUBPS       Z17, Z12, Z12;     \
-	VSUBPS       Z22, Z19, Z19;     \
-	VMULPS       Z2, Z2, Z14;       \
-	VMULPS       Z7, Z7, Z30;       \
-	VMULPS       Z12, Z12, Z17;     \
-	VMULPS       Z19, Z19, Z22;     \
-	VMULPS.BCST  EXPP0, Z2, Z4;     \
-	VMULPS.BCST  EXPP0, Z7, Z9;     \
-	VMULPS.BCST  EXPP0, Z12, Z16;   \
-	VMULPS.BCST  EXPP0, Z19, Z21;   \
-	VADDPS.BCST  EXPP1, Z4, Z4;     \
-	VADDPS.BCST  EXPP1, Z9, Z9;     \
-	VADDPS.BCST  EXPP1, Z16, Z16;   \
-	VADDPS.BCST  EXPP1, Z21, Z21;   \
-	VMULPS.BCST  EXPP2, Z2, Z1;     \
-	VMULPS.BCST  EXPP2, Z7, Z6;     \
-	VMULPS.BCST  EXPP2, Z12, Z10;   \
-	VMULPS.BCST  EXPP2, Z19, Z18;   \
-	VADDPS.BCST  EXPP3, Z1, Z1;     \
-	VADDPS.BCST  EXPP3, Z6, Z6;     \
-	VADDPS.BCST  EXPP3, Z10, Z10;   \
-	VADDPS.BCST  EXPP3, Z18, Z18;   \
-	VMULPS       Z14, Z4, Z4;       \
-	VMULPS       Z30, Z9, Z9;       \
-	VMULPS       Z17, Z16, Z16;     \
-	VMULPS       Z22, Z21, Z21;     \
-	VADDPS       Z1, Z4, Z4;        \
-	VADDPS       Z6, Z9, Z9;        \
-	VADDPS       Z10, Z16, Z16;     \
-	VADDPS       Z18, Z21, Z21;     \
-	VMULPS.BCST  EXPP4, Z2, Z1;     \
-	VMULPS.BCST  EXPP4, Z7, Z6;     \
-	VMULPS.BCST  EXPP4, Z12, Z10;   \
-	VMULPS.BCST  EXPP4, Z19, Z18;   \
-	VADDPS.BCST  EXPP5, Z1, Z1;     \
-	VADDPS.BCST  EXPP5, Z6, Z6;     \
-	VADDPS.BCST  EXPP5, Z10, Z10;   \
-	VADDPS.BCST  EXPP5, Z18, Z18;   \
-	VMULPS       Z14, Z4, Z4;       \
-	VMULPS       Z30, Z9, Z9;       \
-	VMULPS       Z17, Z16, Z16;     \
-	VMULPS       Z22, Z21, Z21;     \
-	VADDPS       Z1, Z4, Z4;        \
-	VADDPS       Z6, Z9, Z9;        \
-	VADDPS       Z10, Z16, Z16;     \
-	VADDPS       Z18, Z21, Z21;     \
-	VMULPS       Z14, Z4, Z4;       \
-	VMULPS       Z30, Z9, Z9;       \
-	VMULPS       Z17, Z16, Z16;     \
-	VMULPS       Z22, Z21, Z21;     \
-	VADDPS       Z2, Z4, Z4;        \
-	VADDPS       Z7, Z9, Z9;        \
-	VADDPS       Z12, Z16, Z16;     \
-	VADDPS       Z19, Z21, Z21;     \
-	VADDPS.BCST  ONE, Z4, Z4;       \
-	VADDPS.BCST  ONE, Z9, Z9;       \
-	VSCALEFPS    Z15, Z16, Z16;     \
-	VSCALEFPS    Z20, Z21, Z21;     \
-	VSCALEFPS    Z3, Z4, Z14;       \
-	VSCALEFPS    Z8, Z9, Z30;       \
-	VBROADCASTSS ONE, Z12;          \
-	VBROADCASTSS ONE, Z19;          \
-	VCMPPS.BCST  GT, EXPHI, Z0, K5; \
-	VCMPPS.BCST  GT, EXPHI, Z5, K6; \
-	VSCALEFPS    Z15, Z12, Z17;     \
-	VSCALEFPS    Z20, Z19, Z22;     \
-	VBROADCASTSS INF, K5, Z14;      \
-	VBROADCASTSS INF, K6, Z30;      \
-	VSUBPS.BCST  ONE, Z17, Z17;     \
-	VSUBPS.BCST  ONE, Z22, Z22;     \
-	VCMPPS       UNORD, Z0, Z0, K5; \
-	VCMPPS       UNORD, Z5, Z5, K6; \
-	VADDPS       Z17, Z16, Z16;     \
-	VADDPS       Z22, Z21, Z21;     \
-	VMOVAPS      Z0, K5, Z14;       \
-	VMOVAPS      Z5, K6, Z30;       \
-	VADDPS.BCST  TWO, Z16, Z17;     \
-	VADDPS.BCST  TWO, Z21, Z22;     \
-	VADDPS.BCST  ONE, Z14, Z14;     \
-	VADDPS.BCST  ONE, Z30, Z30;     \
-	VDIVPS       Z17, Z16, Z13;     \
-	VDIVPS       Z22, Z21, Z29;     \
-	VBROADCASTSS ONE, Z0;           \
-	VBROADCASTSS ONE, Z5;           \
-	VPANDD.BCST  SIGN, Z11, Z12;    \
-	VPANDD.BCST  SIGN, Z27, Z19;    \
-	VDIVPS       Z14, Z0, Z14;      \
-	VDIVPS       Z30, Z5, Z30;      \
-	VPORD        Z12, Z13, Z13;     \
+	VPANDD.BCST  ABS, Z11, Z10;   \
+	VPANDD.BCST  ABS, Z27, Z18;   \
+	VPXORD.BCST  SIGN, Z14, Z0;   \
+	VPXORD.BCST  SIGN, Z30, Z5;   \
+	VBROADCASTSS TANHSAT, Z12;    \
+	VBROADCASTSS TANHSAT, Z19;    \
+	VBROADCASTSS SIGLO, Z1;       \
+	VBROADCASTSS SIGLO, Z6;       \
+	VMINPS       Z10, Z12, Z10;   \
+	VMINPS       Z18, Z19, Z18;   \
+	VMAXPS       Z0, Z1, Z1;      \
+	VMAXPS       Z5, Z6, Z6;      \
+	VADDPS       Z10, Z10, Z10;   \
+	VADDPS       Z18, Z18, Z18;   \
+	VBROADCASTSS SIGHI, Z14;      \
+	VBROADCASTSS SIGHI, Z30;      \
+	VMULPS.BCST  LOG2E, Z10, Z15; \
+	VMULPS.BCST  LOG2E, Z18, Z20; \
+	VMINPS       Z1, Z14, Z1;     \
+	VMINPS       Z6, Z30, Z6;     \
+	VRNDSCALEPS  $0, Z15, Z15;    \
+	VRNDSCALEPS  $0, Z20, Z20;    \
+	VMULPS.BCST  LOG2E, Z1, Z3;   \
+	VMULPS.BCST  LOG2E, Z6, Z8;   \
+	VMULPS.BCST  LN2HI, Z15, Z17; \
+	VMULPS.BCST  LN2HI, Z20, Z22; \
+	VRNDSCALEPS  $0, Z3, Z3;      \
+	VRNDSCALEPS  $0, Z8, Z8;      \
+	VSUBPS       Z17, Z10, Z12;   \
+	VSUBPS       Z22, Z18, Z19;   \
+	VMULPS.BCST  LN2HI, Z3, Z14;  \
+	VMULPS.BCST  LN2HI, Z8, Z30;  \
+	VMULPS.BCST  LN2LO, Z15, Z17; \
+	VMULPS.BCST  LN2LO, Z20, Z22; \
+	VSUBPS       Z14, Z1, Z2;     \
+	VSUBPS       Z30, Z6, Z7;     \
+	VSUBPS       Z17, Z12, Z12;   \
+	VSUBPS       Z22, Z19, Z19;   \
+	VMULPS.BCST  LN2LO, Z3, Z14;  \
+	VMULPS.BCST  LN2LO, Z8, Z30;  \
+	VMULPS       Z12, Z12, Z17;   \
+	VMULPS       Z19, Z19, Z22;   \
+	VSUBPS       Z14, Z2, Z2;     \
+	VSUBPS       Z30, Z7, Z7;     \
+	VMULPS.BCST  EXPP0, Z12, Z16; \
+	VMULPS.BCST  EXPP0, Z19, Z21; \
+	VMULPS       Z2, Z2, Z14;     \
+	VMULPS       Z7, Z7, Z30;     \
+	VADDPS.BCST  EXPP1, Z16, Z16; \
+	VADDPS.BCST  EXPP1, Z21, Z21; \
+	VMULPS.BCST  EXPP0, Z2, Z4;   \
+	VMULPS.BCST  EXPP0, Z7, Z9;   \
+	VMULPS.BCST  EXPP2, Z12, Z10; \
+	VMULPS.BCST  EXPP2, Z19, Z18; \
+	VADDPS.BCST  EXPP1, Z4, Z4;   \
+	VADDPS.BCST  EXPP1, Z9, Z9;   \
+	VADDPS.BCST  EXPP3, Z10, Z10; \
+	VADDPS.BCST  EXPP3, Z18, Z18; \
+	VMULPS.BCST  EXPP2, Z2, Z1;   \
+	VMULPS.BCST  EXPP2, Z7, Z6;   \
+	VMULPS       Z17, Z16, Z16;   \
+	VMULPS       Z22, Z21, Z21;   \
+	VADDPS.BCST  EXPP3, Z1, Z1;   \
+	VADDPS.BCST  EXPP3, Z6, Z6;   \
+	VADDPS       Z10, Z16, Z16;   \
+	VADDPS       Z18, Z21, Z21;   \
+	VMULPS       Z14, Z4, Z4;     \
+	VMULPS       Z30, Z9, Z9;     \
+	VMULPS.BCST  EXPP4, Z12, Z10; \
+	VMULPS.BCST  EXPP4, Z19, Z18; \
+	VADDPS       Z1, Z4, Z4;      \
+	VADDPS       Z6, Z9, Z9;      \
+	VADDPS.BCST  EXPP5, Z10, Z10; \
+	VADDPS.BCST  EXPP5, Z18, Z18; \
+	VMULPS.BCST  EXPP4, Z2, Z1;   \
+	VMULPS.BCST  EXPP4, Z7, Z6;   \
+	VMULPS       Z17, Z16, Z16;   \
+	VMULPS       Z22, Z21, Z21;   \
+	VADDPS.BCST  EXPP5, Z1, Z1;   \
+	VADDPS.BCST  EXPP5, Z6, Z6;   \
+	VADDPS       Z10, Z16, Z16;   \
+	VADDPS       Z18, Z21, Z21;   \
+	VMULPS       Z14, Z4, Z4;     \
+	VMULPS       Z30, Z9, Z9;     \
+	VMULPS       Z17, Z16, Z16;   \
+	VMULPS       Z22, Z21, Z21;   \
+	VADDPS       Z1, Z4, Z4;      \
+	VADDPS       Z6, Z9, Z9;      \
+	VADDPS       Z12, Z16, Z16;   \
+	VADDPS       Z19, Z21, Z21;   \
+	VMULPS       Z14, Z4, Z4;     \
+	VMULPS       Z30, Z9, Z9;     \
+	VSCALEFPS    Z15, Z16, Z16;   \
+	VSCALEFPS    Z20, Z21, Z21;   \
+	VADDPS       Z2, Z4, Z4;      \
+	VADDPS       Z7, Z9, Z9;      \
+	VBROADCASTSS ONE, Z12;        \
+	VBROADCASTSS ONE, Z19;        \
+	VADDPS.BCST  ONE, Z4, Z4;     \
+	VADDPS.BCST  ONE, Z9, Z9;     \
+	VSCALEFPS    Z15, Z12, Z17;   \
+	VSCALEFPS    Z20, Z19, Z22;   \
+	VSCALEFPS    Z3, Z4, Z14;     \
+	VSCALEFPS    Z8, Z9, Z30;     \
+	VSUBPS.BCST  ONE, Z17, Z17;   \
+	VSUBPS.BCST  ONE, Z22, Z22;   \
+	VADDPS.BCST  ONE, Z14, Z14;   \
+	VADDPS.BCST  ONE, Z30, Z30;   \
+	VADDPS       Z17, Z16, Z16;   \
+	VADDPS       Z22, Z21, Z21;   \
+	VBROADCASTSS ONE, Z0;         \
+	VBROADCASTSS ONE, Z5;         \
+	VADDPS.BCST  TWO, Z16, Z17;   \
+	VADDPS.BCST  TWO, Z21, Z22;   \
+	VDIVPS       Z14, Z0, Z14;    \
+	VDIVPS       Z30, Z5, Z30;    \
+	VDIVPS       Z17, Z16, Z13;   \
+	VDIVPS       Z22, Z21, Z29;   \
+	VPANDD.BCST  SIGN, Z11, Z12;  \
+	VPANDD.BCST  SIGN, Z27, Z19;  \
+	VPORD        Z12, Z13, Z13;   \
 	VPORD        Z19, Z29, Z29
 
 // func lstmCellForwardAsm32(m, h int, gr, bias, peep, cp, cell, tanhC, y *float32)

@@ -56,7 +56,7 @@ func special512(rng *rand.Rand, v []float32) {
 	sp := []float32{float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
 		math.Float32frombits(0xffc54321), math.Float32frombits(0x7f800001), 0, float32(math.Copysign(0, -1)),
 		math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1e30, -1e30,
-		expHi, -expHi, expLo, -expLo, 0.17, -0.17, tanhSat, -tanhSat, 80, -80, 10, -10}
+		sigHi, -sigHi, sigLo, -sigLo, 88.72, -88.72, 0.17, -0.17, tanhSat, -tanhSat, 80, -80, 10, -10}
 	for i := range v {
 		if rng.IntN(8) == 0 {
 			v[i] = sp[rng.IntN(len(sp))]

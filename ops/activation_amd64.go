@@ -19,25 +19,23 @@ var haveVecAsm = cpu.X86.HasAVX2
 // The assembly names them by offset (32 bytes apiece): keep the order.
 var vecConst = [...][8]float32{
 	splat(1),                               // 0x000 one
-	splat(0.5),                             // 0x020 half
-	splat(log2e),                           // 0x040
-	splat(ln2Hi),                           // 0x060
-	splat(ln2Lo),                           // 0x080
-	splat(expP0),                           // 0x0a0
-	splat(expP1),                           // 0x0c0
-	splat(expP2),                           // 0x0e0
-	splat(expP3),                           // 0x100
-	splat(expP4),                           // 0x120
-	splat(expP5),                           // 0x140
-	splat(expHi),                           // 0x160
-	splat(float32(math.Inf(1))),            // 0x180
-	splat(math.Float32frombits(1 << 31)),   // 0x1a0 sign bit (−0)
-	splat(math.Float32frombits(127)),       // 0x1c0 int32 127, the exponent bias
-	splat(math.Float32frombits(126)),       // 0x1e0 int32 126, the bias of 2^(n−1)
-	splat(2),                               // 0x200 two
-	splat(tanhSat),                         // 0x220
-	splat(math.Float32frombits(1<<31 - 1)), // 0x240 all bits but the sign: |x|
-	splat(-80),                             // 0x260 sigmoid's lower clamp of −x: e^−80 < 2^−24, and normal
+	splat(log2e),                           // 0x020
+	splat(ln2Hi),                           // 0x040
+	splat(ln2Lo),                           // 0x060
+	splat(expP0),                           // 0x080
+	splat(expP1),                           // 0x0a0
+	splat(expP2),                           // 0x0c0
+	splat(expP3),                           // 0x0e0
+	splat(expP4),                           // 0x100
+	splat(expP5),                           // 0x120
+	splat(sigHi),                           // 0x140
+	splat(math.Float32frombits(1 << 31)),   // 0x160 sign bit (−0)
+	splat(math.Float32frombits(127)),       // 0x180 int32 127, the exponent bias
+	splat(math.Float32frombits(126)),       // 0x1a0 int32 126, the bias of 2^(n−1)
+	splat(2),                               // 0x1c0 two
+	splat(tanhSat),                         // 0x1e0
+	splat(math.Float32frombits(1<<31 - 1)), // 0x200 all bits but the sign: |x|
+	splat(sigLo),                           // 0x220
 }
 
 func splat(v float32) [8]float32 { return [8]float32{v, v, v, v, v, v, v, v} }

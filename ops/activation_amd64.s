@@ -14,41 +14,38 @@
 
 // Constants (vecConst in activation_amd64.go), 8 lanes each.
 #define ONE     ·vecConst+0x000(SB)
-#define HALF    ·vecConst+0x020(SB)
-#define LOG2E   ·vecConst+0x040(SB)
-#define LN2HI   ·vecConst+0x060(SB)
-#define LN2LO   ·vecConst+0x080(SB)
-#define EXPP0   ·vecConst+0x0a0(SB)
-#define EXPP1   ·vecConst+0x0c0(SB)
-#define EXPP2   ·vecConst+0x0e0(SB)
-#define EXPP3   ·vecConst+0x100(SB)
-#define EXPP4   ·vecConst+0x120(SB)
-#define EXPP5   ·vecConst+0x140(SB)
-#define EXPHI   ·vecConst+0x160(SB)
-#define INF     ·vecConst+0x180(SB)
-#define SIGN    ·vecConst+0x1a0(SB)
-#define BIAS    ·vecConst+0x1c0(SB)
-#define BIASM1  ·vecConst+0x1e0(SB)
-#define TWO     ·vecConst+0x200(SB)
-#define TANHSAT ·vecConst+0x220(SB)
-#define ABS     ·vecConst+0x240(SB)
-#define SIGLO   ·vecConst+0x260(SB)
+#define LOG2E   ·vecConst+0x020(SB)
+#define LN2HI   ·vecConst+0x040(SB)
+#define LN2LO   ·vecConst+0x060(SB)
+#define EXPP0   ·vecConst+0x080(SB)
+#define EXPP1   ·vecConst+0x0a0(SB)
+#define EXPP2   ·vecConst+0x0c0(SB)
+#define EXPP3   ·vecConst+0x0e0(SB)
+#define EXPP4   ·vecConst+0x100(SB)
+#define EXPP5   ·vecConst+0x120(SB)
+#define SIGHI   ·vecConst+0x140(SB)
+#define SIGN    ·vecConst+0x160(SB)
+#define BIAS    ·vecConst+0x180(SB)
+#define BIASM1  ·vecConst+0x1a0(SB)
+#define TWO     ·vecConst+0x1c0(SB)
+#define TANHSAT ·vecConst+0x1e0(SB)
+#define ABS     ·vecConst+0x200(SB)
+#define SIGLO   ·vecConst+0x220(SB)
 
 // Comparison predicates of VCMPPS (false on NaN).
 #define LT    $0x11
 #define GT    $0x1e
 #define UNORD $0x03
 
-// EXPM1 runs expParts on x, which the caller has limited to [−80, expHi]
-// (a NaN lane gives garbage for the caller to replace): n = fn =
-// ⌊float32(x·log2e) + 0.5⌋, r = (x − fn·ln2Hi) − fn·ln2Lo, t = r·r, p from
+// EXPM1 runs expParts on x, which the caller has limited to [sigLo, sigHi]
+// (a NaN lane stays NaN): n = fn = float32(x·log2e) rounded to the nearest
+// integer, ties to even, r = (x − fn·ln2Hi) − fn·ln2Lo, t = r·r, p from
 // three linear pieces in r by Horner in t (x holds each of the last two in
 // turn), and y = m = p·t + r, so that e^x = 2^n·(1 + m). r, n, y, t and x
 // are written, n as a float.
 #define EXPM1(x, r, n, y, t) \
 	VMULPS     LOG2E, x, n;  \
-	VADDPS     HALF, n, n;   \
-	VROUNDPS   $1, n, n;     \
+	VROUNDPS   $0, n, n;     \
 	VMULPS     LN2HI, n, t;  \
 	VSUBPS     t, x, r;      \
 	VMULPS     LN2LO, n, t;  \
@@ -74,30 +71,24 @@
 	VADDPS     ONE, y, y;    \
 	VCVTTPS2DQ n, n
 
-// SIGMOID sets out = sigmoid(x) = 1 / (1 + exp32(−x)); x is kept unless it
-// is out; Y0–Y4 are clobbered. With u = −x (Y3):
-//   - u is clamped to [SIGLO, expHi] before the reduction. 1 + e rounds to
-//     1 for every e < 2^−24, so below SIGLO = −80 exp32(SIGLO) serves for
-//     exp32(u), even below expLo where exp32 is 0; this keeps the lanes with
-//     x > 87.3 from computing subnormal powers, which cost a microcode
-//     assist each. Above expHi exp32 is +Inf and NaN gives u: both lanes
-//     are replaced after the scaling.
-//   - In the clamped range n ≥ −115, so y·2^(n−1) is exact (normal) and the
-//     doubling that follows is the one rounding of y·2^n (to +Inf past the
-//     largest float at n = 128), as in exp32.
+// SIGMOID sets out = sigmoid(x) = 1 / (1 + exp32(u)), u = −x (Y3), as
+// sigmoid does; x is kept unless it is out; Y0–Y4 are clobbered. u is
+// clamped to [sigLo, sigHi] with the bounds as VMAXPS's and VMINPS's first
+// sources, so that a NaN lane, returned as their second, stays NaN through
+// what follows. In that range −115 ≤ n ≤ 128, so y·2^(n−1) is exact
+// (normal) and the doubling that follows is the one rounding of y·2^n, to
+// +Inf past the largest float, as in exp32.
 #define SIGMOID(x, out) \
 	VXORPS    SIGN, x, Y3;         \
-	VMAXPS    SIGLO, Y3, Y4;       \
-	VMINPS    EXPHI, Y4, Y4;       \
+	VMOVUPS   SIGLO, Y4;           \
+	VMAXPS    Y3, Y4, Y4;          \
+	VMOVUPS   SIGHI, Y0;           \
+	VMINPS    Y4, Y0, Y4;          \
 	EXPRED(Y4, Y0, Y1, Y2, out);   \
 	VPADDD    BIASM1, Y1, Y1;      \
 	VPSLLD    $23, Y1, Y1;         \
 	VMULPS    Y1, Y2, Y2;          \
 	VADDPS    Y2, Y2, out;         \
-	VCMPPS    GT, EXPHI, Y3, Y0;   \
-	VBLENDVPS Y0, INF, out, out;   \
-	VCMPPS    UNORD, Y3, Y3, Y0;   \
-	VBLENDVPS Y0, Y3, out, out;    \
 	VADDPS    ONE, out, out;       \
 	VMOVUPS   ONE, Y0;             \
 	VDIVPS    out, Y0, out
