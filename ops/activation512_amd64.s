@@ -5,13 +5,13 @@
 // AVX-512 forms of the activation and cell kernels of activation_amd64.s
 // (contracts in activation_amd64.go), 16 lanes at a time. Each instruction is its AVX2
 // counterpart on ZMM registers, in the same order, so every lane computes the
-// same float32 operations and the results are the AVX2 kernels' bits. Four
+// same float32 operations and the results are the AVX2 kernels' bits. Three
 // substitutions, none of which changes a result: constants are broadcast from
-// the first lane of vecConst's 8-lane entries (.BCST), blends become merges
-// under a mask register (K2, or K1–K6 in the multi-chain forms),
-// VROUNDPS $1 becomes VRNDSCALEPS $1 (both round to −∞ to an integer), and
-// the scaling by 2^n one VSCALEFPS (EXPREDZ, TANHZ). The logic operations are the
-// doubleword forms (VPXORD, VPANDD, VPORD), which need only AVX512F.
+// the first lane of vecConst's 8-lane entries (.BCST or VBROADCASTSS),
+// VROUNDPS $0 becomes VRNDSCALEPS $0 (both round to the nearest integer, ties
+// to even), and the scaling by 2^n one VSCALEFPS (EXPREDZ, TANHZ). The logic
+// operations are the doubleword forms (VPXORD, VPANDD, VPORD), which need
+// only AVX512F.
 
 #define ONE     ·vecConst+0x000(SB)
 #define LOG2E   ·vecConst+0x020(SB)
@@ -29,10 +29,6 @@
 #define TANHSAT ·vecConst+0x1e0(SB)
 #define ABS     ·vecConst+0x200(SB)
 #define SIGLO   ·vecConst+0x220(SB)
-
-#define LT    $0x11
-#define GT    $0x1e
-#define UNORD $0x03
 
 // EXPM1Z is EXPM1 of activation_amd64.s on 16 lanes.
 #define EXPM1Z(x, r, n, y, t) \
@@ -541,10 +537,11 @@ gruBwdNoDyZ:
 // SIGMOIDZ4IF is SIGMOIDZ on four vectors at once, in place: the input and
 // forget gates of lstmCellForwardAsm32's two vectors, in Z14, Z30 (i) and
 // Z13, Z29 (f). Four chains of dependent operations, interleaved one
-// operation apiece, keep the FP pipes fuller than two (a sigmoid alone ran
-// 0.405 ns an element on four chains, 0.45 on two). Each chain is SIGMOIDZ's
-// operations in SIGMOIDZ's order on its own registers, so the same bits.
-// Z0–Z12, Z16–Z22 and K1–K4 are clobbered.
+// operation apiece, keep the FP pipes fuller than one at a time (with
+// SIGMOIDZ and TANHZ one after another instead of the four-chain forms,
+// R1's cell ran 2.58–2.91 ns a unit against 2.39–2.52). Each chain is
+// SIGMOIDZ's operations in SIGMOIDZ's order on its own registers, so the
+// same bits. Z0–Z12 and Z16–Z22 are clobbered.
 #define SIGMOIDZ4IF \
 	VPXORD.BCST  SIGN, Z14, Z0;   \
 	VPXORD.BCST  SIGN, Z30, Z5;   \
@@ -796,9 +793,8 @@ gruBwdNoDyZ:
 // lstmCellForwardAsm16 on two vectors at a time (m a positive multiple of
 // 32): the second vector's registers are the first's plus 16. The gates'
 // activations run four chains at once where registers allow (the first
-// pass's i and f, the second's o and tanh(C)), two for c: on R1's step
-// (16 rows of 64 units) that took the cell from 3.3 to 3.15 ns a unit
-// (BenchmarkCells).
+// pass's i and f, the second's o and tanh(C)), two for c (BenchmarkCells
+// times R1's step, 16 rows of 64 units).
 TEXT ·lstmCellForwardAsm32(SB), NOSPLIT, $0-72
 	MOVQ m+0(FP), CX
 	MOVQ h+8(FP), R12

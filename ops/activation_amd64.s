@@ -9,8 +9,7 @@
 // are bit-identical; the comments give the scalar expression each block
 // mirrors. Go assembler operand order: sources first, destination last, so
 // VSUBPS a, b, d computes d = b − a, VDIVPS a, b, d computes d = b / a,
-// VCMPPS $p, a, b, d sets d = (b p a), VBLENDVPS m, a, b, d sets
-// d = m ? a : b and VANDNPS a, b, d sets d = ¬b ∧ a.
+// and VMINPS a, b, d and VMAXPS a, b, d return a when either is NaN.
 
 // Constants (vecConst in activation_amd64.go), 8 lanes each.
 #define ONE     ·vecConst+0x000(SB)
@@ -32,10 +31,6 @@
 #define ABS     ·vecConst+0x200(SB)
 #define SIGLO   ·vecConst+0x220(SB)
 
-// Comparison predicates of VCMPPS (false on NaN).
-#define LT    $0x11
-#define GT    $0x1e
-#define UNORD $0x03
 
 // EXPM1 runs expParts on x, which the caller has limited to [sigLo, sigHi]
 // (a NaN lane stays NaN): n = fn = float32(x·log2e) rounded to the nearest
