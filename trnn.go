@@ -54,6 +54,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/trnn/trnn/export"
 	"github.com/trnn/trnn/graph"
@@ -476,13 +477,7 @@ func (p *predictPlan) checkFinite(model string, seqs [][][]float32) error {
 // per value: a value's exponent bits e are a multiple of 2²³ up to
 // 0x7f800000 (infinity or NaN), and only that one carries into bit 31 when
 // 2²³ is added.
-func allFinite(xs []float32) bool {
-	var acc uint32
-	for _, v := range xs {
-		acc |= (math.Float32bits(v)&0x7f800000 + 0x00800000) & 0x80000000
-	}
-	return acc == 0
-}
+func allFinite(xs []float32) bool { return nonFiniteBits(xs) == 0 }
 
 // finite tests the exponent bits: all ones is an infinity or a NaN. One
 // mask and compare per value, as Predict checks every input value.
@@ -850,26 +845,33 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 		fb.x = zeroed(fb.x, p.x.DType, B, T, F)
 	}
 	x := fb.x
-	var acc uint32 // as allFinite's, over every value copied
+	var acc uint32 // nonFiniteBits of every value copied
+	flat := x.DType == graph.Float32 && !p.timeMajor
 	for b, i := range idx {
+		if row := flatRow(seqs[i], F); flat && row != nil {
+			// One copy and one pass over the row's values, instead of a
+			// short loop for each step.
+			copy(x.F32[b*T*F:], row)
+			acc |= nonFiniteBits(row)
+			continue
+		}
 		for t, step := range seqs[i] {
 			off := (b*T + t) * F
 			if p.timeMajor {
 				off = (t*B + b) * F
 			}
 			step = step[:F] // checkSeqs: every step has F values
+			acc |= nonFiniteBits(step)
 			if x.DType == graph.Float32 {
 				// A loop, not copy: a call to memmove per step of a few
 				// features costs more than the moves.
 				dst := x.F32[off : off+F : off+F]
 				for f, v := range step {
-					acc |= (math.Float32bits(v)&0x7f800000 + 0x00800000) & 0x80000000
 					dst[f] = v
 				}
 				continue
 			}
 			for f, v := range step {
-				acc |= (math.Float32bits(v)&0x7f800000 + 0x00800000) & 0x80000000
 				x.F64[off+f] = float64(v)
 			}
 		}
@@ -890,6 +892,46 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 		}
 	}
 	return B, T, acc == 0
+}
+
+// flatRow returns the values of seq, of F values a step, as one slice when
+// its steps lie one after another in one array (slices of a row cut into
+// steps, as a dataset's are), else nil. The first step's capacity must
+// reach the last: the row is that step extended, so it holds nothing the
+// steps do not.
+func flatRow(seq [][]float32, F int) []float32 {
+	if len(seq) == 0 || F == 0 || cap(seq[0]) < len(seq)*F {
+		return nil
+	}
+	row := seq[0][:len(seq)*F]
+	for t, step := range seq {
+		if len(step) < F || &step[0] != &row[t*F] {
+			return nil
+		}
+	}
+	return row
+}
+
+// nonFiniteBits is feed's test of xs: the sign bit of every value's
+// exponent + 1, ORed, which is 0 when every value is finite. It reads the
+// values' bits as integers, four independent ORs at a time.
+func nonFiniteBits(xs []float32) uint32 {
+	us := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(xs))), len(xs))
+	var a0, a1, a2, a3 uint32
+	i := 0
+	for ; i+4 <= len(us); i += 4 {
+		u := us[i : i+4 : i+4]
+		a0 |= u[0]&0x7f800000 + 0x00800000
+		a1 |= u[1]&0x7f800000 + 0x00800000
+		a2 |= u[2]&0x7f800000 + 0x00800000
+		a3 |= u[3]&0x7f800000 + 0x00800000
+	}
+	for _, u := range us[i:] {
+		a0 |= u&0x7f800000 + 0x00800000
+	}
+	// (e&0x7f800000) + 0x00800000 reaches bit 31 only for the exponent of
+	// Inf and NaN, and then sets no other bit.
+	return (a0 | a1 | a2 | a3) & 0x80000000
 }
 
 // refused reports whether checkFinite refuses the value v: one that is not

@@ -718,9 +718,11 @@ func TestPredictRefusesNonFiniteInput(t *testing.T) {
 			}
 		}
 		seqs[1][2][3] = c.v
+		flat := flatRows(seqs) // each row one array: Predict copies it at once
 		for name, run := range map[string]func() error{
-			"Predict":      func() error { _, err := s.Predict(seqs); return err },
-			"PredictSteps": func() error { _, err := s.PredictSteps(seqs); return err },
+			"Predict":                    func() error { _, err := s.Predict(seqs); return err },
+			"PredictSteps":               func() error { _, err := s.PredictSteps(seqs); return err },
+			"Predict, rows in one piece": func() error { _, err := s.Predict(flat); return err },
 		} {
 			err := run()
 			var in *trnn.NonFiniteInputError
@@ -776,6 +778,23 @@ func TestPredictRefusesNonFiniteInput(t *testing.T) {
 	if _, err := imputes.Predict(seqs); !errors.As(err, &in) {
 		t.Errorf("+Inf for a model that imputes: %v, want it refused", err)
 	}
+}
+
+// flatRows copies seqs with each sequence's steps cut from one array, the
+// way a dataset's rows are.
+func flatRows(seqs [][][]float32) [][][]float32 {
+	out := make([][][]float32, len(seqs))
+	for i, seq := range seqs {
+		var row []float32
+		for _, step := range seq {
+			row = append(row, step...)
+		}
+		out[i] = make([][]float32, len(seq))
+		for t, step := range seq {
+			out[i][t] = row[t*len(step) : (t+1)*len(step)]
+		}
+	}
+	return out
 }
 
 // TestPredictRefusesNonFiniteOutput: a model whose output is NaN for some

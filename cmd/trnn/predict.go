@@ -97,7 +97,7 @@ func sequence(d *data.Dataset, i int) [][]float32 {
 	L := d.Len(i)
 	s := make([][]float32, L)
 	for t := range s {
-		s[t] = d.X[i][t*d.F : (t+1)*d.F : (t+1)*d.F]
+		s[t] = d.X[i][t*d.F : (t+1)*d.F] // uncapped: Predict copies the row at once
 	}
 	return s
 }
