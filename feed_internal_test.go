@@ -88,3 +88,30 @@ func TestNonFiniteBits(t *testing.T) {
 		}
 	}
 }
+
+// TestByLengthLongestFirst: Predict's batches list their longest sequence
+// first, the order the recurrent layers sort rows into, so that they need
+// not sort again; every sequence is in one batch.
+func TestByLengthLongestFirst(t *testing.T) {
+	seqs := make([][][]float32, 300)
+	for i := range seqs {
+		seqs[i] = make([][]float32, (i*37)%50)
+	}
+	seen := make([]bool, len(seqs))
+	for _, b := range (&predictPlan{}).byLength(seqs, 2000) {
+		for j, i := range b {
+			if seen[i] {
+				t.Fatalf("sequence %d in two batches", i)
+			}
+			seen[i] = true
+			if j > 0 && len(seqs[i]) > len(seqs[b[j-1]]) {
+				t.Fatalf("batch %v: sequence %d (%d steps) after %d (%d steps)", b, i, len(seqs[i]), b[j-1], len(seqs[b[j-1]]))
+			}
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			t.Fatalf("sequence %d in no batch", i)
+		}
+	}
+}

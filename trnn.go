@@ -620,7 +620,7 @@ var oneBatch = [][]int{{0}}
 // steps, or, once it is past paddingFloor, make padding more than half of
 // it. Sorted, the rows of a batch have similar lengths, so one
 // long sequence among many short ones no longer pads them all to its
-// length.
+// length. Each batch lists its longest sequence first.
 func (p *predictPlan) byLength(seqs [][][]float32, maxSteps int) [][]int {
 	idx := sortedByLength(seqs)
 	var out [][]int
@@ -639,6 +639,9 @@ func (p *predictPlan) byLength(seqs [][][]float32, maxSteps int) [][]int {
 	}
 	if start < len(idx) {
 		out = append(out, idx[start:])
+	}
+	for _, b := range out {
+		slices.Reverse(b) // longest first, the order the model's recurrent layers sort rows into
 	}
 	return out
 }

@@ -61,7 +61,11 @@ func (p *Packing) Last(b int) int { return p.Offset[p.Lengths[b]-1] + b }
 // SortByLength reorders rows stably by non-increasing length, where
 // length(r) is row r's number of steps: the row order Reset takes. Rows of
 // equal length keep their order, so a batch's layout depends only on the
-// batch. It allocates nothing.
+// batch. It allocates nothing, and leaves rows already in that order as
+// they are in one pass (Predict hands its batches over sorted).
 func SortByLength(rows []int, length func(row int) int) {
-	slices.SortStableFunc(rows, func(a, b int) int { return cmp.Compare(length(b), length(a)) })
+	longerFirst := func(a, b int) int { return cmp.Compare(length(b), length(a)) }
+	if !slices.IsSortedFunc(rows, longerFirst) {
+		slices.SortStableFunc(rows, longerFirst)
+	}
 }
