@@ -196,20 +196,33 @@ func inputWindowRows(G int) int { return max(1, inputWindowBytes/(4*G)) }
 
 // inputWindow computes into sc.gates the input products of the range's
 // rows from step t on, for as many steps as inputWindowRows allows, and at
-// least step t's.
+// least step t's. The rows are copied together first unless they already
+// lie together in s.x, as the steps of a range of all the batch's rows do.
 func (s *RNNRows) inputWindow(sc *RowScratch, t int) {
 	I, G := s.I, s.G
 	limit := inputWindowRows(G)
-	n := 0
-	for ; t < s.p.Steps(); t++ {
-		m, at := s.stepRows(t, sc.r0, sc.r1)
+	_, first := s.stepRows(t, sc.r0, sc.r1)
+	n, together, end := 0, true, t
+	for ; end < s.p.Steps(); end++ {
+		m, at := s.stepRows(end, sc.r0, sc.r1)
 		if m == 0 || n > 0 && n+m > limit {
 			break
 		}
-		copy(sc.x[n*I:(n+m)*I], s.x[at*I:(at+m)*I])
+		together = together && at == first+n
 		n += m
 	}
-	Gemm(false, false, n, G, I, 1, sc.x[:n*I], I, s.wT, G, 0, sc.gates[:n*G], G)
+	var x []float32
+	if together {
+		x = s.x[first*I : (first+n)*I]
+	} else {
+		x = sc.x[:n*I]
+		for k := 0; t < end; t++ {
+			m, at := s.stepRows(t, sc.r0, sc.r1)
+			copy(x[k*I:(k+m)*I], s.x[at*I:(at+m)*I])
+			k += m
+		}
+	}
+	Gemm(false, false, n, G, I, 1, x, I, s.wT, G, 0, sc.gates[:n*G], G)
 	sc.start, sc.end = sc.pos, sc.pos+n
 }
 
