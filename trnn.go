@@ -851,12 +851,14 @@ func (p *predictPlan) feed(fb *feedBufs, seqs [][][]float32, idx []int, F int) (
 	var acc uint32 // nonFiniteBits of every value copied
 	flat := x.DType == graph.Float32 && !p.timeMajor
 	for b, i := range idx {
-		if row := flatRow(seqs[i], F); flat && row != nil {
-			// One copy and one pass over the row's values, instead of a
-			// short loop for each step.
-			copy(x.F32[b*T*F:], row)
-			acc |= nonFiniteBits(row)
-			continue
+		if flat {
+			if row := flatRow(seqs[i], F); row != nil {
+				// One copy and one pass over the row's values, instead of
+				// a short loop for each step.
+				copy(x.F32[b*T*F:], row)
+				acc |= nonFiniteBits(row)
+				continue
+			}
 		}
 		for t, step := range seqs[i] {
 			off := (b*T + t) * F
